@@ -1,0 +1,270 @@
+// Matrix kernels over the panel-packed weight layout.
+//
+// Panel layout of a K x N matrix W (N % 4 == 0): columns are cut into panels of 8; panel p holds columns
+// 8p .. 8p+7 for every k, stored [k][8], so walking k reads 32 contiguous bytes per step and no row stride
+// can alias in L1 (PERFORMANCE.md, item 5). When N % 8 == 4, the last 4 columns form a half panel stored
+// [k][4]. Element (k, n) of a full panel lives at (n & ~7) * K + k * 8 + (n & 7).
+//
+// All pointers are byte addresses of 16-byte aligned f32 (or i32) buffers owned by the caller; sizes are
+// element counts; ld* are row strides in elements (multiples of 4). Nothing here allocates.
+
+import { madd } from './simd';
+
+/** out is overwritten. */
+export const MODE_OVERWRITE: i32 = 0;
+/** out is added to. */
+export const MODE_ACCUMULATE: i32 = 1;
+/** Every row of out starts as the bias vector (length N). */
+export const MODE_BIAS: i32 = 2;
+
+// @ts-ignore: decorator
+@inline function initAcc(mode: i32, out: usize, bias: usize): v128 {
+  if (mode == MODE_ACCUMULATE) return v128.load(out);
+  if (mode == MODE_BIAS) return v128.load(bias);
+  return f32x4.splat(0);
+}
+
+/**
+ * out[M][N] (=, +=, or bias +) a[M][K] . W, W panel-packed K x N.
+ * M any, K any, N % 4 == 0. Four rows at a time against one 8-column panel (a 4 x 8 register tile:
+ * 8 accumulators, 2 weight vectors, 1 broadcast); leftover rows one at a time against four panels at once
+ * so the accumulator chains stay independent.
+ */
+export function gemm_packed(
+  out: usize, ldo: i32, a: usize, lda: i32, w: usize, bias: usize,
+  M: i32, K: i32, N: i32, mode: i32,
+): void {
+  const N8 = N & ~7;
+  const M4 = M & ~3;
+  const aRow = <usize>lda << 2;
+  const oRow = <usize>ldo << 2;
+  for (let n0 = 0; n0 < N8; n0 += 8) {
+    const wp = w + (<usize>n0 * <usize>K << 2);
+    const bp = bias + (<usize>n0 << 2);
+    for (let m = 0; m < M4; m += 4) {
+      const o0 = out + <usize>m * oRow + (<usize>n0 << 2);
+      const o1 = o0 + oRow;
+      const o2 = o1 + oRow;
+      const o3 = o2 + oRow;
+      let c00 = initAcc(mode, o0, bp), c01 = initAcc(mode, o0 + 16, bp + 16);
+      let c10 = initAcc(mode, o1, bp), c11 = initAcc(mode, o1 + 16, bp + 16);
+      let c20 = initAcc(mode, o2, bp), c21 = initAcc(mode, o2 + 16, bp + 16);
+      let c30 = initAcc(mode, o3, bp), c31 = initAcc(mode, o3 + 16, bp + 16);
+      let a0 = a + <usize>m * aRow;
+      const a1 = aRow, a2 = aRow * 2, a3 = aRow * 3;
+      let wk = wp;
+      const aEnd = a0 + (<usize>K << 2);
+      while (a0 < aEnd) {
+        const w0 = v128.load(wk);
+        const w1 = v128.load(wk, 16);
+        const x0 = v128.load32_splat(a0);
+        c00 = madd(x0, w0, c00); c01 = madd(x0, w1, c01);
+        const x1 = v128.load32_splat(a0 + a1);
+        c10 = madd(x1, w0, c10); c11 = madd(x1, w1, c11);
+        const x2 = v128.load32_splat(a0 + a2);
+        c20 = madd(x2, w0, c20); c21 = madd(x2, w1, c21);
+        const x3 = v128.load32_splat(a0 + a3);
+        c30 = madd(x3, w0, c30); c31 = madd(x3, w1, c31);
+        a0 += 4;
+        wk += 32;
+      }
+      v128.store(o0, c00); v128.store(o0, c01, 16);
+      v128.store(o1, c10); v128.store(o1, c11, 16);
+      v128.store(o2, c20); v128.store(o2, c21, 16);
+      v128.store(o3, c30); v128.store(o3, c31, 16);
+    }
+  }
+  // Leftover rows (all rows when M < 4): one row against four panels (8 independent chains).
+  for (let m = M4; m < M; m++) {
+    const ar = a + <usize>m * aRow;
+    const orow = out + <usize>m * oRow;
+    let n0 = 0;
+    for (; n0 + 32 <= N8; n0 += 32) {
+      const o = orow + (<usize>n0 << 2);
+      const bp = bias + (<usize>n0 << 2);
+      const panel = <usize>K << 5; // bytes per panel
+      const wp0 = w + (<usize>n0 * <usize>K << 2);
+      let c0 = initAcc(mode, o, bp), c1 = initAcc(mode, o + 16, bp + 16);
+      let c2 = initAcc(mode, o + 32, bp + 32), c3 = initAcc(mode, o + 48, bp + 48);
+      let c4 = initAcc(mode, o + 64, bp + 64), c5 = initAcc(mode, o + 80, bp + 80);
+      let c6 = initAcc(mode, o + 96, bp + 96), c7 = initAcc(mode, o + 112, bp + 112);
+      let wk = wp0;
+      for (let kk = 0; kk < K; kk++) {
+        const x = v128.load32_splat(ar + (<usize>kk << 2));
+        c0 = madd(x, v128.load(wk), c0);
+        c1 = madd(x, v128.load(wk, 16), c1);
+        c2 = madd(x, v128.load(wk + panel), c2);
+        c3 = madd(x, v128.load(wk + panel, 16), c3);
+        c4 = madd(x, v128.load(wk + panel * 2), c4);
+        c5 = madd(x, v128.load(wk + panel * 2, 16), c5);
+        c6 = madd(x, v128.load(wk + panel * 3), c6);
+        c7 = madd(x, v128.load(wk + panel * 3, 16), c7);
+        wk += 32;
+      }
+      v128.store(o, c0); v128.store(o, c1, 16); v128.store(o, c2, 32); v128.store(o, c3, 48);
+      v128.store(o, c4, 64); v128.store(o, c5, 80); v128.store(o, c6, 96); v128.store(o, c7, 112);
+    }
+    for (; n0 < N8; n0 += 8) {
+      const o = orow + (<usize>n0 << 2);
+      const bp = bias + (<usize>n0 << 2);
+      let c0 = initAcc(mode, o, bp), c1 = initAcc(mode, o + 16, bp + 16);
+      let e0 = f32x4.splat(0), e1 = f32x4.splat(0);
+      let wk = w + (<usize>n0 * <usize>K << 2);
+      let kk = 0;
+      for (; kk + 2 <= K; kk += 2) {
+        const x = v128.load32_splat(ar + (<usize>kk << 2));
+        const y = v128.load32_splat(ar + (<usize>kk << 2), 4);
+        c0 = madd(x, v128.load(wk), c0);
+        c1 = madd(x, v128.load(wk, 16), c1);
+        e0 = madd(y, v128.load(wk, 32), e0);
+        e1 = madd(y, v128.load(wk, 48), e1);
+        wk += 64;
+      }
+      if (kk < K) {
+        const x = v128.load32_splat(ar + (<usize>kk << 2));
+        c0 = madd(x, v128.load(wk), c0);
+        c1 = madd(x, v128.load(wk, 16), c1);
+      }
+      v128.store(o, f32x4.add(c0, e0));
+      v128.store(o, f32x4.add(c1, e1), 16);
+    }
+  }
+  if (N8 < N) {
+    // Half panel: the last 4 columns, stored [k][4].
+    const wp = w + (<usize>N8 * <usize>K << 2);
+    const bp = bias + (<usize>N8 << 2);
+    for (let m = 0; m < M; m++) {
+      const ar = a + <usize>m * aRow;
+      const o = out + <usize>m * oRow + (<usize>N8 << 2);
+      let c0 = initAcc(mode, o, bp);
+      let c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      let wk = wp;
+      let kk = 0;
+      for (; kk + 4 <= K; kk += 4) {
+        const ak = ar + (<usize>kk << 2);
+        c0 = madd(v128.load32_splat(ak), v128.load(wk), c0);
+        c1 = madd(v128.load32_splat(ak, 4), v128.load(wk, 16), c1);
+        c2 = madd(v128.load32_splat(ak, 8), v128.load(wk, 32), c2);
+        c3 = madd(v128.load32_splat(ak, 12), v128.load(wk, 48), c3);
+        wk += 64;
+      }
+      for (; kk < K; kk++) {
+        c0 = madd(v128.load32_splat(ar + (<usize>kk << 2)), v128.load(wk), c0);
+        wk += 16;
+      }
+      v128.store(o, f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)));
+    }
+  }
+}
+
+/**
+ * dW += a^T . d: dW(k, n) += sum over m of a[m][k] * d[m][n], dW panel-packed K x N.
+ * K % 4 == 0, N % 8 == 0 (parameter matrices always have full panels). A 4 x 8 tile of dW is reduced
+ * over all M rows in registers, then added to memory once.
+ */
+export function outer_accumulate(
+  dw: usize, a: usize, lda: i32, d: usize, ldd: i32, M: i32, K: i32, N: i32,
+): void {
+  const aRow = <usize>lda << 2;
+  const dRow = <usize>ldd << 2;
+  for (let n0 = 0; n0 < N; n0 += 8) {
+    const panel = dw + (<usize>n0 * <usize>K << 2);
+    for (let k0 = 0; k0 < K; k0 += 4) {
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+      let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+      let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      let ap = a + (<usize>k0 << 2);
+      let dp = d + (<usize>n0 << 2);
+      for (let m = 0; m < M; m++) {
+        const d0 = v128.load(dp);
+        const d1 = v128.load(dp, 16);
+        const x0 = v128.load32_splat(ap);
+        c00 = madd(x0, d0, c00); c01 = madd(x0, d1, c01);
+        const x1 = v128.load32_splat(ap, 4);
+        c10 = madd(x1, d0, c10); c11 = madd(x1, d1, c11);
+        const x2 = v128.load32_splat(ap, 8);
+        c20 = madd(x2, d0, c20); c21 = madd(x2, d1, c21);
+        const x3 = v128.load32_splat(ap, 12);
+        c30 = madd(x3, d0, c30); c31 = madd(x3, d1, c31);
+        ap += aRow;
+        dp += dRow;
+      }
+      const t = panel + (<usize>k0 << 5);
+      v128.store(t, f32x4.add(v128.load(t), c00)); v128.store(t, f32x4.add(v128.load(t, 16), c01), 16);
+      v128.store(t, f32x4.add(v128.load(t, 32), c10), 32); v128.store(t, f32x4.add(v128.load(t, 48), c11), 48);
+      v128.store(t, f32x4.add(v128.load(t, 64), c20), 64); v128.store(t, f32x4.add(v128.load(t, 80), c21), 80);
+      v128.store(t, f32x4.add(v128.load(t, 96), c30), 96); v128.store(t, f32x4.add(v128.load(t, 112), c31), 112);
+    }
+  }
+}
+
+/**
+ * dst = src^T, both panel-packed: src is K x N (N % 8 == 0), dst is N x K (K % 4 == 0; a half panel
+ * when K % 8 == 4). Used to multiply by W^T in backward passes with the same fast kernel.
+ */
+export function pack_transpose(dst: usize, src: usize, K: i32, N: i32): void {
+  const K8 = K & ~7;
+  for (let n = 0; n < N; n++) {
+    const srcCol = src + ((<usize>(n & ~7) * <usize>K + <usize>(n & 7)) << 2);
+    // dst row n: full panels of 8 source rows k, then the half panel.
+    for (let k0 = 0; k0 < K8; k0 += 8) {
+      const o = dst + ((<usize>k0 * <usize>N + <usize>n * 8) << 2);
+      for (let j = 0; j < 8; j++) {
+        store<f32>(o + (<usize>j << 2), load<f32>(srcCol + (<usize>(k0 + j) << 5)));
+      }
+    }
+    if (K8 < K) {
+      const o = dst + ((<usize>K8 * <usize>N + <usize>n * 4) << 2);
+      for (let j = 0; j < 4; j++) {
+        store<f32>(o + (<usize>j << 2), load<f32>(srcCol + (<usize>(K8 + j) << 5)));
+      }
+    }
+  }
+}
+
+/** db[n] += sum over m of d[m][n]; N % 4 == 0. */
+export function colsum_accumulate(db: usize, d: usize, ldd: i32, M: i32, N: i32): void {
+  const dRow = <usize>ldd << 2;
+  for (let n = 0; n < N; n += 4) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+    let dp = d + (<usize>n << 2);
+    let m = 0;
+    for (; m + 2 <= M; m += 2) {
+      s0 = f32x4.add(s0, v128.load(dp));
+      s1 = f32x4.add(s1, v128.load(dp + dRow));
+      dp += dRow * 2;
+    }
+    if (m < M) s0 = f32x4.add(s0, v128.load(dp));
+    const t = db + (<usize>n << 2);
+    v128.store(t, f32x4.add(v128.load(t), f32x4.add(s0, s1)));
+  }
+}
+
+/** out[m][:] = bias + table[tokens[m]][:] for m < M; N % 4 == 0 (the one-hot input's W_x row lookup). */
+export function gather_bias_rows(
+  out: usize, ldo: i32, bias: usize, table: usize, ldt: i32, tokens: usize, M: i32, N: i32,
+): void {
+  for (let m = 0; m < M; m++) {
+    const row = table + (<usize>load<i32>(tokens + (<usize>m << 2)) * <usize>ldt << 2);
+    const o = out + (<usize>m * <usize>ldo << 2);
+    for (let n = 0; n < N; n += 4) {
+      const off = <usize>n << 2;
+      v128.store(o + off, f32x4.add(v128.load(bias + off), v128.load(row + off)));
+    }
+  }
+}
+
+/** table[tokens[m]][:] += d[m][:] for m < M; N % 4 == 0 (the gradient of a row lookup). */
+export function scatter_add_rows(
+  table: usize, ldt: i32, tokens: usize, d: usize, ldd: i32, M: i32, N: i32,
+): void {
+  for (let m = 0; m < M; m++) {
+    const row = table + (<usize>load<i32>(tokens + (<usize>m << 2)) * <usize>ldt << 2);
+    const dp = d + (<usize>m * <usize>ldd << 2);
+    for (let n = 0; n < N; n += 4) {
+      const off = <usize>n << 2;
+      v128.store(row + off, f32x4.add(v128.load(row + off), v128.load(dp + off)));
+    }
+  }
+}

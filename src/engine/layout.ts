@@ -1,0 +1,127 @@
+/**
+ * Memory planning for LSTM stacks in one wasm arena (llm.c style: sizes from the config, one block per
+ * role, named views laid into it once). Nothing here touches wasm; `arena.ts` turns a plan into views.
+ *
+ * Dimension letters: I input classes (38), H hidden units, P = H padded to a multiple of 4, G = 4P gate
+ * rows (blocks i, f, g, o), O output classes (38), Q = O padded to a multiple of 8, B batch rows, T steps.
+ *
+ * Parameter tensors of layer l (must match assembly/lstm.ts and assembly/matrix.ts):
+ *   lstm.l.w_x  layer 0: rows layout [I][G] (one-hot input: a row lookup); l > 0: panel-packed P_{l-1} x G
+ *   lstm.l.w_h  panel-packed P x G
+ *   lstm.l.b    [G] (the forget bias lives here, so pre_f = W x + b with b_f = forget_bias at init)
+ *   output.w    panel-packed P_last x Q
+ *   output.b    [Q]
+ * Padding (units H..P-1, classes O..Q-1) is zero in every parameter and stays zero through training.
+ */
+
+export interface LstmStackConfig {
+  /** Number of input classes (one-hot). */
+  inputSize: number;
+  /** Hidden units per LSTM layer, bottom first. */
+  hiddenSizes: number[];
+  /** Number of output classes (logits). */
+  outputSize: number;
+}
+
+export type TensorLayout = 'rows' | 'panel' | 'vector';
+
+export interface TensorSpec {
+  name: string;
+  layout: TensorLayout;
+  /** Logical (unpadded) shape as exported: [rows, cols] or [n]. */
+  shape: number[];
+  /** Padded storage shape: [K, N] for rows/panel, [N] for vector. */
+  storage: number[];
+  /** Offset in floats within the parameter block (multiple of 4). */
+  offset: number;
+  /** Size in floats (multiple of 4). */
+  size: number;
+}
+
+export interface LayerDims {
+  /** Logical input width (I for layer 0, H of the layer below otherwise). */
+  inputSize: number;
+  /** Padded input width as stored (I for layer 0, P of the layer below otherwise). */
+  inputStride: number;
+  hidden: number;
+  padded: number;
+  gates: number;
+}
+
+export interface ParameterLayout {
+  config: LstmStackConfig;
+  layers: LayerDims[];
+  outputPadded: number;
+  tensors: TensorSpec[];
+  /** Total floats in the parameter block (also the size of gradients and each Adam moment). */
+  size: number;
+  /** Logical parameter count (no padding). */
+  count: number;
+  /** Floats in one network state row: sum over layers of 2H (c then h, per layer, unpadded). */
+  stateSize: number;
+}
+
+export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+
+export function validateConfig(config: LstmStackConfig): void {
+  const intIn = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
+  if (!intIn(config.inputSize, 1, 4096)) {
+    throw new RangeError(`LSTM config: inputSize must be an integer in 1..4096, got ${config.inputSize}`);
+  }
+  if (!intIn(config.outputSize, 1, 4096)) {
+    throw new RangeError(`LSTM config: outputSize must be an integer in 1..4096, got ${config.outputSize}`);
+  }
+  if (!Array.isArray(config.hiddenSizes) || config.hiddenSizes.length < 1 || config.hiddenSizes.length > 8) {
+    throw new RangeError(`LSTM config: hiddenSizes must list 1 to 8 layer sizes, got ${JSON.stringify(config.hiddenSizes)}`);
+  }
+  config.hiddenSizes.forEach((h, l) => {
+    if (!intIn(h, 1, 4096)) throw new RangeError(`LSTM config: hiddenSizes[${l}] must be an integer in 1..4096, got ${h}`);
+  });
+}
+
+export function planParameters(config: LstmStackConfig): ParameterLayout {
+  validateConfig(config);
+  const tensors: TensorSpec[] = [];
+  let offset = 0;
+  let count = 0;
+  const add = (name: string, layout: TensorLayout, shape: number[], storage: number[]) => {
+    const size = roundUp(storage.reduce((a, b) => a * b, 1), 4);
+    tensors.push({ name, layout, shape, storage, offset, size });
+    offset += size;
+    count += shape.reduce((a, b) => a * b, 1);
+  };
+  const layers: LayerDims[] = [];
+  config.hiddenSizes.forEach((hidden, l) => {
+    const padded = roundUp(hidden, 4);
+    const gates = 4 * padded;
+    const below = l === 0 ? null : layers[l - 1];
+    const inputSize = below ? below.hidden : config.inputSize;
+    const inputStride = below ? below.padded : config.inputSize;
+    layers.push({ inputSize, inputStride, hidden, padded, gates });
+    add(`lstm.${l}.w_x`, l === 0 ? 'rows' : 'panel', [inputSize, 4 * hidden], [inputStride, gates]);
+    add(`lstm.${l}.w_h`, 'panel', [hidden, 4 * hidden], [padded, gates]);
+    add(`lstm.${l}.b`, 'vector', [4 * hidden], [gates]);
+  });
+  const top = layers[layers.length - 1];
+  const outputPadded = roundUp(config.outputSize, 8);
+  add('output.w', 'panel', [top.hidden, config.outputSize], [top.padded, outputPadded]);
+  add('output.b', 'vector', [config.outputSize], [outputPadded]);
+  const stateSize = layers.reduce((s, d) => s + 2 * d.hidden, 0);
+  return { config, layers, outputPadded, tensors, size: offset, count, stateSize };
+}
+
+/**
+ * Index (in floats, relative to the tensor's offset) of logical element (r, c) of a matrix tensor, or of
+ * element c of a vector. Gate columns: logical column c = gate * H + unit maps to stored gate * P + unit.
+ */
+export function storageIndex(spec: TensorSpec, hidden: number, padded: number, r: number, c: number): number {
+  const isGateMatrix = spec.name.startsWith('lstm.');
+  const col = isGateMatrix ? Math.floor(c / hidden) * padded + (c % hidden) : c;
+  if (spec.layout === 'vector') return col;
+  const N = spec.storage[1];
+  if (spec.layout === 'rows') return r * N + col;
+  const K = spec.storage[0];
+  const full = N & ~7;
+  if (col < full) return (col & ~7) * K + r * 8 + (col & 7);
+  return full * K + r * 4 + (col - full);
+}

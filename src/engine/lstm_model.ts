@@ -1,0 +1,712 @@
+/**
+ * An LSTM stack (one-hot input -> LSTM layers -> linear output) whose parameters, gradients, Adam moments
+ * and activations live in one planned wasm arena. Views are built once; memory never grows.
+ *
+ * Buffers (floats unless noted; B = the batch of the current call, T = its steps, slot t of a trace holds
+ * B rows, so all T slots are one contiguous [T][B] block):
+ *   params, grads, adamM, adamV   the parameter block and its twins (layout.ts)
+ *   per layer: c, h               [T+1][B][P]  slot 0 = start state, slot t+1 = after step t
+ *              act                [T][B][G]    gate pre-activations, then activations (saved for backward)
+ *              tanhC              [T][B][P]    saved for backward
+ *              cState, hState     [maxB][P]    the recurrent state carried between step() calls
+ *              dH                 [T][B][P]    gradient w.r.t. h of each step (trainable only)
+ *              dc [B][P], dpre [B][G], whT (G x P packed), wxT (G x P_below packed, layers > 0)
+ *   tokens (i32) [T][B], labels (i32), weights, logp, argmax (i32) [T*B]; actions (i32), targets [B]
+ *   logits, dlogits [T][B][Q]; outT (Q x P_top packed)
+ */
+import { Random } from '../random.js';
+import {
+  GEMM_ACCUMULATE, GEMM_BIAS, GEMM_OVERWRITE, type KernelExports,
+} from './kernels.js';
+import {
+  planParameters, storageIndex, type LstmStackConfig, type ParameterLayout, type TensorSpec,
+} from './layout.js';
+
+export interface ModelPlan {
+  /** Largest batch any call will use. */
+  maxBatch: number;
+  /** Longest BPTT window (1 for stepping and one-step updates). */
+  maxSteps?: number;
+  /** Whether gradients and Adam moments are allocated. */
+  trainable?: boolean;
+}
+
+export interface AdamSettings {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+export interface ClipSettings {
+  /** 'perTensor': each tensor's gradient to L2 norm maxNorm (the reference); 'global': all together. */
+  mode: 'perTensor' | 'global' | 'none';
+  maxNorm: number;
+}
+
+export const DEFAULT_ADAM: AdamSettings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+export interface SequenceStats {
+  /** Sum over weighted rows of -weight * log p(label). */
+  loss: number;
+  /** Sum of weights. */
+  weight: number;
+}
+
+/** Byte-address allocator used while planning an arena. */
+export interface Allocator {
+  (bytes: number): number;
+}
+
+interface LayerBuffers {
+  c: number; h: number; act: number; tanhC: number; cState: number; hState: number;
+  dH: number; dc: number; dpre: number; whT: number; wxT: number;
+}
+
+const F32 = 4;
+
+export class LstmModel {
+  readonly config: LstmStackConfig;
+  readonly layout: ParameterLayout;
+  readonly maxBatch: number;
+  readonly maxSteps: number;
+  readonly trainable: boolean;
+  /** Row stride of logits (output classes padded to a multiple of 8). */
+  readonly outputStride: number;
+  /** Floats in one network state row (per layer: c then h, unpadded). */
+  readonly stateSize: number;
+  /** Adam steps taken (for bias correction). */
+  adamStep = 0;
+
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  readonly adamM: Float32Array;
+  readonly adamV: Float32Array;
+
+  private readonly k: KernelExports;
+  private readonly memory: WebAssembly.Memory;
+  private readonly paramsPtr: number;
+  private readonly gradsPtr: number;
+  private readonly adamMPtr: number;
+  private readonly adamVPtr: number;
+  private readonly layers: LayerBuffers[];
+  private readonly tokensPtr: number;
+  private readonly labelsPtr: number;
+  private readonly weightsPtr: number;
+  private readonly logpPtr: number;
+  private readonly argmaxPtr: number;
+  private readonly actionsPtr: number;
+  private readonly targetsPtr: number;
+  private readonly logitsPtr: number;
+  private readonly dlogitsPtr: number;
+  private readonly outTPtr: number;
+  private readonly tokensView: Int32Array;
+  private readonly labelsView: Int32Array;
+  private readonly weightsView: Float32Array;
+  private readonly logpView: Float32Array;
+  private readonly argmaxView: Int32Array;
+  private readonly actionsView: Int32Array;
+  private readonly targetsView: Float32Array;
+  private readonly logitsView: Float32Array;
+  private readonly stateViews: { c: Float32Array; h: Float32Array; c0: Float32Array; h0: Float32Array }[];
+
+  /** Bytes a model of this config and plan needs in an arena (for planning a shared memory). */
+  static planBytes(config: LstmStackConfig, plan: ModelPlan): number {
+    let total = 0;
+    LstmModel.allocate(config, plan, (bytes) => {
+      const at = total;
+      total += Math.ceil(bytes / 64) * 64;
+      return at;
+    });
+    return total;
+  }
+
+  private static allocate(config: LstmStackConfig, plan: ModelPlan, alloc: Allocator) {
+    const layout = planParameters(config);
+    const B = plan.maxBatch;
+    const T = plan.maxSteps ?? 1;
+    const train = plan.trainable ?? false;
+    const Q = layout.outputPadded;
+    const params = alloc(layout.size * F32);
+    const grads = train ? alloc(layout.size * F32) : 0;
+    const adamM = train ? alloc(layout.size * F32) : 0;
+    const adamV = train ? alloc(layout.size * F32) : 0;
+    const layers: LayerBuffers[] = layout.layers.map((d, l) => ({
+      c: alloc((T + 1) * B * d.padded * F32),
+      h: alloc((T + 1) * B * d.padded * F32),
+      act: alloc(T * B * d.gates * F32),
+      tanhC: alloc(T * B * d.padded * F32),
+      cState: alloc(B * d.padded * F32),
+      hState: alloc(B * d.padded * F32),
+      dH: train ? alloc(T * B * d.padded * F32) : 0,
+      dc: train ? alloc(B * d.padded * F32) : 0,
+      dpre: train ? alloc(B * d.gates * F32) : 0,
+      whT: train ? alloc(d.gates * d.padded * F32) : 0,
+      wxT: train && l > 0 ? alloc(d.gates * d.inputStride * F32) : 0,
+    }));
+    const top = layout.layers[layout.layers.length - 1];
+    return {
+      layout, params, grads, adamM, adamV, layers,
+      tokens: alloc(T * B * 4),
+      labels: alloc(T * B * 4),
+      weights: alloc(T * B * F32),
+      logp: alloc(T * B * F32),
+      argmax: alloc(T * B * 4),
+      actions: alloc(B * 4),
+      targets: alloc(B * F32),
+      logits: alloc(T * B * Q * F32),
+      dlogits: train ? alloc(T * B * Q * F32) : 0,
+      outT: train ? alloc(Q * top.padded * F32) : 0,
+    };
+  }
+
+  /** Builds the model inside an arena; `alloc` hands out byte addresses in `memory` (see arena.ts). */
+  constructor(
+    kernels: KernelExports, memory: WebAssembly.Memory, config: LstmStackConfig, plan: ModelPlan, alloc: Allocator,
+  ) {
+    if (!Number.isInteger(plan.maxBatch) || plan.maxBatch < 1) {
+      throw new RangeError(`LstmModel: maxBatch must be a positive integer, got ${plan.maxBatch}`);
+    }
+    const maxSteps = plan.maxSteps ?? 1;
+    if (!Number.isInteger(maxSteps) || maxSteps < 1) {
+      throw new RangeError(`LstmModel: maxSteps must be a positive integer, got ${plan.maxSteps}`);
+    }
+    const a = LstmModel.allocate(config, plan, alloc);
+    this.k = kernels;
+    this.memory = memory;
+    this.config = { ...config, hiddenSizes: [...config.hiddenSizes] };
+    this.layout = a.layout;
+    this.maxBatch = plan.maxBatch;
+    this.maxSteps = maxSteps;
+    this.trainable = plan.trainable ?? false;
+    this.outputStride = a.layout.outputPadded;
+    this.stateSize = a.layout.stateSize;
+    this.paramsPtr = a.params;
+    this.gradsPtr = a.grads;
+    this.adamMPtr = a.adamM;
+    this.adamVPtr = a.adamV;
+    this.layers = a.layers;
+    this.tokensPtr = a.tokens;
+    this.labelsPtr = a.labels;
+    this.weightsPtr = a.weights;
+    this.logpPtr = a.logp;
+    this.argmaxPtr = a.argmax;
+    this.actionsPtr = a.actions;
+    this.targetsPtr = a.targets;
+    this.logitsPtr = a.logits;
+    this.dlogitsPtr = a.dlogits;
+    this.outTPtr = a.outT;
+
+    const buf = memory.buffer;
+    const n = a.layout.size;
+    const B = plan.maxBatch;
+    const T = maxSteps;
+    this.params = new Float32Array(buf, a.params, n);
+    this.grads = this.trainable ? new Float32Array(buf, a.grads, n) : new Float32Array(0);
+    this.adamM = this.trainable ? new Float32Array(buf, a.adamM, n) : new Float32Array(0);
+    this.adamV = this.trainable ? new Float32Array(buf, a.adamV, n) : new Float32Array(0);
+    this.tokensView = new Int32Array(buf, a.tokens, T * B);
+    this.labelsView = new Int32Array(buf, a.labels, T * B);
+    this.weightsView = new Float32Array(buf, a.weights, T * B);
+    this.logpView = new Float32Array(buf, a.logp, T * B);
+    this.argmaxView = new Int32Array(buf, a.argmax, T * B);
+    this.actionsView = new Int32Array(buf, a.actions, B);
+    this.targetsView = new Float32Array(buf, a.targets, B);
+    this.logitsView = new Float32Array(buf, a.logits, T * B * this.outputStride);
+    this.stateViews = a.layout.layers.map((d, l) => ({
+      c: new Float32Array(buf, a.layers[l].cState, B * d.padded),
+      h: new Float32Array(buf, a.layers[l].hState, B * d.padded),
+      c0: new Float32Array(buf, a.layers[l].c, B * d.padded),
+      h0: new Float32Array(buf, a.layers[l].h, B * d.padded),
+    }));
+    this.params.fill(0);
+  }
+
+  get parameterCount(): number {
+    return this.layout.count;
+  }
+
+  // ---------------------------------------------------------------- parameters
+
+  /** Random initialisation: Glorot-uniform weights, zero biases, forget-gate bias `forgetBias`. */
+  initialize(rng: Random, forgetBias = 1.0): void {
+    this.params.fill(0);
+    for (const spec of this.layout.tensors) {
+      const [rows, cols] = spec.shape.length === 2 ? spec.shape : [1, spec.shape[0]];
+      const { hidden, padded } = this.tensorDims(spec);
+      const base = spec.offset;
+      if (spec.layout === 'vector') {
+        if (spec.name.startsWith('lstm.')) {
+          for (let u = 0; u < hidden; u++) this.params[base + storageIndex(spec, hidden, padded, 0, hidden + u)] = forgetBias;
+        }
+        continue;
+      }
+      const fanOut = spec.name.startsWith('lstm.') ? cols / 4 : cols;
+      const limit = Math.sqrt(6 / (rows + fanOut));
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) {
+          this.params[base + storageIndex(spec, hidden, padded, r, c)] = (2 * rng.float() - 1) * limit;
+        }
+      }
+    }
+    this.resetOptimizer();
+  }
+
+  /** The logical (unpadded, row-major) tensors, named as in model files. */
+  exportTensors(): { name: string; shape: number[]; data: Float32Array }[] {
+    return this.layout.tensors.map((spec) => {
+      const [rows, cols] = spec.shape.length === 2 ? spec.shape : [1, spec.shape[0]];
+      const { hidden, padded } = this.tensorDims(spec);
+      const data = new Float32Array(rows * cols);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) data[r * cols + c] = this.params[spec.offset + storageIndex(spec, hidden, padded, r, c)];
+      }
+      return { name: spec.name, shape: [...spec.shape], data };
+    });
+  }
+
+  /** Loads logical tensors (as from exportTensors); every tensor must be present with its exact shape. */
+  importTensors(tensors: Map<string, { shape: number[]; data: Float32Array }>, source = 'tensors'): void {
+    for (const spec of this.layout.tensors) {
+      const t = tensors.get(spec.name);
+      if (!t) throw new Error(`${source}: missing tensor "${spec.name}" for an LSTM of hidden sizes [${this.config.hiddenSizes}]`);
+      if (t.shape.length !== spec.shape.length || t.shape.some((v, i) => v !== spec.shape[i])) {
+        throw new Error(`${source}: tensor "${spec.name}" has shape [${t.shape}], this model needs [${spec.shape}] (another architecture?)`);
+      }
+    }
+    this.params.fill(0);
+    for (const spec of this.layout.tensors) {
+      const t = tensors.get(spec.name)!;
+      const [rows, cols] = spec.shape.length === 2 ? spec.shape : [1, spec.shape[0]];
+      const { hidden, padded } = this.tensorDims(spec);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) {
+          const v = t.data[r * cols + c];
+          if (!Number.isFinite(v)) throw new Error(`${source}: tensor "${spec.name}" holds a non-finite value ${v} at [${r}, ${c}]`);
+          this.params[spec.offset + storageIndex(spec, hidden, padded, r, c)] = v;
+        }
+      }
+    }
+  }
+
+  /** Copies all weights from a model of the same architecture (may live in another arena). */
+  copyWeightsFrom(other: LstmModel): void {
+    this.assertSameArchitecture(other);
+    if (other.memory === this.memory) this.k.copy_bytes(this.paramsPtr, other.paramsPtr, this.params.length * F32);
+    else this.params.set(other.params);
+  }
+
+  /** Soft target update θ ← (1 − η)θ + η·θ_other; both models must share the arena. */
+  softUpdateFrom(other: LstmModel, eta: number): void {
+    this.assertSameArchitecture(other);
+    if (other.memory !== this.memory) throw new Error('softUpdateFrom: both models must live in the same arena');
+    if (!(eta >= 0 && eta <= 1)) throw new RangeError(`softUpdateFrom: eta must be in [0, 1], got ${eta}`);
+    this.k.soft_update(this.paramsPtr, other.paramsPtr, this.params.length, eta);
+  }
+
+  /** Zeroes Adam's moments and step count. */
+  resetOptimizer(): void {
+    this.adamStep = 0;
+    this.adamM.fill(0);
+    this.adamV.fill(0);
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /** Zeroes the carried state of rows 0..batch-1. */
+  resetState(batch = this.maxBatch): void {
+    this.checkBatch(batch);
+    for (let l = 0; l < this.layers.length; l++) {
+      const P = this.layout.layers[l].padded;
+      this.stateViews[l].c.fill(0, 0, batch * P);
+      this.stateViews[l].h.fill(0, 0, batch * P);
+    }
+  }
+
+  /** Writes carried-state row b into out[offset ..] (per layer: c then h, unpadded; stateSize floats). */
+  getStateRow(b: number, out: Float32Array, offset = 0): void {
+    this.checkRow(b);
+    let o = offset;
+    for (let l = 0; l < this.layers.length; l++) {
+      const { hidden: H, padded: P } = this.layout.layers[l];
+      const v = this.stateViews[l];
+      for (let j = 0; j < H; j++) out[o + j] = v.c[b * P + j];
+      for (let j = 0; j < H; j++) out[o + H + j] = v.h[b * P + j];
+      o += 2 * H;
+    }
+  }
+
+  /** Sets carried-state row b from src[offset ..] (layout of getStateRow). */
+  setStateRow(b: number, src: ArrayLike<number>, offset = 0): void {
+    this.checkRow(b);
+    if (src.length - offset < this.stateSize) {
+      throw new RangeError(`setStateRow: need ${this.stateSize} floats from offset ${offset}, got ${src.length - offset}`);
+    }
+    let o = offset;
+    for (let l = 0; l < this.layers.length; l++) {
+      const { hidden: H, padded: P } = this.layout.layers[l];
+      const v = this.stateViews[l];
+      for (let j = 0; j < H; j++) v.c[b * P + j] = src[o + j];
+      for (let j = 0; j < H; j++) v.h[b * P + j] = src[o + H + j];
+      o += 2 * H;
+    }
+  }
+
+  // ---------------------------------------------------------------- forward
+
+  /**
+   * One step for rows 0..batch-1 from the carried state: consumes `tokens`, updates the state, and returns
+   * the logits as a view of [batch][outputStride] (valid until the next call on this model).
+   */
+  step(tokens: ArrayLike<number>, batch = tokens.length): Float32Array {
+    this.checkBatch(batch);
+    this.writeTokens(tokens, batch, 1, 'step');
+    for (let l = 0; l < this.layers.length; l++) {
+      const P = this.layout.layers[l].padded;
+      const L = this.layers[l];
+      this.k.copy_bytes(L.c, L.cState, batch * P * F32);
+      this.k.copy_bytes(L.h, L.hState, batch * P * F32);
+    }
+    this.forward(batch, 1);
+    for (let l = 0; l < this.layers.length; l++) {
+      const P = this.layout.layers[l].padded;
+      const L = this.layers[l];
+      this.k.copy_bytes(L.cState, L.c + batch * P * F32, batch * P * F32);
+      this.k.copy_bytes(L.hState, L.h + batch * P * F32, batch * P * F32);
+    }
+    return this.logitsView.subarray(0, batch * this.outputStride);
+  }
+
+  /**
+   * One step from given start states (rows of stateSize floats in `states`), leaving the carried state
+   * alone: the Target network and Reward RNN in a TD update. Returns logits [batch][outputStride].
+   */
+  forwardFrom(states: Float32Array, tokens: ArrayLike<number>, batch = tokens.length): Float32Array {
+    this.checkBatch(batch);
+    this.writeTokens(tokens, batch, 1, 'forwardFrom');
+    this.writeStartStates(states, batch);
+    this.forward(batch, 1);
+    return this.logitsView.subarray(0, batch * this.outputStride);
+  }
+
+  /**
+   * Forward over `steps` steps from the zero state; inputs are [steps][batch] token ids (time-major).
+   * Returns logits [steps*batch][outputStride].
+   */
+  forwardSequence(inputs: ArrayLike<number>, batch: number, steps: number): Float32Array {
+    this.checkBatch(batch);
+    this.checkSteps(steps);
+    this.writeTokens(inputs, batch, steps, 'forwardSequence');
+    this.zeroStartStates(batch);
+    this.forward(batch, steps);
+    return this.logitsView.subarray(0, steps * batch * this.outputStride);
+  }
+
+  /**
+   * Loss and accuracy of next-step prediction without updating: inputs and labels are [steps][batch];
+   * weights (same shape) mask rows (0 = ignore). Returns sums (divide by the weight).
+   */
+  evaluateSequence(
+    inputs: ArrayLike<number>, labels: ArrayLike<number>, weights: ArrayLike<number>, batch: number, steps: number,
+  ): SequenceStats & { correct: number; correctOnEvents: number; events: number } {
+    this.forwardSequence(inputs, batch, steps);
+    this.writeLabels(labels, weights, batch * steps);
+    const M = batch * steps;
+    this.k.softmax_xent_forward(this.logpPtr, this.argmaxPtr, this.logitsPtr, this.outputStride, this.labelsPtr, M, this.config.outputSize);
+    let loss = 0, weight = 0, correct = 0, correctOnEvents = 0, events = 0;
+    for (let m = 0; m < M; m++) {
+      const w = this.weightsView[m];
+      if (w === 0) continue;
+      loss -= w * this.logpView[m];
+      weight += w;
+      const hit = this.argmaxView[m] === this.labelsView[m] ? w : 0;
+      correct += hit;
+      if (this.labelsView[m] !== 1) {
+        events += w;
+        correctOnEvents += hit;
+      }
+    }
+    return { loss, weight, correct, correctOnEvents, events };
+  }
+
+  // ---------------------------------------------------------------- training
+
+  /**
+   * One BPTT step on a window: forward from the zero state, softmax cross-entropy averaged over the
+   * weighted rows, backward through time, clipping, Adam. Returns the mean loss (nats per weighted row).
+   */
+  trainSequence(
+    inputs: ArrayLike<number>, labels: ArrayLike<number>, weights: ArrayLike<number>, batch: number, steps: number,
+    adam: AdamSettings = DEFAULT_ADAM, clip: ClipSettings = { mode: 'global', maxNorm: 5 },
+  ): number {
+    this.checkTrainable('trainSequence');
+    this.forwardSequence(inputs, batch, steps);
+    const M = batch * steps;
+    this.writeLabels(labels, weights, M);
+    let total = 0;
+    for (let m = 0; m < M; m++) total += this.weightsView[m];
+    if (!(total > 0)) throw new RangeError('trainSequence: all weights are zero; nothing to learn from');
+    const C = this.config.outputSize;
+    this.k.softmax_xent_forward(this.logpPtr, this.argmaxPtr, this.logitsPtr, this.outputStride, this.labelsPtr, M, C);
+    let loss = 0;
+    for (let m = 0; m < M; m++) {
+      loss -= this.weightsView[m] * this.logpView[m];
+      this.weightsView[m] /= total;
+    }
+    this.k.softmax_xent_backward(this.dlogitsPtr, this.logitsPtr, this.outputStride, this.labelsPtr, this.weightsPtr, M, C);
+    this.k.zero_bytes(this.gradsPtr, this.params.length * F32);
+    this.backward(batch, steps);
+    this.clipGradients(clip);
+    this.adamUpdate(adam);
+    return loss / total;
+  }
+
+  /**
+   * The DQN update (SPEC §4.3): from start states (rows of stateSize floats), consume `tokens`, read the
+   * value of `actions`, loss = mean (Q(s, a) − y)², backward through this one step (the start state is a
+   * constant), clip, Adam. Returns the loss before the update.
+   */
+  tdUpdate(
+    states: Float32Array, tokens: ArrayLike<number>, actions: ArrayLike<number>, targets: ArrayLike<number>, batch: number,
+    adam: AdamSettings = DEFAULT_ADAM, clip: ClipSettings = { mode: 'perTensor', maxNorm: 5 },
+  ): number {
+    this.checkTrainable('tdUpdate');
+    this.forwardFrom(states, tokens, batch);
+    const O = this.config.outputSize;
+    for (let b = 0; b < batch; b++) {
+      const a = actions[b];
+      if (!Number.isInteger(a) || a < 0 || a >= O) throw new RangeError(`tdUpdate: actions[${b}] = ${a} is not a class in 0..${O - 1}`);
+      const y = targets[b];
+      if (!Number.isFinite(y)) throw new RangeError(`tdUpdate: targets[${b}] = ${y} is not finite`);
+      this.actionsView[b] = a;
+      this.targetsView[b] = y;
+    }
+    const sum = this.k.td_squared_error(this.dlogitsPtr, this.logitsPtr, this.outputStride, this.actionsPtr, this.targetsPtr, batch);
+    this.k.zero_bytes(this.gradsPtr, this.params.length * F32);
+    this.backward(batch, 1);
+    this.clipGradients(clip);
+    this.adamUpdate(adam);
+    return sum / batch;
+  }
+
+  /** Squared L2 norm of each tensor's gradient, by name. */
+  gradientNorms(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const spec of this.layout.tensors) {
+      out.set(spec.name, Math.sqrt(this.k.sum_squares(this.gradsPtr + spec.offset * F32, spec.size)));
+    }
+    return out;
+  }
+
+  /** Clips the gradient block in place: per tensor, or by the global norm. Kernels sum; this decides. */
+  clipGradients(clip: ClipSettings): void {
+    if (clip.mode === 'none') return;
+    if (!(clip.maxNorm > 0)) throw new RangeError(`clip.maxNorm must be positive, got ${clip.maxNorm}`);
+    if (clip.mode === 'global') {
+      const norm = Math.sqrt(this.k.sum_squares(this.gradsPtr, this.params.length));
+      if (norm > clip.maxNorm) this.k.scale_array(this.gradsPtr, this.params.length, clip.maxNorm / norm);
+      return;
+    }
+    for (const spec of this.layout.tensors) {
+      const ptr = this.gradsPtr + spec.offset * F32;
+      const norm = Math.sqrt(this.k.sum_squares(ptr, spec.size));
+      if (norm > clip.maxNorm) this.k.scale_array(ptr, spec.size, clip.maxNorm / norm);
+    }
+  }
+
+  /** One Adam step over the whole parameter block with the current gradients. */
+  adamUpdate(adam: AdamSettings): void {
+    this.checkTrainable('adamUpdate');
+    this.adamStep++;
+    const t = this.adamStep;
+    const stepSize = adam.learningRate / (1 - Math.pow(adam.beta1, t));
+    const vScale = 1 / Math.sqrt(1 - Math.pow(adam.beta2, t));
+    this.k.adam_update(this.paramsPtr, this.gradsPtr, this.adamMPtr, this.adamVPtr, this.params.length,
+      stepSize, adam.beta1, adam.beta2, adam.epsilon, vScale);
+  }
+
+  /** Gradient of one tensor as a logical (unpadded) array, for tests. */
+  exportGradient(name: string): Float32Array {
+    const spec = this.layout.tensors.find((t) => t.name === name);
+    if (!spec) throw new Error(`no tensor named ${name}`);
+    const [rows, cols] = spec.shape.length === 2 ? spec.shape : [1, spec.shape[0]];
+    const { hidden, padded } = this.tensorDims(spec);
+    const out = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) out[r * cols + c] = this.grads[spec.offset + storageIndex(spec, hidden, padded, r, c)];
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private forward(B: number, T: number): void {
+    const k = this.k;
+    const dims = this.layout.layers;
+    for (let l = 0; l < dims.length; l++) {
+      const { padded: P, gates: G, inputStride: X } = dims[l];
+      const L = this.layers[l];
+      const [wx, wh, b] = this.layerTensors(l);
+      if (l > 0) {
+        // All steps' input contributions at once: act[0..T) = b + h_below[1..T] . W_x
+        const below = this.layers[l - 1];
+        k.gemm_packed(L.act, G, below.h + B * X * F32, X, wx, b, T * B, X, G, GEMM_BIAS);
+      }
+      for (let t = 0; t < T; t++) {
+        const act = L.act + t * B * G * F32;
+        if (l === 0) k.gather_bias_rows(act, G, b, wx, G, this.tokensPtr + t * B * 4, B, G);
+        k.gemm_packed(act, G, L.h + t * B * P * F32, P, wh, 0, B, P, G, GEMM_ACCUMULATE);
+        k.lstm_cell_forward(act, L.c + (t + 1) * B * P * F32, L.tanhC + t * B * P * F32, L.h + (t + 1) * B * P * F32,
+          act, L.c + t * B * P * F32, B, P);
+      }
+    }
+    const top = dims.length - 1;
+    const P = dims[top].padded;
+    const [ow, ob] = this.outputTensors();
+    k.gemm_packed(this.logitsPtr, this.outputStride, this.layers[top].h + B * P * F32, P, ow, ob, T * B, P, this.outputStride, GEMM_BIAS);
+  }
+
+  /** Backward through `T` steps; dlogits must be filled and grads zeroed. */
+  private backward(B: number, T: number): void {
+    const k = this.k;
+    const dims = this.layout.layers;
+    const Q = this.outputStride;
+    const top = dims.length - 1;
+    const Ptop = dims[top].padded;
+    const [ow, ob] = this.outputTensors(this.gradsPtr);
+    const [owParam] = this.outputTensors();
+    const hTop = this.layers[top].h + B * Ptop * F32;
+    for (let t = 0; t < T; t++) {
+      k.outer_accumulate(ow, hTop + t * B * Ptop * F32, Ptop, this.dlogitsPtr + t * B * Q * F32, Q, B, Ptop, Q);
+    }
+    k.colsum_accumulate(ob, this.dlogitsPtr, Q, T * B, Q);
+    k.pack_transpose(this.outTPtr, owParam, Ptop, Q);
+    k.gemm_packed(this.layers[top].dH, Ptop, this.dlogitsPtr, Q, this.outTPtr, 0, T * B, Q, Ptop, GEMM_OVERWRITE);
+    for (let l = top; l >= 0; l--) {
+      const { padded: P, gates: G, inputStride: X } = dims[l];
+      const L = this.layers[l];
+      const [wx, wh] = this.layerTensors(l);
+      const [dwx, dwh, db] = this.layerTensors(l, this.gradsPtr);
+      const below = l > 0 ? this.layers[l - 1] : null;
+      k.zero_bytes(L.dc, B * P * F32);
+      if (T > 1) k.pack_transpose(L.whT, wh, P, G);
+      if (below) {
+        k.pack_transpose(L.wxT, wx, X, G);
+        k.zero_bytes(below.dH, T * B * X * F32);
+      }
+      for (let t = T - 1; t >= 0; t--) {
+        k.lstm_cell_backward(L.dpre, L.dc, L.dH + t * B * P * F32, L.dc, L.act + t * B * G * F32,
+          L.c + t * B * P * F32, L.tanhC + t * B * P * F32, B, P);
+        k.outer_accumulate(dwh, L.h + t * B * P * F32, P, L.dpre, G, B, P, G);
+        k.colsum_accumulate(db, L.dpre, G, B, G);
+        if (below) {
+          k.outer_accumulate(dwx, below.h + (t + 1) * B * X * F32, X, L.dpre, G, B, X, G);
+          k.gemm_packed(below.dH + t * B * X * F32, X, L.dpre, G, L.wxT, 0, B, G, X, GEMM_ACCUMULATE);
+        } else {
+          k.scatter_add_rows(dwx, G, this.tokensPtr + t * B * 4, L.dpre, G, B, G);
+        }
+        if (t > 0) k.gemm_packed(L.dH + (t - 1) * B * P * F32, P, L.dpre, G, L.whT, 0, B, G, P, GEMM_ACCUMULATE);
+      }
+    }
+  }
+
+  private layerTensors(l: number, block = this.paramsPtr): [number, number, number] {
+    const t = this.layout.tensors;
+    return [block + t[3 * l].offset * F32, block + t[3 * l + 1].offset * F32, block + t[3 * l + 2].offset * F32];
+  }
+
+  private outputTensors(block = this.paramsPtr): [number, number] {
+    const t = this.layout.tensors;
+    const n = t.length;
+    return [block + t[n - 2].offset * F32, block + t[n - 1].offset * F32];
+  }
+
+  private tensorDims(spec: TensorSpec): { hidden: number; padded: number } {
+    const m = /^lstm\.(\d+)\./.exec(spec.name);
+    const d = m ? this.layout.layers[Number(m[1])] : this.layout.layers[this.layout.layers.length - 1];
+    return { hidden: d.hidden, padded: d.padded };
+  }
+
+  private writeTokens(tokens: ArrayLike<number>, batch: number, steps: number, what: string): void {
+    const n = batch * steps;
+    if (tokens.length < n) throw new RangeError(`${what}: expected ${n} tokens (${steps} steps x batch ${batch}), got ${tokens.length}`);
+    const I = this.config.inputSize;
+    const view = this.tokensView;
+    for (let i = 0; i < n; i++) {
+      const t = tokens[i];
+      if (!(t >= 0 && t < I) || !Number.isInteger(t)) {
+        throw new RangeError(`${what}: token ${t} at position ${i} is out of range 0..${I - 1}`);
+      }
+      view[i] = t;
+    }
+  }
+
+  private writeLabels(labels: ArrayLike<number>, weights: ArrayLike<number>, n: number): void {
+    if (labels.length < n || weights.length < n) {
+      throw new RangeError(`expected ${n} labels and weights, got ${labels.length} and ${weights.length}`);
+    }
+    const O = this.config.outputSize;
+    for (let i = 0; i < n; i++) {
+      const w = weights[i];
+      if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`weight ${w} at position ${i} must be finite and >= 0`);
+      const y = labels[i];
+      if (w > 0 && (!Number.isInteger(y) || y < 0 || y >= O)) {
+        throw new RangeError(`label ${y} at position ${i} is out of range 0..${O - 1}`);
+      }
+      this.labelsView[i] = w > 0 ? y : -1;
+      this.weightsView[i] = w;
+    }
+  }
+
+  private writeStartStates(states: Float32Array, batch: number): void {
+    const S = this.stateSize;
+    if (states.length < batch * S) {
+      throw new RangeError(`start states: need ${batch} rows of ${S} floats, got ${states.length} floats`);
+    }
+    for (let l = 0, o = 0; l < this.layers.length; l++) {
+      const { hidden: H, padded: P } = this.layout.layers[l];
+      const v = this.stateViews[l];
+      for (let b = 0; b < batch; b++) {
+        const src = b * S + o;
+        v.c0.set(states.subarray(src, src + H), b * P);
+        v.h0.set(states.subarray(src + H, src + 2 * H), b * P);
+      }
+      o += 2 * H;
+    }
+  }
+
+  private zeroStartStates(batch: number): void {
+    for (let l = 0; l < this.layers.length; l++) {
+      const P = this.layout.layers[l].padded;
+      this.k.zero_bytes(this.layers[l].c, batch * P * F32);
+      this.k.zero_bytes(this.layers[l].h, batch * P * F32);
+    }
+  }
+
+  private checkBatch(batch: number): void {
+    if (!Number.isInteger(batch) || batch < 1 || batch > this.maxBatch) {
+      throw new RangeError(`batch ${batch} is outside 1..${this.maxBatch} (the model was planned for at most ${this.maxBatch} rows)`);
+    }
+  }
+
+  private checkSteps(steps: number): void {
+    if (!Number.isInteger(steps) || steps < 1 || steps > this.maxSteps) {
+      throw new RangeError(`steps ${steps} is outside 1..${this.maxSteps} (the model was planned for windows of at most ${this.maxSteps})`);
+    }
+  }
+
+  private checkRow(b: number): void {
+    if (!Number.isInteger(b) || b < 0 || b >= this.maxBatch) throw new RangeError(`state row ${b} is outside 0..${this.maxBatch - 1}`);
+  }
+
+  private checkTrainable(what: string): void {
+    if (!this.trainable) throw new Error(`${what}: this model was planned without gradients (trainable: false)`);
+  }
+
+  private assertSameArchitecture(other: LstmModel): void {
+    const a = this.config, b = other.config;
+    if (a.inputSize !== b.inputSize || a.outputSize !== b.outputSize || a.hiddenSizes.join() !== b.hiddenSizes.join()) {
+      throw new Error(`models differ in architecture: [${a.hiddenSizes}] vs [${b.hiddenSizes}]`);
+    }
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * Reading and writing the safetensors format (https://github.com/huggingface/safetensors), the file format
+ * of rltuner's model checkpoints. Layout:
+ *
+ *   u64 little-endian N | N bytes of UTF-8 JSON header, space-padded | tensor bytes, little-endian
+ *
+ * The header maps each tensor name to `{ dtype, shape, data_offsets: [begin, end] }` (offsets relative to
+ * the start of the tensor bytes) and may hold `"__metadata__": { string: string }`. The writer stores F32
+ * tensors and adds a `checksum` metadata entry (CRC-32 of the tensor bytes, 8 lower-case hex digits); the
+ * reader accepts F32, F16 and BF16 (widened to Float32Array) and verifies the checksum when present.
+ *
+ * Browser- and Worker-safe: only Uint8Array, DataView and TextEncoder/TextDecoder, so byte order is
+ * explicit and the result is the same on any host.
+ */
+
+/** A tensor to write: `data.length` must equal the product of `shape`. */
+export interface TensorToWrite {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** A tensor read back: `dtype` is the stored type; `data` is always widened to Float32Array. */
+export interface DecodedTensor {
+  shape: number[];
+  dtype: string;
+  data: Float32Array;
+}
+
+export interface DecodedSafetensors {
+  tensors: Map<string, DecodedTensor>;
+  metadata: Record<string, string>;
+}
+
+/** A malformed or corrupt safetensors file, or tensors that cannot be written; the message names which. */
+export class SafetensorsError extends Error {
+  override name = 'SafetensorsError';
+}
+
+/** The metadata key under which the writer stores the CRC-32 of the tensor bytes. */
+export const CHECKSUM_KEY = 'checksum';
+
+const METADATA_KEY = '__metadata__';
+const HEADER_LENGTH_BYTES = 8;
+const HEADER_ALIGNMENT = 8;
+
+/** Bytes per element of each dtype the reader understands. */
+const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = { F32: 4, F16: 2, BF16: 2 };
+
+// ---- checksum ----
+
+/** Table of the reflected CRC-32 (IEEE 802.3, polynomial 0xEDB88320), one entry per byte value. */
+const CRC32_TABLE: Uint32Array = buildCrc32Table();
+
+function buildCrc32Table(): Uint32Array {
+  const table = new Uint32Array(256);
+  for (let byte = 0; byte < 256; byte++) {
+    let crc = byte;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+    table[byte] = crc >>> 0;
+  }
+  return table;
+}
+
+/** CRC-32 (the zlib / PNG / gzip one) of `bytes`, as an unsigned 32-bit integer. */
+export function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) crc = CRC32_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** The checksum string the writer stores: CRC-32 of `bytes` as 8 lower-case hex digits. */
+export function checksumHex(bytes: Uint8Array): string {
+  return crc32(bytes).toString(16).padStart(8, '0');
+}
+
+// ---- writing ----
+
+/**
+ * Encodes F32 tensors (in the given order) and string metadata as a safetensors file. Adds the `checksum`
+ * metadata entry; `metadata` must not already contain it.
+ */
+export function encodeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string>): Uint8Array {
+  checkMetadataToWrite(metadata);
+  const names = new Set<string>();
+  const header: Record<string, unknown> = {};
+  let dataBytes = 0;
+  for (const tensor of tensors) {
+    checkTensorToWrite(tensor, names);
+    names.add(tensor.name);
+    const size = tensor.data.length * 4;
+    header[tensor.name] = { dtype: 'F32', shape: [...tensor.shape], data_offsets: [dataBytes, dataBytes + size] };
+    dataBytes += size;
+  }
+
+  const data = new Uint8Array(dataBytes);
+  const dataView = new DataView(data.buffer);
+  let offset = 0;
+  for (const tensor of tensors) {
+    for (let i = 0; i < tensor.data.length; i++, offset += 4) dataView.setFloat32(offset, tensor.data[i], true);
+  }
+  header[METADATA_KEY] = { ...metadata, [CHECKSUM_KEY]: checksumHex(data) };
+
+  const headerBytes = paddedHeaderBytes(JSON.stringify(header));
+  const file = new Uint8Array(HEADER_LENGTH_BYTES + headerBytes.length + data.length);
+  new DataView(file.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  file.set(headerBytes, HEADER_LENGTH_BYTES);
+  file.set(data, HEADER_LENGTH_BYTES + headerBytes.length);
+  return file;
+}
+
+/** UTF-8 bytes of the header JSON, padded with spaces so the tensor bytes start at a multiple of 8. */
+function paddedHeaderBytes(json: string): Uint8Array {
+  const raw = new TextEncoder().encode(json);
+  const padded = new Uint8Array(Math.ceil(raw.length / HEADER_ALIGNMENT) * HEADER_ALIGNMENT).fill(0x20);
+  padded.set(raw);
+  return padded;
+}
+
+function checkMetadataToWrite(metadata: Record<string, string>): void {
+  if (CHECKSUM_KEY in metadata) {
+    throw new SafetensorsError(
+      `metadata key "${CHECKSUM_KEY}" is reserved for the checksum the writer adds; rename or drop it`,
+    );
+  }
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') {
+      throw new SafetensorsError(
+        `metadata "${key}" is a ${typeof value}, but safetensors metadata values must be strings; convert it with String() or JSON.stringify()`,
+      );
+    }
+  }
+}
+
+function checkTensorToWrite(tensor: TensorToWrite, earlierNames: ReadonlySet<string>): void {
+  const { name, shape, data } = tensor;
+  if (name === METADATA_KEY) throw new SafetensorsError(`tensor name "${METADATA_KEY}" is reserved; rename the tensor`);
+  if (earlierNames.has(name)) throw new SafetensorsError(`tensor "${name}" appears twice; tensor names must be unique`);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new SafetensorsError(`tensor "${name}" has shape [${shape.join(', ')}]; dimensions must be non-negative integers`);
+  }
+  const count = elementCount(shape);
+  if (count !== data.length) {
+    throw new SafetensorsError(
+      `tensor "${name}" has shape [${shape.join(', ')}] (${count} elements) but ${data.length} values; make them agree`,
+    );
+  }
+}
+
+function elementCount(shape: readonly number[]): number {
+  return shape.reduce((product, d) => product * d, 1);
+}
+
+// ---- reading ----
+
+/** A header entry after validation. */
+interface TensorEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/**
+ * Decodes a safetensors file. `source` names the file in error messages. Throws SafetensorsError for a
+ * truncated file, a bad header, an unsupported dtype, inconsistent or overlapping offsets, trailing bytes,
+ * non-string metadata, or a checksum mismatch ("corrupt").
+ */
+export function decodeSafetensors(bytes: Uint8Array, source = 'model file'): DecodedSafetensors {
+  const fail = (problem: string): never => {
+    throw new SafetensorsError(`${source}: ${problem}`);
+  };
+  if (bytes.length < HEADER_LENGTH_BYTES) {
+    fail(`file is too short (${bytes.length} bytes; a safetensors file starts with an 8-byte header length)`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getBigUint64(0, true);
+  const available = bytes.length - HEADER_LENGTH_BYTES;
+  if (headerLength > BigInt(available)) {
+    fail(`header length ${headerLength} is larger than the ${available} bytes after it; the file is truncated or not safetensors`);
+  }
+  const dataStart = HEADER_LENGTH_BYTES + Number(headerLength);
+  const header = parseHeader(bytes.subarray(HEADER_LENGTH_BYTES, dataStart), fail);
+  const metadata = readMetadata(header[METADATA_KEY], fail);
+  const entries = Object.keys(header)
+    .filter((name) => name !== METADATA_KEY)
+    .map((name) => readTensorEntry(name, header[name], fail));
+  const data = bytes.subarray(dataStart);
+  checkLayout(entries, data.length, fail);
+
+  const expected = metadata[CHECKSUM_KEY];
+  if (expected !== undefined && checksumHex(data) !== expected.toLowerCase()) {
+    fail(`file is corrupt: tensor bytes have checksum ${checksumHex(data)}, header says ${expected}; re-create or re-download it`);
+  }
+
+  const tensors = new Map<string, DecodedTensor>();
+  const dataView = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (const entry of entries) {
+    tensors.set(entry.name, { shape: entry.shape, dtype: entry.dtype, data: readValues(dataView, entry) });
+  }
+  return { tensors, metadata };
+}
+
+function parseHeader(headerBytes: Uint8Array, fail: (problem: string) => never): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+  } catch (error) {
+    return fail(`header is not valid UTF-8 JSON (${(error as Error).message}); the file is damaged or not safetensors`);
+  }
+  if (!isPlainObject(parsed)) return fail('header JSON is not an object of tensor entries');
+  return parsed;
+}
+
+function readMetadata(value: unknown, fail: (problem: string) => never): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) return fail(`"${METADATA_KEY}" is not an object of strings`);
+  const metadata: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== 'string') fail(`metadata "${key}" is ${JSON.stringify(entry)}, not a string`);
+    metadata[key] = entry as string;
+  }
+  return metadata;
+}
+
+function readTensorEntry(name: string, value: unknown, fail: (problem: string) => never): TensorEntry {
+  if (!isPlainObject(value)) return fail(`tensor "${name}" has no {dtype, shape, data_offsets} entry`);
+  const { dtype, shape, data_offsets: offsets } = value;
+  if (typeof dtype !== 'string' || !(dtype in BYTES_PER_ELEMENT)) {
+    fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(dtype)}; supported: ${Object.keys(BYTES_PER_ELEMENT).join(', ')}`);
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail(`tensor "${name}" has shape ${JSON.stringify(shape)}; expected an array of non-negative integers`);
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+    fail(`tensor "${name}" has data_offsets ${JSON.stringify(offsets)}; expected [begin, end] non-negative integers`);
+  }
+  const [begin, end] = offsets as number[];
+  const entry: TensorEntry = { name, dtype: dtype as string, shape: shape as number[], begin, end };
+  const count = elementCount(entry.shape);
+  const expectedBytes = count * BYTES_PER_ELEMENT[entry.dtype];
+  if (end - begin !== expectedBytes) {
+    fail(
+      `tensor "${name}" has shape [${entry.shape.join(', ')}] (${count} × ${entry.dtype} = ${expectedBytes} bytes) but data_offsets [${begin}, ${end}] span ${end - begin} bytes`,
+    );
+  }
+  return entry;
+}
+
+/** The tensors must tile the byte buffer exactly: in bounds, no overlap, no gap, nothing after the last. */
+function checkLayout(entries: TensorEntry[], dataLength: number, fail: (problem: string) => never): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  let previous = '';
+  for (const entry of sorted) {
+    if (entry.end > dataLength) {
+      fail(`tensor "${entry.name}" data_offsets [${entry.begin}, ${entry.end}] run past the ${dataLength} tensor bytes; the file is truncated`);
+    }
+    if (entry.begin < covered) {
+      fail(`tensor "${entry.name}" bytes [${entry.begin}, ${entry.end}) overlap tensor "${previous}" (ends at ${covered})`);
+    }
+    if (entry.begin > covered) {
+      fail(`bytes [${covered}, ${entry.begin}) before tensor "${entry.name}" belong to no tensor`);
+    }
+    covered = entry.end;
+    previous = entry.name;
+  }
+  if (covered < dataLength) {
+    fail(`${dataLength - covered} trailing bytes after the last tensor (which ends at ${covered}); the file is damaged`);
+  }
+}
+
+function readValues(dataView: DataView, entry: TensorEntry): Float32Array {
+  const width = BYTES_PER_ELEMENT[entry.dtype];
+  const values = new Float32Array((entry.end - entry.begin) / width);
+  for (let i = 0, offset = entry.begin; i < values.length; i++, offset += width) {
+    if (entry.dtype === 'F32') values[i] = dataView.getFloat32(offset, true);
+    else if (entry.dtype === 'BF16') values[i] = bfloat16ToNumber(dataView.getUint16(offset, true));
+    else values[i] = float16ToNumber(dataView.getUint16(offset, true));
+  }
+  return values;
+}
+
+/** bfloat16 is the upper half of a float32. */
+function bfloat16ToNumber(bits: number): number {
+  const view = new DataView(new ArrayBuffer(4));
+  view.setUint32(0, bits << 16);
+  return view.getFloat32(0);
+}
+
+/** IEEE 754 half precision: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits. */
+function float16ToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

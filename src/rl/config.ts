@@ -1,0 +1,239 @@
+/**
+ * The one typed configuration of a tuning run (SPEC §4): every field with its default, a one-line doc
+ * and its allowed values in one table, named presets laid over the defaults, and `resolveConfig`, which
+ * applies a preset, JSON overrides and command-line flags in that order and validates every field.
+ * The resolved config is a plain object, meant to be recorded with every run.
+ */
+import { ALGORITHMS, type Algorithm } from './targets.js';
+
+export type ExplorationMode = 'egreedy' | 'boltzmann';
+export type PrimingMode = 'random_note' | 'primer' | 'corpus';
+
+export interface TunerConfig {
+  algorithm: Algorithm;
+  rewardScaler: number;
+  gamma: number;
+  numNotes: number;
+  trainingSteps: number;
+  explorationSteps: number;
+  explorationMode: ExplorationMode;
+  initialEpsilon: number;
+  finalEpsilon: number;
+  temperature: number;
+  batchSize: number;
+  replayCapacity: number;
+  trainEvery: number;
+  learningRate: number;
+  adamBeta1: number;
+  adamBeta2: number;
+  adamEpsilon: number;
+  clipNorm: number;
+  targetUpdateRate: number;
+  priming: PrimingMode;
+  musicTheoryOnly: boolean;
+  seed: number;
+  evalEvery: number;
+  evalCompositions: number;
+  checkpointEvery: number;
+  logEvery: number;
+  sampleCount: number;
+}
+
+/** A numeric field: range [min, max], either end optionally open; `integer` for counts. */
+interface NumberField {
+  kind: 'number';
+  min: number;
+  max: number;
+  minOpen?: boolean;
+  maxOpen?: boolean;
+  integer?: boolean;
+}
+interface ChoiceField {
+  kind: 'choice';
+  values: readonly string[];
+}
+interface BooleanField {
+  kind: 'boolean';
+}
+type FieldSpec = (NumberField | ChoiceField | BooleanField) & { default: number | string | boolean; doc: string };
+
+const MAX_STEPS = 1e12;
+
+/** Every field of TunerConfig: default (the `default` preset), doc and allowed values. */
+export const CONFIG_FIELDS = {
+  algorithm: { kind: 'choice', values: ALGORITHMS, default: 'q', doc: 'q (Q-learning), psi (Ψ-learning) or g (G-learning)' },
+  rewardScaler: { kind: 'number', min: 0, max: 1000, default: 2, doc: 's = 1/c: weight of the music-theory reward against log p' },
+  gamma: { kind: 'number', min: 0, max: 1, default: 0.5, doc: 'discount factor γ of the TD target' },
+  numNotes: { kind: 'number', min: 8, max: 1024, integer: true, default: 32, doc: 'steps (16th notes) per composition' },
+  trainingSteps: { kind: 'number', min: 1, max: MAX_STEPS, integer: true, default: 40_000, doc: 'environment steps of training' },
+  explorationSteps: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 20_000, doc: 'steps over which ε anneals from initialEpsilon to finalEpsilon' },
+  explorationMode: { kind: 'choice', values: ['egreedy', 'boltzmann'], default: 'egreedy', doc: 'egreedy (annealed ε, uniform random actions) or boltzmann (sample softmax(scores / temperature))' },
+  initialEpsilon: { kind: 'number', min: 0, max: 1, default: 1.0, doc: 'ε at the first training step (egreedy)' },
+  finalEpsilon: { kind: 'number', min: 0, max: 1, default: 0.1, doc: 'ε after explorationSteps (egreedy)' },
+  temperature: { kind: 'number', min: 0, max: 100, minOpen: true, default: 1, doc: 'softmax temperature for boltzmann exploration, generation and evaluation' },
+  batchSize: { kind: 'number', min: 1, max: 100_000, integer: true, default: 32, doc: 'transitions per update (distinct, uniform from the replay)' },
+  replayCapacity: { kind: 'number', min: 1, max: 10_000_000, integer: true, default: 100_000, doc: 'transitions the replay ring holds' },
+  trainEvery: { kind: 'number', min: 1, max: 1_000_000, integer: true, default: 5, doc: 'environment steps per update, once batchSize transitions are stored' },
+  learningRate: { kind: 'number', min: 0, max: 1, minOpen: true, default: 0.001, doc: 'Adam learning rate' },
+  adamBeta1: { kind: 'number', min: 0, max: 1, maxOpen: true, default: 0.9, doc: 'Adam β1' },
+  adamBeta2: { kind: 'number', min: 0, max: 1, maxOpen: true, default: 0.999, doc: 'Adam β2' },
+  adamEpsilon: { kind: 'number', min: 0, max: 1, minOpen: true, default: 1e-8, doc: 'Adam ε' },
+  clipNorm: { kind: 'number', min: 0, max: 1e6, minOpen: true, default: 5, doc: 'L2 norm each parameter tensor\'s gradient is clipped to, separately' },
+  targetUpdateRate: { kind: 'number', min: 0, max: 1, minOpen: true, default: 0.01, doc: 'η of the soft target update θ_T ← (1 − η)·θ_T + η·θ after every update' },
+  priming: { kind: 'choice', values: ['random_note', 'primer', 'corpus'], default: 'random_note', doc: 'episode start: one random token, a user primer melody, or a corpus window' },
+  musicTheoryOnly: { kind: 'boolean', default: false, doc: 'reward music theory only, without log p (the "pure RL" baseline)' },
+  seed: { kind: 'number', min: 0, max: 4_294_967_295, integer: true, default: 1, doc: 'seed of the one random source; same seed and config give the same run' },
+  evalEvery: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 10_000, doc: 'training steps between evaluations (0: only at the end)' },
+  evalCompositions: { kind: 'number', min: 1, max: 10_000_000, integer: true, default: 1000, doc: 'compositions generated per evaluation' },
+  checkpointEvery: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 10_000, doc: 'training steps between checkpoints (0: only at the end)' },
+  logEvery: { kind: 'number', min: 1, max: MAX_STEPS, integer: true, default: 1000, doc: 'training steps per logging interval of the reward curves' },
+  sampleCount: { kind: 'number', min: 0, max: 10_000, integer: true, default: 8, doc: 'MIDI samples written per model at the end of a run' },
+} as const satisfies Record<keyof TunerConfig, FieldSpec>;
+
+type FieldName = keyof TunerConfig;
+const FIELD_NAMES = Object.keys(CONFIG_FIELDS) as FieldName[];
+
+/** The defaults of every field: the `default` preset. */
+export const DEFAULT_CONFIG: Readonly<TunerConfig> = Object.freeze(
+  Object.fromEntries(FIELD_NAMES.map((name) => [name, CONFIG_FIELDS[name].default])) as unknown as TunerConfig,
+);
+
+/** A named set of overrides of the defaults. */
+export interface Preset {
+  doc: string;
+  overrides: Partial<TunerConfig>;
+}
+
+export const PRESETS = {
+  default: {
+    doc:
+      'What rltuner ships: Q-learning, γ 0.5, s = 2 (the paper\'s c = 0.5), ε-greedy, 40,000 steps with 20,000 ' +
+      'exploring (about 5 s of training per 40,000 steps at 8,000 steps/s). With s = 2 a rule\'s reward (+3 tonic, ' +
+      '+3..4.5 motif, −100 repeat) outweighs typical log p differences of a few nats, so the rules dominate in a ' +
+      'short run, as in the paper\'s table; the reference script\'s s = 0.1 leaves the prior in charge of everything ' +
+      'but the repeat penalty.',
+    overrides: {},
+  },
+  library: {
+    doc: 'The reference library defaults: γ 0.95, s 1.0, ε-greedy, 10,000 steps with 5,000 exploring.',
+    overrides: { gamma: 0.95, rewardScaler: 1, explorationMode: 'egreedy', trainingSteps: 10_000, explorationSteps: 5_000 },
+  },
+  script: {
+    doc: 'The reference training script and notebook: γ 0.5, s 0.1, Boltzmann exploration, 1,000,000 steps with 500,000 exploring.',
+    overrides: {
+      gamma: 0.5,
+      rewardScaler: 0.1,
+      explorationMode: 'boltzmann',
+      trainingSteps: 1_000_000,
+      explorationSteps: 500_000,
+      evalEvery: 50_000,
+      checkpointEvery: 50_000,
+    },
+  },
+} as const satisfies Record<string, Preset>;
+
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+/** A configuration problem: names the field, the offending value and what is allowed. */
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly allowed: string,
+    problem: string,
+  ) {
+    super(`config: ${field} = ${JSON.stringify(value)} ${problem}; allowed: ${allowed}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The allowed values of a field, as printed in errors and help. */
+export function allowedValues(spec: FieldSpec): string {
+  if (spec.kind === 'choice') return spec.values.join(' | ');
+  if (spec.kind === 'boolean') return 'true | false';
+  const open = spec.minOpen ? '(' : '[';
+  const close = spec.maxOpen ? ')' : ']';
+  return `${spec.integer ? 'integer' : 'number'} in ${open}${spec.min}, ${spec.max}${close}`;
+}
+
+/** Throws a ConfigError unless `value` is an allowed value of `field`. */
+function checkField(field: FieldName, value: unknown): void {
+  const spec: FieldSpec = CONFIG_FIELDS[field];
+  const allowed = allowedValues(spec);
+  if (spec.kind === 'choice') {
+    if (typeof value !== 'string' || !spec.values.includes(value)) throw new ConfigError(field, value, allowed, 'is not one of the choices');
+    return;
+  }
+  if (spec.kind === 'boolean') {
+    if (typeof value !== 'boolean') throw new ConfigError(field, value, allowed, 'is not a boolean');
+    return;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(field, value, allowed, 'is not a finite number');
+  if (spec.integer && !Number.isInteger(value)) throw new ConfigError(field, value, allowed, 'is not an integer');
+  const belowMin = spec.minOpen ? value <= spec.min : value < spec.min;
+  const aboveMax = spec.maxOpen ? value >= spec.max : value > spec.max;
+  if (belowMin || aboveMax) throw new ConfigError(field, value, allowed, 'is out of range');
+}
+
+/** `reward-scaler` → `rewardScaler`. */
+function camelCase(name: string): string {
+  return name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** The field a name refers to, or a ConfigError listing the known fields. */
+function fieldNamed(name: string, source: string, value: unknown): FieldName {
+  const field = camelCase(name);
+  if ((FIELD_NAMES as string[]).includes(field)) return field as FieldName;
+  throw new ConfigError(name, value, `one of ${FIELD_NAMES.join(', ')}`, `is an unknown field (from ${source})`);
+}
+
+/** A command-line value converted to the field's type (numbers and booleans arrive as strings). */
+function parseFlag(field: FieldName, raw: string | number | boolean): unknown {
+  if (typeof raw !== 'string') return raw;
+  const spec: FieldSpec = CONFIG_FIELDS[field];
+  if (spec.kind === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (spec.kind === 'number') return raw.trim() === '' ? raw : Number(raw);
+  return raw;
+}
+
+/**
+ * The config of a run: the defaults, then the named preset, then `json` overrides (field names as in
+ * TunerConfig, typed JSON values), then `flags` (names in camelCase or kebab-case, values as strings from
+ * the command line). Every field is validated; an unknown preset or field, a wrong type or a value out
+ * of range throws a ConfigError naming the field, the value and the allowed range.
+ */
+export function resolveConfig(
+  preset: string = 'default',
+  json: Record<string, unknown> = {},
+  flags: Record<string, string | number | boolean> = {},
+): TunerConfig {
+  if (!(PRESET_NAMES as string[]).includes(preset)) {
+    throw new ConfigError('preset', preset, PRESET_NAMES.join(' | '), 'is not a known preset');
+  }
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG, ...PRESETS[preset as PresetName].overrides };
+  for (const [name, value] of Object.entries(json)) config[fieldNamed(name, 'the JSON config', value)] = value;
+  for (const [name, raw] of Object.entries(flags)) {
+    const field = fieldNamed(name, `flag --${name}`, raw);
+    config[field] = parseFlag(field, raw);
+  }
+  for (const field of FIELD_NAMES) checkField(field, config[field]);
+  const resolved = config as unknown as TunerConfig;
+  if (resolved.batchSize > resolved.replayCapacity) {
+    throw new ConfigError('batchSize', resolved.batchSize, `integer <= replayCapacity (${resolved.replayCapacity})`, 'is larger than the replay can hold');
+  }
+  return resolved;
+}
+
+/** Help text for the CLI's --help: one line per field (flag, allowed values, default, doc), then the presets. */
+export function describeConfig(): string[] {
+  const lines = ['Tuning options (flags in kebab-case; a JSON config uses the camelCase names):'];
+  for (const field of FIELD_NAMES) {
+    const spec: FieldSpec = CONFIG_FIELDS[field];
+    const flag = field.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+    lines.push(`  --${flag} <${allowedValues(spec)}>  default ${String(spec.default)}  ${spec.doc}`);
+  }
+  lines.push('Presets (--preset NAME):');
+  for (const name of PRESET_NAMES) lines.push(`  ${name}: ${PRESETS[name].doc}`);
+  return lines;
+}

@@ -1,0 +1,167 @@
+/** Round trips and every corruption the safetensors reader must catch. */
+import { describe, expect, it } from 'vitest';
+import {
+  checksumHex,
+  crc32,
+  decodeSafetensors,
+  encodeSafetensors,
+  SafetensorsError,
+} from '../../src/io/safetensors.js';
+
+const tensors = [
+  { name: 'lstm/kernel', shape: [2, 3], data: new Float32Array([1, -2, 3.5, 0, 1e-30, -0]) },
+  { name: 'lstm/bias', shape: [3], data: new Float32Array([0.25, Infinity, -7]) },
+  { name: 'scalar', shape: [], data: new Float32Array([42]) },
+  { name: 'empty', shape: [0, 4], data: new Float32Array(0) },
+];
+
+/** Builds a file by hand from a header object and raw tensor bytes, for malformed-file cases. */
+function rawFile(header: unknown, data: Uint8Array, headerText = JSON.stringify(header)): Uint8Array {
+  const headerBytes = new TextEncoder().encode(headerText);
+  const file = new Uint8Array(8 + headerBytes.length + data.length);
+  new DataView(file.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  file.set(headerBytes, 8);
+  file.set(data, 8 + headerBytes.length);
+  return file;
+}
+
+function headerOf(file: Uint8Array): { length: number; json: Record<string, unknown> } {
+  const length = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
+  return { length, json: JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + length))) };
+}
+
+function expectError(run: () => unknown, pattern: RegExp): void {
+  expect(run).toThrow(SafetensorsError);
+  expect(run).toThrow(pattern);
+}
+
+describe('crc32', () => {
+  it('matches the published check value of CRC-32/ISO-HDLC', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    expect(crc32(new Uint8Array(0))).toBe(0);
+    expect(checksumHex(new Uint8Array([0]))).toBe('d202ef8d');
+  });
+});
+
+describe('encodeSafetensors / decodeSafetensors', () => {
+  it('round-trips several tensors and the metadata, adding a checksum', () => {
+    const file = encodeSafetensors(tensors, { format: 'rltuner', units: '100' });
+    const { tensors: read, metadata } = decodeSafetensors(file);
+    expect([...read.keys()].sort()).toEqual(['empty', 'lstm/bias', 'lstm/kernel', 'scalar']);
+    for (const t of tensors) {
+      const got = read.get(t.name)!;
+      expect(got.dtype).toBe('F32');
+      expect(got.shape).toEqual(t.shape);
+      expect(Array.from(got.data)).toEqual(Array.from(t.data));
+    }
+    expect(Object.is(read.get('lstm/kernel')!.data[5], -0)).toBe(true);
+    expect(metadata.format).toBe('rltuner');
+    expect(metadata.units).toBe('100');
+    expect(metadata.checksum).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it('writes the documented layout: padded header, offsets in order, little-endian floats', () => {
+    const file = encodeSafetensors(tensors.slice(0, 2), {});
+    const { length, json } = headerOf(file);
+    expect(length % 8).toBe(0);
+    expect(json['lstm/kernel']).toEqual({ dtype: 'F32', shape: [2, 3], data_offsets: [0, 24] });
+    expect(json['lstm/bias']).toEqual({ dtype: 'F32', shape: [3], data_offsets: [24, 36] });
+    expect(file.length).toBe(8 + length + 36);
+    // 1.0f is 0x3f800000, stored little-endian as 00 00 80 3f.
+    expect(Array.from(file.subarray(8 + length, 8 + length + 4))).toEqual([0x00, 0x00, 0x80, 0x3f]);
+    const data = file.subarray(8 + length);
+    expect((json.__metadata__ as Record<string, string>).checksum).toBe(checksumHex(data));
+  });
+
+  it('decodes a file whose bytes do not start at an aligned offset of their buffer', () => {
+    const file = encodeSafetensors(tensors, {});
+    const shifted = new Uint8Array(file.length + 1);
+    shifted.set(file, 1);
+    expect(Array.from(decodeSafetensors(shifted.subarray(1)).tensors.get('lstm/kernel')!.data)).toEqual(
+      Array.from(tensors[0].data),
+    );
+  });
+
+  it('reads F16 and BF16 tensors, widened to Float32Array', () => {
+    // F16: 1.0 = 0x3c00, -2.0 = 0xc000. BF16: 1.5 = 0x3fc0.
+    const data = new Uint8Array([0x00, 0x3c, 0x00, 0xc0, 0xc0, 0x3f]);
+    const file = rawFile(
+      { half: { dtype: 'F16', shape: [2], data_offsets: [0, 4] }, brain: { dtype: 'BF16', shape: [1], data_offsets: [4, 6] } },
+      data,
+    );
+    const read = decodeSafetensors(file).tensors;
+    expect(Array.from(read.get('half')!.data)).toEqual([1, -2]);
+    expect(read.get('brain')!.dtype).toBe('BF16');
+    expect(Array.from(read.get('brain')!.data)).toEqual([1.5]);
+  });
+
+  it('rejects tensors it cannot write', () => {
+    expectError(() => encodeSafetensors([{ name: 'a', shape: [2, 2], data: new Float32Array(3) }], {}), /4 elements.*3 values/);
+    expectError(() => encodeSafetensors([tensors[0], tensors[0]], {}), /appears twice/);
+    expectError(() => encodeSafetensors([], { checksum: 'x' }), /reserved/);
+    expectError(() => encodeSafetensors([], { n: 3 as unknown as string }), /must be strings/);
+  });
+});
+
+describe('decodeSafetensors detects damaged files', () => {
+  const good = encodeSafetensors(tensors, { format: 'rltuner' });
+  const { length: headerLength } = headerOf(good);
+  const dataStart = 8 + headerLength;
+
+  it('names the source in the message', () => {
+    expectError(() => decodeSafetensors(new Uint8Array(3), 'note_rnn.safetensors'), /^note_rnn\.safetensors: file is too short \(3 bytes/);
+  });
+
+  it('a flipped tensor byte is reported as corrupt', () => {
+    const flipped = good.slice();
+    flipped[dataStart + 5] ^= 0x10;
+    expectError(() => decodeSafetensors(flipped), /corrupt/);
+  });
+
+  it('a truncated file: header length beyond the end, or tensors cut short', () => {
+    expectError(() => decodeSafetensors(good.subarray(0, 20)), /header length \d+ is larger than the 12 bytes/);
+    expectError(() => decodeSafetensors(good.subarray(0, good.length - 4)), /run past the \d+ tensor bytes; the file is truncated/);
+  });
+
+  it('a header that is not JSON, or not an object', () => {
+    expectError(() => decodeSafetensors(rawFile(null, new Uint8Array(0), '{"a": [1, 2')), /not valid UTF-8 JSON/);
+    expectError(() => decodeSafetensors(rawFile(null, new Uint8Array(0), '[1, 2]')), /not an object/);
+  });
+
+  it('an unsupported dtype', () => {
+    const file = rawFile({ w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8));
+    expectError(() => decodeSafetensors(file), /tensor "w" has unsupported dtype "I64"/);
+  });
+
+  it('a shape that disagrees with the offsets', () => {
+    const file = rawFile({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8));
+    expectError(() => decodeSafetensors(file), /3 × F32 = 12 bytes.*span 8 bytes/);
+  });
+
+  it('overlapping tensors, gaps and trailing garbage', () => {
+    const overlap = rawFile(
+      { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } },
+      new Uint8Array(12),
+    );
+    expectError(() => decodeSafetensors(overlap), /"b" bytes \[4, 12\) overlap tensor "a"/);
+    const gap = rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8));
+    expectError(() => decodeSafetensors(gap), /bytes \[0, 4\) before tensor "a" belong to no tensor/);
+    const trailing = new Uint8Array(good.length + 3);
+    trailing.set(good);
+    expectError(() => decodeSafetensors(trailing), /3 trailing bytes/);
+  });
+
+  it('malformed offsets and metadata values that are not strings', () => {
+    const badOffsets = rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4] } }, new Uint8Array(4));
+    expectError(() => decodeSafetensors(badOffsets), /data_offsets \[4\]/);
+    const badMetadata = rawFile({ __metadata__: { epochs: 3 } }, new Uint8Array(0));
+    expectError(() => decodeSafetensors(badMetadata), /metadata "epochs" is 3, not a string/);
+  });
+
+  it('files without a checksum are accepted', () => {
+    const file = rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array([0, 0, 0x80, 0x3f]));
+    const { tensors: read, metadata } = decodeSafetensors(file);
+    expect(Array.from(read.get('a')!.data)).toEqual([1]);
+    expect(metadata).toEqual({});
+  });
+});

@@ -1,0 +1,278 @@
+import type { MidiEvent } from 'midi-file';
+import { describe, expect, it } from 'vitest';
+import { MidiImportError, importMidi } from '../../src/music/midi_import.js';
+import { melodyFile, metreAt, midiFile, repeat, tempoAt, track, type NoteSpec } from './midi_test_files.js';
+
+// All hand-made files use 480 ticks per quarter, so one 16th step is 120 ticks.
+const SHORT_OK = { minSteps: 1 } as const;
+
+/** C4 for 4 steps, E4 for 4, G4 for 8: in C major and centred already (range centre 63.5). */
+const C_E_G: NoteSpec[] = [
+  [60, 0, 480],
+  [64, 480, 960],
+  [67, 960, 1920],
+];
+const C_E_G_TOKENS = [14, ...repeat(1, 3), 18, ...repeat(1, 3), 21, ...repeat(1, 7)];
+
+function tokensOf(bytes: Uint8Array, options = {}): number[] {
+  return [...importMidi(bytes, options).tokens];
+}
+
+function importFailure(bytes: Uint8Array, options = {}): MidiImportError {
+  try {
+    importMidi(bytes, { name: 'bad.mid', ...options });
+  } catch (error) {
+    if (error instanceof MidiImportError) return error;
+    throw error;
+  }
+  throw new Error('expected a MidiImportError');
+}
+
+describe('importMidi: choosing the melody', () => {
+  // Format 0: melody on channel 0 (3 notes), bass on channel 1 (2 notes), drums on channel 9 (16 notes).
+  const drums: NoteSpec[] = Array.from({ length: 16 }, (_, i) => [36, i * 120, i * 120 + 60, 9]);
+  const bass: NoteSpec[] = [
+    [48, 0, 960, 1],
+    [43, 960, 1920, 1],
+  ];
+  const format0 = midiFile([track([...C_E_G, ...bass, ...drums])], 0);
+
+  it('format 0: takes the channel with the most notes, skipping drums on channel index 9', () => {
+    const result = importMidi(format0);
+    expect(result.tokens.length).toBe(16);
+    expect([...result.tokens]).toEqual(C_E_G_TOKENS);
+    expect(result.format).toBe(0);
+    expect([result.track, result.channel, result.noteCount]).toEqual([0, 0, 3]);
+    expect(result.skippedParts).toEqual([
+      { track: 0, channel: 1, noteCount: 2, reason: expect.stringMatching(/fewer notes/) },
+      { track: 0, channel: 9, noteCount: 16, reason: expect.stringMatching(/drum/) },
+    ]);
+  });
+
+  it('format 0: the channel option overrides, and the chosen part is centred by octaves', () => {
+    // Bass C3 (48) and G2 (43): range centre 45.5 is 20 below 65.5, so up two octaves to C5 (72) and G4 (67).
+    const result = importMidi(format0, { channel: 1 });
+    expect([...result.tokens]).toEqual([26, ...repeat(1, 7), 21, ...repeat(1, 7)]);
+    expect(result.octaveShift).toBe(2);
+    expect(result.channel).toBe(1);
+  });
+
+  it('format 0: drums are used only when asked for by channel', () => {
+    expect(importMidi(format0, { channel: 9 }).noteCount).toBe(16);
+  });
+
+  it('format 1: the track with the most notes wins; the track option overrides', () => {
+    const conductor = track([], [tempoAt(0, 100)]);
+    const fewer = track([
+      [72, 0, 960],
+      [74, 960, 1920],
+    ]);
+    const file = midiFile([conductor, fewer, track(C_E_G.concat([[72, 1920, 2400]]))]);
+    const byDefault = importMidi(file);
+    expect(byDefault.track).toBe(2);
+    expect(byDefault.tokens.length).toBe(20);
+    const chosen = importMidi(file, { track: 1 });
+    expect(chosen.track).toBe(1);
+    expect(chosen.noteCount).toBe(2);
+    expect(chosen.skippedParts.map((part) => part.reason)).toEqual(['not the requested track 1']);
+  });
+
+  it('rejects a track or channel option that does not exist, naming the range', () => {
+    const file = melodyFile(C_E_G);
+    expect(importFailure(file, { track: 3 }).message).toBe('bad.mid: track 3 does not exist; the file has 1 tracks (0..0)');
+    expect(importFailure(file, { channel: 16 }).reason).toBe('bad-option');
+    expect(importFailure(file, { channel: 5 }).reason).toBe('no-notes');
+  });
+});
+
+describe('importMidi: MIDI details', () => {
+  it('reads running status and treats note-on with velocity 0 as note-off (raw bytes)', () => {
+    // Format 0, one track, 96 ticks per quarter (24 per step). 0x90 once, then running status throughout:
+    // C4 on, C4 "on" velocity 0 after 48 ticks, E4 on, E4 velocity 0 after 72 ticks.
+    const trackBytes = [0x00, 0x90, 60, 64, 48, 60, 0, 0, 64, 64, 72, 64, 0, 0x00, 0xff, 0x2f, 0x00];
+    const bytes = new Uint8Array([
+      ...[0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 0, 0, 1, 0, 96],
+      ...[0x4d, 0x54, 0x72, 0x6b, 0, 0, 0, trackBytes.length],
+      ...trackBytes,
+    ]);
+    expect(tokensOf(bytes, SHORT_OK)).toEqual([14, 1, 18, 1, 1]);
+  });
+
+  it('reads a repeated pitch written "next note-on before note-off" at the same tick as two notes', () => {
+    const events: MidiEvent[] = [
+      { deltaTime: 0, channel: 0, type: 'noteOn', noteNumber: 60, velocity: 90 },
+      { deltaTime: 480, channel: 0, type: 'noteOn', noteNumber: 60, velocity: 90 },
+      { deltaTime: 0, channel: 0, type: 'noteOff', noteNumber: 60, velocity: 0 },
+      { deltaTime: 480, channel: 0, type: 'noteOff', noteNumber: 60, velocity: 0 },
+      { deltaTime: 0, meta: true, type: 'endOfTrack' },
+    ];
+    expect(tokensOf(midiFile([events]))).toEqual([14, 1, 1, 1, 14, 1, 1, 1]);
+  });
+
+  it('ignores tempo and metre changes mid-file', () => {
+    const plain = tokensOf(melodyFile(C_E_G));
+    const changing = tokensOf(melodyFile(C_E_G, [tempoAt(0, 120), metreAt(0, 4, 4), tempoAt(600, 45), metreAt(960, 6, 8), tempoAt(1000, 200)]));
+    expect(plain).toEqual(C_E_G_TOKENS);
+    expect(changing).toEqual(C_E_G_TOKENS);
+  });
+
+  it('uses ticks per quarter: the same notes at 1024 ticks per quarter give the same steps', () => {
+    const scaled = C_E_G.map(([pitch, start, end]): NoteSpec => [pitch, (start * 1024) / 480, (end * 1024) / 480]);
+    expect(tokensOf(midiFile([track(scaled)], 1, 1024))).toEqual(C_E_G_TOKENS);
+  });
+
+  it('rejects SMPTE time division with a message saying what to do', () => {
+    const bytes = melodyFile(C_E_G);
+    bytes[12] = 0xe7; // -25 frames per second
+    bytes[13] = 40; // 40 ticks per frame
+    const failure = importFailure(bytes);
+    expect(failure.reason).toBe('unsupported');
+    expect(failure.message).toMatch(/bad\.mid: .*SMPTE \(25 frames per second\).*re-save/);
+  });
+});
+
+describe('importMidi: timing', () => {
+  it('keeps the highest note of a chord, also when onsets differ by a few ticks', () => {
+    const result = importMidi(
+      melodyFile([
+        [60, 0, 480],
+        [64, 0, 480],
+        [67, 5, 480], // same step as the others after rounding
+        [62, 480, 960],
+        [65, 484, 960],
+      ]),
+      SHORT_OK,
+    );
+    expect([...result.tokens]).toEqual([21, 1, 1, 1, 19, 1, 1, 1]);
+    expect(result.chordNotesDropped).toBe(3);
+    expect(result.noteCount).toBe(5);
+  });
+
+  it('snaps onsets and offsets a few ticks off the grid to the nearest step', () => {
+    const sloppy: NoteSpec[] = [
+      [60, 3, 475],
+      [64, 478, 955],
+      [67, 962, 1925],
+    ];
+    expect(tokensOf(melodyFile(sloppy))).toEqual(C_E_G_TOKENS);
+  });
+
+  it('gives a note shorter than a step one step', () => {
+    // C4 for 30 ticks (a quarter step), D4 at step 4, E4 from step 8 for 40 ticks (rounds to zero steps).
+    const tokens = tokensOf(
+      melodyFile([
+        [60, 0, 30],
+        [62, 480, 960],
+        [64, 960, 1000],
+      ]),
+    );
+    expect(tokens).toEqual([14, 0, 1, 1, 16, 1, 1, 1, 18]);
+  });
+
+  it('cuts a note at the next onset when they overlap', () => {
+    const result = importMidi(
+      melodyFile([
+        [60, 0, 960],
+        [64, 480, 1440],
+      ]),
+    );
+    expect([...result.tokens]).toEqual([14, 1, 1, 1, 18, ...repeat(1, 7)]);
+    expect(result.notesCut).toBe(1);
+  });
+
+  it('drops leading silence before the first note', () => {
+    const late = C_E_G.map(([pitch, start, end]): NoteSpec => [pitch, start + 1920, end + 1920]);
+    expect(tokensOf(melodyFile(late))).toEqual(C_E_G_TOKENS);
+  });
+
+  it('keeps a short trailing rest up to the end of track, drops a long one', () => {
+    const endAt = (tick: number) => [{ tick, event: { deltaTime: 0, type: 'text' as const, meta: true as const, text: 'end' } }];
+    const shortRest = melodyFile(C_E_G, endAt(1920 + 4 * 120));
+    expect(tokensOf(shortRest)).toEqual([...C_E_G_TOKENS, 0, 1, 1, 1]);
+    expect(tokensOf(shortRest, { maxTrailingRestSteps: 0 })).toEqual(C_E_G_TOKENS);
+    expect(tokensOf(melodyFile(C_E_G, endAt(1920 + 40 * 120)))).toEqual(C_E_G_TOKENS);
+  });
+});
+
+describe('importMidi: pitch', () => {
+  it('transposes a D major scale down two semitones to C major', () => {
+    const dMajor = [62, 64, 66, 67, 69, 71, 73, 74].map((pitch, i): NoteSpec => [pitch, i * 240, (i + 1) * 240]);
+    const result = importMidi(melodyFile(dMajor));
+    expect(result.transposition).toBe(-2);
+    expect(result.octaveShift).toBe(0);
+    expect([...result.tokens]).toEqual([14, 1, 16, 1, 18, 1, 19, 1, 21, 1, 23, 1, 25, 1, 26, 1]);
+  });
+
+  it('breaks a transposition tie toward the downward shift (F# → F, not G)', () => {
+    const result = importMidi(melodyFile([[66, 0, 960]]));
+    expect(result.transposition).toBe(-1);
+    expect([...result.tokens]).toEqual([19, ...repeat(1, 7)]);
+  });
+
+  it('weights notes by their length in steps when choosing the transposition', () => {
+    // C4 and D4 for one step each, then C#4 for 8. Shift 0 puts C and D in key (2 steps); shift −1 puts
+    // B and C in key (1 + 8 = 9 steps). Counting notes would tie at 2 and keep 0; weighting by steps picks −1.
+    const result = importMidi(
+      melodyFile([
+        [60, 0, 120],
+        [62, 120, 240],
+        [61, 240, 1200],
+      ]),
+    );
+    expect(result.transposition).toBe(-1);
+    expect([...result.tokens]).toEqual([13, 15, 14, ...repeat(1, 7)]);
+  });
+
+  it('shifts a melody that is too high down by whole octaves to centre it', () => {
+    // C7, E7, G7: range centre 99.5; three octaves down gives 63.5, the nearest to 65.5.
+    const high: NoteSpec[] = C_E_G.map(([pitch, start, end]) => [pitch + 36, start, end]);
+    const result = importMidi(melodyFile(high));
+    expect(result.octaveShift).toBe(-3);
+    expect([...result.tokens]).toEqual(C_E_G_TOKENS);
+  });
+
+  it('folds notes still outside 48..83 after centring by octaves', () => {
+    // C2 (36) and C6 (84): range centre 60, best left where it is; then 36 → 48 and 84 → 72.
+    const result = importMidi(
+      melodyFile([
+        [36, 0, 480],
+        [84, 480, 960],
+      ]),
+    );
+    expect(result.octaveShift).toBe(0);
+    expect(result.notesFolded).toBe(2);
+    expect([...result.tokens]).toEqual([2, 1, 1, 1, 26, 1, 1, 1]);
+    expect(result.warnings.join()).toMatch(/2 notes outside MIDI 48\.\.83 folded/);
+  });
+
+  it('skips transposition and centring when asked', () => {
+    const result = importMidi(melodyFile([[66, 0, 960]]), { transpose: false, centre: false });
+    expect([...result.tokens]).toEqual([20, ...repeat(1, 7)]);
+  });
+});
+
+describe('importMidi: files with no melody', () => {
+  it('rejects bytes that are not MIDI', () => {
+    const failure = importFailure(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]));
+    expect(failure.reason).toBe('unreadable');
+    expect(failure.message).toMatch(/^bad\.mid: .*'MThd'/);
+  });
+
+  it('rejects a truncated file', () => {
+    const bytes = melodyFile(C_E_G);
+    const failure = importFailure(bytes.subarray(0, bytes.length - 5));
+    expect(failure.reason).toBe('unreadable');
+    expect(failure.message).toMatch(/truncated/);
+  });
+
+  it('rejects a file with no notes', () => {
+    expect(importFailure(midiFile([track([], [tempoAt(0, 120)])])).reason).toBe('no-notes');
+  });
+
+  it('rejects a melody shorter than minSteps (default 8)', () => {
+    const failure = importFailure(melodyFile([[60, 0, 480]]));
+    expect(failure.reason).toBe('too-short');
+    expect(failure.message).toBe('bad.mid: melody is 4 steps long, below the minimum of 8 (lower minSteps to keep it)');
+    expect(importMidi(melodyFile([[60, 0, 480]]), { minSteps: 4 }).tokens.length).toBe(4);
+  });
+});

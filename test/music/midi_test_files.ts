@@ -1,0 +1,56 @@
+/**
+ * Builders for the hand-made MIDI files the music tests import: notes and meta events given in absolute
+ * ticks, turned into midi-file event lists and written with midi-file's writeMidi.
+ */
+
+import { writeMidi, type MidiEvent } from 'midi-file';
+
+/** [MIDI pitch, start tick, end tick, channel (default 0)]. */
+export type NoteSpec = [pitch: number, start: number, end: number, channel?: number];
+
+/** An event placed at an absolute tick; its deltaTime is filled in by `track`. */
+export interface TimedEvent {
+  tick: number;
+  event: MidiEvent;
+}
+
+/** A track of the given notes (note-offs as 0x80) plus extra events, ending at the last event. */
+export function track(notes: NoteSpec[], extra: TimedEvent[] = []): MidiEvent[] {
+  const timed: TimedEvent[] = [...extra];
+  for (const [pitch, start, end, channel = 0] of notes) {
+    timed.push({ tick: start, event: { deltaTime: 0, channel, type: 'noteOn', noteNumber: pitch, velocity: 90 } });
+    timed.push({ tick: end, event: { deltaTime: 0, channel, type: 'noteOff', noteNumber: pitch, velocity: 0 } });
+  }
+  timed.sort((a, b) => a.tick - b.tick);
+  const last = timed.length > 0 ? timed[timed.length - 1].tick : 0;
+  timed.push({ tick: last, event: { deltaTime: 0, meta: true, type: 'endOfTrack' } });
+  let previous = 0;
+  return timed.map(({ tick, event }) => {
+    const withDelta = { ...event, deltaTime: tick - previous };
+    previous = tick;
+    return withDelta;
+  });
+}
+
+/** A whole file from tracks. */
+export function midiFile(tracks: MidiEvent[][], format: 0 | 1 = 1, ticksPerBeat = 480): Uint8Array {
+  return Uint8Array.from(writeMidi({ header: { format, numTracks: tracks.length, ticksPerBeat }, tracks }));
+}
+
+/** A format-1 file with one melody track at 480 ticks per quarter (120 ticks per 16th step). */
+export function melodyFile(notes: NoteSpec[], extra: TimedEvent[] = []): Uint8Array {
+  return midiFile([track(notes, extra)]);
+}
+
+export function tempoAt(tick: number, qpm: number): TimedEvent {
+  return { tick, event: { deltaTime: 0, meta: true, type: 'setTempo', microsecondsPerBeat: Math.round(60_000_000 / qpm) } };
+}
+
+export function metreAt(tick: number, numerator: number, denominator: number): TimedEvent {
+  return { tick, event: { deltaTime: 0, meta: true, type: 'timeSignature', numerator, denominator, metronome: 24, thirtyseconds: 8 } };
+}
+
+/** `count` copies of `token`, for writing expected token sequences. */
+export function repeat(token: number, count: number): number[] {
+  return new Array<number>(count).fill(token);
+}
