@@ -44,6 +44,9 @@ export interface ClipSettings {
   maxNorm: number;
 }
 
+/** Where a sequence starts: the zero state, or the carried state (which then receives the final state). */
+export type StartState = 'zero' | 'carried';
+
 export const DEFAULT_ADAM: AdamSettings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
 export interface SequenceStats {
@@ -323,6 +326,16 @@ export class LstmModel {
     }
   }
 
+  /** Zeroes carried-state row b. */
+  resetStateRow(b: number): void {
+    this.checkRow(b);
+    for (let l = 0; l < this.layers.length; l++) {
+      const P = this.layout.layers[l].padded;
+      this.stateViews[l].c.fill(0, b * P, (b + 1) * P);
+      this.stateViews[l].h.fill(0, b * P, (b + 1) * P);
+    }
+  }
+
   /** Writes carried-state row b into out[offset ..] (per layer: c then h, unpadded; stateSize floats). */
   getStateRow(b: number, out: Float32Array, offset = 0): void {
     this.checkRow(b);
@@ -361,19 +374,9 @@ export class LstmModel {
   step(tokens: ArrayLike<number>, batch = tokens.length): Float32Array {
     this.checkBatch(batch);
     this.writeTokens(tokens, batch, 1, 'step');
-    for (let l = 0; l < this.layers.length; l++) {
-      const P = this.layout.layers[l].padded;
-      const L = this.layers[l];
-      this.k.copy_bytes(L.c, L.cState, batch * P * F32);
-      this.k.copy_bytes(L.h, L.hState, batch * P * F32);
-    }
+    this.copyCarriedState(batch, 0, 'load');
     this.forward(batch, 1);
-    for (let l = 0; l < this.layers.length; l++) {
-      const P = this.layout.layers[l].padded;
-      const L = this.layers[l];
-      this.k.copy_bytes(L.cState, L.c + batch * P * F32, batch * P * F32);
-      this.k.copy_bytes(L.hState, L.h + batch * P * F32, batch * P * F32);
-    }
+    this.copyCarriedState(batch, 1, 'store');
     return this.logitsView.subarray(0, batch * this.outputStride);
   }
 
@@ -390,15 +393,18 @@ export class LstmModel {
   }
 
   /**
-   * Forward over `steps` steps from the zero state; inputs are [steps][batch] token ids (time-major).
-   * Returns logits [steps*batch][outputStride].
+   * Forward over `steps` steps; inputs are [steps][batch] token ids (time-major). From the zero state, or
+   * with start 'carried' from the carried state, which then receives the final state (truncated BPTT over
+   * consecutive windows). Returns logits [steps*batch][outputStride].
    */
-  forwardSequence(inputs: ArrayLike<number>, batch: number, steps: number): Float32Array {
+  forwardSequence(inputs: ArrayLike<number>, batch: number, steps: number, start: StartState = 'zero'): Float32Array {
     this.checkBatch(batch);
     this.checkSteps(steps);
     this.writeTokens(inputs, batch, steps, 'forwardSequence');
-    this.zeroStartStates(batch);
+    if (start === 'carried') this.copyCarriedState(batch, 0, 'load');
+    else this.zeroStartStates(batch);
     this.forward(batch, steps);
+    if (start === 'carried') this.copyCarriedState(batch, steps, 'store');
     return this.logitsView.subarray(0, steps * batch * this.outputStride);
   }
 
@@ -408,8 +414,9 @@ export class LstmModel {
    */
   evaluateSequence(
     inputs: ArrayLike<number>, labels: ArrayLike<number>, weights: ArrayLike<number>, batch: number, steps: number,
+    start: StartState = 'zero',
   ): SequenceStats & { correct: number; correctOnEvents: number; events: number } {
-    this.forwardSequence(inputs, batch, steps);
+    this.forwardSequence(inputs, batch, steps, start);
     this.writeLabels(labels, weights, batch * steps);
     const M = batch * steps;
     this.k.softmax_xent_forward(this.logpPtr, this.argmaxPtr, this.logitsPtr, this.outputStride, this.labelsPtr, M, this.config.outputSize);
@@ -432,15 +439,15 @@ export class LstmModel {
   // ---------------------------------------------------------------- training
 
   /**
-   * One BPTT step on a window: forward from the zero state, softmax cross-entropy averaged over the
+   * One BPTT step on a window: forward from the zero (or carried) state, softmax cross-entropy averaged over the
    * weighted rows, backward through time, clipping, Adam. Returns the mean loss (nats per weighted row).
    */
   trainSequence(
     inputs: ArrayLike<number>, labels: ArrayLike<number>, weights: ArrayLike<number>, batch: number, steps: number,
-    adam: AdamSettings = DEFAULT_ADAM, clip: ClipSettings = { mode: 'global', maxNorm: 5 },
+    adam: AdamSettings = DEFAULT_ADAM, clip: ClipSettings = { mode: 'global', maxNorm: 5 }, start: StartState = 'zero',
   ): number {
     this.checkTrainable('trainSequence');
-    this.forwardSequence(inputs, batch, steps);
+    this.forwardSequence(inputs, batch, steps, start);
     const M = batch * steps;
     this.writeLabels(labels, weights, M);
     let total = 0;
@@ -672,6 +679,21 @@ export class LstmModel {
         v.h0.set(states.subarray(src + H, src + 2 * H), b * P);
       }
       o += 2 * H;
+    }
+  }
+
+  /** Carried state rows 0..batch-1 to trace slot 0 ('load'), or trace slot `slot` to the carried state. */
+  private copyCarriedState(batch: number, slot: number, direction: 'load' | 'store'): void {
+    for (let l = 0; l < this.layers.length; l++) {
+      const bytes = batch * this.layout.layers[l].padded * F32;
+      const L = this.layers[l];
+      if (direction === 'load') {
+        this.k.copy_bytes(L.c, L.cState, bytes);
+        this.k.copy_bytes(L.h, L.hState, bytes);
+      } else {
+        this.k.copy_bytes(L.cState, L.c + slot * bytes, bytes);
+        this.k.copy_bytes(L.hState, L.h + slot * bytes, bytes);
+      }
     }
   }
 

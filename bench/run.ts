@@ -1,0 +1,141 @@
+/**
+ * `npm run bench` (full) and `npm run bench:quick` (`--quick`, under two minutes): times the four workloads
+ * at H = 100, 256, 512 for rltuner (plain SIMD128 build, and the relaxed build when the runtime accepts it),
+ * TensorFlow.js on its wasm backend, and the plain TypeScript reference, all in this one process. Prints a
+ * Markdown table, checks the issue's targets and writes dist-bench/bench-results.json.
+ *
+ * Flags: --quick; --h=100,256 to run only some hidden sizes; --no-tfjs, --no-reference to leave peers out.
+ */
+import { cpus, platform } from 'node:os';
+import { measure, type Mode } from './measure.js';
+import {
+  loadBuilds, makeRltunerModel, measurePeak, rltunerCases, rltunerFirstLogits, type KernelBuild,
+} from './rltuner_cases.js';
+import { makeReferenceParams, referenceCases, referenceFirstLogits } from './reference_peer.js';
+import { TfLstm, initTfjsWasm, tfTensorCount, tfjsCases, tfjsFirstLogits } from './tfjs_peer.js';
+import {
+  checkTargets, derive, formatTime, markdownTable, targetLines, writeJson, type CaseResult, type Impl, type RunInfo,
+} from './report.js';
+import {
+  HIDDEN_SIZES, WORKLOADS, WORKLOAD_LABEL, makeWorkloadData, type Workload, type WorkloadCases,
+} from './workloads.js';
+
+const args = process.argv.slice(2);
+const mode: Mode = args.includes('--quick') ? 'quick' : 'full';
+const hArg = args.find((a) => a.startsWith('--h='));
+const sizes = hArg ? hArg.slice(4).split(',').map(Number) : [...HIDDEN_SIZES];
+for (const H of sizes) {
+  if (!(HIDDEN_SIZES as readonly number[]).includes(H)) throw new Error(`--h: ${H} is not one of ${HIDDEN_SIZES.join(', ')}`);
+}
+const withTfjs = !args.includes('--no-tfjs');
+const withReference = !args.includes('--no-reference');
+
+/** Reference BPTT calls take ~4 s (H=256) and ~17 s (H=512): quick mode leaves them out. */
+const skipInQuick = (impl: Impl, w: Workload, H: number): string | null =>
+  mode === 'quick' && impl === 'reference' && w === 'bptt' && H > 100 ? 'quick mode' : null;
+
+const distDir = new URL('../../dist/', import.meta.url); // dist-bench/bench/run.js -> dist/
+const resultsFile = new URL('../bench-results.json', import.meta.url); // dist-bench/bench-results.json
+
+const SEED = 1;
+const NOISE_NOTE = 'Figures on these VMs vary ±5–10 % (±30 % for µs calls): compare the ratios within one run, '
+  + 'not against numbers from another day.';
+
+async function main(): Promise<void> {
+  const startedAt = performance.now();
+  const { builds, relaxedNote } = loadBuilds(distDir);
+  const info: RunInfo = {
+    mode,
+    date: new Date().toISOString(),
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, v8: process.versions.v8, platform: platform(),
+    },
+    tfjs: { version: '-', backend: '-', simd: false, threads: false },
+    ceilings: {},
+    notes: [NOISE_NOTE],
+  };
+  console.log(`rltuner benchmarks (${mode} mode)`);
+  console.log(`machine: ${info.machine.cpu}, ${info.machine.cores} cores, Node ${info.machine.node} (V8 ${info.machine.v8})`);
+  console.log(NOISE_NOTE);
+  if (relaxedNote) {
+    console.log(`relaxed SIMD build: not benched (${relaxedNote})`);
+    info.notes.push(`relaxed SIMD build not benched: ${relaxedNote}`);
+  }
+  for (const b of builds) {
+    info.ceilings[b.name] = measurePeak(b.kernels, mode === 'quick' ? 3 : 7);
+    console.log(`ceiling (peak_madd, ${b.name} build): ${info.ceilings[b.name]!.toFixed(1)} GFLOP/s`);
+  }
+  if (withTfjs) {
+    info.tfjs = await initTfjsWasm();
+    console.log(`TF.js ${info.tfjs.version}, backend ${info.tfjs.backend}, SIMD ${info.tfjs.simd}, threads ${info.tfjs.threads}`);
+    info.notes.push('TF.js trains with a one-hot matMul for the input (gather has no gradient on the wasm backend) and does not clip gradients; rltuner and the reference clip.');
+  }
+  if (mode === 'quick' && withReference) info.notes.push('quick mode: reference BPTT at H = 256 and 512 skipped (4 s and 17 s a call).');
+  info.notes.push('FLOPs are nominal (docs/PERFORMANCE.md): the one-hot input is a row gather and the one-step update needs no dh through W_h, so the training count exceeds the work done and can exceed the ceiling.');
+
+  const results: CaseResult[] = [];
+  const record = (impl: Impl, w: Workload, H: number, fn: (() => void) | undefined, tfjsCount = false) => {
+    const skipped = skipInQuick(impl, w, H);
+    if (!fn || skipped) {
+      results.push({ impl, workload: w, H, skipped: skipped ?? 'not implemented' });
+      console.log(`  H=${H} ${WORKLOAD_LABEL[w].padEnd(22)} ${impl.padEnd(16)} skipped (${skipped ?? 'not implemented'})`);
+      return;
+    }
+    // TF.js: live tensors are counted after the warm-up (which creates Adam's slot variables) and at the end.
+    let before = 0;
+    const timing = measure(`${impl} ${w} H=${H}`, fn, mode, tfjsCount ? () => { before = tfTensorCount(); } : undefined);
+    const r = derive({ impl, workload: w, H, timing }, info.ceilings);
+    if (tfjsCount) r.tensorGrowth = tfTensorCount() - before;
+    results.push(r);
+    const rate = r.nsPerParam !== undefined ? `${r.nsPerParam.toFixed(2)} ns/param`
+      : `${r.gflops!.toFixed(1)} GFLOP/s${r.ceilingFraction !== undefined ? `, ${(100 * r.ceilingFraction).toFixed(0)}% of ceiling` : ''}`;
+    const growth = r.tensorGrowth !== undefined ? `, tensors ${r.tensorGrowth === 0 ? 'flat' : `+${r.tensorGrowth} (LEAK)`}` : '';
+    console.log(`  H=${H} ${WORKLOAD_LABEL[w].padEnd(22)} ${impl.padEnd(16)} ${formatTime(timing.meanMs).padStart(9)} ±${timing.rme.toFixed(1)}% `
+      + `(median ${formatTime(timing.medianMs)}, n=${timing.samples}; ${rate}${growth})`);
+  };
+  const runAll = (impl: Impl, H: number, cases: WorkloadCases, tfjsCount = false) => {
+    for (const w of WORKLOADS) record(impl, w, H, cases[w], tfjsCount);
+  };
+
+  for (const H of sizes) {
+    console.log(`\nH = ${H}`);
+    const data = makeWorkloadData(H);
+    const models = builds.map((b: KernelBuild) => ({ build: b, model: makeRltunerModel(b.kernels, H, SEED) }));
+    const tensors = models[0].model.exportTensors();
+    const refParams = makeReferenceParams(H, tensors);
+    const tfModel = withTfjs ? new TfLstm(H, tensors) : null;
+
+    // Cross-check before timing: every implementation computes the same first-step logits.
+    const refLogits = referenceFirstLogits(refParams, data.stepToken);
+    const maxDiff = (x: ArrayLike<number>) => Array.from(refLogits, (v, i) => Math.abs(v - x[i])).reduce((a, b) => Math.max(a, b), 0);
+    const checks: [string, number][] = models.map(({ build, model }) => [`rltuner-${build.name}`, maxDiff(rltunerFirstLogits(model, data.stepToken))]);
+    if (tfModel) checks.push(['tfjs-wasm', maxDiff(tfjsFirstLogits(tfModel, data.stepToken))]);
+    console.log(`  first-step logits vs reference, max |diff|: ${checks.map(([n, d]) => `${n} ${d.toExponential(1)}`).join(', ')}`);
+    for (const [n, d] of checks) if (!(d < 1e-3)) throw new Error(`${n} disagrees with the reference at H=${H} (max |diff| ${d})`);
+
+    for (const { build, model } of models) runAll(`rltuner-${build.name}`, H, rltunerCases(model, data));
+    if (tfModel) {
+      const tf = tfjsCases(tfModel, data);
+      runAll('tfjs-wasm', H, tf.cases, true);
+      tf.dispose();
+      tfModel.dispose();
+    }
+    if (withReference) runAll('reference', H, referenceCases(refParams, data));
+  }
+
+  const table = markdownTable(results, builds.length > 1);
+  const targets = checkTargets(results);
+  console.log(`\n## Results (${mode} mode; mean ± relative margin of error; GFLOP/s by docs/PERFORMANCE.md; ratios = how many times faster rltuner SIMD128 is)\n`);
+  console.log(`Machine: ${info.machine.cpu}, Node ${info.machine.node}. Ceiling: ${
+    Object.entries(info.ceilings).map(([k, v]) => `${k} ${v!.toFixed(1)} GFLOP/s`).join(', ')}. ${NOISE_NOTE}\n`);
+  console.log(table);
+  console.log(`\nTargets (plain SIMD build):\n${targetLines(targets)}`);
+  for (const n of info.notes.slice(1)) console.log(`note: ${n}`);
+  writeJson(resultsFile, info, results, targets, table);
+  console.log(`\nwrote ${resultsFile.pathname} (${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});

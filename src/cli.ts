@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The rltuner command line: train, generate, tune, evaluate. Each command lives in src/cli/<name>.ts.
+ */
+import { UsageError } from './cli/common.js';
+
+const HELP = `rltuner: tune a Note RNN melody model with reinforcement learning (RL Tuner, Jaques et al. 2016)
+
+Usage: rltuner <command> [options]     (rltuner <command> --help for its options)
+
+Commands:
+  tune       refine the Note RNN with Q, Psi or G learning under music-theory rewards
+  evaluate   the paper's statistics for the Note RNN and tuned models, side by side
+  generate   sample melodies from a model to MIDI files
+  train      train a Note RNN on MIDI melodies
+
+Without --model, tune, evaluate and generate use the shipped default Note RNN (trained on the
+Nottingham folk tunes; see models/README.md).`;
+
+const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
+  train: async () => (await import('./cli/train.js')).trainCommand,
+  generate: async () => (await import('./cli/generate.js')).generateCommand,
+  tune: async () => (await import('./cli/tune.js')).tuneCommand,
+  evaluate: async () => (await import('./cli/evaluate.js')).evaluateCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return command ? 0 : 2;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write('rltuner 0.1.0\n');
+    return 0;
+  }
+  const load = COMMANDS[command];
+  if (!load) {
+    process.stderr.write(`rltuner: unknown command "${command}"; expected one of ${Object.keys(COMMANDS).join(', ')}\n`);
+    return 2;
+  }
+  try {
+    await (await load())(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`rltuner ${command}: ${e.message}\n  (rltuner ${command} --help lists the options)\n`);
+      return 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`rltuner ${command}: ${err.message}\n`);
+    if (process.env.RLTUNER_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

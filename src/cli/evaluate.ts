@@ -1,0 +1,98 @@
+/**
+ * `rltuner evaluate`: the paper's statistics (SPEC §6) for the Note RNN and any tuned models side by side,
+ * over N compositions each, with the mean log p under the Note RNN, a KL estimate from the prior and the
+ * number of distinct compositions; as a Markdown table and JSON.
+ */
+import { resolve } from 'node:path';
+import { createArena } from '../engine/arena.js';
+import type { LstmModel } from '../engine/lstm_model.js';
+import { decodeModel, loadModelInto } from '../model_file.js';
+import { Random } from '../random.js';
+import { evaluatePolicy, type PolicyEvaluation } from '../rl/evaluation.js';
+import { statisticsTable } from '../rl/statistics.js';
+import { loadKernelsFromDist, numberFlag, parseFlags, Progress, readModelBytes, writeFileAtomic } from './common.js';
+import { policyKind } from './policy.js';
+
+export const EVALUATE_HELP = `rltuner evaluate: the RL Tuner paper's statistics, Note RNN beside tuned models
+
+Usage: rltuner evaluate [--model <note_rnn>] [--tuned <file> ...] [options]
+
+  --model <file>        the Note RNN (baseline column, log p and KL reference) [the shipped default]
+  --tuned <file>        a tuned model from \`rltuner tune\` (repeat for several); a G model acts with --model
+  --count <n>           compositions per model [10000]
+  --length <steps>      steps per composition [32]
+  --temperature <x>     sampling temperature of the acting softmax; 0 takes the argmax [1]
+  --seed <n>            random seed (each model gets the same priming notes) [1]
+  --json <file>         also write the full results as JSON
+  --markdown <file>     also write the table as Markdown
+  --quiet               no progress output
+  -h, --help            this text`;
+
+export async function evaluateCommand(args: string[]): Promise<void> {
+  const v = parseFlags('evaluate', args, {
+    model: { type: 'string' }, tuned: { type: 'string', multiple: true }, count: { type: 'string' }, length: { type: 'string' },
+    temperature: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, markdown: { type: 'string' },
+    quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) {
+    process.stdout.write(`${EVALUATE_HELP}\n`);
+    return;
+  }
+  const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const count = numberFlag('evaluate', 'count', s('count'), 10000, 1, 10_000_000, true);
+  const numNotes = numberFlag('evaluate', 'length', s('length'), 32, 8, 1024, true);
+  const temperature = numberFlag('evaluate', 'temperature', s('temperature'), 1, 0, 100);
+  const seed = numberFlag('evaluate', 'seed', s('seed'), 1, 0, 2 ** 32 - 1, true);
+  const progress = new Progress(Boolean(v.quiet));
+  const kernels = loadKernelsFromDist();
+  const batch = Math.min(count, 256);
+
+  const base = readModelBytes(s('model'));
+  const baseDecoded = decodeModel(base.bytes, base.path);
+  const tunedFiles = (v.tuned as string[] | undefined) ?? [];
+  const tuned = tunedFiles.map((f) => {
+    const r = readModelBytes(f);
+    return { ...r, decoded: decodeModel(r.bytes, r.path) };
+  });
+  const requests: Record<string, { config: typeof baseDecoded.config; maxBatch: number }> = { noteRnn: { config: baseDecoded.config, maxBatch: batch } };
+  tuned.forEach((t, i) => (requests[`tuned${i}`] = { config: t.decoded.config, maxBatch: batch }));
+  const arena = createArena(kernels, requests);
+  const noteRnn = arena.models.noteRnn;
+  loadModelInto(noteRnn, baseDecoded, base.path);
+
+  const columns: { name: string; evaluation: PolicyEvaluation; file: string }[] = [];
+  const run = (name: string, file: string, policy: LstmModel[]) => {
+    const started = performance.now();
+    const evaluation = evaluatePolicy(policy, noteRnn, new Random(seed), {
+      count, numNotes, temperature, priming: { kind: 'random_note' },
+      onProgress: (done, total) => progress.update(`${name}: ${done}/${total} compositions`),
+    });
+    progress.log(`${name}: ${count} compositions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    columns.push({ name, evaluation, file });
+  };
+  run('Note RNN', base.path, [noteRnn]);
+  tuned.forEach((t, i) => {
+    const model = arena.models[`tuned${i}`];
+    loadModelInto(model, t.decoded, t.path);
+    const kind = policyKind(t.decoded);
+    const label = kind === 'q' ? 'Q' : kind === 'psi' ? 'Ψ' : kind === 'g' ? 'G' : kind;
+    run(`${label} (${t.path.split(/[\\/]/).pop()})`, t.path, kind === 'g' ? [model, noteRnn] : [model]);
+  });
+  progress.done();
+
+  const table = statisticsTable(columns.map((c) => ({
+    name: c.name,
+    stats: c.evaluation.statistics,
+    extra: { 'mean log p under the Note RNN': c.evaluation.meanLogProbNoteRnn, 'KL from the Note RNN per note (nats)': c.evaluation.klFromPrior },
+  })));
+  process.stdout.write(`${count} compositions of ${numNotes} steps per model, temperature ${temperature}, seed ${seed}\n\n${table}\n`);
+  const jsonPath = s('json');
+  if (jsonPath) {
+    writeFileAtomic(resolve(jsonPath), `${JSON.stringify({
+      count, numNotes, temperature, seed,
+      models: columns.map((c) => ({ name: c.name, file: c.file, ...c.evaluation, compositions: undefined })),
+    }, null, 2)}\n`);
+  }
+  const mdPath = s('markdown');
+  if (mdPath) writeFileAtomic(resolve(mdPath), `${table}\n`);
+}

@@ -1,0 +1,257 @@
+/**
+ * Maximum-likelihood training of the Note RNN (SPEC §3): next-step prediction, truncated BPTT over
+ * windows, Adam, gradient clipping at global norm 5.
+ *
+ * Batching: B lanes; each lane walks through one melody window by window (T steps each), carrying its
+ * LSTM state from one window to the next, and takes the next melody when its own ends (its state reset to
+ * zero). So every prediction sees the whole melody before it, as in generation. An epoch ends when fewer
+ * than half the lanes still hold a melody, so its last updates are not fitted to a handful of tunes (the
+ * order is reshuffled every epoch). Inputs are events 0..n-2 and labels 1..n-1 of each melody.
+ */
+import type { Kernels } from '../engine/kernels.js';
+import { createModel } from '../engine/arena.js';
+import type { AdamSettings, LstmModel } from '../engine/lstm_model.js';
+import { NO_EVENT, NUM_CLASSES } from '../music/encoding.js';
+import { Random, type RandomState } from '../random.js';
+
+export interface TrainingSettings {
+  /** LSTM layer sizes, bottom first. */
+  hiddenSizes: number[];
+  /** Lanes (melodies trained side by side). */
+  batchSize: number;
+  /** Steps per BPTT window. */
+  windowSteps: number;
+  epochs: number;
+  learningRate: number;
+  /** Global gradient norm bound. */
+  clipNorm: number;
+  seed: number;
+}
+
+export const DEFAULT_TRAINING: Readonly<TrainingSettings> = Object.freeze({
+  hiddenSizes: [100],
+  batchSize: 64,
+  windowSteps: 64,
+  epochs: 20,
+  learningRate: 0.002,
+  clipNorm: 5,
+  seed: 1,
+});
+
+export interface SequenceMetrics {
+  /** Mean negative log-likelihood, nats per predicted step. */
+  nats: number;
+  perplexity: number;
+  accuracy: number;
+  /** Accuracy over steps whose target is not NO_EVENT. */
+  accuracyOnEvents: number;
+  steps: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainNats: number;
+  valid: SequenceMetrics;
+  seconds: number;
+}
+
+export interface TrainerCheckpoint {
+  settings: TrainingSettings;
+  epoch: number;
+  random: RandomState;
+  adamStep: number;
+  history: EpochRecord[];
+  bestValidNats: number;
+  bestEpoch: number;
+}
+
+/** Fills [T][B] windows lane by lane; see the file comment. */
+class LaneScheduler {
+  private next = 0;
+  private readonly melodyOf: Int32Array;
+  private readonly position: Int32Array;
+
+  constructor(private readonly melodies: readonly Uint8Array[], private readonly order: Int32Array, private readonly B: number) {
+    this.melodyOf = new Int32Array(B).fill(-1);
+    this.position = new Int32Array(B);
+  }
+
+  /** Lanes that currently hold a melody. */
+  activeLanes = 0;
+
+  /**
+   * Fills one window; returns the number of weighted rows (0 when every melody is done). `fresh[b]` is
+   * set when lane b starts a new melody (its state must be reset before the window runs).
+   */
+  fill(T: number, inputs: Int32Array, labels: Int32Array, weights: Float32Array, fresh: Uint8Array): number {
+    const B = this.B;
+    let rows = 0;
+    this.activeLanes = 0;
+    fresh.fill(0);
+    for (let b = 0; b < B; b++) {
+      let m = this.melodyOf[b];
+      if (m < 0 || this.position[b] >= this.melodies[m].length - 1) {
+        m = this.next < this.order.length ? this.order[this.next++] : -1;
+        this.melodyOf[b] = m;
+        this.position[b] = 0;
+        fresh[b] = 1;
+      }
+      const melody = m >= 0 ? this.melodies[m] : null;
+      if (melody) this.activeLanes++;
+      const pos = this.position[b];
+      for (let t = 0; t < T; t++) {
+        const i = t * B + b;
+        if (melody && pos + t + 1 < melody.length) {
+          inputs[i] = melody[pos + t];
+          labels[i] = melody[pos + t + 1];
+          weights[i] = 1;
+          rows++;
+        } else {
+          inputs[i] = NO_EVENT;
+          labels[i] = NO_EVENT;
+          weights[i] = 0;
+        }
+      }
+      this.position[b] = pos + T;
+    }
+    return rows;
+  }
+}
+
+export class NoteRnnTrainer {
+  readonly model: LstmModel;
+  readonly settings: TrainingSettings;
+  readonly rng: Random;
+  epoch = 0;
+  history: EpochRecord[] = [];
+  bestValidNats = Infinity;
+  bestEpoch = 0;
+  private readonly inputs: Int32Array;
+  private readonly labels: Int32Array;
+  private readonly weights: Float32Array;
+  private readonly fresh: Uint8Array;
+
+  constructor(kernels: Kernels, settings: TrainingSettings) {
+    validateTrainingSettings(settings);
+    this.settings = { ...settings, hiddenSizes: [...settings.hiddenSizes] };
+    this.rng = new Random(settings.seed);
+    this.model = createModel(kernels, { inputSize: NUM_CLASSES, hiddenSizes: settings.hiddenSizes, outputSize: NUM_CLASSES }, {
+      maxBatch: settings.batchSize, maxSteps: settings.windowSteps, trainable: true,
+    });
+    this.model.initialize(this.rng);
+    const n = settings.batchSize * settings.windowSteps;
+    this.inputs = new Int32Array(n);
+    this.labels = new Int32Array(n);
+    this.weights = new Float32Array(n);
+    this.fresh = new Uint8Array(settings.batchSize);
+  }
+
+  /** One pass over the training melodies in a random order; returns mean training nats per step. */
+  trainEpoch(melodies: readonly Uint8Array[], onProgress?: (done: number, total: number, nats: number) => void): number {
+    const order = Int32Array.from(melodies.keys());
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const { batchSize: B, windowSteps: T } = this.settings;
+    const adam: AdamSettings = { learningRate: this.settings.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+    const scheduler = new LaneScheduler(melodies, order, B);
+    const totalSteps = melodies.reduce((s, m) => s + Math.max(0, m.length - 1), 0);
+    let done = 0, natsSum = 0;
+    this.model.resetState(B);
+    for (;;) {
+      const rows = scheduler.fill(T, this.inputs, this.labels, this.weights, this.fresh);
+      // When most lanes have run dry, the few melodies left would dominate the last updates of the
+      // epoch; end it there (the order is reshuffled every epoch, so no melody is skipped for good).
+      if (rows === 0 || scheduler.activeLanes * 2 < B) break;
+      for (let b = 0; b < B; b++) if (this.fresh[b]) this.model.resetStateRow(b);
+      const nats = this.model.trainSequence(this.inputs, this.labels, this.weights, B, T, adam,
+        { mode: 'global', maxNorm: this.settings.clipNorm }, 'carried');
+      if (!Number.isFinite(nats)) throw new Error(`training diverged: loss is ${nats} at epoch ${this.epoch + 1}; lower --lr`);
+      natsSum += nats * rows;
+      done += rows;
+      onProgress?.(done, totalSteps, natsSum / done);
+    }
+    this.epoch++;
+    return natsSum / Math.max(1, done);
+  }
+
+  /** Next-step metrics over whole melodies (state carried through each melody). */
+  evaluate(melodies: readonly Uint8Array[]): SequenceMetrics {
+    return evaluateNoteRnn(this.model, melodies, this.settings.windowSteps, this.inputs, this.labels, this.weights, this.fresh);
+  }
+
+  /** Records an epoch; returns true when its validation loss is the best so far. */
+  record(trainNats: number, valid: SequenceMetrics, seconds: number): boolean {
+    this.history.push({ epoch: this.epoch, trainNats, valid, seconds });
+    if (valid.nats < this.bestValidNats) {
+      this.bestValidNats = valid.nats;
+      this.bestEpoch = this.epoch;
+      return true;
+    }
+    return false;
+  }
+
+  checkpoint(): TrainerCheckpoint {
+    return {
+      settings: this.settings, epoch: this.epoch, random: this.rng.getState(), adamStep: this.model.adamStep,
+      history: this.history, bestValidNats: this.bestValidNats, bestEpoch: this.bestEpoch,
+    };
+  }
+
+  restore(c: TrainerCheckpoint): void {
+    this.epoch = c.epoch;
+    this.rng.setState(c.random);
+    this.model.adamStep = c.adamStep;
+    this.history = c.history;
+    this.bestValidNats = c.bestValidNats ?? Infinity;
+    this.bestEpoch = c.bestEpoch;
+  }
+}
+
+/**
+ * Next-step metrics of any model over whole melodies, lanes of at most the model's batch, windows of
+ * `windowSteps` (at most the model's maxSteps). Scratch arrays may be passed to avoid allocation.
+ */
+export function evaluateNoteRnn(
+  model: LstmModel, melodies: readonly Uint8Array[], windowSteps = model.maxSteps,
+  inputs?: Int32Array, labels?: Int32Array, weights?: Float32Array, fresh?: Uint8Array,
+): SequenceMetrics {
+  const B = model.maxBatch, T = Math.min(windowSteps, model.maxSteps);
+  inputs ??= new Int32Array(B * T);
+  labels ??= new Int32Array(B * T);
+  weights ??= new Float32Array(B * T);
+  fresh ??= new Uint8Array(B);
+  const scheduler = new LaneScheduler(melodies, Int32Array.from(melodies.keys()), B);
+  let loss = 0, steps = 0, correct = 0, correctOnEvents = 0, events = 0;
+  model.resetState(B);
+  for (;;) {
+    const rows = scheduler.fill(T, inputs, labels, weights, fresh);
+    if (rows === 0) break;
+    for (let b = 0; b < B; b++) if (fresh[b]) model.resetStateRow(b);
+    const s = model.evaluateSequence(inputs, labels, weights, B, T, 'carried');
+    loss += s.loss;
+    steps += s.weight;
+    correct += s.correct;
+    correctOnEvents += s.correctOnEvents;
+    events += s.events;
+  }
+  if (steps === 0) throw new Error('evaluate: the melodies hold no step to predict (each needs at least 2 steps)');
+  const nats = loss / steps;
+  return { nats, perplexity: Math.exp(nats), accuracy: correct / steps, accuracyOnEvents: events ? correctOnEvents / events : NaN, steps };
+}
+
+export function validateTrainingSettings(s: TrainingSettings): void {
+  const check = (name: string, v: number, lo: number, hi: number, integer = true) => {
+    if (!Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
+      throw new RangeError(`training setting ${name} = ${v} is outside ${lo}..${hi}${integer ? ' (an integer)' : ''}`);
+    }
+  };
+  check('batchSize', s.batchSize, 1, 4096);
+  check('windowSteps', s.windowSteps, 1, 4096);
+  check('epochs', s.epochs, 0, 100000);
+  check('learningRate', s.learningRate, 1e-7, 1, false);
+  check('clipNorm', s.clipNorm, 1e-6, 1e6, false);
+  if (!Array.isArray(s.hiddenSizes) || s.hiddenSizes.length < 1) throw new RangeError('training setting hiddenSizes must list at least one layer size');
+  s.hiddenSizes.forEach((h, i) => check(`hiddenSizes[${i}]`, h, 1, 4096));
+}
