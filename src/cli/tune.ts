@@ -152,7 +152,7 @@ export async function tuneCommand(args: string[]): Promise<void> {
         nextLog = nextMultiple(step, config.logEvery);
       }
       if (step >= nextEval && step < config.trainingSteps) {
-        const e = evaluatePolicy(tuner.policyModels(), tuner.reward, tuner.rng, { count: config.evalCompositions, numNotes: config.numNotes, temperature: config.temperature, priming });
+        const e = evaluatePolicy(tuner.policyModels(), tuner.reward, tuner.evaluationRandom(step), { count: config.evalCompositions, numNotes: config.numNotes, temperature: config.temperature, priming });
         appendFileSync(metricsPath, `${JSON.stringify(evaluationRecord(step, e))}\n`);
         progress.log(`step ${step}: ${summary(e)}`);
         nextEval = nextMultiple(step, config.evalEvery);
@@ -232,7 +232,7 @@ function summary(e: PolicyEvaluation): string {
 /** Final evaluation, samples, plots. */
 async function finalReport(out: string, tuner: RlTuner, prior: LstmModel, noteRnn: DecodedModel, priming: Priming, progress: Progress): Promise<void> {
   const c = tuner.config;
-  const evalRng = new Random(c.seed + 1);
+  const evalRng = tuner.evaluationRandom(-1);
   const options = { count: c.evalCompositions, numNotes: c.numNotes, temperature: c.temperature, priming };
   progress.log(`evaluating ${c.evalCompositions} compositions per model...`);
   const base = evaluatePolicy([prior], prior, evalRng, options);

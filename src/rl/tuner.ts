@@ -278,6 +278,14 @@ export class RlTuner {
     return out;
   }
 
+  /**
+   * A random stream for an evaluation at `step`, derived from the run's seed and kept apart from the
+   * training stream, so evaluating (or not) never changes the training run.
+   */
+  evaluationRandom(step: number): Random {
+    return new Random((this.config.seed * 2654435761 + step * 40503 + 0x9e3779b9) % 4294967296);
+  }
+
   /** The policy's models for sampling: Q alone (q, psi), or the G network with the Reward RNN (g). */
   policyModels(): LstmModel[] {
     return this.config.algorithm === 'g' ? [this.q, this.reward] : [this.q];

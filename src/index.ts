@@ -1,0 +1,140 @@
+/**
+ * rltuner as a library: load the kernels (bytes, a compiled WebAssembly.Module, or a fetch Response),
+ * load a Note RNN from bytes, generate compositions, tune with a progress callback, evaluate, and write
+ * MIDI bytes. Nothing under this entry imports a Node module: it runs in browsers, workers and edge
+ * runtimes (pass a precompiled WebAssembly.Module where compiling at run time is forbidden).
+ */
+import { createArena } from './engine/arena.js';
+import { kernelsFromModule, loadKernels, type Kernels, type KernelSource } from './engine/kernels.js';
+import type { LstmModel } from './engine/lstm_model.js';
+import { sampleCompositions, type Priming } from './generate.js';
+import { decodeModel, encodeModel, loadModelInto, type DecodedModel } from './model_file.js';
+import { exportMidi, type ExportOptions } from './music/midi_export.js';
+import { Random } from './random.js';
+import { resolveConfig, type TunerConfig } from './rl/config.js';
+import { evaluatePolicy, type PolicyEvaluation } from './rl/evaluation.js';
+import { RlTuner, type IntervalMetrics } from './rl/tuner.js';
+
+export { loadKernels, kernelsFromModule, acceptsRelaxedBuild, type Kernels, type KernelSource } from './engine/kernels.js';
+export { createArena, createModel } from './engine/arena.js';
+export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan } from './engine/lstm_model.js';
+export type { LstmStackConfig } from './engine/layout.js';
+export { encodeModel, decodeModel, loadModel, loadModelInto, ModelFileError, type DecodedModel } from './model_file.js';
+export { sampleCompositions, type Priming, type SampleOptions, type SampleResult } from './generate.js';
+export * from './music/encoding.js';
+export { importMidi, MidiImportError, type ImportOptions, type ImportResult } from './music/midi_import.js';
+export { exportMidi, MidiExportError, type ExportOptions } from './music/midi_export.js';
+export { buildCorpus, formatCorpusReport, type MidiSource, type Melody, type CorpusReport } from './music/corpus.js';
+export { Random, type RandomState } from './random.js';
+export { resolveConfig, describeConfig, PRESETS, PRESET_NAMES, DEFAULT_CONFIG, CONFIG_FIELDS, ConfigError, type TunerConfig } from './rl/config.js';
+export { RlTuner, TuneDivergedError, type IntervalMetrics } from './rl/tuner.js';
+export { evaluatePolicy, type PolicyEvaluation } from './rl/evaluation.js';
+export { compositionStatistics, statisticsTable, type CompositionStatistics } from './rl/statistics.js';
+export { musicTheoryReward, RULE_NAMES, C_MAJOR_RULES, type RuleContext } from './rl/rules.js';
+export { encodeTunerCheckpoint, restoreTunerCheckpoint, checkpointConfig } from './rl/checkpoint.js';
+export { lineChart, heatmap } from './report/svg.js';
+export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
+
+/** A Note RNN loaded from model-file bytes, ready to sample (up to `maxBatch` compositions at a time). */
+export function loadNoteRnn(kernels: Kernels, bytes: Uint8Array, maxBatch = 64, source = 'model file'): { model: LstmModel; decoded: DecodedModel } {
+  const decoded = decodeModel(bytes, source);
+  const model = createArena(kernels, { model: { config: decoded.config, maxBatch } }).models.model;
+  loadModelInto(model, decoded, source);
+  return { model, decoded };
+}
+
+export interface GenerateOptions {
+  count?: number;
+  /** Steps (sixteenth notes) per composition. */
+  length?: number;
+  temperature?: number;
+  seed?: number;
+  /** Tokens fed before sampling (e.g. importMidi(bytes).tokens); default one random note. */
+  primer?: ArrayLike<number>;
+}
+
+/** Samples compositions (token arrays) from a model. */
+export function generate(model: LstmModel, options: GenerateOptions = {}): Uint8Array[] {
+  const priming: Priming = options.primer ? { kind: 'primer', tokens: options.primer } : { kind: 'random_note' };
+  return sampleCompositions([model], new Random(options.seed ?? 1), {
+    count: options.count ?? 1, numNotes: options.length ?? 64, temperature: options.temperature ?? 1, priming,
+  }).compositions;
+}
+
+/** A composition as Standard MIDI File bytes. */
+export function compositionToMidi(tokens: ArrayLike<number>, options?: ExportOptions): Uint8Array {
+  return exportMidi(tokens, options);
+}
+
+export interface TuneProgress {
+  step: number;
+  totalSteps: number;
+  stepsPerSecond: number;
+  metrics: IntervalMetrics;
+}
+
+export interface TuneOptions {
+  /** Preset name ('default', 'library', 'script') and field overrides (camelCase, as TunerConfig). */
+  preset?: string;
+  config?: Partial<TunerConfig>;
+  /** Called after every logging interval. */
+  onProgress?: (progress: TuneProgress) => void;
+  /** Stops the run early (the result then holds the model as it was at the last episode end). */
+  signal?: AbortSignal;
+  /** Milliseconds of work between yields to the event loop (keeps a worker responsive). */
+  sliceMs?: number;
+  /** Compositions for the final evaluation (0 to skip). */
+  evaluationCount?: number;
+}
+
+export interface TuneResult {
+  config: TunerConfig;
+  tuner: RlTuner;
+  /** The tuned network as model-file bytes (usable with loadNoteRnn for q/psi; g acts with its prior). */
+  modelBytes: Uint8Array;
+  /** One record per logging interval. */
+  history: IntervalMetrics[];
+  evaluation: { noteRnn: PolicyEvaluation; tuned: PolicyEvaluation } | null;
+}
+
+/** Tunes a Note RNN (model-file bytes) with RL Tuner; async so progress can be shown between slices. */
+export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array, options: TuneOptions = {}): Promise<TuneResult> {
+  const noteRnn = decodeModel(noteRnnBytes);
+  const config = resolveConfig(options.preset ?? 'default', (options.config ?? {}) as Record<string, unknown>);
+  const tuner = new RlTuner(kernels, noteRnn, config);
+  const history: IntervalMetrics[] = [];
+  const sliceMs = options.sliceMs ?? 50;
+  const started = now();
+  let nextLog = config.logEvery;
+  while (tuner.counters.step < config.trainingSteps && !options.signal?.aborted) {
+    const sliceStart = now();
+    while (now() - sliceStart < sliceMs && tuner.counters.step < config.trainingSteps) {
+      tuner.runUntilEpisodeEnd(config.trainingSteps, Math.min(nextLog, config.trainingSteps));
+      if (tuner.counters.step >= nextLog || tuner.counters.step >= config.trainingSteps) {
+        const metrics = tuner.takeInterval();
+        history.push(metrics);
+        nextLog += config.logEvery;
+        options.onProgress?.({
+          step: tuner.counters.step, totalSteps: config.trainingSteps,
+          stepsPerSecond: tuner.counters.step / ((now() - started) / 1000), metrics,
+        });
+      }
+    }
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  const modelBytes = encodeModel(tuner.q, { notes: { algorithm: config.algorithm, config, steps: tuner.counters.step } });
+  let evaluation: TuneResult['evaluation'] = null;
+  const count = options.evaluationCount ?? 0;
+  if (count > 0) {
+    const prior = createArena(kernels, { prior: { config: noteRnn.config, maxBatch: 128 } }).models.prior;
+    prior.importTensors(noteRnn.tensors);
+    const opts = { count, numNotes: config.numNotes, temperature: config.temperature, priming: { kind: 'random_note' } as Priming };
+    evaluation = {
+      noteRnn: evaluatePolicy([prior], prior, tuner.evaluationRandom(-1), opts),
+      tuned: evaluatePolicy(tuner.policyModels(), tuner.reward, tuner.evaluationRandom(-1), opts),
+    };
+  }
+  return { config, tuner, modelBytes, history, evaluation };
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
