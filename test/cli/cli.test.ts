@@ -1,0 +1,137 @@
+// The real command line, run as a user would (needs `npm run build`, which `npm test` does first).
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeModel } from '../../src/model_file.js';
+import { importMidi } from '../../src/music/midi_import.js';
+
+const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const nottingham = fileURLToPath(new URL('../../../shared/data/nottingham/melody/', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'rltuner-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function rltuner(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [cli, ...args], { cwd: work, maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const tuneArgs = (out: string, steps: number) => [
+  'tune', '--out', out, '--training-steps', String(steps), '--exploration-steps', '800', '--replay-capacity', '3000',
+  '--log-every', '400', '--eval-every', '0', '--checkpoint-every', '800', '--eval-compositions', '40', '--sample-count', '1', '--quiet',
+];
+
+describe('rltuner CLI', () => {
+  it('help answers for every command', async () => {
+    const top = await rltuner(['--help']);
+    expect(top.code).toBe(0);
+    for (const command of ['tune', 'evaluate', 'generate', 'train']) {
+      expect(top.stdout).toContain(command);
+      const r = await rltuner([command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`rltuner ${command}`);
+    }
+    expect((await rltuner(['tune', '--help'])).stdout).toMatch(/--reward-scaler <number in \[0, 1000\]>/);
+    expect((await rltuner(['nonsense'])).code).toBe(2);
+  });
+
+  it('generate writes MIDI files that import back', async () => {
+    const r = await rltuner(['generate', '--count', '2', '--length', '48', '--seed', '7', '--out', 'gen']);
+    expect(r.code).toBe(0);
+    const files = readdirSync(join(work, 'gen')).sort();
+    expect(files).toEqual(['melody_001.mid', 'melody_002.mid']);
+    for (const f of files) {
+      const tokens = importMidi(new Uint8Array(readFileSync(join(work, 'gen', f))), { transpose: false, centre: false }).tokens;
+      expect(tokens.length).toBeGreaterThan(8);
+      expect(Math.max(...tokens)).toBeLessThan(38);
+    }
+  });
+
+  it('tune runs end to end, and a run stopped and resumed ends exactly like a straight one', async () => {
+    const straight = await rltuner(tuneArgs('straight', 1600));
+    expect(straight.code, straight.stderr).toBe(0);
+    for (const f of ['config.json', 'metrics.jsonl', 'checkpoint.safetensors', 'q_tuned.safetensors', 'rewards.svg', 'note_probabilities.svg', 'evaluation.md', 'evaluation.json']) {
+      expect(existsSync(join(work, 'straight', f)), f).toBe(true);
+    }
+    expect(readdirSync(join(work, 'straight', 'samples')).sort()).toEqual(['note_rnn_1.mid', 'q_1.mid']);
+    expect(straight.stdout).toMatch(/notes excessively repeated/);
+
+    expect((await rltuner(tuneArgs('split', 800))).code).toBe(0);
+    const resumed = await rltuner([...tuneArgs('split', 1600), '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const a = decodeModel(new Uint8Array(readFileSync(join(work, 'straight', 'q_tuned.safetensors'))));
+    const b = decodeModel(new Uint8Array(readFileSync(join(work, 'split', 'q_tuned.safetensors'))));
+    for (const [name, t] of a.tensors) expect(Array.from(b.tensors.get(name)!.data), name).toEqual(Array.from(t.data));
+    expect(readFileSync(join(work, 'split', 'metrics.jsonl'), 'utf8')).toBe(readFileSync(join(work, 'straight', 'metrics.jsonl'), 'utf8'));
+    // A finished run is not overwritten by accident.
+    const again = await rltuner(tuneArgs('straight', 1600));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already holds a run; pass --resume/);
+  }, 120_000);
+
+  it('Ctrl-C writes a checkpoint and exits cleanly; --resume finishes the run', async () => {
+    const args = tuneArgs('interrupted', 400_000).filter((a) => a !== '--quiet');
+    const child = spawn('node', [cli, ...args], { cwd: work });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise((r) => setTimeout(r, 2500));
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/stopped at step \d+; checkpoint written/);
+    expect(existsSync(join(work, 'interrupted', 'checkpoint.safetensors'))).toBe(true);
+    const resumed = await rltuner(['tune', '--out', 'interrupted', '--resume', '--training-steps', '3200', '--quiet']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(existsSync(join(work, 'interrupted', 'q_tuned.safetensors'))).toBe(true);
+  }, 120_000);
+
+  it('bad input is named with what to do', async () => {
+    const gamma = await rltuner(['tune', '--gamma', '2', '--out', 'bad']);
+    expect(gamma.code).toBe(2);
+    expect(gamma.stderr).toMatch(/gamma/);
+    expect(gamma.stderr).toMatch(/\[0, 1\]/);
+    const unknown = await rltuner(['tune', '--gama', '0.5']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/gama/);
+    const missing = await rltuner(['generate', '--model', 'nope.safetensors']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/model file not found: .*nope\.safetensors/);
+    expect(missing.stderr).toMatch(/rltuner train|omit --model/);
+    const count = await rltuner(['generate', '--count', '0']);
+    expect(count.code).toBe(2);
+    expect(count.stderr).toMatch(/--count 0: expected an integer in 1\.\.100000/);
+  }, 60_000);
+
+  it('train runs on a list of MIDI files and resumes to the same weights', async () => {
+    const list = join(work, 'tunes.txt');
+    const names = ['ashover1.mid', 'ashover2.mid', 'ashover3.mid', 'ashover4.mid', 'ashover5.mid', 'ashover6.mid', 'ashover7.mid', 'ashover8.mid', 'ashover9.mid', 'ashover10.mid'];
+    (await import('node:fs')).writeFileSync(list, names.map((n) => join(nottingham, n)).join('\n'));
+    const common = ['train', '--data', list, '--hidden', '16', '--batch', '4', '--window', '32', '--lr', '0.01', '--quiet', '--no-baselines'];
+    const straight = await rltuner([...common, '--epochs', '3', '--out', 'train-a']);
+    expect(straight.code, straight.stderr).toBe(0);
+    expect(straight.stdout).toMatch(/LSTM \[16\]/);
+    await rltuner([...common, '--epochs', '1', '--out', 'train-b']);
+    const resumed = await rltuner([...common, '--epochs', '3', '--out', 'train-b', '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const a = readFileSync(join(work, 'train-a', 'checkpoint.safetensors'));
+    const b = readFileSync(join(work, 'train-b', 'checkpoint.safetensors'));
+    const history = (bytes: Buffer) => {
+      const len = Number(bytes.readBigUInt64LE(0));
+      const header = JSON.parse(bytes.subarray(8, 8 + len).toString());
+      return { header, trainer: JSON.parse(header.__metadata__.trainer) };
+    };
+    const ha = history(a), hb = history(b);
+    expect(hb.trainer.epoch).toBe(3);
+    expect(hb.trainer.history.map((h: { valid: { nats: number } }) => h.valid.nats)).toEqual(ha.trainer.history.map((h: { valid: { nats: number } }) => h.valid.nats));
+    const tensorBytes = (bytes: Buffer) => bytes.subarray(8 + Number(bytes.readBigUInt64LE(0)));
+    expect(Buffer.compare(tensorBytes(a), tensorBytes(b))).toBe(0);
+  }, 120_000);
+});
