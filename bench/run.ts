@@ -16,6 +16,7 @@ import { TfLstm, initTfjsWasm, tfTensorCount, tfjsCases, tfjsFirstLogits } from 
 import {
   checkTargets, derive, formatTime, markdownTable, targetLines, writeJson, type CaseResult, type Impl, type RunInfo,
 } from './report.js';
+import { benchTuneLoop, tuneLoopTable } from './tune_loop.js';
 import {
   HIDDEN_SIZES, WORKLOADS, WORKLOAD_LABEL, makeWorkloadData, type Workload, type WorkloadCases,
 } from './workloads.js';
@@ -123,15 +124,21 @@ async function main(): Promise<void> {
     if (withReference) runAll('reference', H, referenceCases(refParams, data));
   }
 
+  console.log('\nTune loop (H = 100, the shipped Note RNN, default preset)');
+  const tuneLoop = benchTuneLoop(builds[0].kernels, new URL('../../models/note_rnn.safetensors', import.meta.url), mode);
+
   const table = markdownTable(results, builds.length > 1);
   const targets = checkTargets(results);
   console.log(`\n## Results (${mode} mode; mean ± relative margin of error; GFLOP/s by docs/PERFORMANCE.md; ratios = how many times faster rltuner SIMD128 is)\n`);
   console.log(`Machine: ${info.machine.cpu}, Node ${info.machine.node}. Ceiling: ${
     Object.entries(info.ceilings).map(([k, v]) => `${k} ${v!.toFixed(1)} GFLOP/s`).join(', ')}. ${NOISE_NOTE}\n`);
   console.log(table);
+  console.log(`\nTune loop, plain SIMD build:\n\n${tuneLoopTable(tuneLoop)}`);
   console.log(`\nTargets (plain SIMD build):\n${targetLines(targets)}`);
+  const q = tuneLoop.find((r) => r.algorithm === 'q')!;
+  console.log(`${q.stepsPerSecond >= 8000 ? 'PASS' : 'MISS'}  tune loop (q), H=100: ${Math.round(q.stepsPerSecond)} env steps/s (target ≥ 8000)`);
   for (const n of info.notes.slice(1)) console.log(`note: ${n}`);
-  writeJson(resultsFile, info, results, targets, table);
+  writeJson(resultsFile, info, results, targets, `${table}\n\n${tuneLoopTable(tuneLoop)}`);
   console.log(`\nwrote ${resultsFile.pathname} (${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);
 }
 

@@ -47,6 +47,8 @@ export type FromWorker =
       steps: number;
       seconds: number;
       stopped: boolean;
+      /** Steps per composition the run tuned for (the length of the side-by-side samples). */
+      numNotes: number;
       evaluation: { noteRnn: EvaluationRow; tuned: EvaluationRow } | null;
       /** The tuned network as model-file bytes. */
       modelBytes: Uint8Array;

@@ -91,6 +91,7 @@ async function runTune(request: TuneRequest): Promise<void> {
     steps: result.tuner.counters.step,
     seconds: (performance.now() - started) / 1000,
     stopped,
+    numNotes,
     evaluation: result.evaluation && { noteRnn: row(result.evaluation.noteRnn), tuned: row(result.evaluation.tuned) },
     modelBytes: result.modelBytes,
   });

@@ -25,7 +25,7 @@ export function encodeTunerCheckpoint(tuner: RlTuner): Uint8Array {
     { name: 'replay.terminal', shape: [r.size], data: f32(r.terminal) },
     { name: 'replay.q_state_before', shape: [r.size, r.stateSize], data: r.qStateBefore },
     { name: 'replay.q_state_after', shape: [r.size, r.stateSize], data: r.qStateAfter },
-    { name: 'replay.reward_state_after', shape: [r.size, r.stateSize], data: r.rewardStateAfter },
+    { name: 'replay.reward_state_after', shape: [r.rewardStateAfter.length / r.stateSize, r.stateSize], data: r.rewardStateAfter },
   ];
   const state = {
     counters: s.counters, interval: s.interval, random: s.random, adamStep: s.adamStep,

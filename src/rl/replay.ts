@@ -37,11 +37,13 @@ export class ReplayRing {
   readonly terminal: Uint8Array; // (capacity) 1 on the last step of a composition
   readonly qStateBefore: Float32Array; // (capacity, stateSize)
   readonly qStateAfter: Float32Array; // (capacity, stateSize)
-  readonly rewardStateAfter: Float32Array; // (capacity, stateSize)
+  readonly rewardStateAfter: Float32Array; // (capacity, stateSize), or empty when not stored
+  /** Whether Reward RNN states are kept (only G-learning's target needs them). */
+  readonly storesRewardState: boolean;
   private stored = 0;
   private next = 0;
 
-  constructor(capacity: number, stateSize: number) {
+  constructor(capacity: number, stateSize: number, options: { storeRewardState?: boolean } = {}) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`ReplayRing: capacity = ${capacity} must be an integer >= 1`);
     }
@@ -56,7 +58,8 @@ export class ReplayRing {
     this.terminal = new Uint8Array(capacity);
     this.qStateBefore = new Float32Array(capacity * stateSize);
     this.qStateAfter = new Float32Array(capacity * stateSize);
-    this.rewardStateAfter = new Float32Array(capacity * stateSize);
+    this.storesRewardState = options.storeRewardState ?? true;
+    this.rewardStateAfter = new Float32Array(this.storesRewardState ? capacity * stateSize : 0);
   }
 
   /** Number of stored transitions (at most capacity). */
@@ -66,7 +69,7 @@ export class ReplayRing {
 
   /** Bytes of storage one transition takes. */
   get bytesPerTransition(): number {
-    return 1 + 1 + 4 + 1 + 3 * 4 * this.stateSize;
+    return 1 + 1 + 4 + 1 + (this.storesRewardState ? 3 : 2) * 4 * this.stateSize;
   }
 
   /** Copies one transition in, overwriting the oldest when full. State arguments are read from index 0. */
@@ -88,7 +91,9 @@ export class ReplayRing {
     for (let j = 0; j < this.stateSize; j++) {
       this.qStateBefore[row + j] = qStateBefore[j];
       this.qStateAfter[row + j] = qStateAfter[j];
-      this.rewardStateAfter[row + j] = rewardStateAfter[j];
+    }
+    if (this.storesRewardState) {
+      for (let j = 0; j < this.stateSize; j++) this.rewardStateAfter[row + j] = rewardStateAfter[j];
     }
     this.next = slot + 1 === this.capacity ? 0 : slot + 1;
     if (this.stored < this.capacity) this.stored++;
@@ -116,6 +121,9 @@ export class ReplayRing {
     }
     if (count > 0 && out.length < (count - 1) * outRowStride + this.stateSize) {
       throw new RangeError(`ReplayRing.gatherStates: out.length = ${out.length} cannot hold ${count} rows of stride ${outRowStride}`);
+    }
+    if (which === 'rewardAfter' && !this.storesRewardState) {
+      throw new Error('ReplayRing.gatherStates: this ring was built without Reward RNN states (storeRewardState: false)');
     }
     const source = which === 'qBefore' ? this.qStateBefore : which === 'qAfter' ? this.qStateAfter : this.rewardStateAfter;
     for (let r = 0; r < count; r++) {
@@ -145,7 +153,7 @@ export class ReplayRing {
       terminal: this.terminal.subarray(0, this.stored),
       qStateBefore: this.qStateBefore.subarray(0, rows),
       qStateAfter: this.qStateAfter.subarray(0, rows),
-      rewardStateAfter: this.rewardStateAfter.subarray(0, rows),
+      rewardStateAfter: this.rewardStateAfter.subarray(0, this.storesRewardState ? rows : 0),
     };
   }
 
@@ -173,7 +181,7 @@ export class ReplayRing {
       ['terminal', snapshot.terminal, size],
       ['qStateBefore', snapshot.qStateBefore, rows],
       ['qStateAfter', snapshot.qStateAfter, rows],
-      ['rewardStateAfter', snapshot.rewardStateAfter, rows],
+      ['rewardStateAfter', snapshot.rewardStateAfter, this.storesRewardState ? rows : 0],
     ];
     for (const [name, values, length] of fields) {
       if (values.length !== length) {

@@ -122,7 +122,7 @@ export class RlTuner {
     this.adam = { learningRate: config.learningRate, beta1: config.adamBeta1, beta2: config.adamBeta2, epsilon: config.adamEpsilon };
     this.clip = { mode: 'perTensor', maxNorm: config.clipNorm };
     const S = this.q.stateSize;
-    this.replay = new ReplayRing(config.replayCapacity, S);
+    this.replay = new ReplayRing(config.replayCapacity, S, { storeRewardState: config.algorithm === 'g' });
     this.composition = new Uint8Array(config.numNotes);
     this.qBefore = new Float32Array(S);
     this.qAfter = new Float32Array(S);
