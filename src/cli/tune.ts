@@ -8,14 +8,13 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createArena } from '../engine/arena.js';
 import type { LstmModel } from '../engine/lstm_model.js';
-import type { Priming } from '../generate.js';
-import { decodeModel, encodeModel, type DecodedModel } from '../model_file.js';
+import { primingTokens, type Priming } from '../generate.js';
+import { decodeModel, encodeModel } from '../model_file.js';
 import { buildCorpus } from '../music/corpus.js';
 import { tokenName, NUM_CLASSES } from '../music/encoding.js';
 import { exportMidi } from '../music/midi_export.js';
 import { importMidi } from '../music/midi_import.js';
 import { readMidiSources } from '../node/corpus_files.js';
-import { Random } from '../random.js';
 import { heatmap, lineChart } from '../report/svg.js';
 import { checkpointConfig, encodeTunerCheckpoint, restoreTunerCheckpoint } from '../rl/checkpoint.js';
 import { CONFIG_FIELDS, ConfigError, describeConfig, resolveConfig, type TunerConfig } from '../rl/config.js';
@@ -181,7 +180,7 @@ export async function tuneCommand(args: string[]): Promise<void> {
     training: noteRnn.info.training,
     notes: { algorithm: config.algorithm, tunedFrom: modelFile, config, steps: tuner.counters.step },
   }));
-  await finalReport(out, tuner, prior, noteRnn, priming, progress);
+  await finalReport(out, tuner, prior, priming, progress);
   process.stdout.write(`tuned model: ${tunedPath}\nrun folder: ${out}\n`);
 }
 
@@ -230,7 +229,7 @@ function summary(e: PolicyEvaluation): string {
 }
 
 /** Final evaluation, samples, plots. */
-async function finalReport(out: string, tuner: RlTuner, prior: LstmModel, noteRnn: DecodedModel, priming: Priming, progress: Progress): Promise<void> {
+async function finalReport(out: string, tuner: RlTuner, prior: LstmModel, priming: Priming, progress: Progress): Promise<void> {
   const c = tuner.config;
   const evalRng = tuner.evaluationRandom(-1);
   const options = { count: c.evalCompositions, numNotes: c.numNotes, temperature: c.temperature, priming };
@@ -257,27 +256,24 @@ async function finalReport(out: string, tuner: RlTuner, prior: LstmModel, noteRn
   const series = (key: keyof IntervalMetrics, name: string) => ({ name, points: curves.map((m) => [m.step, m[key] as number] as [number, number]) });
   writeFileAtomic(join(out, 'rewards.svg'), lineChart({
     title: `Reward per step during ${c.algorithm} tuning`, xLabel: 'training step', yLabel: 'mean reward per step',
-    series: [series('charts/reward_total', 'total'), series('charts/reward_music_theory', 'music theory (unscaled)'), series('charts/reward_note_rnn', 'Note RNN log p')],
+    series: [series('charts/reward_total', 'total'), series('charts/reward_music_theory', 'music theory'), series('charts/reward_note_rnn', 'Note RNN log p')],
   }));
   // Note probabilities over one composition of the tuned policy.
   const composition = tuned.compositions[0];
-  const probs = policyProbabilities(tuner.policyModels(), composition, priming, c.seed);
+  const probs = policyProbabilities(tuner.policyModels(), composition, primingTokens(priming, tuner.evaluationRandom(-2)));
   writeFileAtomic(join(out, 'note_probabilities.svg'), heatmap({
     title: `${c.algorithm} policy: note probabilities over a composition`,
     rows: Array.from({ length: NUM_CLASSES }, (_, i) => tokenName(NUM_CLASSES - 1 - i)),
     columns: composition.length,
     values: probs,
   }));
-  void noteRnn;
 }
 
 /** Softmax of the acting scores at every step of `composition` (rows: classes high to low; columns: steps). */
-function policyProbabilities(models: LstmModel[], composition: Uint8Array, priming: Priming, seed: number): Float32Array {
-  const { primingTokens } = { primingTokens: (p: Priming) => (p.kind === 'primer' ? p.tokens : [new Random(seed).int(NUM_CLASSES)]) };
+function policyProbabilities(models: LstmModel[], composition: Uint8Array, prime: ArrayLike<number>): Float32Array {
   const steps = composition.length;
   const out = new Float32Array(NUM_CLASSES * steps);
   for (const m of models) m.resetState(1);
-  const prime = primingTokens(priming);
   let logits: Float32Array[] = [];
   for (let i = 0; i < prime.length; i++) logits = models.map((m) => m.step([prime[i]], 1));
   for (let t = 0; t < steps; t++) {
