@@ -81,7 +81,10 @@ function showRoll(canvas: HTMLCanvasElement, tokens: Uint8Array, style: RollStyl
   rolls.set(canvas, roll);
   drawPianoRoll(canvas, roll.notes, roll.steps, style);
 }
-window.addEventListener('resize', () => rolls.forEach((r, canvas) => drawPianoRoll(canvas, r.notes, r.steps, r.style)));
+window.addEventListener('resize', () => {
+  rolls.forEach((r, canvas) => drawPianoRoll(canvas, r.notes, r.steps, r.style));
+  redrawChart();
+});
 
 let playing: { playback: Playback; button: HTMLButtonElement; canvas: HTMLCanvasElement } | null = null;
 
@@ -299,4 +302,5 @@ function showReady(): void {
   else if (noteRnn) setStatus(status, 'loading', 'Kernels and Note RNN loaded; starting the tuning worker…');
 }
 
+drawRewardChart(ui.chart, [], Number(ui.tuneSteps.value));
 start().catch(fail);

@@ -10,7 +10,7 @@ const SERIES = [
   { key: 'noteRnn', label: 'Note RNN log p', color: '#2f6fd0' },
 ] as const;
 
-const W = 640, H = 240, LEFT = 46, RIGHT = 12, TOP = 12, BOTTOM = 28;
+const H = 240, LEFT = 50, RIGHT = 14, TOP = 30, BOTTOM = 24;
 const SVG = 'http://www.w3.org/2000/svg';
 
 function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
@@ -20,6 +20,7 @@ function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string,
 }
 
 export function drawRewardChart(svg: SVGSVGElement, points: ProgressPoint[], totalSteps: number): void {
+  const W = Math.max(320, Math.round(svg.clientWidth || 640)); // one user unit per CSS pixel
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.replaceChildren();
   const values = points.flatMap((p) => SERIES.map((s) => p[s.key])).filter(Number.isFinite);
@@ -36,14 +37,14 @@ export function drawRewardChart(svg: SVGSVGElement, points: ProgressPoint[], tot
     const v = lo + ((hi - lo) * i) / 4;
     svg.append(el('line', { x1: LEFT, x2: W - RIGHT, y1: y(v), y2: y(v), stroke: '#eceef3' }));
     const label = el('text', { x: LEFT - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#667' });
-    label.textContent = v.toFixed(2);
+    label.textContent = v.toFixed(1);
     svg.append(label);
   }
   if (lo < 0 && hi > 0) svg.append(el('line', { x1: LEFT, x2: W - RIGHT, y1: y(0), y2: y(0), stroke: '#b9bfcc' }));
-  const xLabel = el('text', { x: W - RIGHT, y: H - 8, 'text-anchor': 'end', 'font-size': 11, fill: '#667' });
+  const xLabel = el('text', { x: W - RIGHT, y: H - 6, 'text-anchor': 'end', 'font-size': 11, fill: '#667' });
   xLabel.textContent = `${totalSteps.toLocaleString('en')} steps`;
   svg.append(xLabel);
-  const origin = el('text', { x: LEFT, y: H - 8, 'font-size': 11, fill: '#667' });
+  const origin = el('text', { x: LEFT, y: H - 6, 'font-size': 11, fill: '#667' });
   origin.textContent = '0';
   svg.append(origin);
 
@@ -54,9 +55,9 @@ export function drawRewardChart(svg: SVGSVGElement, points: ProgressPoint[], tot
       'data-series': s.key, 'data-points': points.length,
     });
     svg.append(line);
-    const lx = LEFT + 10 + i * 130;
-    svg.append(el('line', { x1: lx, x2: lx + 18, y1: TOP + 12, y2: TOP + 12, stroke: s.color, 'stroke-width': 3 }));
-    const t = el('text', { x: lx + 24, y: TOP + 16, 'font-size': 12, fill: '#333' });
+    const lx = LEFT + i * 140;
+    svg.append(el('line', { x1: lx, x2: lx + 18, y1: 12, y2: 12, stroke: s.color, 'stroke-width': 3 }));
+    const t = el('text', { x: lx + 24, y: 16, 'font-size': 12, fill: '#333' });
     t.textContent = s.label;
     svg.append(t);
   });

@@ -37,7 +37,7 @@ export const GEMM_OVERWRITE = 0;
 export const GEMM_ACCUMULATE = 1;
 export const GEMM_BIAS = 2;
 
-export type KernelSource = Uint8Array | ArrayBuffer | WebAssembly.Module | Response | PromiseLike<Response>;
+export type KernelSource = Uint8Array | ArrayBuffer | WebAssembly.Module | Response | PromiseLike<Response> | URL | string;
 
 /** A compiled kernel module, ready to be instantiated over planned memories. */
 export interface Kernels {
@@ -54,17 +54,21 @@ function isResponse(x: unknown): x is Response {
   return typeof Response !== 'undefined' && x instanceof Response;
 }
 
-/** Compiles (or accepts) the kernel module and reads its constants from a one-page probe instance. */
+/**
+ * Compiles (or accepts) the kernel module and reads its constants from a one-page probe instance.
+ * A URL (or URL string) is fetched; use it where `fetch` can reach the .wasm (browsers, workers).
+ */
 export async function loadKernels(source: KernelSource): Promise<Kernels> {
-  const resolved = await source;
+  // `unknown`: WebAssembly.Module is structurally empty, so TypeScript cannot narrow this union itself.
+  const resolved: unknown = typeof source === 'string' || source instanceof URL ? await fetch(source) : await source;
   let module: WebAssembly.Module;
-  if (resolved instanceof WebAssembly.Module) {
-    module = resolved;
-  } else if (isResponse(resolved)) {
+  if (isResponse(resolved)) {
     if (!resolved.ok) throw new Error(`loadKernels: fetching the wasm failed with HTTP ${resolved.status} ${resolved.statusText}`);
     module = typeof WebAssembly.compileStreaming === 'function'
       ? await WebAssembly.compileStreaming(resolved)
       : await WebAssembly.compile(await resolved.arrayBuffer());
+  } else if (resolved instanceof WebAssembly.Module) {
+    module = resolved;
   } else if (resolved instanceof Uint8Array || resolved instanceof ArrayBuffer) {
     module = await WebAssembly.compile(resolved as BufferSource);
   } else {

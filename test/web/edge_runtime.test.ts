@@ -1,0 +1,145 @@
+/**
+ * The core as an edge runtime sees it (Cloudflare Workers / workerd, Deno Deploy, a browser worker):
+ * src/index.ts bundled by vite into one IIFE, run in a node:vm context whose globals are only what a
+ * worker runtime has (no process, require, Buffer, global, module), with wasm compilation and eval
+ * disabled by the embedder exactly as workerd does it (codeGeneration: { wasm: false, strings: false }).
+ * The kernels arrive as a precompiled WebAssembly.Module, the model as bytes; the kernels and model
+ * files are found through the package's exports map (rltuner/wasm, rltuner/model).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { build, type Rolldown } from 'vite';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const require = createRequire(import.meta.url);
+
+/** Globals of a worker runtime that the library may use; nothing from Node. */
+function workerGlobals(): Record<string, unknown> {
+  return {
+    console, TextEncoder, TextDecoder, URL, AbortController, AbortSignal, setTimeout, clearTimeout, queueMicrotask,
+    performance: { now: () => performance.now() },
+  };
+}
+
+async function bundleIndex(): Promise<string> {
+  const result = await build({
+    configFile: false,
+    logLevel: 'warn',
+    root,
+    resolve: { conditions: ['workerd', 'worker', 'browser', 'import', 'default'] },
+    build: {
+      write: false,
+      minify: false,
+      target: 'es2022',
+      lib: { entry: 'src/index.ts', formats: ['iife'], name: 'rltuner', fileName: 'rltuner' },
+    },
+  });
+  const output = (Array.isArray(result) ? result[0] : result) as Rolldown.RolldownOutput;
+  return output.output[0].code;
+}
+
+describe('edge runtime: bundled core, precompiled module, no Node globals', () => {
+  let code = '';
+  let context: vm.Context;
+  const wasmPath = require.resolve('rltuner/wasm');
+  const modelPath = require.resolve('rltuner/model');
+
+  beforeAll(async () => {
+    code = await bundleIndex();
+    context = vm.createContext(workerGlobals(), { name: 'edge', codeGeneration: { strings: false, wasm: false } });
+    vm.runInContext('globalThis.self = globalThis;', context);
+    vm.runInContext(code, context, { filename: 'rltuner.iife.js' });
+    // What the runtime hands the worker: the module compiled at deploy time, and the model bytes.
+    // Compiled here in Node's realm, it is adopted into the context's realm (as workerd's own module
+    // would be) so `instanceof WebAssembly.Module` holds there; it is not compiled again.
+    const module = new WebAssembly.Module(readFileSync(wasmPath));
+    Object.setPrototypeOf(module, vm.runInContext('WebAssembly.Module.prototype', context));
+    const modelBytes = readFileSync(modelPath);
+    const inner = vm.runInContext(`new Uint8Array(${modelBytes.length})`, context) as Uint8Array;
+    inner.set(modelBytes);
+    context.wasmModule = module;
+    context.modelBytes = inner;
+    context.wasmBytes = vm.runInContext(`new Uint8Array(${readFileSync(wasmPath).length})`, context);
+    (context.wasmBytes as Uint8Array).set(readFileSync(wasmPath));
+  }, 30_000);
+
+  it('finds the kernels and the model through the exports map', () => {
+    expect(wasmPath).toBe(`${root}dist/rltuner.wasm`);
+    expect(modelPath).toBe(`${root}models/note_rnn.safetensors`);
+    expect(require.resolve('rltuner/wasm-relaxed')).toBe(`${root}dist/rltuner-relaxed.wasm`);
+    const exports = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).exports['.'];
+    for (const condition of ['types', 'browser', 'workerd', 'worker', 'node', 'import']) expect(exports[condition]).toBeTruthy();
+  });
+
+  it('bundles without Node: no require, process, Buffer or node: imports', () => {
+    expect(code).not.toMatch(/\brequire\s*\(|\bprocess\.|\bBuffer\b|["']node:/);
+  });
+
+  it('has no Node globals in reach, and compiling wasm or eval is refused', async () => {
+    const seen = vm.runInContext(
+      `[typeof process, typeof require, typeof Buffer, typeof global, typeof module, typeof __filename, typeof rltuner.generate]`,
+      context,
+    );
+    expect(seen).toEqual(['undefined', 'undefined', 'undefined', 'undefined', 'undefined', 'undefined', 'function']);
+    expect(() => vm.runInContext('new WebAssembly.Module(wasmBytes)', context)).toThrow(/disallowed/);
+    await expect(vm.runInContext('WebAssembly.compile(wasmBytes)', context)).rejects.toThrow(/disallowed/);
+    // So the byte path of loadKernels cannot work here: whatever runs below used the precompiled module.
+    await expect(vm.runInContext('rltuner.loadKernels(wasmBytes)', context)).rejects.toThrow(/disallowed/);
+    expect(() => vm.runInContext('eval("1")', context)).toThrow(/disallowed/);
+  });
+
+  it('loads the precompiled module, generates valid tokens and writes MIDI', async () => {
+    const result = await vm.runInContext(
+      `(async () => {
+        const kernels = await rltuner.loadKernels(wasmModule);
+        const sync = rltuner.kernelsFromModule(wasmModule);
+        const { model } = rltuner.loadNoteRnn(kernels, modelBytes, 4);
+        const compositions = rltuner.generate(model, { count: 4, length: 48, temperature: 1, seed: 7 });
+        const midi = rltuner.compositionToMidi(compositions[0]);
+        const back = rltuner.importMidi(midi, { transpose: false, centre: false }).tokens;
+        return {
+          heapBase: kernels.heapBase, syncHeapBase: sync.heapBase,
+          compositions: compositions.map((c) => Array.from(c)),
+          midi: Array.from(midi),
+          backNotes: Array.from(back).filter((t) => t >= 2).length,
+        };
+      })()`,
+      context,
+    );
+    expect(result.heapBase).toBeGreaterThan(0);
+    expect(result.syncHeapBase).toBe(result.heapBase);
+    expect(result.compositions).toHaveLength(4);
+    for (const tokens of result.compositions as number[][]) {
+      expect(tokens).toHaveLength(48);
+      for (const t of tokens) expect(Number.isInteger(t) && t >= 0 && t <= 37).toBe(true);
+      expect(tokens.some((t) => t >= 2)).toBe(true);
+    }
+    expect(String.fromCharCode(...result.midi.slice(0, 4))).toBe('MThd');
+    expect(result.backNotes).toBe((result.compositions[0] as number[]).filter((t) => t >= 2).length);
+  });
+
+  it('tunes a few hundred steps with progress, yielding through setTimeout', async () => {
+    const result = await vm.runInContext(
+      `(async () => {
+        const kernels = rltuner.kernelsFromModule(wasmModule);
+        const steps = [];
+        const run = await rltuner.tune(kernels, modelBytes, {
+          config: { trainingSteps: 400, explorationSteps: 200, logEvery: 100, evalEvery: 0, checkpointEvery: 0 },
+          onProgress: (p) => steps.push(p.step),
+        });
+        const tuned = rltuner.loadNoteRnn(kernels, run.modelBytes, 1).model;
+        return { steps, total: run.history.map((h) => h['charts/reward_total']), sample: Array.from(rltuner.generate(tuned, { length: 32 })[0]) };
+      })()`,
+      context,
+    );
+    // One record per logging interval; an interval closes at the first episode end past its step.
+    expect(result.steps).toHaveLength(4);
+    expect(result.steps.at(-1)).toBe(400);
+    result.steps.forEach((step: number, i: number) => expect(step).toBeGreaterThanOrEqual(100 * (i + 1)));
+    for (const r of result.total as number[]) expect(Number.isFinite(r)).toBe(true);
+    expect(result.sample).toHaveLength(32);
+  });
+});
