@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { NO_EVENT, NOTE_OFF } from '../../src/music/encoding.js';
 import { importMidi } from '../../src/music/midi_import.js';
 import { readMidiSources, readNottinghamSplit } from '../../src/node/corpus_files.js';
 
-const DATA_DIR = '/work/shared/data/nottingham';
+const DATA_DIR = fileURLToPath(new URL('../../../shared/data/nottingham', import.meta.url));
 const MEASURED_STEPS = 556_803; // data README, counting from tick 0 (leading silence included)
 
 describe.skipIf(!existsSync(DATA_DIR))('Nottingham data', () => {

@@ -13,7 +13,7 @@ interface GoldenFile {
   cases: Record<string, GoldenCase>;
 }
 
-const golden = JSON.parse(readFileSync('/work/shared/data/golden/rewards.json', 'utf8')) as GoldenFile;
+const golden = JSON.parse(readFileSync(new URL('../../../shared/data/golden/rewards.json', import.meta.url), 'utf8')) as GoldenFile;
 const ctx = ruleContext({ numNotes: 32 });
 
 describe('golden reward vectors', () => {

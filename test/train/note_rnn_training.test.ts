@@ -4,7 +4,6 @@ import { buildCorpus } from '../../src/music/corpus.js';
 import { NoteRnnTrainer, evaluateNoteRnn } from '../../src/train/note_rnn_training.js';
 import { testKernels } from '../engine/support.js';
 
-const dir = '/work/shared/data/nottingham/melody/';
 const dataDir = new URL('../../../shared/data/nottingham/melody/', import.meta.url);
 
 function tunes(names: string[]) {
@@ -13,7 +12,6 @@ function tunes(names: string[]) {
 
 describe('Note RNN training', () => {
   it('a short run on a few tunes lowers the validation loss', () => {
-    void dir;
     const train = tunes(['ashover1.mid', 'ashover2.mid', 'ashover3.mid', 'ashover4.mid', 'ashover5.mid', 'ashover6.mid', 'ashover7.mid', 'ashover8.mid']);
     const valid = tunes(['ashover10.mid', 'ashover11.mid']);
     const trainer = new NoteRnnTrainer(testKernels(), { hiddenSizes: [32], batchSize: 4, windowSteps: 32, epochs: 6, learningRate: 0.01, clipNorm: 5, seed: 3 });
