@@ -58,5 +58,5 @@ export async function generateCommand(args: string[]): Promise<void> {
     const preview = Array.from(c.slice(0, 16), (t) => (t === NO_EVENT ? '-' : tokenName(t))).join(' ');
     process.stdout.write(`${file}  ${preview}${c.length > 16 ? ' ...' : ''}\n`);
   });
-  process.stdout.write(`wrote ${compositions.length} melodies from ${policy.path} (${policy.kind})\n`);
+  process.stdout.write(`wrote ${compositions.length} ${compositions.length === 1 ? "melody" : "melodies"} from ${policy.path} (${policy.kind})\n`);
 }

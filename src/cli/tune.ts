@@ -122,7 +122,14 @@ export async function tuneCommand(args: string[]): Promise<void> {
   const prior = createArena(kernels, { prior: { config: noteRnn.config, maxBatch: 128 } }).models.prior;
   prior.importTensors(noteRnn.tensors, modelFile);
 
-  const writeCheckpoint = () => writeFileAtomic(checkpointPath, encodeTunerCheckpoint(tuner));
+  const writeCheckpoint = () => {
+    try {
+      writeFileAtomic(checkpointPath, encodeTunerCheckpoint(tuner));
+    } catch (e) {
+      if (e instanceof TuneDivergedError) throw new Error(`${e.message}\n  The last good checkpoint (${checkpointPath}, if any) was left as it was; lower --learning-rate or --reward-scaler.`);
+      throw e;
+    }
+  };
   const stop = stopOnSignal(() => progress.log('stopping: writing a checkpoint at the end of this composition (Ctrl-C again to quit at once)...'));
   const started = performance.now();
   const startStep = tuner.counters.step;

@@ -496,6 +496,11 @@ export class LstmModel {
     return sum / batch;
   }
 
+  /** True when every parameter is finite (one kernel pass; NaN or ±Inf make the sum of squares non-finite). */
+  parametersFinite(): boolean {
+    return Number.isFinite(this.k.sum_squares(this.paramsPtr, this.params.length));
+  }
+
   /** Squared L2 norm of each tensor's gradient, by name. */
   gradientNorms(): Map<string, number> {
     const out = new Map<string, number>();

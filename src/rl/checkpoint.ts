@@ -5,12 +5,15 @@
  */
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import type { TunerConfig } from './config.js';
-import type { RlTuner, TunerSnapshot } from './tuner.js';
+import { TuneDivergedError, type RlTuner, type TunerSnapshot } from './tuner.js';
 
 export const TUNE_CHECKPOINT_FORMAT = 'rltuner-tune-checkpoint';
 export const TUNE_CHECKPOINT_VERSION = '1';
 
 export function encodeTunerCheckpoint(tuner: RlTuner): Uint8Array {
+  if (!tuner.q.parametersFinite()) {
+    throw new TuneDivergedError(`the Q-network's weights are no longer finite at step ${tuner.counters.step}; not writing a checkpoint`);
+  }
   const s = tuner.snapshot();
   const r = s.replay;
   const f32 = (a: Uint8Array) => Float32Array.from(a);

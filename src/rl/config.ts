@@ -65,7 +65,7 @@ export const CONFIG_FIELDS = {
   rewardScaler: { kind: 'number', min: 0, max: 1000, default: 1, doc: 's = 1/c: weight of the music-theory reward against log p' },
   gamma: { kind: 'number', min: 0, max: 1, default: 0.9, doc: 'discount factor γ of the TD target' },
   numNotes: { kind: 'number', min: 8, max: 1024, integer: true, default: 32, doc: 'steps (16th notes) per composition' },
-  trainingSteps: { kind: 'number', min: 1, max: MAX_STEPS, integer: true, default: 200_000, doc: 'environment steps of training' },
+  trainingSteps: { kind: 'number', min: 1, max: MAX_STEPS, integer: true, default: 200_000, doc: 'environment steps of training (rounded up to whole compositions)' },
   explorationSteps: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 100_000, doc: 'steps over which ε anneals from initialEpsilon to finalEpsilon' },
   explorationMode: { kind: 'choice', values: ['egreedy', 'boltzmann'], default: 'egreedy', doc: 'egreedy (annealed ε, uniform random actions) or boltzmann (sample softmax(scores / temperature))' },
   initialEpsilon: { kind: 'number', min: 0, max: 1, default: 1.0, doc: 'ε at the first training step (egreedy)' },

@@ -237,6 +237,11 @@ export class RlTuner {
     }
     tdTargets(c.algorithm, this.batchRewards, this.batchTerminal, B, targetScores, this.target.outputStride,
       nextLogProbs, c.gamma, this.batchTargets);
+    for (let i = 0; i < B; i++) {
+      if (!Number.isFinite(this.batchTargets[i])) {
+        throw new TuneDivergedError(`a TD target became ${this.batchTargets[i]} at step ${this.counters.step}; lower --learning-rate or --reward-scaler`);
+      }
+    }
     this.replay.gatherStates('qBefore', idx, B, this.batchStates);
     const loss = this.q.tdUpdate(this.batchStates, this.batchTokens, this.batchActions, this.batchTargets, B, this.adam, this.clip);
     if (!Number.isFinite(loss)) {
@@ -252,12 +257,16 @@ export class RlTuner {
     return loss;
   }
 
-  /** Runs training steps until `until` steps are done or an episode ends past `softLimit` steps. */
+  /**
+   * Runs training steps up to the end of the first composition that ends at or after `softLimit` steps
+   * (or `until`, whichever is smaller). Runs always stop between compositions, so a run of `until` steps
+   * ends at the first composition boundary at or after it.
+   */
   runUntilEpisodeEnd(until: number, softLimit: number): void {
-    while (this.counters.step < until) {
-      this.step();
-      if (this.beat === 0 && this.counters.step >= softLimit) return;
-    }
+    const limit = Math.min(until, softLimit);
+    if (this.counters.step >= until && this.beat === 0) return;
+    do this.step();
+    while (this.beat !== 0 || this.counters.step < limit);
   }
 
   /** The metrics of the current logging interval (means), and a fresh interval. */

@@ -9,7 +9,7 @@ import { Random } from '../../src/random.js';
 import { encodeTunerCheckpoint, restoreTunerCheckpoint, checkpointConfig } from '../../src/rl/checkpoint.js';
 import { resolveConfig, type TunerConfig } from '../../src/rl/config.js';
 import { evaluatePolicy } from '../../src/rl/evaluation.js';
-import { RlTuner } from '../../src/rl/tuner.js';
+import { RlTuner, TuneDivergedError } from '../../src/rl/tuner.js';
 import { testKernels } from '../engine/support.js';
 
 function smallNoteRnn(seed = 3) {
@@ -61,6 +61,24 @@ describe('RlTuner', () => {
     expect(Array.from(resumed.q.params)).toEqual(Array.from(straight.q.params));
     expect(Array.from(resumed.target.params)).toEqual(Array.from(straight.target.params));
     expect(resumed.replay.size).toBe(2000);
+  });
+
+  it('non-finite weights stop the run with a message and no checkpoint is written from them', () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), shortRun());
+    run(tuner, 320);
+    expect(() => encodeTunerCheckpoint(tuner)).not.toThrow();
+    tuner.q.params[7] = NaN;
+    expect(() => encodeTunerCheckpoint(tuner)).toThrow(/no longer finite at step 320; not writing a checkpoint/);
+    expect(() => run(tuner, 640)).toThrow(TuneDivergedError);
+    expect(() => run(tuner, 640)).toThrow(/became (NaN|-?Infinity) at step \d+; lower --learning-rate/);
+  });
+
+  it('a run of any length ends between compositions, rounded up, so it can be checkpointed', () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), shortRun({ trainingSteps: 1000 }));
+    while (tuner.counters.step < 1000) tuner.runUntilEpisodeEnd(1000, tuner.counters.step + 300);
+    expect(tuner.counters.step).toBe(1024); // 32 compositions of 32 steps
+    expect(tuner.atEpisodeBoundary).toBe(true);
+    expect(() => encodeTunerCheckpoint(tuner)).not.toThrow();
   });
 
   it('a checkpoint cannot be taken mid-composition', () => {
