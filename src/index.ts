@@ -16,7 +16,7 @@ import { evaluatePolicy, type PolicyEvaluation } from './rl/evaluation.js';
 import { RlTuner, type IntervalMetrics } from './rl/tuner.js';
 
 export { loadKernels, kernelsFromModule, acceptsRelaxedBuild, type Kernels, type KernelSource } from './engine/kernels.js';
-export { createArena, createModel } from './engine/arena.js';
+export { createArena, createModel, cloneModel } from './engine/arena.js';
 export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan } from './engine/lstm_model.js';
 export type { LstmStackConfig } from './engine/layout.js';
 export { encodeModel, decodeModel, loadModel, loadModelInto, ModelFileError, type DecodedModel } from './model_file.js';

@@ -83,21 +83,18 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   renameSync(tmp, path);
 }
 
-/** Progress on stderr: one rewritten line on a terminal, occasional plain lines otherwise. */
+/**
+ * Progress on stderr: a live, rewritten line on a terminal and nothing when stderr is not one (logs stay
+ * clean); `log` lines (one per epoch, evaluation or notice) are written either way unless quiet.
+ */
 export class Progress {
   private readonly tty = Boolean(process.stderr.isTTY);
-  private lastPlain = 0;
   private open = false;
   constructor(private readonly quiet = false) {}
   update(text: string): void {
-    if (this.quiet) return;
-    if (this.tty) {
-      process.stderr.write(`\r\x1b[2K${text}`);
-      this.open = true;
-    } else if (Date.now() - this.lastPlain > 10_000) {
-      this.lastPlain = Date.now();
-      process.stderr.write(`${text}\n`);
-    }
+    if (this.quiet || !this.tty) return;
+    process.stderr.write(`\r\x1b[2K${text}`);
+    this.open = true;
   }
   /** A line that stays. */
   log(text: string): void {

@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
-import { encodeModel } from '../model_file.js';
+import { decodeModel, encodeModel } from '../model_file.js';
 import { buildCorpus, formatCorpusReport, type CorpusReport, type MidiSource } from '../music/corpus.js';
 import { readMidiSources, readNottinghamSplit } from '../node/corpus_files.js';
 import { Random } from '../random.js';
@@ -196,11 +196,11 @@ export async function trainCommand(args: string[]): Promise<void> {
     writeFileSync(metricsPath, '');
   }
   if (existsSync(bestPath) && resumed) {
-    const { decodeModel } = await import('../model_file.js');
-    const best = decodeModel(new Uint8Array(readFileSync(bestPath)), bestPath);
-    const scratch = new NoteRnnTrainer(kernels, { ...settings, epochs: 0 });
-    scratch.model.importTensors(best.tensors, bestPath);
-    bestParams.set(scratch.model.params);
+    // The best model so far, unpacked through the live model (whose restored weights are put back).
+    const live = Float32Array.from(trainer.model.params);
+    trainer.model.importTensors(decodeModel(new Uint8Array(readFileSync(bestPath)), bestPath).tensors, bestPath);
+    bestParams.set(trainer.model.params);
+    trainer.model.params.set(live);
   } else {
     bestParams.set(trainer.model.params);
   }

@@ -51,3 +51,13 @@ export function createArena<Names extends string>(
 export function createModel(kernels: Kernels, config: LstmStackConfig, plan: ModelPlan): LstmModel {
   return createArena(kernels, { model: { config, ...plan } }).models.model;
 }
+
+/**
+ * A new model with the same architecture and weights as `source`, in its own arena (planned for `plan`,
+ * by default the source's). Adam moments are not copied.
+ */
+export function cloneModel(kernels: Kernels, source: LstmModel, plan?: ModelPlan): LstmModel {
+  const copy = createModel(kernels, source.config, plan ?? { maxBatch: source.maxBatch, maxSteps: source.maxSteps, trainable: source.trainable });
+  copy.copyWeightsFrom(source);
+  return copy;
+}

@@ -14,6 +14,7 @@
  *   tokens (i32) [T][B], labels (i32), weights, logp, argmax (i32) [T*B]; actions (i32), targets [B]
  *   logits, dlogits [T][B][Q]; outT (Q x P_top packed)
  */
+import { NO_EVENT } from '../music/encoding.js';
 import { Random } from '../random.js';
 import {
   GEMM_ACCUMULATE, GEMM_BIAS, GEMM_OVERWRITE, type KernelExports,
@@ -410,7 +411,8 @@ export class LstmModel {
 
   /**
    * Loss and accuracy of next-step prediction without updating: inputs and labels are [steps][batch];
-   * weights (same shape) mask rows (0 = ignore). Returns sums (divide by the weight).
+   * weights (same shape) mask rows (0 = ignore). Returns sums (divide by the weight); `events` and
+   * `correctOnEvents` count only rows whose label is not NO_EVENT.
    */
   evaluateSequence(
     inputs: ArrayLike<number>, labels: ArrayLike<number>, weights: ArrayLike<number>, batch: number, steps: number,
@@ -428,7 +430,7 @@ export class LstmModel {
       weight += w;
       const hit = this.argmaxView[m] === this.labelsView[m] ? w : 0;
       correct += hit;
-      if (this.labelsView[m] !== 1) {
+      if (this.labelsView[m] !== NO_EVENT) {
         events += w;
         correctOnEvents += hit;
       }

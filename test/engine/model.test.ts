@@ -1,7 +1,7 @@
 // The LSTM model (kernels composed by TypeScript) against the float64 reference, and the reference
 // against finite differences.
 import { describe, expect, it } from 'vitest';
-import { createArena, createModel } from '../../src/engine/arena.js';
+import { cloneModel, createArena, createModel } from '../../src/engine/arena.js';
 import type { LstmStackConfig } from '../../src/engine/layout.js';
 import {
   refAdam, refBackward, refClip, refForward, refParamArrays, refParamsFromTensors, refSoftmaxXent, refTdError,
@@ -202,6 +202,20 @@ describe('learning and state handling', () => {
     const next = arena.models.a.forwardFrom(rows, [0, 7], 2).slice(40, 80);
     const stepped = arena.models.b.step([3, 7, 3], 3).slice(40, 80);
     expect(relativeError(next, stepped)).toBeLessThan(1e-6);
+  });
+
+  it('a clone has the same weights in its own arena, computes the same, and does not share memory', () => {
+    const source = createModel(testKernels(), config([9, 4]), { maxBatch: 2, trainable: true });
+    source.initialize(new Random(3));
+    const copy = cloneModel(testKernels(), source, { maxBatch: 5 });
+    expect(Array.from(copy.params)).toEqual(Array.from(source.params));
+    expect(copy.maxBatch).toBe(5);
+    expect(copy.trainable).toBe(false);
+    source.resetState(2);
+    copy.resetState(2);
+    expect(Array.from(copy.step([3, 4], 2))).toEqual(Array.from(source.step([3, 4], 2)));
+    source.params[0] += 1;
+    expect(copy.params[0]).toBe(source.params[0] - 1);
   });
 
   it('soft target update and weight copy', () => {
