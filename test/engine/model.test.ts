@@ -214,8 +214,10 @@ describe('learning and state handling', () => {
     source.resetState(2);
     copy.resetState(2);
     expect(Array.from(copy.step([3, 4], 2))).toEqual(Array.from(source.step([3, 4], 2)));
+    const kept = copy.params[0];
     source.params[0] += 1;
-    expect(copy.params[0]).toBe(source.params[0] - 1);
+    expect(copy.params[0]).toBe(kept);
+    expect(source.params[0]).not.toBe(kept);
   });
 
   it('soft target update and weight copy', () => {
