@@ -92,10 +92,7 @@ export class Random {
     return count - 1;
   }
 
-  /**
-   * k distinct integers from [0, n), in draw order (Floyd's algorithm when k is small next to n,
-   * a partial Fisher–Yates otherwise). `out` receives them.
-   */
+  /** k distinct integers from [0, n), uniformly (Floyd's algorithm), into `out`. */
   distinct(k: number, n: number, out: Int32Array | number[] = new Int32Array(k)): Int32Array | number[] {
     if (k > n) throw new RangeError(`Random.distinct: cannot draw ${k} distinct values from ${n}`);
     const seen = new Set<number>();

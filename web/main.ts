@@ -140,7 +140,7 @@ function generateMelody(): void {
   const tokens = generate(noteRnn, {
     count: 1,
     length: Math.min(256, Math.max(8, Number(ui.genLength.value) | 0)),
-    temperature: Math.max(0, Number(ui.genTemperature.value)),
+    temperature: finiteOr(Number(ui.genTemperature.value), 1, 0),
     seed,
   })[0];
   showRoll(ui.rollMain, tokens, NOTE_RNN_STYLE);
@@ -304,3 +304,8 @@ function showReady(): void {
 
 drawRewardChart(ui.chart, [], Number(ui.tuneSteps.value));
 start().catch(fail);
+
+/** `value` when finite (at least `min`), else `fallback`: a cleared or mistyped field must not break the page. */
+function finiteOr(value: number, fallback: number, min: number): number {
+  return Number.isFinite(value) ? Math.max(min, value) : fallback;
+}

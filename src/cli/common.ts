@@ -140,3 +140,15 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor(seconds / 60);
   return `${m} min ${Math.round(seconds - 60 * m)} s`;
 }
+
+/** The --track / --channel choice of which part of a MIDI file is the melody (SPEC §2: the user may choose). */
+export function partFlags(command: string, values: FlagValues): { track?: number; channel?: number } {
+  const out: { track?: number; channel?: number } = {};
+  if (typeof values.track === 'string') out.track = numberFlag(command, 'track', values.track, 0, 0, 65535, true);
+  if (typeof values.channel === 'string') out.channel = numberFlag(command, 'channel', values.channel, 0, 0, 15, true);
+  return out;
+}
+
+/** Help lines for --track / --channel. */
+export const PART_FLAGS_HELP = `  --track <n>          take the melody from this track of each MIDI file (0-based) [the track with most notes]
+  --channel <n>        take the melody from this channel (0-15; 9 is drums) [the channel with most notes]`;

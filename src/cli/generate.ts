@@ -7,7 +7,7 @@ import { NO_EVENT, tokenName } from '../music/encoding.js';
 import { exportMidi } from '../music/midi_export.js';
 import { importMidi } from '../music/midi_import.js';
 import { Random } from '../random.js';
-import { loadKernelsFromDist, numberFlag, parseFlags, readInput, writeFileAtomic } from './common.js';
+import { loadKernelsFromDist, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, readInput, writeFileAtomic } from './common.js';
 import { loadPolicy } from './policy.js';
 
 export const GENERATE_HELP = `rltuner generate: sample melodies from a model to MIDI files
@@ -21,6 +21,7 @@ Usage: rltuner generate [options]
   --temperature <x>     softmax temperature; 0 takes the most likely note [1]
   --seed <n>            random seed [1]
   --primer <file.mid>   start from this melody (it is fed to the model, not written)
+${PART_FLAGS_HELP.replace(/each MIDI file/, 'the primer')}
   --qpm <n>             tempo of the MIDI files [120]
   --out <dir>           folder for the files [runs/generate]
   -h, --help            this text`;
@@ -29,7 +30,7 @@ export async function generateCommand(args: string[]): Promise<void> {
   const v = parseFlags('generate', args, {
     model: { type: 'string' }, prior: { type: 'string' }, count: { type: 'string' }, length: { type: 'string' },
     temperature: { type: 'string' }, seed: { type: 'string' }, primer: { type: 'string' }, qpm: { type: 'string' },
-    out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    out: { type: 'string' }, track: { type: 'string' }, channel: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
     process.stdout.write(`${GENERATE_HELP}\n`);
@@ -46,7 +47,7 @@ export async function generateCommand(args: string[]): Promise<void> {
   const primerPath = s('primer');
   if (primerPath) {
     const bytes = readInput(resolve(primerPath), 'primer MIDI file', 'Pass a Standard MIDI File with a melody, or omit --primer.');
-    priming = { kind: 'primer', tokens: importMidi(bytes, { name: primerPath }).tokens };
+    priming = { kind: 'primer', tokens: importMidi(bytes, { name: primerPath, ...partFlags('generate', v) }).tokens };
   }
   const kernels = loadKernelsFromDist();
   const policy = loadPolicy(kernels, s('model'), Math.min(count, 256), s('prior'));

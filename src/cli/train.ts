@@ -16,8 +16,8 @@ import {
   DEFAULT_TRAINING, NoteRnnTrainer, type SequenceMetrics, type TrainerCheckpoint, type TrainingSettings,
 } from '../train/note_rnn_training.js';
 import {
-  formatDuration, loadKernelsFromDist, numberFlag, parseFlags, Progress, stopOnSignal, UsageError, writeFileAtomic,
-  yieldToEventLoop,
+  formatDuration, loadKernelsFromDist, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, Progress, stopOnSignal, UsageError,
+  writeFileAtomic, yieldToEventLoop, type FlagValues,
 } from './common.js';
 
 export const TRAIN_HELP = `rltuner train: train a Note RNN (LSTM) on monophonic MIDI melodies
@@ -31,6 +31,7 @@ Data (a path is a folder of .mid files, one .mid file, or a text file listing .m
   --data <path>        training melodies; without --valid, 10% of them (by seed) are held out for validation
   --valid <path>       validation melodies (chooses the best epoch)
   --test <path>        test melodies (reported once, with the best model)
+${PART_FLAGS_HELP}
 
 Model and training (defaults in brackets):
   --hidden <n[,n..]>   LSTM layer sizes [${DEFAULT_TRAINING.hiddenSizes.join(',')}]
@@ -61,9 +62,10 @@ interface Splits {
   reports: Record<string, CorpusReport>;
 }
 
-async function loadSplits(values: Record<string, unknown>, seed: number): Promise<Splits> {
+async function loadSplits(values: FlagValues, seed: number): Promise<Splits> {
+  const part = partFlags('train', values);
   const build = (name: string, sources: MidiSource[]) => {
-    const { melodies, report } = buildCorpus(sources);
+    const { melodies, report } = buildCorpus(sources, part);
     return { melodies: melodies.map((m) => m.tokens), report, name };
   };
   if (typeof values.nottingham === 'string') {
@@ -141,6 +143,7 @@ export async function trainCommand(args: string[]): Promise<void> {
     nottingham: { type: 'string' }, data: { type: 'string' }, valid: { type: 'string' }, test: { type: 'string' },
     hidden: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, window: { type: 'string' },
     lr: { type: 'string' }, clip: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
+    track: { type: 'string' }, channel: { type: 'string' },
     resume: { type: 'boolean' }, 'no-baselines': { type: 'boolean' }, 'relaxed-simd': { type: 'boolean' },
     quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });

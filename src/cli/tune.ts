@@ -22,7 +22,7 @@ import { evaluatePolicy, type PolicyEvaluation } from '../rl/evaluation.js';
 import { statisticsTable } from '../rl/statistics.js';
 import { RlTuner, TuneDivergedError, type IntervalMetrics } from '../rl/tuner.js';
 import {
-  formatDuration, loadKernelsFromDist, parseFlags, Progress, readInput, readModelBytes, stopOnSignal, UsageError,
+  formatDuration, loadKernelsFromDist, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, UsageError,
   writeFileAtomic, yieldToEventLoop,
 } from './common.js';
 
@@ -38,6 +38,7 @@ Usage: rltuner tune [--model <note_rnn.safetensors>] [--preset default|library|s
   --resume             continue the run in --out from its checkpoint (exactly as if never stopped)
   --primer <file.mid>  the primer melody for --priming primer
   --corpus <path>      MIDI folder/file/list for --priming corpus (windows of 16 steps)
+${PART_FLAGS_HELP}
   --quiet              no progress output
   --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
   -h, --help           this text
@@ -62,6 +63,7 @@ export async function tuneCommand(args: string[]): Promise<void> {
   const v = parseFlags('tune', args, {
     model: { type: 'string' }, preset: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' },
     resume: { type: 'boolean' }, primer: { type: 'string' }, corpus: { type: 'string' }, quiet: { type: 'boolean' },
+    track: { type: 'string' }, channel: { type: 'string' },
     'relaxed-simd': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...configFlags,
   });
   if (v.help) {
@@ -106,7 +108,7 @@ export async function tuneCommand(args: string[]): Promise<void> {
   const kernels = loadKernelsFromDist(Boolean(v['relaxed-simd']));
   const { path: modelFile, bytes } = readModelBytes(s('model'));
   const noteRnn = decodeModel(bytes, modelFile);
-  const priming = await primingFor(config, s('primer'), s('corpus'));
+  const priming = await primingFor(config, s('primer'), s('corpus'), partFlags('tune', v));
   const tuner = new RlTuner(kernels, noteRnn, config, priming);
   const metricsPath = join(out, 'metrics.jsonl');
   if (checkpointBytes) {
@@ -191,15 +193,17 @@ export async function tuneCommand(args: string[]): Promise<void> {
   process.stdout.write(`tuned model: ${tunedPath}\nrun folder: ${out}\n`);
 }
 
-async function primingFor(config: TunerConfig, primer: string | undefined, corpus: string | undefined): Promise<Priming> {
+async function primingFor(
+  config: TunerConfig, primer: string | undefined, corpus: string | undefined, part: { track?: number; channel?: number },
+): Promise<Priming> {
   if (config.priming === 'primer') {
     if (!primer) throw new UsageError('--priming primer needs --primer <file.mid>', 'tune');
     const bytes = readInput(resolve(primer), 'primer MIDI file', 'Pass a Standard MIDI File with a melody.');
-    return { kind: 'primer', tokens: importMidi(bytes, { name: primer }).tokens };
+    return { kind: 'primer', tokens: importMidi(bytes, { name: primer, ...part }).tokens };
   }
   if (config.priming === 'corpus') {
     if (!corpus) throw new UsageError('--priming corpus needs --corpus <MIDI folder|file|list>', 'tune');
-    const { melodies } = buildCorpus(await readMidiSources(corpus));
+    const { melodies } = buildCorpus(await readMidiSources(corpus), part);
     return { kind: 'corpus', melodies: melodies.map((m) => m.tokens), length: 16 };
   }
   return { kind: 'random_note' };

@@ -83,7 +83,7 @@ export function checksumHex(bytes: Uint8Array): string {
 export function encodeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string>): Uint8Array {
   checkMetadataToWrite(metadata);
   const names = new Set<string>();
-  const header: Record<string, unknown> = {};
+  const header: Record<string, unknown> = Object.create(null); // tensor names such as "__proto__" are plain keys
   let dataBytes = 0;
   for (const tensor of tensors) {
     checkTensorToWrite(tensor, names);
@@ -227,7 +227,7 @@ function readMetadata(value: unknown, fail: (problem: string) => never): Record<
 function readTensorEntry(name: string, value: unknown, fail: (problem: string) => never): TensorEntry {
   if (!isPlainObject(value)) return fail(`tensor "${name}" has no {dtype, shape, data_offsets} entry`);
   const { dtype, shape, data_offsets: offsets } = value;
-  if (typeof dtype !== 'string' || !(dtype in BYTES_PER_ELEMENT)) {
+  if (typeof dtype !== 'string' || !Object.hasOwn(BYTES_PER_ELEMENT, dtype)) {
     fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(dtype)}; supported: ${Object.keys(BYTES_PER_ELEMENT).join(', ')}`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {

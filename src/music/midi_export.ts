@@ -55,8 +55,8 @@ export function exportMidi(tokens: ArrayLike<number>, options: ExportOptions = {
   const velocity = options.velocity ?? 100;
   const program = options.program ?? 0;
   const microsecondsPerQuarter = Math.round(60_000_000 / qpm);
-  if (!(Number.isFinite(qpm) && qpm > 0 && microsecondsPerQuarter <= MAX_MICROSECONDS_PER_QUARTER)) {
-    throw new MidiExportError(`qpm ${qpm} is not a usable tempo; give a number of at least ${Math.ceil(60_000_000 / MAX_MICROSECONDS_PER_QUARTER)}`);
+  if (!(Number.isFinite(qpm) && qpm > 0 && microsecondsPerQuarter >= 1 && microsecondsPerQuarter <= MAX_MICROSECONDS_PER_QUARTER)) {
+    throw new MidiExportError(`qpm ${qpm} is not a usable tempo; give a number from ${Math.ceil(60_000_000 / MAX_MICROSECONDS_PER_QUARTER)} to 60000000`);
   }
   if (!(Number.isInteger(ticksPerQuarter) && ticksPerQuarter > 0 && ticksPerQuarter <= MAX_TICKS_PER_QUARTER && ticksPerQuarter % STEPS_PER_QUARTER === 0)) {
     throw new MidiExportError(`ticksPerQuarter ${ticksPerQuarter} must be a multiple of ${STEPS_PER_QUARTER} in ${STEPS_PER_QUARTER}..${MAX_TICKS_PER_QUARTER} (e.g. 480)`);

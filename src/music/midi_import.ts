@@ -240,7 +240,8 @@ function concatBytes(pieces: Uint8Array[]): Uint8Array {
 /**
  * The notes of one track, one part per channel that has notes. Note-on with velocity 0 is a note-off
  * (midi-file already reports it as 'noteOff'). At equal ticks note-offs are taken before note-ons, so a
- * repeated pitch written "on, then off" at the same tick is still two notes. A note-on for a pitch already
+ * repeated pitch written "on, then off" at the same tick is still two notes; an off that ends no earlier
+ * note but follows a same-tick on of its pitch in the file ends that note (zero length). A note-on for a pitch already
  * sounding ends the sounding one; a note still sounding at the end of the track ends there.
  */
 function extractParts(events: MidiEvent[], track: number, name: string): Part[] {
@@ -252,7 +253,11 @@ function extractParts(events: MidiEvent[], track: number, name: string): Part[] 
 
   const notesByChannel = new Map<number, TimedNote[]>();
   const sounding = new Map<number, TimedNote>(); // key: channel * 128 + pitch
-  for (const { tick, event } of ordered) {
+  // Offs at this tick that found no earlier note to end, by key, with their place in the file: one that
+  // the file wrote after a note-on of the same tick ends that note there (a zero-length note, which
+  // quantises to one step) instead of leaving it to sound until the next onset.
+  const unmatchedOffs = new Map<number, { tick: number; order: number }>();
+  for (const { tick, event, order } of ordered) {
     if (event.type !== 'noteOn' && event.type !== 'noteOff') continue;
     const { channel, noteNumber } = event;
     if (!Number.isInteger(noteNumber) || noteNumber < 0 || noteNumber > 127) {
@@ -263,10 +268,18 @@ function extractParts(events: MidiEvent[], track: number, name: string): Part[] 
     if (open !== undefined) {
       open.end = tick;
       sounding.delete(key);
+    } else if (event.type === 'noteOff') {
+      unmatchedOffs.set(key, { tick, order });
     }
     if (event.type === 'noteOn') {
       const note: TimedNote = { pitch: noteNumber, start: tick, end: endTick };
-      sounding.set(key, note);
+      const off = unmatchedOffs.get(key);
+      if (off !== undefined && off.tick === tick && off.order > order) {
+        note.end = tick;
+        unmatchedOffs.delete(key);
+      } else {
+        sounding.set(key, note);
+      }
       const channelNotes = notesByChannel.get(channel) ?? [];
       channelNotes.push(note);
       notesByChannel.set(channel, channelNotes);
@@ -383,10 +396,19 @@ function chooseTransposition(notes: readonly TimedNote[]): number {
   return best;
 }
 
-/** Whole octaves that bring the centre of the pitch range nearest 65.5; ties: smaller |shift|, then down. */
+/**
+ * Whole octaves to shift by: none when every note already lies in MIN_PITCH..MAX_PITCH (so a melody
+ * rltuner wrote comes back unchanged, SPEC §2); otherwise the shift that brings the centre of the pitch
+ * range nearest 65.5 (ties: smaller |shift|, then down), after which notes still outside are folded.
+ */
 function chooseOctaveShift(notes: readonly TimedNote[]): number {
-  const pitches = notes.map((note) => note.pitch);
-  const centre = (Math.min(...pitches) + Math.max(...pitches)) / 2;
+  let low = Infinity, high = -Infinity;
+  for (const note of notes) {
+    low = Math.min(low, note.pitch);
+    high = Math.max(high, note.pitch);
+  }
+  if (low >= MIN_PITCH && high <= MAX_PITCH) return 0;
+  const centre = (low + high) / 2;
   const distance = (octaves: number): number => Math.abs(centre + 12 * octaves - RANGE_CENTRE);
   const nearest = Math.round((RANGE_CENTRE - centre) / 12) + 0; // + 0 turns -0 into 0
   const candidates = [nearest, nearest - 1, nearest + 1].sort(

@@ -46,12 +46,11 @@ export function evaluatePolicy(policy: LstmModel[], noteRnn: LstmModel, rng: Ran
   }
   const rules = { ...(options.rules ?? C_MAJOR_RULES), numNotes: options.numNotes };
   const statistics = compositionStatistics(sample.compositions, rules);
-  const distinct = new Set(sample.compositions.map((c) => c.join(','))).size;
   return {
     statistics,
     meanLogProbNoteRnn: logP / notes,
     klFromPrior: options.temperature > 0 ? (logPi - logP) / notes : NaN,
-    distinctCompositions: distinct,
+    distinctCompositions: statistics.distinctCompositions,
     compositions: sample.compositions,
   };
 }

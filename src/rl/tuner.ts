@@ -23,7 +23,12 @@ import { actingScores, logSoftmaxRow, stepReward, tdTargets } from './targets.js
 /** Rows the Q-network and Reward RNN are planned for beyond the minibatch (batched evaluation). */
 export const EVALUATION_BATCH = 128;
 
-/** Sums over one logging interval (SPEC §7 reward curves). */
+/**
+ * Sums over one logging interval (SPEC §7 reward curves). The music-theory part is scaled (s·r_MT), so for
+ * q and psi total = Note RNN + music theory; for g (and music-theory-only runs) the Note RNN curve is log p
+ * of the chosen notes, logged to show how far the policy strays from the prior, not a part of the reward.
+ * The per-rule values are unscaled.
+ */
 export interface IntervalTotals {
   steps: number;
   rewardTotal: number;
@@ -198,7 +203,7 @@ export class RlTuner {
     const iv = this.interval;
     iv.steps++;
     iv.rewardTotal += reward;
-    iv.rewardMusicTheory += musicTheory;
+    iv.rewardMusicTheory += c.rewardScaler * musicTheory;
     iv.rewardNoteRnn += logProb;
     for (let r = 0; r < NUM_RULES; r++) iv.perRule[r] += this.perRule[r];
 

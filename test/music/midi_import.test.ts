@@ -1,5 +1,6 @@
 import type { MidiEvent } from 'midi-file';
 import { describe, expect, it } from 'vitest';
+import { exportMidi } from '../../src/music/midi_export.js';
 import { MidiImportError, importMidi } from '../../src/music/midi_import.js';
 import { melodyFile, metreAt, midiFile, repeat, tempoAt, track, type NoteSpec } from './midi_test_files.js';
 
@@ -274,5 +275,32 @@ describe('importMidi: files with no melody', () => {
     expect(failure.reason).toBe('too-short');
     expect(failure.message).toBe('bad.mid: melody is 4 steps long, below the minimum of 8 (lower minSteps to keep it)');
     expect(importMidi(melodyFile([[60, 0, 480]]), { minSteps: 4 }).tokens.length).toBe(4);
+  });
+});
+
+describe('import details found in review', () => {
+  it('a zero-length note (on and off at the same tick) lasts one step, then a rest', () => {
+    const bytes = melodyFile([[60, 0, 120], [62, 480, 480], [64, 1440, 1560]]);
+    expect(Array.from(importMidi(bytes).tokens)).toEqual([14, 0, 1, 1, 16, 0, 1, 1, 1, 1, 1, 1, 18]);
+  });
+
+  it('a repeated pitch written on-then-off at one tick is still two notes', () => {
+    // the first note's off and the second note's on share tick 240; the file writes the on first
+    const bytes = melodyFile([[62, 0, 240], [62, 240, 480], [64, 960, 1080]]);
+    expect(Array.from(importMidi(bytes).tokens)).toEqual([16, 1, 16, 1, 0, 1, 1, 1, 18]);
+  });
+
+  it('a melody already inside MIDI 48..83 keeps its octave with default options (export → import round trip)', () => {
+    const low = [2, 1, 4, 1, 6, 1, 7, 1, 9, 1, 1, 1, 7, 1, 4, 1, 2];
+    expect(Array.from(importMidi(exportMidi(low)).tokens)).toEqual(low);
+    const high = [26, 1, 28, 1, 30, 31, 33, 1, 35, 1, 37, 1, 35, 33, 31, 1];
+    expect(Array.from(importMidi(exportMidi(high)).tokens)).toEqual(high);
+  });
+
+  it('a melody partly outside the range is still centred, then folded', () => {
+    const bytes = melodyFile([[36, 0, 240], [40, 240, 480], [43, 480, 720], [48, 720, 960], [43, 960, 1200]]);
+    const result = importMidi(bytes);
+    expect(result.octaveShift).toBe(2);
+    expect(Math.min(...result.tokens.filter((t) => t >= 2))).toBeGreaterThanOrEqual(2);
   });
 });
