@@ -7,7 +7,7 @@ describe('resolveConfig', () => {
     const config = resolveConfig();
     expect(config).toEqual(DEFAULT_CONFIG);
     expect(config).toMatchObject({
-      algorithm: 'q', gamma: 0.9, rewardScaler: 1, trainingSteps: 200_000, explorationSteps: 100_000, explorationMode: 'egreedy', numNotes: 32, batchSize: 32,
+      algorithm: 'q', gamma: 0.7, rewardScaler: 2, trainingSteps: 200_000, explorationSteps: 100_000, explorationMode: 'egreedy', numNotes: 32, batchSize: 32,
       replayCapacity: 100_000, trainEvery: 5, learningRate: 0.001, adamBeta1: 0.9, adamBeta2: 0.999,
       adamEpsilon: 1e-8, clipNorm: 5, targetUpdateRate: 0.01, initialEpsilon: 1, finalEpsilon: 0.1,
       priming: 'random_note', musicTheoryOnly: false,
@@ -63,7 +63,7 @@ describe('resolveConfig', () => {
 describe('describeConfig', () => {
   it('has one line per field with flag, range, default and doc, then the presets', () => {
     const lines = describeConfig();
-    expect(lines).toContain('  --reward-scaler <number in [0, 1000]>  default 1  s = 1/c: weight of the music-theory reward against log p');
+    expect(lines).toContain('  --reward-scaler <number in [0, 1000]>  default 2  s = 1/c: weight of the music-theory reward against log p');
     expect(lines.filter((line) => line.startsWith('  --')).length).toBe(Object.keys(CONFIG_FIELDS).length);
     expect(lines.some((line) => line.startsWith('  script: '))).toBe(true);
   });
