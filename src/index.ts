@@ -5,14 +5,14 @@
  * runtimes (pass a precompiled WebAssembly.Module where compiling at run time is forbidden).
  */
 import { createArena } from './engine/arena.js';
-import { kernelsFromModule, loadKernels, type Kernels, type KernelSource } from './engine/kernels.js';
+import type { Kernels } from './engine/kernels.js';
 import type { LstmModel } from './engine/lstm_model.js';
 import { sampleCompositions, type Priming } from './generate.js';
 import { decodeModel, encodeModel, loadModelInto, type DecodedModel } from './model_file.js';
 import { exportMidi, type ExportOptions } from './music/midi_export.js';
 import { Random } from './random.js';
 import { resolveConfig, type TunerConfig } from './rl/config.js';
-import { evaluatePolicy, type PolicyEvaluation } from './rl/evaluation.js';
+import type { PolicyEvaluation } from './rl/evaluation.js';
 import { RlTuner, type IntervalMetrics } from './rl/tuner.js';
 
 export { loadKernels, kernelsFromModule, acceptsRelaxedBuild, type Kernels, type KernelSource } from './engine/kernels.js';
@@ -24,6 +24,7 @@ export { sampleCompositions, type Priming, type SampleOptions, type SampleResult
 export * from './music/encoding.js';
 export { importMidi, MidiImportError, type ImportOptions, type ImportResult } from './music/midi_import.js';
 export { exportMidi, MidiExportError, type ExportOptions } from './music/midi_export.js';
+export { tokensToNotes, type StepNote } from './music/notes.js';
 export { buildCorpus, formatCorpusReport, type MidiSource, type Melody, type CorpusReport } from './music/corpus.js';
 export { Random, type RandomState } from './random.js';
 export { resolveConfig, describeConfig, PRESETS, PRESET_NAMES, DEFAULT_CONFIG, CONFIG_FIELDS, ConfigError, type TunerConfig } from './rl/config.js';
@@ -125,15 +126,7 @@ export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array, options: 
   const modelBytes = encodeModel(tuner.q, { notes: { algorithm: config.algorithm, config, steps: tuner.counters.step } });
   let evaluation: TuneResult['evaluation'] = null;
   const count = options.evaluationCount ?? 0;
-  if (count > 0) {
-    const prior = createArena(kernels, { prior: { config: noteRnn.config, maxBatch: 128 } }).models.prior;
-    prior.importTensors(noteRnn.tensors);
-    const opts = { count, numNotes: config.numNotes, temperature: config.temperature, priming: { kind: 'random_note' } as Priming };
-    evaluation = {
-      noteRnn: evaluatePolicy([prior], prior, tuner.evaluationRandom(-1), opts),
-      tuned: evaluatePolicy(tuner.policyModels(), tuner.reward, tuner.evaluationRandom(-1), opts),
-    };
-  }
+  if (count > 0) evaluation = tuner.compareWithNoteRnn(count);
   return { config, tuner, modelBytes, history, evaluation };
 }
 

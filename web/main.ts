@@ -8,8 +8,8 @@
  */
 import wasmUrl from '../dist/rltuner.wasm?url';
 import modelUrl from '../models/note_rnn.safetensors?url';
-import { compositionToMidi, generate, loadKernels, loadNoteRnn, tokenName, type LstmModel } from '../src/index.js';
-import { drawPianoRoll, tokensToNotes, type RollNote, type RollStyle } from './piano_roll.js';
+import { compositionToMidi, generate, loadKernels, loadNoteRnn, tokenName, tokensToNotes, type LstmModel } from '../src/index.js';
+import { drawPianoRoll, type RollNote, type RollStyle } from './piano_roll.js';
 import type { EvaluationRow, FromWorker, ProgressPoint, ToWorker, TuneRequest } from './protocol.js';
 import { drawRewardChart } from './reward_chart.js';
 import { playNotes, type Playback } from './synth.js';

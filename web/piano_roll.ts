@@ -3,32 +3,10 @@
  * roll: time left to right, pitch bottom to top over the model's range (MIDI 48..83), bar lines every
  * 16 steps, an optional playhead. The canvas gets data-note-count / data-steps for tests.
  */
-import { MAX_PITCH, MIN_PITCH, NO_EVENT, NOTE_OFF, STEPS_PER_BAR, tokenToPitch } from '../src/index.js';
+import { MAX_PITCH, MIN_PITCH, STEPS_PER_BAR, type StepNote } from '../src/index.js';
 
-/** A note in steps; `end` is exclusive. */
-export interface RollNote {
-  pitch: number;
-  start: number;
-  end: number;
-}
-
-/** Note-on tokens start a note, NO_EVENT holds it, NOTE_OFF or the next note-on ends it. */
-export function tokensToNotes(tokens: ArrayLike<number>): RollNote[] {
-  const notes: RollNote[] = [];
-  let open: RollNote | null = null;
-  for (let t = 0; t < tokens.length; t++) {
-    const token = tokens[t];
-    if (token === NO_EVENT) continue;
-    if (open) {
-      open.end = t;
-      open = null;
-    }
-    if (token === NOTE_OFF) continue;
-    open = { pitch: tokenToPitch(token), start: t, end: tokens.length };
-    notes.push(open);
-  }
-  return notes;
-}
+/** A note in steps (the library's StepNote). */
+export type RollNote = StepNote;
 
 export interface RollStyle {
   noteColor: string;

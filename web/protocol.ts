@@ -50,8 +50,6 @@ export type FromWorker =
       /** Steps per composition the run tuned for (the length of the side-by-side samples). */
       numNotes: number;
       evaluation: { noteRnn: EvaluationRow; tuned: EvaluationRow } | null;
-      /** The tuned network as model-file bytes. */
-      modelBytes: Uint8Array;
     }
   | { type: 'samples'; seed: number; noteRnn: Uint8Array; tuned: Uint8Array }
   | { type: 'error'; message: string };

@@ -93,7 +93,6 @@ async function runTune(request: TuneRequest): Promise<void> {
     stopped,
     numNotes,
     evaluation: result.evaluation && { noteRnn: row(result.evaluation.noteRnn), tuned: row(result.evaluation.tuned) },
-    modelBytes: result.modelBytes,
   });
   postSamples(request.seed, numNotes);
 }

@@ -6,7 +6,6 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createArena } from '../engine/arena.js';
 import type { LstmModel } from '../engine/lstm_model.js';
 import { primingTokens, type Priming } from '../generate.js';
 import { decodeModel, encodeModel } from '../model_file.js';
@@ -120,10 +119,6 @@ export async function tuneCommand(args: string[]): Promise<void> {
   }
   writeFileAtomic(join(out, 'config.json'), `${JSON.stringify({ config, model: modelFile, command: `rltuner tune ${args.join(' ')}` }, null, 2)}\n`);
 
-  // A Note RNN copy for evaluation (log p of samples) and the baseline column.
-  const prior = createArena(kernels, { prior: { config: noteRnn.config, maxBatch: 128 } }).models.prior;
-  prior.importTensors(noteRnn.tensors, modelFile);
-
   const writeCheckpoint = () => {
     try {
       writeFileAtomic(checkpointPath, encodeTunerCheckpoint(tuner));
@@ -189,7 +184,7 @@ export async function tuneCommand(args: string[]): Promise<void> {
     training: noteRnn.info.training,
     notes: { algorithm: config.algorithm, tunedFrom: modelFile, config, steps: tuner.counters.step },
   }));
-  await finalReport(out, tuner, prior, priming, progress);
+  finalReport(out, tuner, progress);
   process.stdout.write(`tuned model: ${tunedPath}\nrun folder: ${out}\n`);
 }
 
@@ -240,13 +235,10 @@ function summary(e: PolicyEvaluation): string {
 }
 
 /** Final evaluation, samples, plots. */
-async function finalReport(out: string, tuner: RlTuner, prior: LstmModel, priming: Priming, progress: Progress): Promise<void> {
+function finalReport(out: string, tuner: RlTuner, progress: Progress): void {
   const c = tuner.config;
-  const evalRng = tuner.evaluationRandom(-1);
-  const options = { count: c.evalCompositions, numNotes: c.numNotes, temperature: c.temperature, priming };
   progress.log(`evaluating ${c.evalCompositions} compositions per model...`);
-  const base = evaluatePolicy([prior], prior, evalRng, options);
-  const tuned = evaluatePolicy(tuner.policyModels(), tuner.reward, evalRng, options);
+  const { noteRnn: base, tuned } = tuner.compareWithNoteRnn(c.evalCompositions);
   const extra = (e: PolicyEvaluation) => ({ 'mean log p under the Note RNN': e.meanLogProbNoteRnn, 'KL from the Note RNN per note (nats)': e.klFromPrior });
   const table = statisticsTable([
     { name: 'Note RNN', stats: base.statistics, extra: extra(base) },
@@ -271,7 +263,7 @@ async function finalReport(out: string, tuner: RlTuner, prior: LstmModel, primin
   }));
   // Note probabilities over one composition of the tuned policy.
   const composition = tuned.compositions[0];
-  const probs = policyProbabilities(tuner.policyModels(), composition, primingTokens(priming, tuner.evaluationRandom(-2)));
+  const probs = policyProbabilities(tuner.policyModels(), composition, primingTokens(tuner.priming, tuner.evaluationRandom(-2)));
   writeFileAtomic(join(out, 'note_probabilities.svg'), heatmap({
     title: `${c.algorithm} policy: note probabilities over a composition`,
     rows: Array.from({ length: NUM_CLASSES }, (_, i) => tokenName(NUM_CLASSES - 1 - i)),

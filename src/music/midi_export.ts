@@ -13,8 +13,9 @@
  * maxTrailingRestSteps). With default import options a C major melody centred in 48..83 also comes back.
  */
 
+import { tokensToNotes, type StepNote } from './notes.js';
 import { writeMidi, type MidiData, type MidiEvent } from 'midi-file';
-import { NO_EVENT, NOTE_OFF, STEPS_PER_QUARTER, assertTokens, tokenToPitch } from './encoding.js';
+import { STEPS_PER_QUARTER, assertTokens } from './encoding.js';
 
 /** Tokens or options that cannot be written as MIDI; the message names the value and the allowed range. */
 export class MidiExportError extends Error {
@@ -30,13 +31,6 @@ export interface ExportOptions {
   velocity?: number;
   /** General MIDI program (instrument), 0..127. Default 0 (acoustic grand piano). */
   program?: number;
-}
-
-/** A note in steps; `end` is exclusive. */
-interface StepNote {
-  pitch: number;
-  start: number;
-  end: number;
 }
 
 const MELODY_CHANNEL = 0;
@@ -77,23 +71,6 @@ export function exportMidi(tokens: ArrayLike<number>, options: ExportOptions = {
     ],
   };
   return Uint8Array.from(writeMidi(midi));
-}
-
-/** The notes the tokens play, in steps. */
-function tokensToNotes(tokens: ArrayLike<number>): StepNote[] {
-  const notes: StepNote[] = [];
-  let sounding: StepNote | null = null;
-  for (let step = 0; step < tokens.length; step++) {
-    const token = tokens[step];
-    if (token === NO_EVENT) continue;
-    if (sounding !== null) sounding.end = step;
-    sounding = null;
-    if (token !== NOTE_OFF) {
-      sounding = { pitch: tokenToPitch(token), start: step, end: tokens.length };
-      notes.push(sounding);
-    }
-  }
-  return notes;
 }
 
 function conductorTrack(microsecondsPerQuarter: number): MidiEvent[] {

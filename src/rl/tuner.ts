@@ -16,6 +16,7 @@ import { primingTokens, type Priming } from '../generate.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 import { Random, type RandomState } from '../random.js';
 import type { TunerConfig } from './config.js';
+import { evaluatePolicy, type PolicyEvaluation } from './evaluation.js';
 import { ReplayRing, type ReplaySnapshot } from './replay.js';
 import { C_MAJOR_RULES, musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, RULE_NAMES, type LeapState, type RuleContext } from './rules.js';
 import { actingScores, logSoftmaxRow, stepReward, tdTargets } from './targets.js';
@@ -78,7 +79,8 @@ export class RlTuner {
   counters: TunerCounters = { step: 0, trainingActions: 0, updates: 0, episodes: 0 };
   interval: IntervalTotals = emptyInterval();
 
-  private readonly priming: Priming;
+  /** How episodes start (SPEC §4.1). */
+  readonly priming: Priming;
   private readonly adam: AdamSettings;
   private readonly clip: ClipSettings;
   // Episode state (a checkpoint is taken only between episodes, so it needs no saving).
@@ -298,6 +300,19 @@ export class RlTuner {
    */
   evaluationRandom(step: number): Random {
     return new Random((this.config.seed * 2654435761 + step * 40503 + 0x9e3779b9) % 4294967296);
+  }
+
+  /**
+   * The paper's statistics (SPEC §6) for the Note RNN and for the tuned policy over `count` compositions
+   * each, primed alike. The frozen Reward RNN is the Note RNN, so no other copy is needed.
+   */
+  compareWithNoteRnn(count: number): { noteRnn: PolicyEvaluation; tuned: PolicyEvaluation } {
+    const c = this.config;
+    const options = { count, numNotes: c.numNotes, temperature: c.temperature, priming: this.priming, rules: this.rules };
+    return {
+      noteRnn: evaluatePolicy([this.reward], this.reward, this.evaluationRandom(-1), options),
+      tuned: evaluatePolicy(this.policyModels(), this.reward, this.evaluationRandom(-1), options),
+    };
   }
 
   /** The policy's models for sampling: Q alone (q, psi), or the G network with the Reward RNN (g). */
