@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Kernels } from '../src/engine/kernels.js';
-import { decodeModel } from '../src/model_file.js';
+import { decodeModel } from '../src/io/model_file.js';
 import { resolveConfig } from '../src/rl/config.js';
 import { RlTuner } from '../src/rl/tuner.js';
 import { measure, type Mode } from './measure.js';

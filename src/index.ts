@@ -7,20 +7,20 @@
 import { createArena } from './engine/arena.js';
 import type { Kernels } from './engine/kernels.js';
 import type { LstmModel } from './engine/lstm_model.js';
-import { sampleCompositions, type Priming } from './generate.js';
-import { decodeModel, encodeModel, loadModelInto, type DecodedModel } from './model_file.js';
+import { sampleCompositions, type Priming } from './rl/sampling.js';
+import { decodeModel, encodeModel, loadModelInto, type DecodedModel } from './io/model_file.js';
 import { exportMidi, type ExportOptions } from './music/midi_export.js';
 import { Random } from './random.js';
 import { resolveConfig, type TunerConfig } from './rl/config.js';
-import type { PolicyEvaluation } from './rl/evaluation.js';
+import type { PolicyEvaluation } from './eval/evaluation.js';
 import { RlTuner, type IntervalMetrics } from './rl/tuner.js';
 
 export { loadKernels, kernelsFromModule, acceptsRelaxedBuild, type Kernels, type KernelSource } from './engine/kernels.js';
 export { createArena, createModel, cloneModel } from './engine/arena.js';
 export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan } from './engine/lstm_model.js';
 export type { LstmStackConfig } from './engine/layout.js';
-export { encodeModel, decodeModel, loadModel, loadModelInto, ModelFileError, type DecodedModel } from './model_file.js';
-export { sampleCompositions, type Priming, type SampleOptions, type SampleResult } from './generate.js';
+export { encodeModel, decodeModel, loadModel, loadModelInto, ModelFileError, type DecodedModel } from './io/model_file.js';
+export { sampleCompositions, type Priming, type SampleOptions, type SampleResult } from './rl/sampling.js';
 export * from './music/encoding.js';
 export { importMidi, MidiImportError, type ImportOptions, type ImportResult } from './music/midi_import.js';
 export { exportMidi, MidiExportError, type ExportOptions } from './music/midi_export.js';
@@ -29,9 +29,9 @@ export { buildCorpus, formatCorpusReport, type MidiSource, type Melody, type Cor
 export { Random, type RandomState } from './random.js';
 export { resolveConfig, describeConfig, PRESETS, PRESET_NAMES, DEFAULT_CONFIG, CONFIG_FIELDS, ConfigError, type TunerConfig } from './rl/config.js';
 export { RlTuner, TuneDivergedError, type IntervalMetrics } from './rl/tuner.js';
-export { evaluatePolicy, type PolicyEvaluation } from './rl/evaluation.js';
-export { compositionStatistics, statisticsTable, type CompositionStatistics } from './rl/statistics.js';
-export { musicTheoryReward, RULE_NAMES, C_MAJOR_RULES, type RuleContext } from './rl/rules.js';
+export { evaluatePolicy, type PolicyEvaluation } from './eval/evaluation.js';
+export { compositionStatistics, statisticsTable, type CompositionStatistics } from './eval/statistics.js';
+export { musicTheoryReward, RULE_NAMES, C_MAJOR_RULES, type RuleContext } from './rules/rules.js';
 export { encodeTunerCheckpoint, restoreTunerCheckpoint, checkpointConfig } from './rl/checkpoint.js';
 export { lineChart, heatmap } from './report/svg.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';

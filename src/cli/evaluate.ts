@@ -6,10 +6,10 @@
 import { resolve } from 'node:path';
 import { createArena } from '../engine/arena.js';
 import type { LstmModel } from '../engine/lstm_model.js';
-import { decodeModel, loadModelInto } from '../model_file.js';
+import { decodeModel, loadModelInto } from '../io/model_file.js';
 import { Random } from '../random.js';
-import { evaluatePolicy, type PolicyEvaluation } from '../rl/evaluation.js';
-import { statisticsTable } from '../rl/statistics.js';
+import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
+import { statisticsTable } from '../eval/statistics.js';
 import { loadKernelsFromDist, numberFlag, parseFlags, Progress, readModelBytes, writeFileAtomic } from './common.js';
 import { policyKind } from './policy.js';
 

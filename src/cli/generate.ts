@@ -2,7 +2,7 @@
  * `rltuner generate`: sample melodies from a model and write them as MIDI files.
  */
 import { join, resolve } from 'node:path';
-import { sampleCompositions, type Priming } from '../generate.js';
+import { sampleCompositions, type Priming } from '../rl/sampling.js';
 import { NO_EVENT, tokenName } from '../music/encoding.js';
 import { exportMidi } from '../music/midi_export.js';
 import { importMidi } from '../music/midi_import.js';

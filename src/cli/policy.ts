@@ -5,7 +5,7 @@
 import type { Kernels } from '../engine/kernels.js';
 import { createArena } from '../engine/arena.js';
 import type { LstmModel } from '../engine/lstm_model.js';
-import { decodeModel, loadModelInto, type DecodedModel } from '../model_file.js';
+import { decodeModel, loadModelInto, type DecodedModel } from '../io/model_file.js';
 import { readModelBytes } from './common.js';
 
 export interface Policy {

@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
-import { decodeModel, encodeModel } from '../model_file.js';
+import { decodeModel, encodeModel } from '../io/model_file.js';
 import { buildCorpus, formatCorpusReport, type CorpusReport, type MidiSource } from '../music/corpus.js';
 import { readMidiSources, readNottinghamSplit } from '../node/corpus_files.js';
 import { Random } from '../random.js';
@@ -27,7 +27,7 @@ Usage:
   rltuner train --data <path> [--valid <path>] [--test <path>] [options]
 
 Data (a path is a folder of .mid files, one .mid file, or a text file listing .mid paths):
-  --nottingham <dir>   folder with melody/ and splits/{train,valid,test}.txt (e.g. ../shared/data/nottingham)
+  --nottingham <dir>   folder with melody/ and splits/{train,valid,test}.txt (the repository ships data/nottingham)
   --data <path>        training melodies; without --valid, 10% of them (by seed) are held out for validation
   --valid <path>       validation melodies (chooses the best epoch)
   --test <path>        test melodies (reported once, with the best model)

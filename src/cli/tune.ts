@@ -7,8 +7,8 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { LstmModel } from '../engine/lstm_model.js';
-import { primingTokens, type Priming } from '../generate.js';
-import { decodeModel, encodeModel } from '../model_file.js';
+import { primingTokens, type Priming } from '../rl/sampling.js';
+import { decodeModel, encodeModel } from '../io/model_file.js';
 import { buildCorpus } from '../music/corpus.js';
 import { tokenName, NUM_CLASSES } from '../music/encoding.js';
 import { exportMidi } from '../music/midi_export.js';
@@ -17,8 +17,8 @@ import { readMidiSources } from '../node/corpus_files.js';
 import { heatmap, lineChart } from '../report/svg.js';
 import { checkpointConfig, encodeTunerCheckpoint, restoreTunerCheckpoint } from '../rl/checkpoint.js';
 import { CONFIG_FIELDS, ConfigError, describeConfig, resolveConfig, type TunerConfig } from '../rl/config.js';
-import { evaluatePolicy, type PolicyEvaluation } from '../rl/evaluation.js';
-import { statisticsTable } from '../rl/statistics.js';
+import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
+import { statisticsTable } from '../eval/statistics.js';
 import { RlTuner, TuneDivergedError, type IntervalMetrics } from '../rl/tuner.js';
 import {
   formatDuration, loadKernelsFromDist, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, UsageError,

@@ -12,13 +12,13 @@ import type { Kernels } from '../engine/kernels.js';
 import { createArena } from '../engine/arena.js';
 import type { LstmStackConfig } from '../engine/layout.js';
 import type { AdamSettings, ClipSettings, LstmModel } from '../engine/lstm_model.js';
-import { primingTokens, type Priming } from '../generate.js';
+import { primingTokens, type Priming } from './sampling.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 import { Random, type RandomState } from '../random.js';
 import type { TunerConfig } from './config.js';
-import { evaluatePolicy, type PolicyEvaluation } from './evaluation.js';
+import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
 import { ReplayRing, type ReplaySnapshot } from './replay.js';
-import { C_MAJOR_RULES, musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, RULE_NAMES, type LeapState, type RuleContext } from './rules.js';
+import { C_MAJOR_RULES, musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, RULE_NAMES, type LeapState, type RuleContext } from '../rules/rules.js';
 import { actingScores, logSoftmaxRow, stepReward, tdTargets } from './targets.js';
 
 /** Rows the Q-network and Reward RNN are planned for beyond the minibatch (batched evaluation). */

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeModel } from '../../src/model_file.js';
+import { decodeModel } from '../../src/io/model_file.js';
 import { importMidi } from '../../src/music/midi_import.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const nottingham = fileURLToPath(new URL('../../../shared/data/nottingham/melody/', import.meta.url));
+const nottingham = fileURLToPath(new URL('../../data/nottingham/melody/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'rltuner-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

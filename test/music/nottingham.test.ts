@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { buildCorpus, formatCorpusReport } from '../../src/music/corpus.js';
@@ -7,10 +6,10 @@ import { NO_EVENT, NOTE_OFF } from '../../src/music/encoding.js';
 import { importMidi } from '../../src/music/midi_import.js';
 import { readMidiSources, readNottinghamSplit } from '../../src/node/corpus_files.js';
 
-const DATA_DIR = fileURLToPath(new URL('../../../shared/data/nottingham', import.meta.url));
+const DATA_DIR = fileURLToPath(new URL('../../data/nottingham', import.meta.url));
 const MEASURED_STEPS = 556_803; // data README, counting from tick 0 (leading silence included)
 
-describe.skipIf(!existsSync(DATA_DIR))('Nottingham data', () => {
+describe('Nottingham data', () => {
   it('imports ashover1.mid as a plausible melody', async () => {
     // Starts with E5 (76) after two beats of silence; its notes use only white keys (F natural despite the
     // one-sharp key signature), so it needs no transposition.

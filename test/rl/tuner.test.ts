@@ -3,12 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createModel } from '../../src/engine/arena.js';
-import { encodeModel, decodeModel } from '../../src/model_file.js';
+import { encodeModel, decodeModel } from '../../src/io/model_file.js';
 import { NUM_CLASSES } from '../../src/music/encoding.js';
 import { Random } from '../../src/random.js';
 import { encodeTunerCheckpoint, restoreTunerCheckpoint, checkpointConfig } from '../../src/rl/checkpoint.js';
 import { resolveConfig, type TunerConfig } from '../../src/rl/config.js';
-import { evaluatePolicy } from '../../src/rl/evaluation.js';
+import { evaluatePolicy } from '../../src/eval/evaluation.js';
 import { RlTuner, TuneDivergedError } from '../../src/rl/tuner.js';
 import { testKernels } from '../engine/support.js';
 

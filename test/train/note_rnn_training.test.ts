@@ -4,7 +4,7 @@ import { buildCorpus } from '../../src/music/corpus.js';
 import { NoteRnnTrainer, evaluateNoteRnn } from '../../src/train/note_rnn_training.js';
 import { testKernels } from '../engine/support.js';
 
-const dataDir = new URL('../../../shared/data/nottingham/melody/', import.meta.url);
+const dataDir = new URL('../../data/nottingham/melody/', import.meta.url);
 
 function tunes(names: string[]) {
   return buildCorpus(names.map((name) => ({ name, bytes: new Uint8Array(readFileSync(new URL(name, dataDir))) }))).melodies.map((m) => m.tokens);
