@@ -7,20 +7,22 @@
 import { createArena } from './engine/arena.js';
 import type { Kernels } from './engine/kernels.js';
 import type { LstmModel } from './engine/lstm_model.js';
-import { sampleCompositions, type Priming } from './rl/sampling.js';
+import { primingFor, sampleCompositions, type Priming } from './rl/sampling.js';
 import { decodeModel, encodeModel, loadModelInto, type DecodedModel } from './io/model_file.js';
 import { exportMidi, type ExportOptions } from './music/midi_export.js';
 import { Random } from './random.js';
 import { resolveConfig, type TunerConfig } from './rl/config.js';
 import type { PolicyEvaluation } from './eval/evaluation.js';
-import { RlTuner, type IntervalMetrics } from './rl/tuner.js';
+import { encodeTunerCheckpoint } from './rl/checkpoint.js';
+import { runTuning, type FinalReport, type LogRecord } from './rl/driver.js';
+import { RlTuner } from './rl/tuner.js';
 
 export { loadKernels, kernelsFromModule, acceptsRelaxedBuild, type Kernels, type KernelSource } from './engine/kernels.js';
 export { createArena, createModel, cloneModel } from './engine/arena.js';
 export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan } from './engine/lstm_model.js';
 export type { LstmStackConfig } from './engine/layout.js';
 export { encodeModel, decodeModel, loadModel, loadModelInto, ModelFileError, type DecodedModel } from './io/model_file.js';
-export { sampleCompositions, type Priming, type SampleOptions, type SampleResult } from './rl/sampling.js';
+export { sampleCompositions, primingFor, policyProbabilities, type Priming, type SampleOptions, type SampleResult } from './rl/sampling.js';
 export * from './music/encoding.js';
 export { importMidi, MidiImportError, type ImportOptions, type ImportResult } from './music/midi_import.js';
 export { exportMidi, MidiExportError, type ExportOptions } from './music/midi_export.js';
@@ -29,10 +31,13 @@ export { buildCorpus, formatCorpusReport, type MidiSource, type Melody, type Cor
 export { Random, type RandomState } from './random.js';
 export { resolveConfig, describeConfig, PRESETS, PRESET_NAMES, DEFAULT_CONFIG, CONFIG_FIELDS, ConfigError, type TunerConfig } from './rl/config.js';
 export { RlTuner, TuneDivergedError, type IntervalMetrics } from './rl/tuner.js';
-export { evaluatePolicy, type PolicyEvaluation } from './eval/evaluation.js';
+export { MelodyEnv, type StepOutcome } from './rl/env.js';
+export { Agent, type UpdateStats } from './rl/agent.js';
+export { runTuning, finalReport, type TuningHooks, type TuningOutcome, type FinalReport, type LogRecord } from './rl/driver.js';
+export { evaluatePolicy, evaluationMetrics, type PolicyEvaluation } from './eval/evaluation.js';
 export { compositionStatistics, statisticsTable, type CompositionStatistics } from './eval/statistics.js';
 export { musicTheoryReward, RULE_NAMES, C_MAJOR_RULES, type RuleContext } from './rules/rules.js';
-export { encodeTunerCheckpoint, restoreTunerCheckpoint, checkpointConfig } from './rl/checkpoint.js';
+export { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint, CheckpointError, type TunerCheckpoint } from './rl/checkpoint.js';
 export { lineChart, heatmap } from './report/svg.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
 
@@ -71,21 +76,27 @@ export interface TuneProgress {
   step: number;
   totalSteps: number;
   stepsPerSecond: number;
-  metrics: IntervalMetrics;
+  metrics: LogRecord;
 }
 
 export interface TuneOptions {
   /** Preset name ('default', 'library', 'script') and field overrides (camelCase, as TunerConfig). */
   preset?: string;
   config?: Partial<TunerConfig>;
-  /** Called after every logging interval. */
+  /** The primer melody (tokens, e.g. importMidi(bytes).tokens) for config.priming 'primer'. */
+  primer?: ArrayLike<number>;
+  /** Training melodies (tokens) for config.priming 'corpus'. */
+  corpus?: readonly Uint8Array[];
+  /** Called after every logging interval (config.logEvery). */
   onProgress?: (progress: TuneProgress) => void;
-  /** Stops the run early (the result then holds the model as it was at the last episode end). */
+  /** Called after every periodic evaluation (config.evalEvery, config.evalCompositions). */
+  onEvaluation?: (record: Record<string, number>, evaluation: PolicyEvaluation) => void;
+  /** Called with checkpoint bytes every config.checkpointEvery steps, when stopped, and at the end. */
+  onCheckpoint?: (bytes: Uint8Array, step: number) => void;
+  /** Stops the run between compositions (the result then holds the model as it was there). */
   signal?: AbortSignal;
-  /** Milliseconds of work between yields to the event loop (keeps a worker responsive). */
+  /** Milliseconds of work between yields to the event loop (keeps a worker responsive) [50]. */
   sliceMs?: number;
-  /** Compositions for the final evaluation (0 to skip). */
-  evaluationCount?: number;
 }
 
 export interface TuneResult {
@@ -94,40 +105,33 @@ export interface TuneResult {
   /** The tuned network as model-file bytes (usable with loadNoteRnn for q/psi; g acts with its prior). */
   modelBytes: Uint8Array;
   /** One record per logging interval. */
-  history: IntervalMetrics[];
-  evaluation: { noteRnn: PolicyEvaluation; tuned: PolicyEvaluation } | null;
+  history: LogRecord[];
+  /** True when the signal stopped the run early. */
+  stopped: boolean;
+  /** The final comparison, samples and heat map (null when stopped, or with evalCompositions 0). */
+  final: FinalReport | null;
 }
 
-/** Tunes a Note RNN (model-file bytes) with RL Tuner; async so progress can be shown between slices. */
+/**
+ * Tunes a Note RNN (model-file bytes) with RL Tuner, through the same loop and with the same config as
+ * `rltuner tune`; async so progress can be shown between slices.
+ */
 export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array, options: TuneOptions = {}): Promise<TuneResult> {
   const noteRnn = decodeModel(noteRnnBytes);
   const config = resolveConfig(options.preset ?? 'default', (options.config ?? {}) as Record<string, unknown>);
-  const tuner = new RlTuner(kernels, noteRnn, config);
-  const history: IntervalMetrics[] = [];
-  const sliceMs = options.sliceMs ?? 50;
-  const started = now();
-  let nextLog = config.logEvery;
-  while (tuner.counters.step < config.trainingSteps && !options.signal?.aborted) {
-    const sliceStart = now();
-    while (now() - sliceStart < sliceMs && tuner.counters.step < config.trainingSteps) {
-      tuner.runUntilEpisodeEnd(config.trainingSteps, Math.min(nextLog, config.trainingSteps));
-      if (tuner.counters.step >= nextLog || tuner.counters.step >= config.trainingSteps) {
-        const metrics = tuner.takeInterval();
-        history.push(metrics);
-        nextLog += config.logEvery;
-        options.onProgress?.({
-          step: tuner.counters.step, totalSteps: config.trainingSteps,
-          stepsPerSecond: tuner.counters.step / ((now() - started) / 1000), metrics,
-        });
-      }
-    }
-    await new Promise((r) => setTimeout(r, 0));
-  }
+  const tuner = new RlTuner(kernels, noteRnn, config, primingFor(config.priming, options));
+  const history: LogRecord[] = [];
+  const outcome = await runTuning(tuner, {
+    sliceMs: options.sliceMs,
+    yieldControl: () => new Promise((r) => setTimeout(r, 0)),
+    shouldStop: () => options.signal?.aborted ?? false,
+    onLog: (metrics) => {
+      history.push(metrics);
+      options.onProgress?.({ step: metrics.step, totalSteps: config.trainingSteps, stepsPerSecond: metrics['charts/SPS'], metrics });
+    },
+    onEvaluation: options.onEvaluation,
+    onCheckpoint: options.onCheckpoint && ((t) => options.onCheckpoint!(encodeTunerCheckpoint(t), t.counters.step)),
+  });
   const modelBytes = encodeModel(tuner.q, { notes: { algorithm: config.algorithm, config, steps: tuner.counters.step } });
-  let evaluation: TuneResult['evaluation'] = null;
-  const count = options.evaluationCount ?? 0;
-  if (count > 0) evaluation = tuner.compareWithNoteRnn(count);
-  return { config, tuner, modelBytes, history, evaluation };
+  return { config, tuner, modelBytes, history, stopped: outcome.stopped, final: outcome.final };
 }
-
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());

@@ -64,10 +64,11 @@ async function runTune(request: TuneRequest): Promise<void> {
       seed: request.seed,
       evalEvery: 0,
       checkpointEvery: 0,
+      evalCompositions: request.evaluationCount,
+      sampleCount: 0,
     },
     signal: abort.signal,
     sliceMs: 30,
-    evaluationCount: request.evaluationCount,
     onProgress: (p) => scope.postMessage({
       type: 'progress',
       totalSteps: p.totalSteps,
@@ -92,7 +93,7 @@ async function runTune(request: TuneRequest): Promise<void> {
     seconds: (performance.now() - started) / 1000,
     stopped,
     numNotes,
-    evaluation: result.evaluation && { noteRnn: row(result.evaluation.noteRnn), tuned: row(result.evaluation.tuned) },
+    evaluation: result.final && { noteRnn: row(result.final.noteRnn), tuned: row(result.final.tuned) },
   });
   postSamples(request.seed, numNotes);
 }

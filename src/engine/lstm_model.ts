@@ -381,6 +381,12 @@ export class LstmModel {
     return this.logitsView.subarray(0, batch * this.outputStride);
   }
 
+  /** The logits of the last forward pass (step, forwardFrom, tdUpdate): a view of [batch][outputStride]. */
+  lastLogits(batch: number): Float32Array {
+    this.checkBatch(batch);
+    return this.logitsView.subarray(0, batch * this.outputStride);
+  }
+
   /**
    * One step from given start states (rows of stateSize floats in `states`), leaving the carried state
    * alone: the Target network and Reward RNN in a TD update. Returns logits [batch][outputStride].

@@ -14,10 +14,15 @@ export interface PolicyEvaluation {
   statistics: CompositionStatistics;
   /** Mean over notes of log p(a|s) under the Note RNN. */
   meanLogProbNoteRnn: number;
-  /** Mean over notes of log π(a|s) − log p(a|s): an estimate of KL(π ‖ p) per note. */
+  /**
+   * Mean over notes of log π(a|s) − log p(a|s): an estimate of KL(π ‖ p) per note. At temperature 0 the
+   * policy is the argmax (π = 1 on the note it plays), so the estimate is exactly −log p(a|s).
+   */
   klFromPrior: number;
   distinctCompositions: number;
   compositions: Uint8Array[];
+  /** The priming tokens each composition started from. */
+  primers: ArrayLike<number>[];
 }
 
 export interface EvaluationOptions {
@@ -49,8 +54,29 @@ export function evaluatePolicy(policy: LstmModel[], noteRnn: LstmModel, rng: Ran
   return {
     statistics,
     meanLogProbNoteRnn: logP / notes,
-    klFromPrior: options.temperature > 0 ? (logPi - logP) / notes : NaN,
+    klFromPrior: (logPi - logP) / notes,
     distinctCompositions: statistics.distinctCompositions,
     compositions: sample.compositions,
+    primers: sample.primers,
+  };
+}
+
+/** An evaluation as a flat record of `eval/…` numbers (metrics.jsonl, the page's table). */
+export function evaluationMetrics(step: number, e: PolicyEvaluation): Record<string, number> {
+  const s = e.statistics;
+  return {
+    step,
+    'eval/notes_excessively_repeated': s.notesExcessivelyRepeated,
+    'eval/notes_not_in_key': s.notesNotInKey,
+    'eval/notes_in_motif': s.notesInMotif,
+    'eval/notes_in_repeated_motif': s.notesInRepeatedMotif,
+    'eval/leaps_resolved': s.leapsResolved ?? NaN,
+    'eval/starting_with_tonic': s.startingWithTonic,
+    'eval/unique_max_note': s.uniqueMaxNote,
+    'eval/unique_min_note': s.uniqueMinNote,
+    'eval/mean_reward_per_note': s.meanRewardPerNote,
+    'eval/mean_log_p_note_rnn': e.meanLogProbNoteRnn,
+    'eval/kl_from_prior': e.klFromPrior,
+    'eval/distinct_compositions': e.distinctCompositions,
   };
 }

@@ -1,16 +1,35 @@
 /**
  * Tuning checkpoints that resume exactly: the Q-network's weights and Adam moments, the Target network,
  * the replay ring, the counters, the current logging interval and the random state, in one safetensors
- * file (integer arrays stored as exact f32). Taken between episodes, so no episode state is needed.
+ * file (integer arrays stored as exact f32), with the run's config and fingerprints (what it was started
+ * from) so a resume can refuse to continue from something else. Taken between compositions, so no
+ * episode state is needed. Everything read back is validated, and every problem names the file.
  */
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
-import type { TunerConfig } from './config.js';
-import { TuneDivergedError, type RlTuner, type TunerSnapshot } from './tuner.js';
+import type { Fingerprints } from '../io/fingerprint.js';
+import { ConfigError, resolveConfig, type TunerConfig } from './config.js';
+import { TuneDivergedError, type IntervalTotals, type RlTuner, type TunerCounters, type TunerSnapshot } from './tuner.js';
 
 export const TUNE_CHECKPOINT_FORMAT = 'rltuner-tune-checkpoint';
-export const TUNE_CHECKPOINT_VERSION = '1';
+export const TUNE_CHECKPOINT_VERSION = '2';
 
-export function encodeTunerCheckpoint(tuner: RlTuner): Uint8Array {
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+}
+
+/** A decoded, validated checkpoint, ready to rebuild its tuner and restore it. */
+export interface TunerCheckpoint {
+  source: string;
+  config: TunerConfig;
+  /** What the run was started from (digests of the Note RNN, priming material, kernel build, format). */
+  fingerprints: Partial<Fingerprints>;
+  /** What the caller recorded about the run (e.g. the CLI's input paths), as given to encodeTunerCheckpoint. */
+  run: unknown;
+  state: Omit<TunerSnapshot, 'replay'> & { replay: { capacity: number; stateSize: number; size: number; next: number } };
+  tensors: Map<string, { shape: number[]; data: Float32Array }>;
+}
+
+export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fingerprints> = {}, run: unknown = null): Uint8Array {
   if (!tuner.q.parametersFinite()) {
     throw new TuneDivergedError(`the Q-network's weights are no longer finite at step ${tuner.counters.step}; not writing a checkpoint`);
   }
@@ -38,33 +57,69 @@ export function encodeTunerCheckpoint(tuner: RlTuner): Uint8Array {
     format: TUNE_CHECKPOINT_FORMAT,
     format_version: TUNE_CHECKPOINT_VERSION,
     config: JSON.stringify(tuner.config),
+    fingerprints: JSON.stringify(fingerprints),
+    run: JSON.stringify(run),
     state: JSON.stringify(state),
   });
 }
 
-/** The config a checkpoint was written with (to rebuild the tuner before restoring). */
-export function checkpointConfig(bytes: Uint8Array, source = 'checkpoint'): TunerConfig {
-  const { metadata } = decodeSafetensors(bytes, source);
-  if (metadata.format !== TUNE_CHECKPOINT_FORMAT || metadata.format_version !== TUNE_CHECKPOINT_VERSION) {
-    throw new Error(`${source}: not an rltuner tuning checkpoint (version ${TUNE_CHECKPOINT_VERSION})`);
+/** Decodes and validates a checkpoint; every problem is a CheckpointError naming `source`. */
+export function readTunerCheckpoint(bytes: Uint8Array, source = 'checkpoint'): TunerCheckpoint {
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  if (metadata.format !== TUNE_CHECKPOINT_FORMAT) {
+    throw new CheckpointError(`${source}: not an rltuner tuning checkpoint (format ${JSON.stringify(metadata.format ?? null)})`);
   }
-  return JSON.parse(metadata.config) as TunerConfig;
+  if (metadata.format_version !== TUNE_CHECKPOINT_VERSION) {
+    throw new CheckpointError(
+      `${source}: checkpoint format version ${JSON.stringify(metadata.format_version ?? null)}; this rltuner reads version ${TUNE_CHECKPOINT_VERSION}. ` +
+        'Start a new run in another folder (a run cannot be resumed across format versions).',
+    );
+  }
+  const json = (key: string): unknown => {
+    if (typeof metadata[key] !== 'string') throw new CheckpointError(`${source}: the checkpoint has no ${key} record`);
+    try {
+      return JSON.parse(metadata[key]);
+    } catch (e) {
+      throw new CheckpointError(`${source}: its ${key} record is not valid JSON (${(e as Error).message})`);
+    }
+  };
+  let config: TunerConfig;
+  try {
+    config = resolveConfig('default', requireObject(json('config'), 'config', source));
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CheckpointError(`${source}: its recorded config is invalid: ${e.message}`);
+    throw e;
+  }
+  const fingerprints = requireObject(json('fingerprints'), 'fingerprints', source);
+  for (const [k, v] of Object.entries(fingerprints)) {
+    if (typeof v !== 'string') throw new CheckpointError(`${source}: fingerprint ${k} is not a string`);
+  }
+  const state = validateState(json('state'), source);
+  return { source, config, fingerprints: fingerprints as Partial<Fingerprints>, run: json('run'), state, tensors };
 }
 
 /** Restores a tuner (built with the checkpoint's config and Note RNN) to the checkpoint. */
-export function restoreTunerCheckpoint(tuner: RlTuner, bytes: Uint8Array, source = 'checkpoint'): void {
-  const { tensors, metadata } = decodeSafetensors(bytes, source);
-  if (metadata.format !== TUNE_CHECKPOINT_FORMAT) throw new Error(`${source}: not an rltuner tuning checkpoint`);
+export function restoreTunerCheckpoint(tuner: RlTuner, checkpoint: TunerCheckpoint): void {
+  const { tensors, state, source } = checkpoint;
   const get = (name: string, length?: number) => {
     const t = tensors.get(name);
-    if (!t) throw new Error(`${source}: missing ${name}`);
+    if (!t) throw new CheckpointError(`${source}: missing tensor ${name}`);
     if (length !== undefined && t.data.length !== length) {
-      throw new Error(`${source}: ${name} holds ${t.data.length} values, this tuner needs ${length} (another architecture?)`);
+      throw new CheckpointError(`${source}: ${name} holds ${t.data.length} values, this tuner needs ${length} (another architecture?)`);
     }
     return t.data;
   };
-  const state = JSON.parse(metadata.state);
-  const u8 = (a: Float32Array) => Uint8Array.from(a);
+  const { size, stateSize } = state.replay;
+  const u8 = (name: string, length: number) => {
+    const data = get(name, length);
+    const out = new Uint8Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (!Number.isInteger(v) || v < 0 || v > 255) throw new CheckpointError(`${source}: ${name}[${i}] = ${v} is not a small integer`);
+      out[i] = v;
+    }
+    return out;
+  };
   tuner.q.params.set(get('q.params', tuner.q.params.length));
   tuner.q.adamM.set(get('q.adam_m', tuner.q.adamM.length));
   tuner.q.adamV.set(get('q.adam_v', tuner.q.adamV.length));
@@ -73,10 +128,44 @@ export function restoreTunerCheckpoint(tuner: RlTuner, bytes: Uint8Array, source
     counters: state.counters, interval: state.interval, random: state.random, adamStep: state.adamStep,
     replay: {
       ...state.replay,
-      tokenIn: u8(get('replay.token_in')), action: u8(get('replay.action')), reward: get('replay.reward'),
-      terminal: u8(get('replay.terminal')), qStateBefore: get('replay.q_state_before'),
-      qStateAfter: get('replay.q_state_after'), rewardStateAfter: get('replay.reward_state_after'),
+      tokenIn: u8('replay.token_in', size), action: u8('replay.action', size), reward: get('replay.reward', size),
+      terminal: u8('replay.terminal', size), qStateBefore: get('replay.q_state_before', size * stateSize),
+      qStateAfter: get('replay.q_state_after', size * stateSize),
+      rewardStateAfter: get('replay.reward_state_after', tuner.replay.storesRewardState ? size * stateSize : 0),
     },
   };
-  tuner.restore(snapshot);
+  try {
+    tuner.restore(snapshot);
+  } catch (e) {
+    throw new CheckpointError(`${source}: ${(e as Error).message}`);
+  }
+}
+
+function requireObject(value: unknown, what: string, source: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CheckpointError(`${source}: its ${what} record is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function validateState(value: unknown, source: string): TunerCheckpoint['state'] {
+  const bad = (what: string): never => {
+    throw new CheckpointError(`${source}: its state record is damaged (${what}); start a new run or restore the file`);
+  };
+  const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  const isNumber = (x: unknown): x is number => typeof x === 'number' && !Number.isNaN(x);
+  const s = requireObject(value, 'state', source);
+  const counters = requireObject(s.counters, 'state.counters', source) as unknown as TunerCounters;
+  for (const key of ['step', 'trainingActions', 'updates', 'episodes'] as const) if (!isCount(counters[key])) bad(`counters.${key} = ${String(counters[key])}`);
+  const interval = requireObject(s.interval, 'state.interval', source) as unknown as IntervalTotals;
+  for (const key of ['steps', 'updates'] as const) if (!isCount(interval[key])) bad(`interval.${key}`);
+  for (const key of ['rewardTotal', 'rewardMusicTheory', 'rewardNoteRnn', 'tdLoss', 'targetValue', 'qValue'] as const) {
+    if (!isNumber(interval[key])) bad(`interval.${key}`);
+  }
+  if (!Array.isArray(interval.perRule) || !interval.perRule.every(isNumber)) bad('interval.perRule');
+  const random = requireObject(s.random, 'state.random', source) as unknown as TunerSnapshot['random'];
+  if (!Array.isArray(random.words) || random.words.length !== 4 || !random.words.every((w) => isCount(w) && w <= 0xffffffff)) bad('random.words');
+  if (random.spareNormal !== null && !isNumber(random.spareNormal)) bad('random.spareNormal');
+  if (!isCount(s.adamStep)) bad('adamStep');
+  const replay = requireObject(s.replay, 'state.replay', source) as TunerCheckpoint['state']['replay'];
+  for (const key of ['capacity', 'stateSize', 'size', 'next'] as const) if (!isCount(replay[key])) bad(`replay.${key}`);
+  return { counters, interval, random, adamStep: s.adamStep as number, replay };
 }

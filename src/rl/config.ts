@@ -84,7 +84,7 @@ export const CONFIG_FIELDS = {
   musicTheoryOnly: { kind: 'boolean', default: false, doc: 'reward music theory only, without log p (the "pure RL" baseline)' },
   seed: { kind: 'number', min: 0, max: 4_294_967_295, integer: true, default: 1, doc: 'seed of the one random source; same seed and config give the same run' },
   evalEvery: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 50_000, doc: 'training steps between evaluations (0: only at the end)' },
-  evalCompositions: { kind: 'number', min: 1, max: 10_000_000, integer: true, default: 1000, doc: 'compositions generated per evaluation' },
+  evalCompositions: { kind: 'number', min: 0, max: 10_000_000, integer: true, default: 1000, doc: 'compositions per evaluation, periodic and final (0: no evaluations, samples or heat map)' },
   checkpointEvery: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 50_000, doc: 'training steps between checkpoints (0: only at the end)' },
   logEvery: { kind: 'number', min: 1, max: MAX_STEPS, integer: true, default: 1000, doc: 'training steps per logging interval of the reward curves' },
   sampleCount: { kind: 'number', min: 0, max: 10_000, integer: true, default: 8, doc: 'MIDI samples written per model at the end of a run' },

@@ -6,11 +6,32 @@
 import type { LstmModel } from '../engine/lstm_model.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 import type { Random } from '../random.js';
+import { logSoftmaxAt, sampleFromScores, softmaxAtTemperature } from './softmax.js';
 
 export type Priming =
   | { kind: 'random_note' }
   | { kind: 'primer'; tokens: ArrayLike<number> }
   | { kind: 'corpus'; melodies: readonly Uint8Array[]; length: number };
+
+/** Steps of a training melody fed before each composition with corpus priming. */
+export const CORPUS_WINDOW_STEPS = 16;
+
+/**
+ * The Priming a config's `priming` mode asks for, from the material given: a primer melody for 'primer',
+ * corpus melodies for 'corpus'. Throws a RangeError saying what is missing.
+ */
+export function primingFor(mode: 'random_note' | 'primer' | 'corpus', material: { primer?: ArrayLike<number>; corpus?: readonly Uint8Array[] } = {}): Priming {
+  if (mode === 'primer') {
+    if (!material.primer || material.primer.length === 0) throw new RangeError("priming 'primer' needs a primer melody (tokens), and it is missing or empty");
+    return { kind: 'primer', tokens: material.primer };
+  }
+  if (mode === 'corpus') {
+    const usable = (material.corpus ?? []).filter((m) => m.length >= CORPUS_WINDOW_STEPS);
+    if (usable.length === 0) throw new RangeError(`priming 'corpus' needs corpus melodies of at least ${CORPUS_WINDOW_STEPS} steps, and none were given`);
+    return { kind: 'corpus', melodies: usable, length: CORPUS_WINDOW_STEPS };
+  }
+  return { kind: 'random_note' };
+}
 
 export interface SampleOptions {
   count: number;
@@ -30,6 +51,8 @@ export interface SampleOptions {
 
 export interface SampleResult {
   compositions: Uint8Array[];
+  /** The priming tokens each composition started from (fed to the models, not part of the composition). */
+  primers: ArrayLike<number>[];
   /** Per composition: sum over its steps of log π(a|s), π = softmax(scores / temperature) (0 for argmax). */
   logProbPolicy: Float64Array;
   /** Per composition: sum over its steps of log p(a|s) under the reference (or the first model). */
@@ -76,21 +99,6 @@ export function primeModels(models: readonly LstmModel[], primers: ArrayLike<num
   return logits;
 }
 
-/** Samples a class from scores / temperature (argmax for temperature 0), reading `n` entries at `offset`. */
-export function sampleFromScores(scores: ArrayLike<number>, offset: number, n: number, temperature: number, rng: Random, scratch: Float64Array): number {
-  let best = 0, mx = -Infinity;
-  for (let j = 0; j < n; j++) {
-    const v = scores[offset + j];
-    if (v > mx) {
-      mx = v;
-      best = j;
-    }
-  }
-  if (temperature === 0) return best;
-  for (let j = 0; j < n; j++) scratch[j] = Math.exp((scores[offset + j] - mx) / temperature);
-  return rng.categorical(scratch, n);
-}
-
 /** Samples `count` compositions from the policy formed by `models` (see the file comment). */
 export function sampleCompositions(models: readonly LstmModel[], rng: Random, options: SampleOptions): SampleResult {
   const { count, numNotes, temperature } = options;
@@ -104,6 +112,7 @@ export function sampleCompositions(models: readonly LstmModel[], rng: Random, op
   const maxBatch = Math.min(...stepped.map((m) => m.maxBatch));
   const stride = models[0].outputStride;
   const compositions: Uint8Array[] = [];
+  const primers: ArrayLike<number>[] = [];
   const logProbPolicy = new Float64Array(count);
   const logProbReference = new Float64Array(count);
   const scores = new Float32Array(maxBatch * NUM_CLASSES);
@@ -111,8 +120,9 @@ export function sampleCompositions(models: readonly LstmModel[], rng: Random, op
   const tokens = new Int32Array(maxBatch);
   for (let start = 0; start < count; start += maxBatch) {
     const batch = Math.min(maxBatch, count - start);
-    const primers = Array.from({ length: batch }, () => primingTokens(options.priming, rng));
-    let logits = primeModels(stepped, primers, batch);
+    const batchPrimers = Array.from({ length: batch }, () => primingTokens(options.priming, rng));
+    primers.push(...batchPrimers);
+    let logits = primeModels(stepped, batchPrimers, batch);
     const refIndex = separateReference ? models.length : models.indexOf(reference);
     const batchCompositions = Array.from({ length: batch }, () => new Uint8Array(numNotes));
     for (let t = 0; t < numNotes; t++) {
@@ -136,14 +146,23 @@ export function sampleCompositions(models: readonly LstmModel[], rng: Random, op
     compositions.push(...batchCompositions);
     options.onProgress?.(compositions.length, count);
   }
-  return { compositions, logProbPolicy, logProbReference };
+  return { compositions, primers, logProbPolicy, logProbReference };
 }
 
-/** log softmax(row)[a] over n entries at offset. */
-export function logSoftmaxAt(row: ArrayLike<number>, offset: number, n: number, a: number): number {
-  let mx = -Infinity;
-  for (let j = 0; j < n; j++) mx = Math.max(mx, row[offset + j]);
-  let s = 0;
-  for (let j = 0; j < n; j++) s += Math.exp(row[offset + j] - mx);
-  return row[offset + a] - mx - Math.log(s);
+/**
+ * The policy's probabilities softmax(scores / temperature) at every step of `composition`, primed with
+ * `primer` exactly as the composition was sampled: out[t * NUM_CLASSES + a] = π(a | step t).
+ */
+export function policyProbabilities(models: readonly LstmModel[], primer: ArrayLike<number>, composition: ArrayLike<number>, temperature: number): Float64Array {
+  const out = new Float64Array(composition.length * NUM_CLASSES);
+  const scores = new Float64Array(NUM_CLASSES);
+  const probs = new Float64Array(NUM_CLASSES);
+  let logits = primeModels(models, [primer], 1);
+  for (let t = 0; t < composition.length; t++) {
+    scores.fill(0);
+    for (const l of logits) for (let j = 0; j < NUM_CLASSES; j++) scores[j] += l[j];
+    out.set(softmaxAtTemperature(scores, 0, NUM_CLASSES, temperature, probs), t * NUM_CLASSES);
+    if (t + 1 < composition.length) logits = models.map((m) => m.step([composition[t]], 1));
+  }
+  return out;
 }

@@ -10,36 +10,11 @@
  * Score rows (logits of one state) sit at `row * stride` and hold NUM_CLASSES valid entries.
  */
 import { NUM_CLASSES } from '../music/encoding.js';
+import { logSumExpRow, maxRow } from './softmax.js';
 
 /** The tuning algorithms: Q-learning, Ψ-learning, G-learning. */
 export type Algorithm = 'q' | 'psi' | 'g';
 export const ALGORITHMS: readonly Algorithm[] = ['q', 'psi', 'g'];
-
-/** max of values[offset .. offset + n). */
-export function maxRow(values: ArrayLike<number>, offset: number, n: number): number {
-  let best = -Infinity;
-  for (let i = 0; i < n; i++) if (values[offset + i] > best) best = values[offset + i];
-  return best;
-}
-
-/** log Σ exp(values[offset .. offset + n)), stable for large values (the maximum is factored out). */
-export function logSumExpRow(values: ArrayLike<number>, offset: number, n: number): number {
-  const best = maxRow(values, offset, n);
-  if (best === -Infinity || best === Infinity) return best;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(values[offset + i] - best);
-  return best + Math.log(sum);
-}
-
-/**
- * log softmax of logits[offset .. offset + n) written to out[offset .. offset + n) (same layout;
- * out may be logits). Returns the logsumexp.
- */
-export function logSoftmaxRow(logits: ArrayLike<number>, offset: number, n: number, out: Float32Array | Float64Array): number {
-  const logSumExp = logSumExpRow(logits, offset, n);
-  for (let i = 0; i < n; i++) out[offset + i] = logits[offset + i] - logSumExp;
-  return logSumExp;
-}
 
 /** log Σ_a exp(a_values[a] + b_values[a]) over one row of each, stable (G-learning's next-state value). */
 function logSumExpOfSumRow(aValues: ArrayLike<number>, bValues: ArrayLike<number>, offset: number, n: number): number {

@@ -1,25 +1,30 @@
 /**
- * RL Tuner (SPEC §4): a Q-network, a Target network trailing it, and a frozen Reward RNN, all starting
- * from the Note RNN. Each environment step the agent writes one note of a composition; the reward is
- * log p(a|s) from the Reward RNN plus s·r_MT from the music-theory rules (G: s·r_MT only, the prior
- * enters its target). Transitions go to a replay ring; every `trainEvery` steps a minibatch of distinct
- * transitions trains the Q-network by one-step TD through the kernels, and the Target network follows
- * by a soft update. Q, Ψ and G differ only in the target (targets.ts) and the acting scores.
+ * RL Tuner (SPEC §4): the environment (a composition written note by note, rewarded by log p(a|s) from the
+ * frozen Reward RNN plus the music-theory rules), the agent (a Q-network and its trailing Target network)
+ * and the replay memory, driven one environment step at a time like the paper's algorithm:
  *
- * Kernels compute; this file decides. All randomness comes from one seeded Random.
+ *   at the start of a composition: prime the Reward RNN and the Q-network with the same tokens
+ *   observe s_t; act a_t (ε-greedy or Boltzmann over Q, Ψ or G + log p); the env returns r_t and done
+ *   store (x_t, h_t, a_t, r_t, h_t', h_t^reward, done) in the replay ring
+ *   every `trainEvery` steps, once `batchSize` transitions are stored: one TD update and a soft target update
+ *
+ * Q, Ψ and G differ only in the target (targets.ts) and the acting scores. All randomness comes from one
+ * seeded Random. The schedule around the steps (logging, evaluation, checkpoints, stopping) is driver.ts's.
  */
 import type { Kernels } from '../engine/kernels.js';
 import { createArena } from '../engine/arena.js';
 import type { LstmStackConfig } from '../engine/layout.js';
-import type { AdamSettings, ClipSettings, LstmModel } from '../engine/lstm_model.js';
-import { primingTokens, type Priming } from './sampling.js';
-import { NUM_CLASSES } from '../music/encoding.js';
-import { Random, type RandomState } from '../random.js';
-import type { TunerConfig } from './config.js';
+import type { LstmModel } from '../engine/lstm_model.js';
 import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
+import { Random, type RandomState } from '../random.js';
+import { C_MAJOR_RULES, NUM_RULES, RULE_NAMES, type RuleContext } from '../rules/rules.js';
+import { Agent, TuneDivergedError } from './agent.js';
+import type { TunerConfig } from './config.js';
+import { MelodyEnv } from './env.js';
 import { ReplayRing, type ReplaySnapshot } from './replay.js';
-import { C_MAJOR_RULES, musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, RULE_NAMES, type LeapState, type RuleContext } from '../rules/rules.js';
-import { actingScores, logSoftmaxRow, stepReward, tdTargets } from './targets.js';
+import type { Priming } from './sampling.js';
+
+export { TuneDivergedError };
 
 /** Rows the Q-network and Reward RNN are planned for beyond the minibatch (batched evaluation). */
 export const EVALUATION_BATCH = 128;
@@ -39,8 +44,10 @@ export interface IntervalTotals {
   updates: number;
   tdLoss: number;
   targetValue: number;
+  qValue: number;
 }
 
+/** One logging interval's means, as written to metrics.jsonl (cleanrl's metric names). */
 export interface IntervalMetrics {
   step: number;
   'charts/reward_total': number;
@@ -49,14 +56,8 @@ export interface IntervalMetrics {
   'charts/epsilon': number;
   'losses/td_loss': number;
   'losses/mean_target': number;
+  'losses/q_values': number;
   [rule: `rules/${string}`]: number;
-}
-
-export class TuneDivergedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TuneDivergedError';
-  }
 }
 
 export interface TunerCounters {
@@ -68,51 +69,24 @@ export interface TunerCounters {
   episodes: number;
 }
 
+/** The Note RNN as decoded from a model file: its architecture and tensors. */
+export interface NoteRnnWeights {
+  config: LstmStackConfig;
+  tensors: Map<string, { shape: number[]; data: Float32Array }>;
+}
+
 export class RlTuner {
   readonly config: TunerConfig;
-  readonly q: LstmModel;
-  readonly target: LstmModel;
-  readonly reward: LstmModel;
+  readonly env: MelodyEnv;
+  readonly agent: Agent;
   readonly replay: ReplayRing;
   readonly rng: Random;
-  readonly rules: RuleContext;
   counters: TunerCounters = { step: 0, trainingActions: 0, updates: 0, episodes: 0 };
   interval: IntervalTotals = emptyInterval();
+  private readonly rewardStateAfter: Float32Array;
 
-  /** How episodes start (SPEC §4.1). */
-  readonly priming: Priming;
-  private readonly adam: AdamSettings;
-  private readonly clip: ClipSettings;
-  // Episode state (a checkpoint is taken only between episodes, so it needs no saving).
-  private readonly composition: Uint8Array;
-  private beat = 0;
-  private tokenIn = 0;
-  private readonly leap: LeapState = newLeapState();
-  // Scratch, allocated once.
-  private readonly qBefore: Float32Array;
-  private readonly qAfter: Float32Array;
-  private readonly rewardAfter: Float32Array;
-  private readonly scores = new Float32Array(NUM_CLASSES);
-  private readonly logProbs = new Float32Array(NUM_CLASSES);
-  private readonly softmaxScratch = new Float64Array(NUM_CLASSES);
-  private readonly perRule = new Float64Array(NUM_RULES);
-  private readonly oneToken = new Int32Array(1);
-  private readonly batchIndices: Int32Array;
-  private readonly batchStates: Float32Array;
-  private readonly batchNextStates: Float32Array;
-  private readonly batchTokens: Int32Array;
-  private readonly batchActions: Int32Array;
-  private readonly batchRewards: Float32Array;
-  private readonly batchTerminal: Uint8Array;
-  private readonly batchTargets: Float32Array;
-  private readonly nextLogProbs: Float32Array;
-
-  constructor(kernels: Kernels, noteRnn: { config: LstmStackConfig; tensors: Map<string, { shape: number[]; data: Float32Array }> },
-    config: TunerConfig, priming: Priming = { kind: 'random_note' }, rules: RuleContext = C_MAJOR_RULES) {
-    if (rules.numNotes !== config.numNotes) rules = { ...rules, numNotes: config.numNotes };
+  constructor(kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming: Priming = { kind: 'random_note' }, rules: RuleContext = C_MAJOR_RULES) {
     this.config = { ...config };
-    this.rules = rules;
-    this.priming = priming;
     this.rng = new Random(config.seed);
     const B = config.batchSize;
     const arena = createArena(kernels, {
@@ -120,29 +94,40 @@ export class RlTuner {
       target: { config: noteRnn.config, maxBatch: B },
       reward: { config: noteRnn.config, maxBatch: Math.max(B, EVALUATION_BATCH) },
     });
-    this.q = arena.models.q;
-    this.target = arena.models.target;
-    this.reward = arena.models.reward;
-    this.q.importTensors(noteRnn.tensors, 'Note RNN');
-    this.target.copyWeightsFrom(this.q);
-    this.reward.copyWeightsFrom(this.q);
-    this.adam = { learningRate: config.learningRate, beta1: config.adamBeta1, beta2: config.adamBeta2, epsilon: config.adamEpsilon };
-    this.clip = { mode: 'perTensor', maxNorm: config.clipNorm };
-    const S = this.q.stateSize;
-    this.replay = new ReplayRing(config.replayCapacity, S, { storeRewardState: config.algorithm === 'g' });
-    this.composition = new Uint8Array(config.numNotes);
-    this.qBefore = new Float32Array(S);
-    this.qAfter = new Float32Array(S);
-    this.rewardAfter = new Float32Array(S);
-    this.batchIndices = new Int32Array(B);
-    this.batchStates = new Float32Array(B * S);
-    this.batchNextStates = new Float32Array(B * S);
-    this.batchTokens = new Int32Array(B);
-    this.batchActions = new Int32Array(B);
-    this.batchRewards = new Float32Array(B);
-    this.batchTerminal = new Uint8Array(B);
-    this.batchTargets = new Float32Array(B);
-    this.nextLogProbs = new Float32Array(B * this.reward.outputStride);
+    const { q, target, reward } = arena.models;
+    q.importTensors(noteRnn.tensors, 'Note RNN');
+    target.copyWeightsFrom(q);
+    reward.copyWeightsFrom(q);
+    this.env = new MelodyEnv(reward, config, { ...rules, numNotes: config.numNotes }, priming);
+    this.agent = new Agent(q, target, reward, {
+      algorithm: config.algorithm,
+      gamma: config.gamma,
+      batchSize: B,
+      explorationMode: config.explorationMode,
+      temperature: config.temperature,
+      targetUpdateRate: config.targetUpdateRate,
+      adam: { learningRate: config.learningRate, beta1: config.adamBeta1, beta2: config.adamBeta2, epsilon: config.adamEpsilon },
+      clip: { mode: 'perTensor', maxNorm: config.clipNorm },
+    });
+    this.replay = new ReplayRing(config.replayCapacity, q.stateSize, { storeRewardState: config.algorithm === 'g' });
+    this.rewardStateAfter = new Float32Array(q.stateSize);
+  }
+
+  /** The Q-network (trained), the Target network (trails it) and the Reward RNN (frozen Note RNN). */
+  get q(): LstmModel {
+    return this.agent.q;
+  }
+  get target(): LstmModel {
+    return this.agent.target;
+  }
+  get reward(): LstmModel {
+    return this.env.rewardRnn;
+  }
+  get rules(): RuleContext {
+    return this.env.rules;
+  }
+  get priming(): Priming {
+    return this.env.priming;
   }
 
   /** ε for the next training action: linear from initialEpsilon to finalEpsilon over explorationSteps. */
@@ -153,115 +138,44 @@ export class RlTuner {
     return initialEpsilon + (finalEpsilon - initialEpsilon) * frac;
   }
 
-  /** True between episodes (where checkpoints and evaluations happen). */
+  /** True between compositions (where checkpoints and evaluations happen). */
   get atEpisodeBoundary(): boolean {
-    return this.beat === 0;
+    return this.env.atStart;
   }
 
-  /** Starts an episode: zero state, then the priming tokens; the last one is the first step's input. */
-  private startEpisode(): void {
-    const tokens = primingTokens(this.priming, this.rng);
-    this.q.resetState(1);
-    this.reward.resetState(1);
-    for (let i = 0; i < tokens.length - 1; i++) {
-      this.oneToken[0] = tokens[i];
-      this.q.step(this.oneToken, 1);
-      this.reward.step(this.oneToken, 1);
-    }
-    this.tokenIn = tokens[tokens.length - 1];
-    this.beat = 0;
-    resetLeapState(this.leap);
-  }
-
-  /** One environment step of training: act, reward, store, and learn every trainEvery steps. */
+  /** One environment step of training (the paper's loop body; see the file comment). */
   step(): void {
-    const c = this.config;
-    if (this.beat === 0) this.startEpisode();
-    this.q.getStateRow(0, this.qBefore);
-    this.oneToken[0] = this.tokenIn;
-    const qLogits = this.q.step(this.oneToken, 1);
-    const rewardLogits = this.reward.step(this.oneToken, 1);
-    this.q.getStateRow(0, this.qAfter);
-    this.reward.getStateRow(0, this.rewardAfter);
-
-    // Act (SPEC §4.4).
-    actingScores(c.algorithm, qLogits, rewardLogits, this.scores);
-    let action: number;
-    if (c.explorationMode === 'egreedy') {
-      action = this.rng.float() < this.epsilon() ? this.rng.int(NUM_CLASSES) : argmax(this.scores);
-    } else {
-      action = sampleSoftmax(this.scores, c.temperature, this.rng, this.softmaxScratch);
-    }
+    const { env, agent, config: c } = this;
+    if (env.atStart) agent.reset(env.reset(this.rng));
+    const token = env.token;
+    const priorLogits = env.observe();
+    const action = agent.act(token, priorLogits, this.epsilon(), this.rng);
     this.counters.trainingActions++;
-
-    // Reward (SPEC §4.2).
-    logSoftmaxRow(rewardLogits, 0, NUM_CLASSES, this.logProbs);
-    const logProb = this.logProbs[action];
-    const musicTheory = musicTheoryRewardInto(this.perRule, this.composition, this.beat, action, this.leap, this.rules);
-    const reward = stepReward(c.algorithm, logProb, musicTheory, c.rewardScaler, c.musicTheoryOnly);
-    const terminal = this.beat === c.numNotes - 1;
-    this.replay.push(this.tokenIn, this.qBefore, action, reward, this.qAfter, this.rewardAfter, terminal);
+    const out = env.step(action);
+    if (this.replay.storesRewardState) this.reward.getStateRow(0, this.rewardStateAfter);
+    this.replay.push(token, agent.stateBefore, action, out.reward, agent.stateAfter, this.rewardStateAfter, out.done);
 
     const iv = this.interval;
     iv.steps++;
-    iv.rewardTotal += reward;
-    iv.rewardMusicTheory += c.rewardScaler * musicTheory;
-    iv.rewardNoteRnn += logProb;
-    for (let r = 0; r < NUM_RULES; r++) iv.perRule[r] += this.perRule[r];
-
-    this.composition[this.beat] = action;
-    this.tokenIn = action;
-    this.beat = terminal ? 0 : this.beat + 1;
-    if (terminal) this.counters.episodes++;
+    iv.rewardTotal += out.reward;
+    iv.rewardMusicTheory += c.rewardScaler * out.musicTheory;
+    iv.rewardNoteRnn += out.logProb;
+    for (let r = 0; r < NUM_RULES; r++) iv.perRule[r] += out.perRule[r];
+    if (out.done) this.counters.episodes++;
     this.counters.step++;
     if (this.counters.step % c.trainEvery === 0 && this.replay.size >= c.batchSize) this.update();
   }
 
-  /** One TD update of the Q-network on a minibatch of distinct stored transitions, then the soft update. */
+  /** One TD update of the Q-network and the soft target update; returns the TD loss. */
   update(): number {
-    const c = this.config;
-    const B = c.batchSize;
-    const idx = this.batchIndices;
-    this.replay.sample(this.rng, B, idx);
-    for (let i = 0; i < B; i++) {
-      const j = idx[i];
-      this.batchTokens[i] = this.replay.tokenIn[j];
-      this.batchActions[i] = this.replay.action[j];
-      this.batchRewards[i] = this.replay.reward[j];
-      this.batchTerminal[i] = this.replay.terminal[j];
-    }
-    // Q_T(s', ·): the Target network consumes a_t from the Q-network's stored state after the step.
-    this.replay.gatherStates('qAfter', idx, B, this.batchNextStates);
-    const targetScores = this.target.forwardFrom(this.batchNextStates, this.batchActions, B);
-    let nextLogProbs: Float32Array | null = null;
-    if (c.algorithm === 'g') {
-      // log p(·|s') from the Reward RNN's stored state after the step.
-      this.replay.gatherStates('rewardAfter', idx, B, this.batchNextStates);
-      const logits = this.reward.forwardFrom(this.batchNextStates, this.batchActions, B);
-      const stride = this.reward.outputStride;
-      for (let i = 0; i < B; i++) logSoftmaxRow(logits, i * stride, NUM_CLASSES, this.nextLogProbs);
-      nextLogProbs = this.nextLogProbs;
-    }
-    tdTargets(c.algorithm, this.batchRewards, this.batchTerminal, B, targetScores, this.target.outputStride,
-      nextLogProbs, c.gamma, this.batchTargets);
-    for (let i = 0; i < B; i++) {
-      if (!Number.isFinite(this.batchTargets[i])) {
-        throw new TuneDivergedError(`a TD target became ${this.batchTargets[i]} at step ${this.counters.step}; lower --learning-rate or --reward-scaler`);
-      }
-    }
-    this.replay.gatherStates('qBefore', idx, B, this.batchStates);
-    const loss = this.q.tdUpdate(this.batchStates, this.batchTokens, this.batchActions, this.batchTargets, B, this.adam, this.clip);
-    if (!Number.isFinite(loss)) {
-      throw new TuneDivergedError(`TD loss became ${loss} at step ${this.counters.step}; lower --learning-rate or --reward-scaler`);
-    }
-    this.target.softUpdateFrom(this.q, c.targetUpdateRate);
+    const stats = this.agent.update(this.replay, this.rng, this.counters.step);
     this.counters.updates++;
-    this.interval.updates++;
-    this.interval.tdLoss += loss;
-    let targetSum = 0;
-    for (let i = 0; i < B; i++) targetSum += this.batchTargets[i];
-    this.interval.targetValue += targetSum / B;
-    return loss;
+    const iv = this.interval;
+    iv.updates++;
+    iv.tdLoss += stats.tdLoss;
+    iv.targetValue += stats.meanTarget;
+    iv.qValue += stats.meanQ;
+    return stats.tdLoss;
   }
 
   /**
@@ -271,9 +185,9 @@ export class RlTuner {
    */
   runUntilEpisodeEnd(until: number, softLimit: number): void {
     const limit = Math.min(until, softLimit);
-    if (this.counters.step >= until && this.beat === 0) return;
+    if (this.counters.step >= until && this.env.atStart) return;
     do this.step();
-    while (this.beat !== 0 || this.counters.step < limit);
+    while (!this.env.atStart || this.counters.step < limit);
   }
 
   /** The metrics of the current logging interval (means), and a fresh interval. */
@@ -288,6 +202,7 @@ export class RlTuner {
       'charts/epsilon': this.config.explorationMode === 'egreedy' ? this.epsilon() : 0,
       'losses/td_loss': iv.updates ? iv.tdLoss / iv.updates : NaN,
       'losses/mean_target': iv.updates ? iv.targetValue / iv.updates : NaN,
+      'losses/q_values': iv.updates ? iv.qValue / iv.updates : NaN,
     };
     RULE_NAMES.forEach((name, r) => (out[`rules/${name}`] = iv.perRule[r] / n));
     this.interval = emptyInterval();
@@ -295,11 +210,12 @@ export class RlTuner {
   }
 
   /**
-   * A random stream for an evaluation at `step`, derived from the run's seed and kept apart from the
-   * training stream, so evaluating (or not) never changes the training run.
+   * A random stream for an evaluation at `step` (−1 for the final one), derived from the run's seed by an
+   * exact 32-bit integer hash and kept apart from the training stream, so evaluating (or not) never
+   * changes the training run.
    */
   evaluationRandom(step: number): Random {
-    return new Random((this.config.seed * 2654435761 + step * 40503 + 0x9e3779b9) % 4294967296);
+    return new Random(evaluationSeed(this.config.seed, step));
   }
 
   /**
@@ -307,12 +223,22 @@ export class RlTuner {
    * each, primed alike. The frozen Reward RNN is the Note RNN, so no other copy is needed.
    */
   compareWithNoteRnn(count: number): { noteRnn: PolicyEvaluation; tuned: PolicyEvaluation } {
-    const c = this.config;
-    const options = { count, numNotes: c.numNotes, temperature: c.temperature, priming: this.priming, rules: this.rules };
     return {
-      noteRnn: evaluatePolicy([this.reward], this.reward, this.evaluationRandom(-1), options),
-      tuned: evaluatePolicy(this.policyModels(), this.reward, this.evaluationRandom(-1), options),
+      noteRnn: this.evaluate([this.reward], count, -1),
+      tuned: this.evaluate(this.policyModels(), count, -1),
     };
+  }
+
+  /** The tuned policy evaluated over `count` compositions with the stream of `step`. */
+  evaluatePolicy(count: number, step: number): PolicyEvaluation {
+    return this.evaluate(this.policyModels(), count, step);
+  }
+
+  private evaluate(models: LstmModel[], count: number, step: number): PolicyEvaluation {
+    const c = this.config;
+    return evaluatePolicy(models, this.reward, this.evaluationRandom(step), {
+      count, numNotes: c.numNotes, temperature: c.temperature, priming: this.priming, rules: this.rules,
+    });
   }
 
   /** The policy's models for sampling: Q alone (q, psi), or the G network with the Reward RNN (g). */
@@ -320,9 +246,9 @@ export class RlTuner {
     return this.config.algorithm === 'g' ? [this.q, this.reward] : [this.q];
   }
 
-  /** Everything a checkpoint needs besides the weights (taken between episodes only). */
+  /** Everything a checkpoint needs besides the weights (taken between compositions only). */
   snapshot(): TunerSnapshot {
-    if (this.beat !== 0) throw new Error('snapshot: checkpoints are taken between episodes');
+    if (!this.env.atStart) throw new Error('snapshot: checkpoints are taken between episodes');
     return {
       counters: { ...this.counters },
       interval: { ...this.interval, perRule: [...this.interval.perRule] },
@@ -334,11 +260,11 @@ export class RlTuner {
 
   restore(s: TunerSnapshot): void {
     this.counters = { ...s.counters };
-    this.interval = { ...s.interval, perRule: [...s.interval.perRule] };
+    this.interval = { ...emptyInterval(), ...s.interval, perRule: [...s.interval.perRule] };
     this.rng.setState(s.random);
     this.q.adamStep = s.adamStep;
     this.replay.restore(s.replay);
-    this.beat = 0;
+    this.env.beat = 0;
   }
 }
 
@@ -351,18 +277,21 @@ export interface TunerSnapshot {
 }
 
 function emptyInterval(): IntervalTotals {
-  return { steps: 0, rewardTotal: 0, rewardMusicTheory: 0, rewardNoteRnn: 0, perRule: new Array(NUM_RULES).fill(0), updates: 0, tdLoss: 0, targetValue: 0 };
+  return { steps: 0, rewardTotal: 0, rewardMusicTheory: 0, rewardNoteRnn: 0, perRule: new Array(NUM_RULES).fill(0), updates: 0, tdLoss: 0, targetValue: 0, qValue: 0 };
 }
 
-function argmax(v: Float32Array): number {
-  let best = 0;
-  for (let j = 1; j < v.length; j++) if (v[j] > v[best]) best = j;
-  return best;
-}
-
-function sampleSoftmax(scores: Float32Array, temperature: number, rng: Random, scratch: Float64Array): number {
-  let mx = -Infinity;
-  for (let j = 0; j < scores.length; j++) mx = Math.max(mx, scores[j]);
-  for (let j = 0; j < scores.length; j++) scratch[j] = Math.exp((scores[j] - mx) / temperature);
-  return rng.categorical(scratch, scores.length);
+/** A 32-bit seed from (run seed, step): integer mixing with Math.imul only, so it is exact for every input. */
+export function evaluationSeed(seed: number, step: number): number {
+  let h = (seed >>> 0) ^ 0x9e3779b9;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  // step may exceed 2^32 in principle: fold its high and low 32-bit halves in separately.
+  const low = step >>> 0;
+  const high = Math.floor(step / 4294967296) >>> 0;
+  h = Math.imul(h ^ low, 0x27d4eb2d);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ high, 0x165667b1);
+  h ^= h >>> 13;
+  return h >>> 0;
 }

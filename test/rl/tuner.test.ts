@@ -6,7 +6,7 @@ import { createModel } from '../../src/engine/arena.js';
 import { encodeModel, decodeModel } from '../../src/io/model_file.js';
 import { NUM_CLASSES } from '../../src/music/encoding.js';
 import { Random } from '../../src/random.js';
-import { encodeTunerCheckpoint, restoreTunerCheckpoint, checkpointConfig } from '../../src/rl/checkpoint.js';
+import { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint } from '../../src/rl/checkpoint.js';
 import { resolveConfig, type TunerConfig } from '../../src/rl/config.js';
 import { evaluatePolicy } from '../../src/eval/evaluation.js';
 import { RlTuner, TuneDivergedError } from '../../src/rl/tuner.js';
@@ -53,9 +53,9 @@ describe('RlTuner', () => {
 
     const first = new RlTuner(testKernels(), noteRnn, shortRun());
     const firstMetrics = run(first, 1600); // the ring has wrapped: capacity 2000 < 1600 + 1600
-    const bytes = encodeTunerCheckpoint(first);
-    const resumed = new RlTuner(testKernels(), noteRnn, checkpointConfig(bytes));
-    restoreTunerCheckpoint(resumed, bytes);
+    const checkpoint = readTunerCheckpoint(encodeTunerCheckpoint(first));
+    const resumed = new RlTuner(testKernels(), noteRnn, checkpoint.config);
+    restoreTunerCheckpoint(resumed, checkpoint);
     const restMetrics = run(resumed, 3200);
     expect([...firstMetrics, ...restMetrics]).toEqual(straightMetrics);
     expect(Array.from(resumed.q.params)).toEqual(Array.from(straight.q.params));

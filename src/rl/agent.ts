@@ -1,0 +1,155 @@
+/**
+ * The learning agent of RL Tuner (SPEC §4.3–4.5): a Q-network (trained) and a Target network trailing it.
+ * It acts on Q (q), Ψ (psi) or G + log p (g) scores with ε-greedy or Boltzmann exploration, and learns by
+ * one-step TD from minibatches of stored transitions, then softly updates the Target network:
+ *
+ *   y = r + γ · V(s')   (y = r at the last step of a composition), V from targets.ts
+ *   loss = mean_b (Q(s_b, a_b) − y_b)²,   θ ← Adam(θ, ∇loss),   θ_T ← (1 − η)·θ_T + η·θ
+ *
+ * The stored LSTM state is a constant start state (no BPTT). Kernels compute; this file decides.
+ */
+import type { AdamSettings, ClipSettings, LstmModel } from '../engine/lstm_model.js';
+import { NUM_CLASSES } from '../music/encoding.js';
+import type { Random } from '../random.js';
+import type { ExplorationMode } from './config.js';
+import type { ReplayRing } from './replay.js';
+import { primeModels } from './sampling.js';
+import { argmaxRow, logSoftmaxRow, sampleFromScores } from './softmax.js';
+import { actingScores, tdTargets, type Algorithm } from './targets.js';
+
+export interface AgentSettings {
+  algorithm: Algorithm;
+  gamma: number;
+  batchSize: number;
+  explorationMode: ExplorationMode;
+  /** Softmax temperature of Boltzmann exploration. */
+  temperature: number;
+  /** η of the soft target update. */
+  targetUpdateRate: number;
+  adam: AdamSettings;
+  clip: ClipSettings;
+}
+
+/** What one update measured. */
+export interface UpdateStats {
+  /** mean_b (Q(s_b, a_b) − y_b)² */
+  tdLoss: number;
+  /** mean_b y_b */
+  meanTarget: number;
+  /** mean_b Q(s_b, a_b), before the update */
+  meanQ: number;
+}
+
+export class TuneDivergedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TuneDivergedError';
+  }
+}
+
+export class Agent {
+  /** The Q-network's LSTM state before and after it read the current token (what the replay stores). */
+  readonly stateBefore: Float32Array;
+  readonly stateAfter: Float32Array;
+  private readonly scores = new Float32Array(NUM_CLASSES);
+  private readonly scratch = new Float64Array(NUM_CLASSES);
+  private readonly oneToken = new Int32Array(1);
+  // Minibatch buffers, allocated once: (B), (B, S) and (B, outputStride).
+  private readonly slots: Int32Array;
+  private readonly tokens: Int32Array;
+  private readonly actions: Int32Array;
+  private readonly rewards: Float32Array;
+  private readonly terminal: Uint8Array;
+  private readonly targets: Float32Array;
+  private readonly states: Float32Array;
+  private readonly nextLogProbs: Float32Array;
+
+  constructor(
+    readonly q: LstmModel,
+    readonly target: LstmModel,
+    /** The frozen Reward RNN: G's target reads log p(·|s') from it. */
+    private readonly rewardRnn: LstmModel,
+    readonly settings: AgentSettings,
+  ) {
+    const S = q.stateSize;
+    const B = settings.batchSize;
+    this.stateBefore = new Float32Array(S);
+    this.stateAfter = new Float32Array(S);
+    this.slots = new Int32Array(B);
+    this.tokens = new Int32Array(B);
+    this.actions = new Int32Array(B);
+    this.rewards = new Float32Array(B);
+    this.terminal = new Uint8Array(B);
+    this.targets = new Float32Array(B);
+    this.states = new Float32Array(B * S);
+    this.nextLogProbs = new Float32Array(B * rewardRnn.outputStride);
+  }
+
+  /** Starts a composition: the Q-network from the zero state reads the leading priming tokens. */
+  reset(leadingTokens: ArrayLike<number>): void {
+    primeModels([this.q], [leadingTokens], 1);
+  }
+
+  /**
+   * Chooses the action at this step: the Q-network reads `token`; the acting scores are Q (or Ψ), or
+   * G + the Reward RNN's logits `priorLogits` for g. ε-greedy: a uniform random class with probability
+   * `epsilon`, else the argmax; Boltzmann: a sample of softmax(scores / temperature). The action returned
+   * is the one taken (and the one to store).
+   */
+  act(token: number, priorLogits: ArrayLike<number>, epsilon: number, rng: Random): number {
+    this.q.getStateRow(0, this.stateBefore);
+    this.oneToken[0] = token;
+    const qLogits = this.q.step(this.oneToken, 1);
+    this.q.getStateRow(0, this.stateAfter);
+    actingScores(this.settings.algorithm, qLogits, priorLogits, this.scores);
+    if (this.settings.explorationMode === 'egreedy') {
+      return rng.float() < epsilon ? rng.int(NUM_CLASSES) : argmaxRow(this.scores, 0, NUM_CLASSES);
+    }
+    return sampleFromScores(this.scores, 0, NUM_CLASSES, this.settings.temperature, rng, this.scratch);
+  }
+
+  /** One TD update on `batchSize` distinct transitions drawn from the replay, then the soft target update. */
+  update(replay: ReplayRing, rng: Random, step: number): UpdateStats {
+    const { algorithm, batchSize: B, gamma } = this.settings;
+    const idx = this.slots;
+    replay.sample(rng, B, idx);
+    for (let i = 0; i < B; i++) {
+      const j = idx[i];
+      this.tokens[i] = replay.tokenIn[j];
+      this.actions[i] = replay.action[j];
+      this.rewards[i] = replay.reward[j];
+      this.terminal[i] = replay.terminal[j];
+    }
+    // Q_T(s', ·): the Target network reads a_t from the Q-network's stored state after step t.
+    replay.gatherStates('qAfter', idx, B, this.states);
+    const targetScores = this.target.forwardFrom(this.states, this.actions, B);
+    let nextLogProbs: Float32Array | null = null;
+    if (algorithm === 'g') {
+      // log p(·|s'): the Reward RNN reads a_t from its stored state after step t.
+      replay.gatherStates('rewardAfter', idx, B, this.states);
+      const logits = this.rewardRnn.forwardFrom(this.states, this.actions, B);
+      const stride = this.rewardRnn.outputStride;
+      for (let i = 0; i < B; i++) logSoftmaxRow(logits, i * stride, NUM_CLASSES, this.nextLogProbs);
+      nextLogProbs = this.nextLogProbs;
+    }
+    tdTargets(algorithm, this.rewards, this.terminal, B, targetScores, this.target.outputStride, nextLogProbs, gamma, this.targets);
+    let targetSum = 0;
+    for (let i = 0; i < B; i++) {
+      if (!Number.isFinite(this.targets[i])) {
+        throw new TuneDivergedError(`a TD target became ${this.targets[i]} at step ${step}; lower --learning-rate or --reward-scaler`);
+      }
+      targetSum += this.targets[i];
+    }
+    // Q(s, ·): the Q-network reads x_t from its stored state before step t.
+    replay.gatherStates('qBefore', idx, B, this.states);
+    const tdLoss = this.q.tdUpdate(this.states, this.tokens, this.actions, this.targets, B, this.settings.adam, this.settings.clip);
+    const values = this.q.lastLogits(B); // Q(s, ·) as the update saw it, before the Adam step
+    let qSum = 0;
+    for (let i = 0; i < B; i++) qSum += values[i * this.q.outputStride + this.actions[i]];
+    if (!Number.isFinite(tdLoss)) {
+      throw new TuneDivergedError(`TD loss became ${tdLoss} at step ${step}; lower --learning-rate or --reward-scaler`);
+    }
+    this.target.softUpdateFrom(this.q, this.settings.targetUpdateRate);
+    return { tdLoss, meanTarget: targetSum / B, meanQ: qSum / B };
+  }
+}

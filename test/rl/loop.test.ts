@@ -1,0 +1,277 @@
+// The tuning loop's SPEC behaviours, each checked against values computed here by hand: the ε schedule,
+// what the replay stores, the reward of each algorithm, the soft update, the driver's schedule and
+// exact resume under every kind of run.
+import { describe, expect, it } from 'vitest';
+import { createModel } from '../../src/engine/arena.js';
+import { evaluatePolicy } from '../../src/eval/evaluation.js';
+import { decodeModel, encodeModel } from '../../src/io/model_file.js';
+import { NUM_CLASSES } from '../../src/music/encoding.js';
+import { Random } from '../../src/random.js';
+import { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint, CheckpointError } from '../../src/rl/checkpoint.js';
+import { resolveConfig, type TunerConfig } from '../../src/rl/config.js';
+import { runTuning, type LogRecord } from '../../src/rl/driver.js';
+import { MelodyEnv } from '../../src/rl/env.js';
+import { policyProbabilities, primingFor, sampleCompositions, type Priming } from '../../src/rl/sampling.js';
+import { logSoftmaxRow } from '../../src/rl/softmax.js';
+import { evaluationSeed, RlTuner } from '../../src/rl/tuner.js';
+import { C_MAJOR_RULES, musicTheoryReward, newLeapState } from '../../src/rules/rules.js';
+import { testKernels } from '../engine/support.js';
+
+function smallNoteRnn(seed = 3) {
+  const model = createModel(testKernels(), { inputSize: NUM_CLASSES, hiddenSizes: [12], outputSize: NUM_CLASSES }, { maxBatch: 1 });
+  model.initialize(new Random(seed));
+  return decodeModel(encodeModel(model));
+}
+
+const config = (overrides: Partial<TunerConfig> = {}): TunerConfig =>
+  resolveConfig('default', {
+    trainingSteps: 1280, explorationSteps: 640, replayCapacity: 500, logEvery: 100, evalEvery: 0, checkpointEvery: 0,
+    evalCompositions: 0, ...overrides,
+  });
+
+function randomMelodies(count: number, length: number, seed: number): Uint8Array[] {
+  const rng = new Random(seed);
+  return Array.from({ length: count }, () => Uint8Array.from({ length }, () => rng.int(NUM_CLASSES)));
+}
+
+describe('exploration', () => {
+  it('ε anneals linearly over training actions only; evaluation actions do not count', () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ initialEpsilon: 1, finalEpsilon: 0.1, explorationSteps: 640 }));
+    expect(tuner.epsilon()).toBe(1);
+    for (let i = 0; i < 320; i++) tuner.step();
+    expect(tuner.counters.trainingActions).toBe(320);
+    expect(tuner.epsilon()).toBeCloseTo(1 - 0.9 * 0.5, 12);
+    tuner.evaluatePolicy(50, 320);
+    tuner.compareWithNoteRnn(20);
+    expect(tuner.counters.trainingActions).toBe(320);
+    expect(tuner.epsilon()).toBeCloseTo(0.55, 12);
+    for (let i = 0; i < 640; i++) tuner.step();
+    expect(tuner.epsilon()).toBeCloseTo(0.1, 12);
+  });
+
+  it('Boltzmann exploration stores the action it played, which is often not the argmax', () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ explorationMode: 'boltzmann', temperature: 2 }));
+    let notArgmax = 0;
+    for (let i = 0; i < 64; i++) {
+      const beat = tuner.env.beat;
+      tuner.step();
+      const slot = i;
+      // The env's composition holds what was played; the replay must hold the same action.
+      expect(tuner.replay.action[slot]).toBe(tuner.env.composition[beat]);
+      // The next input is the action played.
+      if (beat < 31) expect(tuner.env.token).toBe(tuner.replay.action[slot]);
+      const qRow = tuner.q.forwardFrom(tuner.replay.qStateBefore.slice(slot * tuner.q.stateSize, (slot + 1) * tuner.q.stateSize), [tuner.replay.tokenIn[slot]], 1);
+      let best = 0;
+      for (let j = 1; j < NUM_CLASSES; j++) if (qRow[j] > qRow[best]) best = j;
+      if (best !== tuner.replay.action[slot]) notArgmax++;
+    }
+    expect(notArgmax).toBeGreaterThan(16);
+  });
+});
+
+describe('MelodyEnv rewards', () => {
+  const noteRnn = smallNoteRnn(5);
+  const model = createModel(testKernels(), noteRnn.config, { maxBatch: 1 });
+  model.importTensors(noteRnn.tensors);
+  const actions = [14, 1, 16, 1, 18, 0, 21, 1, 23, 14, 30, 1];
+
+  for (const [algorithm, musicTheoryOnly] of [['q', false], ['psi', false], ['g', false], ['q', true]] as const) {
+    it(`${algorithm}${musicTheoryOnly ? ', music theory only' : ''}: r = ${algorithm === 'g' || musicTheoryOnly ? 's·r_MT' : 'log p(a|s) + s·r_MT'}`, () => {
+      const env = new MelodyEnv(model, { algorithm, numNotes: 12, rewardScaler: 2.5, musicTheoryOnly }, { ...C_MAJOR_RULES, numNotes: 12 }, { kind: 'primer', tokens: [14, 1, 18] });
+      expect(Array.from(env.reset(new Random(1)))).toEqual([14, 1]);
+      expect(env.token).toBe(18);
+      // The same prefix, stepped by hand, gives the prior's log p.
+      const reference = createModel(testKernels(), noteRnn.config, { maxBatch: 1 });
+      reference.importTensors(noteRnn.tensors);
+      reference.resetState(1);
+      reference.step([14], 1);
+      reference.step([1], 1);
+      const leap = newLeapState();
+      actions.forEach((a, beat) => {
+        const logits = Float64Array.from(reference.step([beat === 0 ? 18 : actions[beat - 1]], 1).subarray(0, NUM_CLASSES));
+        const logp = new Float64Array(NUM_CLASSES);
+        logSoftmaxRow(logits, 0, NUM_CLASSES, logp);
+        const mt = musicTheoryReward(Uint8Array.from(actions.slice(0, beat)), beat, a, leap, { ...C_MAJOR_RULES, numNotes: 12 }).total;
+        env.observe();
+        const out = env.step(a);
+        expect(out.musicTheory).toBeCloseTo(mt, 9);
+        expect(out.logProb).toBeCloseTo(logp[a], 5);
+        const expected = algorithm === 'g' || musicTheoryOnly ? 2.5 * mt : logp[a] + 2.5 * mt;
+        expect(out.reward).toBeCloseTo(expected, 4);
+        expect(out.done).toBe(beat === 11);
+      });
+      expect(env.atStart).toBe(true);
+    });
+  }
+});
+
+describe('learning', () => {
+  it('every update is followed by the soft target update θ_T ← (1 − η)θ_T + ηθ', () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ targetUpdateRate: 0.25 }));
+    for (let i = 0; i < 40; i++) tuner.step();
+    expect(tuner.counters.updates).toBe(2); // at steps 35 and 40: the multiples of 5 with >= 32 transitions stored
+    const before = Float64Array.from(tuner.target.params);
+    tuner.update();
+    const q = tuner.q.params;
+    const after = tuner.target.params;
+    for (let i = 0; i < after.length; i++) expect(Math.abs(after[i] - (0.75 * before[i] + 0.25 * q[i]))).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(before[i])));
+    expect(tuner.counters.updates).toBe(3);
+  });
+
+  it('the logged mean Q is Q(s, a) of the minibatch before the update', () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config());
+    for (let i = 0; i < 60; i++) tuner.step();
+    tuner.takeInterval();
+    // Replay the agent's draw with a copy of the random state to know the minibatch.
+    const rng = new Random(0);
+    rng.setState(tuner.rng.getState());
+    const idx = new Int32Array(32);
+    tuner.replay.sample(rng, 32, idx);
+    const S = tuner.q.stateSize;
+    const states = new Float32Array(32 * S);
+    tuner.replay.gatherStates('qBefore', idx, 32, states);
+    const logits = tuner.q.forwardFrom(states, Array.from(idx, (j) => tuner.replay.tokenIn[j]), 32);
+    let sum = 0;
+    for (let i = 0; i < 32; i++) sum += logits[i * tuner.q.outputStride + tuner.replay.action[idx[i]]];
+    tuner.update();
+    const m = tuner.takeInterval();
+    expect(m['losses/q_values']).toBeCloseTo(sum / 32, 5);
+  });
+});
+
+describe('the driver', () => {
+  it('logs, evaluates and checkpoints on the config schedule, with steps per second and mean Q', async () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ trainingSteps: 640, logEvery: 128, evalEvery: 320, checkpointEvery: 256, evalCompositions: 20, sampleCount: 3 }));
+    const events: string[] = [];
+    const logs: LogRecord[] = [];
+    const outcome = await runTuning(tuner, {
+      onLog: (m) => { logs.push(m); events.push(`log ${m.step}`); },
+      onEvaluation: (r) => events.push(`eval ${r.step}`),
+      onCheckpoint: (t) => events.push(`checkpoint ${t.counters.step}`),
+    });
+    expect(events).toEqual(['log 128', 'log 256', 'checkpoint 256', 'eval 320', 'log 384', 'log 512', 'checkpoint 512', 'log 640', 'checkpoint 640']);
+    for (const m of logs) {
+      expect(m['charts/SPS']).toBeGreaterThan(0);
+      expect(Number.isFinite(m['losses/q_values'])).toBe(true);
+    }
+    expect(outcome.stopped).toBe(false);
+    expect(outcome.final?.samples.tuned).toHaveLength(3);
+    expect(outcome.final?.noteRnn.compositions).toHaveLength(20);
+  });
+
+  it('stops between compositions when asked, after a checkpoint', async () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config());
+    let checkpoints = 0;
+    const outcome = await runTuning(tuner, { shouldStop: () => tuner.counters.step >= 200, onCheckpoint: () => checkpoints++ });
+    expect(outcome.stopped).toBe(true);
+    expect(tuner.counters.step).toBe(224);
+    expect(checkpoints).toBe(1);
+    expect(outcome.final).toBeNull();
+  });
+
+  it('the heat map is the policy at the temperature, primed as its composition was', async () => {
+    for (const temperature of [1, 0.5]) {
+      const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ trainingSteps: 320, evalCompositions: 8, temperature, priming: 'corpus' }), primingFor('corpus', { corpus: randomMelodies(5, 40, 9) }));
+      const { final } = await runTuning(tuner);
+      const { composition, probabilities } = final!.heatmap;
+      // Σ_t log π(a_t | s_t) from the heat map equals the sampler's own log π of that composition.
+      let logPi = 0;
+      composition.forEach((a, t) => (logPi += Math.log(probabilities[t * NUM_CLASSES + a])));
+      const again = sampleCompositions(tuner.policyModels(), tuner.evaluationRandom(-1), { count: 8, numNotes: 32, temperature, priming: tuner.priming });
+      expect(again.compositions[0]).toEqual(composition);
+      expect(logPi).toBeCloseTo(again.logProbPolicy[0], 3);
+    }
+  });
+});
+
+describe('evaluation', () => {
+  it('the Note RNN against itself: KL = 0; at temperature 0, KL = −mean log p', () => {
+    const noteRnn = smallNoteRnn(7);
+    const model = createModel(testKernels(), noteRnn.config, { maxBatch: 64 });
+    model.importTensors(noteRnn.tensors);
+    const options = { count: 100, numNotes: 32, temperature: 1, priming: { kind: 'random_note' } as Priming };
+    const self = evaluatePolicy([model], model, new Random(1), options);
+    expect(Math.abs(self.klFromPrior)).toBeLessThan(1e-9);
+    expect(self.meanLogProbNoteRnn).toBeLessThan(-0.5);
+    const greedy = evaluatePolicy([model], model, new Random(1), { ...options, temperature: 0 });
+    expect(greedy.klFromPrior).toBeCloseTo(-greedy.meanLogProbNoteRnn, 12);
+    expect(greedy.klFromPrior).toBeGreaterThan(0);
+  });
+
+  it('the evaluation seed is an exact integer hash of (seed, step), for any seed and step', () => {
+    const seen = new Set<number>();
+    for (const seed of [0, 1, 2, 4_294_967_295]) {
+      for (const step of [-1, 0, 1, 50_000, 2 ** 32, 2 ** 40 + 3, 1e12]) {
+        const h = evaluationSeed(seed, step);
+        expect(Number.isInteger(h) && h >= 0 && h < 2 ** 32).toBe(true);
+        expect(evaluationSeed(seed, step)).toBe(h);
+        seen.add(h);
+      }
+    }
+    expect(seen.size).toBe(28);
+  });
+});
+
+describe('exact resume', () => {
+  const noteRnn = smallNoteRnn(4);
+  const corpus = randomMelodies(6, 48, 3);
+  const cases: [string, Partial<TunerConfig>, Priming][] = [
+    ['q, a wrapped ring, a checkpoint mid logging interval', { replayCapacity: 300, logEvery: 500 }, { kind: 'random_note' }],
+    ['g (Reward RNN states in the replay)', { algorithm: 'g' }, { kind: 'random_note' }],
+    ['psi with Boltzmann exploration', { algorithm: 'psi', explorationMode: 'boltzmann' }, { kind: 'random_note' }],
+    ['primer priming', {}, primingFor('primer', { primer: [14, 1, 16, 1, 18] })],
+    ['corpus priming', { priming: 'corpus' }, primingFor('corpus', { corpus })],
+  ];
+  for (const [name, overrides, priming] of cases) {
+    it(name, async () => {
+      const c = config({ trainingSteps: 1280, ...overrides });
+      const straight = new RlTuner(testKernels(), noteRnn, c, priming);
+      const straightLogs: LogRecord[] = [];
+      await runTuning(straight, { onLog: (m) => straightLogs.push(m) });
+
+      const first = new RlTuner(testKernels(), noteRnn, c, priming);
+      const logs: LogRecord[] = [];
+      let bytes: Uint8Array | null = null;
+      await runTuning(first, { onLog: (m) => logs.push(m), shouldStop: () => first.counters.step >= 600, onCheckpoint: (t) => (bytes = encodeTunerCheckpoint(t)) });
+      expect(first.counters.step).toBe(608);
+      if (name.startsWith('q,')) expect(first.replay.size).toBe(300);
+      const checkpoint = readTunerCheckpoint(bytes!);
+      const resumed = new RlTuner(testKernels(), noteRnn, checkpoint.config, priming);
+      restoreTunerCheckpoint(resumed, checkpoint);
+      await runTuning(resumed, { onLog: (m) => logs.push(m) });
+      const strip = (ms: LogRecord[]) => ms.map(({ 'charts/SPS': _, ...rest }) => rest);
+      expect(strip(logs)).toEqual(strip(straightLogs));
+      expect(Array.from(resumed.q.params)).toEqual(Array.from(straight.q.params));
+      expect(Array.from(resumed.target.params)).toEqual(Array.from(straight.target.params));
+      expect(Array.from(resumed.q.adamV)).toEqual(Array.from(straight.q.adamV));
+      expect(resumed.rng.getState()).toEqual(straight.rng.getState());
+    });
+  }
+});
+
+describe('checkpoint validation', () => {
+  const tuner = new RlTuner(testKernels(), smallNoteRnn(), config());
+  for (let i = 0; i < 64; i++) tuner.step();
+  const good = encodeTunerCheckpoint(tuner, { kernelBuild: 'plain' }, { model: 'x' });
+
+  it('reads back what was written', () => {
+    const c = readTunerCheckpoint(good, 'run/checkpoint.safetensors');
+    expect(c.fingerprints).toEqual({ kernelBuild: 'plain' });
+    expect(c.run).toEqual({ model: 'x' });
+    expect(c.state.counters.step).toBe(64);
+  });
+
+  it('refuses another format version and damaged state, naming the file', () => {
+    const text = new TextDecoder('latin1').decode(good);
+    const edit = (from: string, to: string) => {
+      expect(text.includes(from)).toBe(true);
+      // Same length keeps the header size valid.
+      expect(to.length).toBe(from.length);
+      return new Uint8Array(Array.from(text.replace(from, to), (ch) => ch.charCodeAt(0)));
+    };
+    expect(() => readTunerCheckpoint(edit('"format_version":"2"', '"format_version":"1"'), 'run/ck')).toThrow(/run\/ck: checkpoint format version "1"; this rltuner reads version 2/);
+    expect(() => readTunerCheckpoint(edit('\\"step\\":64', '\\"step\\":-4'), 'run/ck')).toThrow(CheckpointError);
+    expect(() => readTunerCheckpoint(edit('\\"step\\":64', '\\"step\\":-4'), 'run/ck')).toThrow(/run\/ck: its state record is damaged \(counters.step = -4\)/);
+    expect(() => readTunerCheckpoint(edit('\\"gamma\\":0.7', '\\"gamma\\":7.0'), 'run/ck')).toThrow(/run\/ck: its recorded config is invalid: config: gamma = 7/);
+  });
+});
