@@ -51,7 +51,8 @@ export class Agent {
   /** The Q-network's LSTM state before and after it read the current token (what the replay stores). */
   readonly stateBefore: Float32Array;
   readonly stateAfter: Float32Array;
-  private readonly scores = new Float32Array(NUM_CLASSES);
+  /** The acting scores of the last `act` (Q, Ψ, or G + prior logits). */
+  readonly scores = new Float32Array(NUM_CLASSES);
   private readonly scratch = new Float64Array(NUM_CLASSES);
   private readonly oneToken = new Int32Array(1);
   // Minibatch buffers, allocated once: (B), (B, S) and (B, outputStride).

@@ -50,7 +50,7 @@ export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fing
     { name: 'replay.reward_state_after', shape: [r.rewardStateAfter.length / r.stateSize, r.stateSize], data: r.rewardStateAfter },
   ];
   const state = {
-    counters: s.counters, interval: s.interval, random: s.random, adamStep: s.adamStep,
+    counters: s.counters, interval: s.interval, random: s.random, adamStep: s.adamStep, rewardScaler: s.rewardScaler,
     replay: { capacity: r.capacity, stateSize: r.stateSize, size: r.size, next: r.next },
   };
   return encodeSafetensors(tensors, {
@@ -125,7 +125,7 @@ export function restoreTunerCheckpoint(tuner: RlTuner, checkpoint: TunerCheckpoi
   tuner.q.adamV.set(get('q.adam_v', tuner.q.adamV.length));
   tuner.target.params.set(get('target.params', tuner.target.params.length));
   const snapshot: TunerSnapshot = {
-    counters: state.counters, interval: state.interval, random: state.random, adamStep: state.adamStep,
+    counters: state.counters, interval: state.interval, random: state.random, adamStep: state.adamStep, rewardScaler: state.rewardScaler,
     replay: {
       ...state.replay,
       tokenIn: u8('replay.token_in', size), action: u8('replay.action', size), reward: get('replay.reward', size),
@@ -157,7 +157,7 @@ function validateState(value: unknown, source: string): TunerCheckpoint['state']
   for (const key of ['step', 'trainingActions', 'updates', 'episodes'] as const) if (!isCount(counters[key])) bad(`counters.${key} = ${String(counters[key])}`);
   const interval = requireObject(s.interval, 'state.interval', source) as unknown as IntervalTotals;
   for (const key of ['steps', 'updates'] as const) if (!isCount(interval[key])) bad(`interval.${key}`);
-  for (const key of ['rewardTotal', 'rewardMusicTheory', 'rewardNoteRnn', 'tdLoss', 'targetValue', 'qValue'] as const) {
+  for (const key of ['rewardTotal', 'rewardMusicTheory', 'rewardNoteRnn', 'tdLoss', 'targetValue', 'qValue', 'kl'] as const) {
     if (!isNumber(interval[key])) bad(`interval.${key}`);
   }
   if (!Array.isArray(interval.perRule) || !interval.perRule.every(isNumber)) bad('interval.perRule');
@@ -165,7 +165,8 @@ function validateState(value: unknown, source: string): TunerCheckpoint['state']
   if (!Array.isArray(random.words) || random.words.length !== 4 || !random.words.every((w) => isCount(w) && w <= 0xffffffff)) bad('random.words');
   if (random.spareNormal !== null && !isNumber(random.spareNormal)) bad('random.spareNormal');
   if (!isCount(s.adamStep)) bad('adamStep');
+  if (typeof s.rewardScaler !== 'number' || !Number.isFinite(s.rewardScaler) || s.rewardScaler < 0) bad('rewardScaler');
   const replay = requireObject(s.replay, 'state.replay', source) as TunerCheckpoint['state']['replay'];
   for (const key of ['capacity', 'stateSize', 'size', 'next'] as const) if (!isCount(replay[key])) bad(`replay.${key}`);
-  return { counters, interval, random, adamStep: s.adamStep as number, replay };
+  return { counters, interval, random, adamStep: s.adamStep as number, rewardScaler: s.rewardScaler as number, replay };
 }

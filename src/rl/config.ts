@@ -31,6 +31,18 @@ export interface TunerConfig {
   targetUpdateRate: number;
   priming: PrimingMode;
   musicTheoryOnly: boolean;
+  weightKey: number;
+  weightTonic: number;
+  weightRepeating: number;
+  weightAutocorrelation: number;
+  weightMotif: number;
+  weightRepeatedMotif: number;
+  weightIntervals: number;
+  weightLeap: number;
+  weightUniqueExtremes: number;
+  tonicDominantBonus: number;
+  klTarget: number;
+  klHorizon: number;
   seed: number;
   evalEvery: number;
   evalCompositions: number;
@@ -82,6 +94,18 @@ export const CONFIG_FIELDS = {
   targetUpdateRate: { kind: 'number', min: 0, max: 1, minOpen: true, default: 0.01, doc: 'η of the soft target update θ_T ← (1 − η)·θ_T + η·θ after every update' },
   priming: { kind: 'choice', values: ['random_note', 'primer', 'corpus'], default: 'random_note', doc: 'episode start: one random token, a user primer melody, or a corpus window' },
   musicTheoryOnly: { kind: 'boolean', default: false, doc: 'reward music theory only, without log p (the "pure RL" baseline)' },
+  weightKey: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 1 (notes in key) in r_MT' },
+  weightTonic: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 2 (tonic at the start and end) in r_MT' },
+  weightRepeating: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 3 (excessive repeats) in r_MT' },
+  weightAutocorrelation: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 4 (autocorrelation) in r_MT' },
+  weightMotif: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 5 (motif) in r_MT' },
+  weightRepeatedMotif: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 6 (repeated motif) in r_MT' },
+  weightIntervals: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 7 (preferred intervals) in r_MT' },
+  weightLeap: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 8 (leap resolution) in r_MT' },
+  weightUniqueExtremes: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 9 (unique highest and lowest note) in r_MT' },
+  tonicDominantBonus: { kind: 'number', min: 0, max: 10, default: 1, doc: "rule 7's extra for holding or resting after a tonic or fifth (1: the paper's; 0: none)" },
+  klTarget: { kind: 'number', min: 0, max: 100, default: 0, doc: 'adaptive KL: nats per note to keep the policy from the prior, adjusting rewardScaler after each logging interval (0: off)' },
+  klHorizon: { kind: 'number', min: 1, max: MAX_STEPS, default: 10_000, doc: 'adaptive KL: steps over which the reward scaler adapts (Ziegler et al. 2019)' },
   seed: { kind: 'number', min: 0, max: 4_294_967_295, integer: true, default: 1, doc: 'seed of the one random source; same seed and config give the same run' },
   evalEvery: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 50_000, doc: 'training steps between evaluations (0: only at the end)' },
   evalCompositions: { kind: 'number', min: 0, max: 10_000_000, integer: true, default: 1000, doc: 'compositions per evaluation, periodic and final (0: no evaluations, samples or heat map)' },
@@ -92,6 +116,17 @@ export const CONFIG_FIELDS = {
 
 type FieldName = keyof TunerConfig;
 const FIELD_NAMES = Object.keys(CONFIG_FIELDS) as FieldName[];
+
+/** The per-rule weight fields, in RULE_NAMES order. */
+export const RULE_WEIGHT_FIELDS = [
+  'weightKey', 'weightTonic', 'weightRepeating', 'weightAutocorrelation', 'weightMotif', 'weightRepeatedMotif',
+  'weightIntervals', 'weightLeap', 'weightUniqueExtremes',
+] as const satisfies readonly (keyof TunerConfig)[];
+
+/** The rule weights of a config, in RULE_NAMES order. */
+export function ruleWeights(config: TunerConfig): number[] {
+  return RULE_WEIGHT_FIELDS.map((field) => config[field]);
+}
 
 /** The defaults of every field: the `default` preset. */
 export const DEFAULT_CONFIG: Readonly<TunerConfig> = Object.freeze(
@@ -222,6 +257,9 @@ export function resolveConfig(
   }
   for (const field of FIELD_NAMES) checkField(field, config[field]);
   const resolved = config as unknown as TunerConfig;
+  if (resolved.klTarget > 0 && resolved.rewardScaler === 0) {
+    throw new ConfigError('klTarget', resolved.klTarget, '0 when rewardScaler is 0', 'needs a positive rewardScaler to adapt (β = 1/s)');
+  }
   if (resolved.batchSize > resolved.replayCapacity) {
     throw new ConfigError('batchSize', resolved.batchSize, `integer <= replayCapacity (${resolved.replayCapacity})`, 'is larger than the replay can hold');
   }

@@ -5,7 +5,7 @@
  * Reward RNN read the current token (its logits give log p(·|s), which G also acts on), and `step(a)`
  * returns the reward parts for playing a and whether the composition is done.
  *
- *   r = log p(a|s) + s·Σ_i w_i r_i(a, s)      (Q and Ψ)
+ *   r = log p(a|s) + s·Σ_i w_i r_i(a, s)      (Q and Ψ; w_i = 1 is the paper's reward)
  *   r = s·Σ_i w_i r_i(a, s)                   (G, whose target brings in the prior; and music-theory-only runs)
  */
 import type { LstmModel } from '../engine/lstm_model.js';
@@ -23,6 +23,8 @@ export interface EnvSettings {
   rewardScaler: number;
   /** Reward music theory only (the "pure RL" baseline, no log p). */
   musicTheoryOnly: boolean;
+  /** w_i: the weight of each rule in r_MT (RULE_NAMES order); all 1 is the paper's reward. */
+  ruleWeights: readonly number[];
 }
 
 /** What one step of the environment gives back. Views are reused by the next step. */
@@ -31,9 +33,9 @@ export interface StepOutcome {
   reward: number;
   /** log p(a|s) under the Reward RNN (part of the reward for Q and Ψ). */
   logProb: number;
-  /** Σ of the rule rewards, unscaled. */
+  /** r_MT = Σ_i w_i r_i, before the reward scaler s. */
   musicTheory: number;
-  /** Each rule's reward, unscaled (RULE_NAMES order). */
+  /** Each rule's reward r_i, unweighted and unscaled (RULE_NAMES order). */
   perRule: Float64Array;
   /** True at the last step of the composition: the next step starts a new one. */
   done: boolean;
@@ -42,6 +44,8 @@ export interface StepOutcome {
 export class MelodyEnv {
   /** The tokens chosen so far in this composition (the first `beat` are valid). */
   readonly composition: Uint8Array;
+  /** s = 1/c, the weight of r_MT against log p; adaptive KL control changes it during a run. */
+  rewardScaler: number;
   /** Steps taken in this composition; 0 between compositions. */
   beat = 0;
   /** The token the networks read at this step: the last priming token, then the previous action. */
@@ -59,6 +63,13 @@ export class MelodyEnv {
     readonly priming: Priming,
   ) {
     this.composition = new Uint8Array(settings.numNotes);
+    this.rewardScaler = settings.rewardScaler;
+    if (settings.ruleWeights.length !== NUM_RULES) throw new RangeError(`MelodyEnv: ${settings.ruleWeights.length} rule weights given, ${NUM_RULES} rules`);
+  }
+
+  /** log p(·|s) under the Reward RNN at this step (after `observe`). */
+  get priorLogProbs(): Float32Array {
+    return this.logProbs;
   }
 
   /** True between compositions (where checkpoints and evaluations happen). */
@@ -84,6 +95,7 @@ export class MelodyEnv {
   /** The Reward RNN reads the current token; returns its logits at this state (valid until the next call). */
   observe(): Float32Array {
     this.priorLogits = this.rewardRnn.step([this.token], 1);
+    logSoftmaxRow(this.priorLogits, 0, NUM_CLASSES, this.logProbs);
     return this.priorLogits;
   }
 
@@ -91,10 +103,12 @@ export class MelodyEnv {
   step(action: number): StepOutcome {
     if (this.priorLogits === null) throw new Error('MelodyEnv.step: call observe() first at every step');
     const { settings: s, outcome } = this;
-    logSoftmaxRow(this.priorLogits, 0, NUM_CLASSES, this.logProbs);
     outcome.logProb = this.logProbs[action];
-    outcome.musicTheory = musicTheoryRewardInto(outcome.perRule, this.composition, this.beat, action, this.leap, this.rules);
-    outcome.reward = stepReward(s.algorithm, outcome.logProb, outcome.musicTheory, s.rewardScaler, s.musicTheoryOnly);
+    musicTheoryRewardInto(outcome.perRule, this.composition, this.beat, action, this.leap, this.rules);
+    let weighted = 0;
+    for (let i = 0; i < NUM_RULES; i++) weighted += s.ruleWeights[i] * outcome.perRule[i];
+    outcome.musicTheory = weighted;
+    outcome.reward = stepReward(s.algorithm, outcome.logProb, weighted, this.rewardScaler, s.musicTheoryOnly);
     outcome.done = this.beat === s.numNotes - 1;
     this.composition[this.beat] = action;
     this.token = action;

@@ -19,10 +19,12 @@ import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
 import { Random, type RandomState } from '../random.js';
 import { C_MAJOR_RULES, NUM_RULES, RULE_NAMES, type RuleContext } from '../rules/rules.js';
 import { Agent, TuneDivergedError } from './agent.js';
-import type { TunerConfig } from './config.js';
+import { ruleWeights, type TunerConfig } from './config.js';
 import { MelodyEnv } from './env.js';
 import { ReplayRing, type ReplaySnapshot } from './replay.js';
 import type { Priming } from './sampling.js';
+import { logSumExpRow } from './softmax.js';
+import { NUM_CLASSES } from '../music/encoding.js';
 
 export { TuneDivergedError };
 
@@ -45,6 +47,8 @@ export interface IntervalTotals {
   tdLoss: number;
   targetValue: number;
   qValue: number;
+  /** Σ over steps of KL(π(·|s) ‖ p(·|s)), π = softmax(acting scores / temperature), exact per state. */
+  kl: number;
 }
 
 /** One logging interval's means, as written to metrics.jsonl (cleanrl's metric names). */
@@ -57,6 +61,10 @@ export interface IntervalMetrics {
   'losses/td_loss': number;
   'losses/mean_target': number;
   'losses/q_values': number;
+  /** Mean exact KL(π ‖ p) per visited state, nats. */
+  'charts/kl': number;
+  /** The reward scaler s during the interval (adaptive KL control changes it). */
+  'charts/reward_scaler': number;
   [rule: `rules/${string}`]: number;
 }
 
@@ -84,6 +92,7 @@ export class RlTuner {
   counters: TunerCounters = { step: 0, trainingActions: 0, updates: 0, episodes: 0 };
   interval: IntervalTotals = emptyInterval();
   private readonly rewardStateAfter: Float32Array;
+  private readonly klScratch = new Float64Array(NUM_CLASSES);
 
   constructor(kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming: Priming = { kind: 'random_note' }, rules: RuleContext = C_MAJOR_RULES) {
     this.config = { ...config };
@@ -98,7 +107,8 @@ export class RlTuner {
     q.importTensors(noteRnn.tensors, 'Note RNN');
     target.copyWeightsFrom(q);
     reward.copyWeightsFrom(q);
-    this.env = new MelodyEnv(reward, config, { ...rules, numNotes: config.numNotes }, priming);
+    this.env = new MelodyEnv(reward, { ...config, ruleWeights: ruleWeights(config) },
+      { ...rules, numNotes: config.numNotes, tonicDominantBonus: config.tonicDominantBonus }, priming);
     this.agent = new Agent(q, target, reward, {
       algorithm: config.algorithm,
       gamma: config.gamma,
@@ -151,6 +161,7 @@ export class RlTuner {
     const priorLogits = env.observe();
     const action = agent.act(token, priorLogits, this.epsilon(), this.rng);
     this.counters.trainingActions++;
+    const kl = this.policyKl(agent.scores, env.priorLogProbs);
     const out = env.step(action);
     if (this.replay.storesRewardState) this.reward.getStateRow(0, this.rewardStateAfter);
     this.replay.push(token, agent.stateBefore, action, out.reward, agent.stateAfter, this.rewardStateAfter, out.done);
@@ -158,12 +169,27 @@ export class RlTuner {
     const iv = this.interval;
     iv.steps++;
     iv.rewardTotal += out.reward;
-    iv.rewardMusicTheory += c.rewardScaler * out.musicTheory;
+    iv.rewardMusicTheory += env.rewardScaler * out.musicTheory;
     iv.rewardNoteRnn += out.logProb;
+    iv.kl += kl;
     for (let r = 0; r < NUM_RULES; r++) iv.perRule[r] += out.perRule[r];
     if (out.done) this.counters.episodes++;
     this.counters.step++;
     if (this.counters.step % c.trainEvery === 0 && this.replay.size >= c.batchSize) this.update();
+  }
+
+  /** KL(π ‖ p) at one state: π = softmax(scores / temperature), log p the prior's log-probabilities. */
+  private policyKl(scores: Float32Array, logP: Float32Array): number {
+    const t = this.config.temperature;
+    const scaled = this.klScratch;
+    for (let a = 0; a < NUM_CLASSES; a++) scaled[a] = scores[a] / t;
+    const lse = logSumExpRow(scaled, 0, NUM_CLASSES);
+    let kl = 0;
+    for (let a = 0; a < NUM_CLASSES; a++) {
+      const logPi = scaled[a] - lse;
+      kl += Math.exp(logPi) * (logPi - logP[a]);
+    }
+    return kl;
   }
 
   /** One TD update of the Q-network and the soft target update; returns the TD loss. */
@@ -190,10 +216,16 @@ export class RlTuner {
     while (!this.env.atStart || this.counters.step < limit);
   }
 
-  /** The metrics of the current logging interval (means), and a fresh interval. */
+  /**
+   * The metrics of the current logging interval (means), and a fresh interval. With a KL target, the
+   * reward scaler then adapts by the proportional rule of Ziegler et al. (2019), with β = 1/s:
+   * e = clip(KL/target − 1, −0.2, 0.2), β ← β·(1 + e·n/horizon), n the interval's steps.
+   */
   takeInterval(): IntervalMetrics {
     const iv = this.interval;
     const n = Math.max(1, iv.steps);
+    const kl = iv.kl / n;
+    const scaler = this.env.rewardScaler;
     const out: IntervalMetrics = {
       step: this.counters.step,
       'charts/reward_total': iv.rewardTotal / n,
@@ -203,8 +235,16 @@ export class RlTuner {
       'losses/td_loss': iv.updates ? iv.tdLoss / iv.updates : NaN,
       'losses/mean_target': iv.updates ? iv.targetValue / iv.updates : NaN,
       'losses/q_values': iv.updates ? iv.qValue / iv.updates : NaN,
+      'charts/kl': kl,
+      'charts/reward_scaler': scaler,
     };
     RULE_NAMES.forEach((name, r) => (out[`rules/${name}`] = iv.perRule[r] / n));
+    const { klTarget, klHorizon } = this.config;
+    if (klTarget > 0 && iv.steps > 0 && scaler > 0) {
+      const e = Math.min(0.2, Math.max(-0.2, kl / klTarget - 1));
+      const beta = (1 / scaler) * (1 + (e * iv.steps) / klHorizon);
+      this.env.rewardScaler = 1 / beta;
+    }
     this.interval = emptyInterval();
     return out;
   }
@@ -254,6 +294,7 @@ export class RlTuner {
       interval: { ...this.interval, perRule: [...this.interval.perRule] },
       random: this.rng.getState(),
       adamStep: this.q.adamStep,
+      rewardScaler: this.env.rewardScaler,
       replay: this.replay.snapshot(),
     };
   }
@@ -263,6 +304,7 @@ export class RlTuner {
     this.interval = { ...emptyInterval(), ...s.interval, perRule: [...s.interval.perRule] };
     this.rng.setState(s.random);
     this.q.adamStep = s.adamStep;
+    this.env.rewardScaler = s.rewardScaler;
     this.replay.restore(s.replay);
     this.env.beat = 0;
   }
@@ -273,11 +315,13 @@ export interface TunerSnapshot {
   interval: IntervalTotals;
   random: RandomState;
   adamStep: number;
+  /** The reward scaler in force (it changes only under adaptive KL control). */
+  rewardScaler: number;
   replay: ReplaySnapshot;
 }
 
 function emptyInterval(): IntervalTotals {
-  return { steps: 0, rewardTotal: 0, rewardMusicTheory: 0, rewardNoteRnn: 0, perRule: new Array(NUM_RULES).fill(0), updates: 0, tdLoss: 0, targetValue: 0, qValue: 0 };
+  return { steps: 0, rewardTotal: 0, rewardMusicTheory: 0, rewardNoteRnn: 0, perRule: new Array(NUM_RULES).fill(0), updates: 0, tdLoss: 0, targetValue: 0, qValue: 0, kl: 0 };
 }
 
 /** A 32-bit seed from (run seed, step): integer mixing with Math.imul only, so it is exact for every input. */

@@ -118,6 +118,12 @@ export interface RuleContext {
   fifthNotes: ReadonlySet<number>;
   /** Third-class notes (all octaves). Default {6, 18, 30}. */
   thirdNotes: ReadonlySet<number>;
+  /**
+   * Weight of rule 7's tonic-and-dominant bonus: how much more a hold or rest after a tonic- or
+   * fifth-class note earns than after any other note (1: the paper's 0.3 / 0.15 against 0.075 / 0.05;
+   * 0: no bonus). Default 1.
+   */
+  tonicDominantBonus: number;
 }
 
 /** C major, 32 steps: the reference setting. */
@@ -128,6 +134,7 @@ export const C_MAJOR_RULES: Readonly<RuleContext> = Object.freeze({
   tonicNotes: C_MAJOR_TONIC_NOTES,
   fifthNotes: C_MAJOR_FIFTH_NOTES,
   thirdNotes: C_MAJOR_THIRD_NOTES,
+  tonicDominantBonus: 1,
 });
 
 /** A rule context: the C major defaults with `options` laid over them. */
@@ -319,16 +326,23 @@ export function repeatedMotifReward(composition: ArrayLike<number>, beat: number
 
 // ---- Rule 7: preferred intervals ----
 
-/** Base reward (before ×5) of an interval code: the table of SPEC §5 rule 7, −1 above an octave. */
-export function intervalBaseReward(code: number): number {
+/**
+ * Base reward (before ×5) of an interval code: the table of SPEC §5 rule 7, −1 above an octave. The
+ * extra a hold or rest earns after a tonic- or fifth-class note is scaled by `tonicDominantBonus`.
+ */
+export function intervalBaseReward(code: number, tonicDominantBonus = 1): number {
   if (code > OCTAVE) return WIDE_INTERVAL_BASE_REWARD;
+  if (code === HOLD_AFTER_TONIC_OR_FIFTH || code === REST_AFTER_TONIC_OR_FIFTH) {
+    const plain = INTERVAL_BASE_REWARD.get(code === HOLD_AFTER_TONIC_OR_FIFTH ? HOLD_INTERVAL : REST_INTERVAL) as number;
+    return plain + tonicDominantBonus * ((INTERVAL_BASE_REWARD.get(code) as number) - plain);
+  }
   return INTERVAL_BASE_REWARD.get(code) ?? 0;
 }
 
 /** Rule 7: 5 × the base reward of the interval from the previous note to `action`. */
 export function intervalsReward(composition: ArrayLike<number>, beat: number, action: number, ctx: RuleContext = C_MAJOR_RULES): number {
   const code = intervalCode(previousNote(composition, beat), action, ctx);
-  return INTERVAL_REWARD_SCALE * intervalBaseReward(code);
+  return INTERVAL_REWARD_SCALE * intervalBaseReward(code, ctx.tonicDominantBonus ?? 1);
 }
 
 // ---- Rule 8: leap resolution (stateful) ----

@@ -14,7 +14,7 @@ import { MelodyEnv } from '../../src/rl/env.js';
 import { policyProbabilities, primingFor, sampleCompositions, type Priming } from '../../src/rl/sampling.js';
 import { logSoftmaxRow } from '../../src/rl/softmax.js';
 import { evaluationSeed, RlTuner } from '../../src/rl/tuner.js';
-import { C_MAJOR_RULES, musicTheoryReward, newLeapState } from '../../src/rules/rules.js';
+import { C_MAJOR_RULES, intervalsReward, musicTheoryReward, newLeapState } from '../../src/rules/rules.js';
 import { testKernels } from '../engine/support.js';
 
 function smallNoteRnn(seed = 3) {
@@ -77,7 +77,7 @@ describe('MelodyEnv rewards', () => {
 
   for (const [algorithm, musicTheoryOnly] of [['q', false], ['psi', false], ['g', false], ['q', true]] as const) {
     it(`${algorithm}${musicTheoryOnly ? ', music theory only' : ''}: r = ${algorithm === 'g' || musicTheoryOnly ? 's·r_MT' : 'log p(a|s) + s·r_MT'}`, () => {
-      const env = new MelodyEnv(model, { algorithm, numNotes: 12, rewardScaler: 2.5, musicTheoryOnly }, { ...C_MAJOR_RULES, numNotes: 12 }, { kind: 'primer', tokens: [14, 1, 18] });
+      const env = new MelodyEnv(model, { algorithm, numNotes: 12, rewardScaler: 2.5, musicTheoryOnly, ruleWeights: new Array(9).fill(1) }, { ...C_MAJOR_RULES, numNotes: 12 }, { kind: 'primer', tokens: [14, 1, 18] });
       expect(Array.from(env.reset(new Random(1)))).toEqual([14, 1]);
       expect(env.token).toBe(18);
       // The same prefix, stepped by hand, gives the prior's log p.
@@ -103,6 +103,51 @@ describe('MelodyEnv rewards', () => {
       expect(env.atStart).toBe(true);
     });
   }
+});
+
+describe('the reward, opened', () => {
+  it('rule weights: r_MT = Σ w_i r_i, each rule still logged unweighted', () => {
+    const noteRnn = smallNoteRnn(5);
+    const model = createModel(testKernels(), noteRnn.config, { maxBatch: 1 });
+    model.importTensors(noteRnn.tensors);
+    const weights = [0, 2, 1, 0.5, 3, 1, 0, 1, 1];
+    const env = new MelodyEnv(model, { algorithm: 'q', numNotes: 8, rewardScaler: 1, musicTheoryOnly: true, ruleWeights: weights }, { ...C_MAJOR_RULES, numNotes: 8 }, { kind: 'random_note' });
+    env.reset(new Random(2));
+    const leap = newLeapState();
+    const actions = [15, 14, 1, 21, 9, 1, 0, 14];
+    actions.forEach((a, beat) => {
+      const plain = musicTheoryReward(Uint8Array.from(actions.slice(0, beat)), beat, a, leap, { ...C_MAJOR_RULES, numNotes: 8 });
+      env.observe();
+      const out = env.step(a);
+      expect(Array.from(out.perRule)).toEqual(Array.from(plain.perRule));
+      expect(out.musicTheory).toBeCloseTo(plain.perRule.reduce((sum, r, i) => sum + weights[i] * r, 0), 12);
+    });
+  });
+
+  it("the tonic-dominant bonus scales rule 7's extra for holds and rests after C or G", () => {
+    // C4 (14) then a hold: code −2.5, base 0.3 with the bonus, 0.075 (a plain hold) without.
+    expect(intervalsReward([14], 1, 1)).toBeCloseTo(5 * 0.3, 12);
+    expect(intervalsReward([14], 1, 1, { ...C_MAJOR_RULES, tonicDominantBonus: 0 })).toBeCloseTo(5 * 0.075, 12);
+    expect(intervalsReward([14], 1, 0, { ...C_MAJOR_RULES, tonicDominantBonus: 0.5 })).toBeCloseTo(5 * (0.05 + 0.5 * 0.1), 12);
+    // After D4 (16) nothing changes.
+    expect(intervalsReward([16], 1, 1, { ...C_MAJOR_RULES, tonicDominantBonus: 0 })).toBeCloseTo(5 * 0.075, 12);
+  });
+
+  it('adaptive KL: after each interval β = 1/s moves by e·n/horizon, e = clip(KL/target − 1, ±0.2)', () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ klTarget: 0.05, klHorizon: 1000, rewardScaler: 2 }));
+    let s = 2;
+    for (let k = 0; k < 4; k++) {
+      for (let i = 0; i < 96; i++) tuner.step();
+      const m = tuner.takeInterval();
+      expect(m['charts/reward_scaler']).toBeCloseTo(s, 12);
+      expect(m['charts/kl']).toBeGreaterThanOrEqual(0);
+      const e = Math.min(0.2, Math.max(-0.2, m['charts/kl'] / 0.05 - 1));
+      s = 1 / ((1 / s) * (1 + (e * 96) / 1000));
+      expect(tuner.env.rewardScaler).toBeCloseTo(s, 12);
+    }
+    expect(tuner.env.rewardScaler).not.toBe(2);
+    expect(() => config({ klTarget: 0.1, rewardScaler: 0 })).toThrow(/klTarget = 0.1 needs a positive rewardScaler/);
+  });
 });
 
 describe('learning', () => {
@@ -219,7 +264,7 @@ describe('exact resume', () => {
     ['q, a wrapped ring, a checkpoint mid logging interval', { replayCapacity: 300, logEvery: 500 }, { kind: 'random_note' }],
     ['g (Reward RNN states in the replay)', { algorithm: 'g' }, { kind: 'random_note' }],
     ['psi with Boltzmann exploration', { algorithm: 'psi', explorationMode: 'boltzmann' }, { kind: 'random_note' }],
-    ['primer priming', {}, primingFor('primer', { primer: [14, 1, 16, 1, 18] })],
+    ['primer priming, adaptive KL', { klTarget: 0.2, klHorizon: 500 }, primingFor('primer', { primer: [14, 1, 16, 1, 18] })],
     ['corpus priming', { priming: 'corpus' }, primingFor('corpus', { corpus })],
   ];
   for (const [name, overrides, priming] of cases) {
