@@ -9,7 +9,8 @@ import type { LstmModel } from '../engine/lstm_model.js';
 import { decodeModel, loadModelInto } from '../io/model_file.js';
 import { Random } from '../random.js';
 import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
-import { statisticsTable } from '../eval/statistics.js';
+import { evaluationTable, summarizeEvaluations } from '../eval/report.js';
+import { DEFAULT_CONFIG } from '../rl/config.js';
 import { loadKernelsFromDist, numberFlag, parseFlags, Progress, readModelBytes, writeFileAtomic } from './common.js';
 import { policyKind } from './policy.js';
 
@@ -60,39 +61,53 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   const noteRnn = arena.models.noteRnn;
   loadModelInto(noteRnn, baseDecoded, base.path);
 
-  const columns: { name: string; evaluation: PolicyEvaluation; file: string }[] = [];
-  const run = (name: string, file: string, policy: LstmModel[]) => {
+  const runs: { name: string; group: string; evaluation: PolicyEvaluation; file: string }[] = [];
+  const run = (name: string, group: string, file: string, policy: LstmModel[]) => {
     const started = performance.now();
     const evaluation = evaluatePolicy(policy, noteRnn, new Random(seed), {
       count, numNotes, temperature, priming: { kind: 'random_note' },
       onProgress: (done, total) => progress.update(`${name}: ${done}/${total} compositions`),
     });
     progress.log(`${name}: ${count} compositions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    columns.push({ name, evaluation, file });
+    runs.push({ name, group, evaluation, file });
   };
-  run('Note RNN', base.path, [noteRnn]);
+  run('Note RNN', 'Note RNN', base.path, [noteRnn]);
   tuned.forEach((t, i) => {
     const model = arena.models[`tuned${i}`];
     loadModelInto(model, t.decoded, t.path);
     const kind = policyKind(t.decoded);
     const label = kind === 'q' ? 'Q' : kind === 'psi' ? 'Ψ' : kind === 'g' ? 'G' : kind;
-    run(`${label} (${t.path.split(/[\\/]/).pop()})`, t.path, kind === 'g' ? [model, noteRnn] : [model]);
+    run(`${label} (${t.path.split(/[\\/]/).pop()})`, groupName(label, t.decoded.info.notes, t.path), t.path, kind === 'g' ? [model, noteRnn] : [model]);
   });
   progress.done();
 
-  const table = statisticsTable(columns.map((c) => ({
-    name: c.name,
-    stats: c.evaluation.statistics,
-    extra: { 'mean log p under the Note RNN': c.evaluation.meanLogProbNoteRnn, 'KL from the Note RNN per note (nats)': c.evaluation.klFromPrior },
-  })));
+  // Models tuned with the same settings but different seeds form one column: mean [min–max].
+  const groups = new Map<string, typeof runs>();
+  for (const r of runs) groups.set(r.group, [...(groups.get(r.group) ?? []), r]);
+  const columns = [...groups.entries()].map(([group, members]) => ({
+    name: members.length === 1 ? members[0].name : group,
+    evaluations: members.map((m) => m.evaluation),
+    files: members.map((m) => m.file),
+  }));
+  const table = evaluationTable(columns);
   process.stdout.write(`${count} compositions of ${numNotes} steps per model, temperature ${temperature}, seed ${seed}\n\n${table}\n`);
   const jsonPath = s('json');
   if (jsonPath) {
     writeFileAtomic(resolve(jsonPath), `${JSON.stringify({
       count, numNotes, temperature, seed,
-      models: columns.map((c) => ({ name: c.name, file: c.file, ...c.evaluation, compositions: undefined })),
+      columns: columns.map((c) => ({ name: c.name, files: c.files, summary: summarizeEvaluations(c.evaluations) })),
+      models: runs.map((r) => ({ name: r.name, file: r.file, ...r.evaluation, compositions: undefined, primers: undefined })),
     }, null, 2)}\n`);
   }
   const mdPath = s('markdown');
   if (mdPath) writeFileAtomic(resolve(mdPath), `${table}\n`);
+}
+
+/** Runs of one algorithm whose recorded settings differ only in the seed share a group. */
+function groupName(label: string, notes: unknown, file: string): string {
+  const config = (notes as { config?: Record<string, unknown> } | undefined)?.config;
+  if (!config) return `${label} ${file}`; // unknown settings: a column of its own
+  const { seed: _seed, ...rest } = config;
+  const differsFromDefault = Object.entries(rest).filter(([k, v]) => (DEFAULT_CONFIG as unknown as Record<string, unknown>)[k] !== v).map(([k, v]) => `${k} ${v}`);
+  return `${label}${differsFromDefault.length ? ` (${differsFromDefault.join(', ')})` : ''}`;
 }

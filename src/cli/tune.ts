@@ -6,7 +6,7 @@
  * all, and a stopped run (Ctrl-C, SIGTERM) checkpoints and exits 130 / 143.
  */
 import { resolve } from 'node:path';
-import { statisticsTable } from '../eval/statistics.js';
+import { evaluationTable } from '../eval/report.js';
 import type { PolicyEvaluation } from '../eval/evaluation.js';
 import { fingerprintMismatches, melodiesFingerprint, type Fingerprints } from '../io/fingerprint.js';
 import { encodeModel, decodeModel } from '../io/model_file.js';
@@ -289,10 +289,9 @@ function summary(e: PolicyEvaluation): string {
 function writeFinalReport(folder: RunFolder, tuner: RlTuner, final: FinalReport): void {
   const c = tuner.config;
   const { noteRnn: base, tuned } = final;
-  const extra = (e: PolicyEvaluation) => ({ 'mean log p under the Note RNN': e.meanLogProbNoteRnn, 'KL from the Note RNN per note (nats)': e.klFromPrior });
-  const table = statisticsTable([
-    { name: 'Note RNN', stats: base.statistics, extra: extra(base) },
-    { name: c.algorithm === 'q' ? 'Q' : c.algorithm === 'psi' ? 'Ψ' : 'G', stats: tuned.statistics, extra: extra(tuned) },
+  const table = evaluationTable([
+    { name: 'Note RNN', evaluations: [base] },
+    { name: c.algorithm === 'q' ? 'Q' : c.algorithm === 'psi' ? 'Ψ' : 'G', evaluations: [tuned] },
   ]);
   folder.writeAtomic('evaluation.md', `# Evaluation (${c.evalCompositions} compositions per model, temperature ${c.temperature})\n\n${table}\n`);
   const plain = (e: PolicyEvaluation) => ({ ...e, compositions: undefined, primers: undefined });

@@ -8,6 +8,7 @@ import type { LstmModel } from '../engine/lstm_model.js';
 import { sampleCompositions, type Priming } from '../rl/sampling.js';
 import type { Random } from '../random.js';
 import { C_MAJOR_RULES, type RuleContext } from '../rules/rules.js';
+import { listenerMetrics, type ListenerMetrics } from './listener.js';
 import { compositionStatistics, type CompositionStatistics } from './statistics.js';
 
 export interface PolicyEvaluation {
@@ -19,6 +20,10 @@ export interface PolicyEvaluation {
    * policy is the argmax (π = 1 on the note it plays), so the estimate is exactly −log p(a|s).
    */
   klFromPrior: number;
+  /** The k3 estimate of the same KL per note: mean of (r − 1) − log r, r = p(a|s)/π(a|s). */
+  klFromPriorK3: number;
+  /** What a listener hears: openings, pitch variety, repetition, tonic/dominant, rests and holds. */
+  listener: ListenerMetrics;
   distinctCompositions: number;
   compositions: Uint8Array[];
   /** The priming tokens each composition started from. */
@@ -44,10 +49,11 @@ export function evaluatePolicy(policy: LstmModel[], noteRnn: LstmModel, rng: Ran
     reference: noteRnn, onProgress: options.onProgress,
   });
   const notes = options.count * options.numNotes;
-  let logP = 0, logPi = 0;
+  let logP = 0, logPi = 0, k3 = 0;
   for (let i = 0; i < options.count; i++) {
     logP += sample.logProbReference[i];
     logPi += sample.logProbPolicy[i];
+    k3 += sample.klK3[i];
   }
   const rules = { ...(options.rules ?? C_MAJOR_RULES), numNotes: options.numNotes };
   const statistics = compositionStatistics(sample.compositions, rules);
@@ -55,6 +61,8 @@ export function evaluatePolicy(policy: LstmModel[], noteRnn: LstmModel, rng: Ran
     statistics,
     meanLogProbNoteRnn: logP / notes,
     klFromPrior: (logPi - logP) / notes,
+    klFromPriorK3: k3 / notes,
+    listener: listenerMetrics(sample.compositions, rules),
     distinctCompositions: statistics.distinctCompositions,
     compositions: sample.compositions,
     primers: sample.primers,
@@ -77,6 +85,16 @@ export function evaluationMetrics(step: number, e: PolicyEvaluation): Record<str
     'eval/mean_reward_per_note': s.meanRewardPerNote,
     'eval/mean_log_p_note_rnn': e.meanLogProbNoteRnn,
     'eval/kl_from_prior': e.klFromPrior,
+    'eval/kl_from_prior_k3': e.klFromPriorK3,
     'eval/distinct_compositions': e.distinctCompositions,
+    'listener/top_opening_share': e.listener.topOpeningShare,
+    'listener/pitch_class_entropy_bits': e.listener.pitchClassEntropyBits,
+    'listener/distinct_windows_4': e.listener.distinctWindows4,
+    'listener/distinct_windows_8': e.listener.distinctWindows8,
+    'listener/mean_max_repeat_8': e.listener.meanMaxRepeat8,
+    'listener/tonic_share': e.listener.tonicShare,
+    'listener/dominant_share': e.listener.dominantShare,
+    'listener/rest_share': e.listener.restShare,
+    'listener/hold_share': e.listener.holdShare,
   };
 }

@@ -57,6 +57,11 @@ export interface SampleResult {
   logProbPolicy: Float64Array;
   /** Per composition: sum over its steps of log p(a|s) under the reference (or the first model). */
   logProbReference: Float64Array;
+  /**
+   * Per composition: sum over its steps of the k3 estimate of KL(π ‖ p), (r − 1) − log r with
+   * r = p(a|s) / π(a|s): never negative, and of lower variance than log π − log p (Schulman 2020).
+   */
+  klK3: Float64Array;
 }
 
 /** The priming tokens for one composition (SPEC §4.1); the priming input is not part of the composition. */
@@ -115,6 +120,7 @@ export function sampleCompositions(models: readonly LstmModel[], rng: Random, op
   const primers: ArrayLike<number>[] = [];
   const logProbPolicy = new Float64Array(count);
   const logProbReference = new Float64Array(count);
+  const klK3 = new Float64Array(count);
   const scores = new Float32Array(maxBatch * NUM_CLASSES);
   const scratch = new Float64Array(NUM_CLASSES);
   const tokens = new Int32Array(maxBatch);
@@ -133,11 +139,15 @@ export function sampleCompositions(models: readonly LstmModel[], rng: Random, op
           scores[b * NUM_CLASSES + j] = s;
         }
         const a = sampleFromScores(scores, b * NUM_CLASSES, NUM_CLASSES, temperature, rng, scratch);
+        let logPi = 0; // the argmax policy (temperature 0) plays a with probability 1
         if (temperature > 0) {
           for (let j = 0; j < NUM_CLASSES; j++) scratch[j] = scores[b * NUM_CLASSES + j] / temperature;
-          logProbPolicy[start + b] += logSoftmaxAt(scratch, 0, NUM_CLASSES, a);
+          logPi = logSoftmaxAt(scratch, 0, NUM_CLASSES, a);
         }
-        logProbReference[start + b] += logSoftmaxAt(logits[refIndex], b * stride, NUM_CLASSES, a);
+        const logP = logSoftmaxAt(logits[refIndex], b * stride, NUM_CLASSES, a);
+        logProbPolicy[start + b] += logPi;
+        logProbReference[start + b] += logP;
+        klK3[start + b] += Math.expm1(logP - logPi) - (logP - logPi);
         batchCompositions[b][t] = a;
         tokens[b] = a;
       }
@@ -146,7 +156,7 @@ export function sampleCompositions(models: readonly LstmModel[], rng: Random, op
     compositions.push(...batchCompositions);
     options.onProgress?.(compositions.length, count);
   }
-  return { compositions, primers, logProbPolicy, logProbReference };
+  return { compositions, primers, logProbPolicy, logProbReference, klK3 };
 }
 
 /**
