@@ -75,7 +75,12 @@ interface RunRecord {
   part?: { track?: number; channel?: number };
 }
 
-export async function tuneCommand(args: string[]): Promise<number> {
+/** What embeds the command can add: a stop request besides SIGINT/SIGTERM (the sweep's worker threads). */
+export interface TuneCommandOptions {
+  shouldStop?: () => boolean;
+}
+
+export async function tuneCommand(args: string[], options: TuneCommandOptions = {}): Promise<number> {
   const configFlags = configFlagOptions();
   const v = parseFlags('tune', args, {
     model: { type: 'string' }, preset: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' },
@@ -159,7 +164,7 @@ export async function tuneCommand(args: string[]): Promise<number> {
           writeCheckpoint(t);
           progress.log(`checkpoint at step ${t.counters.step}`);
         },
-        shouldStop: () => stop.requested,
+        shouldStop: () => stop.requested || (options.shouldStop?.() ?? false),
         yieldControl: yieldToEventLoop,
         sliceMs: 20,
       });
@@ -174,7 +179,7 @@ export async function tuneCommand(args: string[]): Promise<number> {
     }
     if (outcome.stopped) {
       progress.log(`stopped at step ${tuner.counters.step}; checkpoint written to ${folder.path('checkpoint.safetensors')}. Continue with the same command plus --resume.`);
-      return stop.exitCode;
+      return stop.requested ? stop.exitCode : 130;
     }
     progress.log(`trained ${outcome.steps} steps in ${formatDuration(outcome.seconds)} (${Math.round(outcome.steps / Math.max(1e-9, outcome.seconds))} steps/s)`);
     const tunedName = `${config.algorithm}_tuned.safetensors`;
