@@ -2,7 +2,8 @@
 /**
  * The rltuner command line: train, generate, tune, evaluate. Each command lives in src/cli/<name>.ts.
  */
-import { UsageError } from './cli/common.js';
+import { UsageError, type Command } from './cli/common.js';
+import { RunFolderRefusal } from './node/run_folder.js';
 
 const HELP = `rltuner: tune a Note RNN melody model with reinforcement learning (RL Tuner, Jaques et al. 2016)
 
@@ -17,7 +18,8 @@ Commands:
 Without --model, tune, evaluate and generate use the shipped default Note RNN (trained on the
 Nottingham folk tunes; see models/README.md).`;
 
-const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
+/** Each command resolves to its exit code (nothing: 0); a stopped run returns 130 (SIGINT) or 143 (SIGTERM). */
+const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./cli/train.js')).trainCommand,
   generate: async () => (await import('./cli/generate.js')).generateCommand,
   tune: async () => (await import('./cli/tune.js')).tuneCommand,
@@ -40,10 +42,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await (await load())(rest);
-    return 0;
+    const code = await (await load())(rest);
+    return typeof code === 'number' ? code : 0;
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof RunFolderRefusal) {
       process.stderr.write(`rltuner ${command}: ${e.message}\n  (rltuner ${command} --help lists the options)\n`);
       return 2;
     }

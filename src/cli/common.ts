@@ -1,13 +1,19 @@
 /**
  * What every command shares: where the package's files are, loading the kernels and models from disk,
- * usage errors, atomic writes, and progress on a terminal. The only place (with src/node/) that touches
- * the file system and the process.
+ * usage errors, strict flags (plain decimal numbers, true|false booleans, no empty values), atomic
+ * writes, stopping on a signal with the conventional exit code, and progress on a terminal. The only place
+ * (with src/node/) that touches the file system and the process.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { acceptsRelaxedBuild, kernelsFromModule, type Kernels } from '../engine/kernels.js';
+import { decimalProblem, parseDecimal } from '../io/decimal.js';
+import { readFileNamed, writeFileAtomic as writeFileAtomicNamed } from '../node/run_folder.js';
+
+/** A command: parses its arguments and runs; a returned number is the process exit code (default 0). */
+export type Command = (args: string[]) => Promise<number | void>;
 
 /** dist/ (this file is dist/cli/common.js once built). */
 export const DIST_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -22,49 +28,100 @@ export class UsageError extends Error {
   }
 }
 
-/** Parses flags strictly; an unknown flag or a missing value is a UsageError naming it. */
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
+/**
+ * Parses flags strictly: an unknown flag, a missing value or an empty value ('' or blanks) is a
+ * UsageError naming it. Boolean flags take `--flag`, `--flag=true|false` or `--flag true|false`.
+ */
 export function parseFlags(command: string, args: string[], options: NonNullable<ParseArgsConfig['options']>): FlagValues {
+  const booleans = new Set(Object.entries(options).filter(([, o]) => o.type === 'boolean').map(([name]) => name));
+  const explicit: Record<string, boolean> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') {
+      rest.push(...args.slice(i));
+      break;
+    }
+    const flag = /^--([^=]+)(?:=([\s\S]*))?$/.exec(arg);
+    if (!flag || !booleans.has(flag[1])) {
+      rest.push(arg);
+      continue;
+    }
+    let value = flag[2];
+    if (value === undefined && (args[i + 1] === 'true' || args[i + 1] === 'false')) value = args[++i];
+    if (value === undefined) {
+      rest.push(arg);
+    } else if (value === 'true' || value === 'false') {
+      explicit[flag[1]] = value === 'true';
+    } else {
+      throw new UsageError(`--${flag[1]}=${value}: expected true or false (--${flag[1]} alone means true)`, command);
+    }
+  }
+  let values: FlagValues;
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as FlagValues;
+    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as FlagValues;
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''), command);
   }
+  Object.assign(values, explicit);
+  for (const [name, value] of Object.entries(values)) {
+    const given = Array.isArray(value) ? value : [value];
+    if (given.some((v) => typeof v === 'string' && v.trim() === '')) {
+      throw new UsageError(name === 'out'
+        ? "--out '' would write into the current folder; name a folder"
+        : `--${name} '': the value is empty; give one, or leave --${name} out`, command);
+    }
+  }
+  return values;
 }
 
-/** A number flag within [lo, hi]; names the flag and the range when it is not. */
+/**
+ * A number flag within [lo, hi], written as a plain decimal (see src/io/decimal.ts: no 0x/0b/0o, no
+ * Infinity, nothing that overflows or underflows); names the flag, the value and the range when it is not.
+ */
 export function numberFlag(command: string, name: string, value: string | undefined, fallback: number, lo: number, hi: number, integer = false): number {
   if (value === undefined) return fallback;
-  const v = Number(value);
-  if (!Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-    throw new UsageError(`--${name} ${value}: expected ${integer ? 'an integer' : 'a number'} in ${lo}..${hi}`, command);
+  const v = parseDecimal(value);
+  if (v === undefined || v < lo || v > hi || (integer && !Number.isInteger(v))) {
+    const problem = v === undefined ? ` (${decimalProblem(value)})` : '';
+    throw new UsageError(`--${name} ${value}: expected ${integer ? 'an integer' : 'a number'} in ${lo}..${hi}${problem}`, command);
   }
   return v;
 }
 
-/** Loads the kernels from dist/ (the relaxed-SIMD build when asked for and accepted by this runtime). */
-export function loadKernelsFromDist(relaxed = false): Kernels {
+/** Which kernel build computed a run's numbers (recorded in fingerprints). */
+export type KernelBuild = 'plain' | 'relaxed';
+
+/** Loads the kernels from dist/: the relaxed-SIMD build when asked for and accepted by this runtime, else the plain one; says which. */
+export function loadKernelBuildFromDist(relaxed = false): { kernels: Kernels; build: KernelBuild } {
   const plain = resolve(DIST_DIR, 'rltuner.wasm');
   const fast = resolve(DIST_DIR, 'rltuner-relaxed.wasm');
   if (!existsSync(plain)) throw new Error(`kernels not found at ${plain}: run \`npm run build\` first`);
   if (relaxed) {
-    const bytes = readFileSync(fast);
-    if (acceptsRelaxedBuild(bytes)) return kernelsFromModule(new WebAssembly.Module(bytes));
+    const bytes = readFileNamed(fast);
+    if (acceptsRelaxedBuild(bytes)) return { kernels: kernelsFromModule(new WebAssembly.Module(bytes)), build: 'relaxed' };
     process.stderr.write('note: this runtime does not accept relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd); using the plain SIMD build\n');
   }
-  return kernelsFromModule(new WebAssembly.Module(readFileSync(plain)));
+  return { kernels: kernelsFromModule(new WebAssembly.Module(readFileNamed(plain))), build: 'plain' };
+}
+
+/** Loads the kernels from dist/ (the relaxed-SIMD build when asked for and accepted by this runtime). */
+export function loadKernelsFromDist(relaxed = false): Kernels {
+  return loadKernelBuildFromDist(relaxed).kernels;
 }
 
 /** Reads a file, or fails with a message naming it and what to pass instead. */
 export function readInput(path: string, what: string, hint: string): Uint8Array {
   if (!existsSync(path)) throw new UsageError(`${what} not found: ${path}\n  ${hint}`);
-  return new Uint8Array(readFileSync(path));
+  return readFileNamed(path);
 }
 
-/** The model file to use: the given path, or the shipped default. */
+/** The model file to use: the given path, or the shipped default ('' is an error, not the default). */
 export function modelPath(given: string | undefined): string {
-  return given ? resolve(given) : DEFAULT_MODEL_PATH;
+  if (given !== undefined && given.trim() === '') throw new UsageError("--model '': the path is empty; name a model file, or leave --model out for the shipped default");
+  return given !== undefined ? resolve(given) : DEFAULT_MODEL_PATH;
 }
 
 export function readModelBytes(given: string | undefined): { path: string; bytes: Uint8Array } {
@@ -75,12 +132,13 @@ export function readModelBytes(given: string | undefined): { path: string; bytes
   return { path, bytes: readInput(path, 'model file', hint) };
 }
 
-/** Writes a file atomically (a temporary file renamed into place), creating folders as needed. */
+/**
+ * Writes a file atomically (a temporary file in the same folder, fsynced and renamed into place), creating
+ * folders as needed; on failure the temporary file is removed and the error names the path and the fix.
+ * The same implementation as RunFolder.writeAtomic (src/node/run_folder.ts), for files outside run folders.
+ */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  writeFileAtomicNamed(path, data);
 }
 
 /**
@@ -114,23 +172,48 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
 
-/** A stop flag set by SIGINT / SIGTERM; a second signal exits at once. */
-export function stopOnSignal(onFirst: () => void): { readonly requested: boolean; dispose(): void } {
-  const state = { requested: false };
-  const handler = () => {
-    if (state.requested) process.exit(130);
-    state.requested = true;
-    onFirst();
+/** The conventional exit codes of a process stopped by a signal: 128 + the signal's number. */
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+export type StopSignalName = keyof typeof SIGNAL_EXIT_CODES;
+
+export interface StopRequest {
+  /** Whether SIGINT or SIGTERM came. */
+  readonly requested: boolean;
+  /** The first signal that came, or null. */
+  readonly signal: StopSignalName | null;
+  /** The exit code for that signal (130 for SIGINT, 143 for SIGTERM); 0 while none came. */
+  readonly exitCode: number;
+  dispose(): void;
+}
+
+/**
+ * A stop flag set by SIGINT / SIGTERM: the command finishes its current unit of work, writes its
+ * checkpoint, and returns `exitCode`. A second signal exits at once with its own code.
+ */
+export function stopOnSignal(onFirst: (signal: StopSignalName) => void): StopRequest {
+  const state: { signal: StopSignalName | null } = { signal: null };
+  const handler = (signal: StopSignalName) => {
+    if (state.signal !== null) process.exit(SIGNAL_EXIT_CODES[signal]);
+    state.signal = signal;
+    onFirst(signal);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  const onInterrupt = () => handler('SIGINT');
+  const onTerminate = () => handler('SIGTERM');
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onTerminate);
   return {
     get requested() {
-      return state.requested;
+      return state.signal !== null;
+    },
+    get signal() {
+      return state.signal;
+    },
+    get exitCode() {
+      return state.signal === null ? 0 : SIGNAL_EXIT_CODES[state.signal];
     },
     dispose() {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onTerminate);
     },
   };
 }

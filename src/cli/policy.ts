@@ -1,12 +1,14 @@
 /**
  * Loading a model file as a sampling policy: a Note RNN or a Q/Ψ-tuned network acts alone; a G-tuned
- * network acts with its Note RNN prior (acting scores G + prior logits, SPEC §4.4).
+ * network acts with its Note RNN prior (acting scores G + prior logits, SPEC §4.4), which must be the
+ * very Note RNN it was tuned from: its SHA-256 is checked against the G model's recorded fingerprint.
  */
 import type { Kernels } from '../engine/kernels.js';
 import { createArena } from '../engine/arena.js';
 import type { LstmModel } from '../engine/lstm_model.js';
 import { decodeModel, loadModelInto, type DecodedModel } from '../io/model_file.js';
-import { readModelBytes } from './common.js';
+import { sha256Hex } from '../io/sha256.js';
+import { readModelBytes, UsageError } from './common.js';
 
 export interface Policy {
   /** Models stepped in lockstep; their logits are summed into acting scores. */
@@ -33,6 +35,7 @@ export function loadPolicy(kernels: Kernels, modelFile: string | undefined, maxB
     return { models: [arena.models.policy], kind, path, decoded };
   }
   const prior = readModelBytes(priorFile);
+  checkPriorFingerprint(decoded, path, prior.bytes, prior.path, (line) => process.stderr.write(`warning: ${line}\n`));
   const priorDecoded = decodeModel(prior.bytes, prior.path);
   const arena = createArena(kernels, {
     policy: { config: decoded.config, maxBatch },
@@ -41,4 +44,28 @@ export function loadPolicy(kernels: Kernels, modelFile: string | undefined, maxB
   loadModelInto(arena.models.policy, decoded, path);
   loadModelInto(arena.models.prior, priorDecoded, prior.path);
   return { models: [arena.models.policy, arena.models.prior], kind, path, decoded };
+}
+
+/**
+ * A G model acts with the Note RNN it was tuned from: refuses a prior whose SHA-256 differs from the one
+ * the G model records (naming both fingerprints and files). A G model without recorded fingerprints (an
+ * older file) is let through with a warning.
+ */
+export function checkPriorFingerprint(
+  decoded: DecodedModel, modelPath: string, priorBytes: Uint8Array, priorPath: string, warn: (line: string) => void,
+): void {
+  const recorded = decoded.info.fingerprints?.noteRnn;
+  const notes = decoded.info.notes as { tunedFrom?: unknown } | undefined;
+  const tunedFrom = typeof notes?.tunedFrom === 'string' ? ` (${notes.tunedFrom})` : '';
+  if (recorded === undefined) {
+    warn(`${modelPath} records no fingerprint of the Note RNN it was tuned from (an older file); its prior is taken on trust: ${priorPath}`);
+    return;
+  }
+  const actual = sha256Hex(priorBytes);
+  if (recorded !== actual) {
+    throw new UsageError(
+      `${modelPath}: this G model was tuned from ${recorded}${tunedFrom}; --prior ${priorPath} is ${actual}\n` +
+        '  A G model acts with the very Note RNN it was tuned from: pass that file with --prior.',
+    );
+  }
 }

@@ -1,8 +1,10 @@
 /**
  * Note RNN model files: safetensors (little-endian f32 tensors behind a JSON header) with metadata that
- * says what the file is: format and version, token order, architecture, and how it was trained.
- * Loading a file of another format, version or architecture, or a corrupt file, fails with a message
- * that says which and what to do.
+ * says what the file is: format and version, token order, architecture, how it was trained, and (from
+ * version 2) the fingerprints of what it was made from. Loading a file of another format, version or
+ * architecture, or a corrupt file, fails with a message that says which and what to do. Version 1 files
+ * (no fingerprints; the shipped default model is one) still load. A file's own fingerprint is
+ * `sha256Hex(bytes)` of the whole file.
  */
 import type { Kernels } from '../engine/kernels.js';
 import type { LstmStackConfig } from '../engine/layout.js';
@@ -10,9 +12,15 @@ import { createArena } from '../engine/arena.js';
 import type { LstmModel, ModelPlan } from '../engine/lstm_model.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError } from './safetensors.js';
 import { NUM_CLASSES } from '../music/encoding.js';
+import type { Fingerprints } from './fingerprint.js';
 
 export const MODEL_FORMAT = 'rltuner-note-rnn';
-export const MODEL_FORMAT_VERSION = '1';
+/** The version this rltuner writes. */
+export const MODEL_FORMAT_VERSION = '2';
+/** The versions this rltuner reads: 1 (no fingerprints) and 2. */
+export const READABLE_MODEL_FORMAT_VERSIONS: readonly string[] = ['1', '2'];
+/** `Fingerprints.format` of a model file written by this rltuner. */
+export const MODEL_FINGERPRINT_FORMAT = `${MODEL_FORMAT}/${MODEL_FORMAT_VERSION}`;
 /** The token order every rltuner model uses (SPEC §1). */
 export const TOKEN_ORDER = '0=NOTE_OFF,1=NO_EVENT,2..37=note-on MIDI 48..83';
 
@@ -30,6 +38,8 @@ export interface ModelInfo {
   training?: unknown;
   /** Anything else worth keeping (e.g. the tuning run that produced a tuned model). */
   notes?: unknown;
+  /** What the model was made from (absent in version 1 files). */
+  fingerprints?: Fingerprints;
 }
 
 export interface DecodedModel {
@@ -57,6 +67,7 @@ export function encodeModel(model: LstmModel, info: ModelInfo = {}): Uint8Array 
   if (info.data !== undefined) metadata.data = JSON.stringify(info.data);
   if (info.training !== undefined) metadata.training = JSON.stringify(info.training);
   if (info.notes !== undefined) metadata.notes = JSON.stringify(info.notes);
+  if (info.fingerprints !== undefined) metadata.fingerprints = JSON.stringify(info.fingerprints);
   return encodeSafetensors(model.exportTensors(), metadata);
 }
 
@@ -75,8 +86,8 @@ export function decodeModel(bytes: Uint8Array, source = 'model file'): DecodedMo
   if (md.format !== MODEL_FORMAT) {
     throw new ModelFileError(`${source}: not an rltuner Note RNN (metadata format is ${JSON.stringify(md.format ?? null)}, expected "${MODEL_FORMAT}")`);
   }
-  if (md.format_version !== MODEL_FORMAT_VERSION) {
-    throw new ModelFileError(`${source}: model format version ${md.format_version} is not supported by this rltuner (which reads version ${MODEL_FORMAT_VERSION}); upgrade rltuner or retrain`);
+  if (!READABLE_MODEL_FORMAT_VERSIONS.includes(md.format_version)) {
+    throw new ModelFileError(`${source}: model format version ${md.format_version} is not supported by this rltuner (which reads versions ${READABLE_MODEL_FORMAT_VERSIONS.join(' and ')}); upgrade rltuner or retrain`);
   }
   if (md.token_order !== TOKEN_ORDER) {
     throw new ModelFileError(`${source}: token order "${md.token_order}" differs from rltuner's "${TOKEN_ORDER}"; convert the model first`);
@@ -105,8 +116,26 @@ export function decodeModel(bytes: Uint8Array, source = 'model file'): DecodedMo
     config,
     tensors: decoded.tensors,
     metadata: md,
-    info: { data: parse('data'), training: parse('training'), notes: parse('notes') },
+    info: { data: parse('data'), training: parse('training'), notes: parse('notes'), fingerprints: parseFingerprints(md.fingerprints, source) },
   };
+}
+
+/** The `fingerprints` metadata entry, checked: a JSON object whose fields are strings. */
+function parseFingerprints(text: string | undefined, source: string): Fingerprints | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = null;
+  }
+  const isRecordOfStrings = typeof value === 'object' && value !== null && !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string');
+  const fingerprints = value as Fingerprints;
+  if (!isRecordOfStrings || typeof fingerprints.format !== 'string' || (fingerprints.kernelBuild !== 'plain' && fingerprints.kernelBuild !== 'relaxed')) {
+    throw new ModelFileError(`${source}: the fingerprints metadata is damaged (${text.slice(0, 120)}); retrain or re-tune to write it again`);
+  }
+  return fingerprints;
 }
 
 /** Loads a model file into `model` (which must have the file's architecture). */

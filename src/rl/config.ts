@@ -5,6 +5,7 @@
  * The resolved config is a plain object, meant to be recorded with every run.
  */
 import { ALGORITHMS, type Algorithm } from './targets.js';
+import { parseDecimal } from '../io/decimal.js';
 
 export type ExplorationMode = 'egreedy' | 'boltzmann';
 export type PrimingMode = 'random_note' | 'primer' | 'corpus';
@@ -229,8 +230,8 @@ function parseFlag(field: FieldName, raw: string | number | boolean): unknown {
   const spec: FieldSpec = CONFIG_FIELDS[field];
   if (spec.kind === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
   if (spec.kind === 'number') {
-    const parsed = Number(raw);
-    return raw.trim() === '' || Number.isNaN(parsed) ? raw : parsed;
+    // Plain decimals only (no 0x10, Infinity, or 1e-400 silently taken as 0); anything else stays a string and fails checkField.
+    return parseDecimal(raw) ?? raw;
   }
   return raw;
 }

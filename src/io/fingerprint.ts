@@ -1,0 +1,80 @@
+/**
+ * Fingerprints: what a checkpoint, a trained model or a tuned model was made from, as SHA-256 digests, so
+ * that resuming or loading with different inputs is caught and named instead of silently mixing them.
+ * Pure (no Node import): the library core and the web page record and check them too.
+ */
+import { sha256Hex } from './sha256.js';
+
+export interface Fingerprints {
+  /** Format and version of the file that records them, e.g. 'rltuner-note-rnn/2'. */
+  format: string;
+  /** The kernel build that produced the numbers: 'plain' or 'relaxed'. */
+  kernelBuild: 'plain' | 'relaxed';
+  /** SHA-256 (hex) of the Note RNN model file a tuning started from (also the G prior). */
+  noteRnn?: string;
+  /** SHA-256 of the priming material: the primer's tokens or the corpus melodies' tokens. */
+  priming?: string;
+  /** SHA-256 of the training data list: every file's name and SHA-256 of its bytes, in order. */
+  trainingData?: string;
+  /** SHA-256 of the validation data list (same digest as trainingData), when it is given apart from it. */
+  validationData?: string;
+  /** SHA-256 of the test data list (same digest as trainingData), when there is one. */
+  testData?: string;
+}
+
+/** The order in which mismatches are listed (fields not named here follow, sorted). */
+const FIELD_ORDER = ['format', 'kernelBuild', 'noteRnn', 'priming', 'trainingData', 'validationData', 'testData'];
+
+/**
+ * Digest of melodies (token arrays), in order, length-prefixed: a tag, the count, then per melody its
+ * length (u32 little-endian) and its tokens (one byte each), so no two different lists share a digest input.
+ */
+export function melodiesFingerprint(melodies: readonly ArrayLike<number>[]): string {
+  const tag = new TextEncoder().encode('rltuner-melodies\n');
+  const total = tag.length + 4 + melodies.reduce((sum, m) => sum + 4 + m.length, 0);
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  bytes.set(tag);
+  let at = tag.length;
+  view.setUint32(at, melodies.length, true);
+  at += 4;
+  melodies.forEach((melody, index) => {
+    view.setUint32(at, melody.length, true);
+    at += 4;
+    for (let i = 0; i < melody.length; i++) {
+      const token = melody[i];
+      if (!Number.isInteger(token) || token < 0 || token > 255) {
+        throw new RangeError(`melodiesFingerprint: melody ${index} holds ${token} at step ${i}; tokens are integers 0..255`);
+      }
+      bytes[at++] = token;
+    }
+  });
+  return sha256Hex(bytes);
+}
+
+/**
+ * Digest of a list of files: one line per file, in the given order, `<sha256 of its bytes> <name as a
+ * JSON string>`, then the SHA-256 of those lines. Renaming, reordering, adding, dropping or editing a file
+ * changes it.
+ */
+export function fileListFingerprint(files: readonly { name: string; bytes: Uint8Array }[]): string {
+  const lines = files.map((f) => `${sha256Hex(f.bytes)} ${JSON.stringify(f.name)}\n`).join('');
+  return sha256Hex(`rltuner-file-list\n${lines}`);
+}
+
+/** Lines "<field>: <what> has <saved>, this run has <current>" for each differing field (empty: same). */
+export function fingerprintMismatches(saved: Partial<Fingerprints>, current: Partial<Fingerprints>, what: string): string[] {
+  const fields = new Set([...Object.keys(saved), ...Object.keys(current)]);
+  const ordered = [
+    ...FIELD_ORDER.filter((f) => fields.has(f)),
+    ...[...fields].filter((f) => !FIELD_ORDER.includes(f)).sort(),
+  ];
+  const shown = (v: unknown) => (v === undefined || v === null ? 'none' : String(v));
+  const lines: string[] = [];
+  for (const field of ordered) {
+    const a = (saved as Record<string, unknown>)[field];
+    const b = (current as Record<string, unknown>)[field];
+    if ((a ?? null) !== (b ?? null)) lines.push(`${field}: ${what} has ${shown(a)}, this run has ${shown(b)}`);
+  }
+  return lines;
+}

@@ -1,0 +1,568 @@
+/**
+ * Run folders (Node only): the folder a `train` or `tune` run writes into, claimed so that runs cannot
+ * lie about what they hold.
+ *
+ * - A new run starts only in a missing or empty folder; a folder holding anything else is refused, naming
+ *   it and what it holds. With --overwrite, the files a previous run of the same kind wrote (RUN_FILES)
+ *   are removed first; a folder that also holds other things (the user's own files) is still refused.
+ * - --resume needs the folder's checkpoint and the marker (RUN_MARKER_FILE) that says which kind of run
+ *   made it.
+ * - A lock file (LOCK_FILE: {pid, hostname, kind, started}, created exclusively) stops a second run in the
+ *   same folder; a lock left by a process that is no longer running is taken over with a notice.
+ * - Every file is written atomically (a temporary `<name>.tmp-<pid>` in the same folder, fsync, rename);
+ *   the temporary file is removed on failure, and leftovers of earlier runs are removed at the next claim.
+ *   Every I/O error names its path and says what to do.
+ * - metrics.jsonl-style files are appended one fsynced line at a time; a torn last line (from a kill or
+ *   a full disk) is dropped with a notice when the file is read back.
+ */
+import {
+  closeSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
+  rmdirSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats,
+} from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+
+export type RunKind = 'tune' | 'train';
+
+/** The lock file that stops a second run in the same folder. */
+export const LOCK_FILE = '.rltuner.lock';
+/** The marker that says which kind of run made the folder: JSON {kind}. */
+export const RUN_MARKER_FILE = '.rltuner-run.json';
+/** The checkpoint a resumable run holds. */
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
+/**
+ * The files each kind of run writes into its folder (paths relative to it, '/'-separated), exactly or by
+ * pattern. Only these are removed by --overwrite; anything else makes the folder someone else's.
+ */
+export const RUN_FILES: Record<RunKind, readonly (string | RegExp)[]> = {
+  train: [CHECKPOINT_FILE, 'note_rnn.safetensors', 'metrics.jsonl', 'report.md'],
+  tune: [
+    CHECKPOINT_FILE, 'metrics.jsonl', 'config.json', /^(q|psi|g)_tuned\.safetensors$/, 'rewards.svg', 'note_probabilities.svg',
+    'evaluation.md', 'evaluation.json', /^samples\/[a-z_]+_\d+\.mid$/,
+  ],
+};
+
+/** Sub-folders a run of each kind makes (removed by --overwrite once emptied of the run's files). */
+export const RUN_SUBFOLDERS: Record<RunKind, readonly string[]> = { train: [], tune: ['samples'] };
+
+export interface ClaimOptions {
+  /** Whose run this is; recorded in the lock and in the marker file. */
+  kind: RunKind;
+  /** The folder must hold a resumable run of this kind (a checkpoint). */
+  resume: boolean;
+  /** A non-empty folder holding only a previous run of this kind is emptied of that run's files first. */
+  overwrite: boolean;
+  /** Messages such as "took over a lock left by process 123 (no longer running)". */
+  notice: (line: string) => void;
+  /** Files that must never be written over or removed (e.g. the --config file a run was started with). */
+  protect?: readonly string[];
+}
+
+/** The folder cannot be used as asked (in use, not empty, no run to resume, ...): a usage problem (exit 2). */
+export class RunFolderRefusal extends Error {
+  override readonly name = 'RunFolderRefusal';
+}
+
+/** Reading or writing a file failed, or a file's content is damaged; the message names the path and the fix. */
+export class RunFileError extends Error {
+  override readonly name = 'RunFileError';
+  constructor(message: string, readonly path: string, readonly code?: string) {
+    super(message);
+  }
+}
+
+/** What to tell the user to do once the cause of a failed write is fixed. */
+export interface WriteHint {
+  /** E.g. "continue with the same command plus --resume". Default: "run the command again". */
+  thenRetry?: string;
+}
+
+/** Why an operation on `path` failed, with what to do about it. */
+export function fileError(e: unknown, path: string, action: string, hint: WriteHint = {}): RunFileError {
+  const err = e as NodeJS.ErrnoException;
+  const code = typeof err?.code === 'string' ? err.code : undefined;
+  const retry = hint.thenRetry ?? 'run the command again';
+  const reasons: Record<string, string> = {
+    ENOSPC: `the disk is full; free some space, then ${retry}`,
+    EDQUOT: `the disk quota is used up; free some space, then ${retry}`,
+    EACCES: `permission denied; make the folder writable or choose another, then ${retry}`,
+    EPERM: `operation not permitted; check the folder's permissions, then ${retry}`,
+    EROFS: 'the file system is read-only; choose a folder on a writable disk',
+    ENOTDIR: 'a part of that path is a file, not a folder; choose another path',
+    EISDIR: 'a folder is in the way of that file; move it or choose another path',
+    ENOENT: 'it does not exist',
+    EMFILE: `too many open files; close other programs, then ${retry}`,
+  };
+  const reason = (code && reasons[code]) ?? `${err?.message ?? String(e)}; ${retry}`;
+  return new RunFileError(`cannot ${action} ${path}${code ? ` (${code})` : ''}: ${reason}`, path, code);
+}
+
+/** Writes all of `bytes` to `fd` (writeSync may write less than asked). */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+function toBytes(data: Uint8Array | string): Uint8Array {
+  return typeof data === 'string' ? new TextEncoder().encode(data) : data;
+}
+
+/**
+ * Writes a file atomically: a temporary `<path>.tmp-<pid>` in the same folder, fsync, rename over `path`
+ * (folders are created as needed). On any failure the temporary file is removed and the error names
+ * `path` and what to do.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string, hint: WriteHint = {}): void {
+  const folder = dirname(path);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (e) {
+    throw fileError(e, folder, 'create the folder', hint);
+  }
+  const temporary = `${path}.tmp-${process.pid}`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(temporary, 'w');
+    writeAll(fd, toBytes(data));
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temporary, path);
+  } catch (e) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing; the write error below is the one to report
+      }
+    }
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // it was never created, or is already gone
+    }
+    throw fileError(e, path, 'write', hint);
+  }
+  // So that the rename itself survives a power cut; not every platform can open a folder, hence best effort.
+  try {
+    const folderFd = openSync(folder, 'r');
+    try {
+      fsyncSync(folderFd);
+    } finally {
+      closeSync(folderFd);
+    }
+  } catch {
+    // best effort
+  }
+}
+
+/** Appends `text` to `path` in one write and fsyncs it; on failure the file is cut back to its old length. */
+export function appendFileDurably(path: string, text: string, hint: WriteHint = {}): void {
+  const bytes = toBytes(text);
+  let fd: number | undefined;
+  let sizeBefore: number | undefined;
+  try {
+    fd = openSync(path, 'a');
+    sizeBefore = fstatSync(fd).size;
+    writeAll(fd, bytes);
+    fsyncSync(fd);
+  } catch (e) {
+    if (fd !== undefined && sizeBefore !== undefined) {
+      try {
+        ftruncateSync(fd, sizeBefore); // no torn line left behind when the disk fills mid-write
+      } catch {
+        // a torn line, if any, is dropped when the file is read back
+      }
+    }
+    throw fileError(e, path, 'append to', hint);
+  } finally {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // the data was fsynced (or the error above is reported)
+      }
+    }
+  }
+}
+
+/** Reads a whole file; the error names the path. */
+export function readFileNamed(path: string): Uint8Array<ArrayBuffer> {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw fileError(e, path, 'read');
+  }
+}
+
+const TEMPORARY_SUFFIX = /\.tmp-\d+$/;
+const LOCK_CREATION_GRACE_MS = 5000;
+/** Run folders whose lock this process holds (released when the process exits). */
+const heldLocks = new Set<RunFolder>();
+let exitHookInstalled = false;
+
+interface LockHolder {
+  pid: number;
+  hostname: string;
+  kind: string;
+  started: string;
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fileError(e, path, 'inspect');
+  }
+}
+
+/** Whether `pid` is a running process on this host (EPERM: it runs, as another user). */
+function processIsRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** "a, b, c and 4 more" */
+function firstNames(names: readonly string[], shown = 5): string {
+  const head = names.slice(0, shown).join(', ');
+  return names.length > shown ? `${head} and ${names.length - shown} more` : head;
+}
+
+export class RunFolder {
+  private locked = false;
+  private readonly protectedPaths: Set<string>;
+  private readonly retry: WriteHint = { thenRetry: 'continue with the same command plus --resume' };
+
+  private constructor(readonly dir: string, readonly kind: RunKind, private readonly options: ClaimOptions) {
+    this.protectedPaths = new Set((options.protect ?? []).map((p) => resolve(p)));
+  }
+
+  /** Claims `dir` for a run (see the file comment for the rules); the caller releases it when done. */
+  static claim(dir: string, options: ClaimOptions): RunFolder {
+    if (dir.trim() === '') throw new RunFolderRefusal("--out '' would write into the current folder; name a run folder");
+    if (options.resume && options.overwrite) {
+      throw new RunFolderRefusal('--resume continues the run in the folder and --overwrite replaces it: pass only one of them');
+    }
+    const path = resolve(dir);
+    const info = statOrNull(path);
+    if (info && !info.isDirectory()) throw new RunFolderRefusal(`${path} is a file, not a folder; choose another --out`);
+    if (!info) {
+      if (options.resume) throw new RunFolderRefusal(`--resume: ${path} does not exist, so there is no run to continue; start without --resume`);
+      try {
+        mkdirSync(path, { recursive: true });
+      } catch (e) {
+        throw fileError(e, path, 'create the run folder');
+      }
+    }
+    const folder = new RunFolder(path, options.kind, options);
+    folder.takeLock();
+    try {
+      folder.removeLeftoverTemporaries();
+      folder.checkContents();
+    } catch (e) {
+      folder.release();
+      throw e;
+    }
+    return folder;
+  }
+
+  /** The absolute path of `name` (relative to the folder; it may not lead outside it). */
+  path(name: string): string {
+    const full = resolve(this.dir, name);
+    const rel = relative(this.dir, full);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new RangeError(`RunFolder: "${name}" does not name a file inside ${this.dir}`);
+    return full;
+  }
+
+  exists(name: string): boolean {
+    return statOrNull(this.path(name)) !== null;
+  }
+
+  /** A file's bytes; errors name the path. */
+  readBytes(name: string): Uint8Array {
+    return readFileNamed(this.path(name));
+  }
+
+  /** Writes a file atomically (see writeFileAtomic); a protected file is never written over. */
+  writeAtomic(name: string, data: Uint8Array | string): void {
+    const path = this.path(name);
+    if (this.protectedPaths.has(path)) {
+      throw new RunFolderRefusal(`${path} is an input of this run and is never written over; choose another --out, or move the file`);
+    }
+    writeFileAtomic(path, data, this.retry);
+  }
+
+  /** Appends one JSON line in one write, then fsyncs; errors name the path. */
+  appendJsonLine(name: string, record: unknown): void {
+    appendFileDurably(this.path(name), `${JSON.stringify(record)}\n`, this.retry);
+  }
+
+  /**
+   * The records of a JSON-lines file ([] when it does not exist). A torn last line (unparsable or
+   * unterminated, left by a kill or a full disk) is dropped with a notice and the file rewritten without
+   * it; a bad line elsewhere is an error naming the file and the line number. Blank lines are skipped.
+   */
+  readJsonLines(name: string): Record<string, unknown>[] {
+    return this.readLines(name).map((l) => l.record);
+  }
+
+  /** Rewrites a JSON-lines file atomically, keeping the records `keep` accepts (their lines unchanged); returns how many were dropped. */
+  truncateJsonLines(name: string, keep: (record: Record<string, unknown>) => boolean): number {
+    const lines = this.readLines(name);
+    const kept = lines.filter((l) => keep(l.record));
+    if (kept.length !== lines.length) this.writeAtomic(name, kept.map((l) => `${l.text}\n`).join(''));
+    return lines.length - kept.length;
+  }
+
+  /** Removes the lock; idempotent (also done when the process exits). */
+  release(): void {
+    if (!this.locked) return;
+    this.locked = false;
+    heldLocks.delete(this);
+    const path = join(this.dir, LOCK_FILE);
+    try {
+      const holder = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+      if (holder.pid === process.pid && holder.hostname === hostname()) unlinkSync(path);
+    } catch {
+      // gone already, or no longer ours: nothing to release
+    }
+  }
+
+  private readLines(name: string): { text: string; record: Record<string, unknown> }[] {
+    const path = this.path(name);
+    if (!this.exists(name)) return [];
+    const text = new TextDecoder().decode(this.readBytes(name));
+    const pieces = text.split('\n');
+    const terminated = pieces[pieces.length - 1] === '';
+    if (terminated) pieces.pop();
+    const out: { text: string; record: Record<string, unknown> }[] = [];
+    let torn: { line: number; text: string } | null = null;
+    pieces.forEach((piece, i) => {
+      if (piece.trim() === '' && (terminated || i < pieces.length - 1)) return;
+      const isLast = i === pieces.length - 1;
+      let record: unknown;
+      try {
+        record = JSON.parse(piece);
+      } catch {
+        record = undefined;
+      }
+      const isRecord = typeof record === 'object' && record !== null && !Array.isArray(record);
+      if (isLast && (!terminated || !isRecord)) {
+        torn = { line: i + 1, text: piece };
+        return;
+      }
+      if (!isRecord) {
+        throw new RunFileError(
+          `${path}: line ${i + 1} is not a JSON record (${JSON.stringify(piece.slice(0, 80))}); repair or delete that line, then run again`, path,
+        );
+      }
+      out.push({ text: piece, record: record as Record<string, unknown> });
+    });
+    if (torn !== null) {
+      const { line, text: tornText } = torn as { line: number; text: string };
+      this.options.notice(`${path}: dropped its torn last line (line ${line}: ${JSON.stringify(tornText.slice(0, 60))}${tornText.length > 60 ? '...' : ''}), left by an interrupted write`);
+      this.writeAtomic(name, out.map((l) => `${l.text}\n`).join(''));
+    }
+    return out;
+  }
+
+  private takeLock(): void {
+    const path = join(this.dir, LOCK_FILE);
+    const mine = `${JSON.stringify({ pid: process.pid, hostname: hostname(), kind: this.kind, started: new Date().toISOString() })}\n`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        writeFileSync(path, mine, { flag: 'wx' });
+        this.locked = true;
+        heldLocks.add(this);
+        if (!exitHookInstalled) {
+          exitHookInstalled = true;
+          process.on('exit', () => {
+            for (const folder of [...heldLocks]) folder.release();
+          });
+        }
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(e, path, 'create the lock file');
+      }
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile: try again
+        throw fileError(e, path, 'read the lock file');
+      }
+      let holder: LockHolder | null = null;
+      try {
+        const parsed = JSON.parse(text) as LockHolder;
+        if (Number.isInteger(parsed.pid) && parsed.pid > 0) holder = parsed;
+      } catch {
+        holder = null;
+      }
+      if (holder === null) {
+        // Written by `wx` in one call, so an unreadable lock is either being written this instant or damaged.
+        const age = Date.now() - statSync(path).mtimeMs;
+        if (age < LOCK_CREATION_GRACE_MS) throw new RunFolderRefusal(`${path} is being created by another rltuner; try again in a few seconds`);
+        this.options.notice(`took over an unreadable lock file in ${this.dir} (${JSON.stringify(text.slice(0, 40))})`);
+      } else if (holder.hostname !== hostname()) {
+        throw new RunFolderRefusal(
+          `another rltuner ${holder.kind} (pid ${holder.pid} on host ${holder.hostname}, since ${holder.started}) is using ${this.dir}; ` +
+            `if it is no longer running, delete ${path}, or choose another --out`,
+        );
+      } else if (processIsRunning(holder.pid)) {
+        throw new RunFolderRefusal(
+          `another rltuner ${holder.kind} (pid ${holder.pid}) is using ${this.dir} (since ${holder.started}); wait for it to finish or stop it, or choose another --out`,
+        );
+      } else {
+        this.options.notice(`took over a lock left by process ${holder.pid} (no longer running) in ${this.dir}`);
+      }
+      // Remove the stale lock only if it is still the one read (another process may have taken it over meanwhile).
+      try {
+        if (readFileSync(path, 'utf8') === text) unlinkSync(path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, path, 'remove the stale lock file');
+      }
+    }
+    throw new RunFolderRefusal(`could not take the lock ${path}: other rltuner processes keep taking it; choose another --out`);
+  }
+
+  /** Every entry below the folder ('/'-separated relative paths), files and folders apart, lock excluded. */
+  private listEntries(): { files: string[]; folders: string[] } {
+    const files: string[] = [], folders: string[] = [];
+    const walk = (rel: string) => {
+      const full = rel ? join(this.dir, rel) : this.dir;
+      let names: string[];
+      try {
+        names = readdirSync(full).sort();
+      } catch (e) {
+        throw fileError(e, full, 'list the folder');
+      }
+      for (const name of names) {
+        const child = rel ? `${rel}/${name}` : name;
+        if (child === LOCK_FILE) continue;
+        if (lstatSync(join(this.dir, child)).isDirectory()) {
+          folders.push(child);
+          walk(child);
+        } else {
+          files.push(child);
+        }
+      }
+    };
+    walk('');
+    return { files, folders };
+  }
+
+  /** Whether `file` (relative) is one this kind of run writes. */
+  private isRunFile(file: string): boolean {
+    return RUN_FILES[this.kind].some((p) => (typeof p === 'string' ? p === file : p.test(file)));
+  }
+
+  private removeLeftoverTemporaries(): void {
+    const leftovers = this.listEntries().files.filter((f) => {
+      if (!TEMPORARY_SUFFIX.test(f)) return false;
+      const base = f.replace(TEMPORARY_SUFFIX, '');
+      return base === RUN_MARKER_FILE || this.isRunFile(base);
+    });
+    if (leftovers.length === 0) return;
+    for (const f of leftovers) {
+      try {
+        unlinkSync(join(this.dir, f));
+      } catch (e) {
+        throw fileError(e, join(this.dir, f), 'remove the leftover temporary file');
+      }
+    }
+    this.options.notice(`removed ${leftovers.length} temporary ${leftovers.length === 1 ? 'file' : 'files'} left in ${this.dir} by an interrupted write: ${firstNames(leftovers)}`);
+  }
+
+  private readMarker(): { kind: string } | null {
+    const path = join(this.dir, RUN_MARKER_FILE);
+    if (statOrNull(path) === null) return null;
+    try {
+      const marker = JSON.parse(readFileSync(path, 'utf8'));
+      return typeof marker?.kind === 'string' ? marker : { kind: 'unknown' };
+    } catch {
+      return { kind: 'unknown' };
+    }
+  }
+
+  private checkContents(): void {
+    const { files, folders } = this.listEntries();
+    const marker = this.readMarker();
+    const others = files.filter((f) => f !== RUN_MARKER_FILE);
+    const hasCheckpoint = others.includes(CHECKPOINT_FILE);
+    const what = `rltuner ${this.kind}`;
+    if (this.options.resume) {
+      if (!hasCheckpoint) {
+        const holds = files.length ? `it holds ${firstNames(files)}` : 'it is empty';
+        throw new RunFolderRefusal(`--resume: ${this.dir} holds no ${CHECKPOINT_FILE} to continue from (${holds}); start without --resume`);
+      }
+      if (marker === null) {
+        throw new RunFolderRefusal(
+          `--resume: ${this.dir} has a ${CHECKPOINT_FILE} but no ${RUN_MARKER_FILE}, so it was not started by this version of ${what}; start a new run with --out <new folder>`,
+        );
+      }
+      if (marker.kind !== this.kind) {
+        throw new RunFolderRefusal(`--resume: ${this.dir} holds an rltuner ${marker.kind} run, not an ${what} run; choose the right --out`);
+      }
+      return;
+    }
+    const runFolders = RUN_SUBFOLDERS[this.kind];
+    const foreignMarker = marker !== null && marker.kind !== this.kind;
+    const foreign = [
+      ...others.filter((f) => !this.isRunFile(f)),
+      ...folders.filter((d) => !runFolders.includes(d)).map((d) => `${d}/`),
+      ...(foreignMarker ? [`${RUN_MARKER_FILE} (an rltuner ${marker.kind} run)`] : []),
+    ];
+    if (others.length === 0 && folders.length === 0) {
+      // Nothing but (perhaps) the marker of a run that wrote nothing: start afresh.
+      this.writeMarker();
+      return;
+    }
+    const listed = firstNames([...others, ...folders.map((d) => `${d}/`)]);
+    if (!this.options.overwrite) {
+      if (foreign.length === 0 && hasCheckpoint && marker !== null) {
+        throw new RunFolderRefusal(`${this.dir} already holds a run of ${what} (${listed}); pass --resume to continue it, or --overwrite to start over`);
+      }
+      if (foreign.length === 0) {
+        throw new RunFolderRefusal(`${this.dir} already holds files of an ${what} run (${listed}); choose --out <new folder>, or pass --overwrite to replace them`);
+      }
+      throw new RunFolderRefusal(
+        `${this.dir} is not empty: it holds ${listed}; choose --out <new folder> (--overwrite replaces only the files of an ${what} run)`,
+      );
+    }
+    if (foreign.length > 0) {
+      throw new RunFolderRefusal(
+        `--overwrite: ${this.dir} holds things ${what} did not write (${firstNames(foreign)}); move them away or choose --out <new folder>`,
+      );
+    }
+    const inputs = others.filter((f) => this.protectedPaths.has(join(this.dir, f)));
+    if (inputs.length > 0) {
+      throw new RunFolderRefusal(`--overwrite: ${firstNames(inputs.map((f) => join(this.dir, f)))} is an input of this run and would be removed; move it or choose --out <new folder>`);
+    }
+    for (const f of others) {
+      try {
+        unlinkSync(join(this.dir, f));
+      } catch (e) {
+        throw fileError(e, join(this.dir, f), 'remove the previous run file');
+      }
+    }
+    for (const d of [...folders].reverse()) {
+      try {
+        rmdirSync(join(this.dir, d));
+      } catch (e) {
+        throw fileError(e, join(this.dir, d), 'remove the previous run folder');
+      }
+    }
+    this.options.notice(`--overwrite: removed the previous ${what} run from ${this.dir} (${listed})`);
+    this.writeMarker();
+  }
+
+  private writeMarker(): void {
+    this.writeAtomic(RUN_MARKER_FILE, `${JSON.stringify({ kind: this.kind })}\n`);
+  }
+}
