@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The rltuner command line: train, generate, tune, evaluate. Each command lives in src/cli/<name>.ts.
+ * The rltuner command line: train, generate, tune, evaluate, sweep. Each command lives in src/cli/<name>.ts.
  */
 import { UsageError, type Command } from './cli/common.js';
 import { RunFolderRefusal } from './node/run_folder.js';
@@ -11,7 +11,8 @@ Usage: rltuner <command> [options]     (rltuner <command> --help for its options
 
 Commands:
   tune       refine the Note RNN with Q, Psi or G learning under music-theory rewards
-  evaluate   the paper's statistics for the Note RNN and tuned models, side by side
+  evaluate   the paper's statistics and listener metrics for the Note RNN and tuned models, side by side
+  sweep      run configs × seeds of tune in parallel (or across machines) and collect the results
   generate   sample melodies from a model to MIDI files
   train      train a Note RNN on MIDI melodies
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   generate: async () => (await import('./cli/generate.js')).generateCommand,
   tune: async () => (await import('./cli/tune.js')).tuneCommand,
   evaluate: async () => (await import('./cli/evaluate.js')).evaluateCommand,
+  sweep: async () => (await import('./cli/sweep.js')).sweepCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -33,8 +33,9 @@ export type FlagValues = Record<string, string | boolean | string[] | undefined>
 /**
  * Parses flags strictly: an unknown flag, a missing value or an empty value ('' or blanks) is a
  * UsageError naming it. Boolean flags take `--flag`, `--flag=true|false` or `--flag true|false`.
+ * With `allowPositionals`, the arguments that are not flags are returned in `_`.
  */
-export function parseFlags(command: string, args: string[], options: NonNullable<ParseArgsConfig['options']>): FlagValues {
+export function parseFlags(command: string, args: string[], options: NonNullable<ParseArgsConfig['options']>, allowPositionals = false): FlagValues {
   const booleans = new Set(Object.entries(options).filter(([, o]) => o.type === 'boolean').map(([name]) => name));
   const explicit: Record<string, boolean> = {};
   const rest: string[] = [];
@@ -61,12 +62,15 @@ export function parseFlags(command: string, args: string[], options: NonNullable
   }
   let values: FlagValues;
   try {
-    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as FlagValues;
+    const parsed = parseArgs({ args: rest, options, strict: true, allowPositionals });
+    values = parsed.values as FlagValues;
+    if (allowPositionals) values._ = parsed.positionals;
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''), command);
   }
   Object.assign(values, explicit);
   for (const [name, value] of Object.entries(values)) {
+    if (name === '_') continue;
     const given = Array.isArray(value) ? value : [value];
     if (given.some((v) => typeof v === 'string' && v.trim() === '')) {
       throw new UsageError(name === 'out'

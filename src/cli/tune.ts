@@ -24,7 +24,7 @@ import { heatmapRows, runTuning, type FinalReport, type LogRecord } from '../rl/
 import { primingFor, type Priming } from '../rl/sampling.js';
 import { RlTuner, TuneDivergedError } from '../rl/tuner.js';
 import {
-  formatDuration, loadKernelsFromDist, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, UsageError,
+  formatDuration, loadKernelBuildFromDist, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, UsageError,
   yieldToEventLoop, type FlagValues,
 } from './common.js';
 
@@ -101,11 +101,8 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
   const out = s('out') ?? `runs/tune-${requested.algorithm}`;
   const progress = new Progress(Boolean(v.quiet));
   const notice = (line: string) => process.stderr.write(`${line}\n`);
-  const folder = RunFolder.claim(out, { kind: 'tune', resume: Boolean(v.resume), overwrite: Boolean(v.overwrite), notice });
+  const folder = RunFolder.claim(out, { kind: 'tune', resume: Boolean(v.resume), overwrite: Boolean(v.overwrite), notice, protect: configPath ? [configPath] : [] });
   try {
-    if (configPath && configPath === folder.path('config.json') && !v.resume) {
-      throw new UsageError(`--config ${configPath} is the run folder's own config.json, which a new run writes; copy it elsewhere first`, 'tune');
-    }
     const checkpoint = v.resume ? readTunerCheckpoint(folder.readBytes('checkpoint.safetensors'), folder.path('checkpoint.safetensors')) : null;
     const record: RunRecord = checkpoint ? recordedRun(checkpoint) : {
       model: s('model') === undefined ? readModelBytes(undefined).path : resolve(s('model') as string),
@@ -116,13 +113,13 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     const config = checkpoint ? configForResume(checkpoint, requested, v, flags) : requested;
     if (checkpoint) checkSameInputs(checkpoint, record, v);
 
-    const kernels = loadKernelsFromDist(Boolean(v['relaxed-simd']));
+    const { kernels, build } = loadKernelBuildFromDist(Boolean(v['relaxed-simd']));
     const model = readModelBytes(checkpoint ? record.model : s('model'));
     const noteRnn = decodeModel(model.bytes, model.path);
     const { priming, tokens: primingMaterial } = await loadPriming(config, record);
     const fingerprints: Fingerprints = {
       format: `${TUNE_CHECKPOINT_FORMAT}/${TUNE_CHECKPOINT_VERSION}`,
-      kernelBuild: kernels.build,
+      kernelBuild: build,
       noteRnn: sha256Hex(model.bytes),
       ...(primingMaterial ? { priming: melodiesFingerprint(primingMaterial) } : {}),
     };

@@ -1,6 +1,6 @@
 // The real command line, run as a user would (needs `npm run build`, which `npm test` does first).
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,28 +70,90 @@ describe('rltuner CLI', () => {
     const a = decodeModel(new Uint8Array(readFileSync(join(work, 'straight', 'q_tuned.safetensors'))));
     const b = decodeModel(new Uint8Array(readFileSync(join(work, 'split', 'q_tuned.safetensors'))));
     for (const [name, t] of a.tensors) expect(Array.from(b.tensors.get(name)!.data), name).toEqual(Array.from(t.data));
-    expect(readFileSync(join(work, 'split', 'metrics.jsonl'), 'utf8')).toBe(readFileSync(join(work, 'straight', 'metrics.jsonl'), 'utf8'));
+    // Every record but the wall-clock steps per second is the same.
+    const records = (dir: string) => readFileSync(join(work, dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+      const { 'charts/SPS': sps, ...rest } = JSON.parse(l);
+      if (sps !== undefined) expect(sps).toBeGreaterThan(0);
+      return rest;
+    });
+    expect(records('split')).toEqual(records('straight'));
+    expect(records('straight').filter((r) => 'losses/q_values' in r)).toHaveLength(4);
     // A finished run is not overwritten by accident.
     const again = await rltuner(tuneArgs('straight', 1600));
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/already holds a run; pass --resume/);
+    expect(again.stderr).toMatch(/already holds a run of rltuner tune .*; pass --resume to continue it, or --overwrite to start over/);
   }, 120_000);
 
-  it('Ctrl-C writes a checkpoint and exits cleanly; --resume finishes the run', async () => {
+  it('Ctrl-C writes a checkpoint and exits 130; --resume ends bit-identical to an uninterrupted run', async () => {
     const args = tuneArgs('interrupted', 400_000).filter((a) => a !== '--quiet');
     const child = spawn('node', [cli, ...args], { cwd: work });
     let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    await new Promise((r) => setTimeout(r, 2500));
-    child.kill('SIGINT');
+    let signalled = false;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      // Wait for the run to be under way (its first checkpoint line), not for a fixed time.
+      if (!signalled && /checkpoint at step 800/.test(stderr)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
     const code = await new Promise((r) => child.on('exit', r));
-    expect(code, stderr).toBe(0);
+    expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/stopped at step \d+; checkpoint written/);
-    expect(existsSync(join(work, 'interrupted', 'checkpoint.safetensors'))).toBe(true);
-    const resumed = await rltuner(['tune', '--out', 'interrupted', '--resume', '--training-steps', '3200', '--quiet']);
+    const stoppedAt = Number(/stopped at step (\d+)/.exec(stderr)![1]);
+    expect(stoppedAt).toBeLessThan(12_800);
+    const resumed = await rltuner(['tune', '--out', 'interrupted', '--resume', '--training-steps', '12800', '--quiet']);
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(existsSync(join(work, 'interrupted', 'q_tuned.safetensors'))).toBe(true);
+    const straight = await rltuner(tuneArgs('uninterrupted', 12_800));
+    expect(straight.code, straight.stderr).toBe(0);
+    const bytes = (dir: string) => readFileSync(join(work, dir, 'q_tuned.safetensors'));
+    expect(bytes('interrupted').equals(bytes('uninterrupted'))).toBe(true);
   }, 120_000);
+
+  it('SIGTERM also stops at a checkpoint, with exit code 143', async () => {
+    const child = spawn('node', [cli, ...tuneArgs('terminated', 400_000).filter((a) => a !== '--quiet')], { cwd: work });
+    let stderr = '';
+    let signalled = false;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (!signalled && /checkpoint at step 800\n/.test(stderr)) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    });
+    expect(await new Promise((r) => child.on('exit', r)), stderr).toBe(143);
+    expect(existsSync(join(work, 'terminated', 'checkpoint.safetensors'))).toBe(true);
+  }, 60_000);
+
+  it('--resume refuses another model, other settings and other inputs, naming both values', async () => {
+    const model = join(work, 'model.safetensors');
+    copyFileSync(fileURLToPath(new URL('../../models/note_rnn.safetensors', import.meta.url)), model);
+    expect((await rltuner([...tuneArgs('base', 800), '--model', model])).code).toBe(0);
+    // Another path is refused by name...
+    const otherPath = await rltuner([...tuneArgs('base', 1600), '--resume', '--model', join(work, 'straight', 'q_tuned.safetensors')]);
+    expect(otherPath.code).toBe(2);
+    expect(otherPath.stderr).toMatch(/--model: the run used .*model\.safetensors, the command gives .*q_tuned\.safetensors/);
+    // ...and other contents at the same path by fingerprint, naming both.
+    const original = readFileSync(model);
+    copyFileSync(join(work, 'straight', 'q_tuned.safetensors'), model);
+    const otherModel = await rltuner([...tuneArgs('base', 1600), '--resume']);
+    expect(otherModel.code).toBe(2);
+    const { createHash } = await import('node:crypto');
+    const hash = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    expect(otherModel.stderr).toContain(`noteRnn: the run has ${hash(original)}, this run has ${hash(readFileSync(model))}`);
+    writeFileSync(model, original);
+    const gamma = await rltuner([...tuneArgs('base', 1600), '--resume', '--gamma', '0.9']);
+    expect(gamma.code).toBe(2);
+    expect(gamma.stderr).toMatch(/gamma: the run has 0\.7, the command asks for 0\.9/);
+    const algorithm = await rltuner(['tune', '--out', 'base', '--resume', '--algorithm', 'g']);
+    expect(algorithm.code).toBe(2);
+    expect(algorithm.stderr).toMatch(/algorithm: the run has "q", the command asks for "g"/);
+    const config = JSON.parse(readFileSync(join(work, 'base', 'config.json'), 'utf8'));
+    expect(config.config.gamma).toBe(0.7);
+    // The run remembers its model: --resume alone continues with it.
+    const ok = await rltuner(['tune', '--out', 'base', '--resume', '--training-steps', '1600', '--quiet']);
+    expect(ok.code, ok.stderr).toBe(0);
+  }, 60_000);
 
   it('bad input is named with what to do', async () => {
     const gamma = await rltuner(['tune', '--gamma', '2', '--out', 'bad']);
