@@ -278,6 +278,9 @@ export async function trainCommand(args: string[]): Promise<number | void> {
     }
   }
   const resume = Boolean(values.resume);
+  if (!resume && !givenData.paths.nottingham && !givenData.paths.data) {
+    throw new UsageError('no training data: pass --nottingham <dir> or --data <folder|file|list> (or --resume to continue a run)', 'train');
+  }
   const progress = new Progress(Boolean(values.quiet));
   const notice = (line: string) => process.stderr.write(`note: ${line}\n`);
   const folder = RunFolder.claim(typeof values.out === 'string' ? values.out : 'runs/train', {

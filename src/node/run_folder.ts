@@ -91,6 +91,7 @@ export function fileError(e: unknown, path: string, action: string, hint: WriteH
     EROFS: 'the file system is read-only; choose a folder on a writable disk',
     ENOTDIR: 'a part of that path is a file, not a folder; choose another path',
     EISDIR: 'a folder is in the way of that file; move it or choose another path',
+    EEXIST: 'a file is in the way of that folder; move it or choose another path',
     ENOENT: 'it does not exist',
     EMFILE: `too many open files; close other programs, then ${retry}`,
   };
