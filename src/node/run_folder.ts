@@ -251,7 +251,13 @@ export class RunFolder {
       throw new RunFolderRefusal('--resume continues the run in the folder and --overwrite replaces it: pass only one of them');
     }
     const path = resolve(dir);
-    const info = statOrNull(path);
+    let info: Stats | null;
+    try {
+      info = statSync(path); // follows a symbolic link to the folder
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, path, 'inspect');
+      info = null;
+    }
     if (info && !info.isDirectory()) throw new RunFolderRefusal(`${path} is a file, not a folder; choose another --out`);
     if (!info) {
       if (options.resume) throw new RunFolderRefusal(`--resume: ${path} does not exist, so there is no run to continue; start without --resume`);
