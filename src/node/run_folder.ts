@@ -344,39 +344,33 @@ export class RunFolder {
   private readLines(name: string): { text: string; record: Record<string, unknown> }[] {
     const path = this.path(name);
     if (!this.exists(name)) return [];
-    const text = new TextDecoder().decode(this.readBytes(name));
-    const pieces = text.split('\n');
+    const pieces = new TextDecoder().decode(this.readBytes(name)).split('\n');
     const terminated = pieces[pieces.length - 1] === '';
     if (terminated) pieces.pop();
-    const out: { text: string; record: Record<string, unknown> }[] = [];
-    let torn: { line: number; text: string } | null = null;
-    pieces.forEach((piece, i) => {
-      if (piece.trim() === '' && (terminated || i < pieces.length - 1)) return;
+    const lines: { text: string; record: Record<string, unknown> }[] = [];
+    for (let i = 0; i < pieces.length; i++) {
+      const text = pieces[i];
       const isLast = i === pieces.length - 1;
+      if (text.trim() === '' && !(isLast && !terminated)) continue;
       let record: unknown;
       try {
-        record = JSON.parse(piece);
+        record = JSON.parse(text);
       } catch {
         record = undefined;
       }
       const isRecord = typeof record === 'object' && record !== null && !Array.isArray(record);
       if (isLast && (!terminated || !isRecord)) {
-        torn = { line: i + 1, text: piece };
-        return;
+        const shown = `${JSON.stringify(text.slice(0, 60))}${text.length > 60 ? '...' : ''}`;
+        this.options.notice(`${path}: dropped its torn last line (line ${i + 1}: ${shown}), left by an interrupted write`);
+        this.writeAtomic(name, lines.map((l) => `${l.text}\n`).join(''));
+        break;
       }
       if (!isRecord) {
-        throw new RunFileError(
-          `${path}: line ${i + 1} is not a JSON record (${JSON.stringify(piece.slice(0, 80))}); repair or delete that line, then run again`, path,
-        );
+        throw new RunFileError(`${path}: line ${i + 1} is not a JSON record (${JSON.stringify(text.slice(0, 80))}); repair or delete that line, then run again`, path);
       }
-      out.push({ text: piece, record: record as Record<string, unknown> });
-    });
-    if (torn !== null) {
-      const { line, text: tornText } = torn as { line: number; text: string };
-      this.options.notice(`${path}: dropped its torn last line (line ${line}: ${JSON.stringify(tornText.slice(0, 60))}${tornText.length > 60 ? '...' : ''}), left by an interrupted write`);
-      this.writeAtomic(name, out.map((l) => `${l.text}\n`).join(''));
+      lines.push({ text, record: record as Record<string, unknown> });
     }
-    return out;
+    return lines;
   }
 
   private takeLock(): void {
