@@ -56,8 +56,9 @@ Numbers are plain decimals (12, 0.5, 1e-3).
 Output:
   --out <dir>          run folder [runs/train]: note_rnn.safetensors (best model), checkpoint.safetensors
                        (every epoch), metrics.jsonl, report.md. It must be empty or new.
-  --resume             continue the run in --out from its checkpoint. Data and settings are the
-                       checkpoint's; flags given must match them (only --epochs may change)
+  --resume             continue the run in --out from its checkpoint, with its data and settings: flags
+                       left out are taken from it, flags given must match it (only --epochs may
+                       change; the data flags are left out together or all given as before)
   --overwrite          replace the previous train run in --out (only its own files are removed)
   --no-baselines       skip the n-gram baselines
   --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
@@ -223,7 +224,9 @@ const SETTING_FLAGS: Record<Exclude<keyof TrainingSettings, 'epochs'>, string> =
 
 /**
  * The run a resume continues: the checkpoint's settings and data, checked against the flags given.
- * Each differing flag is one line "--<flag>: the checkpoint has <a>, this run has <b>".
+ * A setting flag left out takes the checkpoint's value; the data flags (--nottingham, --data, --valid,
+ * --test) are one choice: left out together, or given as the run was started. Each differing flag is one
+ * line "--<flag>: the checkpoint has <a>, this run has <b>".
  */
 function resumedChoice(saved: SavedRun, given: Partial<TrainingSettings>, data: DataChoice): { settings: TrainingSettings; data: DataChoice; mismatches: string[] } {
   const mismatches: string[] = [];
@@ -278,6 +281,9 @@ export async function trainCommand(args: string[]): Promise<number | void> {
     }
   }
   const resume = Boolean(values.resume);
+  if (!resume && !givenData.paths.nottingham && !givenData.paths.data) {
+    throw new UsageError('no training data: pass --nottingham <dir> or --data <folder|file|list> (or --resume to continue a run)', 'train');
+  }
   const progress = new Progress(Boolean(values.quiet));
   const notice = (line: string) => process.stderr.write(`note: ${line}\n`);
   const folder = RunFolder.claim(typeof values.out === 'string' ? values.out : 'runs/train', {

@@ -91,6 +91,7 @@ export function fileError(e: unknown, path: string, action: string, hint: WriteH
     EROFS: 'the file system is read-only; choose a folder on a writable disk',
     ENOTDIR: 'a part of that path is a file, not a folder; choose another path',
     EISDIR: 'a folder is in the way of that file; move it or choose another path',
+    EEXIST: 'a file is in the way of that folder; move it or choose another path',
     ENOENT: 'it does not exist',
     EMFILE: `too many open files; close other programs, then ${retry}`,
   };
@@ -250,7 +251,13 @@ export class RunFolder {
       throw new RunFolderRefusal('--resume continues the run in the folder and --overwrite replaces it: pass only one of them');
     }
     const path = resolve(dir);
-    const info = statOrNull(path);
+    let info: Stats | null;
+    try {
+      info = statSync(path); // follows a symbolic link to the folder
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, path, 'inspect');
+      info = null;
+    }
     if (info && !info.isDirectory()) throw new RunFolderRefusal(`${path} is a file, not a folder; choose another --out`);
     if (!info) {
       if (options.resume) throw new RunFolderRefusal(`--resume: ${path} does not exist, so there is no run to continue; start without --resume`);
@@ -337,39 +344,33 @@ export class RunFolder {
   private readLines(name: string): { text: string; record: Record<string, unknown> }[] {
     const path = this.path(name);
     if (!this.exists(name)) return [];
-    const text = new TextDecoder().decode(this.readBytes(name));
-    const pieces = text.split('\n');
+    const pieces = new TextDecoder().decode(this.readBytes(name)).split('\n');
     const terminated = pieces[pieces.length - 1] === '';
     if (terminated) pieces.pop();
-    const out: { text: string; record: Record<string, unknown> }[] = [];
-    let torn: { line: number; text: string } | null = null;
-    pieces.forEach((piece, i) => {
-      if (piece.trim() === '' && (terminated || i < pieces.length - 1)) return;
+    const lines: { text: string; record: Record<string, unknown> }[] = [];
+    for (let i = 0; i < pieces.length; i++) {
+      const text = pieces[i];
       const isLast = i === pieces.length - 1;
+      if (text.trim() === '' && !(isLast && !terminated)) continue;
       let record: unknown;
       try {
-        record = JSON.parse(piece);
+        record = JSON.parse(text);
       } catch {
         record = undefined;
       }
       const isRecord = typeof record === 'object' && record !== null && !Array.isArray(record);
       if (isLast && (!terminated || !isRecord)) {
-        torn = { line: i + 1, text: piece };
-        return;
+        const shown = `${JSON.stringify(text.slice(0, 60))}${text.length > 60 ? '...' : ''}`;
+        this.options.notice(`${path}: dropped its torn last line (line ${i + 1}: ${shown}), left by an interrupted write`);
+        this.writeAtomic(name, lines.map((l) => `${l.text}\n`).join(''));
+        break;
       }
       if (!isRecord) {
-        throw new RunFileError(
-          `${path}: line ${i + 1} is not a JSON record (${JSON.stringify(piece.slice(0, 80))}); repair or delete that line, then run again`, path,
-        );
+        throw new RunFileError(`${path}: line ${i + 1} is not a JSON record (${JSON.stringify(text.slice(0, 80))}); repair or delete that line, then run again`, path);
       }
-      out.push({ text: piece, record: record as Record<string, unknown> });
-    });
-    if (torn !== null) {
-      const { line, text: tornText } = torn as { line: number; text: string };
-      this.options.notice(`${path}: dropped its torn last line (line ${line}: ${JSON.stringify(tornText.slice(0, 60))}${tornText.length > 60 ? '...' : ''}), left by an interrupted write`);
-      this.writeAtomic(name, out.map((l) => `${l.text}\n`).join(''));
+      lines.push({ text, record: record as Record<string, unknown> });
     }
-    return out;
+    return lines;
   }
 
   private takeLock(): void {

@@ -41,7 +41,7 @@ describe('rltuner CLI', () => {
     }
     expect((await rltuner(['tune', '--help'])).stdout).toMatch(/--reward-scaler <number in \[0, 1000\]>/);
     expect((await rltuner(['nonsense'])).code).toBe(2);
-  });
+  }, 30_000); // ten processes in a row: slow on a busy machine
 
   it('generate writes MIDI files that import back', async () => {
     const r = await rltuner(['generate', '--count', '2', '--length', '48', '--seed', '7', '--out', 'gen']);

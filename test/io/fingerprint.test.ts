@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { fileListFingerprint, fingerprintMismatches, melodiesFingerprint } from '../../src/io/fingerprint.js';
+
+describe('fingerprints', () => {
+  it('melodies: order, lengths and tokens all count', () => {
+    const a = melodiesFingerprint([[1, 2, 3], [4]]);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(melodiesFingerprint([Uint8Array.from([1, 2, 3]), [4]])).toBe(a);
+    expect(melodiesFingerprint([[4], [1, 2, 3]])).not.toBe(a);
+    expect(melodiesFingerprint([[1, 2], [3, 4]])).not.toBe(a); // same tokens, other split
+    expect(melodiesFingerprint([[1, 2, 3, 4]])).not.toBe(a);
+    expect(melodiesFingerprint([])).not.toBe(melodiesFingerprint([[]]));
+    expect(() => melodiesFingerprint([[1, 300]])).toThrow(/melody 0 holds 300 at step 1/);
+  });
+
+  it('file lists: names, bytes and order all count', () => {
+    const x = { name: 'a.mid', bytes: Uint8Array.from([1, 2]) };
+    const y = { name: 'b.mid', bytes: Uint8Array.from([3]) };
+    const base = fileListFingerprint([x, y]);
+    expect(fileListFingerprint([{ ...x }, { ...y }])).toBe(base);
+    expect(fileListFingerprint([y, x])).not.toBe(base);
+    expect(fileListFingerprint([{ ...x, name: 'c.mid' }, y])).not.toBe(base);
+    expect(fileListFingerprint([{ ...x, bytes: Uint8Array.from([1, 3]) }, y])).not.toBe(base);
+    expect(fileListFingerprint([x])).not.toBe(base);
+  });
+
+  it('mismatches name the field and both values, in a fixed order', () => {
+    const saved = { format: 'rltuner-note-rnn/2', kernelBuild: 'plain' as const, trainingData: 'aaa', priming: 'ppp' };
+    expect(fingerprintMismatches(saved, { ...saved }, 'the checkpoint')).toEqual([]);
+    expect(fingerprintMismatches(saved, { ...saved, trainingData: 'bbb', kernelBuild: 'relaxed' }, 'the checkpoint')).toEqual([
+      'kernelBuild: the checkpoint has plain, this run has relaxed',
+      'trainingData: the checkpoint has aaa, this run has bbb',
+    ]);
+    expect(fingerprintMismatches(saved, { format: 'rltuner-note-rnn/2', kernelBuild: 'plain', trainingData: 'aaa' }, 'the model')).toEqual([
+      'priming: the model has ppp, this run has none',
+    ]);
+  });
+});

@@ -1,0 +1,204 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CHECKPOINT_FILE, LOCK_FILE, RUN_MARKER_FILE, RunFileError, RunFolder, RunFolderRefusal, writeFileAtomic, type ClaimOptions,
+} from '../../src/node/run_folder.js';
+
+const work = mkdtempSync(join(tmpdir(), 'rltuner-run-folder-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let folderCount = 0;
+const freshPath = () => join(work, `run${++folderCount}`);
+
+function options(overrides: Partial<ClaimOptions> = {}): ClaimOptions & { notices: string[] } {
+  const notices: string[] = [];
+  return { kind: 'train', resume: false, overwrite: false, notice: (line) => notices.push(line), notices, ...overrides };
+}
+
+/** A folder holding a finished, resumable train run (claimed and released). */
+function previousRun(): string {
+  const dir = freshPath();
+  const folder = RunFolder.claim(dir, options());
+  folder.writeAtomic(CHECKPOINT_FILE, 'weights');
+  folder.writeAtomic('note_rnn.safetensors', 'model');
+  folder.appendJsonLine('metrics.jsonl', { epoch: 1 });
+  folder.release();
+  return dir;
+}
+
+const refusal = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(RunFolderRefusal);
+    return (e as Error).message;
+  }
+  throw new Error('expected a refusal');
+};
+
+describe('run folders', () => {
+  it("refuses '' and blanks, which would write into the current folder", () => {
+    expect(refusal(() => RunFolder.claim('', options()))).toMatch(/--out '' would write into the current folder; name a run folder/);
+    expect(refusal(() => RunFolder.claim('  ', options()))).toMatch(/--out ''/);
+  });
+
+  it('a new run takes a missing or empty folder, marks it and locks it until released', () => {
+    const dir = freshPath();
+    const folder = RunFolder.claim(dir, options());
+    expect(folder.dir).toBe(dir);
+    expect(JSON.parse(readFileSync(join(dir, RUN_MARKER_FILE), 'utf8'))).toEqual({ kind: 'train' });
+    const lock = JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8'));
+    expect(lock).toMatchObject({ pid: process.pid, kind: 'train' });
+    expect(typeof lock.hostname).toBe('string');
+    expect(Number.isNaN(Date.parse(lock.started))).toBe(false);
+    // The same process cannot claim it twice either.
+    expect(refusal(() => RunFolder.claim(dir, options()))).toMatch(new RegExp(`another rltuner train \\(pid ${process.pid}\\) is using ${dir}`));
+    folder.release();
+    folder.release();
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+    const empty = freshPath();
+    mkdirSync(empty);
+    RunFolder.claim(empty, options()).release();
+    expect(() => folder.path('../elsewhere')).toThrow(/does not name a file inside/);
+  });
+
+  it("a non-empty folder is refused, naming it and what it holds; --overwrite removes only a run's own files", () => {
+    const users = freshPath();
+    mkdirSync(users);
+    writeFileSync(join(users, 'thesis.tex'), 'mine');
+    expect(refusal(() => RunFolder.claim(users, options()))).toMatch(new RegExp(`${users} is not empty: it holds thesis\\.tex; choose --out <new folder>`));
+    expect(refusal(() => RunFolder.claim(users, options({ overwrite: true })))).toMatch(/--overwrite: .* holds things rltuner train did not write \(thesis\.tex\)/);
+    expect(readFileSync(join(users, 'thesis.tex'), 'utf8')).toBe('mine');
+    expect(existsSync(join(users, LOCK_FILE))).toBe(false); // released on refusal
+
+    const finished = previousRun();
+    expect(refusal(() => RunFolder.claim(finished, options()))).toMatch(/already holds a run of rltuner train \(checkpoint\.safetensors, metrics\.jsonl, note_rnn\.safetensors\); pass --resume to continue it/);
+    // A tune run is not ours to resume or replace.
+    expect(refusal(() => RunFolder.claim(finished, options({ kind: 'tune', resume: true })))).toMatch(/holds an rltuner train run, not an rltuner tune run/);
+    const o = options({ overwrite: true });
+    const folder = RunFolder.claim(finished, o);
+    expect(o.notices.join('\n')).toMatch(/--overwrite: removed the previous rltuner train run .*checkpoint\.safetensors/);
+    expect(readdirSync(finished).sort()).toEqual([LOCK_FILE, RUN_MARKER_FILE].sort());
+    folder.release();
+    expect(refusal(() => RunFolder.claim(previousRun(), options({ overwrite: true, resume: true })))).toMatch(/pass only one of them/);
+  });
+
+  it('--overwrite never removes or writes over a protected input', () => {
+    const dir = previousRun();
+    const input = join(dir, 'metrics.jsonl');
+    expect(refusal(() => RunFolder.claim(dir, options({ overwrite: true, protect: [input] })))).toMatch(/metrics\.jsonl is an input of this run/);
+    expect(existsSync(join(dir, CHECKPOINT_FILE))).toBe(true);
+    const folder = RunFolder.claim(dir, options({ resume: true, protect: [join(dir, 'report.md')] }));
+    expect(refusal(() => folder.writeAtomic('report.md', 'x'))).toMatch(/report\.md is an input of this run and is never written over/);
+    folder.release();
+  });
+
+  it('--resume needs a checkpoint and the marker of this kind of run', () => {
+    expect(refusal(() => RunFolder.claim(freshPath(), options({ resume: true })))).toMatch(/does not exist, so there is no run to continue; start without --resume/);
+    const empty = freshPath();
+    mkdirSync(empty);
+    expect(refusal(() => RunFolder.claim(empty, options({ resume: true })))).toMatch(/holds no checkpoint\.safetensors to continue from \(it is empty\)/);
+    const unmarked = freshPath();
+    mkdirSync(unmarked);
+    writeFileSync(join(unmarked, CHECKPOINT_FILE), 'x');
+    expect(refusal(() => RunFolder.claim(unmarked, options({ resume: true })))).toMatch(/no \.rltuner-run\.json, so it was not started by this version/);
+    const folder = RunFolder.claim(previousRun(), options({ resume: true }));
+    expect(new TextDecoder().decode(folder.readBytes(CHECKPOINT_FILE))).toBe('weights');
+    folder.release();
+  });
+
+  it('a lock held by a live process is refused; once that process is dead, it is taken over with a notice', async () => {
+    const dir = freshPath();
+    const module = new URL('../../dist/node/run_folder.js', import.meta.url).href;
+    const script = `const { RunFolder } = await import(${JSON.stringify(module)});
+      RunFolder.claim(process.env.RUN_DIR, { kind: 'train', resume: false, overwrite: false, notice() {} });
+      process.stdout.write('ready\\n');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, RUN_DIR: dir } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise<void>((ready, fail) => {
+      child.stdout.on('data', (d) => String(d).includes('ready') && ready());
+      child.on('exit', () => fail(new Error(`the lock holder exited early: ${stderr}`)));
+    });
+    expect(refusal(() => RunFolder.claim(dir, options()))).toMatch(new RegExp(`another rltuner train \\(pid ${child.pid}\\) is using ${dir}`));
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGKILL'); // no chance to release the lock
+    await exited;
+    expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(child.pid);
+    const o = options();
+    const folder = RunFolder.claim(dir, o);
+    expect(o.notices).toContainEqual(`took over a lock left by process ${child.pid} (no longer running) in ${dir}`);
+    expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
+    folder.release();
+  }, 20_000);
+
+  it('temporary files left by an interrupted write are removed at the next claim, with a notice naming them', () => {
+    const dir = previousRun();
+    writeFileSync(join(dir, `${CHECKPOINT_FILE}.tmp-12345`), 'half a checkpoint');
+    writeFileSync(join(dir, 'metrics.jsonl.tmp-777'), '{');
+    const o = options({ resume: true });
+    const folder = RunFolder.claim(dir, o);
+    expect(o.notices.join('\n')).toMatch(/removed 2 temporary files left in .* by an interrupted write: checkpoint\.safetensors\.tmp-12345, metrics\.jsonl\.tmp-777/);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    folder.release();
+  });
+
+  it('a failed write removes its temporary file and names the path and the fix', () => {
+    const dir = freshPath();
+    const folder = RunFolder.claim(dir, options());
+    // A full disk: the temporary file leads to /dev/full.
+    symlinkSync('/dev/full', join(dir, `${CHECKPOINT_FILE}.tmp-${process.pid}`));
+    let error: unknown;
+    try {
+      folder.writeAtomic(CHECKPOINT_FILE, new Uint8Array(100_000));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RunFileError);
+    expect((error as Error).message).toBe(`cannot write ${join(dir, CHECKPOINT_FILE)} (ENOSPC): the disk is full; free some space, then continue with the same command plus --resume`);
+    expect(existsSync(join(dir, CHECKPOINT_FILE))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    // A folder in the way of the rename.
+    mkdirSync(join(dir, 'report.md'));
+    expect(() => folder.writeAtomic('report.md', 'text')).toThrow(new RegExp(`cannot write ${join(dir, 'report.md')} \\(EISDIR\\)`));
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    // A full disk during an append: the path is named.
+    symlinkSync('/dev/full', join(dir, 'metrics.jsonl'));
+    expect(() => folder.appendJsonLine('metrics.jsonl', { epoch: 1 })).toThrow(`cannot append to ${join(dir, 'metrics.jsonl')} (ENOSPC): the disk is full`);
+    folder.release();
+    // Outside run folders: a path whose parent is a file.
+    const file = join(work, 'plain-file');
+    writeFileSync(file, 'x');
+    expect(() => writeFileAtomic(join(file, 'out.mid'), 'data')).toThrow(`cannot create the folder ${file} (EEXIST): a file is in the way of that folder; move it or choose another path`);
+    expect(readdirSync(work).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('JSON lines: a torn last line is dropped with a notice and the file rewritten; a bad line elsewhere names the file and line', () => {
+    const dir = freshPath();
+    const o = options();
+    const folder = RunFolder.claim(dir, o);
+    expect(folder.readJsonLines('metrics.jsonl')).toEqual([]);
+    folder.appendJsonLine('metrics.jsonl', { epoch: 1, loss: 0.5 });
+    folder.appendJsonLine('metrics.jsonl', { epoch: 2, loss: 0.25 });
+    const path = folder.path('metrics.jsonl');
+    const whole = readFileSync(path, 'utf8');
+    expect(whole).toBe('{"epoch":1,"loss":0.5}\n{"epoch":2,"loss":0.25}\n');
+    for (const torn of ['{"epoch":3,"lo', '{"epoch":3}', '{"epoch":3,"lo\n', '\u0000\u0000\u0000']) {
+      writeFileSync(path, whole + torn);
+      expect(folder.readJsonLines('metrics.jsonl')).toEqual([{ epoch: 1, loss: 0.5 }, { epoch: 2, loss: 0.25 }]);
+      expect(readFileSync(path, 'utf8')).toBe(whole);
+    }
+    expect(o.notices).toHaveLength(4);
+    expect(o.notices[0]).toBe(`${path}: dropped its torn last line (line 3: "{\\"epoch\\":3,\\"lo"), left by an interrupted write`);
+    writeFileSync(path, `${whole.split('\n')[0]}\n{"epo\n${whole.split('\n')[1]}\n`);
+    expect(() => folder.readJsonLines('metrics.jsonl')).toThrow(`${path}: line 2 is not a JSON record ("{\\"epo"); repair or delete that line, then run again`);
+    writeFileSync(path, `${whole}{"epoch":3}\n`);
+    expect(folder.truncateJsonLines('metrics.jsonl', (r) => (r.epoch as number) <= 2)).toBe(1);
+    expect(readFileSync(path, 'utf8')).toBe(whole);
+    folder.release();
+  });
+});
