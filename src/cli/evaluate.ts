@@ -12,7 +12,7 @@ import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
 import { evaluationTable, summarizeEvaluations } from '../eval/report.js';
 import { DEFAULT_CONFIG } from '../rl/config.js';
 import { loadKernelsFromDist, numberFlag, parseFlags, Progress, readModelBytes, writeFileAtomic } from './common.js';
-import { policyKind } from './policy.js';
+import { checkPriorFingerprint, policyKind } from './policy.js';
 
 export const EVALUATE_HELP = `rltuner evaluate: the RL Tuner paper's statistics, Note RNN beside tuned models
 
@@ -76,6 +76,8 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     const model = arena.models[`tuned${i}`];
     loadModelInto(model, t.decoded, t.path);
     const kind = policyKind(t.decoded);
+    // A G model acts with its prior: it must be the Note RNN it was tuned from (--model).
+    if (kind === 'g') checkPriorFingerprint(t.decoded, t.path, base.bytes, base.path, (line) => process.stderr.write(`warning: ${line}\n`), '--model');
     const label = kind === 'q' ? 'Q' : kind === 'psi' ? 'Ψ' : kind === 'g' ? 'G' : kind;
     run(`${label} (${t.path.split(/[\\/]/).pop()})`, groupName(label, t.decoded.info.notes, t.path), t.path, kind === 'g' ? [model, noteRnn] : [model]);
   });

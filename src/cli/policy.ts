@@ -52,7 +52,7 @@ export function loadPolicy(kernels: Kernels, modelFile: string | undefined, maxB
  * older file) is let through with a warning.
  */
 export function checkPriorFingerprint(
-  decoded: DecodedModel, modelPath: string, priorBytes: Uint8Array, priorPath: string, warn: (line: string) => void,
+  decoded: DecodedModel, modelPath: string, priorBytes: Uint8Array, priorPath: string, warn: (line: string) => void, flag = '--prior',
 ): void {
   const recorded = decoded.info.fingerprints?.noteRnn;
   const notes = decoded.info.notes as { tunedFrom?: unknown } | undefined;
@@ -64,8 +64,8 @@ export function checkPriorFingerprint(
   const actual = sha256Hex(priorBytes);
   if (recorded !== actual) {
     throw new UsageError(
-      `${modelPath}: this G model was tuned from ${recorded}${tunedFrom}; --prior ${priorPath} is ${actual}\n` +
-        '  A G model acts with the very Note RNN it was tuned from: pass that file with --prior.',
+      `${modelPath}: this G model was tuned from ${recorded}${tunedFrom}; ${flag} ${priorPath} is ${actual}\n` +
+        `  A G model acts with the very Note RNN it was tuned from: pass that file with ${flag}.`,
     );
   }
 }

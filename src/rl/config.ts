@@ -150,6 +150,12 @@ export const PRESETS = {
       '19-97% across seeds); γ 0.8-0.95 was unstable on some seeds; γ 0.5 resolved fewer leaps (61-87%).',
     overrides: {},
   },
+  paper: {
+    doc:
+      'The setting of SPEC §4 as the paper reports it: c = 0.5 (s = 2) on the reference training script\'s ' +
+      'schedule: γ 0.5, ε-greedy, 1,000,000 steps with 500,000 exploring.',
+    overrides: { gamma: 0.5, rewardScaler: 2, explorationMode: 'egreedy', trainingSteps: 1_000_000, explorationSteps: 500_000 },
+  },
   library: {
     doc: 'The reference library defaults: γ 0.95, s 1.0, ε-greedy, 10,000 steps with 5,000 exploring.',
     overrides: { gamma: 0.95, rewardScaler: 1, explorationMode: 'egreedy', trainingSteps: 10_000, explorationSteps: 5_000 },

@@ -155,6 +155,16 @@ describe('rltuner CLI', () => {
     expect(ok.code, ok.stderr).toBe(0);
   }, 60_000);
 
+  it('evaluate refuses a G model with a prior other than the Note RNN it was tuned from, naming both', async () => {
+    const g = await rltuner(['tune', '--algorithm', 'g', '--out', 'g-run', '--training-steps', '320', '--eval-compositions', '10', '--sample-count', '0', '--quiet']);
+    expect(g.code, g.stderr).toBe(0);
+    const ok = await rltuner(['evaluate', '--tuned', join('g-run', 'g_tuned.safetensors'), '--count', '20', '--quiet']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const other = await rltuner(['evaluate', '--model', join('g-run', 'g_tuned.safetensors'), '--tuned', join('g-run', 'g_tuned.safetensors'), '--count', '20', '--quiet']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/this G model was tuned from [0-9a-f]{64} \(.*note_rnn\.safetensors\); --prior .*g_tuned\.safetensors is [0-9a-f]{64}/);
+  }, 60_000);
+
   it('bad input is named with what to do', async () => {
     const gamma = await rltuner(['tune', '--gamma', '2', '--out', 'bad']);
     expect(gamma.code).toBe(2);

@@ -18,6 +18,7 @@ describe('resolveConfig', () => {
   it('resolves every preset, with the reference settings', () => {
     for (const name of PRESET_NAMES) expect(() => resolveConfig(name)).not.toThrow();
     expect(resolveConfig('library')).toMatchObject({ gamma: 0.95, rewardScaler: 1, explorationMode: 'egreedy' });
+    expect(resolveConfig('paper')).toMatchObject({ gamma: 0.5, rewardScaler: 2, trainingSteps: 1_000_000, explorationSteps: 500_000 });
     expect(resolveConfig('script')).toMatchObject({
       gamma: 0.5, rewardScaler: 0.1, explorationMode: 'boltzmann', trainingSteps: 1_000_000, explorationSteps: 500_000,
     });
@@ -48,7 +49,7 @@ describe('resolveConfig', () => {
   it('rejects unknown fields and presets, listing what exists', () => {
     expect(() => resolveConfig('default', { gama: 0.5 })).toThrow(/gama = 0.5 is an unknown field \(from the JSON config\); allowed: one of algorithm, /);
     expect(() => resolveConfig('default', {}, { 'reward-scale': '1' })).toThrow(/reward-scale = "1" is an unknown field \(from flag --reward-scale\)/);
-    expect(() => resolveConfig('paper')).toThrow(/preset = "paper" is not a known preset; allowed: default \| library \| script/);
+    expect(() => resolveConfig('papers')).toThrow(/preset = "papers" is not a known preset; allowed: default \| paper \| library \| script/);
     try {
       resolveConfig('default', { gamma: -1 });
       expect.unreachable();
