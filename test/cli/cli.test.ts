@@ -162,7 +162,7 @@ describe('rltuner CLI', () => {
     expect(ok.code, ok.stderr).toBe(0);
     const other = await rltuner(['evaluate', '--model', join('g-run', 'g_tuned.safetensors'), '--tuned', join('g-run', 'g_tuned.safetensors'), '--count', '20', '--quiet']);
     expect(other.code).toBe(2);
-    expect(other.stderr).toMatch(/this G model was tuned from [0-9a-f]{64} \(.*note_rnn\.safetensors\); --prior .*g_tuned\.safetensors is [0-9a-f]{64}/);
+    expect(other.stderr).toMatch(/this G model was tuned from [0-9a-f]{64} \(.*note_rnn\.safetensors\); --model .*g_tuned\.safetensors is [0-9a-f]{64}/);
   }, 60_000);
 
   it('bad input is named with what to do', async () => {
