@@ -176,7 +176,7 @@ describe.each(BUILDS)('%s build', (build) => {
         expectClose(logp.view, want, { atol: 8 * 12 * F32_EPS, rtol: 8 * F32_EPS }, `log p (C=${C})`);
       });
 
-      it(`softmax_xent_backward gives weight * (softmax - onehot), zero padding, zero masked rows (C=${C})`, () => {
+      it(`softmax_xent_backward_set gives weight * (softmax - onehot), zero padding, zero masked rows (C=${C})`, () => {
         const arena = new RawArena(build);
         const logits = arena.f32(M * ld, L), lab = arena.i32(M, labels), w = arena.f32(M, weights);
         const d = arena.f32(M * ld, uniform(M * ld, 1, 77));
