@@ -1,12 +1,19 @@
 // rltuner kernels: the whole export surface of the wasm module. Kernels take byte addresses and element
 // counts, compute, and return; the TypeScript side plans memory (src/engine/layout.ts) and decides what
 // runs when. Built with --runtime stub and imported memory: the module never allocates.
+//
+// The accumulate rule, one for every kernel: a kernel whose name ends in `_accumulate` adds into its
+// output (+=); a kernel whose name ends in `_set` overwrites it. Every kernel that writes a gradient says
+// which in its name. Forward kernels (`*_forward`, gather_bias_rows, pack_transpose, sigmoid_array,
+// tanh_array) write outputs that are never gradients and overwrite them; the flat passes adam_update,
+// scale_array and soft_update update their first argument in place.
 
 export {
-  gemm_packed, outer_accumulate, pack_transpose, colsum_accumulate, gather_bias_rows, scatter_add_rows,
+  gemm_packed_set, gemm_packed_accumulate, gemm_packed_bias_set, outer_accumulate, pack_transpose,
+  colsum_accumulate, gather_bias_rows, scatter_rows_accumulate,
 } from './matrix';
-export { lstm_cell_forward, lstm_cell_backward, sigmoid_array, tanh_array } from './lstm';
-export { softmax_xent_forward, softmax_xent_backward, td_squared_error } from './loss';
+export { lstm_cell_forward, lstm_cell_backward_set, sigmoid_array, tanh_array } from './lstm';
+export { softmax_xent_forward, softmax_xent_backward_set, td_squared_error_backward_set } from './loss';
 export { adam_update, sum_squares, scale_array, soft_update, copy_bytes, zero_bytes } from './optimizer';
 export { peak_madd } from './peak';
 

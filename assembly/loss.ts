@@ -59,10 +59,10 @@ export function softmax_xent_forward(
 }
 
 /**
- * Softmax cross-entropy, backward: dlogits[m][j] = weight[m] * (softmax_j - [j == label]) for j < C,
- * and 0 in the padding columns C..ld-1. weight[m] = 0 masks a row (its label is then ignored).
+ * Softmax cross-entropy, backward: overwrites dlogits[m][j] = weight[m] * (softmax_j - [j == label]) for
+ * j < C, and 0 in the padding columns C..ld-1. weight[m] = 0 masks a row (its label is then ignored).
  */
-export function softmax_xent_backward(
+export function softmax_xent_backward_set(
   dlogits: usize, logits: usize, ld: i32, labels: usize, weight: usize, M: i32, C: i32,
 ): void {
   for (let m = 0; m < M; m++) {
@@ -88,11 +88,11 @@ export function softmax_xent_backward(
 }
 
 /**
- * Squared TD error on the taken action. Forward and backward together:
- * returns sum over m of (q[m][a_m] - y_m)^2 and writes dq = d(mean)/dq: 2 (q - y) / M at the taken action,
- * 0 elsewhere in the row (ld columns).
+ * Squared TD error on the taken action, forward and backward together: returns the loss sum over m of
+ * (q[m][a_m] - y_m)^2 and overwrites dq = d(mean)/dq: 2 (q - y) / M at the taken action, 0 elsewhere in
+ * the row (ld columns).
  */
-export function td_squared_error(
+export function td_squared_error_backward_set(
   dq: usize, q: usize, ld: i32, actions: usize, targets: usize, M: i32,
 ): f64 {
   let total: f64 = 0;

@@ -46,12 +46,12 @@ export function lstm_cell_forward(
 /**
  * Backward through the cell: reads dh [B][P] (gradient of the loss w.r.t. h), dc [B][P] (gradient w.r.t.
  * c arriving from the next step; zeros for the last step), act, c_prev, tanh_c saved by forward.
- * Writes dpre [B][4P] and dc_prev [B][P] = dc_total * f (may alias dc).
+ * Overwrites dpre [B][4P] and dc_prev [B][P] = dc_total * f (dc_prev may alias dc).
  *   dc_total = dc + dh * o * (1 - tanh_c^2)
  *   dpre_i = dc_total * g * i (1 - i)      dpre_f = dc_total * c_prev * f (1 - f)
  *   dpre_g = dc_total * i * (1 - g^2)      dpre_o = dh * tanh_c * o (1 - o)
  */
-export function lstm_cell_backward(
+export function lstm_cell_backward_set(
   dpre: usize, dcPrev: usize, dh: usize, dc: usize, act: usize, cPrev: usize, tanhC: usize, B: i32, P: i32,
 ): void {
   const gateRow = <usize>P << 4;
@@ -83,11 +83,12 @@ export function lstm_cell_backward(
   }
 }
 
-/** Lane-wise sigmoid and tanh over n floats (n % 4 == 0), for tests and benchmarks of the SIMD math. */
+/** Lane-wise sigmoid over n floats (n % 4 == 0): exposes the cell's SIMD math to its accuracy test. */
 export function sigmoid_array(out: usize, x: usize, n: i32): void {
   for (let j: usize = 0; j < (<usize>n << 2); j += 16) v128.store(out + j, sigmoid4(v128.load(x + j)));
 }
 
+/** Lane-wise tanh over n floats (n % 4 == 0): exposes the cell's SIMD math to its accuracy test. */
 export function tanh_array(out: usize, x: usize, n: i32): void {
   for (let j: usize = 0; j < (<usize>n << 2); j += 16) v128.store(out + j, tanh4(v128.load(x + j)));
 }

@@ -1,38 +1,55 @@
 // Matrix kernels over the panel-packed weight layout.
 //
 // Panel layout of a K x N matrix W (N % 4 == 0): columns are cut into panels of 8; panel p holds columns
-// 8p .. 8p+7 for every k, stored [k][8], so walking k reads 32 contiguous bytes per step and no row stride
-// can alias in L1 (PERFORMANCE.md, item 5). When N % 8 == 4, the last 4 columns form a half panel stored
-// [k][4]. Element (k, n) of a full panel lives at (n & ~7) * K + k * 8 + (n & 7).
+// 8p .. 8p+7 for every k, stored [k][8], so walking k reads 32 contiguous bytes per step and no large
+// power-of-two row stride makes successive loads collide in the L1 cache. When N % 8 == 4, the last 4
+// columns form a half panel stored [k][4]. Element (k, n) of a full panel lives at
+// (n & ~7) * K + k * 8 + (n & 7).
 //
 // All pointers are byte addresses of 16-byte aligned f32 (or i32) buffers owned by the caller; sizes are
 // element counts; ld* are row strides in elements (multiples of 4). Nothing here allocates.
 
 import { madd } from './simd';
 
-/** out is overwritten. */
-export const MODE_OVERWRITE: i32 = 0;
-/** out is added to. */
-export const MODE_ACCUMULATE: i32 = 1;
-/** Every row of out starts as the bias vector (length N). */
-export const MODE_BIAS: i32 = 2;
+// How gemm starts each output tile (a compile-time constant after inlining into each export below).
+const START_ZERO: i32 = 0; // out = a . W
+const START_OUT: i32 = 1; // out += a . W
+const START_BIAS: i32 = 2; // out = bias + a . W
 
 // @ts-ignore: decorator
-@inline function initAcc(mode: i32, out: usize, bias: usize): v128 {
-  if (mode == MODE_ACCUMULATE) return v128.load(out);
-  if (mode == MODE_BIAS) return v128.load(bias);
+@inline function initAcc(start: i32, out: usize, bias: usize): v128 {
+  if (start == START_OUT) return v128.load(out);
+  if (start == START_BIAS) return v128.load(bias);
   return f32x4.splat(0);
 }
 
+/** out[M][N] = a[M][K] . W (overwrites out), W panel-packed K x N; M any, K any, N % 4 == 0. */
+export function gemm_packed_set(out: usize, ldo: i32, a: usize, lda: i32, w: usize, M: i32, K: i32, N: i32): void {
+  gemmPacked(out, ldo, a, lda, w, 0, M, K, N, START_ZERO);
+}
+
+/** out[M][N] += a[M][K] . W, W panel-packed K x N; M any, K any, N % 4 == 0. */
+export function gemm_packed_accumulate(out: usize, ldo: i32, a: usize, lda: i32, w: usize, M: i32, K: i32, N: i32): void {
+  gemmPacked(out, ldo, a, lda, w, 0, M, K, N, START_OUT);
+}
+
+/** out[M][N] = bias[N] + a[M][K] . W (overwrites out; every row starts as the bias), W panel-packed K x N. */
+export function gemm_packed_bias_set(
+  out: usize, ldo: i32, a: usize, lda: i32, w: usize, bias: usize, M: i32, K: i32, N: i32,
+): void {
+  gemmPacked(out, ldo, a, lda, w, bias, M, K, N, START_BIAS);
+}
+
 /**
- * out[M][N] (=, +=, or bias +) a[M][K] . W, W panel-packed K x N.
- * M any, K any, N % 4 == 0. Four rows at a time against one 8-column panel (a 4 x 8 register tile:
- * 8 accumulators, 2 weight vectors, 1 broadcast); leftover rows one at a time against four panels at once
- * so the accumulator chains stay independent.
+ * The one gemm body behind the three exports: out[M][N] (=, +=, or bias +) a[M][K] . W.
+ * Four rows at a time against one 8-column panel (a 4 x 8 register tile: 8 accumulators, 2 weight
+ * vectors, 1 broadcast); leftover rows one at a time against four panels at once so the accumulator
+ * chains stay independent.
  */
-export function gemm_packed(
+// @ts-ignore: decorator
+@inline function gemmPacked(
   out: usize, ldo: i32, a: usize, lda: i32, w: usize, bias: usize,
-  M: i32, K: i32, N: i32, mode: i32,
+  M: i32, K: i32, N: i32, start: i32,
 ): void {
   const N8 = N & ~7;
   const M4 = M & ~3;
@@ -46,10 +63,10 @@ export function gemm_packed(
       const o1 = o0 + oRow;
       const o2 = o1 + oRow;
       const o3 = o2 + oRow;
-      let c00 = initAcc(mode, o0, bp), c01 = initAcc(mode, o0 + 16, bp + 16);
-      let c10 = initAcc(mode, o1, bp), c11 = initAcc(mode, o1 + 16, bp + 16);
-      let c20 = initAcc(mode, o2, bp), c21 = initAcc(mode, o2 + 16, bp + 16);
-      let c30 = initAcc(mode, o3, bp), c31 = initAcc(mode, o3 + 16, bp + 16);
+      let c00 = initAcc(start, o0, bp), c01 = initAcc(start, o0 + 16, bp + 16);
+      let c10 = initAcc(start, o1, bp), c11 = initAcc(start, o1 + 16, bp + 16);
+      let c20 = initAcc(start, o2, bp), c21 = initAcc(start, o2 + 16, bp + 16);
+      let c30 = initAcc(start, o3, bp), c31 = initAcc(start, o3 + 16, bp + 16);
       let a0 = a + <usize>m * aRow;
       const a1 = aRow, a2 = aRow * 2, a3 = aRow * 3;
       let wk = wp;
@@ -84,10 +101,10 @@ export function gemm_packed(
       const bp = bias + (<usize>n0 << 2);
       const panel = <usize>K << 5; // bytes per panel
       const wp0 = w + (<usize>n0 * <usize>K << 2);
-      let c0 = initAcc(mode, o, bp), c1 = initAcc(mode, o + 16, bp + 16);
-      let c2 = initAcc(mode, o + 32, bp + 32), c3 = initAcc(mode, o + 48, bp + 48);
-      let c4 = initAcc(mode, o + 64, bp + 64), c5 = initAcc(mode, o + 80, bp + 80);
-      let c6 = initAcc(mode, o + 96, bp + 96), c7 = initAcc(mode, o + 112, bp + 112);
+      let c0 = initAcc(start, o, bp), c1 = initAcc(start, o + 16, bp + 16);
+      let c2 = initAcc(start, o + 32, bp + 32), c3 = initAcc(start, o + 48, bp + 48);
+      let c4 = initAcc(start, o + 64, bp + 64), c5 = initAcc(start, o + 80, bp + 80);
+      let c6 = initAcc(start, o + 96, bp + 96), c7 = initAcc(start, o + 112, bp + 112);
       let wk = wp0;
       for (let kk = 0; kk < K; kk++) {
         const x = v128.load32_splat(ar + (<usize>kk << 2));
@@ -107,7 +124,7 @@ export function gemm_packed(
     for (; n0 < N8; n0 += 8) {
       const o = orow + (<usize>n0 << 2);
       const bp = bias + (<usize>n0 << 2);
-      let c0 = initAcc(mode, o, bp), c1 = initAcc(mode, o + 16, bp + 16);
+      let c0 = initAcc(start, o, bp), c1 = initAcc(start, o + 16, bp + 16);
       let e0 = f32x4.splat(0), e1 = f32x4.splat(0);
       let wk = w + (<usize>n0 * <usize>K << 2);
       let kk = 0;
@@ -136,7 +153,7 @@ export function gemm_packed(
     for (let m = 0; m < M; m++) {
       const ar = a + <usize>m * aRow;
       const o = out + <usize>m * oRow + (<usize>N8 << 2);
-      let c0 = initAcc(mode, o, bp);
+      let c0 = initAcc(start, o, bp);
       let c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
       let wk = wp;
       let kk = 0;
@@ -256,7 +273,7 @@ export function gather_bias_rows(
 }
 
 /** table[tokens[m]][:] += d[m][:] for m < M; N % 4 == 0 (the gradient of a row lookup). */
-export function scatter_add_rows(
+export function scatter_rows_accumulate(
   table: usize, ldt: i32, tokens: usize, d: usize, ldd: i32, M: i32, N: i32,
 ): void {
   for (let m = 0; m < M; m++) {

@@ -6,23 +6,28 @@
  */
 import { instantiateSync } from '@assemblyscript/loader';
 
-/** The kernel exports of assembly/index.ts (byte addresses and element counts; must match it). */
+/**
+ * The kernel exports of assembly/index.ts (byte addresses and element counts; must match it). Names ending
+ * in `_accumulate` add into their output, names ending in `_set` overwrite it (the rule in assembly/index.ts).
+ */
 export interface KernelExports {
   heap_base(): number;
   relaxed_simd(): number;
-  gemm_packed(out: number, ldo: number, a: number, lda: number, w: number, bias: number, M: number, K: number, N: number, mode: number): void;
+  gemm_packed_set(out: number, ldo: number, a: number, lda: number, w: number, M: number, K: number, N: number): void;
+  gemm_packed_accumulate(out: number, ldo: number, a: number, lda: number, w: number, M: number, K: number, N: number): void;
+  gemm_packed_bias_set(out: number, ldo: number, a: number, lda: number, w: number, bias: number, M: number, K: number, N: number): void;
   outer_accumulate(dw: number, a: number, lda: number, d: number, ldd: number, M: number, K: number, N: number): void;
   pack_transpose(dst: number, src: number, K: number, N: number): void;
   colsum_accumulate(db: number, d: number, ldd: number, M: number, N: number): void;
   gather_bias_rows(out: number, ldo: number, bias: number, table: number, ldt: number, tokens: number, M: number, N: number): void;
-  scatter_add_rows(table: number, ldt: number, tokens: number, d: number, ldd: number, M: number, N: number): void;
+  scatter_rows_accumulate(table: number, ldt: number, tokens: number, d: number, ldd: number, M: number, N: number): void;
   lstm_cell_forward(act: number, c: number, tanhC: number, h: number, pre: number, cPrev: number, B: number, P: number): void;
-  lstm_cell_backward(dpre: number, dcPrev: number, dh: number, dc: number, act: number, cPrev: number, tanhC: number, B: number, P: number): void;
+  lstm_cell_backward_set(dpre: number, dcPrev: number, dh: number, dc: number, act: number, cPrev: number, tanhC: number, B: number, P: number): void;
   sigmoid_array(out: number, x: number, n: number): void;
   tanh_array(out: number, x: number, n: number): void;
   softmax_xent_forward(logp: number, argmax: number, logits: number, ld: number, labels: number, M: number, C: number): void;
-  softmax_xent_backward(dlogits: number, logits: number, ld: number, labels: number, weight: number, M: number, C: number): void;
-  td_squared_error(dq: number, q: number, ld: number, actions: number, targets: number, M: number): number;
+  softmax_xent_backward_set(dlogits: number, logits: number, ld: number, labels: number, weight: number, M: number, C: number): void;
+  td_squared_error_backward_set(dq: number, q: number, ld: number, actions: number, targets: number, M: number): number;
   adam_update(params: number, grads: number, m: number, v: number, n: number, stepSize: number, beta1: number, beta2: number, eps: number, vScale: number): void;
   sum_squares(x: number, n: number): number;
   scale_array(x: number, n: number, s: number): void;
@@ -31,11 +36,6 @@ export interface KernelExports {
   zero_bytes(dst: number, n: number): void;
   peak_madd(iterations: number, seed: number): number;
 }
-
-/** gemm_packed modes (must match assembly/matrix.ts). */
-export const GEMM_OVERWRITE = 0;
-export const GEMM_ACCUMULATE = 1;
-export const GEMM_BIAS = 2;
 
 export type KernelSource = Uint8Array | ArrayBuffer | WebAssembly.Module | Response | PromiseLike<Response> | URL | string;
 
@@ -84,7 +84,7 @@ export function kernelsFromModule(module: WebAssembly.Module): Kernels {
 
 function inspectKernels(module: WebAssembly.Module): Kernels {
   const names = WebAssembly.Module.exports(module).map((e) => e.name);
-  for (const required of ['heap_base', 'gemm_packed', 'lstm_cell_forward', 'adam_update']) {
+  for (const required of ['heap_base', 'gemm_packed_set', 'lstm_cell_forward', 'adam_update']) {
     if (!names.includes(required)) {
       throw new Error(`loadKernels: this wasm module is not the rltuner kernel set (no export "${required}"); pass dist/rltuner.wasm`);
     }

@@ -61,9 +61,9 @@ export interface ParameterLayout {
   stateSize: number;
 }
 
-export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
-export function validateConfig(config: LstmStackConfig): void {
+function validateConfig(config: LstmStackConfig): void {
   const intIn = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
   if (!intIn(config.inputSize, 1, 4096)) {
     throw new RangeError(`LSTM config: inputSize must be an integer in 1..4096, got ${config.inputSize}`);

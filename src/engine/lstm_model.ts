@@ -2,26 +2,35 @@
  * An LSTM stack (one-hot input -> LSTM layers -> linear output) whose parameters, gradients, Adam moments
  * and activations live in one planned wasm arena. Views are built once; memory never grows.
  *
- * Buffers (floats unless noted; B = the batch of the current call, T = its steps, slot t of a trace holds
- * B rows, so all T slots are one contiguous [T][B] block):
+ * Dimension letters (as in layout.ts): I input classes, P padded hidden size of a layer, G = 4P gate rows,
+ * X the padded input width of a layer (P of the layer below), Q padded output classes; B the batch and T
+ * the steps of the current call, up to maxBatch and maxSteps. Traces are time-major: step t of a call is
+ * one [B][width] block at `trace.at(t, B)`, so all T steps are one contiguous [T][B][width] block.
+ *
+ * Buffers (floats unless noted):
  *   params, grads, adamM, adamV   the parameter block and its twins (layout.ts)
- *   per layer: c, h               [T+1][B][P]  slot 0 = start state, slot t+1 = after step t
- *              act                [T][B][G]    gate pre-activations, then activations (saved for backward)
- *              tanhC              [T][B][P]    saved for backward
- *              cState, hState     [maxB][P]    the recurrent state carried between step() calls
- *              dH                 [T][B][P]    gradient w.r.t. h of each step (trainable only)
- *              dc [B][P], dpre [B][G], whT (G x P packed), wxT (G x P_below packed, layers > 0)
- *   tokens (i32) [T][B], labels (i32), weights, logp, argmax (i32) [T*B]; actions (i32), targets [B]
- *   logits, dlogits [T][B][Q]; outT (Q x P_top packed)
+ *   per LSTM layer, saved by forward for backward:
+ *     c, h            [T+1][B][P]  slot 0 = start state, slot t+1 = after step t
+ *     act             [T][B][G]    gate pre-activations, activated in place (i, f, g, o)
+ *     tanhC           [T][B][P]    tanh(c) of each step
+ *   per LSTM layer, carried between step() calls: cCarried, hCarried [maxB][P]
+ *   per LSTM layer, backward (trainable only):
+ *     dh              [T][B][P]    gradient w.r.t. h of each step
+ *     dc              [B][P]       gradient w.r.t. c flowing back one step
+ *     dpre            [B][G]       gradient w.r.t. the gate pre-activations of one step
+ *     whT, wxT        W_h^T (G x P) and, above layer 0, W_x^T (G x X), panel-packed
+ *   tokens (i32) [T][B]; labels (i32), weights, logp, argmax (i32) [T*B]; actions (i32), targets [B]
+ *   logits, dlogits [T][B][Q]; outT = W_out^T (Q x P_top, panel-packed)
  */
-import { NO_EVENT } from '../music/encoding.js';
-import { Random } from '../random.js';
-import {
-  GEMM_ACCUMULATE, GEMM_BIAS, GEMM_OVERWRITE, type KernelExports,
-} from './kernels.js';
+import type { KernelExports } from './kernels.js';
 import {
   planParameters, storageIndex, type LstmStackConfig, type ParameterLayout, type TensorSpec,
 } from './layout.js';
+
+/** A source of uniform floats in [0, 1) for initialisation (src/random.ts's Random is one). */
+export interface UniformSource {
+  float(): number;
+}
 
 export interface ModelPlan {
   /** Largest batch any call will use. */
@@ -62,12 +71,38 @@ export interface Allocator {
   (bytes: number): number;
 }
 
-interface LayerBuffers {
-  c: number; h: number; act: number; tanhC: number; cState: number; hState: number;
-  dH: number; dc: number; dpre: number; whT: number; wxT: number;
+/** Bytes per element of every arena buffer (f32 and i32). */
+const F32 = 4;
+
+/** A time-major buffer [steps][B][width] of 4-byte elements, B being the batch of the current call. */
+class Trace {
+  constructor(readonly ptr: number, readonly width: number) {}
+
+  /** Byte address of step t's [B][width] block. */
+  at(t: number, B: number): number {
+    return this.ptr + t * B * this.width * F32;
+  }
 }
 
-const F32 = 4;
+/** One LSTM layer's activations (shapes in the file comment). */
+interface LstmLayerBuffers {
+  c: Trace; h: Trace; act: Trace; tanhC: Trace;
+  cCarried: number; hCarried: number;
+  dh: Trace; dc: number; dpre: number; whT: number; wxT: number;
+}
+
+/** Byte addresses of one LSTM layer's tensors in the parameter block or in the gradient block. */
+interface LstmLayerTensors {
+  wx: number; // layer 0: rows [I][G]; above: panel-packed X x G
+  wh: number; // panel-packed P x G
+  b: number; // [G]
+}
+
+/** Byte addresses of the output layer's tensors in the parameter block or in the gradient block. */
+interface OutputTensors {
+  w: number; // panel-packed P_top x Q
+  b: number; // [Q]
+}
 
 export class LstmModel {
   readonly config: LstmStackConfig;
@@ -93,16 +128,20 @@ export class LstmModel {
   private readonly gradsPtr: number;
   private readonly adamMPtr: number;
   private readonly adamVPtr: number;
-  private readonly layers: LayerBuffers[];
-  private readonly tokensPtr: number;
+  private readonly layers: LstmLayerBuffers[];
+  private readonly lstmParams: LstmLayerTensors[];
+  private readonly lstmGrads: LstmLayerTensors[];
+  private readonly outputParams: OutputTensors;
+  private readonly outputGrads: OutputTensors;
+  private readonly tokens: Trace;
   private readonly labelsPtr: number;
   private readonly weightsPtr: number;
   private readonly logpPtr: number;
   private readonly argmaxPtr: number;
   private readonly actionsPtr: number;
   private readonly targetsPtr: number;
-  private readonly logitsPtr: number;
-  private readonly dlogitsPtr: number;
+  private readonly logits: Trace;
+  private readonly dlogits: Trace;
   private readonly outTPtr: number;
   private readonly tokensView: Int32Array;
   private readonly labelsView: Int32Array;
@@ -135,14 +174,14 @@ export class LstmModel {
     const grads = train ? alloc(layout.size * F32) : 0;
     const adamM = train ? alloc(layout.size * F32) : 0;
     const adamV = train ? alloc(layout.size * F32) : 0;
-    const layers: LayerBuffers[] = layout.layers.map((d, l) => ({
-      c: alloc((T + 1) * B * d.padded * F32),
-      h: alloc((T + 1) * B * d.padded * F32),
-      act: alloc(T * B * d.gates * F32),
-      tanhC: alloc(T * B * d.padded * F32),
-      cState: alloc(B * d.padded * F32),
-      hState: alloc(B * d.padded * F32),
-      dH: train ? alloc(T * B * d.padded * F32) : 0,
+    const layers: LstmLayerBuffers[] = layout.layers.map((d, l) => ({
+      c: new Trace(alloc((T + 1) * B * d.padded * F32), d.padded),
+      h: new Trace(alloc((T + 1) * B * d.padded * F32), d.padded),
+      act: new Trace(alloc(T * B * d.gates * F32), d.gates),
+      tanhC: new Trace(alloc(T * B * d.padded * F32), d.padded),
+      cCarried: alloc(B * d.padded * F32),
+      hCarried: alloc(B * d.padded * F32),
+      dh: new Trace(train ? alloc(T * B * d.padded * F32) : 0, d.padded),
       dc: train ? alloc(B * d.padded * F32) : 0,
       dpre: train ? alloc(B * d.gates * F32) : 0,
       whT: train ? alloc(d.gates * d.padded * F32) : 0,
@@ -151,15 +190,15 @@ export class LstmModel {
     const top = layout.layers[layout.layers.length - 1];
     return {
       layout, params, grads, adamM, adamV, layers,
-      tokens: alloc(T * B * 4),
+      tokens: new Trace(alloc(T * B * 4), 1),
       labels: alloc(T * B * 4),
       weights: alloc(T * B * F32),
       logp: alloc(T * B * F32),
       argmax: alloc(T * B * 4),
       actions: alloc(B * 4),
       targets: alloc(B * F32),
-      logits: alloc(T * B * Q * F32),
-      dlogits: train ? alloc(T * B * Q * F32) : 0,
+      logits: new Trace(alloc(T * B * Q * F32), Q),
+      dlogits: new Trace(train ? alloc(T * B * Q * F32) : 0, Q),
       outT: train ? alloc(Q * top.padded * F32) : 0,
     };
   }
@@ -190,15 +229,23 @@ export class LstmModel {
     this.adamMPtr = a.adamM;
     this.adamVPtr = a.adamV;
     this.layers = a.layers;
-    this.tokensPtr = a.tokens;
+    const tensorAt = (block: number, name: string) => block + a.layout.tensors.find((t) => t.name === name)!.offset * F32;
+    const lstmTensors = (block: number) => a.layout.layers.map((_, l) => ({
+      wx: tensorAt(block, `lstm.${l}.w_x`), wh: tensorAt(block, `lstm.${l}.w_h`), b: tensorAt(block, `lstm.${l}.b`),
+    }));
+    this.lstmParams = lstmTensors(a.params);
+    this.lstmGrads = lstmTensors(a.grads);
+    this.outputParams = { w: tensorAt(a.params, 'output.w'), b: tensorAt(a.params, 'output.b') };
+    this.outputGrads = { w: tensorAt(a.grads, 'output.w'), b: tensorAt(a.grads, 'output.b') };
+    this.tokens = a.tokens;
     this.labelsPtr = a.labels;
     this.weightsPtr = a.weights;
     this.logpPtr = a.logp;
     this.argmaxPtr = a.argmax;
     this.actionsPtr = a.actions;
     this.targetsPtr = a.targets;
-    this.logitsPtr = a.logits;
-    this.dlogitsPtr = a.dlogits;
+    this.logits = a.logits;
+    this.dlogits = a.dlogits;
     this.outTPtr = a.outT;
 
     const buf = memory.buffer;
@@ -209,19 +256,19 @@ export class LstmModel {
     this.grads = this.trainable ? new Float32Array(buf, a.grads, n) : new Float32Array(0);
     this.adamM = this.trainable ? new Float32Array(buf, a.adamM, n) : new Float32Array(0);
     this.adamV = this.trainable ? new Float32Array(buf, a.adamV, n) : new Float32Array(0);
-    this.tokensView = new Int32Array(buf, a.tokens, T * B);
+    this.tokensView = new Int32Array(buf, a.tokens.ptr, T * B);
     this.labelsView = new Int32Array(buf, a.labels, T * B);
     this.weightsView = new Float32Array(buf, a.weights, T * B);
     this.logpView = new Float32Array(buf, a.logp, T * B);
     this.argmaxView = new Int32Array(buf, a.argmax, T * B);
     this.actionsView = new Int32Array(buf, a.actions, B);
     this.targetsView = new Float32Array(buf, a.targets, B);
-    this.logitsView = new Float32Array(buf, a.logits, T * B * this.outputStride);
+    this.logitsView = new Float32Array(buf, a.logits.ptr, T * B * this.outputStride);
     this.stateViews = a.layout.layers.map((d, l) => ({
-      c: new Float32Array(buf, a.layers[l].cState, B * d.padded),
-      h: new Float32Array(buf, a.layers[l].hState, B * d.padded),
-      c0: new Float32Array(buf, a.layers[l].c, B * d.padded),
-      h0: new Float32Array(buf, a.layers[l].h, B * d.padded),
+      c: new Float32Array(buf, a.layers[l].cCarried, B * d.padded),
+      h: new Float32Array(buf, a.layers[l].hCarried, B * d.padded),
+      c0: new Float32Array(buf, a.layers[l].c.ptr, B * d.padded),
+      h0: new Float32Array(buf, a.layers[l].h.ptr, B * d.padded),
     }));
     this.params.fill(0);
   }
@@ -233,7 +280,7 @@ export class LstmModel {
   // ---------------------------------------------------------------- parameters
 
   /** Random initialisation: Glorot-uniform weights, zero biases, forget-gate bias `forgetBias`. */
-  initialize(rng: Random, forgetBias = 1.0): void {
+  initialize(rng: UniformSource, forgetBias = 1.0): void {
     this.params.fill(0);
     for (const spec of this.layout.tensors) {
       const [rows, cols] = spec.shape.length === 2 ? spec.shape : [1, spec.shape[0]];
@@ -418,16 +465,17 @@ export class LstmModel {
   /**
    * Loss and accuracy of next-step prediction without updating: inputs and labels are [steps][batch];
    * weights (same shape) mask rows (0 = ignore). Returns sums (divide by the weight); `events` and
-   * `correctOnEvents` count only rows whose label is not NO_EVENT.
+   * `correctOnEvents` count only rows whose label is not `excludedLabel` (the melody trainer passes
+   * NO_EVENT; the default -1 excludes nothing).
    */
   evaluateSequence(
     inputs: ArrayLike<number>, labels: ArrayLike<number>, weights: ArrayLike<number>, batch: number, steps: number,
-    start: StartState = 'zero',
+    start: StartState = 'zero', excludedLabel = -1,
   ): SequenceStats & { correct: number; correctOnEvents: number; events: number } {
     this.forwardSequence(inputs, batch, steps, start);
     this.writeLabels(labels, weights, batch * steps);
     const M = batch * steps;
-    this.k.softmax_xent_forward(this.logpPtr, this.argmaxPtr, this.logitsPtr, this.outputStride, this.labelsPtr, M, this.config.outputSize);
+    this.k.softmax_xent_forward(this.logpPtr, this.argmaxPtr, this.logits.ptr, this.outputStride, this.labelsPtr, M, this.config.outputSize);
     let loss = 0, weight = 0, correct = 0, correctOnEvents = 0, events = 0;
     for (let m = 0; m < M; m++) {
       const w = this.weightsView[m];
@@ -436,7 +484,7 @@ export class LstmModel {
       weight += w;
       const hit = this.argmaxView[m] === this.labelsView[m] ? w : 0;
       correct += hit;
-      if (this.labelsView[m] !== NO_EVENT) {
+      if (this.labelsView[m] !== excludedLabel) {
         events += w;
         correctOnEvents += hit;
       }
@@ -462,13 +510,13 @@ export class LstmModel {
     for (let m = 0; m < M; m++) total += this.weightsView[m];
     if (!(total > 0)) throw new RangeError('trainSequence: all weights are zero; nothing to learn from');
     const C = this.config.outputSize;
-    this.k.softmax_xent_forward(this.logpPtr, this.argmaxPtr, this.logitsPtr, this.outputStride, this.labelsPtr, M, C);
+    this.k.softmax_xent_forward(this.logpPtr, this.argmaxPtr, this.logits.ptr, this.outputStride, this.labelsPtr, M, C);
     let loss = 0;
     for (let m = 0; m < M; m++) {
       loss -= this.weightsView[m] * this.logpView[m];
       this.weightsView[m] /= total;
     }
-    this.k.softmax_xent_backward(this.dlogitsPtr, this.logitsPtr, this.outputStride, this.labelsPtr, this.weightsPtr, M, C);
+    this.k.softmax_xent_backward_set(this.dlogits.ptr, this.logits.ptr, this.outputStride, this.labelsPtr, this.weightsPtr, M, C);
     this.k.zero_bytes(this.gradsPtr, this.params.length * F32);
     this.backward(batch, steps);
     this.clipGradients(clip);
@@ -496,7 +544,7 @@ export class LstmModel {
       this.actionsView[b] = a;
       this.targetsView[b] = y;
     }
-    const sum = this.k.td_squared_error(this.dlogitsPtr, this.logitsPtr, this.outputStride, this.actionsPtr, this.targetsPtr, batch);
+    const sum = this.k.td_squared_error_backward_set(this.dlogits.ptr, this.logits.ptr, this.outputStride, this.actionsPtr, this.targetsPtr, batch);
     this.k.zero_bytes(this.gradsPtr, this.params.length * F32);
     this.backward(batch, 1);
     this.clipGradients(clip);
@@ -509,7 +557,7 @@ export class LstmModel {
     return Number.isFinite(this.k.sum_squares(this.paramsPtr, this.params.length));
   }
 
-  /** Squared L2 norm of each tensor's gradient, by name. */
+  /** L2 norm of each tensor's gradient, by name. */
   gradientNorms(): Map<string, number> {
     const out = new Map<string, number>();
     for (const spec of this.layout.tensors) {
@@ -558,88 +606,114 @@ export class LstmModel {
     return out;
   }
 
-  // ---------------------------------------------------------------- internals
+  // ---------------------------------------------------------------- layers: forward and backward pairs
 
+  /** The stack forward over T steps: the LSTM layers bottom up, then the output layer. */
   private forward(B: number, T: number): void {
-    const k = this.k;
-    const dims = this.layout.layers;
-    for (let l = 0; l < dims.length; l++) {
-      const { padded: P, gates: G, inputStride: X } = dims[l];
-      const L = this.layers[l];
-      const [wx, wh, b] = this.layerTensors(l);
-      if (l > 0) {
-        // All steps' input contributions at once: act[0..T) = b + h_below[1..T] . W_x
-        const below = this.layers[l - 1];
-        k.gemm_packed(L.act, G, below.h + B * X * F32, X, wx, b, T * B, X, G, GEMM_BIAS);
-      }
-      for (let t = 0; t < T; t++) {
-        const act = L.act + t * B * G * F32;
-        if (l === 0) k.gather_bias_rows(act, G, b, wx, G, this.tokensPtr + t * B * 4, B, G);
-        k.gemm_packed(act, G, L.h + t * B * P * F32, P, wh, 0, B, P, G, GEMM_ACCUMULATE);
-        k.lstm_cell_forward(act, L.c + (t + 1) * B * P * F32, L.tanhC + t * B * P * F32, L.h + (t + 1) * B * P * F32,
-          act, L.c + t * B * P * F32, B, P);
-      }
-    }
-    const top = dims.length - 1;
-    const P = dims[top].padded;
-    const [ow, ob] = this.outputTensors();
-    k.gemm_packed(this.logitsPtr, this.outputStride, this.layers[top].h + B * P * F32, P, ow, ob, T * B, P, this.outputStride, GEMM_BIAS);
+    for (let l = 0; l < this.layers.length; l++) this.lstmForward(l, B, T);
+    this.outputForward(B, T);
   }
 
-  /** Backward through `T` steps; dlogits must be filled and grads zeroed. */
+  /** The stack backward over T steps, top down; dlogits must be filled and grads zeroed. */
   private backward(B: number, T: number): void {
+    this.outputBackward(B, T);
+    for (let l = this.layers.length - 1; l >= 0; l--) this.lstmBackward(l, B, T);
+  }
+
+  /**
+   * LSTM layer l forward over T steps.
+   * In: the input x (layer 0: tokens [T][B]; above: h of the layer below, slots 1..T, [T][B][X]) and the
+   * start state c, h (slot 0). Out: c, h (slots 1..T). Saved for backward: act (i, f, g, o), tanhC.
+   */
+  private lstmForward(l: number, B: number, T: number): void {
     const k = this.k;
-    const dims = this.layout.layers;
-    const Q = this.outputStride;
-    const top = dims.length - 1;
-    const Ptop = dims[top].padded;
-    const [ow, ob] = this.outputTensors(this.gradsPtr);
-    const [owParam] = this.outputTensors();
-    const hTop = this.layers[top].h + B * Ptop * F32;
+    const { padded: P, gates: G, inputStride: X } = this.layout.layers[l];
+    const L = this.layers[l];
+    const W = this.lstmParams[l];
+    // The input part of every step's pre-activations at once: act[t] = b + x[t] . W_x.
+    if (l === 0) k.gather_bias_rows(L.act.at(0, B), G, W.b, W.wx, G, this.tokens.at(0, B), T * B, G);
+    else k.gemm_packed_bias_set(L.act.at(0, B), G, this.layers[l - 1].h.at(1, B), X, W.wx, W.b, T * B, X, G);
     for (let t = 0; t < T; t++) {
-      k.outer_accumulate(ow, hTop + t * B * Ptop * F32, Ptop, this.dlogitsPtr + t * B * Q * F32, Q, B, Ptop, Q);
+      const act = L.act.at(t, B); // [B][G]
+      const cPrev = L.c.at(t, B); // [B][P]
+      const hPrev = L.h.at(t, B); // [B][P]
+      const c = L.c.at(t + 1, B); // [B][P]
+      const h = L.h.at(t + 1, B); // [B][P]
+      const tanhC = L.tanhC.at(t, B); // [B][P]
+      k.gemm_packed_accumulate(act, G, hPrev, P, W.wh, B, P, G); // act += hPrev . W_h
+      k.lstm_cell_forward(act, c, tanhC, h, act, cPrev, B, P);
     }
-    k.colsum_accumulate(ob, this.dlogitsPtr, Q, T * B, Q);
-    k.pack_transpose(this.outTPtr, owParam, Ptop, Q);
-    k.gemm_packed(this.layers[top].dH, Ptop, this.dlogitsPtr, Q, this.outTPtr, 0, T * B, Q, Ptop, GEMM_OVERWRITE);
-    for (let l = top; l >= 0; l--) {
-      const { padded: P, gates: G, inputStride: X } = dims[l];
-      const L = this.layers[l];
-      const [wx, wh] = this.layerTensors(l);
-      const [dwx, dwh, db] = this.layerTensors(l, this.gradsPtr);
-      const below = l > 0 ? this.layers[l - 1] : null;
-      k.zero_bytes(L.dc, B * P * F32);
-      if (T > 1) k.pack_transpose(L.whT, wh, P, G);
+  }
+
+  /**
+   * LSTM layer l backward over T steps, the mirror of lstmForward.
+   * In: dh [T][B][P] (from the layer above or the output layer), the saved act, c, tanhC, h and the input.
+   * Out: dW_x, dW_h, db (accumulated); above layer 0, the dh of the layer below (set).
+   */
+  private lstmBackward(l: number, B: number, T: number): void {
+    const k = this.k;
+    const { padded: P, gates: G, inputStride: X } = this.layout.layers[l];
+    const L = this.layers[l];
+    const W = this.lstmParams[l];
+    const dW = this.lstmGrads[l];
+    const below = l > 0 ? this.layers[l - 1] : null;
+    const dc = L.dc; // [B][P] in: dc of step t; out: dc of step t-1
+    const dpre = L.dpre; // [B][G]
+    k.zero_bytes(dc, B * P * F32); // nothing flows into c after the last step
+    if (T > 1) k.pack_transpose(L.whT, W.wh, P, G);
+    if (below) k.pack_transpose(L.wxT, W.wx, X, G);
+    for (let t = T - 1; t >= 0; t--) {
+      const dh = L.dh.at(t, B); // [B][P]
+      const act = L.act.at(t, B); // [B][G]
+      const cPrev = L.c.at(t, B); // [B][P]
+      const hPrev = L.h.at(t, B); // [B][P]
+      const tanhC = L.tanhC.at(t, B); // [B][P]
+      k.lstm_cell_backward_set(dpre, dc, dh, dc, act, cPrev, tanhC, B, P);
+      k.outer_accumulate(dW.wh, hPrev, P, dpre, G, B, P, G); // dW_h += hPrev^T . dpre
+      k.colsum_accumulate(dW.b, dpre, G, B, G); // db += sum over rows of dpre
       if (below) {
-        k.pack_transpose(L.wxT, wx, X, G);
-        k.zero_bytes(below.dH, T * B * X * F32);
+        const x = below.h.at(t + 1, B); // [B][X]
+        const dx = below.dh.at(t, B); // [B][X]
+        k.outer_accumulate(dW.wx, x, X, dpre, G, B, X, G); // dW_x += x^T . dpre
+        k.gemm_packed_set(dx, X, dpre, G, L.wxT, B, G, X); // dx = dpre . W_x^T (its first contribution)
+      } else {
+        k.scatter_rows_accumulate(dW.wx, G, this.tokens.at(t, B), dpre, G, B, G); // dW_x[token] += dpre
       }
-      for (let t = T - 1; t >= 0; t--) {
-        k.lstm_cell_backward(L.dpre, L.dc, L.dH + t * B * P * F32, L.dc, L.act + t * B * G * F32,
-          L.c + t * B * P * F32, L.tanhC + t * B * P * F32, B, P);
-        k.outer_accumulate(dwh, L.h + t * B * P * F32, P, L.dpre, G, B, P, G);
-        k.colsum_accumulate(db, L.dpre, G, B, G);
-        if (below) {
-          k.outer_accumulate(dwx, below.h + (t + 1) * B * X * F32, X, L.dpre, G, B, X, G);
-          k.gemm_packed(below.dH + t * B * X * F32, X, L.dpre, G, L.wxT, 0, B, G, X, GEMM_ACCUMULATE);
-        } else {
-          k.scatter_add_rows(dwx, G, this.tokensPtr + t * B * 4, L.dpre, G, B, G);
-        }
-        if (t > 0) k.gemm_packed(L.dH + (t - 1) * B * P * F32, P, L.dpre, G, L.whT, 0, B, G, P, GEMM_ACCUMULATE);
-      }
+      if (t > 0) k.gemm_packed_accumulate(L.dh.at(t - 1, B), P, dpre, G, L.whT, B, G, P); // dhPrev += dpre . W_h^T
     }
   }
 
-  private layerTensors(l: number, block = this.paramsPtr): [number, number, number] {
-    const t = this.layout.tensors;
-    return [block + t[3 * l].offset * F32, block + t[3 * l + 1].offset * F32, block + t[3 * l + 2].offset * F32];
+  /** Output layer forward. In: h of the top layer, slots 1..T. Out: logits [T][B][Q] = b + h . W. */
+  private outputForward(B: number, T: number): void {
+    const top = this.layers[this.layers.length - 1];
+    const P = this.layout.layers[this.layers.length - 1].padded;
+    const Q = this.outputStride;
+    const W = this.outputParams;
+    this.k.gemm_packed_bias_set(this.logits.at(0, B), Q, top.h.at(1, B), P, W.w, W.b, T * B, P, Q);
   }
 
-  private outputTensors(block = this.paramsPtr): [number, number] {
-    const t = this.layout.tensors;
-    const n = t.length;
-    return [block + t[n - 2].offset * F32, block + t[n - 1].offset * F32];
+  /**
+   * Output layer backward. In: dlogits [T][B][Q], the saved h of the top layer.
+   * Out: dW, db (accumulated); the top layer's dh [T][B][P] (set).
+   */
+  private outputBackward(B: number, T: number): void {
+    const k = this.k;
+    const top = this.layers[this.layers.length - 1];
+    const P = this.layout.layers[this.layers.length - 1].padded;
+    const Q = this.outputStride;
+    const W = this.outputParams;
+    const dW = this.outputGrads;
+    for (let t = 0; t < T; t++) {
+      const h = top.h.at(t + 1, B); // [B][P]
+      const dlogits = this.dlogits.at(t, B); // [B][Q]
+      k.outer_accumulate(dW.w, h, P, dlogits, Q, B, P, Q); // dW += h^T . dlogits
+    }
+    k.colsum_accumulate(dW.b, this.dlogits.at(0, B), Q, T * B, Q);
+    k.pack_transpose(this.outTPtr, W.w, P, Q);
+    k.gemm_packed_set(top.dh.at(0, B), P, this.dlogits.at(0, B), Q, this.outTPtr, T * B, Q, P); // dh = dlogits . W^T
   }
+
+  // ---------------------------------------------------------------- internals
 
   private tensorDims(spec: TensorSpec): { hidden: number; padded: number } {
     const m = /^lstm\.(\d+)\./.exec(spec.name);
@@ -701,11 +775,11 @@ export class LstmModel {
       const bytes = batch * this.layout.layers[l].padded * F32;
       const L = this.layers[l];
       if (direction === 'load') {
-        this.k.copy_bytes(L.c, L.cState, bytes);
-        this.k.copy_bytes(L.h, L.hState, bytes);
+        this.k.copy_bytes(L.c.at(0, batch), L.cCarried, bytes);
+        this.k.copy_bytes(L.h.at(0, batch), L.hCarried, bytes);
       } else {
-        this.k.copy_bytes(L.cState, L.c + slot * bytes, bytes);
-        this.k.copy_bytes(L.hState, L.h + slot * bytes, bytes);
+        this.k.copy_bytes(L.cCarried, L.c.at(slot, batch), bytes);
+        this.k.copy_bytes(L.hCarried, L.h.at(slot, batch), bytes);
       }
     }
   }
@@ -713,8 +787,8 @@ export class LstmModel {
   private zeroStartStates(batch: number): void {
     for (let l = 0; l < this.layers.length; l++) {
       const P = this.layout.layers[l].padded;
-      this.k.zero_bytes(this.layers[l].c, batch * P * F32);
-      this.k.zero_bytes(this.layers[l].h, batch * P * F32);
+      this.k.zero_bytes(this.layers[l].c.at(0, batch), batch * P * F32);
+      this.k.zero_bytes(this.layers[l].h.at(0, batch), batch * P * F32);
     }
   }
 

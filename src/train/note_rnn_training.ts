@@ -229,7 +229,7 @@ export function evaluateNoteRnn(
     const rows = scheduler.fill(T, inputs, labels, weights, fresh);
     if (rows === 0) break;
     for (let b = 0; b < B; b++) if (fresh[b]) model.resetStateRow(b);
-    const s = model.evaluateSequence(inputs, labels, weights, B, T, 'carried');
+    const s = model.evaluateSequence(inputs, labels, weights, B, T, 'carried', NO_EVENT);
     loss += s.loss;
     steps += s.weight;
     correct += s.correct;

@@ -273,18 +273,75 @@ describe('rule 9: unique extremes', () => {
   });
 });
 
-describe('musicTheoryRewardInto', () => {
-  it('writes the same values as the object form and returns their sum', () => {
-    const c = [14, 1, 16, 1, 18, 1, 21, 0, 14, 15];
+describe('all nine rules together, computed by hand from SPEC §5', () => {
+  type Row = [key: number, tonic: number, repeating: number, autocorrelation: number, motif: number,
+    repeatedMotif: number, intervals: number, leap: number, uniqueExtremes: number];
+
+  /** Plays `composition` beat by beat through both entry points (one leap state each) and returns the rows. */
+  function play(composition: number[], ctx = ruleContext()) {
+    const leapInto = newLeapState(), leapObject = newLeapState();
     const perRule = new Float64Array(9);
-    const leapA = newLeapState();
-    const leapB = newLeapState();
-    for (let beat = 0; beat < c.length; beat++) {
-      const total = musicTheoryRewardInto(perRule, c, beat, c[beat], leapA);
-      const result = musicTheoryReward(c, beat, c[beat], leapB);
-      expect(Array.from(perRule)).toEqual(Array.from(result.perRule));
-      expect(total).toBeCloseTo(perRule.reduce((s, v) => s + v, 0), 12);
-    }
-    expect(perRule[RULE_INDEX.key]).toBe(-1); // 15 is C#4
+    return composition.map((action, beat) => {
+      const total = musicTheoryRewardInto(perRule, composition, beat, action, leapInto, ctx);
+      const object = musicTheoryReward(composition, beat, action, leapObject, ctx);
+      return { total, perRule: Array.from(perRule), object };
+    });
+  }
+
+  function expectRow(got: ReturnType<typeof play>[number], want: Row, beat: number) {
+    const total = want.reduce((s, v) => s + v, 0);
+    want.forEach((v, rule) => {
+      expect(got.perRule[rule], `beat ${beat} ${RULE_NAMES[rule]}`).toBeCloseTo(v, 12);
+      expect(got.object.perRule[rule], `beat ${beat} ${RULE_NAMES[rule]} (object form)`).toBeCloseTo(v, 12);
+    });
+    expect(got.total, `beat ${beat} total`).toBeCloseTo(total, 12);
+    expect(got.object.total, `beat ${beat} total (object form)`).toBeCloseTo(total, 12);
+    expect(got.object.leapOutcome).toBe(Math.sign(want[7]));
+  }
+
+  it('an 8-step composition: tonic frame, a leap resolved, an out-of-key note, a motif, a unique maximum', () => {
+    // numNotes 8: the last bar starts at F = 4 (tonic), F + 1 = 5 wants a hold, 6 and 7 a rest or hold;
+    // unique extremes at beat 7. Autocorrelation of x = composition + [a]: e.g. at beat 2, x = [14, 21, 19],
+    // mean 18, centred [-4, 3, 1], var 26/3: ρ1 = (-12 + 3)/3 / var = -9/26, ρ2 = -4/3 / var = -2/13, both
+    // above 0.15 in size; the longer prefixes are worked the same way (ρ values below).
+    const c = [14, 21, 19, 15, 14, 1, 0, 1];
+    const rows = play(c, ruleContext({ numNotes: 8 }));
+    const want: Row[] = [
+      // beat 0, C4: the tonic at beat 0; no previous note
+      [0, 3, 0, 0, 0, 0, 0, 0, 0],
+      // beat 1, G4: ρ1 = -1/2; an in-key fifth up from C (0.1) and a leap up from 14, now pending
+      [0, 0, 0, -3 * (1 / 2), 0, 0, 5 * 0.1, 0, 0],
+      // beat 2, F4: ρ1 = -9/26, ρ2 = -2/13; a whole step (0.08)
+      [0, 0, 0, -3 * (9 / 26 + 2 / 13), 0, 0, 5 * 0.08, 0, 0],
+      // beat 3, C#4: out of key; ρ = -153/524, -113/262, 117/524; a major third not from C or E: plain 4 (0.09)
+      [-1, 0, 0, -3 * (153 / 524 + 113 / 262 + 117 / 524), 0, 0, 5 * 0.09, 0, 0],
+      // beat 4 = F, C4: tonic; ρ1 = -7/515 (below 0.15), ρ2 = -244/515, ρ3 = -91/515; a half step (0);
+      // back to the leap's origin 14 three steps later: resolved, +5
+      [0, 3, 0, -3 * (244 / 515 + 91 / 515), 0, 0, 0, 5, 0],
+      // beat 5 = F + 1, hold: tonic; ρ = 10/61, -3/122 (below), -65/244; a hold after C (0.3)
+      [0, 3, 0, -3 * (10 / 61 + 65 / 244), 0, 0, 5 * 0.3, 0, 0],
+      // beat 6, rest: tonic; ρ = 109/206, -1/206 (below), -89/412; a rest after C (0.15)
+      [0, 3, 0, -3 * (109 / 206 + 89 / 412), 0, 0, 5 * 0.15, 0, 0],
+      // beat 7, hold: tonic; ρ = 22103/33144, 3731/16572, -7027/33144; the 8 tokens hold 4 distinct notes:
+      // motif 3 + 0.3; a hold after C (0.3); the maximum 21 occurs once (+3), the minimum 14 twice (0)
+      [0, 3, 0, -3 * (22103 / 33144 + 3731 / 16572 + 7027 / 33144), 3 + 0.3, 0, 5 * 0.3, 0, 3],
+    ];
+    rows.forEach((row, beat) => expectRow(row, want[beat], beat));
+  });
+
+  it('a 16-step call and answer: the repeated motif at beat 15', () => {
+    const c = [14, 0, 18, 0, 21, 0, 18, 0, 14, 0, 18, 0, 21, 0, 18, 0];
+    const rows = play(c);
+    // beat 15, rest: the last 8 tokens [14, 0, 18, 0, 21, 0, 18, 0] hold u = 3 notes (motif 3) and are
+    // also the first 8 (repeated motif 4 + 0); a rest after E, not C or G (0.05); autocorrelation over the
+    // 16 tokens: ρ1 = -77745/83824, ρ2 = 36295/41912, ρ3 = -5183/6448; no leap anywhere (thirds only).
+    expectRow(rows[15], [0, 0, 0, -3 * (77745 / 83824 + 36295 / 41912 + 5183 / 6448), 3, 4, 5 * 0.05, 0, 0], 15);
+  });
+
+  it('a sixth C4 in a row: only the repeating penalty', () => {
+    const rows = play([14, 14, 14, 14, 14, 14]);
+    // five plain repeats before it (count 5 > 4); a constant x (variance 0, skipped); interval 0 scores 0
+    expectRow(rows[5], [0, 0, -100, 0, 0, 0, 0, 0, 0], 5);
+    expectRow(rows[4], [0, 0, 0, 0, 0, 0, 0, 0, 0], 4);
   });
 });

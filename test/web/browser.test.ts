@@ -115,13 +115,66 @@ describe.skipIf(!HAVE_CHROMIUM)(
       expect(Array.from(tokens).filter((t) => t >= 2).length).toBe(await noteCount(page, '#roll-main'));
     });
 
-    it('plays and stops with Web Audio', async () => {
+    it('plays the melody through Web Audio (one oscillator per note, sound at the output) and stops', async () => {
+      // Instrument the page's audio before the first click: count the oscillators the synth starts, and tap
+      // everything it connects to the speakers with an analyser, so the test hears what the page plays.
+      await page.evaluate(() => {
+        const probe = { started: 0, contexts: [] as BaseAudioContext[], taps: [] as AnalyserNode[] };
+        (window as unknown as { audioProbe: typeof probe }).audioProbe = probe;
+        const start = OscillatorNode.prototype.start;
+        OscillatorNode.prototype.start = function (this: OscillatorNode, when?: number) {
+          probe.started++;
+          if (!probe.contexts.includes(this.context)) probe.contexts.push(this.context);
+          return start.call(this, when);
+        };
+        const connect = AudioNode.prototype.connect as (this: AudioNode, destination: AudioNode) => AudioNode;
+        AudioNode.prototype.connect = function (this: AudioNode, destination: AudioNode) {
+          if (destination instanceof AudioDestinationNode) {
+            const tap = this.context.createAnalyser();
+            connect.call(this, tap);
+            probe.taps.push(tap);
+          }
+          return connect.call(this, destination);
+        } as typeof AudioNode.prototype.connect;
+      });
+      const loudness = () => page.evaluate(() => {
+        const { taps } = (window as unknown as { audioProbe: { taps: AnalyserNode[] } }).audioProbe;
+        let peak = 0;
+        for (const tap of taps) {
+          const samples = new Float32Array(tap.fftSize);
+          tap.getFloatTimeDomainData(samples);
+          for (const v of samples) peak = Math.max(peak, Math.abs(v));
+        }
+        return peak;
+      });
+
       await page.click('#play-main');
       expect(await page.getAttribute('#play-main', 'data-playing')).toBe('true');
-      expect(await page.evaluate(() => new AudioContext().state)).not.toBe('closed');
-      await page.waitForTimeout(300);
+      const started = await page.evaluate(() => {
+        const probe = (window as unknown as { audioProbe: { started: number; contexts: BaseAudioContext[]; taps: AnalyserNode[] } }).audioProbe;
+        return { oscillators: probe.started, contexts: probe.contexts.length, taps: probe.taps.length, state: probe.contexts[0]?.state };
+      });
+      expect(started.oscillators).toBe(await noteCount(page, '#roll-main'));
+      expect(started.contexts).toBe(1);
+      expect(started.taps).toBe(1);
+      // The first notes sound within a few seconds (64 steps last 8 s); the synth's master gain is 0.2.
+      let peak = 0;
+      for (let tries = 0; tries < 100 && peak < 0.02; tries++) {
+        await page.waitForTimeout(50);
+        peak = Math.max(peak, await loudness());
+      }
+      expect(peak).toBeGreaterThan(0.02);
+      expect(await page.evaluate(() => (window as unknown as { audioProbe: { contexts: BaseAudioContext[] } }).audioProbe.contexts[0].state)).toBe('running');
+
       await page.click('#play-main');
       expect(await page.getAttribute('#play-main', 'data-playing')).toBe('false');
+      // stopping fades the master gain out in ~10 ms and disconnects it: the output falls silent
+      let after = 1;
+      for (let tries = 0; tries < 40 && after > 1e-3; tries++) {
+        await page.waitForTimeout(50);
+        after = await loudness();
+      }
+      expect(after).toBeLessThan(1e-3);
       expect(problems).toEqual([]);
     });
 
