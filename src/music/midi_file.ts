@@ -24,7 +24,7 @@
  * that runs past the end of the file, a status byte that is not allowed in a file, a data byte with the
  * high bit set in a note event, a running-status data byte before any status byte.
  *
- * Memory: note events are stored structure-of-arrays (12 bytes each, at least 2 input bytes each);
+ * Memory: note events are stored structure-of-arrays (12 bytes each, at least 3 input bytes each);
  * the few meta events kept are small objects (each takes at least 6 input bytes); a track costs one
  * small object (at least 8 input bytes). So what is kept is a few bytes per input byte at most.
  */
@@ -168,7 +168,7 @@ export function printableText(text: string): string {
 /** One pass over the bytes; `pos` only moves forward. */
 class MidiFileReader {
   private readonly view: DataView;
-  private readonly notes = new NoteEventsBuilder();
+  private readonly notes: NoteEventsBuilder;
   private readonly tracks: MidiTrack[] = [];
   private readonly tempos: TempoChange[] = [];
   private readonly timeSignatures: TimeSignature[] = [];
@@ -179,6 +179,7 @@ class MidiFileReader {
 
   constructor(private readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.notes = new NoteEventsBuilder(bytes.length);
   }
 
   read(): MidiFile {
@@ -383,18 +384,29 @@ class MidiFileReader {
   }
 }
 
-/** Growable structure-of-arrays storage for note events (capacity doubles; at most 3x the live size). */
+/**
+ * Structure-of-arrays storage for note events, sized once for the most a file of this size can hold:
+ * a note event takes at least 3 bytes of a track chunk (a 1-byte delta time and 2 data bytes under
+ * running status), and the header and a track chunk header take 22 more.
+ */
 class NoteEventsBuilder {
   count = 0;
-  private capacity = 64;
-  private tick = new Float64Array(this.capacity);
-  private channel = new Uint8Array(this.capacity);
-  private pitch = new Uint8Array(this.capacity);
-  private velocity = new Uint8Array(this.capacity);
-  private isOn = new Uint8Array(this.capacity);
+  private readonly tick: Float64Array;
+  private readonly channel: Uint8Array;
+  private readonly pitch: Uint8Array;
+  private readonly velocity: Uint8Array;
+  private readonly isOn: Uint8Array;
+
+  constructor(fileBytes: number) {
+    const capacity = Math.max(0, Math.floor((fileBytes - 22) / 3));
+    this.tick = new Float64Array(capacity);
+    this.channel = new Uint8Array(capacity);
+    this.pitch = new Uint8Array(capacity);
+    this.velocity = new Uint8Array(capacity);
+    this.isOn = new Uint8Array(capacity);
+  }
 
   push(tick: number, channel: number, pitch: number, velocity: number, isOn: number): void {
-    if (this.count === this.capacity) this.grow();
     const i = this.count++;
     this.tick[i] = tick;
     this.channel[i] = channel;
@@ -414,20 +426,6 @@ class NoteEventsBuilder {
       isOn: this.isOn.subarray(0, n),
     };
   }
-
-  private grow(): void {
-    this.capacity *= 2;
-    this.tick = grown(this.tick, new Float64Array(this.capacity));
-    this.channel = grown(this.channel, new Uint8Array(this.capacity));
-    this.pitch = grown(this.pitch, new Uint8Array(this.capacity));
-    this.velocity = grown(this.velocity, new Uint8Array(this.capacity));
-    this.isOn = grown(this.isOn, new Uint8Array(this.capacity));
-  }
-}
-
-function grown<T extends Float64Array | Uint8Array>(old: T, larger: T): T {
-  larger.set(old);
-  return larger;
 }
 
 function readDivision(word: number): TimeDivision {

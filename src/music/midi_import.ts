@@ -112,8 +112,8 @@ export interface ImportResult {
 }
 
 /**
- * Notes as parallel arrays (structure-of-arrays keeps a dense file's notes at 17 bytes each instead of
- * one object per note). Times are ticks or steps depending on the stage; `end` is exclusive.
+ * Notes as parallel arrays (20 bytes a note, where an object per note would take several times that).
+ * Times are ticks or steps depending on the stage; `end` is exclusive.
  */
 interface NoteList {
   count: number;
@@ -124,8 +124,6 @@ interface NoteList {
 
 /** The notes of one channel in one track. */
 interface Part {
-  /** Tag of the part's notes in the list of all notes. */
-  id: number;
   track: number;
   channel: number;
   noteCount: number;
@@ -154,17 +152,19 @@ export function importMidi(bytes: Uint8Array, options: ImportOptions = {}): Impo
   const warnings = [...midi.warnings];
   const ticksPerQuarter = midi.division.kind === 'ticks-per-quarter' ? midi.division.ticksPerQuarter : 0;
 
-  const { all, parts } = extractNotes(midi.notes, midi.tracks);
+  const parts = listParts(midi.notes, midi.tracks);
   const { chosen, skippedParts } = choosePart(parts, midi.tracks.length, options, name);
 
+  // The chosen part's notes, then each timing stage in place on them (one copy of the notes in memory).
   const ticksPerStep = ticksPerQuarter / STEPS_PER_QUARTER;
-  const quantised = quantiseNotes(notesOfPart(all, chosen), ticksPerStep);
-  const highest = keepHighestAtEachOnset(quantised);
-  const { notes: cut, notesCut } = cutOverlaps(highest);
-  const melodyEnd = chooseMelodyEnd(cut, Math.round(chosen.endTick / ticksPerStep), options.maxTrailingRestSteps ?? 16);
+  const notes = notesOfPart(midi.notes, midi.tracks[chosen.track], chosen.channel);
+  quantiseNotes(notes, ticksPerStep);
+  const chordNotesDropped = keepHighestAtEachOnset(notes);
+  const notesCut = cutOverlaps(notes);
+  const melodyEnd = chooseMelodyEnd(notes, Math.round(chosen.endTick / ticksPerStep), options.maxTrailingRestSteps ?? 16);
 
   // The melody's length in steps is known here, before the token array is allocated.
-  const length = melodyEnd - cut.start[0];
+  const length = melodyEnd - notes.start[0];
   if (length < minSteps) {
     throw new MidiImportError(name, 'too-short', `melody is ${length} steps long, below the minimum of ${minSteps} (lower minSteps to keep it)`);
   }
@@ -175,19 +175,18 @@ export function importMidi(bytes: Uint8Array, options: ImportOptions = {}): Impo
     throw new MidiImportError(name, 'too-long', `melody is ${length} steps long, above the maximum of ${maxSteps} (${fix})`);
   }
 
-  const transposition = options.transpose === false ? 0 : chooseTransposition(cut);
-  const transposed = shiftPitches(cut.pitch, transposition);
+  const transposition = options.transpose === false ? 0 : chooseTransposition(notes);
+  const transposed = shiftPitches(notes.pitch, transposition);
   const octaveShift = options.centre === false ? 0 : chooseOctaveShift(transposed);
   const centred = shiftPitches(transposed, 12 * octaveShift);
   const { pitches: folded, notesFolded } = foldIntoRange(centred);
 
-  const chordNotesDropped = quantised.count - highest.count;
   if (chordNotesDropped > 0) warnings.push(`${chordNotesDropped} notes dropped: a higher note starts on the same step`);
   if (notesFolded > 0) warnings.push(`${notesFolded} notes outside MIDI ${MIN_PITCH}..${MAX_PITCH} folded by octaves`);
 
   return {
     name,
-    tokens: encodeNotes({ ...cut, pitch: folded }, melodyEnd),
+    tokens: encodeNotes({ ...notes, pitch: folded }, melodyEnd),
     format: midi.format,
     ticksPerQuarter,
     track: chosen.track,
@@ -235,123 +234,70 @@ function readMidi(bytes: Uint8Array, name: string): MidiFile {
   return midi;
 }
 
-/** Parallel arrays of notes, each tagged with its part, that grow by doubling (at most 3x the live size while growing). */
-class NoteListBuilder {
-  count = 0;
-  pitch = new Int32Array(64);
-  start = new Float64Array(64);
-  end = new Float64Array(64);
-  part = new Int32Array(64);
-
-  /** Appends a note and returns its index. */
-  push(pitch: number, start: number, end: number, part: number): number {
-    if (this.count === this.pitch.length) this.grow();
-    const i = this.count++;
-    this.pitch[i] = pitch;
-    this.start[i] = start;
-    this.end[i] = end;
-    this.part[i] = part;
-    return i;
+/** Every (track, channel) with at least one note-on, sorted by track, then channel, with its note count. */
+function listParts(events: NoteEvents, tracks: readonly MidiTrack[]): Part[] {
+  const parts: Part[] = [];
+  const notesPerChannel = new Int32Array(16);
+  for (const track of tracks) {
+    notesPerChannel.fill(0);
+    for (let i = track.firstNote; i < track.firstNote + track.noteCount; i++) notesPerChannel[events.channel[i]] += events.isOn[i];
+    notesPerChannel.forEach((noteCount, channel) => {
+      if (noteCount > 0) parts.push({ track: track.index, channel, noteCount, endTick: track.endTick });
+    });
   }
-
-  private grow(): void {
-    const capacity = 2 * this.count;
-    const pitch = new Int32Array(capacity), start = new Float64Array(capacity), end = new Float64Array(capacity), part = new Int32Array(capacity);
-    pitch.set(this.pitch);
-    start.set(this.start);
-    end.set(this.end);
-    part.set(this.part);
-    Object.assign(this, { pitch, start, end, part });
-  }
+  return parts;
 }
-
-/** Keys of the sounding-note tables: channel * 128 + pitch. */
-const KEYS = 16 * 128;
 
 /**
- * Every note of the file, each in a part (the notes of one channel within one track; parts sorted by
- * track, then channel). Note events come in file order, ticks non-decreasing within a track; at equal
- * ticks note-offs are taken before note-ons (each in file order), so a repeated pitch written "on, then
- * off" at the same tick is still two notes; an off that ends no earlier note but follows a same-tick on
- * of its pitch in the file ends that note (zero length). A note-on for a pitch already sounding ends the
- * sounding one; a note still sounding at the end of its track ends there. Notes are appended at their
- * onsets, so each part's notes are in onset order.
- *
- * The lookup tables are allocated once per file and stamped with the track that wrote each entry, so a
- * file of many tiny tracks costs no table per track.
+ * The notes of one channel of one track, in ticks, in onset order. Note events come in file order, ticks
+ * non-decreasing; at equal ticks note-offs are taken before note-ons (each in file order), so a repeated
+ * pitch written "on, then off" at the same tick is still two notes; an off that ends no earlier note but
+ * follows a same-tick on of its pitch in the file ends that note (zero length). A note-on for a pitch
+ * already sounding ends the sounding one; a note still sounding at the end of the track ends there.
  */
-function extractNotes(events: NoteEvents, tracks: readonly MidiTrack[]): { all: NoteListBuilder; parts: Part[] } {
-  const all = new NoteListBuilder();
-  const parts: Part[] = [];
-  const soundingNote = new Int32Array(KEYS);
-  const soundingTrack = new Int32Array(KEYS).fill(-1);
-  // Offs at this tick that found no earlier note to end, by key, with their place in the file: one that
+function notesOfPart(events: NoteEvents, track: MidiTrack, channel: number): NoteList {
+  const { tick, pitch, isOn } = events;
+  let count = 0;
+  const first = track.firstNote;
+  const last = first + track.noteCount;
+  for (let i = first; i < last; i++) if (events.channel[i] === channel) count += isOn[i];
+  const notes: NoteList = { count, pitch: new Int32Array(count), start: new Float64Array(count), end: new Float64Array(count) };
+
+  const soundingNote = new Int32Array(128).fill(-1); // by pitch: index in `notes`
+  // Offs at this tick that found no earlier note to end, by pitch, with their place in the file: one that
   // the file wrote after a note-on of the same tick ends that note there (a zero-length note, which
   // quantises to one step) instead of leaving it to sound until the next onset.
-  const unmatchedOffTick = new Float64Array(KEYS);
-  const unmatchedOffOrder = new Int32Array(KEYS);
-  const unmatchedOffTrack = new Int32Array(KEYS).fill(-1);
-  const partOfChannel = new Int32Array(16);
-  const { tick, channel, pitch, isOn } = events;
-
-  for (const track of tracks) {
-    const t = track.index;
-    partOfChannel.fill(-1);
-    const take = (i: number): void => {
-      const ch = channel[i];
-      const key = ch * 128 + pitch[i];
-      if (soundingTrack[key] === t) {
-        all.end[soundingNote[key]] = tick[i];
-        soundingTrack[key] = -1;
-      } else if (!isOn[i]) {
-        unmatchedOffTrack[key] = t;
-        unmatchedOffTick[key] = tick[i];
-        unmatchedOffOrder[key] = i;
-      }
-      if (!isOn[i]) return;
-      if (partOfChannel[ch] < 0) {
-        partOfChannel[ch] = parts.length;
-        parts.push({ id: parts.length, track: t, channel: ch, noteCount: 0, endTick: track.endTick });
-      }
-      const part = parts[partOfChannel[ch]];
-      part.noteCount++;
-      const note = all.push(pitch[i], tick[i], track.endTick, part.id);
-      if (unmatchedOffTrack[key] === t && unmatchedOffTick[key] === tick[i] && unmatchedOffOrder[key] > i) {
-        all.end[note] = tick[i];
-        unmatchedOffTrack[key] = -1;
-      } else {
-        soundingTrack[key] = t;
-        soundingNote[key] = note;
-      }
-    };
-    const last = track.firstNote + track.noteCount;
-    for (let groupStart = track.firstNote; groupStart < last; ) {
-      let groupEnd = groupStart + 1;
-      while (groupEnd < last && tick[groupEnd] === tick[groupStart]) groupEnd++;
-      for (let i = groupStart; i < groupEnd; i++) if (!isOn[i]) take(i);
-      for (let i = groupStart; i < groupEnd; i++) if (isOn[i]) take(i);
-      groupStart = groupEnd;
+  const unmatchedOffTick = new Float64Array(128).fill(-1);
+  const unmatchedOffOrder = new Int32Array(128);
+  let n = 0;
+  const take = (i: number): void => {
+    const key = pitch[i];
+    const open = soundingNote[key];
+    if (open >= 0) {
+      notes.end[open] = tick[i];
+      soundingNote[key] = -1;
+    } else if (!isOn[i]) {
+      unmatchedOffTick[key] = tick[i];
+      unmatchedOffOrder[key] = i;
     }
-  }
-  parts.sort((a, b) => a.track - b.track || a.channel - b.channel);
-  return { all, parts };
-}
-
-/** The notes of one part, in onset order. */
-function notesOfPart(all: NoteListBuilder, part: Part): NoteList {
-  const notes: NoteList = {
-    count: part.noteCount,
-    pitch: new Int32Array(part.noteCount),
-    start: new Float64Array(part.noteCount),
-    end: new Float64Array(part.noteCount),
+    if (!isOn[i]) return;
+    notes.pitch[n] = key;
+    notes.start[n] = tick[i];
+    notes.end[n] = track.endTick;
+    if (unmatchedOffTick[key] === tick[i] && unmatchedOffOrder[key] > i) {
+      notes.end[n] = tick[i];
+      unmatchedOffTick[key] = -1;
+    } else {
+      soundingNote[key] = n;
+    }
+    n++;
   };
-  let j = 0;
-  for (let i = 0; i < all.count; i++) {
-    if (all.part[i] !== part.id) continue;
-    notes.pitch[j] = all.pitch[i];
-    notes.start[j] = all.start[i];
-    notes.end[j] = all.end[i];
-    j++;
+  for (let groupStart = first; groupStart < last; ) {
+    let groupEnd = groupStart + 1;
+    while (groupEnd < last && tick[groupEnd] === tick[groupStart]) groupEnd++;
+    for (let i = groupStart; i < groupEnd; i++) if (!isOn[i] && events.channel[i] === channel) take(i);
+    for (let i = groupStart; i < groupEnd; i++) if (isOn[i] && events.channel[i] === channel) take(i);
+    groupStart = groupEnd;
   }
   return notes;
 }
@@ -402,49 +348,49 @@ function choosePart(
 
 // ---- timing ----
 
-/** Onsets and offsets rounded to the nearest step; a note lasts at least one step. Onset order is kept. */
-function quantiseNotes(notes: NoteList, ticksPerStep: number): NoteList {
-  const start = new Float64Array(notes.count);
-  const end = new Float64Array(notes.count);
+/** Rounds onsets and offsets to the nearest step, in place; a note lasts at least one step. Onset order is kept. */
+function quantiseNotes(notes: NoteList, ticksPerStep: number): void {
   for (let i = 0; i < notes.count; i++) {
-    start[i] = Math.round(notes.start[i] / ticksPerStep);
-    end[i] = Math.max(start[i] + 1, Math.round(notes.end[i] / ticksPerStep));
+    notes.start[i] = Math.round(notes.start[i] / ticksPerStep);
+    notes.end[i] = Math.max(notes.start[i] + 1, Math.round(notes.end[i] / ticksPerStep));
   }
-  return { count: notes.count, pitch: notes.pitch, start, end };
 }
 
 /**
- * Of the notes sharing an onset step, the highest (the first of equals); the input is in onset order, so
- * one pass over each run of equal onsets does it.
+ * Keeps, in place, only the highest of the notes sharing an onset step (the first of equals); the notes
+ * are in onset order, so one pass over each run of equal onsets does it. Returns how many were dropped.
  */
-function keepHighestAtEachOnset(notes: NoteList): NoteList {
-  const kept: number[] = [];
+function keepHighestAtEachOnset(notes: NoteList): number {
+  const { pitch, start, end } = notes;
+  let kept = 0;
   for (let i = 0; i < notes.count; ) {
     let best = i;
     let j = i + 1;
-    for (; j < notes.count && notes.start[j] === notes.start[i]; j++) if (notes.pitch[j] > notes.pitch[best]) best = j;
-    kept.push(best);
+    for (; j < notes.count && start[j] === start[i]; j++) if (pitch[j] > pitch[best]) best = j;
+    pitch[kept] = pitch[best];
+    start[kept] = start[best];
+    end[kept] = end[best];
+    kept++;
     i = j;
   }
-  return {
-    count: kept.length,
-    pitch: Int32Array.from(kept, (i) => notes.pitch[i]),
-    start: Float64Array.from(kept, (i) => notes.start[i]),
-    end: Float64Array.from(kept, (i) => notes.end[i]),
-  };
+  const dropped = notes.count - kept;
+  notes.count = kept;
+  notes.pitch = pitch.subarray(0, kept);
+  notes.start = start.subarray(0, kept);
+  notes.end = end.subarray(0, kept);
+  return dropped;
 }
 
-/** Each note ends no later than the next onset (onsets are distinct and sorted); counts the notes cut. */
-function cutOverlaps(notes: NoteList): { notes: NoteList; notesCut: number } {
-  const end = Float64Array.from(notes.end);
+/** Ends each note, in place, no later than the next onset (onsets are distinct and sorted). Returns how many were cut. */
+function cutOverlaps(notes: NoteList): number {
   let notesCut = 0;
   for (let i = 0; i + 1 < notes.count; i++) {
-    if (end[i] > notes.start[i + 1]) {
-      end[i] = notes.start[i + 1];
+    if (notes.end[i] > notes.start[i + 1]) {
+      notes.end[i] = notes.start[i + 1];
       notesCut++;
     }
   }
-  return { notes: { ...notes, end }, notesCut };
+  return notesCut;
 }
 
 /** End of the last note, or the end of track when the silence up to it is short enough to be music. */
