@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { decodeModel, encodeModel } from '../io/model_file.js';
-import { buildCorpus, formatCorpusReport, type CorpusReport, type MidiSource } from '../music/corpus.js';
+import { buildCorpus, formatCorpusSummary, type CorpusReport, type MidiSource } from '../music/corpus.js';
 import { readMidiSources, readNottinghamSplit } from '../node/corpus_files.js';
 import { Random } from '../random.js';
 import { formatNgramTable, ngramBaselines, type NgramBaselineRow } from '../train/ngram.js';
@@ -181,7 +181,7 @@ export async function trainCommand(args: string[]): Promise<void> {
 
   const started = performance.now();
   const splits = await loadSplits(values, settings.seed);
-  for (const [name, report] of Object.entries(splits.reports)) progress.log(`${name}: ${formatCorpusReport(report).split('\n')[0]}`);
+  for (const [name, report] of Object.entries(splits.reports)) progress.log(`${name}: ${formatCorpusSummary(report)}`);
   const steps = (ms: Uint8Array[]) => ms.reduce((s, m) => s + m.length - 1, 0);
   progress.log(`melodies: train ${splits.train.length} (${steps(splits.train)} steps), valid ${splits.valid.length}, test ${splits.test.length}`);
 
