@@ -81,7 +81,7 @@ export interface MidiTrack {
   index: number;
   /** Byte offset of the MTrk chunk in the file. */
   byteOffset: number;
-  /** Text of the track's first track-name meta event (0x03), decoded as UTF-8; null when it has none. Raw file text: pass it through printableText before printing it. */
+  /** Text of the track's first track-name meta event (0x03), as UTF-8 or else ISO 8859-1; null when it has none. Raw file text: pass it through printableText before printing it. */
   name: string | null;
   /** Tick of the track's last event (its end of track). */
   endTick: number;
@@ -440,10 +440,17 @@ function chunkId(bytes: Uint8Array, offset: number): string {
   return String.fromCharCode(bytes[offset], bytes[offset + 1], bytes[offset + 2], bytes[offset + 3]);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Text of a meta event: UTF-8 when the bytes are valid UTF-8, else one character per byte (ISO 8859-1, what older files use). */
 function decodeText(bytes: Uint8Array): string {
-  return utf8.decode(bytes);
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 4096) text += String.fromCharCode(...bytes.subarray(i, i + 4096));
+    return text;
+  }
 }
 
 function hex(byte: number): string {

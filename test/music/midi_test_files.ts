@@ -54,3 +54,27 @@ export function metreAt(tick: number, numerator: number, denominator: number): T
 export function repeat(token: number, count: number): number[] {
   return new Array<number>(count).fill(token);
 }
+
+/**
+ * A format-0 file of about `byteCount` bytes at 120 ticks per quarter (30 per step), as dense as MIDI
+ * gets: one note-on after another under running status (3 bytes each), none ended by a note-off, pitches
+ * cycling through 40..89. Each group of `notesPerStep` notes shares a step (they are chords), the next
+ * group starts one step later.
+ */
+export function denseNoteFile(byteCount: number, notesPerStep: number): Uint8Array {
+  const notes = Math.floor((byteCount - 30) / 3);
+  const trackLength = 4 + 3 * (notes - 1) + 4;
+  const bytes = new Uint8Array(22 + trackLength);
+  bytes.set([0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 0, 0, 1, 0, 120]);
+  bytes.set([0x4d, 0x54, 0x72, 0x6b, (trackLength >>> 24) & 0xff, (trackLength >>> 16) & 0xff, (trackLength >>> 8) & 0xff, trackLength & 0xff], 14);
+  let p = 22;
+  bytes.set([0x00, 0x90, 40, 90], p);
+  p += 4;
+  for (let i = 1; i < notes; i++) {
+    bytes[p++] = i % notesPerStep === 0 ? 30 : 0;
+    bytes[p++] = 40 + ((i * 7) % 50);
+    bytes[p++] = 90;
+  }
+  bytes.set([0x00, 0xff, 0x2f, 0x00], p);
+  return bytes;
+}
