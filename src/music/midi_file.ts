@@ -199,12 +199,11 @@ class MidiFileReader {
     const unknownChunks = { count: 0, first: '' };
     let offset = CHUNK_HEADER_BYTES + headerLength;
     while (offset + CHUNK_HEADER_BYTES <= bytes.length) {
-      const id = chunkId(bytes, offset);
       const length = view.getUint32(offset + 4);
-      this.checkChunkFits(offset, id, length);
+      if (length > bytes.length - offset - CHUNK_HEADER_BYTES) this.checkChunkFits(offset, chunkId(bytes, offset), length);
       const dataStart = offset + CHUNK_HEADER_BYTES;
-      if (id === 'MTrk') this.readTrack(offset, dataStart, dataStart + length);
-      else if (unknownChunks.count++ === 0) unknownChunks.first = `'${printableText(id)}' at byte ${offset}`;
+      if (isTrackChunk(bytes, offset)) this.readTrack(offset, dataStart, dataStart + length);
+      else if (unknownChunks.count++ === 0) unknownChunks.first = `'${printableText(chunkId(bytes, offset))}' at byte ${offset}`;
       offset = dataStart + length;
     }
 
@@ -434,6 +433,11 @@ function readDivision(word: number): TimeDivision {
     return { kind: 'smpte', framesPerSecond: 0x100 - (word >> 8), ticksPerFrame: word & 0xff };
   }
   return { kind: 'ticks-per-quarter', ticksPerQuarter: word };
+}
+
+/** Whether the chunk at `offset` is 'MTrk' (compared as bytes: no string per chunk). */
+function isTrackChunk(bytes: Uint8Array, offset: number): boolean {
+  return bytes[offset] === 0x4d && bytes[offset + 1] === 0x54 && bytes[offset + 2] === 0x72 && bytes[offset + 3] === 0x6b;
 }
 
 function chunkId(bytes: Uint8Array, offset: number): string {

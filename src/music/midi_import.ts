@@ -241,9 +241,10 @@ function listParts(events: NoteEvents, tracks: readonly MidiTrack[]): Part[] {
   for (const track of tracks) {
     notesPerChannel.fill(0);
     for (let i = track.firstNote; i < track.firstNote + track.noteCount; i++) notesPerChannel[events.channel[i]] += events.isOn[i];
-    notesPerChannel.forEach((noteCount, channel) => {
+    for (let channel = 0; channel < 16; channel++) {
+      const noteCount = notesPerChannel[channel];
       if (noteCount > 0) parts.push({ track: track.index, channel, noteCount, endTick: track.endTick });
-    });
+    }
   }
   return parts;
 }
@@ -320,9 +321,12 @@ function choosePart(
   if (options.channel !== undefined && !(Number.isInteger(options.channel) && options.channel >= 0 && options.channel <= 15)) {
     throw new MidiImportError(name, 'bad-option', `channel ${options.channel} is not a channel index; expected 0..15 (drums are 9)`);
   }
+  // Each reason is one string shared by every part it applies to (a file may have many thousands of parts).
+  const notRequestedTrack = `not the requested track ${options.track}`;
+  const notRequestedChannel = `not the requested channel ${options.channel}`;
   const exclusionReason = (part: Part): string | null => {
-    if (options.track !== undefined && part.track !== options.track) return `not the requested track ${options.track}`;
-    if (options.channel !== undefined && part.channel !== options.channel) return `not the requested channel ${options.channel}`;
+    if (options.track !== undefined && part.track !== options.track) return notRequestedTrack;
+    if (options.channel !== undefined && part.channel !== options.channel) return notRequestedChannel;
     if (options.channel === undefined && part.channel === DRUM_CHANNEL) return 'drum channel (index 9, MIDI channel 10)';
     return null;
   };
@@ -335,13 +339,14 @@ function choosePart(
     throw new MidiImportError(name, 'no-notes', detail);
   }
   const chosen = eligible.reduce((best, part) => (part.noteCount > best.noteCount ? part : best));
+  const fewerNotes = `fewer notes than the chosen part (track ${chosen.track} channel ${chosen.channel}, ${chosen.noteCount} notes)`;
   const skippedParts = parts
     .filter((part) => part !== chosen)
     .map((part) => ({
       track: part.track,
       channel: part.channel,
       noteCount: part.noteCount,
-      reason: exclusionReason(part) ?? `fewer notes than the chosen part (track ${chosen.track} channel ${chosen.channel}, ${chosen.noteCount} notes)`,
+      reason: exclusionReason(part) ?? fewerNotes,
     }));
   return { chosen, skippedParts };
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_STEPS_LIMIT, MidiImportError, importMidi } from '../../src/music/midi_import.js';
 import { heapInUse } from './midi_fuzz.js';
-import { denseNoteFile } from './midi_test_files.js';
+import { denseNoteFile, manyKeySignaturesFile, manyTinyTracksFile } from './midi_test_files.js';
 
 const REPRO_DIR = fileURLToPath(new URL('../fixtures/midi_repro/', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
@@ -127,7 +127,7 @@ describe('step counts are decided before tokens are allocated', () => {
   });
 });
 
-describe('a dense large file reads within 1 s and 64 MB of memory per MB', () => {
+describe('dense large files read within 1 s and 64 MB of memory per MB', () => {
   // Measured in a fresh node process: its peak resident memory is the whole cost, heap and buffers alike.
   const MB = 1e6;
   const measure = async (bytes: Uint8Array, label: string) => {
@@ -165,5 +165,18 @@ describe('a dense large file reads within 1 s and 64 MB of memory per MB', () =>
     expect(result).toBe('tokens 41667');
     expect(ms).toBeLessThan((1000 * bytes.length) / MB);
     expect(peakGrowth).toBeLessThan(64 * bytes.length);
+  }, 30_000);
+
+  it('4 MB of one-note tracks, and 4 MB of key signatures: per-track and per-event costs stay in the bound', async () => {
+    for (const [label, bytes, expected] of [
+      ['tiny-tracks', manyTinyTracksFile(4 * MB), /^dense\.mid: melody is 1 steps long, below the minimum of 8/],
+      ['key-signatures', manyKeySignaturesFile(4 * MB), /^dense\.mid: melody is 1 steps long/],
+    ] as const) {
+      const { ms, peakGrowth, outcome: result } = await measure(bytes, label);
+      console.log(`${label} ${(bytes.length / MB).toFixed(1)} MB: ${ms.toFixed(0)} ms, peak memory growth ${(peakGrowth / MB).toFixed(0)} MB`);
+      expect(result).toMatch(expected);
+      expect(ms).toBeLessThan((1000 * bytes.length) / MB);
+      expect(peakGrowth).toBeLessThan(64 * bytes.length);
+    }
   }, 30_000);
 });
