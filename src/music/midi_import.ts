@@ -3,7 +3,8 @@
  * decision out; no file system, so it runs in browsers and Workers.
  *
  * The pipeline, one small function per stage:
- *   read bytes → notes per (track, channel) part → pick the melody part → quantise to 16th steps →
+ *   read bytes (src/music/midi_file.ts) → count notes per (track, channel) part → pick the melody part →
+ *   take its notes → quantise to 16th steps →
  *   keep the highest note of each onset → cut overlaps → transpose to C major / A minor →
  *   centre by octaves in MIDI 48..83 → fold stragglers by octaves → encode as tokens.
  *
@@ -20,7 +21,8 @@
  *   `maxTrailingRestSteps` (default one 4/4 bar); then the melody keeps it as NOTE_OFF + NO_EVENTs.
  *   This is what makes export → import return a composition that ends in a rest unchanged; longer
  *   trailing silence is padding (another track playing on) and is dropped.
- * - A melody shorter than `minSteps` (default 8 steps, half a bar) is "too short".
+ * - A melody shorter than `minSteps` (default 8 steps, half a bar) is "too short"; one longer than
+ *   `maxSteps` (default 65,536, settable up to 2^22) is "too long", decided before its tokens exist.
  */
 
 import { MAX_PITCH, MIN_PITCH, NO_EVENT, NOTE_OFF, STEPS_PER_QUARTER, pitchToToken } from './encoding.js';
