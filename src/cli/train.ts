@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { encodeModel, MODEL_FINGERPRINT_FORMAT, type ModelInfo } from '../io/model_file.js';
 import { fileListFingerprint, fingerprintMismatches, type Fingerprints } from '../io/fingerprint.js';
-import { buildCorpus, formatCorpusReport, type CorpusReport, type MidiSource } from '../music/corpus.js';
+import { buildCorpus, formatCorpusSummary, type CorpusReport, type MidiSource } from '../music/corpus.js';
 import { readMidiSources, readNottinghamSplit } from '../node/corpus_files.js';
 import { RunFolder } from '../node/run_folder.js';
 import { Random } from '../random.js';
@@ -338,7 +338,7 @@ async function runEpochs(
 ): Promise<number | void> {
   const started = performance.now();
   const splits = await loadSplits(data, settings.seed);
-  for (const [name, report] of Object.entries(splits.reports)) progress.log(`${name}: ${formatCorpusReport(report).split('\n')[0]}`);
+  for (const [name, report] of Object.entries(splits.reports)) progress.log(`${name}: ${formatCorpusSummary(report)}`);
   const steps = (ms: Uint8Array[]) => ms.reduce((s, m) => s + m.length - 1, 0);
   progress.log(`melodies: train ${splits.train.length} (${steps(splits.train)} steps), valid ${splits.valid.length}, test ${splits.test.length}`);
 

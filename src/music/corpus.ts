@@ -1,9 +1,12 @@
 /**
  * A training corpus from many MIDI files (SPEC §2.5): every file is imported with importMidi; a file that
- * yields no melody is skipped and reported with its reason, never stopping the whole import. Pure: takes
- * bytes already read (see src/node/corpus_files.ts for reading them from disk).
+ * yields no melody (or could not be read from disk) is skipped and reported with its reason, never
+ * stopping the whole import. Pure: takes bytes already read (see src/node/corpus_files.ts for reading
+ * them from disk). Names and reasons in the report and in errors are printed with control characters
+ * escaped (a file name is text from the outside world).
  */
 
+import { printableText } from './midi_file.js';
 import { MidiImportError, importMidi, type ImportOptions, type MidiImportFailure } from './midi_import.js';
 
 /** No file of a corpus gave a usable melody; the message says how many were tried and why the first failed. */
@@ -15,6 +18,8 @@ export interface MidiSource {
   /** Name used in reports (a file name or a path relative to the corpus folder). */
   name: string;
   bytes: Uint8Array;
+  /** Set when the file could not be read (then `bytes` is empty): why, e.g. "cannot be read: permission denied". */
+  unreadable?: string;
 }
 
 export interface Melody {
@@ -57,6 +62,10 @@ export function buildCorpus(files: readonly MidiSource[], options: CorpusOptions
     warnings: [],
   };
   for (const file of files) {
+    if (file.unreadable !== undefined) {
+      report.skippedFiles.push({ name: file.name, failure: 'unreadable', reason: file.unreadable });
+      continue;
+    }
     try {
       const result = importMidi(file.bytes, { ...options, name: file.name });
       melodies.push({ name: file.name, tokens: result.tokens });
@@ -71,12 +80,12 @@ export function buildCorpus(files: readonly MidiSource[], options: CorpusOptions
       report.skippedFiles.push(
         error instanceof MidiImportError
           ? { name: file.name, failure: error.reason, reason: error.detail }
-          : { name: file.name, reason: error instanceof Error ? error.message : String(error) },
+          : { name: file.name, reason: `unexpected error (please report it): ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}` },
       );
     }
   }
   if (melodies.length === 0) {
-    const firstReasons = report.skippedFiles.slice(0, 3).map((skip) => `${skip.name}: ${skip.reason}`).join('; ');
+    const firstReasons = report.skippedFiles.slice(0, 3).map(formatSkippedFile).join('; ');
     throw new CorpusError(
       `no usable melody in ${files.length} MIDI files` + (files.length > 0 ? ` (first reasons: ${firstReasons})` : ' (the file list is empty; check the path)'),
     );
@@ -89,23 +98,45 @@ export function formatCorpusReport(report: CorpusReport): string {
   const lines = [
     `files read: ${report.filesRead}`,
     `melodies kept: ${report.melodiesKept}`,
-    `files skipped: ${report.skippedFiles.length}`,
+    `files skipped: ${report.skippedFiles.length}${formatSkipCounts(report)}`,
     `total steps: ${report.totalSteps} (${(report.totalSteps / 16).toFixed(0)} bars of 4/4)`,
     `notes: ${report.totalNotes} (chord notes dropped: ${report.chordNotesDropped}, folded by octaves: ${report.notesFolded})`,
   ];
   if (report.skippedFiles.length > 0) {
-    lines.push('skipped files:', ...report.skippedFiles.map((skip) => `  ${skip.name}: ${skip.reason}`));
+    lines.push('skipped files:', ...report.skippedFiles.map((skip) => `  ${formatSkippedFile(skip)}`));
   }
   if (report.skippedParts.length > 0) {
     lines.push(
       'unused parts:',
-      ...report.skippedParts.map((part) => `  ${part.name}: track ${part.track} channel ${part.channel} (${part.noteCount} notes): ${part.reason}`),
+      ...report.skippedParts.map((part) => `  ${printableText(part.name)}: track ${part.track} channel ${part.channel} (${part.noteCount} notes): ${printableText(part.reason)}`),
     );
   }
   if (report.warnings.length > 0) {
-    lines.push('warnings:', ...report.warnings.map((warning) => `  ${warning.name}: ${warning.message}`));
+    lines.push('warnings:', ...report.warnings.map((warning) => `  ${printableText(warning.name)}: ${printableText(warning.message)}`));
   }
   return lines.join('\n');
+}
+
+/**
+ * The short form for logs: one line of counts, then every skipped file with its reason (no parts or
+ * warnings), e.g. "1034 files read, 1032 melodies kept, 2 files skipped (unreadable 1, too-short 1):".
+ */
+export function formatCorpusSummary(report: CorpusReport): string {
+  const head = `${report.filesRead} files read, ${report.melodiesKept} melodies kept, ${report.skippedFiles.length} files skipped${formatSkipCounts(report)}`;
+  if (report.skippedFiles.length === 0) return head;
+  return [`${head}:`, ...report.skippedFiles.map((skip) => `  ${formatSkippedFile(skip)}`)].join('\n');
+}
+
+/** " (unreadable 2, too-short 1)": skipped files counted by failure, in order of first appearance. */
+function formatSkipCounts(report: CorpusReport): string {
+  if (report.skippedFiles.length === 0) return '';
+  const counts = new Map<string, number>();
+  for (const skip of report.skippedFiles) counts.set(skip.failure ?? 'unexpected error', (counts.get(skip.failure ?? 'unexpected error') ?? 0) + 1);
+  return ` (${[...counts].map(([failure, count]) => `${failure} ${count}`).join(', ')})`;
+}
+
+function formatSkippedFile(skip: CorpusReport['skippedFiles'][number]): string {
+  return `${printableText(skip.name)}: ${printableText(skip.reason)} [${skip.failure ?? 'unexpected error'}]`;
 }
 
 /** File names from a split list: one per line; blank lines and lines starting with '#' are ignored. */

@@ -3,7 +3,8 @@
  * decision out; no file system, so it runs in browsers and Workers.
  *
  * The pipeline, one small function per stage:
- *   read bytes → notes per (track, channel) part → pick the melody part → quantise to 16th steps →
+ *   read bytes (src/music/midi_file.ts) → count notes per (track, channel) part → pick the melody part →
+ *   take its notes → quantise to 16th steps →
  *   keep the highest note of each onset → cut overlaps → transpose to C major / A minor →
  *   centre by octaves in MIDI 48..83 → fold stragglers by octaves → encode as tokens.
  *
@@ -20,27 +21,41 @@
  *   `maxTrailingRestSteps` (default one 4/4 bar); then the melody keeps it as NOTE_OFF + NO_EVENTs.
  *   This is what makes export → import return a composition that ends in a rest unchanged; longer
  *   trailing silence is padding (another track playing on) and is dropped.
- * - A melody shorter than `minSteps` (default 8 steps, half a bar) is "too short".
+ * - A melody shorter than `minSteps` (default 8 steps, half a bar) is "too short"; one longer than
+ *   `maxSteps` (default 65,536, settable up to 2^22) is "too long", decided before its tokens exist.
  */
 
-import { parseMidi, type MidiData, type MidiEvent } from 'midi-file';
 import { MAX_PITCH, MIN_PITCH, NO_EVENT, NOTE_OFF, STEPS_PER_QUARTER, pitchToToken } from './encoding.js';
+import { MidiFileError, printableText, readMidiFile, type MidiFile, type MidiTrack, type NoteEvents } from './midi_file.js';
 
 /** Why a file yields no melody. */
 export type MidiImportFailure = 'unreadable' | 'unsupported' | 'no-notes' | 'too-short' | 'too-long' | 'bad-option';
 
-/** A file (or the options given for it) that cannot yield a melody; `reason` is machine-readable. */
+/**
+ * A file (or the options given for it) that cannot yield a melody; `reason` is machine-readable. The
+ * message starts with the file name; text from the file or its name is printed with control characters
+ * escaped (printableText), so a message never carries terminal control bytes.
+ */
 export class MidiImportError extends Error {
   override readonly name = 'MidiImportError';
+  /** The message without the file name. */
+  readonly detail: string;
   constructor(
+    /** The name as given (not escaped). */
     readonly fileName: string,
     readonly reason: MidiImportFailure,
-    /** The message without the file name. */
-    readonly detail: string,
+    detail: string,
   ) {
-    super(`${fileName}: ${detail}`);
+    const printableDetail = printableText(detail);
+    super(`${printableText(fileName)}: ${printableDetail}`);
+    this.detail = printableDetail;
   }
 }
+
+/** Default for ImportOptions.maxSteps: 65,536 steps is 4,096 bars of 4/4, far beyond any song. */
+export const DEFAULT_MAX_STEPS = 65_536;
+/** The largest maxSteps an import accepts (2^22 steps, a 4 MB token array), so no option can make one file take unbounded memory. */
+export const MAX_STEPS_LIMIT = 4_194_304;
 
 export interface ImportOptions {
   /** Name used in messages and results (usually the file name). Default "<midi>". */
@@ -55,7 +70,10 @@ export interface ImportOptions {
   centre?: boolean;
   /** Melodies shorter than this many steps are rejected as too short. Default 8. */
   minSteps?: number;
-  /** Melodies longer than this many steps are rejected (guards against corrupt delta times). Default 65536. */
+  /**
+   * Melodies longer than this many steps are rejected, before any token is allocated (guards against
+   * corrupt delta times). Default DEFAULT_MAX_STEPS (65,536); at most MAX_STEPS_LIMIT (4,194,304).
+   */
   maxSteps?: number;
   /** Silence after the last note, up to the end of track, is kept when at most this many steps. Default 16. */
   maxTrailingRestSteps?: number;
@@ -95,18 +113,22 @@ export interface ImportResult {
   warnings: string[];
 }
 
-/** A note in ticks or in steps, depending on the stage; `end` is exclusive. */
-interface TimedNote {
-  pitch: number;
-  start: number;
-  end: number;
+/**
+ * Notes as parallel arrays (20 bytes a note, where an object per note would take several times that).
+ * Times are ticks or steps depending on the stage; `end` is exclusive.
+ */
+interface NoteList {
+  count: number;
+  pitch: Int32Array;
+  start: Float64Array;
+  end: Float64Array;
 }
 
-/** The notes of one channel in one track, in ticks. */
+/** The notes of one channel in one track. */
 interface Part {
   track: number;
   channel: number;
-  notes: TimedNote[];
+  noteCount: number;
   /** Tick of the track's last event (its end of track). */
   endTick: number;
 }
@@ -117,52 +139,61 @@ const C_MAJOR_PITCH_CLASSES: ReadonlySet<number> = new Set([0, 2, 4, 5, 7, 9, 11
 const TRANSPOSITIONS_IN_PREFERENCE_ORDER = [0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6];
 const RANGE_CENTRE = (MIN_PITCH + MAX_PITCH) / 2;
 
-/** Reads a Standard MIDI File and returns its melody as tokens, with every decision made on the way. */
+/**
+ * Reads a Standard MIDI File and returns its melody as tokens, with every decision made on the way.
+ *
+ * Bounded: reading and every later stage are single passes or passes over 12 transpositions, so the
+ * time is linear in the file size; memory is a few tens of bytes per input byte plus the token array,
+ * whose length is checked against maxSteps (at most MAX_STEPS_LIMIT) before it is allocated.
+ */
 export function importMidi(bytes: Uint8Array, options: ImportOptions = {}): ImportResult {
   const name = options.name ?? '<midi>';
-  const warnings: string[] = [];
-  const midi = readMidiData(bytes, name, warnings);
-  const ticksPerQuarter = midi.header.ticksPerBeat as number;
+  const maxSteps = checkMaxSteps(options.maxSteps, name);
+  const minSteps = options.minSteps ?? 8;
+  const midi = readMidi(bytes, name);
+  const warnings = [...midi.warnings];
+  const ticksPerQuarter = midi.division.kind === 'ticks-per-quarter' ? midi.division.ticksPerQuarter : 0;
 
-  const parts = midi.tracks.flatMap((events, track) => extractParts(events, track, name));
+  const parts = listParts(midi.notes, midi.tracks);
   const { chosen, skippedParts } = choosePart(parts, midi.tracks.length, options, name);
 
+  // The chosen part's notes, then each timing stage in place on them (one copy of the notes in memory).
   const ticksPerStep = ticksPerQuarter / STEPS_PER_QUARTER;
-  const quantised = chosen.notes.map((note) => quantiseNote(note, ticksPerStep));
-  const highest = keepHighestAtEachOnset(quantised);
-  const cut = cutOverlaps(highest);
-  const melodyEnd = chooseMelodyEnd(cut, Math.round(chosen.endTick / ticksPerStep), options.maxTrailingRestSteps ?? 16);
+  const notes = notesOfPart(midi.notes, midi.tracks[chosen.track], chosen.channel);
+  quantiseNotes(notes, ticksPerStep);
+  const chordNotesDropped = keepHighestAtEachOnset(notes);
+  const notesCut = cutOverlaps(notes);
+  const melodyEnd = chooseMelodyEnd(notes, Math.round(chosen.endTick / ticksPerStep), options.maxTrailingRestSteps ?? 16);
 
-  const length = melodyEnd - cut[0].start;
-  const minSteps = options.minSteps ?? 8;
-  const maxSteps = options.maxSteps ?? 65536;
+  // The melody's length in steps is known here, before the token array is allocated.
+  const length = melodyEnd - notes.start[0];
   if (length < minSteps) {
     throw new MidiImportError(name, 'too-short', `melody is ${length} steps long, below the minimum of ${minSteps} (lower minSteps to keep it)`);
   }
   if (length > maxSteps) {
-    throw new MidiImportError(name, 'too-long', `melody is ${length} steps long, above the maximum of ${maxSteps} (corrupt delta times? raise maxSteps if the file is right)`);
+    const fix = length > MAX_STEPS_LIMIT
+      ? `beyond the ${MAX_STEPS_LIMIT} steps any import allows; the file's delta times are corrupt or it is not a melody`
+      : `corrupt delta times? raise maxSteps, up to ${MAX_STEPS_LIMIT}, if the file is right`;
+    throw new MidiImportError(name, 'too-long', `melody is ${length} steps long, above the maximum of ${maxSteps} (${fix})`);
   }
 
-  const transposition = options.transpose === false ? 0 : chooseTransposition(cut);
-  const transposed = cut.map((note) => ({ ...note, pitch: note.pitch + transposition }));
+  const transposition = options.transpose === false ? 0 : chooseTransposition(notes);
+  const transposed = shiftPitches(notes.pitch, transposition);
   const octaveShift = options.centre === false ? 0 : chooseOctaveShift(transposed);
-  const centred = transposed.map((note) => ({ ...note, pitch: note.pitch + 12 * octaveShift }));
-  const folded = centred.map((note) => ({ ...note, pitch: foldIntoRange(note.pitch) }));
-  const notesFolded = folded.filter((note, i) => note.pitch !== centred[i].pitch).length;
+  const centred = shiftPitches(transposed, 12 * octaveShift);
+  const { pitches: folded, notesFolded } = foldIntoRange(centred);
 
-  const chordNotesDropped = quantised.length - highest.length;
-  const notesCut = cut.filter((note, i) => note.end !== highest[i].end).length;
   if (chordNotesDropped > 0) warnings.push(`${chordNotesDropped} notes dropped: a higher note starts on the same step`);
   if (notesFolded > 0) warnings.push(`${notesFolded} notes outside MIDI ${MIN_PITCH}..${MAX_PITCH} folded by octaves`);
 
   return {
     name,
-    tokens: encodeNotes(folded, melodyEnd),
-    format: midi.header.format,
+    tokens: encodeNotes({ ...notes, pitch: folded }, melodyEnd),
+    format: midi.format,
     ticksPerQuarter,
     track: chosen.track,
     channel: chosen.channel,
-    noteCount: chosen.notes.length,
+    noteCount: chosen.noteCount,
     chordNotesDropped,
     notesCut,
     transposition,
@@ -173,26 +204,31 @@ export function importMidi(bytes: Uint8Array, options: ImportOptions = {}): Impo
   };
 }
 
+function checkMaxSteps(maxSteps: number | undefined, name: string): number {
+  if (maxSteps === undefined) return DEFAULT_MAX_STEPS;
+  if (!(Number.isInteger(maxSteps) && maxSteps >= 1 && maxSteps <= MAX_STEPS_LIMIT)) {
+    throw new MidiImportError(name, 'bad-option', `maxSteps ${maxSteps} is out of range; expected an integer in 1..${MAX_STEPS_LIMIT}`);
+  }
+  return maxSteps;
+}
+
 // ---- reading ----
 
-/**
- * Checks the chunk structure, drops chunks other than MThd/MTrk (the SMF spec says to skip them),
- * parses with midi-file and checks the header. Every failure becomes a MidiImportError.
- */
-function readMidiData(bytes: Uint8Array, name: string, warnings: string[]): MidiData {
-  const keptChunks = listKnownChunks(bytes, name, warnings);
-  let midi: MidiData;
+/** Reads the file (src/music/midi_file.ts) and checks what the importer needs: format 0 or 1, metrical time. */
+function readMidi(bytes: Uint8Array, name: string): MidiFile {
+  let midi: MidiFile;
   try {
-    midi = parseMidi(keptChunks);
+    midi = readMidiFile(bytes);
   } catch (error) {
-    throw new MidiImportError(name, 'unreadable', `not a readable MIDI file (${String(error)})`);
+    if (error instanceof MidiFileError) throw new MidiImportError(name, 'unreadable', `not a readable MIDI file: ${error.message}`);
+    throw error;
   }
-  const { format, ticksPerBeat, framesPerSecond } = midi.header;
-  if (framesPerSecond !== undefined) {
-    throw new MidiImportError(name, 'unsupported', `time division is SMPTE (${framesPerSecond} frames per second), not ticks per quarter note; re-save the file with metrical timing (ticks per quarter)`);
+  const { format, division } = midi;
+  if (division.kind === 'smpte') {
+    throw new MidiImportError(name, 'unsupported', `time division is SMPTE (${division.framesPerSecond} frames per second), not ticks per quarter note; re-save the file with metrical timing (ticks per quarter)`);
   }
-  if (!Number.isInteger(ticksPerBeat) || (ticksPerBeat as number) <= 0) {
-    throw new MidiImportError(name, 'unreadable', `ticks per quarter note is ${ticksPerBeat}; expected a positive integer`);
+  if (division.ticksPerQuarter <= 0) {
+    throw new MidiImportError(name, 'unreadable', `ticks per quarter note is ${division.ticksPerQuarter}; expected a positive integer`);
   }
   if (format !== 0 && format !== 1) {
     throw new MidiImportError(name, 'unsupported', `SMF format ${format} is not supported; save the file as format 0 or 1`);
@@ -200,106 +236,73 @@ function readMidiData(bytes: Uint8Array, name: string, warnings: string[]): Midi
   return midi;
 }
 
-/** The file's bytes keeping only the header and track chunks, after checking every chunk fits. */
-function listKnownChunks(bytes: Uint8Array, name: string, warnings: string[]): Uint8Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 14 || chunkId(bytes, 0) !== 'MThd') {
-    throw new MidiImportError(name, 'unreadable', `does not start with a MIDI header ('MThd'); is it a Standard MIDI File?`);
-  }
-  const kept: Uint8Array[] = [];
-  let offset = 0;
-  while (offset + 8 <= bytes.length) {
-    const id = chunkId(bytes, offset);
-    const length = view.getUint32(offset + 4);
-    const end = offset + 8 + length;
-    if (end > bytes.length) {
-      throw new MidiImportError(name, 'unreadable', `file is truncated: chunk '${id}' at byte ${offset} declares ${length} bytes but only ${bytes.length - offset - 8} remain`);
+/** Every (track, channel) with at least one note-on, sorted by track, then channel, with its note count. */
+function listParts(events: NoteEvents, tracks: readonly MidiTrack[]): Part[] {
+  const parts: Part[] = [];
+  const notesPerChannel = new Int32Array(16);
+  for (const track of tracks) {
+    notesPerChannel.fill(0);
+    for (let i = track.firstNote; i < track.firstNote + track.noteCount; i++) notesPerChannel[events.channel[i]] += events.isOn[i];
+    for (let channel = 0; channel < 16; channel++) {
+      const noteCount = notesPerChannel[channel];
+      if (noteCount > 0) parts.push({ track: track.index, channel, noteCount, endTick: track.endTick });
     }
-    if (id === 'MThd' || id === 'MTrk') kept.push(bytes.subarray(offset, end));
-    else warnings.push(`skipped unknown chunk '${id}' at byte ${offset}`);
-    offset = end;
   }
-  if (offset < bytes.length) warnings.push(`ignored ${bytes.length - offset} trailing bytes after the last chunk`);
-  return concatBytes(kept);
-}
-
-function chunkId(bytes: Uint8Array, offset: number): string {
-  return String.fromCharCode(bytes[offset], bytes[offset + 1], bytes[offset + 2], bytes[offset + 3]);
-}
-
-function concatBytes(pieces: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
+  return parts;
 }
 
 /**
- * The notes of one track, one part per channel that has notes. Note-on with velocity 0 is a note-off
- * (midi-file already reports it as 'noteOff'). At equal ticks note-offs are taken before note-ons, so a
- * repeated pitch written "on, then off" at the same tick is still two notes; an off that ends no earlier
- * note but follows a same-tick on of its pitch in the file ends that note (zero length). A note-on for a pitch already
- * sounding ends the sounding one; a note still sounding at the end of the track ends there.
+ * The notes of one channel of one track, in ticks, in onset order. Note events come in file order, ticks
+ * non-decreasing; at equal ticks note-offs are taken before note-ons (each in file order), so a repeated
+ * pitch written "on, then off" at the same tick is still two notes; an off that ends no earlier note but
+ * follows a same-tick on of its pitch in the file ends that note (zero length). A note-on for a pitch
+ * already sounding ends the sounding one; a note still sounding at the end of the track ends there.
  */
-function extractParts(events: MidiEvent[], track: number, name: string): Part[] {
-  const timed = absoluteTimes(events);
-  const endTick = timed.length > 0 ? timed[timed.length - 1].tick : 0;
-  const ordered = timed
-    .map((entry, order) => ({ ...entry, order }))
-    .sort((a, b) => a.tick - b.tick || noteEventRank(a.event) - noteEventRank(b.event) || a.order - b.order);
+function notesOfPart(events: NoteEvents, track: MidiTrack, channel: number): NoteList {
+  const { tick, pitch, isOn } = events;
+  let count = 0;
+  const first = track.firstNote;
+  const last = first + track.noteCount;
+  for (let i = first; i < last; i++) if (events.channel[i] === channel) count += isOn[i];
+  const notes: NoteList = { count, pitch: new Int32Array(count), start: new Float64Array(count), end: new Float64Array(count) };
 
-  const notesByChannel = new Map<number, TimedNote[]>();
-  const sounding = new Map<number, TimedNote>(); // key: channel * 128 + pitch
-  // Offs at this tick that found no earlier note to end, by key, with their place in the file: one that
+  const soundingNote = new Int32Array(128).fill(-1); // by pitch: index in `notes`
+  // Offs at this tick that found no earlier note to end, by pitch, with their place in the file: one that
   // the file wrote after a note-on of the same tick ends that note there (a zero-length note, which
   // quantises to one step) instead of leaving it to sound until the next onset.
-  const unmatchedOffs = new Map<number, { tick: number; order: number }>();
-  for (const { tick, event, order } of ordered) {
-    if (event.type !== 'noteOn' && event.type !== 'noteOff') continue;
-    const { channel, noteNumber } = event;
-    if (!Number.isInteger(noteNumber) || noteNumber < 0 || noteNumber > 127) {
-      throw new MidiImportError(name, 'unreadable', `track ${track} has note number ${noteNumber}; expected 0..127 (corrupt file?)`);
+  const unmatchedOffTick = new Float64Array(128).fill(-1);
+  const unmatchedOffOrder = new Int32Array(128);
+  let n = 0;
+  const take = (i: number): void => {
+    const key = pitch[i];
+    const open = soundingNote[key];
+    if (open >= 0) {
+      notes.end[open] = tick[i];
+      soundingNote[key] = -1;
+    } else if (!isOn[i]) {
+      unmatchedOffTick[key] = tick[i];
+      unmatchedOffOrder[key] = i;
     }
-    const key = channel * 128 + noteNumber;
-    const open = sounding.get(key);
-    if (open !== undefined) {
-      open.end = tick;
-      sounding.delete(key);
-    } else if (event.type === 'noteOff') {
-      unmatchedOffs.set(key, { tick, order });
+    if (!isOn[i]) return;
+    notes.pitch[n] = key;
+    notes.start[n] = tick[i];
+    notes.end[n] = track.endTick;
+    if (unmatchedOffTick[key] === tick[i] && unmatchedOffOrder[key] > i) {
+      notes.end[n] = tick[i];
+      unmatchedOffTick[key] = -1;
+    } else {
+      soundingNote[key] = n;
     }
-    if (event.type === 'noteOn') {
-      const note: TimedNote = { pitch: noteNumber, start: tick, end: endTick };
-      const off = unmatchedOffs.get(key);
-      if (off !== undefined && off.tick === tick && off.order > order) {
-        note.end = tick;
-        unmatchedOffs.delete(key);
-      } else {
-        sounding.set(key, note);
-      }
-      const channelNotes = notesByChannel.get(channel) ?? [];
-      channelNotes.push(note);
-      notesByChannel.set(channel, channelNotes);
-    }
+    n++;
+  };
+  for (let groupStart = first; groupStart < last; ) {
+    let groupEnd = groupStart + 1;
+    while (groupEnd < last && tick[groupEnd] === tick[groupStart]) groupEnd++;
+    for (let i = groupStart; i < groupEnd; i++) if (!isOn[i] && events.channel[i] === channel) take(i);
+    for (let i = groupStart; i < groupEnd; i++) if (isOn[i] && events.channel[i] === channel) take(i);
+    groupStart = groupEnd;
   }
-  return [...notesByChannel.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([channel, notes]) => ({ track, channel, notes, endTick }));
-}
-
-function absoluteTimes(events: MidiEvent[]): { tick: number; event: MidiEvent }[] {
-  let tick = 0;
-  return events.map((event) => {
-    tick += event.deltaTime;
-    return { tick, event };
-  });
-}
-
-function noteEventRank(event: MidiEvent): number {
-  return event.type === 'noteOff' ? 0 : 1;
+  return notes;
 }
 
 // ---- choosing the melody part ----
@@ -320,53 +323,86 @@ function choosePart(
   if (options.channel !== undefined && !(Number.isInteger(options.channel) && options.channel >= 0 && options.channel <= 15)) {
     throw new MidiImportError(name, 'bad-option', `channel ${options.channel} is not a channel index; expected 0..15 (drums are 9)`);
   }
+  // Each reason is one string shared by every part it applies to (a file may have many thousands of parts).
+  const notRequestedTrack = `not the requested track ${options.track}`;
+  const notRequestedChannel = `not the requested channel ${options.channel}`;
   const exclusionReason = (part: Part): string | null => {
-    if (options.track !== undefined && part.track !== options.track) return `not the requested track ${options.track}`;
-    if (options.channel !== undefined && part.channel !== options.channel) return `not the requested channel ${options.channel}`;
+    if (options.track !== undefined && part.track !== options.track) return notRequestedTrack;
+    if (options.channel !== undefined && part.channel !== options.channel) return notRequestedChannel;
     if (options.channel === undefined && part.channel === DRUM_CHANNEL) return 'drum channel (index 9, MIDI channel 10)';
     return null;
   };
   const eligible = parts.filter((part) => exclusionReason(part) === null);
   if (eligible.length === 0) {
-    const found = parts.map((p) => `track ${p.track} channel ${p.channel}: ${p.notes.length} notes`).join('; ');
+    const listed = parts.slice(0, 5).map((p) => `track ${p.track} channel ${p.channel}: ${p.noteCount} notes`);
+    if (parts.length > listed.length) listed.push(`${parts.length - listed.length} more parts`);
+    const found = listed.join('; ');
     const detail = parts.length === 0 ? 'has no notes' : `has no notes in a usable part (found ${found}); choose one with the track/channel options`;
     throw new MidiImportError(name, 'no-notes', detail);
   }
-  const chosen = eligible.reduce((best, part) => (part.notes.length > best.notes.length ? part : best));
+  const chosen = eligible.reduce((best, part) => (part.noteCount > best.noteCount ? part : best));
+  const fewerNotes = `fewer notes than the chosen part (track ${chosen.track} channel ${chosen.channel}, ${chosen.noteCount} notes)`;
   const skippedParts = parts
     .filter((part) => part !== chosen)
     .map((part) => ({
       track: part.track,
       channel: part.channel,
-      noteCount: part.notes.length,
-      reason: exclusionReason(part) ?? `fewer notes than the chosen part (track ${chosen.track} channel ${chosen.channel}, ${chosen.notes.length} notes)`,
+      noteCount: part.noteCount,
+      reason: exclusionReason(part) ?? fewerNotes,
     }));
   return { chosen, skippedParts };
 }
 
 // ---- timing ----
 
-/** Rounds onset and offset to the nearest step; the note lasts at least one step. */
-function quantiseNote(note: TimedNote, ticksPerStep: number): TimedNote {
-  const start = Math.round(note.start / ticksPerStep);
-  const end = Math.max(start + 1, Math.round(note.end / ticksPerStep));
-  return { pitch: note.pitch, start, end };
+/** Rounds onsets and offsets to the nearest step, in place; a note lasts at least one step. Onset order is kept. */
+function quantiseNotes(notes: NoteList, ticksPerStep: number): void {
+  for (let i = 0; i < notes.count; i++) {
+    notes.start[i] = Math.round(notes.start[i] / ticksPerStep);
+    notes.end[i] = Math.max(notes.start[i] + 1, Math.round(notes.end[i] / ticksPerStep));
+  }
 }
 
-/** Notes sorted by onset, only the highest of those sharing an onset step kept. */
-function keepHighestAtEachOnset(notes: TimedNote[]): TimedNote[] {
-  const sorted = [...notes].sort((a, b) => a.start - b.start || b.pitch - a.pitch);
-  return sorted.filter((note, i) => i === 0 || note.start !== sorted[i - 1].start);
+/**
+ * Keeps, in place, only the highest of the notes sharing an onset step (the first of equals); the notes
+ * are in onset order, so one pass over each run of equal onsets does it. Returns how many were dropped.
+ */
+function keepHighestAtEachOnset(notes: NoteList): number {
+  const { pitch, start, end } = notes;
+  let kept = 0;
+  for (let i = 0; i < notes.count; ) {
+    let best = i;
+    let j = i + 1;
+    for (; j < notes.count && start[j] === start[i]; j++) if (pitch[j] > pitch[best]) best = j;
+    pitch[kept] = pitch[best];
+    start[kept] = start[best];
+    end[kept] = end[best];
+    kept++;
+    i = j;
+  }
+  const dropped = notes.count - kept;
+  notes.count = kept;
+  notes.pitch = pitch.subarray(0, kept);
+  notes.start = start.subarray(0, kept);
+  notes.end = end.subarray(0, kept);
+  return dropped;
 }
 
-/** Each note ends no later than the next onset (onsets are distinct and sorted). */
-function cutOverlaps(notes: TimedNote[]): TimedNote[] {
-  return notes.map((note, i) => (i + 1 < notes.length && note.end > notes[i + 1].start ? { ...note, end: notes[i + 1].start } : note));
+/** Ends each note, in place, no later than the next onset (onsets are distinct and sorted). Returns how many were cut. */
+function cutOverlaps(notes: NoteList): number {
+  let notesCut = 0;
+  for (let i = 0; i + 1 < notes.count; i++) {
+    if (notes.end[i] > notes.start[i + 1]) {
+      notes.end[i] = notes.start[i + 1];
+      notesCut++;
+    }
+  }
+  return notesCut;
 }
 
 /** End of the last note, or the end of track when the silence up to it is short enough to be music. */
-function chooseMelodyEnd(notes: TimedNote[], endOfTrackStep: number, maxTrailingRestSteps: number): number {
-  const lastNoteEnd = notes[notes.length - 1].end;
+function chooseMelodyEnd(notes: NoteList, endOfTrackStep: number, maxTrailingRestSteps: number): number {
+  const lastNoteEnd = notes.end[notes.count - 1];
   const trailingRest = endOfTrackStep - lastNoteEnd;
   return trailingRest > 0 && trailingRest <= maxTrailingRestSteps ? endOfTrackStep : lastNoteEnd;
 }
@@ -374,16 +410,16 @@ function chooseMelodyEnd(notes: TimedNote[], endOfTrackStep: number, maxTrailing
 // ---- pitch ----
 
 /** Note steps (each note weighted by its length) whose pitch class is in C major after `shift`. */
-function stepsInCMajor(notes: readonly TimedNote[], shift: number): number {
+function stepsInCMajor(notes: NoteList, shift: number): number {
   let steps = 0;
-  for (const note of notes) {
-    if (C_MAJOR_PITCH_CLASSES.has((((note.pitch + shift) % 12) + 12) % 12)) steps += note.end - note.start;
+  for (let i = 0; i < notes.count; i++) {
+    if (C_MAJOR_PITCH_CLASSES.has((((notes.pitch[i] + shift) % 12) + 12) % 12)) steps += notes.end[i] - notes.start[i];
   }
   return steps;
 }
 
 /** The shift in −6..+5 with the most note steps in C major; ties: smaller |shift|, then negative. */
-function chooseTransposition(notes: readonly TimedNote[]): number {
+function chooseTransposition(notes: NoteList): number {
   let best = 0;
   let bestSteps = -1;
   for (const shift of TRANSPOSITIONS_IN_PREFERENCE_ORDER) {
@@ -396,16 +432,20 @@ function chooseTransposition(notes: readonly TimedNote[]): number {
   return best;
 }
 
+function shiftPitches(pitches: Int32Array, semitones: number): Int32Array {
+  return pitches.map((pitch) => pitch + semitones);
+}
+
 /**
  * Whole octaves to shift by: none when every note already lies in MIN_PITCH..MAX_PITCH (so a melody
  * rltuner wrote comes back unchanged, SPEC §2); otherwise the shift that brings the centre of the pitch
  * range nearest 65.5 (ties: smaller |shift|, then down), after which notes still outside are folded.
  */
-function chooseOctaveShift(notes: readonly TimedNote[]): number {
+function chooseOctaveShift(pitches: Int32Array): number {
   let low = Infinity, high = -Infinity;
-  for (const note of notes) {
-    low = Math.min(low, note.pitch);
-    high = Math.max(high, note.pitch);
+  for (const pitch of pitches) {
+    low = Math.min(low, pitch);
+    high = Math.max(high, pitch);
   }
   if (low >= MIN_PITCH && high <= MAX_PITCH) return 0;
   const centre = (low + high) / 2;
@@ -417,26 +457,33 @@ function chooseOctaveShift(notes: readonly TimedNote[]): number {
   return candidates[0];
 }
 
-/** Moves a pitch by whole octaves into MIN_PITCH..MAX_PITCH. */
-function foldIntoRange(pitch: number): number {
-  if (pitch < MIN_PITCH) return pitch + 12 * Math.ceil((MIN_PITCH - pitch) / 12);
-  if (pitch > MAX_PITCH) return pitch - 12 * Math.ceil((pitch - MAX_PITCH) / 12);
-  return pitch;
+/** Each pitch moved by whole octaves into MIN_PITCH..MAX_PITCH, and how many had to move. */
+function foldIntoRange(pitches: Int32Array): { pitches: Int32Array; notesFolded: number } {
+  let notesFolded = 0;
+  const folded = pitches.map((pitch) => {
+    if (pitch < MIN_PITCH) pitch += 12 * Math.ceil((MIN_PITCH - pitch) / 12);
+    else if (pitch > MAX_PITCH) pitch -= 12 * Math.ceil((pitch - MAX_PITCH) / 12);
+    else return pitch;
+    notesFolded++;
+    return pitch;
+  });
+  return { pitches: folded, notesFolded };
 }
 
 // ---- encoding ----
 
 /**
  * Tokens from the first onset to `melodyEnd`: a note-on class at each onset, NOTE_OFF at the first step
- * after a note ends when no note starts there, NO_EVENT elsewhere.
+ * after a note ends when no note starts there, NO_EVENT elsewhere. `melodyEnd - first onset` has been
+ * checked against maxSteps.
  */
-function encodeNotes(notes: readonly TimedNote[], melodyEnd: number): Uint8Array {
-  const first = notes[0].start;
+function encodeNotes(notes: NoteList, melodyEnd: number): Uint8Array {
+  const first = notes.start[0];
   const tokens = new Uint8Array(melodyEnd - first).fill(NO_EVENT);
-  notes.forEach((note, i) => {
-    tokens[note.start - first] = pitchToToken(note.pitch);
-    const nextStart = i + 1 < notes.length ? notes[i + 1].start : melodyEnd;
-    if (note.end < nextStart) tokens[note.end - first] = NOTE_OFF;
-  });
+  for (let i = 0; i < notes.count; i++) {
+    tokens[notes.start[i] - first] = pitchToToken(notes.pitch[i]);
+    const nextStart = i + 1 < notes.count ? notes.start[i + 1] : melodyEnd;
+    if (notes.end[i] < nextStart) tokens[notes.end[i] - first] = NOTE_OFF;
+  }
   return tokens;
 }

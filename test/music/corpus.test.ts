@@ -1,11 +1,17 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmod, copyFile, mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CorpusError, buildCorpus, formatCorpusReport, loadSplitList } from '../../src/music/corpus.js';
+import { CorpusError, buildCorpus, formatCorpusReport, formatCorpusSummary, loadSplitList } from '../../src/music/corpus.js';
 import { exportMidi } from '../../src/music/midi_export.js';
 import { CorpusFilesError, readMidiSources } from '../../src/node/corpus_files.js';
 import { midiFile, tempoAt, track } from './midi_test_files.js';
+
+const REPRO_DIR = fileURLToPath(new URL('../fixtures/midi_repro/', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 const scale = [14, 1, 16, 1, 18, 1, 19, 1, 21, 1, 23, 1, 25, 1, 26, 1];
 const arpeggio = [14, 1, 1, 1, 18, 1, 1, 1, 21, 1, 1, 1, 26, 1, 1, 1, 1, 1, 1, 1];
@@ -92,4 +98,92 @@ describe('readMidiSources', () => {
     await expect(readMidiSources(join(dir, 'nope'))).rejects.toThrow(/nope does not exist; pass a folder of \.mid files/);
     await expect(readMidiSources(join(dir, 'broken.txt'))).rejects.toThrow(/names 1 files not found .*songs\/missing\.mid/);
   });
+});
+
+describe('a corpus with entries that cannot be read', () => {
+  // Every kind of bad entry next to good files: none of them ends the corpus, each is listed with its path
+  // and reason. (A file without read permission is only unreadable when not running as root.)
+  let dir = '';
+  const asRoot = process.getuid?.() === 0;
+  const escape = '\u001b[31m';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rltuner-corpus-bad-'));
+    const songs = join(dir, 'songs');
+    await mkdir(join(songs, 'folder.mid'), { recursive: true });
+    await writeFile(join(songs, 'folder.mid', 'inside.mid'), good[0].bytes);
+    await writeFile(join(songs, 'good.mid'), good[1].bytes);
+    await symlink(join(dir, 'nowhere.mid'), join(songs, 'dangling.mid'));
+    execFileSync('mkfifo', [join(songs, 'pipe.mid')]);
+    await writeFile(join(songs, 'locked.mid'), good[2].bytes);
+    await chmod(join(songs, 'locked.mid'), 0o000);
+    await writeFile(join(songs, `red${escape}.mid`), corrupt.bytes);
+    await copyFile(join(REPRO_DIR, 'sysex_length_overflow.mid'), join(songs, 'sysex_length_overflow.mid'));
+    await writeFile(join(songs, 'big.mid'), new Uint8Array(5000));
+  });
+  afterAll(async () => {
+    await chmod(join(dir, 'songs', 'locked.mid'), 0o644).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('readMidiSources returns every entry, the unreadable ones with their reason, without opening a FIFO', async () => {
+    const sources = await readMidiSources(join(dir, 'songs'), { maxFileBytes: 4096 });
+    const reasons = Object.fromEntries(sources.map((source) => [source.name, source.unreadable ?? null]));
+    expect(Object.keys(reasons)).toEqual([
+      'big.mid', 'dangling.mid', 'folder.mid', 'folder.mid/inside.mid', 'good.mid', 'locked.mid', 'pipe.mid', `red${escape}.mid`, 'sysex_length_overflow.mid',
+    ]);
+    expect(reasons).toMatchObject({
+      'big.mid': 'cannot be read: is 5000 bytes, above the 4096 bytes a corpus file may have (maxFileBytes)',
+      'dangling.mid': 'cannot be read: dangling symbolic link (its target does not exist)',
+      'folder.mid': 'cannot be read: is a folder, not a MIDI file (the MIDI files inside it are read)',
+      'folder.mid/inside.mid': null,
+      'good.mid': null,
+      'pipe.mid': 'cannot be read: not a regular file (a device, FIFO or socket)',
+      [`red${escape}.mid`]: null,
+    });
+    expect(reasons['locked.mid']).toBe(asRoot ? null : 'cannot be read: permission denied');
+  });
+
+  it('buildCorpus keeps the good files; the report counts the skipped ones by reason and lists each, control characters escaped', async () => {
+    const { melodies, report } = buildCorpus(await readMidiSources(join(dir, 'songs'), { maxFileBytes: 4096 }));
+    const kept = ['folder.mid/inside.mid', 'good.mid', ...(asRoot ? ['locked.mid'] : [])];
+    expect(melodies.map((m) => m.name)).toEqual(kept);
+    expect(report.filesRead).toBe(9);
+    expect(report.skippedFiles.map((skip) => [skip.name, skip.failure])).toEqual(
+      [
+        ['big.mid', 'unreadable'],
+        ['dangling.mid', 'unreadable'],
+        ['folder.mid', 'unreadable'],
+        ['locked.mid', 'unreadable'],
+        ['pipe.mid', 'unreadable'],
+        [`red${escape}.mid`, 'unreadable'],
+        ['sysex_length_overflow.mid', 'unreadable'],
+      ].filter(([name]) => !(asRoot && name === 'locked.mid')),
+    );
+    const skipped = 9 - kept.length;
+    const text = formatCorpusReport(report);
+    expect(text).toContain(`files skipped: ${skipped} (unreadable ${skipped})`);
+    for (const skip of report.skippedFiles) expect(text).toContain(`  ${skip.name.replace(escape, '\\x1b[31m')}: ${skip.reason} [unreadable]`);
+    expect(text).toContain('red\\x1b[31m.mid: not a readable MIDI file');
+    expect(text).not.toMatch(/\u001b/);
+    const summary = formatCorpusSummary(report);
+    expect(summary.split('\n')[0]).toBe(`9 files read, ${kept.length} melodies kept, ${skipped} files skipped (unreadable ${skipped}):`);
+    expect(summary.split('\n').slice(1).map((line) => line.split(':')[0].trim())).toEqual(report.skippedFiles.map((skip) => skip.name.replace(escape, '\\x1b[31m')));
+  });
+
+  it('counts skipped files of different reasons separately, and says when none was skipped', () => {
+    const { report } = buildCorpus([good[0], corrupt, empty, { name: 'gone.mid', bytes: new Uint8Array(0), unreadable: 'cannot be read: no such file' }]);
+    expect(formatCorpusSummary(report).split('\n')[0]).toBe('4 files read, 1 melodies kept, 3 files skipped (unreadable 2, no-notes 1):');
+    expect(formatCorpusSummary(buildCorpus(good).report)).toBe('3 files read, 3 melodies kept, 0 files skipped');
+  });
+
+  it('rltuner train prints every skipped file with its reason', async () => {
+    const { stderr } = await promisify(execFile)('node', [CLI, 'train', '--data', join(dir, 'songs'), '--epochs', '0', '--no-baselines', '--out', join(dir, 'run')]);
+    const lines = stderr.split('\n');
+    const head = lines.findIndex((line) => line.startsWith('train: 9 files read'));
+    expect(head).toBeGreaterThanOrEqual(0);
+    expect(lines.slice(head + 1, head + 1 + (asRoot ? 6 : 7)).map((line) => line.split(':')[0].trim())).toEqual(
+      ['big.mid', 'dangling.mid', 'folder.mid', 'locked.mid', 'pipe.mid', 'red\\x1b[31m.mid', 'sysex_length_overflow.mid'].filter((name) => !(asRoot && name === 'locked.mid')),
+    );
+    expect(stderr).not.toMatch(/\u001b/);
+  }, 30_000);
 });

@@ -304,3 +304,20 @@ describe('import details found in review', () => {
     expect(Math.min(...result.tokens.filter((t) => t >= 2))).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('importMidi: messages print no control bytes', () => {
+  it('escapes control characters of the file name in the message, keeping the name as given in fileName', () => {
+    const name = 'tune\u001b]0;owned\u0007\n.mid';
+    const failure = importFailure(new Uint8Array(20), { name });
+    expect(failure.fileName).toBe(name);
+    expect(failure.message).toBe("tune\\x1b]0;owned\\x07\\x0a.mid: not a readable MIDI file: does not start with a MIDI header chunk ('MThd'); is it a Standard MIDI File?");
+    expect(failure.message).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it('lists at most five parts when none is usable, then how many more', () => {
+    const drumsOnly = midiFile([track(Array.from({ length: 8 }, (_, i): NoteSpec => [36, i * 120, i * 120 + 60, 9])), ...Array.from({ length: 7 }, () => track([[38, 0, 60, 9]]))]);
+    const failure = importFailure(drumsOnly);
+    expect(failure.reason).toBe('no-notes');
+    expect(failure.detail).toMatch(/^has no notes in a usable part \(found track 0 channel 9: 8 notes; .*track 4 channel 9: 1 notes; 3 more parts\); choose one/);
+  });
+});

@@ -54,3 +54,48 @@ export function metreAt(tick: number, numerator: number, denominator: number): T
 export function repeat(token: number, count: number): number[] {
   return new Array<number>(count).fill(token);
 }
+
+/**
+ * A format-0 file of about `byteCount` bytes at 120 ticks per quarter (30 per step), as dense as MIDI
+ * gets: one note-on after another under running status (3 bytes each), none ended by a note-off, pitches
+ * cycling through 40..89. Each group of `notesPerStep` notes shares a step (they are chords), the next
+ * group starts one step later.
+ */
+export function denseNoteFile(byteCount: number, notesPerStep: number): Uint8Array {
+  const notes = Math.floor((byteCount - 30) / 3);
+  const trackLength = 4 + 3 * (notes - 1) + 4;
+  const bytes = new Uint8Array(22 + trackLength);
+  bytes.set([0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 0, 0, 1, 0, 120]);
+  bytes.set([0x4d, 0x54, 0x72, 0x6b, (trackLength >>> 24) & 0xff, (trackLength >>> 16) & 0xff, (trackLength >>> 8) & 0xff, trackLength & 0xff], 14);
+  let p = 22;
+  bytes.set([0x00, 0x90, 40, 90], p);
+  p += 4;
+  for (let i = 1; i < notes; i++) {
+    bytes[p++] = i % notesPerStep === 0 ? 30 : 0;
+    bytes[p++] = 40 + ((i * 7) % 50);
+    bytes[p++] = 90;
+  }
+  bytes.set([0x00, 0xff, 0x2f, 0x00], p);
+  return bytes;
+}
+
+/** A format-1 file of about `byteCount` bytes made of one-note tracks (12 bytes each: chunk header, delta, note-on), channels cycling. */
+export function manyTinyTracksFile(byteCount: number): Uint8Array {
+  const tracks = Math.floor((byteCount - 14) / 12);
+  const bytes = new Uint8Array(14 + 12 * tracks);
+  bytes.set([0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 1, (tracks >>> 8) & 0xff, tracks & 0xff, 0, 120]);
+  for (let t = 0; t < tracks; t++) bytes.set([0x4d, 0x54, 0x72, 0x6b, 0, 0, 0, 4, 0x00, 0x90 | t % 16, 40 + (t % 40), 90], 14 + 12 * t);
+  return bytes;
+}
+
+/** A format-0 file of about `byteCount` bytes: one key-signature meta event after another (6 bytes each), then one note. */
+export function manyKeySignaturesFile(byteCount: number): Uint8Array {
+  const events = Math.floor((byteCount - 30) / 6);
+  const trackLength = 6 * events + 8;
+  const bytes = new Uint8Array(22 + trackLength);
+  bytes.set([0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 0, 0, 1, 0, 120]);
+  bytes.set([0x4d, 0x54, 0x72, 0x6b, (trackLength >>> 24) & 0xff, (trackLength >>> 16) & 0xff, (trackLength >>> 8) & 0xff, trackLength & 0xff], 14);
+  for (let i = 0; i < events; i++) bytes.set([0x01, 0xff, 0x59, 0x02, (i % 15) - 7, i % 2], 22 + 6 * i);
+  bytes.set([0x00, 0x90, 60, 90, 0x00, 0xff, 0x2f, 0x00], 22 + 6 * events);
+  return bytes;
+}
