@@ -25,7 +25,7 @@ export interface TunerCheckpoint {
   fingerprints: Partial<Fingerprints>;
   /** What the caller recorded about the run (e.g. the CLI's input paths), as given to encodeTunerCheckpoint. */
   run: unknown;
-  state: Omit<TunerSnapshot, 'replay'> & { replay: { capacity: number; stateSize: number; size: number; next: number } };
+  state: Omit<TunerSnapshot, 'replay'> & { replay: { capacity: number; stateSize: number; size: number } };
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
 
@@ -45,13 +45,12 @@ export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fing
     { name: 'replay.action', shape: [r.size], data: f32(r.action) },
     { name: 'replay.reward', shape: [r.size], data: r.reward },
     { name: 'replay.terminal', shape: [r.size], data: f32(r.terminal) },
-    { name: 'replay.q_state_before', shape: [r.size, r.stateSize], data: r.qStateBefore },
-    { name: 'replay.q_state_after', shape: [r.size, r.stateSize], data: r.qStateAfter },
+    { name: 'replay.q_states', shape: [r.qStates.length / r.stateSize, r.stateSize], data: r.qStates },
     { name: 'replay.reward_state_after', shape: [r.rewardStateAfter.length / r.stateSize, r.stateSize], data: r.rewardStateAfter },
   ];
   const state = {
     counters: s.counters, interval: s.interval, random: s.random, adamStep: s.adamStep, rewardScaler: s.rewardScaler,
-    replay: { capacity: r.capacity, stateSize: r.stateSize, size: r.size, next: r.next },
+    replay: { capacity: r.capacity, stateSize: r.stateSize, size: r.size },
   };
   return encodeSafetensors(tensors, {
     format: TUNE_CHECKPOINT_FORMAT,
@@ -129,8 +128,7 @@ export function restoreTunerCheckpoint(tuner: RlTuner, checkpoint: TunerCheckpoi
     replay: {
       ...state.replay,
       tokenIn: u8('replay.token_in', size), action: u8('replay.action', size), reward: get('replay.reward', size),
-      terminal: u8('replay.terminal', size), qStateBefore: get('replay.q_state_before', size * stateSize),
-      qStateAfter: get('replay.q_state_after', size * stateSize),
+      terminal: u8('replay.terminal', size), qStates: get('replay.q_states', size === 0 ? 0 : (size + 1) * stateSize),
       rewardStateAfter: get('replay.reward_state_after', tuner.replay.storesRewardState ? size * stateSize : 0),
     },
   };
@@ -167,6 +165,6 @@ function validateState(value: unknown, source: string): TunerCheckpoint['state']
   if (!isCount(s.adamStep)) bad('adamStep');
   if (typeof s.rewardScaler !== 'number' || !Number.isFinite(s.rewardScaler) || s.rewardScaler < 0) bad('rewardScaler');
   const replay = requireObject(s.replay, 'state.replay', source) as TunerCheckpoint['state']['replay'];
-  for (const key of ['capacity', 'stateSize', 'size', 'next'] as const) if (!isCount(replay[key])) bad(`replay.${key}`);
+  for (const key of ['capacity', 'stateSize', 'size'] as const) if (!isCount(replay[key])) bad(`replay.${key}`);
   return { counters, interval, random, adamStep: s.adamStep as number, rewardScaler: s.rewardScaler as number, replay };
 }

@@ -1,46 +1,52 @@
 /**
  * The experience replay of RL Tuner (SPEC §4.5): a ring of transitions in structure-of-arrays layout,
- * every field one preallocated typed array, the oldest transition overwritten when full.
+ * every field one preallocated typed array, the oldest transition dropped when full.
  *
  * A transition is (token in, Q-net state before, action, reward, Q-net state after, Reward RNN state
- * after, terminal). A state is an opaque row of `stateSize` floats (all LSTM layers' c and h, laid out by
- * the network code). Slot i holds the i-th stored transition until the ring wraps; sampling draws slots.
+ * after, terminal). A state is an opaque row of `stateSize` floats (all LSTM layers' c and h). Each step's
+ * Q-net state is stored once: the state after step t is the state before step t + 1, so it is found by
+ * index in the next slot, and the ring keeps one slot more than it holds transitions: the slot after the
+ * newest transition holds that transition's after-state. A terminal transition has no after-state (its TD
+ * target is the reward alone), so nothing is written for it. The Reward RNN's state after each step (G
+ * only) is kept per slot.
  */
 import type { Random } from '../random.js';
 
 /** Which stored state rows `gatherStates` copies. */
 export type StoredState = 'qBefore' | 'qAfter' | 'rewardAfter';
 
-/** Everything needed to rebuild a ring exactly (checkpoints). */
+/** Everything needed to rebuild a ring exactly (checkpoints), oldest transition first. */
 export interface ReplaySnapshot {
   capacity: number;
   stateSize: number;
   /** Number of stored transitions. */
   size: number;
-  /** Slot the next push writes. */
-  next: number;
   tokenIn: Uint8Array; // (size)
   action: Uint8Array; // (size)
   reward: Float32Array; // (size)
   terminal: Uint8Array; // (size)
-  qStateBefore: Float32Array; // (size, stateSize)
-  qStateAfter: Float32Array; // (size, stateSize)
-  rewardStateAfter: Float32Array; // (size, stateSize)
+  /** Q-net state before each transition, then the after-state of the newest: (size + 1, stateSize), or empty. */
+  qStates: Float32Array;
+  /** Reward RNN state after each transition (size, stateSize), or empty when not stored. */
+  rewardStateAfter: Float32Array;
 }
 
 export class ReplayRing {
+  /** Transitions held at most. */
   readonly capacity: number;
   readonly stateSize: number;
-  readonly tokenIn: Uint8Array; // (capacity)
-  readonly action: Uint8Array; // (capacity)
-  readonly reward: Float32Array; // (capacity)
-  readonly terminal: Uint8Array; // (capacity) 1 on the last step of a composition
-  readonly qStateBefore: Float32Array; // (capacity, stateSize)
-  readonly qStateAfter: Float32Array; // (capacity, stateSize)
-  readonly rewardStateAfter: Float32Array; // (capacity, stateSize), or empty when not stored
+  /** Slots: capacity + 1 (one is always free for the newest transition's after-state). */
+  readonly slots: number;
+  readonly tokenIn: Uint8Array; // (slots)
+  readonly action: Uint8Array; // (slots)
+  readonly reward: Float32Array; // (slots)
+  readonly terminal: Uint8Array; // (slots) 1 on the last step of a composition
+  readonly qStates: Float32Array; // (slots, stateSize): before-state of the transition in the slot
+  readonly rewardStateAfter: Float32Array; // (slots, stateSize), or empty when not stored
   /** Whether Reward RNN states are kept (only G-learning's target needs them). */
   readonly storesRewardState: boolean;
   private stored = 0;
+  /** Slot the next push writes. */
   private next = 0;
 
   constructor(capacity: number, stateSize: number, options: { storeRewardState?: boolean } = {}) {
@@ -52,14 +58,14 @@ export class ReplayRing {
     }
     this.capacity = capacity;
     this.stateSize = stateSize;
-    this.tokenIn = new Uint8Array(capacity);
-    this.action = new Uint8Array(capacity);
-    this.reward = new Float32Array(capacity);
-    this.terminal = new Uint8Array(capacity);
-    this.qStateBefore = new Float32Array(capacity * stateSize);
-    this.qStateAfter = new Float32Array(capacity * stateSize);
+    this.slots = capacity + 1;
+    this.tokenIn = new Uint8Array(this.slots);
+    this.action = new Uint8Array(this.slots);
+    this.reward = new Float32Array(this.slots);
+    this.terminal = new Uint8Array(this.slots);
+    this.qStates = new Float32Array(this.slots * stateSize);
     this.storesRewardState = options.storeRewardState ?? true;
-    this.rewardStateAfter = new Float32Array(this.storesRewardState ? capacity * stateSize : 0);
+    this.rewardStateAfter = new Float32Array(this.storesRewardState ? this.slots * stateSize : 0);
   }
 
   /** Number of stored transitions (at most capacity). */
@@ -67,12 +73,17 @@ export class ReplayRing {
     return this.stored;
   }
 
-  /** Bytes of storage one transition takes. */
-  get bytesPerTransition(): number {
-    return 1 + 1 + 4 + 1 + (this.storesRewardState ? 3 : 2) * 4 * this.stateSize;
+  /** Slot of the oldest stored transition. */
+  private get oldest(): number {
+    return (this.next - this.stored + this.slots) % this.slots;
   }
 
-  /** Copies one transition in, overwriting the oldest when full. State arguments are read from index 0. */
+  /** Bytes of storage per transition: the fields, one Q-net state, and the Reward RNN state for G. */
+  get bytesPerTransition(): number {
+    return ((1 + 1 + 4 + 1 + (this.storesRewardState ? 2 : 1) * 4 * this.stateSize) * this.slots) / this.capacity;
+  }
+
+  /** Copies one transition in, dropping the oldest when full. State arguments are read from index 0. */
   push(
     tokenIn: number,
     qStateBefore: ArrayLike<number>,
@@ -82,24 +93,26 @@ export class ReplayRing {
     rewardStateAfter: ArrayLike<number>,
     terminal: boolean,
   ): void {
+    const S = this.stateSize;
     const slot = this.next;
-    const row = slot * this.stateSize;
+    const following = slot + 1 === this.slots ? 0 : slot + 1;
     this.tokenIn[slot] = tokenIn;
     this.action[slot] = action;
     this.reward[slot] = reward;
     this.terminal[slot] = terminal ? 1 : 0;
-    for (let j = 0; j < this.stateSize; j++) {
-      this.qStateBefore[row + j] = qStateBefore[j];
-      this.qStateAfter[row + j] = qStateAfter[j];
-    }
-    if (this.storesRewardState) {
-      for (let j = 0; j < this.stateSize; j++) this.rewardStateAfter[row + j] = rewardStateAfter[j];
-    }
-    this.next = slot + 1 === this.capacity ? 0 : slot + 1;
+    // Within a composition the before-state is already here (the previous step's after-state).
+    this.qStates.set(qStateBefore.length === S ? qStateBefore : Array.prototype.slice.call(qStateBefore, 0, S), slot * S);
+    // The slot after the newest is free (when full, it held the oldest transition, which is dropped).
+    if (!terminal) this.qStates.set(qStateAfter.length === S ? qStateAfter : Array.prototype.slice.call(qStateAfter, 0, S), following * S);
+    if (this.storesRewardState) this.rewardStateAfter.set(rewardStateAfter.length === S ? rewardStateAfter : Array.prototype.slice.call(rewardStateAfter, 0, S), slot * S);
+    this.next = following;
     if (this.stored < this.capacity) this.stored++;
   }
 
-  /** Draws `batchSize` distinct stored slots uniformly into outIndices[0 .. batchSize). */
+  /**
+   * Draws `batchSize` distinct stored transitions uniformly; writes their slots to outIndices[0 .. batchSize).
+   * The k-th oldest transition is drawn as index k, so the draw depends only on the stored order.
+   */
   sample(rng: Random, batchSize: number, outIndices: Int32Array): Int32Array {
     if (batchSize > this.stored) {
       throw new RangeError(`ReplayRing.sample: batchSize = ${batchSize} but only ${this.stored} transitions are stored; wait until size >= batchSize`);
@@ -108,53 +121,73 @@ export class ReplayRing {
       throw new RangeError(`ReplayRing.sample: outIndices.length = ${outIndices.length} is smaller than batchSize = ${batchSize}`);
     }
     rng.distinct(batchSize, this.stored, outIndices);
+    const oldest = this.oldest;
+    for (let i = 0; i < batchSize; i++) outIndices[i] = (oldest + outIndices[i]) % this.slots;
     return outIndices;
   }
 
+  /** Slot of the k-th oldest stored transition (k in 0 .. size − 1). */
+  slotOf(k: number): number {
+    if (!Number.isInteger(k) || k < 0 || k >= this.stored) throw new RangeError(`ReplayRing.slotOf: ${k} is not in 0..${this.stored - 1}`);
+    return (this.oldest + k) % this.slots;
+  }
+
   /**
-   * Copies the `which` state rows of slots indices[0 .. count) into `out`, row r starting at
-   * r * outRowStride (outRowStride >= stateSize; the gap is left untouched).
+   * Copies the `which` state rows of the transitions in slots indices[0 .. count) into `out`, row r starting
+   * at r * outRowStride (outRowStride >= stateSize; the gap is left untouched). The after-state of a
+   * terminal transition is undefined (it is never used: the TD target of a last step is its reward).
    */
   gatherStates(which: StoredState, indices: ArrayLike<number>, count: number, out: Float32Array, outRowStride = this.stateSize): void {
-    if (outRowStride < this.stateSize) {
-      throw new RangeError(`ReplayRing.gatherStates: outRowStride = ${outRowStride} is smaller than stateSize = ${this.stateSize}`);
+    const S = this.stateSize;
+    if (outRowStride < S) {
+      throw new RangeError(`ReplayRing.gatherStates: outRowStride = ${outRowStride} is smaller than stateSize = ${S}`);
     }
-    if (count > 0 && out.length < (count - 1) * outRowStride + this.stateSize) {
+    if (count > 0 && out.length < (count - 1) * outRowStride + S) {
       throw new RangeError(`ReplayRing.gatherStates: out.length = ${out.length} cannot hold ${count} rows of stride ${outRowStride}`);
     }
     if (which === 'rewardAfter' && !this.storesRewardState) {
       throw new Error('ReplayRing.gatherStates: this ring was built without Reward RNN states (storeRewardState: false)');
     }
-    const source = which === 'qBefore' ? this.qStateBefore : which === 'qAfter' ? this.qStateAfter : this.rewardStateAfter;
+    const source = which === 'rewardAfter' ? this.rewardStateAfter : this.qStates;
+    const shift = which === 'qAfter' ? 1 : 0;
     for (let r = 0; r < count; r++) {
       const slot = indices[r];
-      if (!(slot >= 0 && slot < this.stored)) {
-        throw new RangeError(`ReplayRing.gatherStates: indices[${r}] = ${slot} is not a stored slot (0..${this.stored - 1})`);
+      if (!Number.isInteger(slot) || slot < 0 || slot >= this.slots || !this.holds(slot)) {
+        throw new RangeError(`ReplayRing.gatherStates: indices[${r}] = ${slot} is not a stored transition's slot`);
       }
-      const from = slot * this.stateSize;
-      out.set(source.subarray(from, from + this.stateSize), r * outRowStride);
+      const row = ((slot + shift) % this.slots) * S;
+      out.set(source.subarray(row, row + S), r * outRowStride);
     }
   }
 
-  /**
-   * The stored transitions and counters. The arrays are views of the live storage, not copies (the ring
-   * can hold hundreds of megabytes): serialise them before the next push.
-   */
+  /** Whether `slot` holds a stored transition. */
+  private holds(slot: number): boolean {
+    return (slot - this.oldest + this.slots) % this.slots < this.stored;
+  }
+
+  /** The stored transitions, oldest first, copied out (for checkpoints). */
   snapshot(): ReplaySnapshot {
-    const rows = this.stored * this.stateSize;
-    return {
-      capacity: this.capacity,
-      stateSize: this.stateSize,
-      size: this.stored,
-      next: this.next,
-      tokenIn: this.tokenIn.subarray(0, this.stored),
-      action: this.action.subarray(0, this.stored),
-      reward: this.reward.subarray(0, this.stored),
-      terminal: this.terminal.subarray(0, this.stored),
-      qStateBefore: this.qStateBefore.subarray(0, rows),
-      qStateAfter: this.qStateAfter.subarray(0, rows),
-      rewardStateAfter: this.rewardStateAfter.subarray(0, this.storesRewardState ? rows : 0),
+    const S = this.stateSize;
+    const n = this.stored;
+    const rows = n === 0 ? 0 : n + 1;
+    const out: ReplaySnapshot = {
+      capacity: this.capacity, stateSize: S, size: n,
+      tokenIn: new Uint8Array(n), action: new Uint8Array(n), reward: new Float32Array(n), terminal: new Uint8Array(n),
+      qStates: new Float32Array(rows * S),
+      rewardStateAfter: new Float32Array(this.storesRewardState ? n * S : 0),
     };
+    for (let k = 0; k < rows; k++) {
+      const slot = (this.oldest + k) % this.slots;
+      if (k < n) {
+        out.tokenIn[k] = this.tokenIn[slot];
+        out.action[k] = this.action[slot];
+        out.reward[k] = this.reward[slot];
+        out.terminal[k] = this.terminal[slot];
+        if (this.storesRewardState) out.rewardStateAfter.set(this.rewardStateAfter.subarray(slot * S, slot * S + S), k * S);
+      }
+      out.qStates.set(this.qStates.subarray(slot * S, slot * S + S), k * S);
+    }
+    return out;
   }
 
   /** Replaces the contents with a snapshot taken from a ring of the same capacity and stateSize. */
@@ -165,37 +198,32 @@ export class ReplayRing {
           `this ring ${this.capacity} and ${this.stateSize}; build the ring with the snapshot's sizes`,
       );
     }
-    const { size, next } = snapshot;
-    if (!Number.isInteger(size) || size < 0 || size > this.capacity) {
-      throw new RangeError(`ReplayRing.restore: size = ${size} is outside 0..${this.capacity}`);
+    const n = snapshot.size;
+    if (!Number.isInteger(n) || n < 0 || n > this.capacity) {
+      throw new RangeError(`ReplayRing.restore: size = ${n} is outside 0..${this.capacity}`);
     }
-    const expectedNext = size < this.capacity ? size : next;
-    if (!Number.isInteger(next) || next < 0 || next >= this.capacity || next !== expectedNext) {
-      throw new RangeError(`ReplayRing.restore: next = ${next} is inconsistent with size = ${size} and capacity = ${this.capacity}`);
-    }
-    const rows = size * this.stateSize;
+    const S = this.stateSize;
     const fields: [string, ArrayLike<number>, number][] = [
-      ['tokenIn', snapshot.tokenIn, size],
-      ['action', snapshot.action, size],
-      ['reward', snapshot.reward, size],
-      ['terminal', snapshot.terminal, size],
-      ['qStateBefore', snapshot.qStateBefore, rows],
-      ['qStateAfter', snapshot.qStateAfter, rows],
-      ['rewardStateAfter', snapshot.rewardStateAfter, this.storesRewardState ? rows : 0],
+      ['tokenIn', snapshot.tokenIn, n],
+      ['action', snapshot.action, n],
+      ['reward', snapshot.reward, n],
+      ['terminal', snapshot.terminal, n],
+      ['qStates', snapshot.qStates, n === 0 ? 0 : (n + 1) * S],
+      ['rewardStateAfter', snapshot.rewardStateAfter, this.storesRewardState ? n * S : 0],
     ];
     for (const [name, values, length] of fields) {
       if (values.length !== length) {
         throw new RangeError(`ReplayRing.restore: ${name}.length = ${values.length}, expected ${length}`);
       }
     }
+    // Laid out from slot 0: the order of the transitions, not their slots, decides what is sampled.
     this.tokenIn.set(snapshot.tokenIn);
     this.action.set(snapshot.action);
     this.reward.set(snapshot.reward);
     this.terminal.set(snapshot.terminal);
-    this.qStateBefore.set(snapshot.qStateBefore);
-    this.qStateAfter.set(snapshot.qStateAfter);
+    this.qStates.set(snapshot.qStates);
     this.rewardStateAfter.set(snapshot.rewardStateAfter);
-    this.stored = size;
-    this.next = next;
+    this.stored = n;
+    this.next = n;
   }
 }

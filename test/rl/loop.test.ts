@@ -60,7 +60,9 @@ describe('exploration', () => {
       expect(tuner.replay.action[slot]).toBe(tuner.env.composition[beat]);
       // The next input is the action played.
       if (beat < 31) expect(tuner.env.token).toBe(tuner.replay.action[slot]);
-      const qRow = tuner.q.forwardFrom(tuner.replay.qStateBefore.slice(slot * tuner.q.stateSize, (slot + 1) * tuner.q.stateSize), [tuner.replay.tokenIn[slot]], 1);
+      const before = new Float32Array(tuner.q.stateSize);
+      tuner.replay.gatherStates('qBefore', [slot], 1, before);
+      const qRow = tuner.q.forwardFrom(before, [tuner.replay.tokenIn[slot]], 1);
       let best = 0;
       for (let j = 1; j < NUM_CLASSES; j++) if (qRow[j] > qRow[best]) best = j;
       if (best !== tuner.replay.action[slot]) notArgmax++;

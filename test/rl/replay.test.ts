@@ -1,100 +1,128 @@
-/** The replay ring: wrap-around, distinct uniform sampling, state gathering, exact snapshot/restore. */
+/** The replay ring: wrap-around, each state stored once, distinct uniform sampling, exact snapshot/restore. */
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/random.js';
 import { ReplayRing } from '../../src/rl/replay.js';
 
-/** Pushes transition number k: every field derived from k so rows can be recognised. */
-function pushNumbered(ring: ReplayRing, k: number): void {
-  const row = (offset: number) => Array.from({ length: ring.stateSize }, (_, j) => offset + k * 10 + j);
-  ring.push(k % 38, row(0), (k + 1) % 38, k / 2, row(1000), row(2000), k % 4 === 3);
+/**
+ * Pushes step k of compositions of `length` steps, as the tuner does: the before-state of step k is the
+ * after-state of step k − 1 within a composition. States are rows whose values name them: 100·k + j for the
+ * Q-net state before step k; 5000 + 100·k + j for the Reward RNN state after it. A composition's first
+ * before-state is 90000 + 100·k + j (a freshly primed state, not the previous after-state).
+ */
+function pushStep(ring: ReplayRing, k: number, length = 4): void {
+  const S = ring.stateSize;
+  const first = k % length === 0;
+  const before = Array.from({ length: S }, (_, j) => (first ? 90000 : 0) + 100 * k + j);
+  const after = Array.from({ length: S }, (_, j) => 100 * (k + 1) + j);
+  const rewardAfter = Array.from({ length: S }, (_, j) => 5000 + 100 * k + j);
+  ring.push(k % 38, before, (k + 1) % 38, k / 2, after, rewardAfter, k % length === length - 1);
 }
 
+const row = (ring: ReplayRing, which: 'qBefore' | 'qAfter' | 'rewardAfter', slot: number) => {
+  const out = new Float32Array(ring.stateSize);
+  ring.gatherStates(which, [slot], 1, out);
+  return Array.from(out);
+};
+
 describe('ReplayRing', () => {
-  it('stores in slot order and overwrites the oldest when full', () => {
-    const ring = new ReplayRing(4, 3);
-    for (let k = 0; k < 3; k++) pushNumbered(ring, k);
-    expect(ring.size).toBe(3);
-    expect(Array.from(ring.tokenIn.subarray(0, 3))).toEqual([0, 1, 2]);
-    for (let k = 3; k < 6; k++) pushNumbered(ring, k);
-    expect(ring.size).toBe(4);
-    // transitions 4 and 5 replaced 0 and 1
-    expect(Array.from(ring.tokenIn)).toEqual([4, 5, 2, 3]);
-    expect(Array.from(ring.action)).toEqual([5, 6, 3, 4]);
-    expect(Array.from(ring.reward)).toEqual([2, 2.5, 1, 1.5]);
-    expect(Array.from(ring.terminal)).toEqual([0, 0, 0, 1]);
-    expect(Array.from(ring.qStateBefore.subarray(0, 3))).toEqual([40, 41, 42]);
-    expect(Array.from(ring.rewardStateAfter.subarray(3, 6))).toEqual([2050, 2051, 2052]);
+  it('finds each transition, before- and after-state, by the order it was stored, also after wrapping', () => {
+    const ring = new ReplayRing(6, 2);
+    for (let k = 0; k < 15; k++) pushStep(ring, k);
+    expect(ring.size).toBe(6);
+    // The oldest held is step 9 (steps 9..14).
+    for (let i = 0; i < 6; i++) {
+      const k = 9 + i;
+      const slot = ring.slotOf(i);
+      expect(ring.tokenIn[slot]).toBe(k % 38);
+      expect(ring.action[slot]).toBe((k + 1) % 38);
+      expect(ring.reward[slot]).toBe(k / 2);
+      expect(ring.terminal[slot]).toBe(k % 4 === 3 ? 1 : 0);
+      expect(row(ring, 'qBefore', slot)).toEqual([0, 1].map((j) => (k % 4 === 0 ? 90000 : 0) + 100 * k + j));
+      if (k % 4 !== 3) expect(row(ring, 'qAfter', slot)).toEqual([0, 1].map((j) => 100 * (k + 1) + j));
+      expect(row(ring, 'rewardAfter', slot)).toEqual([0, 1].map((j) => 5000 + 100 * k + j));
+    }
+    expect(() => ring.slotOf(6)).toThrow(/not in 0..5/);
   });
 
-  it('reports its footprint', () => {
-    expect(new ReplayRing(2, 200).bytesPerTransition).toBe(7 + 3 * 4 * 200);
+  it('stores one Q-net state per transition (two for G)', () => {
+    expect(new ReplayRing(100_000, 200, { storeRewardState: false }).bytesPerTransition).toBeCloseTo(7 + 4 * 200, 1);
+    expect(new ReplayRing(100_000, 200).bytesPerTransition).toBeCloseTo(7 + 2 * 4 * 200, 1);
+    expect(new ReplayRing(100_000, 200, { storeRewardState: false }).bytesPerTransition).toBeLessThanOrEqual(1024);
   });
 
-  it('samples distinct stored slots only', () => {
-    const ring = new ReplayRing(100, 2);
-    for (let k = 0; k < 40; k++) pushNumbered(ring, k);
+  it('samples distinct stored transitions only, uniformly over what is held', () => {
+    const ring = new ReplayRing(40, 2);
+    for (let k = 0; k < 70; k++) pushStep(ring, k);
     const rng = new Random(7);
     const indices = new Int32Array(32);
-    const seen = new Set<number>();
-    for (let draw = 0; draw < 50; draw++) {
+    const seen = new Map<number, number>();
+    const held = new Set(Array.from({ length: 40 }, (_, i) => ring.slotOf(i)));
+    for (let draw = 0; draw < 200; draw++) {
       ring.sample(rng, 32, indices);
       expect(new Set(indices).size).toBe(32);
-      for (const i of indices) {
-        expect(i).toBeGreaterThanOrEqual(0);
-        expect(i).toBeLessThan(40);
-        seen.add(i);
+      for (const slot of indices) {
+        expect(held.has(slot)).toBe(true);
+        seen.set(slot, (seen.get(slot) ?? 0) + 1);
       }
     }
-    expect(seen.size).toBe(40); // every stored slot gets drawn eventually
+    expect(seen.size).toBe(40); // every held transition is drawn
+    for (const count of seen.values()) expect(count).toBeGreaterThan(110); // 200·32/40 = 160 each on average
   });
 
-  it('refuses to sample more than it holds', () => {
+  it('refuses to sample more than it holds, and to gather a slot it does not hold', () => {
     const ring = new ReplayRing(100, 2);
-    for (let k = 0; k < 31; k++) pushNumbered(ring, k);
+    for (let k = 0; k < 31; k++) pushStep(ring, k);
     expect(() => ring.sample(new Random(1), 32, new Int32Array(32))).toThrow(/batchSize = 32 but only 31/);
+    expect(() => row(ring, 'qBefore', 31)).toThrow(/indices\[0\] = 31 is not a stored transition's slot/);
   });
 
   it('gathers the chosen rows into a strided destination', () => {
     const ring = new ReplayRing(8, 3);
-    for (let k = 0; k < 5; k++) pushNumbered(ring, k);
+    for (let k = 0; k < 5; k++) pushStep(ring, k);
     const out = new Float32Array(2 * 4).fill(-1);
-    ring.gatherStates('qAfter', Int32Array.from([4, 1]), 2, out, 4);
-    expect(Array.from(out)).toEqual([1040, 1041, 1042, -1, 1010, 1011, 1012, -1]);
-    const dense = new Float32Array(3);
-    ring.gatherStates('qBefore', [2], 1, dense);
-    expect(Array.from(dense)).toEqual([20, 21, 22]);
-    expect(() => ring.gatherStates('qBefore', [5], 1, dense)).toThrow(/indices\[0\] = 5/);
+    ring.gatherStates('qAfter', Int32Array.from([ring.slotOf(2), ring.slotOf(1)]), 2, out, 4);
+    expect(Array.from(out)).toEqual([300, 301, 302, -1, 200, 201, 202, -1]);
   });
 
   it('restores a snapshot exactly, so sampling and pushes continue identically', () => {
     const ring = new ReplayRing(6, 2);
-    for (let k = 0; k < 9; k++) pushNumbered(ring, k);
-    const copy = new ReplayRing(6, 2);
+    for (let k = 0; k < 10; k++) pushStep(ring, k);
     const snapshot = ring.snapshot();
     expect(snapshot.size).toBe(6);
-    expect(snapshot.next).toBe(3);
+    expect(snapshot.qStates.length).toBe(7 * 2);
+    const copy = new ReplayRing(6, 2);
     copy.restore(structuredClone(snapshot));
-    pushNumbered(ring, 9);
-    pushNumbered(copy, 9);
-    const a = new Int32Array(4);
-    const b = new Int32Array(4);
-    ring.sample(new Random(3), 4, a);
-    copy.sample(new Random(3), 4, b);
-    expect(Array.from(b)).toEqual(Array.from(a));
-    expect(Array.from(copy.tokenIn)).toEqual(Array.from(ring.tokenIn));
-    expect(Array.from(copy.qStateAfter)).toEqual(Array.from(ring.qStateAfter));
-    expect(Array.from(copy.reward)).toEqual(Array.from(ring.reward));
+    for (let k = 10; k < 13; k++) {
+      pushStep(ring, k);
+      pushStep(copy, k);
+    }
+    const a = new Int32Array(5);
+    const b = new Int32Array(5);
+    ring.sample(new Random(3), 5, a);
+    copy.sample(new Random(3), 5, b);
+    for (let i = 0; i < 5; i++) {
+      expect(copy.tokenIn[b[i]]).toBe(ring.tokenIn[a[i]]);
+      expect(copy.reward[b[i]]).toBe(ring.reward[a[i]]);
+      for (const which of ['qBefore', 'qAfter', 'rewardAfter'] as const) {
+        if (which === 'qAfter' && ring.terminal[a[i]]) continue;
+        expect(row(copy, which, b[i])).toEqual(row(ring, which, a[i]));
+      }
+    }
   });
 
-  it('restores a partly filled ring and rejects mismatched sizes', () => {
-    const ring = new ReplayRing(6, 2);
-    pushNumbered(ring, 0);
-    pushNumbered(ring, 1);
+  it('restores an empty or partly filled ring and rejects mismatched sizes', () => {
+    const empty = new ReplayRing(6, 2);
     const copy = new ReplayRing(6, 2);
+    copy.restore(empty.snapshot());
+    expect(copy.size).toBe(0);
+    const ring = new ReplayRing(6, 2);
+    pushStep(ring, 0);
+    pushStep(ring, 1);
     copy.restore(ring.snapshot());
     expect(copy.size).toBe(2);
-    pushNumbered(copy, 2);
-    expect(Array.from(copy.tokenIn.subarray(0, 3))).toEqual([0, 1, 2]);
+    pushStep(copy, 2);
+    expect([0, 1, 2].map((i) => copy.tokenIn[copy.slotOf(i)])).toEqual([0, 1, 2]);
+    expect(row(copy, 'qBefore', copy.slotOf(2))).toEqual([200, 201]); // the after-state of step 1, kept
     expect(() => new ReplayRing(5, 2).restore(ring.snapshot())).toThrow(/capacity 6/);
   });
 });
