@@ -115,8 +115,18 @@ export function markdownTable(results: CaseResult[], withRelaxed: boolean): stri
 }
 
 /** The issue's targets, at H = 100 on the plain SIMD build (H = 512 for the BPTT throughput). */
-export function checkTargets(results: CaseResult[]): Target[] {
+export function checkTargets(results: CaseResult[], ceilings: RunInfo['ceilings'] = {}): Target[] {
   const simd = (w: Workload, H = 100) => find(results, 'rltuner-simd', w, H);
+  const ceilingTarget = (impl: 'rltuner-simd' | 'rltuner-relaxed', w: Workload, H: number, goal: number): Target => {
+    const r = find(results, impl, w, H);
+    const build = impl === 'rltuner-simd' ? 'plain' : 'relaxed';
+    return {
+      what: `${w === 'tdUpdate' ? 'one-step update B=32' : 'BPTT B=64×T=32'}, H=${H}, ${build} build, share of its ceiling`,
+      measured: r?.ceilingFraction !== undefined ? `${(100 * r.ceilingFraction).toFixed(0)}% (${r.gflops!.toFixed(1)} of ${(impl === 'rltuner-simd' ? ceilings.simd : ceilings.relaxed)?.toFixed(1)} GFLOP/s)` : 'not measured',
+      goal: `≥ ${Math.round(100 * goal)}%`,
+      pass: r?.ceilingFraction !== undefined ? r.ceilingFraction >= goal : null,
+    };
+  };
   const timeTarget = (w: Workload, goalMs: number, what: string): Target => {
     const r = simd(w);
     return {
@@ -134,7 +144,11 @@ export function checkTargets(results: CaseResult[]): Target[] {
   return [
     timeTarget('tdUpdate', 0.4, 'one-step update B=32, H=100'),
     timeTarget('bptt', 30, 'BPTT B=64×T=32, H=100'),
-    timeTarget('step', 0.007, 'step B=1, H=100'),
+    timeTarget('step', 0.004, 'step B=1, H=100'),
+    ...(['tdUpdate', 'bptt'] as const).flatMap((w) => [
+      ceilingTarget('rltuner-simd', w, 100, 0.75), ceilingTarget('rltuner-simd', w, 256, 0.85), ceilingTarget('rltuner-simd', w, 512, 0.85),
+      ceilingTarget('rltuner-relaxed', w, 100, 0.75),
+    ]),
     ratioTarget('tdUpdate', 'one-step update vs TF.js wasm, H=100'),
     ratioTarget('bptt', 'BPTT vs TF.js wasm, H=100'),
     {

@@ -2,9 +2,20 @@
  * The benchmark workloads, shared by every implementation: shapes, FLOP counts and deterministic inputs.
  *
  * Dimension letters as in the engine: I = 38 input classes (one-hot), O = 38 output classes, H hidden units,
- * B batch rows, T steps. FLOPs follow docs/PERFORMANCE.md: dense matmul work only; one LSTM step is
- * `2·B·(I+H)·4H + 2·B·H·O`, a training step counts 3× the forward, BPTT counts T steps, Adam counts none
- * (it is reported in ns per parameter instead).
+ * B batch rows, T steps. FLOPs count the multiply-adds (×2) of the dense products rltuner's kernels
+ * actually perform; elementwise work (gates, softmax, Adam) is in the time, not the count:
+ *
+ *   forward step        2·B·(4H·H + H·O)          recurrent W_h and output layer; the one-hot input is a
+ *                                                 row gather of W_x (no multiply)
+ *   backward step       2·B·(H·O + O·H + H·4H)    dW_out, dh from the output layer, dW_h (dW_x is a
+ *                                                 scatter-add, no multiply)
+ *   dh through W_h      2·B·4H·H                  every step of a window but its first (the start
+ *                                                 state is a constant: truncated BPTT, one-step TD)
+ *
+ *   step B=1                 forward step
+ *   one-step update B=32     forward step + backward step (no dh through W_h: T = 1)
+ *   BPTT B=64 × T=32         T·(forward step + backward step) + (T − 1)·dh through W_h
+ *   Adam                     none (reported in ns per parameter)
  */
 
 export const I = 38;
@@ -27,15 +38,19 @@ export const WORKLOAD_LABEL: Record<Workload, string> = {
   adam: 'Adam alone',
 };
 
-/** Dense matmul FLOPs of one forward LSTM step over B rows. */
-export const stepFlops = (B: number, H: number): number => 2 * B * (I + H) * 4 * H + 2 * B * H * O;
+/** FLOPs of one forward LSTM step over B rows (recurrent and output products; the input is a gather). */
+export const forwardStepFlops = (B: number, H: number): number => 2 * B * (4 * H * H + H * O);
+/** FLOPs of one backward step over B rows without dh through W_h (dW_out, dh from the output, dW_h). */
+export const backwardStepFlops = (B: number, H: number): number => 2 * B * (H * O + O * H + H * 4 * H);
+/** FLOPs of dh_prev = dpre · W_hᵀ over B rows. */
+export const recurrentDhFlops = (B: number, H: number): number => 2 * B * 4 * H * H;
 
-/** FLOPs counted for a workload (0 for Adam). */
+/** FLOPs a workload performs (0 for Adam); see the file comment. */
 export function workloadFlops(w: Workload, H: number): number {
   switch (w) {
-    case 'step': return stepFlops(1, H);
-    case 'tdUpdate': return 3 * stepFlops(TD_BATCH, H);
-    case 'bptt': return 3 * SEQ_STEPS * stepFlops(SEQ_BATCH, H);
+    case 'step': return forwardStepFlops(1, H);
+    case 'tdUpdate': return forwardStepFlops(TD_BATCH, H) + backwardStepFlops(TD_BATCH, H);
+    case 'bptt': return SEQ_STEPS * (forwardStepFlops(SEQ_BATCH, H) + backwardStepFlops(SEQ_BATCH, H)) + (SEQ_STEPS - 1) * recurrentDhFlops(SEQ_BATCH, H);
     case 'adam': return 0;
   }
 }
