@@ -93,20 +93,37 @@ export function encodeSafetensors(tensors: TensorToWrite[], metadata: Record<str
     dataBytes += size;
   }
 
-  const data = new Uint8Array(dataBytes);
-  const dataView = new DataView(data.buffer);
+  // One buffer for the whole file. The checksum is 8 hex digits, so the header's length is known before
+  // the data is written: lay out the header with a placeholder, copy the data, then write the real header.
+  const headerFor = (checksum: string) => {
+    header[METADATA_KEY] = { ...metadata, [CHECKSUM_KEY]: checksum };
+    return paddedHeaderBytes(JSON.stringify(header));
+  };
+  const headerLength = headerFor('00000000').length;
+  const file = new Uint8Array(HEADER_LENGTH_BYTES + headerLength + dataBytes);
+  const data = file.subarray(HEADER_LENGTH_BYTES + headerLength);
   let offset = 0;
   for (const tensor of tensors) {
-    for (let i = 0; i < tensor.data.length; i++, offset += 4) dataView.setFloat32(offset, tensor.data[i], true);
+    writeFloat32LittleEndian(data, offset, tensor.data);
+    offset += tensor.data.length * 4;
   }
-  header[METADATA_KEY] = { ...metadata, [CHECKSUM_KEY]: checksumHex(data) };
-
-  const headerBytes = paddedHeaderBytes(JSON.stringify(header));
-  const file = new Uint8Array(HEADER_LENGTH_BYTES + headerBytes.length + data.length);
-  new DataView(file.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  const headerBytes = headerFor(checksumHex(data));
+  if (headerBytes.length !== headerLength) throw new Error('encodeSafetensors: the header changed length with its checksum');
+  new DataView(file.buffer).setBigUint64(0, BigInt(headerLength), true);
   file.set(headerBytes, HEADER_LENGTH_BYTES);
-  file.set(data, HEADER_LENGTH_BYTES + headerBytes.length);
   return file;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Writes `values` as little-endian f32 into out[offset ..]: a byte copy of a Float32Array on little-endian hosts. */
+function writeFloat32LittleEndian(out: Uint8Array, offset: number, values: ArrayLike<number>): void {
+  if (LITTLE_ENDIAN && values instanceof Float32Array) {
+    out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), offset);
+    return;
+  }
+  const view = new DataView(out.buffer, out.byteOffset);
+  for (let i = 0; i < values.length; i++) view.setFloat32(offset + 4 * i, values[i], true);
 }
 
 /** UTF-8 bytes of the header JSON, padded with spaces so the tensor bytes start at a multiple of 8. */

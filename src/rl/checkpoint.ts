@@ -25,7 +25,7 @@ export interface TunerCheckpoint {
   fingerprints: Partial<Fingerprints>;
   /** What the caller recorded about the run (e.g. the CLI's input paths), as given to encodeTunerCheckpoint. */
   run: unknown;
-  state: Omit<TunerSnapshot, 'replay'> & { replay: { capacity: number; stateSize: number; size: number } };
+  state: Omit<TunerSnapshot, 'replay'> & { replay: { capacity: number; stateSize: number; size: number; next: number } };
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
 
@@ -41,16 +41,16 @@ export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fing
     { name: 'q.adam_m', shape: [tuner.q.adamM.length], data: tuner.q.adamM },
     { name: 'q.adam_v', shape: [tuner.q.adamV.length], data: tuner.q.adamV },
     { name: 'target.params', shape: [tuner.target.params.length], data: tuner.target.params },
-    { name: 'replay.token_in', shape: [r.size], data: f32(r.tokenIn) },
-    { name: 'replay.action', shape: [r.size], data: f32(r.action) },
-    { name: 'replay.reward', shape: [r.size], data: r.reward },
-    { name: 'replay.terminal', shape: [r.size], data: f32(r.terminal) },
+    { name: 'replay.token_in', shape: [r.tokenIn.length], data: f32(r.tokenIn) },
+    { name: 'replay.action', shape: [r.action.length], data: f32(r.action) },
+    { name: 'replay.reward', shape: [r.reward.length], data: r.reward },
+    { name: 'replay.terminal', shape: [r.terminal.length], data: f32(r.terminal) },
     { name: 'replay.q_states', shape: [r.qStates.length / r.stateSize, r.stateSize], data: r.qStates },
     { name: 'replay.reward_state_after', shape: [r.rewardStateAfter.length / r.stateSize, r.stateSize], data: r.rewardStateAfter },
   ];
   const state = {
     counters: s.counters, interval: s.interval, random: s.random, adamStep: s.adamStep, rewardScaler: s.rewardScaler,
-    replay: { capacity: r.capacity, stateSize: r.stateSize, size: r.size },
+    replay: { capacity: r.capacity, stateSize: r.stateSize, size: r.size, next: r.next },
   };
   return encodeSafetensors(tensors, {
     format: TUNE_CHECKPOINT_FORMAT,
@@ -108,7 +108,10 @@ export function restoreTunerCheckpoint(tuner: RlTuner, checkpoint: TunerCheckpoi
     }
     return t.data;
   };
-  const { size, stateSize } = state.replay;
+  const { size, stateSize, capacity } = state.replay;
+  // Slots in use (see ReplaySnapshot): the transitions so far, or every slot once the ring has filled.
+  const fields = size === 0 ? 0 : size < capacity ? size : capacity + 1;
+  const rows = size === 0 ? 0 : size < capacity ? size + 1 : capacity + 1;
   const u8 = (name: string, length: number) => {
     const data = get(name, length);
     const out = new Uint8Array(data.length);
@@ -127,9 +130,9 @@ export function restoreTunerCheckpoint(tuner: RlTuner, checkpoint: TunerCheckpoi
     counters: state.counters, interval: state.interval, random: state.random, adamStep: state.adamStep, rewardScaler: state.rewardScaler,
     replay: {
       ...state.replay,
-      tokenIn: u8('replay.token_in', size), action: u8('replay.action', size), reward: get('replay.reward', size),
-      terminal: u8('replay.terminal', size), qStates: get('replay.q_states', size === 0 ? 0 : (size + 1) * stateSize),
-      rewardStateAfter: get('replay.reward_state_after', tuner.replay.storesRewardState ? size * stateSize : 0),
+      tokenIn: u8('replay.token_in', fields), action: u8('replay.action', fields), reward: get('replay.reward', fields),
+      terminal: u8('replay.terminal', fields), qStates: get('replay.q_states', rows * stateSize),
+      rewardStateAfter: get('replay.reward_state_after', tuner.replay.storesRewardState ? fields * stateSize : 0),
     },
   };
   try {
@@ -165,6 +168,6 @@ function validateState(value: unknown, source: string): TunerCheckpoint['state']
   if (!isCount(s.adamStep)) bad('adamStep');
   if (typeof s.rewardScaler !== 'number' || !Number.isFinite(s.rewardScaler) || s.rewardScaler < 0) bad('rewardScaler');
   const replay = requireObject(s.replay, 'state.replay', source) as TunerCheckpoint['state']['replay'];
-  for (const key of ['capacity', 'stateSize', 'size'] as const) if (!isCount(replay[key])) bad(`replay.${key}`);
+  for (const key of ['capacity', 'stateSize', 'size', 'next'] as const) if (!isCount(replay[key])) bad(`replay.${key}`);
   return { counters, interval, random, adamStep: s.adamStep as number, rewardScaler: s.rewardScaler as number, replay };
 }

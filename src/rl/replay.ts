@@ -15,20 +15,34 @@ import type { Random } from '../random.js';
 /** Which stored state rows `gatherStates` copies. */
 export type StoredState = 'qBefore' | 'qAfter' | 'rewardAfter';
 
-/** Everything needed to rebuild a ring exactly (checkpoints), oldest transition first. */
+/**
+ * Everything needed to rebuild a ring exactly (checkpoints): the slots in use, as views of the live
+ * storage (no copy: serialise before the next push). Until the ring first fills, transitions sit in slots
+ * 0 .. size − 1 with the newest one's after-state in slot size; once full, every slot is in use and
+ * `next` tells where the oldest begins (the slot after next).
+ */
 export interface ReplaySnapshot {
   capacity: number;
   stateSize: number;
   /** Number of stored transitions. */
   size: number;
-  tokenIn: Uint8Array; // (size)
-  action: Uint8Array; // (size)
-  reward: Float32Array; // (size)
-  terminal: Uint8Array; // (size)
-  /** Q-net state before each transition, then the after-state of the newest: (size + 1, stateSize), or empty. */
+  /** Slot the next push writes. */
+  next: number;
+  tokenIn: Uint8Array; // (fields)
+  action: Uint8Array; // (fields)
+  reward: Float32Array; // (fields)
+  terminal: Uint8Array; // (fields)
+  /** Q-net states by slot: (rows, stateSize). */
   qStates: Float32Array;
-  /** Reward RNN state after each transition (size, stateSize), or empty when not stored. */
+  /** Reward RNN state after each transition by slot: (fields, stateSize), or empty when not stored. */
   rewardStateAfter: Float32Array;
+}
+
+/** Slots a snapshot of `size` transitions carries: fields (transitions) and rows (Q-net states). */
+function snapshotExtent(size: number, capacity: number): { fields: number; rows: number } {
+  if (size === 0) return { fields: 0, rows: 0 };
+  if (size < capacity) return { fields: size, rows: size + 1 };
+  return { fields: capacity + 1, rows: capacity + 1 };
 }
 
 export class ReplayRing {
@@ -165,29 +179,17 @@ export class ReplayRing {
     return (slot - this.oldest + this.slots) % this.slots < this.stored;
   }
 
-  /** The stored transitions, oldest first, copied out (for checkpoints). */
+  /** The slots in use, as views of the live storage (for checkpoints; see ReplaySnapshot). */
   snapshot(): ReplaySnapshot {
     const S = this.stateSize;
-    const n = this.stored;
-    const rows = n === 0 ? 0 : n + 1;
-    const out: ReplaySnapshot = {
-      capacity: this.capacity, stateSize: S, size: n,
-      tokenIn: new Uint8Array(n), action: new Uint8Array(n), reward: new Float32Array(n), terminal: new Uint8Array(n),
-      qStates: new Float32Array(rows * S),
-      rewardStateAfter: new Float32Array(this.storesRewardState ? n * S : 0),
+    const { fields, rows } = snapshotExtent(this.stored, this.capacity);
+    return {
+      capacity: this.capacity, stateSize: S, size: this.stored, next: this.next,
+      tokenIn: this.tokenIn.subarray(0, fields), action: this.action.subarray(0, fields),
+      reward: this.reward.subarray(0, fields), terminal: this.terminal.subarray(0, fields),
+      qStates: this.qStates.subarray(0, rows * S),
+      rewardStateAfter: this.rewardStateAfter.subarray(0, this.storesRewardState ? fields * S : 0),
     };
-    for (let k = 0; k < rows; k++) {
-      const slot = (this.oldest + k) % this.slots;
-      if (k < n) {
-        out.tokenIn[k] = this.tokenIn[slot];
-        out.action[k] = this.action[slot];
-        out.reward[k] = this.reward[slot];
-        out.terminal[k] = this.terminal[slot];
-        if (this.storesRewardState) out.rewardStateAfter.set(this.rewardStateAfter.subarray(slot * S, slot * S + S), k * S);
-      }
-      out.qStates.set(this.qStates.subarray(slot * S, slot * S + S), k * S);
-    }
-    return out;
   }
 
   /** Replaces the contents with a snapshot taken from a ring of the same capacity and stateSize. */
@@ -202,21 +204,25 @@ export class ReplayRing {
     if (!Number.isInteger(n) || n < 0 || n > this.capacity) {
       throw new RangeError(`ReplayRing.restore: size = ${n} is outside 0..${this.capacity}`);
     }
+    const next = snapshot.next;
+    if (!Number.isInteger(next) || next < 0 || next >= this.slots || (n < this.capacity && next !== n)) {
+      throw new RangeError(`ReplayRing.restore: next = ${next} is inconsistent with size = ${n} and capacity = ${this.capacity}`);
+    }
     const S = this.stateSize;
+    const { fields: f, rows } = snapshotExtent(n, this.capacity);
     const fields: [string, ArrayLike<number>, number][] = [
-      ['tokenIn', snapshot.tokenIn, n],
-      ['action', snapshot.action, n],
-      ['reward', snapshot.reward, n],
-      ['terminal', snapshot.terminal, n],
-      ['qStates', snapshot.qStates, n === 0 ? 0 : (n + 1) * S],
-      ['rewardStateAfter', snapshot.rewardStateAfter, this.storesRewardState ? n * S : 0],
+      ['tokenIn', snapshot.tokenIn, f],
+      ['action', snapshot.action, f],
+      ['reward', snapshot.reward, f],
+      ['terminal', snapshot.terminal, f],
+      ['qStates', snapshot.qStates, rows * S],
+      ['rewardStateAfter', snapshot.rewardStateAfter, this.storesRewardState ? f * S : 0],
     ];
     for (const [name, values, length] of fields) {
       if (values.length !== length) {
         throw new RangeError(`ReplayRing.restore: ${name}.length = ${values.length}, expected ${length}`);
       }
     }
-    // Laid out from slot 0: the order of the transitions, not their slots, decides what is sampled.
     this.tokenIn.set(snapshot.tokenIn);
     this.action.set(snapshot.action);
     this.reward.set(snapshot.reward);
@@ -224,6 +230,6 @@ export class ReplayRing {
     this.qStates.set(snapshot.qStates);
     this.rewardStateAfter.set(snapshot.rewardStateAfter);
     this.stored = n;
-    this.next = n;
+    this.next = next;
   }
 }
