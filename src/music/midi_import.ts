@@ -6,6 +6,7 @@
  *   read bytes → notes per (track, channel) part → pick the melody part → quantise to 16th steps →
  *   keep the highest note of each onset → cut overlaps → transpose to C major / A minor →
  *   centre by octaves in MIDI 48..83 → fold stragglers by octaves → encode as tokens.
+ * The stages after reading (they work on notes in steps) are exported for other note sources (NoteSequence).
  *
  * Decisions where the SPEC leaves room (each one is also stated where it is made):
  * - Tracks and channels are numbered from 0, as stored in the file (drums are channel index 9,
@@ -96,7 +97,7 @@ export interface ImportResult {
 }
 
 /** A note in ticks or in steps, depending on the stage; `end` is exclusive. */
-interface TimedNote {
+export interface TimedNote {
   pitch: number;
   start: number;
   end: number;
@@ -354,18 +355,18 @@ function quantiseNote(note: TimedNote, ticksPerStep: number): TimedNote {
 }
 
 /** Notes sorted by onset, only the highest of those sharing an onset step kept. */
-function keepHighestAtEachOnset(notes: TimedNote[]): TimedNote[] {
+export function keepHighestAtEachOnset(notes: TimedNote[]): TimedNote[] {
   const sorted = [...notes].sort((a, b) => a.start - b.start || b.pitch - a.pitch);
   return sorted.filter((note, i) => i === 0 || note.start !== sorted[i - 1].start);
 }
 
 /** Each note ends no later than the next onset (onsets are distinct and sorted). */
-function cutOverlaps(notes: TimedNote[]): TimedNote[] {
+export function cutOverlaps(notes: TimedNote[]): TimedNote[] {
   return notes.map((note, i) => (i + 1 < notes.length && note.end > notes[i + 1].start ? { ...note, end: notes[i + 1].start } : note));
 }
 
 /** End of the last note, or the end of track when the silence up to it is short enough to be music. */
-function chooseMelodyEnd(notes: TimedNote[], endOfTrackStep: number, maxTrailingRestSteps: number): number {
+export function chooseMelodyEnd(notes: TimedNote[], endOfTrackStep: number, maxTrailingRestSteps: number): number {
   const lastNoteEnd = notes[notes.length - 1].end;
   const trailingRest = endOfTrackStep - lastNoteEnd;
   return trailingRest > 0 && trailingRest <= maxTrailingRestSteps ? endOfTrackStep : lastNoteEnd;
@@ -374,7 +375,7 @@ function chooseMelodyEnd(notes: TimedNote[], endOfTrackStep: number, maxTrailing
 // ---- pitch ----
 
 /** Note steps (each note weighted by its length) whose pitch class is in C major after `shift`. */
-function stepsInCMajor(notes: readonly TimedNote[], shift: number): number {
+export function stepsInCMajor(notes: readonly TimedNote[], shift: number): number {
   let steps = 0;
   for (const note of notes) {
     if (C_MAJOR_PITCH_CLASSES.has((((note.pitch + shift) % 12) + 12) % 12)) steps += note.end - note.start;
@@ -383,7 +384,7 @@ function stepsInCMajor(notes: readonly TimedNote[], shift: number): number {
 }
 
 /** The shift in −6..+5 with the most note steps in C major; ties: smaller |shift|, then negative. */
-function chooseTransposition(notes: readonly TimedNote[]): number {
+export function chooseTransposition(notes: readonly TimedNote[]): number {
   let best = 0;
   let bestSteps = -1;
   for (const shift of TRANSPOSITIONS_IN_PREFERENCE_ORDER) {
@@ -401,7 +402,7 @@ function chooseTransposition(notes: readonly TimedNote[]): number {
  * rltuner wrote comes back unchanged, SPEC §2); otherwise the shift that brings the centre of the pitch
  * range nearest 65.5 (ties: smaller |shift|, then down), after which notes still outside are folded.
  */
-function chooseOctaveShift(notes: readonly TimedNote[]): number {
+export function chooseOctaveShift(notes: readonly TimedNote[]): number {
   let low = Infinity, high = -Infinity;
   for (const note of notes) {
     low = Math.min(low, note.pitch);
@@ -418,7 +419,7 @@ function chooseOctaveShift(notes: readonly TimedNote[]): number {
 }
 
 /** Moves a pitch by whole octaves into MIN_PITCH..MAX_PITCH. */
-function foldIntoRange(pitch: number): number {
+export function foldIntoRange(pitch: number): number {
   if (pitch < MIN_PITCH) return pitch + 12 * Math.ceil((MIN_PITCH - pitch) / 12);
   if (pitch > MAX_PITCH) return pitch - 12 * Math.ceil((pitch - MAX_PITCH) / 12);
   return pitch;
@@ -430,7 +431,7 @@ function foldIntoRange(pitch: number): number {
  * Tokens from the first onset to `melodyEnd`: a note-on class at each onset, NOTE_OFF at the first step
  * after a note ends when no note starts there, NO_EVENT elsewhere.
  */
-function encodeNotes(notes: readonly TimedNote[], melodyEnd: number): Uint8Array {
+export function encodeNotes(notes: readonly TimedNote[], melodyEnd: number): Uint8Array {
   const first = notes[0].start;
   const tokens = new Uint8Array(melodyEnd - first).fill(NO_EVENT);
   notes.forEach((note, i) => {
