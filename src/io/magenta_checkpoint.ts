@@ -47,8 +47,11 @@ export class MagentaCheckpointError extends Error {
 
 /** The files of a checkpoint folder: the two JSON files (text or parsed) and the shard bytes by manifest path. */
 export interface MagentaCheckpointFiles {
-  config: string | unknown;
-  manifest: string | unknown;
+  /** config.json: its text, or the parsed value. */
+  config: unknown;
+  /** weights_manifest.json: its text, or the parsed value. */
+  manifest: unknown;
+  /** Shard bytes by the path the manifest lists them under. */
   shards: Map<string, Uint8Array>;
 }
 

@@ -186,6 +186,24 @@ describe('Magenta checkpoint export and import', () => {
     }
   });
 
+  it('imports float16 weights (exact for values float16 holds)', () => {
+    const model = randomModel([6], 10);
+    // Round every weight to a multiple of 2^-10 (exactly representable in float16 for |v| < 2); + 0 turns -0 into 0.
+    model.importTensors(new Map(model.exportTensors().map((t) => [t.name, { ...t, data: t.data.map((v) => Math.round(v * 1024) / 1024 + 0) }])));
+    const exported = exportMagentaCheckpoint({ config: model.config, tensors: model.exportTensors() });
+    const floats = new Float32Array(exported.shards.get(MAGENTA_SHARD_FILE)!.slice().buffer);
+    const half = (v: number) => {
+      if (v === 0) return 0;
+      const e = Math.floor(Math.log2(Math.abs(v)));
+      return (v < 0 ? 0x8000 : 0) | ((e + 15) << 10) | Math.round((Math.abs(v) / 2 ** e - 1) * 1024);
+    };
+    const manifest = JSON.parse(exported.manifest);
+    for (const w of manifest[0].weights) w.quantization = { dtype: 'float16' };
+    const shard = new Uint8Array(new Uint16Array(Array.from(floats, half)).buffer);
+    const decoded = importMagentaCheckpoint({ config: exported.config, manifest, shards: new Map([[MAGENTA_SHARD_FILE, shard]]) });
+    for (const t of model.exportTensors()) expect(Array.from(decoded.tensors.get(t.name)!.data), t.name).toEqual(Array.from(t.data));
+  });
+
   it('reads a group whose weights run across several shards', () => {
     const model = randomModel([7], 4);
     const exported = exportMagentaCheckpoint({ config: model.config, tensors: model.exportTensors() });
