@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The rltuner command line: train, generate, tune, evaluate, sweep. Each command lives in src/cli/<name>.ts.
+ * The rltuner command line: train, generate, tune, evaluate, sweep, convert. Each command lives in src/cli/<name>.ts.
  */
 import { UsageError, type Command } from './cli/common.js';
 import { RunFolderRefusal } from './node/run_folder.js';
@@ -15,6 +15,7 @@ Commands:
   sweep      run configs × seeds of tune in parallel (or across machines) and collect the results
   generate   sample melodies from a model to MIDI files
   train      train a Note RNN on MIDI melodies
+  convert    between rltuner models and Magenta.js MusicRNN checkpoints (both directions)
 
 Without --model, tune, evaluate and generate use the shipped default Note RNN (trained on the
 Nottingham folk tunes; see models/README.md).`;
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tune: async () => (await import('./cli/tune.js')).tuneCommand,
   evaluate: async () => (await import('./cli/evaluate.js')).evaluateCommand,
   sweep: async () => (await import('./cli/sweep.js')).sweepCommand,
+  convert: async () => (await import('./cli/convert.js')).convertCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

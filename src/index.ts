@@ -40,6 +40,14 @@ export { musicTheoryReward, RULE_NAMES, C_MAJOR_RULES, type RuleContext } from '
 export { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint, CheckpointError, type TunerCheckpoint } from './rl/checkpoint.js';
 export { lineChart, heatmap } from './report/svg.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
+export {
+  fromNoteSequence, toNoteSequence, NoteSequenceError, type NoteSequence, type NoteSequenceNote, type MusicalKey,
+  type FromNoteSequenceOptions, type FromNoteSequenceResult, type ToNoteSequenceOptions,
+} from './music/note_sequence.js';
+export {
+  importMagentaCheckpoint, exportMagentaCheckpoint, MagentaCheckpointError, MUSIC_RNN_CONFIG, MAGENTA_CONFIG_FILE,
+  MAGENTA_MANIFEST_FILE, MAGENTA_SHARD_FILE, type MagentaCheckpoint, type MagentaCheckpointFiles, type NoteRnnTensors,
+} from './io/magenta_checkpoint.js';
 
 /** A Note RNN loaded from model-file bytes, ready to sample (up to `maxBatch` compositions at a time). */
 export function loadNoteRnn(kernels: Kernels, bytes: Uint8Array, maxBatch = 64, source = 'model file'): { model: LstmModel; decoded: DecodedModel } {

@@ -78,6 +78,8 @@ export function decodeModel(bytes: Uint8Array, source = 'model file'): DecodedMo
     decoded = decodeSafetensors(bytes, source);
   } catch (e) {
     if (e instanceof SafetensorsError) {
+      const json = describeJsonFile(bytes);
+      if (json) throw new ModelFileError(`${source}: this is ${json}, not an rltuner model file; convert the checkpoint folder with \`rltuner convert <folder> <model.safetensors>\` (or importMagentaCheckpoint in the library)`);
       throw new ModelFileError(`${e.message}\n  The file is damaged or not a model; retrain with \`rltuner train\` or use the shipped default (omit --model).`);
     }
     throw e;
@@ -118,6 +120,19 @@ export function decodeModel(bytes: Uint8Array, source = 'model file'): DecodedMo
     metadata: md,
     info: { data: parse('data'), training: parse('training'), notes: parse('notes'), fingerprints: parseFingerprints(md.fingerprints, source) },
   };
+}
+
+/** What a JSON file handed over as a model is (a Magenta/tfjs checkpoint's manifest or config), or null when the bytes are not JSON. */
+function describeJsonFile(bytes: Uint8Array): string | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return null;
+  }
+  if (Array.isArray(value)) return 'a Magenta/tfjs weights manifest (weights_manifest.json)';
+  if (typeof value === 'object' && value !== null && 'type' in value) return `a Magenta/tfjs checkpoint's config.json (type ${JSON.stringify((value as { type: unknown }).type)})`;
+  return 'a JSON file (a Magenta/tfjs checkpoint file?)';
 }
 
 /** The `fingerprints` metadata entry, checked: a JSON object whose fields are strings. */

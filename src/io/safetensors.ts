@@ -307,7 +307,7 @@ function bfloat16ToNumber(bits: number): number {
 }
 
 /** IEEE 754 half precision: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits. */
-function float16ToNumber(bits: number): number {
+export function float16ToNumber(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >>> 10) & 0x1f;
   const fraction = bits & 0x3ff;

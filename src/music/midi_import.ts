@@ -117,7 +117,7 @@ export interface ImportResult {
  * Notes as parallel arrays (20 bytes a note, where an object per note would take several times that).
  * Times are ticks or steps depending on the stage; `end` is exclusive.
  */
-interface NoteList {
+export interface NoteList {
   count: number;
   pitch: Int32Array;
   start: Float64Array;
@@ -367,7 +367,7 @@ function quantiseNotes(notes: NoteList, ticksPerStep: number): void {
  * Keeps, in place, only the highest of the notes sharing an onset step (the first of equals); the notes
  * are in onset order, so one pass over each run of equal onsets does it. Returns how many were dropped.
  */
-function keepHighestAtEachOnset(notes: NoteList): number {
+export function keepHighestAtEachOnset(notes: NoteList): number {
   const { pitch, start, end } = notes;
   let kept = 0;
   for (let i = 0; i < notes.count; ) {
@@ -389,7 +389,7 @@ function keepHighestAtEachOnset(notes: NoteList): number {
 }
 
 /** Ends each note, in place, no later than the next onset (onsets are distinct and sorted). Returns how many were cut. */
-function cutOverlaps(notes: NoteList): number {
+export function cutOverlaps(notes: NoteList): number {
   let notesCut = 0;
   for (let i = 0; i + 1 < notes.count; i++) {
     if (notes.end[i] > notes.start[i + 1]) {
@@ -401,7 +401,7 @@ function cutOverlaps(notes: NoteList): number {
 }
 
 /** End of the last note, or the end of track when the silence up to it is short enough to be music. */
-function chooseMelodyEnd(notes: NoteList, endOfTrackStep: number, maxTrailingRestSteps: number): number {
+export function chooseMelodyEnd(notes: NoteList, endOfTrackStep: number, maxTrailingRestSteps: number): number {
   const lastNoteEnd = notes.end[notes.count - 1];
   const trailingRest = endOfTrackStep - lastNoteEnd;
   return trailingRest > 0 && trailingRest <= maxTrailingRestSteps ? endOfTrackStep : lastNoteEnd;
@@ -410,7 +410,7 @@ function chooseMelodyEnd(notes: NoteList, endOfTrackStep: number, maxTrailingRes
 // ---- pitch ----
 
 /** Note steps (each note weighted by its length) whose pitch class is in C major after `shift`. */
-function stepsInCMajor(notes: NoteList, shift: number): number {
+export function stepsInCMajor(notes: NoteList, shift: number): number {
   let steps = 0;
   for (let i = 0; i < notes.count; i++) {
     if (C_MAJOR_PITCH_CLASSES.has((((notes.pitch[i] + shift) % 12) + 12) % 12)) steps += notes.end[i] - notes.start[i];
@@ -419,7 +419,7 @@ function stepsInCMajor(notes: NoteList, shift: number): number {
 }
 
 /** The shift in −6..+5 with the most note steps in C major; ties: smaller |shift|, then negative. */
-function chooseTransposition(notes: NoteList): number {
+export function chooseTransposition(notes: NoteList): number {
   let best = 0;
   let bestSteps = -1;
   for (const shift of TRANSPOSITIONS_IN_PREFERENCE_ORDER) {
@@ -441,7 +441,7 @@ function shiftPitches(pitches: Int32Array, semitones: number): Int32Array {
  * rltuner wrote comes back unchanged, SPEC §2); otherwise the shift that brings the centre of the pitch
  * range nearest 65.5 (ties: smaller |shift|, then down), after which notes still outside are folded.
  */
-function chooseOctaveShift(pitches: Int32Array): number {
+export function chooseOctaveShift(pitches: Int32Array): number {
   let low = Infinity, high = -Infinity;
   for (const pitch of pitches) {
     low = Math.min(low, pitch);
@@ -458,7 +458,7 @@ function chooseOctaveShift(pitches: Int32Array): number {
 }
 
 /** Each pitch moved by whole octaves into MIN_PITCH..MAX_PITCH, and how many had to move. */
-function foldIntoRange(pitches: Int32Array): { pitches: Int32Array; notesFolded: number } {
+export function foldIntoRange(pitches: Int32Array): { pitches: Int32Array; notesFolded: number } {
   let notesFolded = 0;
   const folded = pitches.map((pitch) => {
     if (pitch < MIN_PITCH) pitch += 12 * Math.ceil((MIN_PITCH - pitch) / 12);
@@ -477,7 +477,7 @@ function foldIntoRange(pitches: Int32Array): { pitches: Int32Array; notesFolded:
  * after a note ends when no note starts there, NO_EVENT elsewhere. `melodyEnd - first onset` has been
  * checked against maxSteps.
  */
-function encodeNotes(notes: NoteList, melodyEnd: number): Uint8Array {
+export function encodeNotes(notes: NoteList, melodyEnd: number): Uint8Array {
   const first = notes.start[0];
   const tokens = new Uint8Array(melodyEnd - first).fill(NO_EVENT);
   for (let i = 0; i < notes.count; i++) {

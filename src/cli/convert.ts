@@ -1,0 +1,132 @@
+/**
+ * `rltuner convert <in> <out>`: between rltuner model files and Magenta.js MusicRNN checkpoint folders
+ * (src/io/magenta_checkpoint.ts does the conversion; this file reads and writes the files). The direction
+ * comes from what <in> is: a folder (or a .json file in it) is a Magenta checkpoint, a file is a model.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
+import { createModel } from '../engine/arena.js';
+import {
+  exportMagentaCheckpoint, importMagentaCheckpoint, MAGENTA_CONFIG_FILE, MAGENTA_MANIFEST_FILE, MUSIC_RNN_CONFIG,
+} from '../io/magenta_checkpoint.js';
+import { decodeModel, encodeModel, loadModelInto } from '../io/model_file.js';
+import { loadKernelsFromDist, parseFlags, readInput, UsageError, writeFileAtomic } from './common.js';
+
+export const CONVERT_HELP = `rltuner convert: between rltuner models and Magenta.js MusicRNN checkpoints
+
+Usage: rltuner convert <in> <out> [--force]
+
+  From Magenta:  <in>  a MusicRNN checkpoint folder (config.json, weights_manifest.json and the shard
+                       files it lists), or one of those two .json files in it
+                 <out> the rltuner model file to write (.safetensors), usable with --model anywhere
+  To Magenta:    <in>  an rltuner model file (a Note RNN, or a Q- or Psi-tuned model)
+                 <out> the folder to write config.json, weights_manifest.json and group1-shard1of1.bin
+                       into; Magenta.js loads it with new mm.MusicRNN('<URL of the folder>')
+
+  --force       replace output files that already exist
+  -h, --help    this text
+
+What converts: Magenta's basic_rnn melody model, a one-hot input of 38 classes (MIDI 48..83, note off,
+no event) into TF BasicLSTMCell layers (any number, any size) and a fully connected output; weights in
+float32 or quantized to uint8, uint16 or float16. Classes 0 and 1 swap (Magenta: 0 = no event, 1 = note
+off), gates are reordered and TF's run-time forget bias of 1.0 is folded into rltuner's bias.
+Refused, with the reason: chord-conditioned, attention, lookback and drum models, other pitch ranges, and
+G-tuned models (they act with their Note RNN prior, which a MusicRNN cannot hold).`;
+
+export async function convertCommand(args: string[]): Promise<number | void> {
+  const v = parseFlags('convert', args, { force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  if (v.help) {
+    process.stdout.write(`${CONVERT_HELP}\n`);
+    return;
+  }
+  const positionals = v._ as string[];
+  if (positionals.length !== 2) {
+    throw new UsageError(`expected <in> and <out>, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')}`);
+  }
+  const [input, output] = positionals.map((p) => resolve(p));
+  const force = v.force === true;
+  if (!existsSync(input)) {
+    throw new UsageError(`${input} does not exist\n  Give a Magenta.js MusicRNN checkpoint folder or an rltuner model file (.safetensors).`);
+  }
+  if (statSync(input).isDirectory()) return fromMagenta(input, null, output, force);
+  if (input.endsWith('.json')) return fromMagenta(dirname(input), input, output, force);
+  return toMagenta(input, output, force);
+}
+
+/** Magenta checkpoint folder → rltuner model file. `jsonFile` is the .json file named on the command line, if any. */
+function fromMagenta(folder: string, jsonFile: string | null, output: string, force: boolean): void {
+  let configPath = join(folder, MAGENTA_CONFIG_FILE);
+  let manifestPath = join(folder, MAGENTA_MANIFEST_FILE);
+  if (jsonFile !== null) {
+    const isManifest = Array.isArray(readJson(jsonFile));
+    if (isManifest) manifestPath = jsonFile;
+    else configPath = jsonFile;
+  }
+  const example = JSON.stringify(MUSIC_RNN_CONFIG);
+  if (!existsSync(manifestPath)) {
+    throw new UsageError(`${manifestPath} not found: a MusicRNN checkpoint folder holds ${MAGENTA_CONFIG_FILE}, ${MAGENTA_MANIFEST_FILE} and the shard files it lists (found: ${listFolder(folder)})`);
+  }
+  if (!existsSync(configPath)) {
+    throw new UsageError(`${configPath} not found: it says which model the weights belong to; for Magenta's basic_rnn melody model write ${example} there`);
+  }
+  const manifest = readJson(manifestPath);
+  const shards = new Map<string, Uint8Array>();
+  if (Array.isArray(manifest)) {
+    for (const group of manifest) {
+      for (const path of Array.isArray(group?.paths) ? group.paths : []) {
+        if (typeof path !== 'string' || isAbsolute(path) || normalize(path).startsWith('..')) {
+          throw new UsageError(`${manifestPath}: shard path ${JSON.stringify(path)} leaves the checkpoint folder; shard paths are relative to it`);
+        }
+        const file = join(folder, path);
+        if (existsSync(file)) shards.set(path, new Uint8Array(readFileSync(file)));
+      }
+    }
+  }
+  const decoded = importMagentaCheckpoint({ config: readJson(configPath), manifest, shards }, folder);
+  if (existsSync(output) && statSync(output).isDirectory()) {
+    throw new UsageError(`${output} is a folder; name the model file to write, e.g. ${join(output, 'note_rnn.safetensors')}`);
+  }
+  refuseOverwrite([output], force);
+  const model = createModel(loadKernelsFromDist(), decoded.config, { maxBatch: 1 });
+  loadModelInto(model, decoded, folder);
+  writeFileAtomic(output, encodeModel(model, decoded.info));
+  process.stdout.write(`wrote ${output}: a Note RNN of LSTM layers [${decoded.config.hiddenSizes}] from the MusicRNN checkpoint ${folder}\n`);
+}
+
+/** rltuner model file → Magenta checkpoint folder. */
+function toMagenta(input: string, output: string, force: boolean): void {
+  const bytes = readInput(input, 'model file', 'Pass a model written by `rltuner train` or `rltuner tune`.');
+  const decoded = decodeModel(bytes, input);
+  const checkpoint = exportMagentaCheckpoint(decoded, decoded.info, input);
+  if (existsSync(output) && !statSync(output).isDirectory()) {
+    throw new UsageError(`${output} is a file; a MusicRNN checkpoint is a folder: name a new or existing folder to write it into`);
+  }
+  const files: [string, string | Uint8Array][] = [
+    [MAGENTA_CONFIG_FILE, checkpoint.config], [MAGENTA_MANIFEST_FILE, checkpoint.manifest], ...checkpoint.shards,
+  ];
+  refuseOverwrite(files.map(([name]) => join(output, name)), force);
+  for (const [name, data] of files) writeFileAtomic(join(output, name), data);
+  process.stdout.write(
+    `wrote ${output}: ${files.map(([name]) => name).join(', ')} (MusicRNN basic_rnn melody model, LSTM layers [${decoded.config.hiddenSizes}])\n` +
+      `  load it in Magenta.js with new mm.MusicRNN('<URL of ${basename(output)}>')\n`,
+  );
+}
+
+function refuseOverwrite(paths: string[], force: boolean): void {
+  const existing = paths.filter((p) => existsSync(p));
+  if (existing.length > 0 && !force) throw new UsageError(`${existing.join(', ')} already ${existing.length === 1 ? 'exists' : 'exist'}; pass --force to replace, or choose another <out>`);
+}
+
+function readJson(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function listFolder(folder: string): string {
+  const names = readdirSync(folder);
+  return names.length === 0 ? 'nothing' : names.slice(0, 10).join(', ') + (names.length > 10 ? ', ...' : '');
+}

@@ -1,0 +1,87 @@
+// `rltuner convert`, run as a user would (needs `npm run build`, which `npm test` does first).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createModel } from '../../src/engine/arena.js';
+import { importMagentaCheckpoint } from '../../src/io/magenta_checkpoint.js';
+import { decodeModel, encodeModel } from '../../src/io/model_file.js';
+import { Random } from '../../src/random.js';
+import { testKernels } from '../engine/support.js';
+
+const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const shippedPath = fileURLToPath(new URL('../../models/note_rnn.safetensors', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'rltuner-convert-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function rltuner(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [cli, ...args], { cwd: work });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('rltuner convert', () => {
+  it('model → MusicRNN folder → model, the direction taken from what <in> is', async () => {
+    const out = await rltuner(['convert', shippedPath, 'ckpt']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(readdirSync(join(work, 'ckpt')).sort()).toEqual(['config.json', 'group1-shard1of1.bin', 'weights_manifest.json']);
+    expect(out.stdout).toMatch(/mm\.MusicRNN/);
+    // The folder is what the library's import reads.
+    const files = {
+      config: readFileSync(join(work, 'ckpt/config.json'), 'utf8'),
+      manifest: readFileSync(join(work, 'ckpt/weights_manifest.json'), 'utf8'),
+      shards: new Map([['group1-shard1of1.bin', new Uint8Array(readFileSync(join(work, 'ckpt/group1-shard1of1.bin')))]]),
+    };
+    const viaLibrary = importMagentaCheckpoint(files, 'ckpt');
+
+    const back = await rltuner(['convert', 'ckpt', 'back.safetensors']);
+    expect(back.code, back.stderr).toBe(0);
+    const original = decodeModel(readFileSync(shippedPath));
+    const converted = decodeModel(readFileSync(join(work, 'back.safetensors')), 'back.safetensors');
+    expect(converted.config).toEqual(original.config);
+    expect(converted.info.notes).toMatchObject({ importedFrom: 'Magenta.js MusicRNN checkpoint' });
+    for (const [name, t] of original.tensors) {
+      expect(Array.from(converted.tensors.get(name)!.data), name).toEqual(Array.from(viaLibrary.tensors.get(name)!.data));
+      const worst = Math.max(...t.data.map((v, i) => Math.abs(v - converted.tensors.get(name)!.data[i])));
+      expect(worst, name).toBeLessThan(1e-6); // only forget-gate biases may differ, by float32 rounding of ±1
+    }
+    // Naming the manifest instead of the folder works too; an existing <out> needs --force.
+    const again = await rltuner(['convert', 'ckpt/weights_manifest.json', 'back.safetensors']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/back\.safetensors already exists; pass --force/);
+    expect((await rltuner(['convert', 'ckpt/weights_manifest.json', 'back.safetensors', '--force'])).code).toBe(0);
+  }, 30_000);
+
+  it('says what a Magenta manifest given as a model is, and refuses what it cannot convert', async () => {
+    await rltuner(['convert', shippedPath, 'ckpt2']);
+    const asModel = await rltuner(['generate', '--model', 'ckpt2/weights_manifest.json', '--count', '1']);
+    expect(asModel.code).toBe(1);
+    expect(asModel.stderr).toMatch(/weights_manifest\.json: this is a Magenta\/tfjs weights manifest .*rltuner convert/);
+    expect(asModel.stderr).not.toMatch(/header length/);
+
+    const g = createModel(testKernels(), { inputSize: 38, hiddenSizes: [8], outputSize: 38 }, { maxBatch: 1 });
+    g.initialize(new Random(1));
+    writeFileSync(join(work, 'g_tuned.safetensors'), encodeModel(g, { notes: { algorithm: 'g' } }));
+    const refused = await rltuner(['convert', 'g_tuned.safetensors', 'g_ckpt']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/g_tuned\.safetensors: a G-tuned model acts with its Note RNN prior/);
+
+    writeFileSync(join(work, 'ckpt2/config.json'), JSON.stringify({ type: 'MusicRNN', dataConverter: { type: 'MelodyConverter', args: { minPitch: 48, maxPitch: 83 } }, chordEncoder: 'PitchChordEncoder' }));
+    const chords = await rltuner(['convert', 'ckpt2', 'chords.safetensors']);
+    expect(chords.code).toBe(1);
+    expect(chords.stderr).toMatch(/ckpt2\/config\.json: "chordEncoder" is "PitchChordEncoder"/);
+
+    const usage = await rltuner(['convert', shippedPath]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/expected <in> and <out>/);
+    const help = await rltuner(['convert', '--help']);
+    expect(help.stdout).toMatch(/rltuner convert: between rltuner models and Magenta\.js MusicRNN checkpoints/);
+  }, 30_000);
+});
