@@ -364,6 +364,59 @@ describe.skipIf(!HAVE_CHROMIUM)(
       expect(problems).toEqual([]);
     }, 30_000);
 
+    it('plays on a Web MIDI output where the browser has one, and hides the choice where it has none', async () => {
+      const midiPage = await context.newPage();
+      const bare = await context.newPage();
+      midiPage.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      try {
+        // A stand-in MIDI output that records what the page sends (this machine has no MIDI device).
+        await midiPage.addInitScript(() => {
+          const sent: { data: number[]; at: number }[] = [];
+          (window as unknown as { midiSent: typeof sent }).midiSent = sent;
+          const output = { id: 'test-synth', name: 'Test synth', send: (data: number[], at?: number) => sent.push({ data: Array.from(data), at: at ?? 0 }) };
+          Object.defineProperty(navigator, 'requestMIDIAccess', {
+            value: async () => ({ outputs: new Map([[output.id, output]]), inputs: new Map(), onstatechange: null }),
+          });
+        });
+        await midiPage.goto(url);
+        await midiPage.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+        expect(await midiPage.isVisible('#midi-row')).toBe(true);
+        await midiPage.click('#midi-enable');
+        await midiPage.waitForSelector('#midi-output:not([disabled])');
+        await midiPage.selectOption('#midi-output', 'test-synth');
+        const tokens = (await midiPage.getAttribute('#roll-main', 'data-tokens'))!.split(',').map(Number);
+        const firstPitch = tokens.find((t) => t >= 2)! + 46;
+        const noteOns = () => midiPage.evaluate(() => (window as unknown as { midiSent: { data: number[] }[] }).midiSent.filter((m) => m.data[0] === 0x90).map((m) => m.data[1]));
+
+        await midiPage.click('#play-main');
+        await midiPage.waitForFunction(() => (window as unknown as { midiSent: { data: number[] }[] }).midiSent.some((m) => m.data[0] === 0x90), null, { timeout: 10_000 });
+        const sent = await midiPage.evaluate(() => (window as unknown as { midiSent: { data: number[] }[] }).midiSent.map((m) => m.data));
+        expect(sent[0]).toEqual([0xc0, 80]); // the instrument's General MIDI program first
+        expect((await noteOns())[0]).toBe(firstPitch);
+        await midiPage.click('#play-main');
+        const last = await midiPage.evaluate(() => (window as unknown as { midiSent: { data: number[] }[] }).midiSent.at(-1)!.data);
+        expect(last).toEqual([0xb0, 123, 0]); // all notes off at stop
+
+        await midiPage.selectOption('#key', '2'); // in D, the output hears the melody two semitones up
+        const before = (await noteOns()).length;
+        await midiPage.click('#play-main');
+        await midiPage.waitForFunction((n) => (window as unknown as { midiSent: { data: number[] }[] }).midiSent.filter((m) => m.data[0] === 0x90).length > n, before, { timeout: 10_000 });
+        expect((await noteOns())[before]).toBe(firstPitch + 2);
+        await midiPage.click('#play-main');
+
+        await bare.addInitScript(() => {
+          delete (Navigator.prototype as { requestMIDIAccess?: unknown }).requestMIDIAccess;
+        });
+        await bare.goto(url);
+        await bare.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+        expect(await bare.isHidden('#midi-row')).toBe(true);
+        expect(problems).toEqual([]);
+      } finally {
+        await midiPage.close();
+        await bare.close();
+      }
+    }, 60_000);
+
     it('saves a screenshot', async () => {
       await page.screenshot({ path: join(outDir, 'screenshot.png'), fullPage: true });
       expect(existsSync(join(outDir, 'screenshot.png'))).toBe(true);
