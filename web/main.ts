@@ -1,18 +1,28 @@
 /**
  * The page: loads the kernels (compiled once, here) and the default Note RNN, generates and plays
- * melodies, offers them as MIDI, and tunes in a Web Worker (handed the compiled module) with a live
- * reward chart, then shows Note RNN and tuned samples side by side.
+ * melodies (tempo, instrument, key, mode, loop; Web MIDI output where the browser has it), offers them
+ * as MIDI, takes a primer MIDI, tunes in a Web Worker (handed the compiled module) with a progress bar,
+ * time left and a live reward chart, saves and loads tuned models, and compares Note RNN and tuned
+ * samples side by side with a synced A/B toggle and the paper's evaluation table.
  *
- * Stable hooks for tests: #status[data-state], #roll-*[data-note-count], #download-*[href],
- * #tune-status[data-state], #reward-chart[data-points], #compare-section[data-ready].
+ * Stable hooks for tests: #status[data-state], #roll-*[data-note-count][data-tokens], #download-*[href],
+ * #tune-status[data-state], #tune-progress[data-step], #reward-chart[data-points],
+ * #compare-section[data-ready][data-seed][data-audible], #ab-play[data-gains], #model-status[data-state],
+ * #primer-status[data-state]; invalid fields get aria-invalid and a message #<id>-error.
  */
 import wasmUrl from '../dist/rltuner.wasm?url';
 import modelUrl from '../models/note_rnn.safetensors?url';
-import { compositionToMidi, generate, loadKernels, loadNoteRnn, tokenName, tokensToNotes, type LstmModel } from '../src/index.js';
-import { drawPianoRoll, type RollNote, type RollStyle } from './piano_roll.js';
-import type { EvaluationRow, FromWorker, ProgressPoint, ToWorker, TuneRequest } from './protocol.js';
-import { drawRewardChart } from './reward_chart.js';
-import { playNotes, type Playback } from './synth.js';
+import {
+  compositionToMidi, generate, importMidi, loadKernels, loadNoteRnn, tokenName, tokensToNotes, type LstmModel,
+} from '../src/index.js';
+import { EVALUATION_ROWS } from '../src/eval/report.js';
+import { readNumberField, watchNumberField, type NumberFieldSpec } from './fields.js';
+import { PAPER_COLUMN_LABELS, PAPER_VALUES, type PaperColumn } from './paper_table.js';
+import { drawPianoRoll, type RollStyle } from './piano_roll.js';
+import { KEY_NAMES, MODE_NAMES, MODES, mapNotes, type Mode } from './pitch_map.js';
+import type { FromWorker, ProgressPoint, ToWorker, TunedModelInfo, TuneRequest } from './protocol.js';
+import { drawLegend, drawRewardChart } from './reward_chart.js';
+import { playTracks, selectMidiProgram, VOICE_LABELS, VOICE_MIDI_PROGRAMS, VOICES, type Playback, type Voice } from './synth.js';
 
 const $ = <T extends HTMLElement | SVGSVGElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -22,12 +32,24 @@ const $ = <T extends HTMLElement | SVGSVGElement = HTMLElement>(id: string): T =
 
 const status = $('status');
 const ui = {
+  tempo: $<HTMLInputElement>('tempo'),
+  voice: $<HTMLSelectElement>('voice'),
+  key: $<HTMLSelectElement>('key'),
+  mode: $<HTMLSelectElement>('mode'),
+  loop: $<HTMLInputElement>('loop'),
+  midiRow: $('midi-row'),
+  midiEnable: $<HTMLButtonElement>('midi-enable'),
+  midiOutput: $<HTMLSelectElement>('midi-output'),
+  midiStatus: $('midi-status'),
   genLength: $<HTMLInputElement>('gen-length'),
   genTemperature: $<HTMLInputElement>('gen-temperature'),
   genSeed: $<HTMLInputElement>('gen-seed'),
   generate: $<HTMLButtonElement>('generate'),
   playMain: $<HTMLButtonElement>('play-main'),
   download: $<HTMLAnchorElement>('download-midi'),
+  primerFile: $<HTMLInputElement>('primer-file'),
+  primerClear: $<HTMLButtonElement>('primer-clear'),
+  primerStatus: $('primer-status'),
   rollMain: $<HTMLCanvasElement>('roll-main'),
   tokens: $('gen-tokens'),
   tuneAlgorithm: $<HTMLSelectElement>('tune-algorithm'),
@@ -37,9 +59,19 @@ const ui = {
   tuneStop: $<HTMLButtonElement>('tune-stop'),
   tuneProgress: $<HTMLProgressElement>('tune-progress'),
   tuneStatus: $('tune-status'),
+  tuneAnnounce: $('tune-announce'),
   chart: $<SVGSVGElement>('reward-chart'),
+  legend: $('reward-legend'),
+  downloadModel: $<HTMLAnchorElement>('download-model'),
+  loadModel: $<HTMLInputElement>('load-model'),
+  modelStatus: $('model-status'),
   compare: $('compare-section'),
+  compareSeed: $<HTMLInputElement>('compare-seed'),
+  sample: $<HTMLButtonElement>('compare-sample'),
   resample: $<HTMLButtonElement>('compare-resample'),
+  abPlay: $<HTMLButtonElement>('ab-play'),
+  abNoteRnn: $<HTMLButtonElement>('ab-note-rnn'),
+  abTuned: $<HTMLButtonElement>('ab-tuned'),
   rollNoteRnn: $<HTMLCanvasElement>('roll-note-rnn'),
   rollTuned: $<HTMLCanvasElement>('roll-tuned'),
   playNoteRnn: $<HTMLButtonElement>('play-note-rnn'),
@@ -48,11 +80,36 @@ const ui = {
   downloadTuned: $<HTMLAnchorElement>('download-tuned'),
   evaluation: $<HTMLTableElement>('evaluation'),
   evaluationCount: $('evaluation-count'),
+  paperTunedColumn: $('paper-tuned-column'),
 };
 
-const NOTE_RNN_STYLE: RollStyle = { noteColor: '#2f6fd0' };
-const TUNED_STYLE: RollStyle = { noteColor: '#e07a1f' };
-const EVALUATION_COUNT = 200;
+const NOTE_RNN_STYLE: RollStyle = { noteColor: '#2f6fd0', name: 'Note RNN melody' };
+const TUNED_STYLE: RollStyle = { noteColor: '#c8640f', name: 'Tuned melody' };
+const MAIN_STYLE: RollStyle = { noteColor: '#2f6fd0', name: 'Generated melody' };
+/** Compositions per model in the evaluation after tuning (the CLI's default, config evalCompositions). */
+const EVALUATION_COUNT = 1000;
+/** The longest primer fed to the model; a longer one is cut (and the page says so). */
+const MAX_PRIMER_STEPS = 256;
+const MAX_SEED = 4_294_967_295;
+
+const FIELDS = {
+  tempo: { name: 'Tempo', min: 40, max: 240, integer: true, unit: 'BPM' },
+  genLength: { name: 'Length', min: 8, max: 256, integer: true, unit: 'steps' },
+  genTemperature: {
+    name: 'Temperature', min: 0.05, max: 3,
+    explain: (t) => (t >= 0 && t < 0.05
+      ? `Temperature ${t} is below 0.05. At temperature 0 the Note RNN always takes its single most likely next step, ` +
+        'and after any note that is “hold”, so the melody would be nothing but holds (silence). ' +
+        'Use 0.05 to 0.3 for the most predictable melodies that still move.'
+      : null),
+  },
+  genSeed: { name: 'Seed', min: 0, max: MAX_SEED, integer: true },
+  tuneSteps: { name: 'Training steps', min: 1000, max: 1_000_000, integer: true, unit: 'steps' },
+  tuneSeed: { name: 'Seed', min: 0, max: MAX_SEED, integer: true },
+  compareSeed: { name: 'Seed', min: 0, max: MAX_SEED, integer: true },
+} satisfies Record<string, NumberFieldSpec>;
+for (const [field, spec] of Object.entries(FIELDS)) watchNumberField(ui[field as keyof typeof FIELDS], spec);
+const readField = (field: keyof typeof FIELDS): number | null => readNumberField(ui[field], FIELDS[field]);
 
 function setStatus(element: HTMLElement, state: string, text: string): void {
   element.dataset.state = state;
@@ -67,67 +124,192 @@ function fail(error: unknown): void {
 window.addEventListener('error', (e) => fail(e.error ?? e.message));
 window.addEventListener('unhandledrejection', (e) => fail(e.reason));
 
-// ---- piano rolls and playback -------------------------------------------------------------------
+// ---- playback settings --------------------------------------------------------------------------
+
+for (const voice of VOICES) ui.voice.append(new Option(VOICE_LABELS[voice], voice));
+KEY_NAMES.forEach((name, i) => ui.key.append(new Option(name, String(i))));
+for (const mode of MODE_NAMES) ui.mode.append(new Option(MODES[mode].label, mode));
+
+const settings = (): { bpm: number; voice: Voice; key: number; mode: Mode; loop: boolean } => ({
+  bpm: readField('tempo') ?? 120,
+  voice: ui.voice.value as Voice,
+  key: Number(ui.key.value),
+  mode: ui.mode.value as Mode,
+  loop: ui.loop.checked,
+});
+
+// ---- piano rolls, playback, MIDI links ----------------------------------------------------------
 
 interface Roll {
-  notes: RollNote[];
-  steps: number;
+  tokens: Uint8Array;
   style: RollStyle;
 }
 const rolls = new Map<HTMLCanvasElement, Roll>();
 
-function showRoll(canvas: HTMLCanvasElement, tokens: Uint8Array, style: RollStyle): void {
-  const roll = { notes: tokensToNotes(tokens), steps: tokens.length, style };
-  rolls.set(canvas, roll);
-  drawPianoRoll(canvas, roll.notes, roll.steps, style);
-}
-window.addEventListener('resize', () => {
-  rolls.forEach((r, canvas) => drawPianoRoll(canvas, r.notes, r.steps, r.style));
-  redrawChart();
-});
+const notesAsHeard = (tokens: Uint8Array) => {
+  const { key, mode } = settings();
+  return mapNotes(tokensToNotes(tokens), key, mode);
+};
 
-let playing: { playback: Playback; button: HTMLButtonElement; canvas: HTMLCanvasElement } | null = null;
+function drawRoll(canvas: HTMLCanvasElement, playheadStep?: number, dimmed = false): void {
+  const roll = rolls.get(canvas);
+  if (!roll) return;
+  const style = dimmed ? { ...roll.style, noteColor: `${roll.style.noteColor}66` } : roll.style;
+  drawPianoRoll(canvas, notesAsHeard(roll.tokens), roll.tokens.length, style, playheadStep);
+}
+
+function showRoll(canvas: HTMLCanvasElement, tokens: Uint8Array, style: RollStyle): void {
+  rolls.set(canvas, { tokens, style });
+  canvas.dataset.tokens = Array.from(tokens).join(',');
+  drawRoll(canvas);
+}
+
+interface Playing {
+  playback: Playback;
+  /** The button that stops it, and the rolls it draws a playhead on (in track order). */
+  button: HTMLButtonElement;
+  canvases: HTMLCanvasElement[];
+  label: string;
+}
+let playing: Playing | null = null;
 
 function stopPlaying(): void {
   if (!playing) return;
-  const { playback, button, canvas } = playing;
+  const { playback, button, canvases, label } = playing;
   playing = null;
   playback.stop();
   button.dataset.playing = 'false';
-  button.textContent = '▶ Play';
-  const roll = rolls.get(canvas);
-  if (roll) drawPianoRoll(canvas, roll.notes, roll.steps, roll.style);
+  button.textContent = label;
+  delete ui.abPlay.dataset.gains;
+  for (const canvas of canvases) drawRoll(canvas);
 }
 
-function togglePlay(button: HTMLButtonElement, canvas: HTMLCanvasElement): void {
+/** Plays the rolls of `canvases` in lockstep (one heard at a time), or stops if `button` is already playing. */
+function togglePlay(button: HTMLButtonElement, canvases: HTMLCanvasElement[], audible = 0): void {
   const wasThis = playing?.button === button;
+  const label = wasThis ? playing!.label : button.textContent ?? '';
   stopPlaying();
-  const roll = rolls.get(canvas);
-  if (wasThis || !roll) return;
-  playing = { playback: playNotes(roll.notes, roll.steps), button, canvas };
+  if (wasThis) return;
+  const tracks = canvases.map((c) => rolls.get(c)).filter((r): r is Roll => r !== undefined)
+    .map((r) => ({ notes: notesAsHeard(r.tokens), steps: r.tokens.length }));
+  if (tracks.length !== canvases.length) return;
+  const s = settings();
+  const output = midiOutput();
+  if (output) selectMidiProgram(output, s.voice);
+  const playback = playTracks(tracks, { bpm: s.bpm, voice: s.voice, loop: s.loop, audible, midiOutput: output, muted: output !== null });
+  playing = { playback, button, canvases, label };
   button.dataset.playing = 'true';
-  button.textContent = '■ Stop';
+  button.textContent = canvases.length > 1 ? '■ Stop A/B' : '■ Stop';
   const current = playing;
   const frame = (): void => {
     if (playing !== current) return;
     const position = current.playback.position();
     if (position === null) return stopPlaying();
-    drawPianoRoll(canvas, roll.notes, roll.steps, roll.style, position);
+    current.canvases.forEach((canvas, i) => drawRoll(canvas, position, canvases.length > 1 && i !== current.playback.audible()));
+    if (canvases.length > 1) ui.abPlay.dataset.gains = current.playback.gains().map((g) => g.toFixed(2)).join(',');
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
 }
 
-const midiUrls = new Map<HTMLAnchorElement, string>();
+/** Playback settings changed: redraw, and restart what plays with the new settings. */
+function settingsChanged(): void {
+  rolls.forEach((_, canvas) => drawRoll(canvas));
+  refreshMidiLinks();
+  if (playing) {
+    const { button, canvases, playback } = playing;
+    const audible = playback.audible();
+    togglePlay(button, canvases); // stops
+    togglePlay(button, canvases, audible); // starts again
+  }
+}
+for (const control of [ui.voice, ui.key, ui.mode, ui.loop]) control.addEventListener('change', settingsChanged);
+ui.tempo.addEventListener('change', () => readField('tempo') !== null && settingsChanged());
+window.addEventListener('resize', () => {
+  rolls.forEach((_, canvas) => drawRoll(canvas));
+  redrawChart();
+});
+
+const midiLinks = new Map<HTMLAnchorElement, { tokens: Uint8Array; url: string }>();
 function offerMidi(link: HTMLAnchorElement, tokens: Uint8Array): void {
-  const previous = midiUrls.get(link);
-  if (previous) URL.revokeObjectURL(previous);
-  const url = URL.createObjectURL(new Blob([compositionToMidi(tokens) as BlobPart], { type: 'audio/midi' }));
-  midiUrls.set(link, url);
+  const previous = midiLinks.get(link);
+  if (previous) URL.revokeObjectURL(previous.url);
+  const { bpm, voice } = settings();
+  const url = URL.createObjectURL(new Blob([compositionToMidi(tokens, { qpm: bpm, program: VOICE_MIDI_PROGRAMS[voice] }) as BlobPart], { type: 'audio/midi' }));
+  midiLinks.set(link, { tokens, url });
   link.href = url;
   link.classList.remove('disabled');
   link.removeAttribute('aria-disabled');
 }
+function refreshMidiLinks(): void {
+  midiLinks.forEach(({ tokens }, link) => offerMidi(link, tokens));
+}
+
+// ---- Web MIDI output (only where the browser has it) --------------------------------------------
+
+let midiAccess: MIDIAccess | null = null;
+ui.midiRow.hidden = typeof navigator.requestMIDIAccess !== 'function';
+
+function midiOutput(): MIDIOutput | null {
+  return (midiAccess && ui.midiOutput.value && midiAccess.outputs.get(ui.midiOutput.value)) || null;
+}
+
+function listMidiOutputs(): void {
+  if (!midiAccess) return;
+  const chosen = ui.midiOutput.value;
+  ui.midiOutput.replaceChildren(new Option("none: this page's synth", ''));
+  midiAccess.outputs.forEach((output) => ui.midiOutput.append(new Option(output.name ?? output.id, output.id)));
+  ui.midiOutput.value = midiAccess.outputs.has(chosen) ? chosen : '';
+  ui.midiOutput.disabled = false;
+  ui.midiStatus.textContent = midiAccess.outputs.size
+    ? `${midiAccess.outputs.size} MIDI output${midiAccess.outputs.size === 1 ? '' : 's'} found; choosing one plays there instead of here.`
+    : 'No MIDI output is connected; connect one and it appears here.';
+}
+
+ui.midiEnable.addEventListener('click', async () => {
+  try {
+    midiAccess = await navigator.requestMIDIAccess();
+    midiAccess.onstatechange = listMidiOutputs;
+    listMidiOutputs();
+    ui.midiEnable.hidden = true;
+  } catch (error) {
+    ui.midiStatus.textContent = `MIDI output unavailable: ${error instanceof Error ? error.message : String(error)} (allow MIDI for this page in the browser's site settings).`;
+  }
+});
+ui.midiOutput.addEventListener('change', settingsChanged);
+
+// ---- primer --------------------------------------------------------------------------------------
+
+let primer: { name: string; tokens: Uint8Array } | null = null;
+
+ui.primerFile.addEventListener('change', async () => {
+  const file = ui.primerFile.files?.[0];
+  if (!file) return;
+  try {
+    const imported = importMidi(new Uint8Array(await file.arrayBuffer()), { name: file.name });
+    const cut = imported.tokens.length > MAX_PRIMER_STEPS;
+    primer = { name: file.name, tokens: imported.tokens.slice(0, MAX_PRIMER_STEPS) };
+    const moved = imported.transposition ? `, transposed ${imported.transposition > 0 ? 'up' : 'down'} ${Math.abs(imported.transposition)} semitone(s) to C` : '';
+    setStatus(ui.primerStatus, 'loaded',
+      `Primer: ${file.name}, ${imported.noteCount} notes, ${imported.tokens.length} steps${moved}` +
+      `${cut ? `; only its first ${MAX_PRIMER_STEPS} steps are used` : ''}. Melodies, tuning and samples start from it.`);
+    ui.primerClear.disabled = false;
+    generateMelody();
+  } catch (error) {
+    primer = null;
+    ui.primerClear.disabled = true;
+    setStatus(ui.primerStatus, 'error',
+      `Could not use ${file.name} as a primer: ${error instanceof Error ? error.message : String(error)}. ` +
+      'Choose a Standard MIDI File (.mid) with a melody of at least 8 sixteenth-note steps.');
+  }
+});
+ui.primerClear.addEventListener('click', () => {
+  primer = null;
+  ui.primerFile.value = '';
+  ui.primerClear.disabled = true;
+  setStatus(ui.primerStatus, 'none', 'No primer: each melody starts from one random note.');
+});
+const primerTokens = (): number[] | null => (primer ? Array.from(primer.tokens) : null);
 
 // ---- 1. generate --------------------------------------------------------------------------------
 
@@ -135,35 +317,36 @@ let noteRnn: LstmModel | null = null;
 
 function generateMelody(): void {
   if (!noteRnn) return;
+  const length = readField('genLength');
+  const temperature = readField('genTemperature');
+  const seed = readField('genSeed');
+  if (length === null || temperature === null || seed === null) return;
   stopPlaying();
-  const seed = Number(ui.genSeed.value) >>> 0;
-  const tokens = generate(noteRnn, {
-    count: 1,
-    length: Math.min(256, Math.max(8, Number(ui.genLength.value) | 0)),
-    temperature: finiteOr(Number(ui.genTemperature.value), 1, 0),
-    seed,
-  })[0];
-  showRoll(ui.rollMain, tokens, NOTE_RNN_STYLE);
+  const tokens = generate(noteRnn, { count: 1, length, temperature, seed, primer: primer?.tokens })[0];
+  showRoll(ui.rollMain, tokens, MAIN_STYLE);
   ui.rollMain.dataset.seed = String(seed);
   offerMidi(ui.download, tokens);
   ui.download.download = `rltuner-seed${seed}.mid`;
   ui.playMain.disabled = false;
   ui.tokens.textContent = `seed ${seed}: ${Array.from(tokens, tokenName).join(' ')}`;
-  ui.genSeed.value = String(seed + 1);
+  ui.genSeed.value = String(seed >= MAX_SEED ? 0 : seed + 1);
 }
 
 ui.generate.addEventListener('click', generateMelody);
-ui.playMain.addEventListener('click', () => togglePlay(ui.playMain, ui.rollMain));
+ui.playMain.addEventListener('click', () => togglePlay(ui.playMain, [ui.rollMain]));
 
 // ---- 2. tune in a worker ------------------------------------------------------------------------
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-const send = (message: ToWorker): void => worker.postMessage(message);
+const send = (message: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(message, transfer);
 let points: ProgressPoint[] = [];
 let totalSteps = 0;
 let chartQueued = false;
-let tunedNumNotes = 32;
-let compareSeed = 1;
+let smoothedStepsPerSecond = 0;
+let announcedTenth = -1;
+let modelUrlOffered: string | null = null;
+
+drawLegend(ui.legend);
 
 function redrawChart(): void {
   if (chartQueued) return;
@@ -174,35 +357,129 @@ function redrawChart(): void {
   });
 }
 
+/** "1 min 05 s", "42 s". */
+function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
+}
+
 ui.tune.addEventListener('click', () => {
+  const trainingSteps = readField('tuneSteps');
+  const seed = readField('tuneSeed');
+  if (trainingSteps === null || seed === null) return;
   stopPlaying();
-  const trainingSteps = Math.max(500, Number(ui.tuneSteps.value) | 0);
   const request: TuneRequest = {
     algorithm: ui.tuneAlgorithm.value as TuneRequest['algorithm'],
     trainingSteps,
     explorationSteps: Math.floor(trainingSteps / 2),
-    logEvery: Math.max(100, Math.round(trainingSteps / 50 / 100) * 100),
-    seed: Number(ui.tuneSeed.value) >>> 0,
+    // About 200 points on the chart (the default run logs every 1,000 steps, as the CLI does).
+    logEvery: Math.max(100, Math.round(trainingSteps / 200 / 100) * 100),
+    seed,
     evaluationCount: EVALUATION_COUNT,
+    primer: primerTokens(),
   };
   points = [];
   totalSteps = trainingSteps;
+  smoothedStepsPerSecond = 0;
+  announcedTenth = -1;
   drawRewardChart(ui.chart, points, totalSteps);
   ui.tuneProgress.value = 0;
+  ui.tuneProgress.dataset.step = '0';
   ui.tune.disabled = true;
   ui.tuneStop.disabled = false;
-  ui.resample.disabled = true;
-  ui.compare.dataset.ready = 'false';
-  compareSeed = request.seed;
+  ui.loadModel.disabled = true;
+  setComparing(false);
+  ui.compareSeed.value = String(seed);
   setStatus(ui.tuneStatus, 'running', `Tuning ${request.algorithm} for ${trainingSteps.toLocaleString('en')} steps…`);
+  ui.tuneAnnounce.textContent = `Tuning started: ${trainingSteps.toLocaleString('en')} steps.`;
   send({ type: 'tune', request });
 });
 ui.tuneStop.addEventListener('click', () => send({ type: 'stop' }));
-ui.resample.addEventListener('click', () => send({ type: 'sample', seed: ++compareSeed, length: tunedNumNotes }));
-ui.playNoteRnn.addEventListener('click', () => togglePlay(ui.playNoteRnn, ui.rollNoteRnn));
-ui.playTuned.addEventListener('click', () => togglePlay(ui.playTuned, ui.rollTuned));
 
-const pct = (x: number | null): string => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
+// ---- tuned model: save and load -----------------------------------------------------------------
+
+function describeModel(model: TunedModelInfo): string {
+  const names: Record<string, string> = { q: 'Q-learning', psi: 'Ψ-learning', g: 'G-learning (acts with the page’s Note RNN)', note_rnn: 'a Note RNN' };
+  const steps = model.steps ? `, ${model.steps.toLocaleString('en')} steps` : '';
+  return `${names[model.algorithm] ?? model.algorithm}${steps}, ${model.numNotes}-step melodies at temperature ${model.temperature}`;
+}
+
+ui.loadModel.addEventListener('change', async () => {
+  const file = ui.loadModel.files?.[0];
+  if (!file) return;
+  const seed = readField('compareSeed');
+  if (seed === null) return;
+  stopPlaying();
+  setStatus(ui.modelStatus, 'loading', `Loading ${file.name}…`);
+  const bytes = await file.arrayBuffer();
+  send({ type: 'load-model', name: file.name, bytes, seed, primer: primerTokens() }, [bytes]);
+});
+
+// ---- 3. compare: samples, A/B, evaluation --------------------------------------------------------
+
+let audibleSide = 0; // 0: A (Note RNN), 1: B (tuned)
+
+function setComparing(ready: boolean): void {
+  for (const b of [ui.sample, ui.resample, ui.abPlay, ui.abNoteRnn, ui.abTuned, ui.playNoteRnn, ui.playTuned]) b.disabled = !ready;
+  ui.compare.dataset.ready = String(ready);
+}
+
+function requestSamples(seed: number): void {
+  stopPlaying();
+  ui.compare.dataset.ready = 'false';
+  send({ type: 'sample', seed, primer: primerTokens() });
+}
+ui.sample.addEventListener('click', () => {
+  const seed = readField('compareSeed');
+  if (seed !== null) requestSamples(seed);
+});
+ui.resample.addEventListener('click', () => {
+  const seed = readField('compareSeed');
+  if (seed === null) return;
+  const next = seed >= MAX_SEED ? 0 : seed + 1;
+  ui.compareSeed.value = String(next);
+  requestSamples(next);
+});
+ui.playNoteRnn.addEventListener('click', () => togglePlay(ui.playNoteRnn, [ui.rollNoteRnn]));
+ui.playTuned.addEventListener('click', () => togglePlay(ui.playTuned, [ui.rollTuned]));
+ui.abPlay.addEventListener('click', () => togglePlay(ui.abPlay, [ui.rollNoteRnn, ui.rollTuned], audibleSide));
+
+function hear(side: number): void {
+  audibleSide = side;
+  ui.abNoteRnn.setAttribute('aria-pressed', String(side === 0));
+  ui.abTuned.setAttribute('aria-pressed', String(side === 1));
+  ui.compare.dataset.audible = side === 0 ? 'note-rnn' : 'tuned';
+  if (playing?.button === ui.abPlay) playing.playback.setAudible(side);
+}
+ui.abNoteRnn.addEventListener('click', () => hear(0));
+ui.abTuned.addEventListener('click', () => hear(1));
+
+function showEvaluation(evaluation: NonNullable<Extract<FromWorker, { type: 'done' }>['evaluation']>, algorithm: string): void {
+  const paperColumn = (algorithm in PAPER_COLUMN_LABELS ? algorithm : 'q') as PaperColumn;
+  ui.paperTunedColumn.textContent = `paper, ${PAPER_COLUMN_LABELS[paperColumn]}`;
+  const body = ui.evaluation.tBodies[0];
+  body.replaceChildren(...evaluation.rows.map((values) => {
+    const row = EVALUATION_ROWS.find((r) => r.key === values.key);
+    const show = (x: number | null | undefined): string => (x === null || x === undefined || !row ? '–' : row.format(x));
+    const paper = PAPER_VALUES[values.key];
+    const tr = document.createElement('tr');
+    tr.dataset.key = values.key;
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = values.label;
+    tr.append(th);
+    for (const text of [show(values.noteRnn), show(values.tuned), show(paper?.note_rnn), show(paper?.[paperColumn])]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    return tr;
+  }));
+  ui.evaluationCount.textContent = evaluation.compositions.toLocaleString('en');
+  ui.evaluation.hidden = false;
+}
+
+// ---- messages from the worker -------------------------------------------------------------------
 
 worker.onmessage = (event: MessageEvent<FromWorker>) => {
   const m = event.data;
@@ -213,65 +490,81 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       showReady();
       break;
     case 'progress': {
-      points.push(m.point);
+      points.push(...m.points);
       totalSteps = m.totalSteps;
-      ui.tuneProgress.value = m.point.step / m.totalSteps;
-      const p = m.point;
+      const p = m.points[m.points.length - 1];
+      if (!p) break;
+      if (m.stepsPerSecond > 0) {
+        smoothedStepsPerSecond = smoothedStepsPerSecond > 0 ? 0.7 * smoothedStepsPerSecond + 0.3 * m.stepsPerSecond : m.stepsPerSecond;
+      }
+      const fraction = Math.min(1, p.step / m.totalSteps);
+      ui.tuneProgress.value = fraction;
+      ui.tuneProgress.dataset.step = String(p.step);
+      const left = smoothedStepsPerSecond > 0 ? (m.totalSteps - p.step) / smoothedStepsPerSecond : NaN;
       ui.tuneStatus.textContent =
         `step ${p.step.toLocaleString('en')} / ${m.totalSteps.toLocaleString('en')} · ` +
-        `${Math.round(m.stepsPerSecond).toLocaleString('en')} steps/s · reward ${p.total.toFixed(2)} · ε ${p.epsilon.toFixed(2)}`;
-      ui.tuneProgress.dataset.step = String(p.step);
+        `${Math.round(smoothedStepsPerSecond).toLocaleString('en')} steps/s · ` +
+        `${Number.isFinite(left) ? `about ${duration(left)} left` : 'estimating time left'} · reward ${p.total.toFixed(2)}`;
+      const tenth = Math.floor(fraction * 10);
+      if (tenth > announcedTenth && tenth < 10) {
+        announcedTenth = tenth;
+        if (tenth > 0) ui.tuneAnnounce.textContent = `Tuning ${tenth * 10}% done${Number.isFinite(left) ? `, about ${duration(left)} left` : ''}.`;
+      }
       redrawChart();
       break;
     }
+    case 'evaluating':
+      ui.tuneStatus.textContent = `Training done; evaluating ${m.compositions.toLocaleString('en')} compositions per model for the table…`;
+      ui.tuneAnnounce.textContent = 'Training done; evaluating.';
+      break;
     case 'done': {
       ui.tune.disabled = false;
       ui.tuneStop.disabled = true;
+      ui.loadModel.disabled = false;
       ui.tuneProgress.value = m.steps / Math.max(1, totalSteps);
-      tunedNumNotes = m.numNotes;
-      setStatus(ui.tuneStatus, 'done',
+      ui.tuneProgress.dataset.step = String(m.steps);
+      const training = m.seconds - m.evaluationSeconds;
+      const text =
         `${m.stopped ? 'Stopped' : 'Tuned'} after ${m.steps.toLocaleString('en')} steps in ${m.seconds.toFixed(1)} s ` +
-        `(${Math.round(m.steps / m.seconds).toLocaleString('en')} steps/s).`);
-      if (m.evaluation) {
-        const rows: [string, (r: EvaluationRow) => string][] = [
-          ['notes not in key', (r) => pct(r.notInKey)],
-          ['notes excessively repeated', (r) => pct(r.repeated)],
-          ['leaps resolved', (r) => pct(r.leapsResolved)],
-          ['compositions starting with the tonic', (r) => pct(r.startsWithTonic)],
-          ['notes in a motif', (r) => pct(r.inMotif)],
-          ['mean log p under the Note RNN', (r) => r.meanLogProbNoteRnn.toFixed(2)],
-        ];
-        const body = ui.evaluation.tBodies[0];
-        body.replaceChildren(...rows.map(([label, f]) => {
-          const tr = document.createElement('tr');
-          for (const text of [label, f(m.evaluation!.noteRnn), f(m.evaluation!.tuned)]) {
-            const td = document.createElement('td');
-            td.textContent = text;
-            tr.append(td);
-          }
-          return tr;
-        }));
-        ui.evaluationCount.textContent = String(EVALUATION_COUNT);
-        ui.evaluation.hidden = false;
-      }
+        `(${Math.round(m.steps / Math.max(1e-9, training)).toLocaleString('en')} steps/s` +
+        `${m.evaluationSeconds > 0 ? `; the evaluation took ${m.evaluationSeconds.toFixed(1)} s` : ''}).`;
+      setStatus(ui.tuneStatus, 'done', text);
+      ui.tuneAnnounce.textContent = text;
+      if (modelUrlOffered) URL.revokeObjectURL(modelUrlOffered);
+      modelUrlOffered = URL.createObjectURL(new Blob([m.modelBytes], { type: 'application/octet-stream' }));
+      ui.downloadModel.href = modelUrlOffered;
+      ui.downloadModel.download = `rltuner-${m.model.algorithm}-${m.steps}steps-seed${ui.tuneSeed.value}.safetensors`;
+      ui.downloadModel.classList.remove('disabled');
+      ui.downloadModel.removeAttribute('aria-disabled');
+      setStatus(ui.modelStatus, 'tuned', `Tuned here: ${describeModel(m.model)}.`);
+      if (m.evaluation) showEvaluation(m.evaluation, m.model.algorithm);
+      else ui.evaluation.hidden = true;
       break;
     }
+    case 'model-loaded':
+      ui.evaluation.hidden = true;
+      setStatus(ui.modelStatus, 'loaded', `Loaded ${m.model.source}: ${describeModel(m.model)}.`);
+      break;
     case 'samples':
       stopPlaying();
       showRoll(ui.rollNoteRnn, m.noteRnn, NOTE_RNN_STYLE);
       showRoll(ui.rollTuned, m.tuned, TUNED_STYLE);
       offerMidi(ui.downloadNoteRnn, m.noteRnn);
       offerMidi(ui.downloadTuned, m.tuned);
-      ui.playNoteRnn.disabled = false;
-      ui.playTuned.disabled = false;
-      ui.resample.disabled = false;
       ui.compare.dataset.seed = String(m.seed);
-      ui.compare.dataset.ready = 'true';
+      setComparing(true);
       break;
     case 'error':
-      ui.tune.disabled = false;
-      ui.tuneStop.disabled = true;
-      setStatus(ui.tuneStatus, 'error', `Error in the worker: ${m.message}`);
+      if (m.during === 'load-model') {
+        setStatus(ui.modelStatus, 'error', `Could not load that model: ${m.message}. Choose a .safetensors file saved from this page (or by rltuner tune).`);
+      } else if (m.during === 'tune') {
+        ui.tune.disabled = false;
+        ui.tuneStop.disabled = true;
+        ui.loadModel.disabled = false;
+        setStatus(ui.tuneStatus, 'error', `Error in the worker: ${m.message}`);
+      } else {
+        setStatus(status, 'error', `Error in the worker (${m.during}): ${m.message}`);
+      }
       break;
   }
 };
@@ -283,7 +576,7 @@ async function start(): Promise<void> {
   const [kernels, modelBytes] = await Promise.all([
     loadKernels(fetch(wasmUrl)),
     fetch(modelUrl).then(async (r) => {
-      if (!r.ok) throw new Error(`fetching the Note RNN failed with HTTP ${r.status}`);
+      if (!r.ok) throw new Error(`fetching the Note RNN (${modelUrl}) failed with HTTP ${r.status}; reload the page`);
       return new Uint8Array(await r.arrayBuffer());
     }),
   ]);
@@ -302,10 +595,5 @@ function showReady(): void {
   else if (noteRnn) setStatus(status, 'loading', 'Kernels and Note RNN loaded; starting the tuning worker…');
 }
 
-drawRewardChart(ui.chart, [], Number(ui.tuneSteps.value));
+drawRewardChart(ui.chart, [], readField('tuneSteps') ?? 200_000);
 start().catch(fail);
-
-/** `value` when finite (at least `min`), else `fallback`: a cleared or mistyped field must not break the page. */
-function finiteOr(value: number, fallback: number, min: number): number {
-  return Number.isFinite(value) ? Math.max(min, value) : fallback;
-}

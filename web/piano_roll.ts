@@ -1,7 +1,8 @@
 /**
  * A melody (rltuner tokens, one per sixteenth note) as notes, and the notes drawn on a canvas as a piano
- * roll: time left to right, pitch bottom to top over the model's range (MIDI 48..83), bar lines every
- * 16 steps, an optional playhead. The canvas gets data-note-count / data-steps for tests.
+ * roll: time left to right, pitch bottom to top over the model's range (MIDI 48..83, widened when a key
+ * change moves notes outside it), bar lines every 16 steps, an optional playhead. The canvas gets
+ * data-note-count / data-steps for tests and an aria-label that says what it shows.
  */
 import { MAX_PITCH, MIN_PITCH, STEPS_PER_BAR, type StepNote } from '../src/index.js';
 
@@ -10,9 +11,15 @@ export type RollNote = StepNote;
 
 export interface RollStyle {
   noteColor: string;
+  /** What the roll shows, for its aria-label ("Note RNN melody"). */
+  name: string;
 }
 
-const PITCHES = MAX_PITCH - MIN_PITCH + 1;
+const NOTE_NAMES = ['C', 'C♯', 'D', 'E♭', 'E', 'F', 'F♯', 'G', 'A♭', 'A', 'B♭', 'B'];
+/** "C4" for MIDI 60. */
+export function pitchName(pitch: number): string {
+  return `${NOTE_NAMES[pitch % 12]}${Math.floor(pitch / 12) - 1}`;
+}
 const BLACK_KEYS = new Set([1, 3, 6, 8, 10]);
 
 /** Draws the notes; `playheadStep` (fractional) draws a line where playback is. */
@@ -29,13 +36,15 @@ export function drawPianoRoll(canvas: HTMLCanvasElement, notes: RollNote[], step
   g.setTransform(ratio, 0, 0, ratio, 0, 0);
   const labelWidth = 28;
   const w = cssWidth - labelWidth;
-  const rowH = cssHeight / PITCHES;
+  const lowest = Math.min(MIN_PITCH, ...notes.map((n) => n.pitch));
+  const highest = Math.max(MAX_PITCH, ...notes.map((n) => n.pitch));
+  const rowH = cssHeight / (highest - lowest + 1);
   const stepW = w / Math.max(1, steps);
-  const y = (pitch: number): number => (MAX_PITCH - pitch) * rowH;
+  const y = (pitch: number): number => (highest - pitch) * rowH;
 
   g.fillStyle = '#fbfbfd';
   g.fillRect(0, 0, cssWidth, cssHeight);
-  for (let p = MIN_PITCH; p <= MAX_PITCH; p++) {
+  for (let p = lowest; p <= highest; p++) {
     if (BLACK_KEYS.has(p % 12)) {
       g.fillStyle = '#eef0f5';
       g.fillRect(labelWidth, y(p), w, rowH);
@@ -46,7 +55,7 @@ export function drawPianoRoll(canvas: HTMLCanvasElement, notes: RollNote[], step
       g.fillStyle = '#667';
       g.font = '10px system-ui, sans-serif';
       g.textBaseline = 'bottom';
-      g.fillText(`C${p / 12 - 1}`, 2, y(p) + rowH);
+      g.fillText(pitchName(p), 2, y(p) + rowH);
     }
   }
   for (let s = 0; s <= steps; s += 4) {
@@ -67,4 +76,14 @@ export function drawPianoRoll(canvas: HTMLCanvasElement, notes: RollNote[], step
   }
   canvas.dataset.noteCount = String(notes.length);
   canvas.dataset.steps = String(steps);
+  canvas.setAttribute('aria-label', describeRoll(style.name, notes, steps));
+}
+
+/** The roll in words: "Note RNN melody: 14 notes over 64 steps (4 bars), from C4 to G5". */
+export function describeRoll(name: string, notes: readonly RollNote[], steps: number): string {
+  const bars = steps / STEPS_PER_BAR;
+  const length = `${steps} steps (${Number.isInteger(bars) ? bars : bars.toFixed(1)} bars)`;
+  if (notes.length === 0) return `${name}: no notes over ${length}, silence`;
+  const pitches = notes.map((n) => n.pitch);
+  return `${name}: ${notes.length} note${notes.length === 1 ? '' : 's'} over ${length}, from ${pitchName(Math.min(...pitches))} to ${pitchName(Math.max(...pitches))}`;
 }

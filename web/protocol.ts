@@ -1,6 +1,7 @@
 /**
  * Messages between the page (main.ts) and the tuning worker (worker.ts). The page compiles the kernel
  * module once and hands the compiled WebAssembly.Module to the worker, so the worker never compiles.
+ * The worker owns the tuned policy (tuned here, or loaded from a model file) and samples from it.
  */
 
 /** Per logging interval, the reward curves the chart draws (means per step over the interval). */
@@ -13,14 +14,12 @@ export interface ProgressPoint {
   tdLoss: number;
 }
 
-/** A few of the paper's statistics for one model (fractions, log p per note). */
-export interface EvaluationRow {
-  notInKey: number;
-  repeated: number;
-  leapsResolved: number | null;
-  startsWithTonic: number;
-  inMotif: number;
-  meanLogProbNoteRnn: number;
+/** One row of the evaluation table (EVALUATION_ROWS key and label), its value for each model (null: undefined). */
+export interface EvaluationValues {
+  key: string;
+  label: string;
+  noteRnn: number | null;
+  tuned: number | null;
 }
 
 export interface TuneRequest {
@@ -29,27 +28,56 @@ export interface TuneRequest {
   explorationSteps: number;
   logEvery: number;
   seed: number;
-  /** Compositions per model for the evaluation table after tuning (0 to skip). */
+  /** Compositions per model in the final evaluation (the table after tuning; 0 to skip). */
   evaluationCount: number;
+  /** Tokens every episode starts from (config priming 'primer'), or null for one random note. */
+  primer: number[] | null;
+}
+
+/** The tuned policy the worker holds, as the page describes it. */
+export interface TunedModelInfo {
+  /** 'tuned here' or the file name it was loaded from. */
+  source: string;
+  algorithm: string;
+  steps: number;
+  /** Steps per composition it was tuned for (the length of its samples). */
+  numNotes: number;
+  /** Its sampling temperature. */
+  temperature: number;
 }
 
 export type ToWorker =
   | { type: 'init'; module: WebAssembly.Module; model: ArrayBuffer }
   | { type: 'tune'; request: TuneRequest }
   | { type: 'stop' }
-  | { type: 'sample'; seed: number; length: number };
+  | { type: 'sample'; seed: number; primer: number[] | null }
+  | { type: 'load-model'; name: string; bytes: ArrayBuffer; seed: number; primer: number[] | null };
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'progress'; point: ProgressPoint; totalSteps: number; stepsPerSecond: number }
+  | {
+      type: 'progress';
+      /** The logging intervals since the last progress message (posted at most every ~100 ms). */
+      points: ProgressPoint[];
+      totalSteps: number;
+      /** Steps per second over the latest logging interval. */
+      stepsPerSecond: number;
+      /** Seconds since the run started. */
+      elapsedSeconds: number;
+    }
+  | { type: 'evaluating'; compositions: number }
   | {
       type: 'done';
       steps: number;
       seconds: number;
+      /** Seconds of those spent on the final evaluation. */
+      evaluationSeconds: number;
       stopped: boolean;
-      /** Steps per composition the run tuned for (the length of the side-by-side samples). */
-      numNotes: number;
-      evaluation: { noteRnn: EvaluationRow; tuned: EvaluationRow } | null;
+      model: TunedModelInfo;
+      evaluation: { compositions: number; rows: EvaluationValues[] } | null;
+      /** The tuned network as model-file bytes (.safetensors), to offer as a download. */
+      modelBytes: ArrayBuffer;
     }
+  | { type: 'model-loaded'; model: TunedModelInfo }
   | { type: 'samples'; seed: number; noteRnn: Uint8Array; tuned: Uint8Array }
-  | { type: 'error'; message: string };
+  | { type: 'error'; during: 'init' | 'tune' | 'sample' | 'load-model'; message: string };

@@ -1,120 +1,181 @@
 /**
  * The tuning worker: receives the compiled kernel module and the Note RNN bytes, runs RL Tuner with
- * rltuner's `tune` (which yields between slices, so a 'stop' message is seen while it runs), posts the
- * reward curves as they come, then samples the Note RNN and the tuned policy side by side.
+ * rltuner's `tune` to the end of the run (stopping early only when asked), posts the reward curves at
+ * most every PROGRESS_INTERVAL_MS, then the paper's evaluation table and the tuned model's bytes. It
+ * holds the tuned policy (tuned here, or loaded from a model file) and samples it beside the Note RNN
+ * from the same seed.
  */
 import {
-  kernelsFromModule, loadNoteRnn, sampleCompositions, tune, Random,
-  type Kernels, type LstmModel, type PolicyEvaluation, type RlTuner,
+  decodeModel, kernelsFromModule, loadNoteRnn, sampleCompositions, tune, Random,
+  type Kernels, type LstmModel, type Priming, type TuneProgress,
 } from '../src/index.js';
-import type { EvaluationRow, FromWorker, ToWorker, TuneRequest } from './protocol.js';
+import { EVALUATION_ROWS } from '../src/eval/report.js';
+import type { EvaluationValues, FromWorker, ProgressPoint, ToWorker, TunedModelInfo, TuneRequest } from './protocol.js';
 
 interface WorkerScope {
-  postMessage(message: FromWorker): void;
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
 }
 const scope = self as unknown as WorkerScope;
 
+/** Progress is posted at most this often, so messages never slow the tune. */
+const PROGRESS_INTERVAL_MS = 100;
+/**
+ * Milliseconds of tuning between yields to the worker's event loop (where a 'stop' is seen). Each yield
+ * is a timer, which browsers clamp to a few milliseconds, so slices are long: a stop waits at most this.
+ */
+const SLICE_MS = 200;
+
 let kernels: Kernels | null = null;
-let modelBytes: Uint8Array | null = null;
+let noteRnnBytes: Uint8Array | null = null;
 let noteRnn: LstmModel | null = null;
-let tuned: RlTuner | null = null;
-let numNotes = 32;
+/** The tuned policy: its models (logits summed) and what it is. */
+let tuned: { models: LstmModel[]; info: TunedModelInfo } | null = null;
 let abort: AbortController | null = null;
 
 scope.onmessage = (event) => {
   const message = event.data;
+  const during = message.type === 'init' || message.type === 'tune' || message.type === 'load-model' ? message.type : 'sample';
   try {
     switch (message.type) {
       case 'init':
         kernels = kernelsFromModule(message.module);
-        modelBytes = new Uint8Array(message.model);
-        noteRnn = loadNoteRnn(kernels, modelBytes, 1).model;
+        noteRnnBytes = new Uint8Array(message.model);
+        noteRnn = loadNoteRnn(kernels, noteRnnBytes, 1).model;
         scope.postMessage({ type: 'ready' });
         break;
       case 'tune':
-        void runTune(message.request).catch(fail);
+        void runTune(message.request).catch((error) => fail('tune', error));
         break;
       case 'stop':
         abort?.abort();
         break;
       case 'sample':
-        postSamples(message.seed, message.length);
+        postSamples(message.seed, message.primer);
+        break;
+      case 'load-model':
+        loadTunedModel(message.name, new Uint8Array(message.bytes));
+        postSamples(message.seed, message.primer);
         break;
     }
   } catch (error) {
-    fail(error);
+    fail(during, error);
   }
 };
 
-function fail(error: unknown): void {
-  scope.postMessage({ type: 'error', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+function fail(during: 'init' | 'tune' | 'sample' | 'load-model', error: unknown): void {
+  scope.postMessage({ type: 'error', during, message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
 }
 
+const point = (p: TuneProgress): ProgressPoint => ({
+  step: p.step,
+  total: p.metrics['charts/reward_total'],
+  musicTheory: p.metrics['charts/reward_music_theory'],
+  noteRnn: p.metrics['charts/reward_note_rnn'],
+  epsilon: p.metrics['charts/epsilon'],
+  tdLoss: p.metrics['losses/td_loss'],
+});
+
 async function runTune(request: TuneRequest): Promise<void> {
-  if (!kernels || !modelBytes) throw new Error('worker: tune before init');
+  if (!kernels || !noteRnnBytes || !noteRnn) throw new Error('worker: tune before init');
   abort = new AbortController();
   const started = performance.now();
-  const result = await tune(kernels, modelBytes, {
+  let pending: ProgressPoint[] = [];
+  let lastPost = -Infinity;
+  let trainingEnded = started;
+  const result = await tune(kernels, noteRnnBytes, {
     config: {
       algorithm: request.algorithm,
       trainingSteps: request.trainingSteps,
       explorationSteps: request.explorationSteps,
       logEvery: request.logEvery,
       seed: request.seed,
+      priming: request.primer ? 'primer' : 'random_note',
       evalEvery: 0,
       checkpointEvery: 0,
       evalCompositions: request.evaluationCount,
       sampleCount: 0,
     },
+    primer: request.primer ?? undefined,
     signal: abort.signal,
-    sliceMs: 30,
-    onProgress: (p) => scope.postMessage({
-      type: 'progress',
-      totalSteps: p.totalSteps,
-      stepsPerSecond: p.stepsPerSecond,
-      point: {
-        step: p.step,
-        total: p.metrics['charts/reward_total'],
-        musicTheory: p.metrics['charts/reward_music_theory'],
-        noteRnn: p.metrics['charts/reward_note_rnn'],
-        epsilon: p.metrics['charts/epsilon'],
-        tdLoss: p.metrics['losses/td_loss'],
-      },
-    }),
+    sliceMs: SLICE_MS,
+    onProgress: (p) => {
+      pending.push(point(p));
+      const now = performance.now();
+      const last = p.step >= p.totalSteps;
+      if (now - lastPost < PROGRESS_INTERVAL_MS && !last) return;
+      scope.postMessage({ type: 'progress', points: pending, totalSteps: p.totalSteps, stepsPerSecond: p.stepsPerSecond, elapsedSeconds: (now - started) / 1000 });
+      pending = [];
+      lastPost = now;
+      if (last) {
+        trainingEnded = now;
+        if (request.evaluationCount > 0) scope.postMessage({ type: 'evaluating', compositions: request.evaluationCount });
+      }
+    },
   });
-  const stopped = abort.signal.aborted;
+  if (pending.length) {
+    scope.postMessage({ type: 'progress', points: pending, totalSteps: result.config.trainingSteps, stepsPerSecond: 0, elapsedSeconds: (performance.now() - started) / 1000 });
+  }
+  const stopped = result.stopped;
   abort = null;
-  tuned = result.tuner;
-  numNotes = result.config.numNotes;
+  const info: TunedModelInfo = {
+    source: 'tuned here',
+    algorithm: result.config.algorithm,
+    steps: result.tuner.counters.step,
+    numNotes: result.config.numNotes,
+    temperature: result.config.temperature,
+  };
+  tuned = { models: result.tuner.policyModels(), info };
+  const final = result.final;
+  const rows: EvaluationValues[] | null = final && EVALUATION_ROWS.map((row) => ({
+    key: row.key, label: row.label, noteRnn: row.value(final.noteRnn), tuned: row.value(final.tuned),
+  }));
+  const modelBytes = result.modelBytes.slice().buffer;
+  const seconds = (performance.now() - started) / 1000;
   scope.postMessage({
     type: 'done',
-    steps: result.tuner.counters.step,
-    seconds: (performance.now() - started) / 1000,
+    steps: info.steps,
+    seconds,
+    evaluationSeconds: stopped || !final ? 0 : (performance.now() - trainingEnded) / 1000,
     stopped,
-    numNotes,
-    evaluation: result.final && { noteRnn: row(result.final.noteRnn), tuned: row(result.final.tuned) },
-  });
-  postSamples(request.seed, numNotes);
+    model: info,
+    evaluation: rows && { compositions: request.evaluationCount, rows },
+    modelBytes,
+  }, [modelBytes]);
+  postSamples(request.seed, request.primer);
 }
 
-/** One composition from each model, from the same seed (so both start from the same random note). */
-function postSamples(seed: number, length: number): void {
-  if (!noteRnn || !tuned) throw new Error('worker: sample before a tune finished');
-  const options = { count: 1, numNotes: length, temperature: tuned.config.temperature, priming: { kind: 'random_note' } as const };
-  const fromNoteRnn = sampleCompositions([noteRnn], new Random(seed), options).compositions[0];
-  const fromTuned = sampleCompositions(tuned.policyModels(), new Random(seed), options).compositions[0];
-  scope.postMessage({ type: 'samples', seed, noteRnn: fromNoteRnn, tuned: fromTuned });
-}
-
-function row(e: PolicyEvaluation): EvaluationRow {
-  const s = e.statistics;
-  return {
-    notInKey: s.notesNotInKey,
-    repeated: s.notesExcessivelyRepeated,
-    leapsResolved: s.leapsResolved,
-    startsWithTonic: s.startingWithTonic,
-    inMotif: s.notesInMotif,
-    meanLogProbNoteRnn: e.meanLogProbNoteRnn,
+/**
+ * A tuned model file as the policy: a Note RNN, Q or Ψ network acts alone; a G network acts with the
+ * Note RNN it was tuned from (SPEC §4.4), which in this page is the page's Note RNN.
+ */
+function loadTunedModel(name: string, bytes: Uint8Array): void {
+  if (!kernels || !noteRnn) throw new Error('worker: load-model before init');
+  const decoded = decodeModel(bytes, name);
+  const notes = (decoded.info.notes ?? {}) as { algorithm?: unknown; steps?: unknown; config?: { numNotes?: unknown; temperature?: unknown } };
+  const algorithm = typeof notes.algorithm === 'string' ? notes.algorithm : 'note_rnn';
+  const model = loadNoteRnn(kernels, bytes, 1, name).model;
+  const numNotes = notes.config?.numNotes;
+  const temperature = notes.config?.temperature;
+  tuned = {
+    models: algorithm === 'g' ? [model, noteRnn] : [model],
+    info: {
+      source: name,
+      algorithm,
+      steps: typeof notes.steps === 'number' ? notes.steps : 0,
+      numNotes: typeof numNotes === 'number' && Number.isInteger(numNotes) && numNotes > 0 ? numNotes : 32,
+      temperature: typeof temperature === 'number' && temperature > 0 ? temperature : 1,
+    },
   };
+  scope.postMessage({ type: 'model-loaded', model: tuned.info });
+}
+
+/** One composition from each model, from the same seed (so both start from the same random note or the primer). */
+function postSamples(seed: number, primer: number[] | null): void {
+  if (!noteRnn || !tuned) throw new Error('worker: no tuned model to sample yet (tune, or load a model file)');
+  const priming: Priming = primer ? { kind: 'primer', tokens: primer } : { kind: 'random_note' };
+  const options = { count: 1, numNotes: tuned.info.numNotes, temperature: tuned.info.temperature, priming };
+  const fromNoteRnn = sampleCompositions([noteRnn], new Random(seed), options).compositions[0];
+  const fromTuned = sampleCompositions(tuned.models, new Random(seed), options).compositions[0];
+  scope.postMessage({ type: 'samples', seed, noteRnn: fromNoteRnn, tuned: fromTuned });
 }

@@ -1,11 +1,16 @@
 /**
  * The web page in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core): build the
  * page with vite, serve dist-web/ from 127.0.0.1 on a random port, generate a melody, check the piano
- * roll and the MIDI download, play it, run a short tune in the worker to the end, compare samples, and
- * save a screenshot to dist-web/screenshot.png. Skips only when Chromium is not installed.
+ * roll and the MIDI download, play it, check that out-of-range inputs say so, take a primer MIDI, run a
+ * short tune in the worker to the end, compare samples and switch the synced A/B playback, run the full
+ * default tune (200,000 steps) to the end, save the tuned model and load it back into a fresh page, lay
+ * the page out on a 390 × 844 phone (every control at least 44 × 44 px, nothing wider than the screen),
+ * and run the blind listening test to its CSV. Screenshots (desktop and phone, page and listening test)
+ * go to dist-web/ and to $RLTUNER_SHOTS (default /tmp/rltuner-shots). Skips only when Chromium is not
+ * installed.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importMidi } from '../../src/index.js';
+import { compositionToMidi, importMidi, loadKernels, tune } from '../../src/index.js';
+import { EVALUATION_ROWS } from '../../src/eval/report.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -23,6 +29,8 @@ if (!HAVE_CHROMIUM) {
 }
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const outDir = join(root, 'dist-web');
+/** Where the screenshots to check by eye go (outside the repository). */
+const SHOTS = process.env.RLTUNER_SHOTS ?? join(tmpdir(), 'rltuner-shots');
 
 /** The flags this machine's closed network needs (see .library/env/machines/node.md). */
 const CHROMIUM_ARGS = [
@@ -53,6 +61,57 @@ async function serve(dir: string): Promise<{ server: Server; url: string }> {
 }
 
 const noteCount = async (page: Page, selector: string): Promise<number> => Number(await page.getAttribute(selector, 'data-note-count'));
+
+/** Counts the oscillators the page starts and taps what it sends to the speakers (installed before the first play). */
+async function installAudioProbe(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const probe = { started: 0, contexts: [] as BaseAudioContext[], taps: [] as AnalyserNode[] };
+    (window as unknown as { audioProbe: typeof probe }).audioProbe = probe;
+    const start = OscillatorNode.prototype.start;
+    OscillatorNode.prototype.start = function (this: OscillatorNode, when?: number) {
+      probe.started++;
+      if (!probe.contexts.includes(this.context)) probe.contexts.push(this.context);
+      return start.call(this, when);
+    };
+    const connect = AudioNode.prototype.connect as (this: AudioNode, destination: AudioNode) => AudioNode;
+    AudioNode.prototype.connect = function (this: AudioNode, destination: AudioNode) {
+      if (destination instanceof AudioDestinationNode) {
+        const tap = this.context.createAnalyser();
+        connect.call(this, tap);
+        probe.taps.push(tap);
+      }
+      return connect.call(this, destination);
+    } as typeof AudioNode.prototype.connect;
+  });
+}
+const oscillatorsStarted = (page: Page): Promise<number> =>
+  page.evaluate(() => (window as unknown as { audioProbe: { started: number } }).audioProbe.started);
+/** The loudest sample now at the speakers (over the newest tap: the playback that is running). */
+const loudness = (page: Page): Promise<number> => page.evaluate(() => {
+  const { taps } = (window as unknown as { audioProbe: { taps: AnalyserNode[] } }).audioProbe;
+  let peak = 0;
+  for (const tap of taps) {
+    const samples = new Float32Array(tap.fftSize);
+    tap.getFloatTimeDomainData(samples);
+    for (const v of samples) peak = Math.max(peak, Math.abs(v));
+  }
+  return peak;
+});
+
+async function shot(page: Page, name: string): Promise<void> {
+  await mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** A tuned model file made here with the library (a short Q run), for the listening test. */
+async function tunedModelFile(dir: string): Promise<string> {
+  const kernels = await loadKernels(await readFile(join(root, 'dist/rltuner.wasm')));
+  const noteRnn = new Uint8Array(await readFile(join(root, 'models/note_rnn.safetensors')));
+  const result = await tune(kernels, noteRnn, { config: { trainingSteps: 320, explorationSteps: 160, evalCompositions: 0, evalEvery: 0, checkpointEvery: 0, sampleCount: 0, logEvery: 160 } });
+  const path = join(dir, 'short-q.safetensors');
+  await writeFile(path, result.modelBytes);
+  return path;
+}
 
 describe.skipIf(!HAVE_CHROMIUM)(
   HAVE_CHROMIUM ? 'web page in headless Chromium' : `web page (SKIPPED: ${CHROMIUM} is not installed; apt-get install -y chromium)`,
@@ -118,35 +177,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
     it('plays the melody through Web Audio (one oscillator per note, sound at the output) and stops', async () => {
       // Instrument the page's audio before the first click: count the oscillators the synth starts, and tap
       // everything it connects to the speakers with an analyser, so the test hears what the page plays.
-      await page.evaluate(() => {
-        const probe = { started: 0, contexts: [] as BaseAudioContext[], taps: [] as AnalyserNode[] };
-        (window as unknown as { audioProbe: typeof probe }).audioProbe = probe;
-        const start = OscillatorNode.prototype.start;
-        OscillatorNode.prototype.start = function (this: OscillatorNode, when?: number) {
-          probe.started++;
-          if (!probe.contexts.includes(this.context)) probe.contexts.push(this.context);
-          return start.call(this, when);
-        };
-        const connect = AudioNode.prototype.connect as (this: AudioNode, destination: AudioNode) => AudioNode;
-        AudioNode.prototype.connect = function (this: AudioNode, destination: AudioNode) {
-          if (destination instanceof AudioDestinationNode) {
-            const tap = this.context.createAnalyser();
-            connect.call(this, tap);
-            probe.taps.push(tap);
-          }
-          return connect.call(this, destination);
-        } as typeof AudioNode.prototype.connect;
-      });
-      const loudness = () => page.evaluate(() => {
-        const { taps } = (window as unknown as { audioProbe: { taps: AnalyserNode[] } }).audioProbe;
-        let peak = 0;
-        for (const tap of taps) {
-          const samples = new Float32Array(tap.fftSize);
-          tap.getFloatTimeDomainData(samples);
-          for (const v of samples) peak = Math.max(peak, Math.abs(v));
-        }
-        return peak;
-      });
+      await installAudioProbe(page);
 
       await page.click('#play-main');
       expect(await page.getAttribute('#play-main', 'data-playing')).toBe('true');
@@ -161,7 +192,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
       let peak = 0;
       for (let tries = 0; tries < 100 && peak < 0.02; tries++) {
         await page.waitForTimeout(50);
-        peak = Math.max(peak, await loudness());
+        peak = Math.max(peak, await loudness(page));
       }
       expect(peak).toBeGreaterThan(0.02);
       expect(await page.evaluate(() => (window as unknown as { audioProbe: { contexts: BaseAudioContext[] } }).audioProbe.contexts[0].state)).toBe('running');
@@ -172,11 +203,67 @@ describe.skipIf(!HAVE_CHROMIUM)(
       let after = 1;
       for (let tries = 0; tries < 40 && after > 1e-3; tries++) {
         await page.waitForTimeout(50);
-        after = await loudness();
+        after = await loudness(page);
       }
       expect(after).toBeLessThan(1e-3);
       expect(problems).toEqual([]);
     });
+
+    it('says what is wrong with an out-of-range input instead of changing it', async () => {
+      const seedBefore = await page.getAttribute('#roll-main', 'data-seed');
+      await page.fill('#gen-length', '');
+      await page.click('#generate');
+      expect(await page.getAttribute('#gen-length', 'aria-invalid')).toBe('true');
+      expect(await page.textContent('#gen-length-error')).toMatch(/Length is empty: enter a whole number from 8 to 256 steps/);
+      expect(await page.getAttribute('#roll-main', 'data-seed')).toBe(seedBefore); // nothing generated
+      expect(await page.inputValue('#gen-length')).toBe(''); // and the field left as typed
+
+      await page.fill('#gen-length', '500');
+      expect(await page.textContent('#gen-length-error')).toMatch(/Length 500 is above the maximum/);
+      await page.fill('#gen-length', '64');
+      expect(await page.getAttribute('#gen-length', 'aria-invalid')).toBeNull();
+      expect(await page.isVisible('#gen-length-error')).toBe(false);
+
+      // Temperature 0 is explained (the argmax after a note is always "hold"), not run.
+      await page.fill('#gen-temperature', '0');
+      await page.click('#generate');
+      expect(await page.textContent('#gen-temperature-error')).toMatch(/Temperature 0 .*most likely next step.*hold/s);
+      expect(await page.getAttribute('#roll-main', 'data-seed')).toBe(seedBefore);
+      await page.fill('#gen-temperature', '0.05');
+      await page.click('#generate');
+      await page.waitForFunction((s) => document.getElementById('roll-main')?.dataset.seed !== s, seedBefore);
+      expect(await noteCount(page, '#roll-main')).toBeGreaterThan(4); // the lowest temperature offered still moves
+      await page.fill('#gen-temperature', '1');
+
+      await page.fill('#tune-steps', '100');
+      await page.click('#tune');
+      expect(await page.textContent('#tune-steps-error')).toMatch(/Training steps 100 is below the minimum: enter a whole number from 1,000 to 1,000,000 steps/);
+      expect(await page.getAttribute('#tune-status', 'data-state')).toBe('idle');
+      expect(problems).toEqual([]);
+    }, 30_000);
+
+    it('takes a primer MIDI and says why a file is refused', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'rltuner-primer-'));
+      try {
+        // C D E F G, a quarter note each.
+        const primer = [14, 1, 1, 1, 16, 1, 1, 1, 18, 1, 1, 1, 19, 1, 1, 1, 21, 1, 1, 1];
+        await writeFile(join(dir, 'scale.mid'), compositionToMidi(primer));
+        await writeFile(join(dir, 'broken.mid'), new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+        const before = await page.getAttribute('#roll-main', 'data-seed');
+        await page.setInputFiles('#primer-file', join(dir, 'scale.mid'));
+        await page.waitForSelector('#primer-status[data-state="loaded"]');
+        expect(await page.textContent('#primer-status')).toMatch(/scale\.mid, 5 notes, 20 steps/);
+        await page.waitForFunction((s) => document.getElementById('roll-main')?.dataset.seed !== s, before);
+
+        await page.setInputFiles('#primer-file', join(dir, 'broken.mid'));
+        await page.waitForSelector('#primer-status[data-state="error"]');
+        expect(await page.textContent('#primer-status')).toMatch(/Could not use broken\.mid as a primer: .+Choose a Standard MIDI File/);
+        await page.click('#generate'); // without a primer again
+        expect(problems).toEqual([]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }, 30_000);
 
     it('tunes in the worker with a live reward chart, then compares samples', async () => {
       await page.fill('#tune-steps', '3000');
@@ -193,11 +280,28 @@ describe.skipIf(!HAVE_CHROMIUM)(
         const line = await page.getAttribute(`#reward-chart polyline[data-series="${series}"]`, 'points');
         expect(line!.trim().split(/\s+/)).toHaveLength(points);
       }
+      // Ticks at round values (1, 2 or 5 × 10^k), axis titles, and every series in the legend.
+      for (const axis of ['y-tick', 'x-tick']) {
+        const ticks = (await page.locator(`#reward-chart text.${axis}`).allTextContents()).map((t) => Number(t.replace('−', '-').replace('k', 'e3').replace('M', 'e6')));
+        expect(ticks.length).toBeGreaterThanOrEqual(3);
+        const step = ticks[1] - ticks[0];
+        const mantissa = step / 10 ** Math.floor(Math.log10(step));
+        expect([1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-9)).toBe(true);
+        for (const t of ticks) expect(Math.abs(t / step - Math.round(t / step))).toBeLessThan(1e-6);
+      }
+      expect(await page.locator('#reward-chart text', { hasText: 'training step' }).count()).toBe(1);
+      expect(await page.locator('#reward-chart text', { hasText: 'reward per step' }).count()).toBe(1);
+      expect(await page.locator('#reward-legend li').allTextContents()).toEqual(['total reward', 'music-theory reward', 'Note RNN log p']);
       await page.waitForSelector('#compare-section[data-ready="true"]');
       expect(await noteCount(page, '#roll-note-rnn')).toBeGreaterThan(0);
       expect(await noteCount(page, '#roll-tuned')).toBeGreaterThan(0);
       expect(await page.getAttribute('#download-tuned', 'href')).toMatch(/^blob:/);
-      expect(await page.locator('#evaluation tbody tr').count()).toBe(6);
+      // The CLI's rows (the paper's statistics, then the listener metrics), with the paper's numbers beside them.
+      expect(await page.locator('#evaluation tbody tr').count()).toBe(EVALUATION_ROWS.length);
+      expect(await page.locator('#evaluation tbody th').allTextContents()).toEqual(EVALUATION_ROWS.map((r) => r.label));
+      expect(await page.locator('#evaluation tr[data-key="starting_with_tonic"] td').allTextContents()).toEqual([
+        expect.stringMatching(/%$/), expect.stringMatching(/%$/), '0.9%', '28.8%',
+      ]);
       await page.click('#play-tuned');
       expect(await page.getAttribute('#play-tuned', 'data-playing')).toBe('true');
       await page.click('#play-note-rnn');
@@ -207,9 +311,319 @@ describe.skipIf(!HAVE_CHROMIUM)(
       expect(problems).toEqual([]);
     }, 50_000);
 
+    it('plays Note RNN and tuned in lockstep, and the A/B toggle switches which one is heard', async () => {
+      await page.fill('#tempo', '40'); // 32 steps last 12 s: time to switch within one pass
+      const before = await oscillatorsStarted(page);
+      await page.click('#ab-play');
+      expect(await page.getAttribute('#ab-play', 'data-playing')).toBe('true');
+      // Both melodies are scheduled at once, from the same start time: one oscillator per note of each.
+      const both = (await noteCount(page, '#roll-note-rnn')) + (await noteCount(page, '#roll-tuned'));
+      expect((await oscillatorsStarted(page)) - before).toBe(both);
+      expect(await page.getAttribute('#compare-section', 'data-audible')).toBe('note-rnn');
+      await page.waitForSelector('#ab-play[data-gains="1.00,0.00"]');
+      let peak = 0;
+      for (let tries = 0; tries < 100 && peak < 0.02; tries++) {
+        await page.waitForTimeout(50);
+        peak = Math.max(peak, await loudness(page));
+      }
+      expect(peak).toBeGreaterThan(0.02);
+
+      await page.click('#ab-tuned');
+      expect(await page.getAttribute('#ab-tuned', 'aria-pressed')).toBe('true');
+      expect(await page.getAttribute('#ab-note-rnn', 'aria-pressed')).toBe('false');
+      expect(await page.getAttribute('#compare-section', 'data-audible')).toBe('tuned');
+      // The tuned track fades in and the Note RNN out, in the same running playback (nothing restarted).
+      await page.waitForSelector('#ab-play[data-gains="0.00,1.00"]', { timeout: 2000 });
+      expect(await page.getAttribute('#ab-play', 'data-playing')).toBe('true');
+      expect((await oscillatorsStarted(page)) - before).toBe(both);
+
+      await page.click('#ab-note-rnn');
+      await page.waitForSelector('#ab-play[data-gains="1.00,0.00"]', { timeout: 2000 });
+      await page.click('#ab-play');
+      expect(await page.getAttribute('#ab-play', 'data-playing')).toBe('false');
+      await page.fill('#tempo', '120');
+      expect(problems).toEqual([]);
+    }, 30_000);
+
+    it('shows the melody in another key and mode for playback only', async () => {
+      const label = async () => (await page.getAttribute('#roll-main', 'aria-label'))!;
+      const tokens = await page.getAttribute('#roll-main', 'data-tokens');
+      const inC = await label();
+      await page.selectOption('#key', '2'); // D
+      const inD = await label();
+      expect(inD).not.toBe(inC);
+      const range = (text: string) => text.match(/from (\S+) to (\S+)$/)!.slice(1);
+      const names = ['C', 'C♯', 'D', 'E♭', 'E', 'F', 'F♯', 'G', 'A♭', 'A', 'B♭', 'B'];
+      const midi = (name: string) => names.indexOf(name.slice(0, -1)) + 12 * (Number(name.slice(-1)) + 1);
+      expect(range(inD).map(midi)).toEqual(range(inC).map((n) => midi(n) + 2));
+      await page.selectOption('#mode', 'minor');
+      await page.selectOption('#key', '0');
+      await page.selectOption('#mode', 'major');
+      expect(await label()).toBe(inC);
+      expect(await page.getAttribute('#roll-main', 'data-tokens')).toBe(tokens); // the model's melody is untouched
+      expect(problems).toEqual([]);
+    }, 30_000);
+
+    it('plays on a Web MIDI output where the browser has one, and hides the choice where it has none', async () => {
+      const midiPage = await context.newPage();
+      const bare = await context.newPage();
+      midiPage.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      try {
+        // A stand-in MIDI output that records what the page sends (this machine has no MIDI device).
+        await midiPage.addInitScript(() => {
+          const sent: { data: number[]; at: number }[] = [];
+          (window as unknown as { midiSent: typeof sent }).midiSent = sent;
+          const output = { id: 'test-synth', name: 'Test synth', send: (data: number[], at?: number) => sent.push({ data: Array.from(data), at: at ?? 0 }) };
+          Object.defineProperty(navigator, 'requestMIDIAccess', {
+            value: async () => ({ outputs: new Map([[output.id, output]]), inputs: new Map(), onstatechange: null }),
+          });
+        });
+        await midiPage.goto(url);
+        await midiPage.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+        expect(await midiPage.isVisible('#midi-row')).toBe(true);
+        await midiPage.click('#midi-enable');
+        await midiPage.waitForSelector('#midi-output:not([disabled])');
+        await midiPage.selectOption('#midi-output', 'test-synth');
+        const tokens = (await midiPage.getAttribute('#roll-main', 'data-tokens'))!.split(',').map(Number);
+        const firstPitch = tokens.find((t) => t >= 2)! + 46;
+        const noteOns = () => midiPage.evaluate(() => (window as unknown as { midiSent: { data: number[] }[] }).midiSent.filter((m) => m.data[0] === 0x90).map((m) => m.data[1]));
+
+        await midiPage.click('#play-main');
+        await midiPage.waitForFunction(() => (window as unknown as { midiSent: { data: number[] }[] }).midiSent.some((m) => m.data[0] === 0x90), null, { timeout: 10_000 });
+        const sent = await midiPage.evaluate(() => (window as unknown as { midiSent: { data: number[] }[] }).midiSent.map((m) => m.data));
+        expect(sent[0]).toEqual([0xc0, 80]); // the instrument's General MIDI program first
+        expect((await noteOns())[0]).toBe(firstPitch);
+        await midiPage.click('#play-main');
+        const last = await midiPage.evaluate(() => (window as unknown as { midiSent: { data: number[] }[] }).midiSent.at(-1)!.data);
+        expect(last).toEqual([0xb0, 123, 0]); // all notes off at stop
+
+        await midiPage.selectOption('#key', '2'); // in D, the output hears the melody two semitones up
+        const before = (await noteOns()).length;
+        await midiPage.click('#play-main');
+        await midiPage.waitForFunction((n) => (window as unknown as { midiSent: { data: number[] }[] }).midiSent.filter((m) => m.data[0] === 0x90).length > n, before, { timeout: 10_000 });
+        expect((await noteOns())[before]).toBe(firstPitch + 2);
+        await midiPage.click('#play-main');
+
+        await bare.addInitScript(() => {
+          delete (Navigator.prototype as { requestMIDIAccess?: unknown }).requestMIDIAccess;
+        });
+        await bare.goto(url);
+        await bare.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+        expect(await bare.isHidden('#midi-row')).toBe(true);
+        expect(problems).toEqual([]);
+      } finally {
+        await midiPage.close();
+        await bare.close();
+      }
+    }, 60_000);
+
     it('saves a screenshot', async () => {
       await page.screenshot({ path: join(outDir, 'screenshot.png'), fullPage: true });
       expect(existsSync(join(outDir, 'screenshot.png'))).toBe(true);
     });
+
+    let savedModel = '';
+    let tunedTokens = '';
+    let tunedSeed = '';
+
+    it('runs the full default tune (200,000 steps) to the end, with steps/s and time left, then saves the model', async () => {
+      await page.goto(url);
+      await page.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+      expect(await page.inputValue('#tune-steps')).toBe('200000');
+      const started = Date.now();
+      await page.click('#tune');
+      await page.waitForFunction(() => /steps\/s · about .+ left/.test(document.getElementById('tune-status')?.textContent ?? ''), null, { timeout: 60_000 });
+      const midRun = Number(await page.getAttribute('#tune-progress', 'data-step'));
+      expect(midRun).toBeGreaterThan(0);
+      expect(midRun).toBeLessThan(200_000);
+      await page.waitForSelector('#tune-status[data-state="done"], #tune-status[data-state="error"]', { timeout: 480_000 });
+      const seconds = (Date.now() - started) / 1000;
+      const status = (await page.textContent('#tune-status'))!;
+      console.log(`full default tune in the page: ${seconds.toFixed(1)} s; ${status}`);
+      expect(status).toMatch(/^Tuned after 200,0\d\d steps/);
+      expect(await page.evaluate(() => (document.getElementById('tune-progress') as HTMLProgressElement).value)).toBe(1);
+      expect(Number(await page.getAttribute('#reward-chart', 'data-points'))).toBeGreaterThanOrEqual(200);
+      // The tuned melodies are the README's: nearly every one starts on the tonic (the Note RNN: about 1 %).
+      const tonic = await page.locator('#evaluation tr[data-key="starting_with_tonic"] td').allTextContents();
+      expect(Number.parseFloat(tonic[1])).toBeGreaterThanOrEqual(95);
+      expect(Number.parseFloat(tonic[0])).toBeLessThan(20);
+      await page.waitForSelector('#compare-section[data-ready="true"]');
+      tunedTokens = (await page.getAttribute('#roll-tuned', 'data-tokens'))!;
+      tunedSeed = (await page.getAttribute('#compare-section', 'data-seed'))!;
+      expect(tunedTokens.split(',')).toHaveLength(32);
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-model')]);
+      const steps = status.match(/after ([\d,]+) steps/)![1].replace(/,/g, '');
+      expect(download.suggestedFilename()).toBe(`rltuner-q-${steps}steps-seed1.safetensors`);
+      savedModel = join(profile, download.suggestedFilename());
+      await download.saveAs(savedModel);
+      await shot(page, 'page-desktop-after-full-tune');
+      expect(problems).toEqual([]);
+    }, 560_000);
+
+    it('loads the saved model into a fresh page and gets the same melody for the same seed', async () => {
+      expect(savedModel).not.toBe('');
+      const fresh = await context.newPage();
+      fresh.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      fresh.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+      try {
+        await fresh.goto(url);
+        await fresh.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+        expect(await fresh.getAttribute('#compare-section', 'data-ready')).toBe('false');
+        await fresh.fill('#compare-seed', tunedSeed);
+        await fresh.setInputFiles('#load-model', savedModel);
+        await fresh.waitForSelector('#model-status[data-state="loaded"]');
+        expect(await fresh.textContent('#model-status')).toMatch(/Loaded rltuner-q-\d+steps-seed1\.safetensors: Q-learning, 200,0\d\d steps/);
+        await fresh.waitForSelector('#compare-section[data-ready="true"]');
+        expect(await fresh.getAttribute('#compare-section', 'data-seed')).toBe(tunedSeed);
+        expect(await fresh.getAttribute('#roll-tuned', 'data-tokens')).toBe(tunedTokens);
+        // Another seed gives another melody; the same seed again gives this one back.
+        await fresh.click('#compare-resample');
+        await fresh.waitForFunction((s) => document.getElementById('compare-section')?.dataset.seed === String(Number(s) + 1), tunedSeed);
+        await fresh.waitForSelector('#compare-section[data-ready="true"]');
+        expect(await fresh.getAttribute('#roll-tuned', 'data-tokens')).not.toBe(tunedTokens);
+        await fresh.fill('#compare-seed', tunedSeed);
+        await fresh.click('#compare-sample');
+        await fresh.waitForFunction((s) => document.getElementById('compare-section')?.dataset.seed === s, tunedSeed);
+        await fresh.waitForSelector('#compare-section[data-ready="true"]');
+        expect(await fresh.getAttribute('#roll-tuned', 'data-tokens')).toBe(tunedTokens);
+
+        // A file that is not a model is refused with a message, and the loaded model stays.
+        const notAModel = join(profile, 'not-a-model.safetensors');
+        await writeFile(notAModel, new Uint8Array([1, 2, 3]));
+        await fresh.setInputFiles('#load-model', notAModel);
+        await fresh.waitForSelector('#model-status[data-state="error"]');
+        expect(await fresh.textContent('#model-status')).toMatch(/Could not load that model: .*not-a-model\.safetensors/);
+        expect(problems).toEqual([]);
+      } finally {
+        await fresh.close();
+      }
+    }, 60_000);
+
+    it('fits a 390 × 844 phone: every control at least 44 × 44 px, nothing wider than the screen', async () => {
+      const phone = await context.newPage();
+      phone.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      try {
+        await phone.setViewportSize({ width: 390, height: 844 });
+        await phone.goto(url);
+        await phone.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+        await phone.fill('#tune-steps', '1000');
+        await phone.click('#tune');
+        await phone.waitForSelector('#compare-section[data-ready="true"]', { timeout: 60_000 });
+        await phone.fill('#gen-length', ''); // a field message shows too
+        await phone.click('#generate');
+        const layout = await phone.evaluate(() => {
+          const visible = (e: Element) => {
+            const r = e.getBoundingClientRect();
+            return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden';
+          };
+          const describe = (e: Element) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.className && typeof e.className === 'string' ? `.${e.className.split(' ').join('.')}` : ''}`;
+          // A checkbox is reached through its label (clicking the label toggles it): the label is the target.
+          const targets = [...document.querySelectorAll('button, select, a.button, input:not([type="checkbox"]), label.check')].filter(visible);
+          const small = targets.map((e) => ({ e: describe(e), r: e.getBoundingClientRect() }))
+            .filter(({ r }) => r.width < 44 || r.height < 44).map(({ e, r }) => `${e} ${r.width.toFixed(0)}×${r.height.toFixed(0)}`);
+          const cut = [...document.querySelectorAll('body *')].filter(visible)
+            .filter((e) => !e.closest('.visually-hidden'))
+            .map((e) => ({ e: describe(e), r: e.getBoundingClientRect() }))
+            .filter(({ r }) => r.left < -0.5 || r.right > window.innerWidth + 0.5).map(({ e, r }) => `${e} ${r.left.toFixed(0)}..${r.right.toFixed(0)}`);
+          const checkboxesInLabels = [...document.querySelectorAll('input[type="checkbox"]')].every((c) => c.closest('label.check'));
+          return { targets: targets.length, small, cut, checkboxesInLabels, scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth };
+        });
+        expect(layout.targets).toBeGreaterThan(25);
+        expect(layout.small).toEqual([]);
+        expect(layout.cut).toEqual([]);
+        expect(layout.checkboxesInLabels).toBe(true);
+        expect(layout.scrollWidth).toBeLessThanOrEqual(layout.innerWidth);
+        // The token text wraps between tokens only: every line break falls at a space.
+        const brokenTokens = await phone.evaluate(() => {
+          const p = document.getElementById('gen-tokens')!;
+          const text = p.firstChild as Text;
+          const range = document.createRange();
+          let broken = 0, lastTop = -1;
+          for (let i = 0; i < text.length; i++) {
+            range.setStart(text, i);
+            range.setEnd(text, i + 1);
+            const top = range.getBoundingClientRect().top;
+            if (lastTop >= 0 && top > lastTop + 1 && text.data[i - 1] !== ' ' && text.data[i] !== ' ') broken++;
+            if (text.data[i] !== ' ') lastTop = top;
+          }
+          return { broken, lines: Math.round(p.getBoundingClientRect().height / parseFloat(getComputedStyle(p).lineHeight)) };
+        });
+        expect(brokenTokens.lines).toBeGreaterThan(1);
+        expect(brokenTokens.broken).toBe(0);
+        expect(await phone.locator('#reward-legend li').evaluateAll((items) => items.filter((i) => i.getBoundingClientRect().right <= window.innerWidth).length)).toBe(3);
+        await shot(phone, 'page-phone');
+        expect(problems).toEqual([]);
+      } finally {
+        await phone.close();
+      }
+    }, 90_000);
+
+    it('runs a blind listening test: pairs in random order, answers kept in the browser, a CSV of them', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'rltuner-listen-'));
+      const listen = await context.newPage();
+      listen.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      listen.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+      try {
+        const model = await tunedModelFile(dir);
+        await listen.goto(`${url}listen.html`);
+        await listen.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+        await listen.evaluate(() => localStorage.clear());
+        expect(await listen.isDisabled('#start')).toBe(true);
+        await listen.setInputFiles('#model-2-file', model);
+        await listen.fill('#pair-count', '3');
+        await listen.click('#start');
+        await listen.waitForSelector('#trial-label[data-trial="1"]');
+        await shot(listen, 'listen-desktop-trial');
+        await listen.click('#play-a');
+        expect(await listen.getAttribute('#play-a', 'data-playing')).toBe('true');
+        await listen.click('#play-b');
+        expect(await listen.getAttribute('#play-a', 'data-playing')).toBe('false');
+        expect(await listen.getAttribute('#play-b', 'data-playing')).toBe('true');
+        await listen.click('#answer-a');
+        await listen.waitForSelector('#trial-label[data-trial="2"]');
+        await listen.click('#answer-b');
+        await listen.waitForSelector('#trial-label[data-trial="3"]');
+        await listen.click('#answer-none');
+        await listen.waitForSelector('#trial-label[data-trial="0"]');
+        expect(await listen.isDisabled('#answer-a')).toBe(true);
+        expect(await listen.getAttribute('#results', 'data-answers')).toBe('3');
+        expect(await listen.textContent('#results')).toMatch(/short-q\.safetensors preferred over Note RNN \(shipped\) in [0-2] of 2 answers with a preference: .+ \(95 % Wilson interval .+\); [0-2] for Note RNN \(shipped\), 1 with no preference/);
+
+        const [download] = await Promise.all([listen.waitForEvent('download'), listen.click('#export-csv')]);
+        const csv = await readFile(await download.path(), 'utf8');
+        const [header, ...rows] = csv.trimEnd().split('\r\n').map((line) => line.split(','));
+        expect(header).toEqual(['session_seed', 'trial', 'model_1', 'model_2', 'model_a', 'model_b', 'composition_seed', 'answer', 'preferred', 'answered_at']);
+        expect(rows).toHaveLength(3);
+        const column = (name: string) => rows.map((r) => r[header.indexOf(name)]);
+        expect(column('trial')).toEqual(['1', '2', '3']);
+        expect(column('answer')).toEqual(['A', 'B', 'none']);
+        expect(new Set(column('session_seed')).size).toBe(1);
+        expect(column('model_1')).toEqual(Array(3).fill('Note RNN (shipped)'));
+        expect(column('model_2')).toEqual(Array(3).fill('short-q.safetensors'));
+        for (const r of rows) {
+          const get = (name: string) => r[header.indexOf(name)];
+          expect([get('model_a'), get('model_b')].sort()).toEqual(['Note RNN (shipped)', 'short-q.safetensors']);
+          expect(get('preferred')).toBe(get('answer') === 'A' ? get('model_a') : get('answer') === 'B' ? get('model_b') : '');
+          expect(Number.isNaN(Date.parse(get('answered_at')))).toBe(false);
+        }
+
+        // The answers survive a reload (localStorage), and the phone layout keeps every control usable.
+        await listen.setViewportSize({ width: 390, height: 844 });
+        await listen.reload();
+        await listen.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+        expect(await listen.getAttribute('#results', 'data-answers')).toBe('3');
+        const small = await listen.evaluate(() => [...document.querySelectorAll('button, select, a.button, input')]
+          .filter((e) => e.getBoundingClientRect().width > 0)
+          .filter((e) => e.getBoundingClientRect().width < 44 || e.getBoundingClientRect().height < 44).map((e) => e.id));
+        expect(small).toEqual([]);
+        expect(await listen.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+        await shot(listen, 'listen-phone');
+        expect(problems).toEqual([]);
+      } finally {
+        await listen.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
   },
 );

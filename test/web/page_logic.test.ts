@@ -1,0 +1,99 @@
+/**
+ * The page's pure parts, without a browser: round chart ticks, key and mode mapping, the messages of
+ * out-of-range fields, and the listening test's Wilson interval, tally and CSV.
+ */
+import { describe, expect, it } from 'vitest';
+import { numberProblem } from '../../web/fields.js';
+import { answersToCsv, tallyAnswers, wilsonInterval, type AnswerRecord } from '../../web/listening_stats.js';
+import { keyShift, mapPitch } from '../../web/pitch_map.js';
+import { niceTicks } from '../../web/reward_chart.js';
+
+describe('niceTicks', () => {
+  it('puts ticks at 1, 2 or 5 × 10^k covering the data', () => {
+    expect(niceTicks(-3.7, 2.1, 6)).toEqual({ ticks: [-4, -3, -2, -1, 0, 1, 2, 3], step: 1 });
+    expect(niceTicks(0, 200_000, 8)).toEqual({ ticks: [0, 50_000, 100_000, 150_000, 200_000], step: 50_000 });
+    expect(niceTicks(0, 3008, 4).ticks).toEqual([0, 1000, 2000, 3000, 4000]);
+    const small = niceTicks(0.12, 0.61, 5);
+    expect(small.step).toBeCloseTo(0.1, 12);
+    expect(small.ticks).toEqual([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]); // no 0.30000000000000004
+  });
+
+  it('widens a flat series and refuses non-finite bounds', () => {
+    const flat = niceTicks(2, 2, 4);
+    expect(flat.ticks[0]).toBeLessThan(2);
+    expect(flat.ticks[flat.ticks.length - 1]).toBeGreaterThan(2);
+    expect(() => niceTicks(Number.NaN, 1, 4)).toThrow(/finite/);
+  });
+});
+
+describe('key and mode', () => {
+  it('transposes by the nearest shift and maps major degrees onto the mode', () => {
+    expect(keyShift(2)).toBe(2);
+    expect(keyShift(7)).toBe(-5); // G: down a fourth rather than up a fifth
+    expect(mapPitch(64, 0, 'major')).toBe(64);
+    expect(mapPitch(64, 0, 'minor')).toBe(63); // E → E♭
+    expect(mapPitch(71, 0, 'mixolydian')).toBe(70); // B → B♭
+    expect(mapPitch(69, 0, 'dorian')).toBe(69); // A stays in Dorian
+    expect(mapPitch(61, 0, 'minor')).toBe(61); // C♯: a semitone above the (unchanged) tonic
+    expect(mapPitch(60, 9, 'minor')).toBe(57); // C in A minor: down to A
+    expect(() => keyShift(12)).toThrow(/0\.\.11/);
+  });
+});
+
+describe('numberProblem', () => {
+  const length = { name: 'Length', min: 8, max: 256, integer: true, unit: 'steps' };
+  it('names an empty, non-numeric, fractional or out-of-range value and what is allowed', () => {
+    expect(numberProblem('64', length)).toBeNull();
+    expect(numberProblem('', length)).toBe('Length is empty: enter a whole number from 8 to 256 steps.');
+    expect(numberProblem('abc', length)).toMatch(/Length “abc” is not a number/);
+    expect(numberProblem('8.5', length)).toMatch(/Length 8.5 is not a whole number/);
+    expect(numberProblem('100', { ...length, max: 64 })).toMatch(/Length 100 is above the maximum: enter a whole number from 8 to 64 steps/);
+    expect(numberProblem('4', length)).toMatch(/below the minimum/);
+  });
+
+  it('lets a field explain a particular value', () => {
+    const spec = { name: 'Temperature', min: 0.05, max: 3, explain: (t: number) => (t === 0 ? 'zero explained' : null) };
+    expect(numberProblem('0', spec)).toBe('zero explained');
+    expect(numberProblem('0.01', spec)).toMatch(/below the minimum/);
+  });
+});
+
+describe('listening test statistics', () => {
+  it('gives the 95 % Wilson score interval', () => {
+    const seven = wilsonInterval(7, 10)!;
+    expect(seven.low).toBeCloseTo(0.3968, 4);
+    expect(seven.high).toBeCloseTo(0.8922, 4);
+    const none = wilsonInterval(0, 10)!;
+    expect(none.low).toBe(0);
+    expect(none.high).toBeCloseTo(0.2775, 4);
+    expect(wilsonInterval(10, 10)!.high).toBe(1);
+    expect(wilsonInterval(0, 0)).toBeNull();
+    expect(() => wilsonInterval(3, 2)).toThrow(/successes <= trials/);
+  });
+
+  const answer = (trial: number, modelA: string, modelB: string, choice: 'A' | 'B' | 'none'): AnswerRecord => ({
+    sessionSeed: 42, trial, model1: 'Note RNN', model2: 'tuned, "q"', modelA, modelB, compositionSeed: 1000 + trial, answer: choice,
+    preferred: choice === 'A' ? modelA : choice === 'B' ? modelB : '', answeredAt: `2025-01-01T00:00:0${trial}.000Z`,
+  });
+  const answers = [
+    answer(1, 'Note RNN', 'tuned, "q"', 'B'),
+    answer(2, 'tuned, "q"', 'Note RNN', 'A'),
+    answer(3, 'tuned, "q"', 'Note RNN', 'B'),
+    answer(4, 'Note RNN', 'tuned, "q"', 'none'),
+  ];
+
+  it('tallies wins by model, whatever order they played in', () => {
+    const [t] = tallyAnswers(answers);
+    expect(t).toMatchObject({ model1: 'Note RNN', model2: 'tuned, "q"', wins1: 1, wins2: 2, noPreference: 1 });
+    expect(t.winRate2).toBeCloseTo(2 / 3, 12);
+    expect(t.interval2).toEqual(wilsonInterval(2, 3));
+  });
+
+  it('writes CSV with a header, quoting fields that need it', () => {
+    const lines = answersToCsv(answers).split('\r\n');
+    expect(lines[0]).toBe('session_seed,trial,model_1,model_2,model_a,model_b,composition_seed,answer,preferred,answered_at');
+    expect(lines[1]).toBe('42,1,Note RNN,"tuned, ""q""",Note RNN,"tuned, ""q""",1001,B,"tuned, ""q""",2025-01-01T00:00:01.000Z');
+    expect(lines[4]).toBe('42,4,Note RNN,"tuned, ""q""",Note RNN,"tuned, ""q""",1004,none,,2025-01-01T00:00:04.000Z');
+    expect(lines).toHaveLength(6); // four rows and the final CRLF
+  });
+});
