@@ -167,7 +167,7 @@ export async function loadKernels(source?: KernelSource): Promise<Kernels> {
     const bytes = ArrayBuffer.isView(resolved)
       ? new Uint8Array(resolved.buffer, resolved.byteOffset, resolved.byteLength)
       : new Uint8Array(resolved as ArrayBuffer);
-    module = await compileBytes(bytes, source === undefined ? 'the bundled kernels' : describeValue(resolved));
+    module = await compileBytes(bytes as BufferSource, source === undefined ? 'the bundled kernels' : describeValue(resolved));
   } else if (isResponseLike(resolved)) {
     module = await compileResponse(resolved);
   } else if (typeof resolved === 'string' || isUrlLike(resolved)) {
