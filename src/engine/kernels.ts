@@ -94,7 +94,7 @@ function tagOf(x: unknown): string {
   return Object.prototype.toString.call(x);
 }
 
-/** Names what a caller passed, for error messages: "a number (42)", "an object of class Blob", "null". */
+/** Names what a caller passed, for error messages: "a number (42)", "a Blob", "null". */
 export function describeValue(x: unknown): string {
   if (x === null) return 'null';
   if (x === undefined) return 'undefined';
