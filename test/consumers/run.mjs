@@ -171,6 +171,7 @@ async function main() {
 
   const work = mkdtempSync(join(tmpdir(), 'rltuner-consumers-'));
   console.log(`consumer matrix in ${work}`);
+  let toolInstalls = {};
   try {
     // The tarball, exactly as npm would publish it (the build is current: `npm run consumers` builds first).
     const packed = (await run('npm', ['pack', '--ignore-scripts', '--pack-destination', work, '--loglevel=error'], { cwd: root })).stdout.trim().split('\n').at(-1);
@@ -179,7 +180,7 @@ async function main() {
 
     // Tools, each in its own folder, installed while the consumer folders are made.
     const toolsDir = join(work, 'tools');
-    const toolInstalls = Object.fromEntries(Object.entries(TOOLS).map(([tool, specs]) => {
+    toolInstalls = Object.fromEntries(Object.entries(jsSnippets.length ? TOOLS : {}).map(([tool, specs]) => {
       const dir = newFolder(toolsDir, tool, {});
       return [tool, npm(['install', ...specs], dir).then(() => dir)];
     }));
@@ -331,8 +332,9 @@ const readme :Workerd.Worker = (
     }
   } finally {
     await browser?.close();
+    await Promise.allSettled(Object.values(toolInstalls)); // an install still writing would race the removal
     if (process.env.KEEP_CONSUMERS) console.log(`kept ${work}`);
-    else rmSync(work, { recursive: true, force: true });
+    else rmSync(work, { recursive: true, force: true, maxRetries: 3 });
   }
   const passed = results.filter((r) => r.ok).length;
   console.log(`consumer matrix took ${Math.round((Date.now() - started) / 1000)} s`);
