@@ -1,11 +1,14 @@
 /**
- * rltuner as a library: load the kernels (bytes, a compiled WebAssembly.Module, or a fetch Response),
- * load a Note RNN from bytes, generate compositions, tune with a progress callback, evaluate, and write
- * MIDI bytes. Nothing under this entry imports a Node module: it runs in browsers, workers and edge
- * runtimes (pass a precompiled WebAssembly.Module where compiling at run time is forbidden).
+ * rltuner as a library: load the kernels (bundled with no argument, or from bytes, a compiled
+ * WebAssembly.Module, a fetch Response or a URL), load a Note RNN (the bundled default, or model-file
+ * bytes), generate compositions, tune with a progress callback, evaluate, and write MIDI bytes. Nothing
+ * under this entry imports a Node module: it runs in Node, Deno, Bun, browsers, workers and edge runtimes
+ * (where compiling at run time is forbidden, the `workerd` entry, index_workerd.ts, supplies a precompiled
+ * module).
  */
 import { createArena } from './engine/arena.js';
-import type { Kernels } from './engine/kernels.js';
+import { describeValue, type Kernels } from './engine/kernels.js';
+import { bundledNoteRnnBytes } from './engine/bundled_assets.js';
 import type { LstmModel } from './engine/lstm_model.js';
 import { primingFor, sampleCompositions, type Priming } from './rl/sampling.js';
 import { decodeModel, encodeModel, loadModelInto, type DecodedModel } from './io/model_file.js';
@@ -17,7 +20,10 @@ import { encodeTunerCheckpoint } from './rl/checkpoint.js';
 import { runTuning, type FinalReport, type LogRecord } from './rl/driver.js';
 import { RlTuner } from './rl/tuner.js';
 
-export { loadKernels, kernelsFromModule, acceptsRelaxedBuild, type Kernels, type KernelSource } from './engine/kernels.js';
+export {
+  loadKernels, kernelsFromModule, acceptsRelaxedBuild, type Kernels, type KernelSource, type WasmModule, type WasmMemory,
+  type ResponseLike, type UrlLike,
+} from './engine/kernels.js';
 export { createArena, createModel, cloneModel } from './engine/arena.js';
 export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan } from './engine/lstm_model.js';
 export type { LstmStackConfig } from './engine/layout.js';
@@ -49,12 +55,35 @@ export {
   MAGENTA_MANIFEST_FILE, MAGENTA_SHARD_FILE, type MagentaCheckpoint, type MagentaCheckpointFiles, type NoteRnnTensors,
 } from './io/magenta_checkpoint.js';
 
+/** Model-file bytes as a Uint8Array (from a Uint8Array, another ArrayBuffer view, or an ArrayBuffer). */
+function modelFileBytes(bytes: unknown, caller: string): Uint8Array {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (Object.prototype.toString.call(bytes) === '[object ArrayBuffer]') return new Uint8Array(bytes as ArrayBuffer);
+  const hint = typeof (bytes as { arrayBuffer?: unknown } | null)?.arrayBuffer === 'function'
+    ? ' (for a fetch Response or a Blob, pass new Uint8Array(await response.arrayBuffer()))' : '';
+  throw new TypeError(`${caller}: expected the model file's bytes (a Uint8Array or ArrayBuffer); got ${describeValue(bytes)}${hint}; loadDefaultNoteRnn(kernels) loads the shipped model`);
+}
+
 /** A Note RNN loaded from model-file bytes, ready to sample (up to `maxBatch` compositions at a time). */
-export function loadNoteRnn(kernels: Kernels, bytes: Uint8Array, maxBatch = 64, source = 'model file'): { model: LstmModel; decoded: DecodedModel } {
-  const decoded = decodeModel(bytes, source);
+export function loadNoteRnn(kernels: Kernels, bytes: Uint8Array | ArrayBuffer, maxBatch = 64, source = 'model file'): { model: LstmModel; decoded: DecodedModel } {
+  const decoded = decodeModel(modelFileBytes(bytes, 'loadNoteRnn'), source);
   const model = createArena(kernels, { model: { config: decoded.config, maxBatch } }).models.model;
   loadModelInto(model, decoded, source);
   return { model, decoded };
+}
+
+/** The shipped default Note RNN (models/note_rnn.safetensors) as model-file bytes, for tune or loadNoteRnn. */
+export function defaultNoteRnnBytes(): Promise<Uint8Array> {
+  return bundledNoteRnnBytes();
+}
+
+/**
+ * The shipped default Note RNN, ready to sample. Its 240 KB travel in a separate module that is imported
+ * only by this call (and defaultNoteRnnBytes), so applications that load their own model do not carry it.
+ */
+export async function loadDefaultNoteRnn(kernels: Kernels, maxBatch = 64): Promise<{ model: LstmModel; decoded: DecodedModel }> {
+  return loadNoteRnn(kernels, await bundledNoteRnnBytes(), maxBatch, 'the default Note RNN (models/note_rnn.safetensors)');
 }
 
 export interface GenerateOptions {
@@ -101,8 +130,8 @@ export interface TuneOptions {
   onEvaluation?: (record: Record<string, number>, evaluation: PolicyEvaluation) => void;
   /** Called with checkpoint bytes every config.checkpointEvery steps, when stopped, and at the end. */
   onCheckpoint?: (bytes: Uint8Array, step: number) => void;
-  /** Stops the run between compositions (the result then holds the model as it was there). */
-  signal?: AbortSignal;
+  /** Stops the run between compositions (the result then holds the model as it was there); an AbortSignal. */
+  signal?: { readonly aborted: boolean };
   /** Milliseconds of work between yields to the event loop (keeps a worker responsive) [50]. */
   sliceMs?: number;
 }
@@ -124,8 +153,8 @@ export interface TuneResult {
  * Tunes a Note RNN (model-file bytes) with RL Tuner, through the same loop and with the same config as
  * `rltuner tune`; async so progress can be shown between slices.
  */
-export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array, options: TuneOptions = {}): Promise<TuneResult> {
-  const noteRnn = decodeModel(noteRnnBytes);
+export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array | ArrayBuffer, options: TuneOptions = {}): Promise<TuneResult> {
+  const noteRnn = decodeModel(modelFileBytes(noteRnnBytes, 'tune'));
   const config = resolveConfig(options.preset ?? 'default', (options.config ?? {}) as Record<string, unknown>);
   const tuner = new RlTuner(kernels, noteRnn, config, primingFor(config.priming, options));
   const history: LogRecord[] = [];

@@ -3,7 +3,7 @@
  * so the soft target update is one kernel pass). Sizes are computed from the plans first, then one fixed
  * memory is made and the kernels instantiated over it; views are built once and memory never grows.
  */
-import { fixedMemory, instantiateKernels, type KernelExports, type Kernels } from './kernels.js';
+import { fixedMemory, instantiateKernels, type KernelExports, type Kernels, type WasmMemory } from './kernels.js';
 import type { LstmStackConfig } from './layout.js';
 import { LstmModel, type ModelPlan } from './lstm_model.js';
 
@@ -14,7 +14,7 @@ export interface ArenaModelRequest extends ModelPlan {
 export interface Arena<Names extends string> {
   models: Record<Names, LstmModel>;
   kernels: KernelExports;
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   /** Bytes planned for models (excluding the module's static data). */
   plannedBytes: number;
 }

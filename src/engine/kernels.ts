@@ -1,10 +1,13 @@
 /**
- * Loading the wasm kernels. The caller says where the module comes from — bytes, a compiled
- * `WebAssembly.Module` (required by edge runtimes that forbid compiling at run time), or a fetch
- * `Response` — and no Node API is used on this path. Instantiation with a planned memory happens in
- * `arena.ts`; this module only compiles and inspects.
+ * Loading the wasm kernels. With no argument `loadKernels()` compiles the kernels bundled into the
+ * package (inlined as base64, so no bundler or runtime needs a rule for .wasm files); otherwise the caller
+ * says where the module comes from — bytes, a compiled `WebAssembly.Module` (what edge runtimes need: they
+ * forbid compiling at run time), a fetch `Response`, or a URL. No Node API is imported on this path; a
+ * file: URL is read through the runtime's own `node:fs` only when one is given. Instantiation with a
+ * planned memory happens in `arena.ts`; this module only compiles and inspects.
  */
 import { instantiateSync } from '@assemblyscript/loader';
+import { bundledKernelBytes } from './bundled_assets.js';
 
 /**
  * The kernel exports of assembly/index.ts (byte addresses and element counts; must match it). Names ending
@@ -37,11 +40,47 @@ export interface KernelExports {
   peak_madd(iterations: number, seed: number): number;
 }
 
-export type KernelSource = Uint8Array | ArrayBuffer | WebAssembly.Module | Response | PromiseLike<Response> | URL | string;
+/*
+ * The WebAssembly and fetch types this module's API names, declared structurally: TypeScript declares the
+ * WebAssembly namespace, Response and URL in lib.dom only, and the package's declarations must compile with
+ * a Node-only (or bare ES) lib. The real objects satisfy them.
+ */
+
+/** A compiled `WebAssembly.Module` (lib.dom's own interface for it is empty as well). */
+export type WasmModule = object;
+
+/** A `WebAssembly.Memory`: its buffer, and `grow`, which this library never calls on a live arena. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(delta: number): number;
+}
+
+/** What loadKernels reads of a fetch `Response`. */
+export interface ResponseLike {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly statusText: string;
+  readonly url: string;
+  readonly headers: { get(name: string): string | null };
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** What loadKernels reads of a `URL`. */
+export interface UrlLike {
+  readonly href: string;
+  readonly protocol: string;
+}
+
+/**
+ * Where the kernels come from: wasm bytes (any ArrayBuffer view, or an ArrayBuffer), a compiled
+ * WebAssembly.Module, a fetch Response (or a promise of one), or a URL (a URL object or an absolute URL
+ * string; file: URLs are read from disk in Node, Deno and Bun, other URLs are fetched).
+ */
+export type KernelSource = ArrayBufferView | ArrayBuffer | WasmModule | ResponseLike | PromiseLike<ResponseLike> | UrlLike | string;
 
 /** A compiled kernel module, ready to be instantiated over planned memories. */
 export interface Kernels {
-  module: WebAssembly.Module;
+  module: WasmModule;
   /** First free byte above the module's static data (arena start). */
   heapBase: number;
   /** True for the relaxed-SIMD build. */
@@ -50,43 +89,129 @@ export interface Kernels {
 
 const PAGE = 65536;
 
-function isResponse(x: unknown): x is Response {
-  return typeof Response !== 'undefined' && x instanceof Response;
+/** The built-in tag of a value (`[object WebAssembly.Module]`), which holds across realms, unlike instanceof. */
+function tagOf(x: unknown): string {
+  return Object.prototype.toString.call(x);
+}
+
+/** Names what a caller passed, for error messages: "a number (42)", "a Blob", "null". */
+export function describeValue(x: unknown): string {
+  if (x === null) return 'null';
+  if (x === undefined) return 'undefined';
+  if (typeof x === 'string') return `a string (${JSON.stringify(x.length > 60 ? `${x.slice(0, 57)}...` : x)})`;
+  if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint') return `a ${typeof x} (${String(x)})`;
+  if (typeof x === 'function') return `a function${x.name ? ` (${x.name})` : ''}`;
+  if (typeof x !== 'object') return `a ${typeof x}`;
+  const name = (Object.getPrototypeOf(x) as { constructor?: { name?: string } } | null)?.constructor?.name;
+  if (name && name !== 'Object') return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`;
+  return `a plain object with keys ${JSON.stringify(Object.keys(x).slice(0, 6))}`;
+}
+
+function isResponseLike(x: unknown): x is ResponseLike {
+  const r = x as Partial<ResponseLike> | null;
+  return typeof r === 'object' && r !== null && typeof r.ok === 'boolean' && typeof r.arrayBuffer === 'function';
+}
+
+function isUrlLike(x: unknown): x is UrlLike {
+  return tagOf(x) === '[object URL]' || (typeof x === 'object' && x !== null && typeof (x as UrlLike).href === 'string'
+    && typeof (x as UrlLike).protocol === 'string');
+}
+
+function isWasmModule(x: unknown): boolean {
+  return x instanceof WebAssembly.Module || tagOf(x) === '[object WebAssembly.Module]';
+}
+
+const EXPECTED = 'wasm bytes (a Uint8Array or ArrayBuffer), a WebAssembly.Module, a fetch Response, a URL, or no argument for the bundled kernels';
+
+/** Reads a file: URL with the runtime's own fs (Node, Deno, Bun); the specifier is built so bundlers leave it alone. */
+async function readFileUrl(url: UrlLike): Promise<Uint8Array> {
+  const specifier = ['node', 'fs/promises'].join(':');
+  let fs: { readFile(path: URL): Promise<Uint8Array> };
+  try {
+    fs = (await import(/* @vite-ignore */ specifier)) as typeof fs;
+  } catch {
+    throw new Error(`loadKernels: cannot read ${url.href}: this runtime has no file system; pass an http(s) URL, the bytes, or no argument for the bundled kernels`);
+  }
+  try {
+    return await fs.readFile(new URL(url.href));
+  } catch (e) {
+    throw new Error(`loadKernels: cannot read ${url.href} (${(e as Error).message}); pass the URL of the kernels' .wasm file, or no argument for the bundled kernels`);
+  }
+}
+
+async function compileResponse(response: ResponseLike): Promise<WebAssembly.Module> {
+  if (!response.ok) {
+    throw new Error(`loadKernels: fetching the wasm${response.url ? ` from ${response.url}` : ''} failed with HTTP ${response.status} ${response.statusText}; check the URL, or call loadKernels() with no argument for the bundled kernels`);
+  }
+  // Streaming compilation insists on exactly `application/wasm` (no parameters); anything else is compiled from its bytes.
+  const streaming = typeof WebAssembly.compileStreaming === 'function' && tagOf(response) === '[object Response]'
+    && response.headers.get('content-type') === 'application/wasm';
+  return streaming
+    ? WebAssembly.compileStreaming(response as unknown as Response)
+    : compileBytes(await response.arrayBuffer(), `the body of the response${response.url ? ` from ${response.url}` : ''}`);
 }
 
 /**
- * Compiles (or accepts) the kernel module and reads its constants from a one-page probe instance.
- * A URL (or URL string) is fetched; use it where `fetch` can reach the .wasm (browsers, workers).
+ * Compiles (or accepts) the kernel module and reads its constants from a one-page probe instance. With no
+ * argument, compiles the kernels bundled with the package (the plain SIMD build). Where compiling at run
+ * time is forbidden (Cloudflare Workers, workerd), pass a precompiled WebAssembly.Module — the package's
+ * `workerd` entry does that for you when called with no argument.
  */
-export async function loadKernels(source: KernelSource): Promise<Kernels> {
-  // `unknown`: WebAssembly.Module is structurally empty, so TypeScript cannot narrow this union itself.
-  const resolved: unknown = typeof source === 'string' || source instanceof URL ? await fetch(source) : await source;
+export async function loadKernels(source?: KernelSource): Promise<Kernels> {
+  const resolved: unknown = source === undefined ? await bundledKernelBytes() : await source;
   let module: WebAssembly.Module;
-  if (isResponse(resolved)) {
-    if (!resolved.ok) throw new Error(`loadKernels: fetching the wasm failed with HTTP ${resolved.status} ${resolved.statusText}`);
-    module = typeof WebAssembly.compileStreaming === 'function'
-      ? await WebAssembly.compileStreaming(resolved)
-      : await WebAssembly.compile(await resolved.arrayBuffer());
-  } else if (resolved instanceof WebAssembly.Module) {
-    module = resolved;
-  } else if (resolved instanceof Uint8Array || resolved instanceof ArrayBuffer) {
-    module = await WebAssembly.compile(resolved as BufferSource);
+  if (isWasmModule(resolved)) {
+    module = resolved as WebAssembly.Module;
+  } else if (ArrayBuffer.isView(resolved) || tagOf(resolved) === '[object ArrayBuffer]') {
+    // As a Uint8Array of this realm: compile rejects some views (DataView) and buffers made in another realm.
+    const bytes = ArrayBuffer.isView(resolved)
+      ? new Uint8Array(resolved.buffer, resolved.byteOffset, resolved.byteLength)
+      : new Uint8Array(resolved as ArrayBuffer);
+    module = await compileBytes(bytes as BufferSource, source === undefined ? 'the bundled kernels' : describeValue(resolved));
+  } else if (isResponseLike(resolved)) {
+    module = await compileResponse(resolved);
+  } else if (typeof resolved === 'string' || isUrlLike(resolved)) {
+    const url = absoluteUrl(typeof resolved === 'string' ? resolved : resolved.href);
+    module = url.protocol === 'file:'
+      ? await compileBytes(await readFileUrl(url) as BufferSource, url.href)
+      : await compileResponse(await fetch(url));
   } else {
-    throw new TypeError('loadKernels: expected wasm bytes, a WebAssembly.Module or a fetch Response');
+    throw new TypeError(`loadKernels: expected ${EXPECTED}; got ${describeValue(resolved)}`);
   }
   return inspectKernels(module);
 }
 
+async function compileBytes(bytes: BufferSource, what: string): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (e) {
+    throw new Error(`loadKernels: cannot compile ${what} as WebAssembly: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** An absolute URL; relative strings resolve against the page or worker location where there is one. */
+function absoluteUrl(href: string): URL {
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  try {
+    return new URL(href, base);
+  } catch {
+    throw new TypeError(`loadKernels: ${JSON.stringify(href)} is not an absolute URL; pass new URL(path, import.meta.url), the bytes, or no argument for the bundled kernels`);
+  }
+}
+
 /** Synchronous variant for an already compiled module (edge runtimes, workers). */
-export function kernelsFromModule(module: WebAssembly.Module): Kernels {
-  return inspectKernels(module);
+export function kernelsFromModule(module: WasmModule): Kernels {
+  if (!isWasmModule(module)) {
+    throw new TypeError(`kernelsFromModule: expected a compiled WebAssembly.Module; got ${describeValue(module)} (for bytes, a Response or a URL use await loadKernels(source))`);
+  }
+  return inspectKernels(module as WebAssembly.Module);
 }
 
 function inspectKernels(module: WebAssembly.Module): Kernels {
   const names = WebAssembly.Module.exports(module).map((e) => e.name);
   for (const required of ['heap_base', 'gemm_packed_set', 'lstm_cell_forward', 'adam_update']) {
     if (!names.includes(required)) {
-      throw new Error(`loadKernels: this wasm module is not the rltuner kernel set (no export "${required}"); pass dist/rltuner.wasm`);
+      throw new Error(`loadKernels: this wasm module is not the rltuner kernel set (no export "${required}"); call loadKernels() with no argument for the bundled kernels, or pass dist/rltuner.wasm`);
     }
   }
   const probe = instantiateKernels(module, new WebAssembly.Memory({ initial: 1, maximum: 1 }));
@@ -94,13 +219,13 @@ function inspectKernels(module: WebAssembly.Module): Kernels {
 }
 
 /** Instantiates the module over the given memory. */
-export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
-  const { exports } = instantiateSync<Record<string, unknown>>(module, { env: { memory } });
+export function instantiateKernels(module: WasmModule, memory: WasmMemory): KernelExports {
+  const { exports } = instantiateSync<Record<string, unknown>>(module as WebAssembly.Module, { env: { memory } });
   return exports as unknown as KernelExports;
 }
 
 /** A memory of exactly `bytes` (rounded up to pages) that cannot grow, so views built on it stay valid. */
-export function fixedMemory(bytes: number): WebAssembly.Memory {
+export function fixedMemory(bytes: number): WasmMemory {
   const pages = Math.max(1, Math.ceil(bytes / PAGE));
   if (pages > 65536) throw new RangeError(`arena of ${bytes} bytes exceeds the 4 GiB wasm32 limit`);
   return new WebAssembly.Memory({ initial: pages, maximum: pages });

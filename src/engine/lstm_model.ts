@@ -22,7 +22,7 @@
  *   tokens (i32) [T][B]; labels (i32), weights, logp, argmax (i32) [T*B]; actions (i32), targets [B]
  *   logits, dlogits [T][B][Q]; outT = W_out^T (Q x P_top, panel-packed)
  */
-import type { KernelExports } from './kernels.js';
+import type { KernelExports, WasmMemory } from './kernels.js';
 import {
   planParameters, storageIndex, type LstmStackConfig, type ParameterLayout, type TensorSpec,
 } from './layout.js';
@@ -123,7 +123,7 @@ export class LstmModel {
   readonly adamV: Float32Array;
 
   private readonly k: KernelExports;
-  private readonly memory: WebAssembly.Memory;
+  private readonly memory: WasmMemory;
   private readonly paramsPtr: number;
   private readonly gradsPtr: number;
   private readonly adamMPtr: number;
@@ -205,7 +205,7 @@ export class LstmModel {
 
   /** Builds the model inside an arena; `alloc` hands out byte addresses in `memory` (see arena.ts). */
   constructor(
-    kernels: KernelExports, memory: WebAssembly.Memory, config: LstmStackConfig, plan: ModelPlan, alloc: Allocator,
+    kernels: KernelExports, memory: WasmMemory, config: LstmStackConfig, plan: ModelPlan, alloc: Allocator,
   ) {
     if (!Number.isInteger(plan.maxBatch) || plan.maxBatch < 1) {
       throw new RangeError(`LstmModel: maxBatch must be a positive integer, got ${plan.maxBatch}`);

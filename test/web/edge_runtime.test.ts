@@ -1,17 +1,19 @@
 /**
  * The core as an edge runtime sees it (Cloudflare Workers / workerd, Deno Deploy, a browser worker):
- * src/index.ts bundled by vite into one IIFE, run in a node:vm context whose globals are only what a
- * worker runtime has (no process, require, Buffer, global, module), with wasm compilation and eval
- * disabled by the embedder exactly as workerd does it (codeGeneration: { wasm: false, strings: false }).
- * The kernels arrive as a precompiled WebAssembly.Module, the model as bytes; the kernels and model
- * files are found through the package's exports map (rltuner/wasm, rltuner/model).
+ * the package's `workerd` entry (src/index_workerd.ts) bundled by vite into one IIFE, run in a node:vm
+ * context whose globals are only what a worker runtime has (no process, require, Buffer, global, module),
+ * with wasm compilation and eval disabled by the embedder exactly as workerd does it
+ * (codeGeneration: { wasm: false, strings: false }). The entry's `import ... from './rltuner.wasm'` is
+ * given the module compiled outside the context, as workerd gives a wasm module compiled at deploy time,
+ * so `loadKernels()` needs no argument; the default model comes from its bundled base64 module. The real
+ * wrangler build served by workerd runs in the consumer matrix (test/consumers/run.mjs).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { build, type Rolldown } from 'vite';
+import { build, type Plugin, type Rolldown } from 'vite';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -24,17 +26,26 @@ function workerGlobals(): Record<string, unknown> {
   };
 }
 
+/** What the runtime links a `.wasm` import to: here, the module the test compiled outside the context. */
+const deployedWasm: Plugin = {
+  name: 'deployed-wasm',
+  enforce: 'pre',
+  resolveId: (id) => (id.endsWith('.wasm') ? `\0deployed:${id.split('/').at(-1)}` : null),
+  load: (id) => (id.startsWith('\0deployed:') ? `export default globalThis.deployedModules[${JSON.stringify(id.slice(10))}];` : null),
+};
+
 async function bundleIndex(): Promise<string> {
   const result = await build({
     configFile: false,
     logLevel: 'warn',
     root,
+    plugins: [deployedWasm],
     resolve: { conditions: ['workerd', 'worker', 'browser', 'import', 'default'] },
     build: {
       write: false,
       minify: false,
       target: 'es2022',
-      lib: { entry: 'src/index.ts', formats: ['iife'], name: 'rltuner', fileName: 'rltuner' },
+      lib: { entry: 'src/index_workerd.ts', formats: ['iife'], name: 'rltuner', fileName: 'rltuner' },
     },
   });
   const output = (Array.isArray(result) ? result[0] : result) as Rolldown.RolldownOutput;
@@ -44,19 +55,20 @@ async function bundleIndex(): Promise<string> {
 describe('edge runtime: bundled core, precompiled module, no Node globals', () => {
   let code = '';
   let context: vm.Context;
-  const wasmPath = require.resolve('rltuner/wasm');
-  const modelPath = require.resolve('rltuner/model');
+  const wasmPath = `${root}dist/rltuner.wasm`;
+  const modelPath = `${root}models/note_rnn.safetensors`;
 
   beforeAll(async () => {
     code = await bundleIndex();
     context = vm.createContext(workerGlobals(), { name: 'edge', codeGeneration: { strings: false, wasm: false } });
     vm.runInContext('globalThis.self = globalThis;', context);
-    vm.runInContext(code, context, { filename: 'rltuner.iife.js' });
     // What the runtime hands the worker: the module compiled at deploy time, and the model bytes.
     // Compiled here in Node's realm, it is adopted into the context's realm (as workerd's own module
     // would be) so `instanceof WebAssembly.Module` holds there; it is not compiled again.
     const module = new WebAssembly.Module(readFileSync(wasmPath));
     Object.setPrototypeOf(module, vm.runInContext('WebAssembly.Module.prototype', context));
+    context.deployedModules = { 'rltuner.wasm': module };
+    vm.runInContext(code, context, { filename: 'rltuner.iife.js' });
     const modelBytes = readFileSync(modelPath);
     const inner = vm.runInContext(`new Uint8Array(${modelBytes.length})`, context) as Uint8Array;
     inner.set(modelBytes);
@@ -66,12 +78,18 @@ describe('edge runtime: bundled core, precompiled module, no Node globals', () =
     (context.wasmBytes as Uint8Array).set(readFileSync(wasmPath));
   }, 30_000);
 
-  it('finds the kernels and the model through the exports map', () => {
-    expect(wasmPath).toBe(`${root}dist/rltuner.wasm`);
-    expect(modelPath).toBe(`${root}models/note_rnn.safetensors`);
-    expect(require.resolve('rltuner/wasm-relaxed')).toBe(`${root}dist/rltuner-relaxed.wasm`);
-    const exports = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).exports['.'];
-    for (const condition of ['types', 'browser', 'workerd', 'worker', 'node', 'import']) expect(exports[condition]).toBeTruthy();
+  it('maps the workerd condition to the entry that imports the real .wasm, and the others to the portable one', () => {
+    const exports = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).exports;
+    for (const condition of ['types', 'browser', 'workerd', 'worker', 'node', 'import', 'require']) expect(exports['.'][condition]).toBeTruthy();
+    expect(exports['.'].workerd).toBe('./dist/index_workerd.js');
+    expect(exports['./wasm'].workerd).toBe('./dist/subpath_wasm_workerd.js');
+    expect(readFileSync(`${root}dist/index_workerd.js`, 'utf8')).toMatch(/from '\.\/rltuner\.wasm'/);
+    // Node resolves the portable files, each with its types.
+    expect(require.resolve('rltuner')).toBe(`${root}dist/index.js`);
+    expect(require.resolve('rltuner/wasm')).toBe(`${root}dist/subpath_wasm.js`);
+    expect(require.resolve('rltuner/wasm-relaxed')).toBe(`${root}dist/subpath_wasm_relaxed.js`);
+    expect(require.resolve('rltuner/model')).toBe(`${root}dist/subpath_model.js`);
+    for (const subpath of ['.', './wasm', './wasm-relaxed', './model']) expect(exports[subpath].types).toMatch(/^\.\/dist\/.*\.d\.ts$/);
   });
 
   it('bundles without Node: no require, process, Buffer or node: imports', () => {
@@ -94,14 +112,16 @@ describe('edge runtime: bundled core, precompiled module, no Node globals', () =
   it('loads the precompiled module, generates valid tokens and writes MIDI', async () => {
     const result = await vm.runInContext(
       `(async () => {
-        const kernels = await rltuner.loadKernels(wasmModule);
+        const kernels = await rltuner.loadKernels();
         const sync = rltuner.kernelsFromModule(wasmModule);
-        const { model } = rltuner.loadNoteRnn(kernels, modelBytes, 4);
+        const { model } = await rltuner.loadDefaultNoteRnn(kernels, 4);
+        const fromBytes = rltuner.loadNoteRnn(kernels, modelBytes.buffer, 1).model;
         const compositions = rltuner.generate(model, { count: 4, length: 48, temperature: 1, seed: 7 });
         const midi = rltuner.compositionToMidi(compositions[0]);
         const back = rltuner.importMidi(midi, { transpose: false, centre: false }).tokens;
         return {
-          heapBase: kernels.heapBase, syncHeapBase: sync.heapBase,
+          heapBase: kernels.heapBase, syncHeapBase: sync.heapBase, sameModule: kernels.module === wasmModule,
+          sameSample: rltuner.generate(fromBytes, { length: 48, seed: 7 })[0].join() === rltuner.generate(model, { length: 48, seed: 7 })[0].join(),
           compositions: compositions.map((c) => Array.from(c)),
           midi: Array.from(midi),
           backNotes: Array.from(back).filter((t) => t >= 2).length,
@@ -111,6 +131,8 @@ describe('edge runtime: bundled core, precompiled module, no Node globals', () =
     );
     expect(result.heapBase).toBeGreaterThan(0);
     expect(result.syncHeapBase).toBe(result.heapBase);
+    expect(result.sameModule).toBe(true); // loadKernels() used the deployed module: nothing was compiled
+    expect(result.sameSample).toBe(true); // the bundled default model is the shipped file
     expect(result.compositions).toHaveLength(4);
     for (const tokens of result.compositions as number[][]) {
       expect(tokens).toHaveLength(48);
