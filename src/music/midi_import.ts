@@ -416,23 +416,26 @@ const MIN_SHARE_OF_BUSIEST = 0.2;
 /** Files with at most this many parts get numbers in each skipped part's reason (larger ones: shared reasons). */
 const PARTS_DESCRIBED_IN_FULL = 32;
 
-/** What makes a part look like a melody, from its note-ons alone (onsets rounded to 16th steps). */
-interface PartShape {
-  /** Share of its distinct onset steps where two or more notes start. */
-  chordShare: number;
-  /** Highest minus lowest pitch, semitones. */
-  range: number;
-  meanPitch: number;
-  /** 0 line of singable range, 1 wider line, 2 chordal of singable range, 3 other. */
-  tier: number;
+/**
+ * What makes each part look like a melody, from its note-ons alone (onsets rounded to 16th steps), as
+ * parallel arrays over the parts (a file may have hundreds of thousands of one-note parts):
+ * chordShare: share of its distinct onset steps where two or more notes start; range: highest minus
+ * lowest pitch in semitones; meanPitch; tier: 0 a line of singable range, 1 a wider line, 2 chordal of
+ * singable range, 3 other.
+ */
+interface PartShapes {
+  chordShare: Float64Array;
+  range: Float64Array;
+  meanPitch: Float64Array;
+  tier: Uint8Array;
 }
 
-function partShape(events: NoteEvents, track: MidiTrack, channel: number, ticksPerStep: number): PartShape {
+function measurePart(shapes: PartShapes, i: number, events: NoteEvents, track: MidiTrack, channel: number, ticksPerStep: number): void {
   let onsetSteps = 0, chordSteps = 0, notesHere = 0, lastStep = NaN;
   let low = Infinity, high = -Infinity, pitchSum = 0, notes = 0;
-  for (let i = track.firstNote; i < track.firstNote + track.noteCount; i++) {
-    if (!events.isOn[i] || events.channel[i] !== channel) continue;
-    const step = Math.round(events.tick[i] / ticksPerStep);
+  for (let e = track.firstNote; e < track.firstNote + track.noteCount; e++) {
+    if (!events.isOn[e] || events.channel[e] !== channel) continue;
+    const step = Math.round(events.tick[e] / ticksPerStep);
     if (step !== lastStep) {
       if (notesHere > 1) chordSteps++;
       onsetSteps++;
@@ -440,9 +443,9 @@ function partShape(events: NoteEvents, track: MidiTrack, channel: number, ticksP
       lastStep = step;
     }
     notesHere++;
-    const pitch = events.pitch[i];
-    low = Math.min(low, pitch);
-    high = Math.max(high, pitch);
+    const pitch = events.pitch[e];
+    if (pitch < low) low = pitch;
+    if (pitch > high) high = pitch;
     pitchSum += pitch;
     notes++;
   }
@@ -451,13 +454,16 @@ function partShape(events: NoteEvents, track: MidiTrack, channel: number, ticksP
   const range = notes > 0 ? high - low : 0;
   const line = chordShare <= LINE_MAX_CHORD_SHARE;
   const singable = range <= SINGABLE_RANGE;
-  return { chordShare, range, meanPitch: notes > 0 ? pitchSum / notes : 0, tier: line ? (singable ? 0 : 1) : singable ? 2 : 3 };
+  shapes.chordShare[i] = chordShare;
+  shapes.range[i] = range;
+  shapes.meanPitch[i] = notes > 0 ? pitchSum / notes : 0;
+  shapes.tier[i] = line ? (singable ? 0 : 1) : singable ? 2 : 3;
 }
 
 const TIER_NAMES = ['a line of singable range', 'a line wider than two octaves', 'chords of singable range', 'chords over more than two octaves'];
 
-function describeShape(shape: PartShape): string {
-  return `${Math.round(100 * shape.chordShare)}% of onsets are chords, range ${shape.range} semitones, mean pitch ${shape.meanPitch.toFixed(1)}`;
+function describeShape(shapes: PartShapes, i: number): string {
+  return `${Math.round(100 * shapes.chordShare[i])}% of onsets are chords, range ${shapes.range[i]} semitones, mean pitch ${shapes.meanPitch[i].toFixed(1)}`;
 }
 
 /**
@@ -501,46 +507,45 @@ function choosePart(
     throw new MidiImportError(name, 'no-notes', `has no notes in a usable part (found ${found}); choose one with the track/channel options`);
   }
 
-  const shapes = eligible.map((part) => partShape(midi.notes, midi.tracks[part.track], part.channel, ticksPerStep));
-  const bestTier = Math.min(...shapes.map((shape) => shape.tier));
+  const n = parts.length;
+  const shapes: PartShapes = { chordShare: new Float64Array(n), range: new Float64Array(n), meanPitch: new Float64Array(n), tier: new Uint8Array(n) };
+  const isEligible = new Uint8Array(n);
+  let bestTier = 3;
+  for (let i = 0; i < n; i++) {
+    if (exclusionReason(parts[i]) !== null) continue;
+    isEligible[i] = 1;
+    measurePart(shapes, i, midi.notes, midi.tracks[parts[i].track], parts[i].channel, ticksPerStep);
+    bestTier = Math.min(bestTier, shapes.tier[i]);
+  }
   let busiest = 0;
-  eligible.forEach((part, i) => { if (shapes[i].tier === bestTier) busiest = Math.max(busiest, part.noteCount); });
+  for (let i = 0; i < n; i++) if (isEligible[i] && shapes.tier[i] === bestTier) busiest = Math.max(busiest, parts[i].noteCount);
   const minNotes = MIN_SHARE_OF_BUSIEST * busiest;
-  let chosenIndex = -1;
-  eligible.forEach((part, i) => {
-    if (shapes[i].tier !== bestTier || part.noteCount < minNotes) return;
-    if (chosenIndex < 0) { chosenIndex = i; return; }
-    const best = eligible[chosenIndex];
-    const higher = shapes[i].meanPitch - shapes[chosenIndex].meanPitch;
-    if (higher > 0 || (higher === 0 && part.noteCount > best.noteCount)) chosenIndex = i;
-  });
-  const chosen = eligible[chosenIndex];
-  const chosenShape = shapes[chosenIndex];
-  const rivals = eligible.length - 1;
+  let c = -1; // the chosen part's index
+  for (let i = 0; i < n; i++) {
+    if (!isEligible[i] || shapes.tier[i] !== bestTier || parts[i].noteCount < minNotes) continue;
+    const higher = c < 0 ? 1 : shapes.meanPitch[i] - shapes.meanPitch[c];
+    if (higher > 0 || (higher === 0 && parts[i].noteCount > parts[c].noteCount)) c = i;
+  }
+  const chosen = parts[c];
   const requestedPart = options.track !== undefined || options.channel !== undefined;
-  const partChoice = (requestedPart ? 'the requested part' : rivals === 0 ? 'the only part with notes' : `the most melodic of ${eligible.length} parts`) +
-    ` (track ${chosen.track} channel ${chosen.channel}, ${chosen.noteCount} notes: ${TIER_NAMES[chosenShape.tier]}; ${describeShape(chosenShape)})`;
+  const partChoice = (requestedPart ? 'the requested part' : eligible.length === 1 ? 'the only part with notes' : `the most melodic of ${eligible.length} parts`) +
+    ` (track ${chosen.track} channel ${chosen.channel}, ${chosen.noteCount} notes: ${TIER_NAMES[shapes.tier[c]]}; ${describeShape(shapes, c)})`;
 
-  const inFull = parts.length <= PARTS_DESCRIBED_IN_FULL;
-  const sharedReasons = [
-    `less melodic than the chosen part: ${TIER_NAMES[1]}`, `less melodic than the chosen part: ${TIER_NAMES[2]}`, `less melodic than the chosen part: ${TIER_NAMES[3]}`,
-  ];
+  const inFull = n <= PARTS_DESCRIBED_IN_FULL;
+  const lessMelodic = TIER_NAMES.map((name) => `less melodic than the chosen part: ${name}`);
   const fewNotes = `too few notes beside the busiest part of its kind (under ${Math.round(100 * MIN_SHARE_OF_BUSIEST)}%)`;
   const lower = 'lower than the chosen part (the tune is taken to be the highest line)';
-  const shapeOf = new Map(eligible.map((part, i) => [part, shapes[i]]));
-  const skippedParts = parts
-    .filter((part) => part !== chosen)
-    .map((part) => {
-      const excluded = exclusionReason(part);
-      let reason: string;
-      if (excluded !== null) reason = excluded;
-      else {
-        const shape = shapeOf.get(part)!;
-        reason = shape.tier > bestTier ? sharedReasons[shape.tier - 1] : part.noteCount < minNotes ? fewNotes : lower;
-        if (inFull) reason += ` (${part.noteCount} notes; ${describeShape(shape)})`;
-      }
-      return { track: part.track, channel: part.channel, noteCount: part.noteCount, reason };
-    });
+  const skippedParts: SkippedPart[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i === c) continue;
+    const part = parts[i];
+    let reason = exclusionReason(part);
+    if (reason === null) {
+      reason = shapes.tier[i] > bestTier ? lessMelodic[shapes.tier[i]] : part.noteCount < minNotes ? fewNotes : lower;
+      if (inFull) reason += ` (${part.noteCount} notes; ${describeShape(shapes, i)})`;
+    }
+    skippedParts.push({ track: part.track, channel: part.channel, noteCount: part.noteCount, reason });
+  }
   return { chosen, skippedParts, partChoice };
 }
 

@@ -63,3 +63,13 @@ export function keyRuleContext(options: KeyRuleOptions = {}): RuleContext {
   const { key = 'C', mode = 'major', ...rest } = options;
   return ruleContext({ ...rest, ...keyTables(keyNamed(key, mode)) });
 }
+
+/**
+ * The tables for a config's `key` and `mode` (TunerConfig), or none when they are C major (so a
+ * context passed in, e.g. by a test, keeps its own tables).
+ */
+export function keyTablesOf(config: { key?: string; mode?: string }): Partial<RuleContext> {
+  const key = keyNamed(config.key ?? 'C', config.mode ?? 'major');
+  if (key.tonic === 0 && (key.mode === 'major' || key.mode === 'ionian')) return {};
+  return keyTables(key);
+}
