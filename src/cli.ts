@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The rltuner command line: train, generate, tune, evaluate, sweep, convert. Each command lives in src/cli/<name>.ts.
+ * The rltuner command line: train, generate, tune, evaluate, sweep, corpus, score, convert. Each command lives in
+ * src/cli/<name>.ts.
  */
 import { UsageError, type Command } from './cli/common.js';
 import { RunFolderRefusal } from './node/run_folder.js';
@@ -15,6 +16,8 @@ Commands:
   sweep      run configs × seeds of tune in parallel (or across machines) and collect the results
   generate   sample melodies from a model to MIDI files
   train      train a Note RNN on MIDI melodies
+  corpus     report what importing MIDI files gives: part chosen, key, meter, notes changed, skipped files
+  score      how well a Note RNN predicts melodies it has not seen, beside n-gram baselines
   convert    between rltuner models and Magenta.js MusicRNN checkpoints (both directions)
 
 Without --model, tune, evaluate and generate use the shipped default Note RNN (trained on the
@@ -27,6 +30,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tune: async () => (await import('./cli/tune.js')).tuneCommand,
   evaluate: async () => (await import('./cli/evaluate.js')).evaluateCommand,
   sweep: async () => (await import('./cli/sweep.js')).sweepCommand,
+  corpus: async () => (await import('./cli/corpus.js')).corpusCommand,
+  score: async () => (await import('./cli/score.js')).scoreCommand,
   convert: async () => (await import('./cli/convert.js')).convertCommand,
 };
 

@@ -237,5 +237,7 @@ export function partFlags(command: string, values: FlagValues): { track?: number
 }
 
 /** Help lines for --track / --channel. */
-export const PART_FLAGS_HELP = `  --track <n>          take the melody from this track of each MIDI file (0-based) [the track with most notes]
-  --channel <n>        take the melody from this channel (0-15; 9 is drums) [the channel with most notes]`;
+export const PART_FLAGS_HELP = `  --track <n>          take the melody from this track of each MIDI file (0-based); a file without it is
+                       skipped and listed [each file's most melodic part: a line, singable, highest]
+  --channel <n>        take the melody from this channel (0-15; 9 is drums) [as for --track]`;
+

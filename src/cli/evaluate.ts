@@ -12,6 +12,7 @@ import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
 import { evaluationTable, summarizeEvaluations } from '../eval/report.js';
 import { DEFAULT_CONFIG } from '../rl/config.js';
 import { loadKernelsFromDist, numberFlag, parseFlags, Progress, readModelBytes, writeFileAtomic } from './common.js';
+import { keyRulesFlag } from './key_flags.js';
 import { checkPriorFingerprint, policyKind } from './policy.js';
 
 export const EVALUATE_HELP = `rltuner evaluate: the RL Tuner paper's statistics, Note RNN beside tuned models
@@ -24,6 +25,8 @@ Usage: rltuner evaluate [--model <note_rnn>] [--tuned <file> ...] [options]
   --length <steps>      steps per composition [32]
   --temperature <x>     sampling temperature of the acting softmax; 0 takes the argmax [1]
   --seed <n>            random seed (each model gets the same priming notes) [1]
+  --key <tonic>         key the rules score in: C, C#, Db, D, ... B [C]
+  --mode <name>         its mode: major, minor, dorian, phrygian, lydian, mixolydian, locrian [major]
   --json <file>         also write the full results as JSON
   --markdown <file>     also write the table as Markdown
   --quiet               no progress output
@@ -33,7 +36,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   const v = parseFlags('evaluate', args, {
     model: { type: 'string' }, tuned: { type: 'string', multiple: true }, count: { type: 'string' }, length: { type: 'string' },
     temperature: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, markdown: { type: 'string' },
-    quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    key: { type: 'string' }, mode: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
     process.stdout.write(`${EVALUATE_HELP}\n`);
@@ -44,6 +47,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   const numNotes = numberFlag('evaluate', 'length', s('length'), 32, 8, 1024, true);
   const temperature = numberFlag('evaluate', 'temperature', s('temperature'), 1, 0, 100);
   const seed = numberFlag('evaluate', 'seed', s('seed'), 1, 0, 2 ** 32 - 1, true);
+  const rules = keyRulesFlag('evaluate', v, numNotes);
   const progress = new Progress(Boolean(v.quiet));
   const kernels = loadKernelsFromDist();
   const batch = Math.min(count, 256);
@@ -65,7 +69,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   const run = (name: string, group: string, file: string, policy: LstmModel[]) => {
     const started = performance.now();
     const evaluation = evaluatePolicy(policy, noteRnn, new Random(seed), {
-      count, numNotes, temperature, priming: { kind: 'random_note' },
+      count, numNotes, temperature, priming: { kind: 'random_note' }, rules,
       onProgress: (done, total) => progress.update(`${name}: ${done}/${total} compositions`),
     });
     progress.log(`${name}: ${count} compositions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -92,11 +96,12 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     files: members.map((m) => m.file),
   }));
   const table = evaluationTable(columns);
-  process.stdout.write(`${count} compositions of ${numNotes} steps per model, temperature ${temperature}, seed ${seed}\n\n${table}\n`);
+  const keyShown = `${s('key') ?? 'C'} ${s('mode') ?? 'major'}`;
+  process.stdout.write(`${count} compositions of ${numNotes} steps per model, temperature ${temperature}, seed ${seed}, rules in ${keyShown}\n\n${table}\n`);
   const jsonPath = s('json');
   if (jsonPath) {
     writeFileAtomic(resolve(jsonPath), `${JSON.stringify({
-      count, numNotes, temperature, seed,
+      count, numNotes, temperature, seed, key: s('key') ?? 'C', mode: s('mode') ?? 'major',
       columns: columns.map((c) => ({ name: c.name, files: c.files, summary: summarizeEvaluations(c.evaluations) })),
       models: runs.map((r) => ({ name: r.name, file: r.file, ...r.evaluation, compositions: undefined, primers: undefined })),
     }, null, 2)}\n`);

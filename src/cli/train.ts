@@ -16,7 +16,10 @@ import { performance } from 'node:perf_hooks';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { encodeModel, MODEL_FINGERPRINT_FORMAT, type ModelInfo } from '../io/model_file.js';
 import { fileListFingerprint, fingerprintMismatches, type Fingerprints } from '../io/fingerprint.js';
-import { buildCorpus, formatCorpusSummary, type CorpusReport, type MidiSource } from '../music/corpus.js';
+import {
+  buildCorpus, formatCorpusMarkdown, formatCorpusSummary, splitByNameHash, type CorpusReport, type Melody, type MelodyInfo, type MidiSource,
+} from '../music/corpus.js';
+import type { TransposeRule } from '../music/midi_import.js';
 import { readMidiSources, readNottinghamSplit } from '../node/corpus_files.js';
 import { RunFolder } from '../node/run_folder.js';
 import { Random } from '../random.js';
@@ -28,6 +31,7 @@ import {
   formatDuration, loadKernelBuildFromDist, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, Progress, stopOnSignal, UsageError,
   yieldToEventLoop, type FlagValues, type KernelBuild,
 } from './common.js';
+import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
 
 export const TRAIN_HELP = `rltuner train: train a Note RNN (LSTM) on monophonic MIDI melodies
 
@@ -38,14 +42,17 @@ Usage:
 
 Data (a path is a folder of .mid files, one .mid file, or a text file listing .mid paths):
   --nottingham <dir>   folder with melody/ and splits/{train,valid,test}.txt (the repository ships data/nottingham)
-  --data <path>        training melodies; without --valid, 10% of them (by seed) are held out for validation
-  --valid <path>       validation melodies (chooses the best epoch)
+  --data <path>        training melodies; without --valid, the files whose name hashes into the lowest tenth
+                       are held out for validation (the same files whatever the seed; listed in split.json)
+  --valid <path>       validation melodies (chooses the best epoch and stops training)
   --test <path>        test melodies (reported once, with the best model)
 ${PART_FLAGS_HELP}
+${IMPORT_FLAGS_HELP}
 
 Model and training (defaults in brackets):
   --hidden <n[,n..]>   LSTM layer sizes [${DEFAULT_TRAINING.hiddenSizes.join(',')}]
-  --epochs <n>         passes over the training set [${DEFAULT_TRAINING.epochs}]
+  --epochs <n>         the most passes over the training set [${DEFAULT_TRAINING.epochs}]
+  --patience <n>       stop when validation has not improved for this many epochs [${DEFAULT_TRAINING.patience}]
   --batch <n>          melodies trained side by side [${DEFAULT_TRAINING.batchSize}]
   --window <n>         BPTT window in steps (state carries across windows) [${DEFAULT_TRAINING.windowSteps}]
   --lr <x>             Adam learning rate [${DEFAULT_TRAINING.learningRate}]
@@ -55,12 +62,13 @@ Numbers are plain decimals (12, 0.5, 1e-3).
 
 Output:
   --out <dir>          run folder [runs/train]: note_rnn.safetensors (best model), checkpoint.safetensors
-                       (every epoch), metrics.jsonl, report.md. It must be empty or new.
+                       (every epoch), metrics.jsonl, report.md, corpus.md and corpus.json (every file:
+                       part, key, meter, what was dropped), split.json. It must be empty or new.
   --resume             continue the run in --out from its checkpoint, with its data and settings: flags
                        left out are taken from it, flags given must match it (only --epochs may
                        change; the data flags are left out together or all given as before)
   --overwrite          replace the previous train run in --out (only its own files are removed)
-  --no-baselines       skip the n-gram baselines
+  --no-baselines       skip the n-gram baselines (fitted on train, reported on valid and test)
   --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
   --quiet              no progress output
   -h, --help           this text
@@ -74,12 +82,27 @@ The same command, data and kernel build give a byte-identical note_rnn.safetenso
 const DATA_FLAGS = ['nottingham', 'data', 'valid', 'test'] as const;
 type DataFlag = (typeof DATA_FLAGS)[number];
 
-interface DataChoice {
+export interface DataChoice {
   paths: Partial<Record<DataFlag, { given: string; path: string }>>;
   part: { track?: number; channel?: number };
+  /**
+   * How melodies are transposed: by key (default), by note count (the first importer, which the shipped
+   * model was trained with), or kept in their keys. Absent in checkpoints older than this field: those
+   * runs imported by note count.
+   */
+  import?: ImportRecord;
 }
 
-interface Splits {
+/** The import settings a model records (metadata data.import), so `rltuner score` reads new data the same way. */
+export interface ImportRecord {
+  transposeBy: TransposeRule;
+  keepKey: boolean;
+}
+
+/** What a run trained on when its records say nothing of the import: the note-count rule of the first importer. */
+export const IMPORT_BEFORE_KEYS: ImportRecord = Object.freeze({ transposeBy: 'note-count', keepKey: false });
+
+export interface Splits {
   train: Uint8Array[];
   valid: Uint8Array[];
   test: Uint8Array[];
@@ -87,14 +110,24 @@ interface Splits {
   reports: Record<string, CorpusReport>;
   /** Fingerprints of the files each split was read from. */
   fingerprints: Pick<Fingerprints, 'trainingData' | 'validationData' | 'testData'>;
+  /** The file of each melody of each split, in order. */
+  names: { train: string[]; valid: string[]; test: string[] };
 }
 
-async function loadSplits(choice: DataChoice, seed: number): Promise<Splits> {
-  const part = choice.part;
+/** A model's compact record of one melody: [name, key in the file, 's'ignature or 'e'stimated, transposition, meter, steps per bar, qpm]. */
+function melodyRecord(info: MelodyInfo): [string, string, string, number, string, number, number] {
+  return [info.name, info.key, info.keySource === 'signature' ? 's' : 'e', info.transposition, info.meter, info.stepsPerBar, info.qpm];
+}
+
+/** The corpora of a run (train, valid, test), imported with the run's part and import settings. */
+export async function loadSplits(choice: DataChoice): Promise<Splits> {
+  const record = choice.import ?? { transposeBy: 'key', keepKey: false };
+  const options = { ...choice.part, transposeBy: record.transposeBy, ...(record.keepKey ? { transpose: false } : {}) };
   const build = (name: string, sources: MidiSource[]) => {
-    const { melodies, report } = buildCorpus(sources, part);
-    return { melodies: melodies.map((m) => m.tokens), report, name };
+    const { melodies, report } = buildCorpus(sources, options);
+    return { melodies: melodies.map((m) => m.tokens), names: melodies.map((m) => m.name), report, name };
   };
+  const importDescription = { import: { ...record, ...choice.part } };
   const { nottingham, data, valid, test } = choice.paths;
   if (nottingham) {
     const dir = nottingham.path;
@@ -102,51 +135,62 @@ async function loadSplits(choice: DataChoice, seed: number): Promise<Splits> {
     const train = build('train', tr), validSplit = build('valid', va), testSplit = build('test', te);
     return {
       train: train.melodies, valid: validSplit.melodies, test: testSplit.melodies,
-      description: { corpus: 'Nottingham Music Database (GPLv3)', splits: 'standard train/valid/test', trainFiles: tr.length, validFiles: va.length, testFiles: te.length },
+      description: {
+        corpus: 'Nottingham Music Database (GPLv3)', splits: 'standard train/valid/test', trainFiles: tr.length, validFiles: va.length, testFiles: te.length,
+        nottingham: nottingham.given, ...importDescription,
+        melodies: { train: train.report.files.map(melodyRecord), valid: validSplit.report.files.map(melodyRecord), test: testSplit.report.files.map(melodyRecord) },
+      },
       reports: { train: train.report, valid: validSplit.report, test: testSplit.report },
       fingerprints: { trainingData: fileListFingerprint(tr), validationData: fileListFingerprint(va), testData: fileListFingerprint(te) },
+      names: { train: train.names, valid: validSplit.names, test: testSplit.names },
     };
   }
   if (!data) throw new UsageError('no training data: pass --nottingham <dir> or --data <folder|file|list>', 'train');
-  const trainSources = await readMidiSources(data.path);
-  const train = build('train', trainSources);
-  const fingerprints: Splits['fingerprints'] = { trainingData: fileListFingerprint(trainSources) };
-  let validMelodies: Uint8Array[];
-  let trainMelodies = train.melodies;
-  const reports: Record<string, CorpusReport> = { train: train.report };
+  const dataSources = await readMidiSources(data.path);
+  const fingerprints: Splits['fingerprints'] = { trainingData: fileListFingerprint(dataSources) };
+  const { melodies: dataMelodies, report: dataReport } = buildCorpus(dataSources, options);
+  const reports: Record<string, CorpusReport> = { data: dataReport };
+  let trainMelodies = dataMelodies;
+  let validMelodies: Melody[];
+  let heldOut: string[] | null = null;
   if (valid) {
     const sources = await readMidiSources(valid.path);
-    const v = build('valid', sources);
+    const v = buildCorpus(sources, options);
     validMelodies = v.melodies;
     reports.valid = v.report;
     fingerprints.validationData = fileListFingerprint(sources);
   } else {
-    if (trainMelodies.length < 2) throw new UsageError('need at least 2 melodies to hold one out for validation (or pass --valid)', 'train');
-    const rng = new Random(seed ^ 0x5eed);
-    const order = [...trainMelodies.keys()];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [order[i], order[j]] = [order[j], order[i]];
-    }
-    const nValid = Math.max(1, Math.round(order.length * 0.1));
-    validMelodies = order.slice(0, nValid).map((i) => trainMelodies[i]);
-    trainMelodies = order.slice(nValid).map((i) => trainMelodies[i]);
+    if (dataMelodies.length < 2) throw new UsageError(`${data.given} gives ${dataMelodies.length} melody; need at least 2 to hold one out for validation (or pass --valid)`, 'train');
+    const split = splitByNameHash(dataMelodies, HELD_OUT_SHARE);
+    trainMelodies = split.kept;
+    validMelodies = split.heldOut;
+    heldOut = validMelodies.map((melody) => melody.name);
   }
-  let testMelodies: Uint8Array[] = [];
+  let testMelodies: Melody[] = [];
   if (test) {
     const sources = await readMidiSources(test.path);
-    const t = build('test', sources);
+    const t = buildCorpus(sources, options);
     testMelodies = t.melodies;
     reports.test = t.report;
     fingerprints.testData = fileListFingerprint(sources);
   }
+  const records = (melodies: Melody[]) => melodies.map((m) => melodyRecord(m.info!));
   return {
-    train: trainMelodies, valid: validMelodies, test: testMelodies,
-    description: { data: data.given, valid: valid?.given ?? 'held out 10% of --data', test: test?.given ?? null },
+    train: trainMelodies.map((m) => m.tokens), valid: validMelodies.map((m) => m.tokens), test: testMelodies.map((m) => m.tokens),
+    description: {
+      data: data.given, valid: valid?.given ?? HELD_OUT_DESCRIPTION, test: test?.given ?? null,
+      ...(heldOut ? { heldOut } : {}), ...importDescription,
+      melodies: { train: records(trainMelodies), valid: records(validMelodies), test: records(testMelodies) },
+    },
     reports,
     fingerprints,
+    names: { train: trainMelodies.map((m) => m.name), valid: validMelodies.map((m) => m.name), test: testMelodies.map((m) => m.name) },
   };
 }
+
+/** Share of --data held out for validation when no --valid is given, and how the model records it. */
+export const HELD_OUT_SHARE = 0.1;
+export const HELD_OUT_DESCRIPTION = 'the files of --data whose name hashes (FNV-1a) into the lowest tenth (listed in heldOut)';
 
 const CHECKPOINT_FORMAT = 'rltuner-train-checkpoint';
 const CHECKPOINT_VERSION = '2';
@@ -199,6 +243,7 @@ function settingsFromFlags(values: FlagValues): Partial<TrainingSettings> {
   const given: Partial<TrainingSettings> = {};
   if (str('hidden') !== undefined) given.hiddenSizes = str('hidden')!.split(',').map((h) => numberFlag('train', 'hidden', h, 0, 1, 4096, true));
   if (str('epochs') !== undefined) given.epochs = numberFlag('train', 'epochs', str('epochs'), 0, 0, 100000, true);
+  if (str('patience') !== undefined) given.patience = numberFlag('train', 'patience', str('patience'), 0, 1, 100000, true);
   if (str('batch') !== undefined) given.batchSize = numberFlag('train', 'batch', str('batch'), 0, 1, 4096, true);
   if (str('window') !== undefined) given.windowSteps = numberFlag('train', 'window', str('window'), 0, 1, 4096, true);
   if (str('lr') !== undefined) given.learningRate = numberFlag('train', 'lr', str('lr'), 0, 1e-7, 1);
@@ -214,11 +259,12 @@ function dataFromFlags(values: FlagValues): DataChoice {
     const given = values[flag];
     if (typeof given === 'string') paths[flag] = { given, path: resolve(given) };
   }
-  return { paths, part: partFlags('train', values) };
+  const flags = importFlags('train', values);
+  return { paths, part: partFlags('train', values), import: { transposeBy: flags.transposeBy ?? 'key', keepKey: flags.transpose === false } };
 }
 
 /** The flag each training setting comes from. */
-const SETTING_FLAGS: Record<Exclude<keyof TrainingSettings, 'epochs'>, string> = {
+const SETTING_FLAGS: Record<Exclude<keyof TrainingSettings, 'epochs' | 'patience'>, string> = {
   hiddenSizes: 'hidden', batchSize: 'batch', windowSteps: 'window', learningRate: 'lr', clipNorm: 'clip', seed: 'seed',
 };
 
@@ -246,8 +292,16 @@ function resumedChoice(saved: SavedRun, given: Partial<TrainingSettings>, data: 
     const a = saved.data.part[flag], b = data.part[flag];
     if (b !== undefined && a !== b) mismatches.push(`--${flag}: the checkpoint has ${shown(a)}, this run has ${shown(b)}`);
   }
-  const settings = { ...saved.state.settings, epochs: given.epochs ?? saved.state.settings.epochs };
-  return { settings, data: { paths: saved.data.paths, part: saved.data.part }, mismatches };
+  if (givenAnyData) {
+    const a = saved.data.import ?? IMPORT_BEFORE_KEYS, b = data.import ?? IMPORT_BEFORE_KEYS;
+    if (a.transposeBy !== b.transposeBy || a.keepKey !== b.keepKey) {
+      mismatches.push(`--transpose-by/--keep-key: the checkpoint has ${a.keepKey ? 'keep-key' : a.transposeBy}, this run has ${b.keepKey ? 'keep-key' : b.transposeBy}`);
+    }
+  }
+  // Runs from before early stopping ran every epoch: they keep doing so unless --patience is given.
+  const savedPatience = saved.state.settings.patience ?? 100000;
+  const settings = { ...saved.state.settings, epochs: given.epochs ?? saved.state.settings.epochs, patience: given.patience ?? savedPatience };
+  return { settings, data: { paths: saved.data.paths, part: saved.data.part, import: saved.data.import ?? IMPORT_BEFORE_KEYS }, mismatches };
 }
 
 /** One epoch's record without wall-clock figures (what the model file keeps). */
@@ -260,8 +314,8 @@ export async function trainCommand(args: string[]): Promise<number | void> {
   const values = parseFlags('train', args, {
     nottingham: { type: 'string' }, data: { type: 'string' }, valid: { type: 'string' }, test: { type: 'string' },
     hidden: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, window: { type: 'string' },
-    lr: { type: 'string' }, clip: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    track: { type: 'string' }, channel: { type: 'string' },
+    lr: { type: 'string' }, clip: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, patience: { type: 'string' },
+    track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' },
     resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, 'no-baselines': { type: 'boolean' }, 'relaxed-simd': { type: 'boolean' },
     quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
@@ -337,8 +391,12 @@ async function runEpochs(
   progress: Progress, notice: (line: string) => void, stop: ReturnType<typeof stopOnSignal>,
 ): Promise<number | void> {
   const started = performance.now();
-  const splits = await loadSplits(data, settings.seed);
+  const splits = await loadSplits(data);
   for (const [name, report] of Object.entries(splits.reports)) progress.log(`${name}: ${formatCorpusSummary(report)}`);
+  folder.writeAtomic('corpus.md', Object.entries(splits.reports).map(([name, report]) => formatCorpusMarkdown(report).replace(/^# Corpus report/, `# Corpus report: ${name}`)).join('\n'));
+  folder.writeAtomic('corpus.json', `${JSON.stringify(splits.reports, null, 1)}\n`);
+  folder.writeAtomic('split.json', `${JSON.stringify({ ...splits.names, validChosenBy: splits.description.heldOut ? HELD_OUT_DESCRIPTION : 'the given split' }, null, 1)}\n`);
+  progress.log(`corpus report (every file: part, key, meter, notes changed): ${folder.path('corpus.md')}`);
   const steps = (ms: Uint8Array[]) => ms.reduce((s, m) => s + m.length - 1, 0);
   progress.log(`melodies: train ${splits.train.length} (${steps(splits.train)} steps), valid ${splits.valid.length}, test ${splits.test.length}`);
 
@@ -370,7 +428,8 @@ async function runEpochs(
     const info: ModelInfo = {
       data: splits.description,
       training: {
-        ...settings, epochsRun: trainer.epoch, bestEpoch: trainer.bestEpoch, bestValidNats: trainer.bestValidNats,
+        ...settings, epochsRun: trainer.epoch, stoppedEarly: trainer.patienceRunOut && trainer.epoch < settings.epochs,
+        bestEpoch: trainer.bestEpoch, bestValidNats: trainer.bestValidNats,
         history: withoutSeconds(trainer.history),
       },
       fingerprints: fingerprintsOf(MODEL_FINGERPRINT_FORMAT, build),
@@ -402,6 +461,11 @@ async function runEpochs(
     folder.writeAtomic(CHECKPOINT_FILE, encodeCheckpoint(trainer, bestParams, data, checkpointFingerprints));
     progress.log(`epoch ${trainer.epoch}/${settings.epochs}: train ${trainNats.toFixed(4)}, valid ${fmt(valid)}${isBest ? '  (best)' : ''}  [${seconds.toFixed(1)} s]`);
     await yieldToEventLoop(); // lets a pending Ctrl-C be seen
+    if (trainer.patienceRunOut) break;
+  }
+  const stoppedEarly = trainer.patienceRunOut && trainer.epoch < settings.epochs;
+  if (stoppedEarly) {
+    progress.log(`validation has not improved for ${trainer.epochsWithoutImprovement} epochs (best: epoch ${trainer.bestEpoch}); stopping (--patience ${settings.patience}, --epochs ${settings.epochs} is the cap)`);
   }
   if (stop.requested) {
     const where = folder.exists(CHECKPOINT_FILE)
@@ -419,9 +483,10 @@ async function runEpochs(
   const bestTest = splits.test.length ? trainer.evaluate(splits.test) : null;
   trainer.model.params.set(live);
   let baselines: NgramBaselineRow[] = [];
-  if (!values['no-baselines'] && splits.test.length) {
+  if (!values['no-baselines']) {
     progress.log('fitting n-gram baselines (orders 1-4)...');
-    baselines = ngramBaselines(splits.train, splits.valid, splits.test);
+    // Without a test set the rows report valid twice; the table below shows only the valid columns then.
+    baselines = ngramBaselines(splits.train, splits.valid, splits.test.length ? splits.test : splits.valid);
   }
   const lines = [
     `# Note RNN training report`,
@@ -430,15 +495,15 @@ async function runEpochs(
     `Settings: ${JSON.stringify(settings)}`,
     `Data: ${JSON.stringify(splits.description)}`,
     `Kernel build: ${build}`,
-    `Epochs run: ${trainer.epoch}; best epoch by validation loss: ${trainer.bestEpoch}; mean seconds per epoch: ${(trainer.history.reduce((s, h) => s + h.seconds, 0) / Math.max(1, trainer.history.length)).toFixed(2)}`,
+    `Epochs run: ${trainer.epoch}${stoppedEarly ? ` (stopped early: no improvement for ${settings.patience} epochs)` : ''}; best epoch by validation loss: ${trainer.bestEpoch}; mean seconds per epoch: ${(trainer.history.reduce((s, h) => s + h.seconds, 0) / Math.max(1, trainer.history.length)).toFixed(2)}`,
     ``,
     `| model | valid nats/step | valid perplexity | valid accuracy | valid accuracy (events) | test nats/step | test perplexity | test accuracy | test accuracy (events) |`,
     `|---|---|---|---|---|---|---|---|---|`,
     `| LSTM [${settings.hiddenSizes}] (best epoch) | ${row(bestValid)} | ${bestTest ? row(bestTest) : '– | – | – | –'} |`,
-    ...baselines.map((b) => `| ${b.order}-gram (KN, D=${b.discount}) | ${row(b.valid)} | ${row(b.test)} |`),
+    ...baselines.map((b) => `| ${b.order}-gram (KN, D=${b.discount}) | ${row(b.valid)} | ${bestTest ? row(b.test) : '– | – | – | –'} |`),
     ``,
   ];
-  if (baselines.length) lines.push('n-gram detail:', '', formatNgramTable(baselines), '');
+  if (baselines.length && bestTest) lines.push('n-gram detail:', '', formatNgramTable(baselines), '');
   folder.writeAtomic('report.md', lines.join('\n'));
   process.stdout.write(`${lines.join('\n')}\n`);
   process.stdout.write(`best model: ${folder.path(MODEL_FILE)}  (total ${formatDuration((performance.now() - started) / 1000)})\n`);

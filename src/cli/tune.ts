@@ -19,7 +19,7 @@ import { readMidiSources } from '../node/corpus_files.js';
 import { RunFolder } from '../node/run_folder.js';
 import { heatmap, lineChart } from '../report/svg.js';
 import { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
-import { CONFIG_FIELDS, ConfigError, describeConfig, resolveConfig, type TunerConfig } from '../rl/config.js';
+import { CONFIG_FIELDS, ConfigError, describeConfig, resolveConfigWithNotes, type TunerConfig } from '../rl/config.js';
 import { heatmapRows, runTuning, type FinalReport, type LogRecord } from '../rl/driver.js';
 import { primingFor, type Priming } from '../rl/sampling.js';
 import { RlTuner, TuneDivergedError } from '../rl/tuner.js';
@@ -209,7 +209,9 @@ function resolveRequestedConfig(preset: string | undefined, configPath: string |
     if (typeof json.config === 'object' && json.config !== null && !Array.isArray(json.config)) json = json.config as Record<string, unknown>;
   }
   try {
-    return resolveConfig(preset ?? 'default', json, flags);
+    const { config, notes } = resolveConfigWithNotes(preset ?? 'default', json, flags);
+    for (const note of notes) process.stderr.write(`note: ${note}\n`);
+    return config;
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message, 'tune');
     throw e;

@@ -94,7 +94,7 @@ export function compositionStatistics(compositions: readonly Uint8Array[], ctx: 
     }
     const last = numNotes - 1;
     AUTOCORRELATION_LAGS.forEach((lag, k) => {
-      const rho = autocorrelation(composition, last, composition[last], lag);
+      const rho = autocorrelation(composition, last, composition[last], lag, ctx.noteOffset ?? 0);
       if (Number.isNaN(rho)) return;
       autocorrelationSums[k] += rho;
       autocorrelationCounts[k]++;

@@ -7,7 +7,7 @@
  */
 
 import { printableText } from './midi_file.js';
-import { MidiImportError, importMidi, type ImportOptions, type MidiImportFailure } from './midi_import.js';
+import { MidiImportError, importMidi, type ImportOptions, type ImportResult, type MidiImportFailure } from './midi_import.js';
 
 /** No file of a corpus gave a usable melody; the message says how many were tried and why the first failed. */
 export class CorpusError extends Error {
@@ -25,6 +25,63 @@ export interface MidiSource {
 export interface Melody {
   name: string;
   tokens: Uint8Array;
+  /** What the import found and did (absent for melodies made in code). */
+  info?: MelodyInfo;
+}
+
+/** One kept file: the part taken, the key, meter and tempo found, and what the import changed. */
+export interface MelodyInfo {
+  name: string;
+  track: number;
+  channel: number;
+  /** Why that part was taken as the melody. */
+  partChoice: string;
+  /** The key in the file, e.g. "D major". */
+  key: string;
+  keySource: 'signature' | 'estimated';
+  /** Why the key was estimated (no signature, or the notes contradict it). */
+  keyReason?: string;
+  /** The file's key signature, when it has one (e.g. "G major"). */
+  keySignature: string | null;
+  /** Semitones applied (−6..+5), and the key the tokens are in. */
+  transposition: number;
+  tokensKey: string;
+  /** "6/8"; stepsPerBar 12. */
+  meter: string;
+  stepsPerBar: number;
+  qpm: number;
+  steps: number;
+  notes: number;
+  chordNotesDropped: number;
+  notesCut: number;
+  notesFolded: number;
+  /** Onsets more than a quarter step off the 16th grid (triplets, swing), rounded. */
+  offGridNotes: number;
+}
+
+/** The per-file record of an import. */
+export function melodyInfo(result: ImportResult): MelodyInfo {
+  return {
+    name: result.name,
+    track: result.track,
+    channel: result.channel,
+    partChoice: result.partChoice,
+    key: result.key.name,
+    keySource: result.key.source,
+    ...(result.key.reason === undefined ? {} : { keyReason: result.key.reason }),
+    keySignature: result.key.signature?.name ?? null,
+    transposition: result.transposition,
+    tokensKey: result.tokensKey,
+    meter: `${result.meter.numerator}/${result.meter.denominator}${result.meter.source === 'default' ? ' (none in file)' : ''}`,
+    stepsPerBar: result.meter.stepsPerBar,
+    qpm: result.qpm,
+    steps: result.tokens.length,
+    notes: result.noteCount,
+    chordNotesDropped: result.chordNotesDropped,
+    notesCut: result.notesCut,
+    notesFolded: result.notesFolded,
+    offGridNotes: result.offGridNotes,
+  };
 }
 
 export interface CorpusReport {
@@ -36,6 +93,21 @@ export interface CorpusReport {
   totalNotes: number;
   chordNotesDropped: number;
   notesFolded: number;
+  /** Notes shortened because the next onset came first. */
+  notesCut: number;
+  /** Onsets more than a quarter step off the 16th grid, rounded to it. */
+  offGridNotes: number;
+  /** Keys taken from key signatures, and estimated (no signature, or the notes contradicted it). */
+  keysFromSignatures: number;
+  keysEstimated: number;
+  keySignaturesContradicted: number;
+  /** Kept melodies per key in the files ("D major": 12), per meter ("6/8": 30). */
+  keys: Record<string, number>;
+  meters: Record<string, number>;
+  /** How the import was asked to work: transposition rule (or kept keys) and the part options. */
+  importSettings: { transposedBy: string; track?: number; channel?: number };
+  /** Every kept file, in order. */
+  files: MelodyInfo[];
   /** Files that gave no melody; `failure` is absent for an unexpected error (a bug worth reporting). */
   skippedFiles: { name: string; failure?: MidiImportFailure; reason: string }[];
   /** Tracks/channels of kept files that were not used as the melody. */
@@ -57,6 +129,19 @@ export function buildCorpus(files: readonly MidiSource[], options: CorpusOptions
     totalNotes: 0,
     chordNotesDropped: 0,
     notesFolded: 0,
+    notesCut: 0,
+    offGridNotes: 0,
+    keysFromSignatures: 0,
+    keysEstimated: 0,
+    keySignaturesContradicted: 0,
+    keys: {},
+    meters: {},
+    importSettings: {
+      transposedBy: options.transpose === false ? 'none (keys kept)' : (options.transposeBy ?? 'key'),
+      ...(options.track === undefined ? {} : { track: options.track }),
+      ...(options.channel === undefined ? {} : { channel: options.channel }),
+    },
+    files: [],
     skippedFiles: [],
     skippedParts: [],
     warnings: [],
@@ -68,12 +153,21 @@ export function buildCorpus(files: readonly MidiSource[], options: CorpusOptions
     }
     try {
       const result = importMidi(file.bytes, { ...options, name: file.name });
-      melodies.push({ name: file.name, tokens: result.tokens });
+      const info = melodyInfo(result);
+      melodies.push({ name: file.name, tokens: result.tokens, info });
+      report.files.push(info);
       report.melodiesKept += 1;
       report.totalSteps += result.tokens.length;
       report.totalNotes += result.noteCount;
       report.chordNotesDropped += result.chordNotesDropped;
       report.notesFolded += result.notesFolded;
+      report.notesCut += result.notesCut;
+      report.offGridNotes += result.offGridNotes;
+      if (result.key.source === 'signature') report.keysFromSignatures++;
+      else report.keysEstimated++;
+      if (result.key.source === 'estimated' && result.key.signature !== null) report.keySignaturesContradicted++;
+      report.keys[info.key] = (report.keys[info.key] ?? 0) + 1;
+      report.meters[info.meter] = (report.meters[info.meter] ?? 0) + 1;
       report.skippedParts.push(...result.skippedParts.map((part) => ({ name: file.name, ...part })));
       report.warnings.push(...result.warnings.map((message) => ({ name: file.name, message })));
     } catch (error) {
@@ -100,7 +194,8 @@ export function formatCorpusReport(report: CorpusReport): string {
     `melodies kept: ${report.melodiesKept}`,
     `files skipped: ${report.skippedFiles.length}${formatSkipCounts(report)}`,
     `total steps: ${report.totalSteps} (${(report.totalSteps / 16).toFixed(0)} bars of 4/4)`,
-    `notes: ${report.totalNotes} (chord notes dropped: ${report.chordNotesDropped}, folded by octaves: ${report.notesFolded})`,
+    `notes: ${report.totalNotes} (chord notes dropped: ${report.chordNotesDropped}, folded by octaves: ${report.notesFolded}, off the 16th grid rounded: ${report.offGridNotes})`,
+    formatKeyAndGridLine(report),
   ];
   if (report.skippedFiles.length > 0) {
     lines.push('skipped files:', ...report.skippedFiles.map((skip) => `  ${formatSkippedFile(skip)}`));
@@ -119,12 +214,89 @@ export function formatCorpusReport(report: CorpusReport): string {
 
 /**
  * The short form for logs: one line of counts, then every skipped file with its reason (no parts or
- * warnings), e.g. "1034 files read, 1032 melodies kept, 2 files skipped (unreadable 1, too-short 1):".
+ * warnings), e.g. "1034 files read, 1032 melodies kept, 2 files skipped (unreadable 1, too-short 1):",
+ * then what to do about files that lack a requested part, then one line on keys, grid and meters.
  */
 export function formatCorpusSummary(report: CorpusReport): string {
   const head = `${report.filesRead} files read, ${report.melodiesKept} melodies kept, ${report.skippedFiles.length} files skipped${formatSkipCounts(report)}`;
-  if (report.skippedFiles.length === 0) return head;
-  return [`${head}:`, ...report.skippedFiles.map((skip) => `  ${formatSkippedFile(skip)}`)].join('\n');
+  const lines = report.skippedFiles.length === 0 ? [head] : [`${head}:`, ...report.skippedFiles.map((skip) => `  ${formatSkippedFile(skip)}`)];
+  const hint = partMissingHint(report);
+  if (hint) lines.push(`  ${hint}`);
+  if (report.melodiesKept > 0) lines.push(`  ${formatKeyAndGridLine(report)}`);
+  return lines.join('\n');
+}
+
+/** "keys: 1021 from signatures, 13 estimated (13 signatures contradicted); transposed by key; 37 onsets off the 16th grid rounded". */
+function formatKeyAndGridLine(report: CorpusReport): string {
+  return `keys: ${report.keysFromSignatures} from signatures, ${report.keysEstimated} estimated (${report.keySignaturesContradicted} signatures contradicted by the notes); ` +
+    `transposed by: ${report.importSettings.transposedBy}; ${report.offGridNotes} notes off the 16th grid rounded; meters: ${formatCounts(report.meters, 4)}`;
+}
+
+/** "4/4 533, 6/8 364, 3/4 59, 2/4 40, 12 more": the largest counts first. */
+function formatCounts(counts: Record<string, number>, shown: number): string {
+  const sorted = Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const head = sorted.slice(0, shown).map(([name, count]) => `${name} ${count}`);
+  if (sorted.length > shown) head.push(`${sorted.length - shown} more`);
+  return head.join(', ');
+}
+
+/** What to do when files lack the requested track or channel. */
+function partMissingHint(report: CorpusReport): string | null {
+  const missing = report.skippedFiles.filter((skip) => skip.failure === 'part-missing').length;
+  if (missing === 0) return null;
+  const asked = [report.importSettings.track !== undefined ? `--track ${report.importSettings.track}` : '', report.importSettings.channel !== undefined ? `--channel ${report.importSettings.channel}` : '']
+    .filter(Boolean).join(' ');
+  return `${missing} files lack the requested part${asked ? ` (${asked})` : ''} and were skipped; leave the option out to take each file's most melodic part`;
+}
+
+/**
+ * The full report as Markdown: counts, skipped files with reasons, keys (from signatures or estimated),
+ * meters, notes changed, then one row per kept file (part and why, key, transposition, meter, tempo).
+ */
+export function formatCorpusMarkdown(report: CorpusReport): string {
+  const cell = (text: string) => printableText(text).replace(/\|/g, '\\|');
+  const lines = [
+    '# Corpus report',
+    '',
+    `| files read | melodies kept | files skipped | steps | notes in chosen parts |`,
+    `|---:|---:|---:|---:|---:|`,
+    `| ${report.filesRead} | ${report.melodiesKept} | ${report.skippedFiles.length}${formatSkipCounts(report)} | ${report.totalSteps} | ${report.totalNotes} |`,
+    '',
+    `Import: transposed by ${report.importSettings.transposedBy}` +
+      (report.importSettings.track !== undefined ? `, track ${report.importSettings.track}` : '') +
+      (report.importSettings.channel !== undefined ? `, channel ${report.importSettings.channel}` : '') + '.',
+  ];
+  const hint = partMissingHint(report);
+  if (hint) lines.push('', `**${hint}.**`);
+  lines.push('', '## Skipped files', '');
+  if (report.skippedFiles.length === 0) lines.push('None.');
+  else lines.push('| file | reason | kind |', '|---|---|---|', ...report.skippedFiles.map((skip) => `| ${cell(skip.name)} | ${cell(skip.reason)} | ${skip.failure ?? 'unexpected error'} |`));
+  lines.push(
+    '', '## Keys', '',
+    `From key signatures: ${report.keysFromSignatures}; estimated: ${report.keysEstimated} ` +
+      `(no signature: ${report.keysEstimated - report.keySignaturesContradicted}, signature contradicted by the notes: ${report.keySignaturesContradicted}).`,
+    '', '| key in the files | melodies |', '|---|---:|',
+    ...Object.entries(report.keys).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([key, count]) => `| ${key} | ${count} |`),
+    '', '## Meters', '', '| meter | melodies |', '|---|---:|',
+    ...Object.entries(report.meters).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([meter, count]) => `| ${meter} | ${count} |`),
+    '', '## Notes changed', '',
+    `- dropped (a higher note starts on the same step): ${report.chordNotesDropped}`,
+    `- shortened at the next onset: ${report.notesCut}`,
+    `- rounded from more than a quarter step off the 16th grid (triplets, swing): ${report.offGridNotes}`,
+    `- folded by octaves into MIDI 48..83: ${report.notesFolded}`,
+    '', '## Files', '',
+    '| file | part (track/channel) | why this part | key | key from | transposed | meter | steps/bar | qpm | steps | off grid | dropped | folded |',
+    '|---|---|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|',
+    ...report.files.map((f) => `| ${cell(f.name)} | ${f.track}/${f.channel} | ${cell(f.partChoice)} | ${f.key} | ${f.keySource === 'signature' ? 'signature' : `estimated: ${cell(f.keyReason ?? '')}`} | ` +
+      `${f.transposition > 0 ? '+' : ''}${f.transposition} → ${f.tokensKey} | ${f.meter} | ${f.stepsPerBar} | ${f.qpm} | ${f.steps} | ${f.offGridNotes} | ${f.chordNotesDropped} | ${f.notesFolded} |`),
+  );
+  if (report.skippedParts.length > 0 && report.skippedParts.length <= 2000) {
+    lines.push('', '## Parts not used', '', '| file | track/channel | notes | why not |', '|---|---|---:|---|',
+      ...report.skippedParts.map((part) => `| ${cell(part.name)} | ${part.track}/${part.channel} | ${part.noteCount} | ${cell(part.reason)} |`));
+  } else if (report.skippedParts.length > 2000) {
+    lines.push('', `## Parts not used`, '', `${report.skippedParts.length} parts (listed in the JSON report).`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** " (unreadable 2, too-short 1)": skipped files counted by failure, in order of first appearance. */
@@ -145,4 +317,30 @@ export function loadSplitList(text: string): string[] {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line.length > 0 && !line.startsWith('#'));
+}
+
+/** FNV-1a (32-bit) of a string's UTF-16 code units: a stable hash for splitting files by name. */
+export function nameHash(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    hash ^= name.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/**
+ * A deterministic held-out split by file name: a file is held out when nameHash(name) % 1000 falls below
+ * `share` × 1000, so a file's side never depends on which other files are present or on their order.
+ * With two or more files, at least one lands on each side (the lowest hash is held out, or the highest
+ * kept, when the rule would leave a side empty).
+ */
+export function splitByNameHash<T extends { name: string }>(items: readonly T[], share = 0.1): { kept: T[]; heldOut: T[] } {
+  const isHeldOut = items.map((item) => nameHash(item.name) % 1000 < share * 1000);
+  if (items.length >= 2) {
+    const order = items.map((item, i) => ({ hash: nameHash(item.name), i })).sort((a, b) => a.hash - b.hash || a.i - b.i);
+    if (!isHeldOut.includes(true)) isHeldOut[order[0].i] = true;
+    if (!isHeldOut.includes(false)) isHeldOut[order[order.length - 1].i] = false;
+  }
+  return { kept: items.filter((_, i) => !isHeldOut[i]), heldOut: items.filter((_, i) => isHeldOut[i]) };
 }

@@ -1,7 +1,8 @@
 /**
  * Melody tokens → a format-1 Standard MIDI File (SPEC §2, "Export"). Pure: returns bytes, no file system.
  *
- * Track 0 is the conductor (tempo, 4/4 time signature); track 1 holds the melody on channel 0: a program
+ * Track 0 is the conductor (tempo, time signature — 4/4 unless given — and the key signature when a key
+ * is given); track 1 holds the melody on channel 0: a program
  * change, then one note per note-on token, held through NO_EVENT tokens and ended by NOTE_OFF, the next
  * note-on or the end of the composition. Token t plays MIDI pitch t + 46 (the reference wrote t + 48, a
  * bug). The melody track ends exactly at the composition's last step, so a trailing rest survives
@@ -16,6 +17,7 @@
 import { tokensToNotes, type StepNote } from './notes.js';
 import { writeMidi, type MidiData, type MidiEvent } from 'midi-file';
 import { STEPS_PER_QUARTER, assertTokens } from './encoding.js';
+import { signatureOfKey, type Key } from './keys.js';
 
 /** Tokens or options that cannot be written as MIDI; the message names the value and the allowed range. */
 export class MidiExportError extends Error {
@@ -31,6 +33,19 @@ export interface ExportOptions {
   velocity?: number;
   /** General MIDI program (instrument), 0..127. Default 0 (acoustic grand piano). */
   program?: number;
+  /** Time signature written in the conductor track. Default 4/4. The steps stay 16th notes. */
+  timeSignature?: { numerator: number; denominator: number };
+  /**
+   * The key of the written notes; its key signature (sharps or flats, major or minor) is written, so an
+   * import reads the key back instead of estimating it. Default C major (the key melodies are imported
+   * in); null writes none.
+   */
+  key?: Key | null;
+  /**
+   * Semitones added to every note as it is written (e.g. the inverse of an import's transposition, to
+   * put a melody back in its file's key). Default 0. Every note must stay in MIDI 0..127.
+   */
+  transpose?: number;
 }
 
 const MELODY_CHANNEL = 0;
@@ -62,23 +77,43 @@ export function exportMidi(tokens: ArrayLike<number>, options: ExportOptions = {
     throw new MidiExportError(`program ${program} must be an integer in 0..127`);
   }
 
+  const timeSignature = options.timeSignature ?? { numerator: 4, denominator: 4 };
+  const { numerator, denominator } = timeSignature;
+  if (!(Number.isInteger(numerator) && numerator >= 1 && numerator <= 255 && Number.isInteger(denominator) && denominator >= 1 && denominator <= 128 && (denominator & (denominator - 1)) === 0)) {
+    throw new MidiExportError(`time signature ${numerator}/${denominator} cannot be written; the numerator must be 1..255 and the denominator a power of two up to 128 (e.g. 6/8)`);
+  }
+  const transpose = options.transpose ?? 0;
+  const notes = tokensToNotes(tokens);
+  if (!Number.isInteger(transpose) || notes.some((note) => note.pitch + transpose < 0 || note.pitch + transpose > 127)) {
+    throw new MidiExportError(`transpose ${transpose} must be a whole number of semitones that keeps every note in MIDI 0..127`);
+  }
+  for (const note of notes) note.pitch += transpose;
+
   const ticksPerStep = ticksPerQuarter / STEPS_PER_QUARTER;
   const midi: MidiData = {
     header: { format: 1, numTracks: 2, ticksPerBeat: ticksPerQuarter },
     tracks: [
-      conductorTrack(microsecondsPerQuarter),
-      melodyTrack(tokensToNotes(tokens), tokens.length * ticksPerStep, ticksPerStep, velocity, program),
+      conductorTrack(microsecondsPerQuarter, timeSignature, options.key === undefined ? { tonic: 0, mode: 'major' } : options.key),
+      melodyTrack(notes, tokens.length * ticksPerStep, ticksPerStep, velocity, program),
     ],
   };
   return Uint8Array.from(writeMidi(midi));
 }
 
-function conductorTrack(microsecondsPerQuarter: number): MidiEvent[] {
-  return [
+function conductorTrack(microsecondsPerQuarter: number, meter: { numerator: number; denominator: number }, key: Key | null): MidiEvent[] {
+  // A click per beat: a dotted quarter (36 MIDI clocks) in compound meters (6/8, 9/8, 12/8), else one denominator note.
+  const compound = meter.denominator === 8 && meter.numerator % 3 === 0 && meter.numerator > 3;
+  const metronome = compound ? 36 : Math.max(1, Math.round(96 / meter.denominator));
+  const events: MidiEvent[] = [
     { deltaTime: 0, meta: true, type: 'setTempo', microsecondsPerBeat: microsecondsPerQuarter },
-    { deltaTime: 0, meta: true, type: 'timeSignature', numerator: 4, denominator: 4, metronome: 24, thirtyseconds: 8 },
-    { deltaTime: 0, meta: true, type: 'endOfTrack' },
+    { deltaTime: 0, meta: true, type: 'timeSignature', numerator: meter.numerator, denominator: meter.denominator, metronome, thirtyseconds: 8 },
   ];
+  if (key !== null) {
+    const signature = signatureOfKey(key);
+    events.push({ deltaTime: 0, meta: true, type: 'keySignature', key: signature.sharps, scale: signature.mode === 'minor' ? 1 : 0 });
+  }
+  events.push({ deltaTime: 0, meta: true, type: 'endOfTrack' });
+  return events;
 }
 
 /** Program change, note-on/note-off pairs (a note-off before a note-on at the same tick), end of track. */

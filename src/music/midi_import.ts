@@ -3,19 +3,37 @@
  * decision out; no file system, so it runs in browsers and Workers.
  *
  * The pipeline, one small function per stage:
- *   read bytes (src/music/midi_file.ts) → count notes per (track, channel) part → pick the melody part →
- *   take its notes → quantise to 16th steps →
- *   keep the highest note of each onset → cut overlaps → transpose to C major / A minor →
- *   centre by octaves in MIDI 48..83 → fold stragglers by octaves → encode as tokens.
+ *   read bytes (src/music/midi_file.ts) → list the (track, channel) parts → pick the most melodic part →
+ *   take its notes (counting onsets off the 16th grid) → quantise to 16th steps →
+ *   keep the highest note of each onset → cut overlaps → find the key (signature, else estimate) →
+ *   transpose to C major / A minor → centre by octaves in MIDI 48..83 → fold stragglers → encode.
+ * Beside the tokens it records the part chosen and why, the key (from the signature or estimated), the
+ * transposition, the meter (steps per bar) and the tempo, so exports can write them back.
  *
  * Decisions where the SPEC leaves room (each one is also stated where it is made):
  * - Tracks and channels are numbered from 0, as stored in the file (drums are channel index 9,
- *   "channel 10" in MIDI manuals). A "part" is the notes of one channel within one track; by default the
- *   part with the most notes wins (ties: lower track, then lower channel), drum parts skipped.
- * - Transposition: among shifts −6..+5 the one with the most note steps in the C major pitch classes
- *   wins; ties go to the smaller |shift|, then to the negative (downward) shift.
+ *   "channel 10" in MIDI manuals). A "part" is the notes of one channel within one track.
+ * - The melody part (choosePart): parts are ranked in tiers: a line (at most 10% of its onset steps
+ *   carry two or more notes) with a singable range (at most 24 semitones), then lines with a wider range,
+ *   then chordal parts of singable range, then the rest. In the best tier, parts with fewer than a fifth of
+ *   the notes of that tier's busiest part are passed over (a few stray notes are not the tune); of those
+ *   left, the highest mean pitch wins (the tune sits above its bass line and accompaniment); ties: more
+ *   notes, then lower track, then lower channel. Drum parts are skipped unless asked for by channel.
+ * - The key (chooseKey): the key-signature event in force at the melody's first note (else the file's
+ *   first one) is used unless the notes contradict it: more than 10% of the note steps fall outside its
+ *   scale (a minor signature also allows its raised sixth and seventh) while the estimated key leaves out
+ *   at most half as much. Otherwise, or without a signature, the key is estimated from the note
+ *   durations (src/music/key_finding.ts, Temperley's profiles by default).
+ * - Transposition ('key', the default): the shift in −6..+5 that puts the tonic on C (major modes) or A
+ *   (minor); ties (a tritone) go down. 'note-count' is the first importer's rule, kept so models trained
+ *   on it can be scored on the data they saw: the shift with the most note steps in the C major pitch
+ *   classes; ties go to the smaller |shift|, then to the negative (downward) shift.
  * - Octave centring: the octave shift that brings the centre of the min..max pitch range nearest to the
  *   centre of 48..83 (65.5); ties go to the smaller |shift|, then downward.
+ * - Meter and tempo: the time signature and tempo in force at the first note (else the first ones in the
+ *   file; else 4/4 and 120 quarter notes per minute, the SMF defaults). Later changes are counted.
+ * - Off the grid: an onset more than a quarter step from the nearest 16th (triplets, swing) is counted;
+ *   it is still rounded to the nearest step.
  * - The melody ends where its last note ends. No NOTE_OFF is appended after it, unless the file itself
  *   has silence after the last note up to the part's end of track and that silence is at most
  *   `maxTrailingRestSteps` (default one 4/4 bar); then the melody keeps it as NOTE_OFF + NO_EVENTs.
@@ -27,9 +45,11 @@
 
 import { MAX_PITCH, MIN_PITCH, NO_EVENT, NOTE_OFF, STEPS_PER_QUARTER, pitchToToken } from './encoding.js';
 import { MidiFileError, printableText, readMidiFile, type MidiFile, type MidiTrack, type NoteEvents } from './midi_file.js';
+import { DEFAULT_KEY_PROFILE, estimateKey, pitchClassDurations, type KeyProfileName } from './key_finding.js';
+import { isMajorMode, keyName, keyOfSignature, scaleOf, transpositionToReference, transposeKey, type Key } from './keys.js';
 
 /** Why a file yields no melody. */
-export type MidiImportFailure = 'unreadable' | 'unsupported' | 'no-notes' | 'too-short' | 'too-long' | 'bad-option';
+export type MidiImportFailure = 'unreadable' | 'unsupported' | 'no-notes' | 'part-missing' | 'too-short' | 'too-long' | 'bad-option';
 
 /**
  * A file (or the options given for it) that cannot yield a melody; `reason` is machine-readable. The
@@ -64,8 +84,18 @@ export interface ImportOptions {
   track?: number;
   /** Take the melody from this channel index (0..15; 9 = drums) only. Default: any channel but 9. */
   channel?: number;
-  /** Transpose to C major / A minor (SPEC §2.3). Default true. */
+  /** Transpose to C major / A minor (SPEC §2.3). Default true; false keeps the key (`--keep-key`). */
   transpose?: boolean;
+  /**
+   * How the transposition is chosen: 'key' (default) moves the tonic of the file's key to C or A;
+   * 'note-count' is the first importer's rule (most note steps on the white keys), which the shipped
+   * model was trained with.
+   */
+  transposeBy?: TransposeRule;
+  /** Read the file's key-signature events (default true); false estimates every key from the notes. */
+  useKeySignature?: boolean;
+  /** Profiles of the key estimator. Default 'temperley'. */
+  keyProfile?: KeyProfileName;
   /** Shift by octaves so the melody is centred in MIDI 48..83. Default true. Folding always happens. */
   centre?: boolean;
   /** Melodies shorter than this many steps are rejected as too short. Default 8. */
@@ -77,6 +107,42 @@ export interface ImportOptions {
   maxSteps?: number;
   /** Silence after the last note, up to the end of track, is kept when at most this many steps. Default 16. */
   maxTrailingRestSteps?: number;
+}
+
+export const TRANSPOSE_RULES = ['key', 'note-count'] as const;
+export type TransposeRule = (typeof TRANSPOSE_RULES)[number];
+
+/** The key of a melody as found in its file, and where it came from. */
+export interface MelodyKey {
+  /** Pitch class of the tonic, 0..11 (C = 0), as in the file (before transposition). */
+  tonic: number;
+  mode: 'major' | 'minor';
+  /** "D major". */
+  name: string;
+  /** 'signature': the file's key-signature event; 'estimated': the key finder (see `reason`). */
+  source: 'signature' | 'estimated';
+  /** Why the key was estimated: no signature, signatures ignored, or the notes contradict it. */
+  reason?: string;
+  /** The key signature in force at the first note, if the file has one. */
+  signature: { sharps: number; mode: 'major' | 'minor'; name: string } | null;
+  /** Key-signature events after the first one that name another key. */
+  signatureChanges: number;
+  /** The key finder's answer (always computed, so the two can be compared). */
+  estimate: { name: string; tonic: number; mode: 'major' | 'minor'; correlation: number; profile: KeyProfileName } | null;
+  /** Share of note steps outside the chosen key's scale (a minor key also allows raised 6th and 7th). */
+  outsideScale: number;
+}
+
+/** The meter of a melody: its time signature and the 16th steps in one bar. */
+export interface MelodyMeter {
+  numerator: number;
+  denominator: number;
+  /** numerator × 16 / denominator: 16 for 4/4, 12 for 6/8 and 3/4, 18 for 9/8. */
+  stepsPerBar: number;
+  /** 'signature': the file's time-signature event; 'default': none, so 4/4 (the SMF default). */
+  source: 'signature' | 'default';
+  /** Time-signature events after the first one that name another meter. */
+  changes: number;
 }
 
 /** A track/channel part that was not used, and why. */
@@ -97,14 +163,29 @@ export interface ImportResult {
   /** The part the melody came from. */
   track: number;
   channel: number;
+  /** Why this part was taken as the melody (its statistics, and what it was chosen over). */
+  partChoice: string;
   /** Notes read from the chosen part. */
   noteCount: number;
+  /** Onsets of the chosen part more than a quarter step off the 16th grid (triplets, swing), rounded anyway. */
+  offGridNotes: number;
   /** Notes dropped because a higher note starts on the same step. */
   chordNotesDropped: number;
   /** Notes shortened because the next note starts before they end. */
   notesCut: number;
+  /** The key in the file (before transposition). */
+  key: MelodyKey;
+  /** How the transposition was chosen: 'key', 'note-count', or 'none' (the key was kept). */
+  transposedBy: TransposeRule | 'none';
   /** Semitones applied to put the melody in C major / A minor (−6..+5). */
   transposition: number;
+  /** The key of the tokens: the file's key moved by `transposition` ("C major" or "A minor" by default). */
+  tokensKey: string;
+  meter: MelodyMeter;
+  /** Tempo at the first note in quarter notes per minute (120 when the file has no tempo event). */
+  qpm: number;
+  /** Tempo events after the first one that set another tempo. */
+  tempoChanges: number;
   /** Whole octaves applied after the transposition to centre the melody. */
   octaveShift: number;
   /** Notes still outside 48..83 after centring, moved by octaves into range. */
@@ -150,16 +231,22 @@ export function importMidi(bytes: Uint8Array, options: ImportOptions = {}): Impo
   const name = options.name ?? '<midi>';
   const maxSteps = checkMaxSteps(options.maxSteps, name);
   const minSteps = options.minSteps ?? 8;
+  const transposeBy = options.transposeBy ?? 'key';
+  if (!(TRANSPOSE_RULES as readonly string[]).includes(transposeBy)) {
+    throw new MidiImportError(name, 'bad-option', `transposeBy ${JSON.stringify(transposeBy)} is not a rule; expected ${TRANSPOSE_RULES.join(' or ')}`);
+  }
   const midi = readMidi(bytes, name);
   const warnings = [...midi.warnings];
   const ticksPerQuarter = midi.division.kind === 'ticks-per-quarter' ? midi.division.ticksPerQuarter : 0;
+  const ticksPerStep = ticksPerQuarter / STEPS_PER_QUARTER;
 
   const parts = listParts(midi.notes, midi.tracks);
-  const { chosen, skippedParts } = choosePart(parts, midi.tracks.length, options, name);
+  const { chosen, skippedParts, partChoice } = choosePart(parts, midi, ticksPerStep, options, name);
 
   // The chosen part's notes, then each timing stage in place on them (one copy of the notes in memory).
-  const ticksPerStep = ticksPerQuarter / STEPS_PER_QUARTER;
   const notes = notesOfPart(midi.notes, midi.tracks[chosen.track], chosen.channel);
+  const firstOnsetTick = notes.start[0];
+  const offGridNotes = countOffGridOnsets(notes, ticksPerStep);
   quantiseNotes(notes, ticksPerStep);
   const chordNotesDropped = keepHighestAtEachOnset(notes);
   const notesCut = cutOverlaps(notes);
@@ -177,14 +264,19 @@ export function importMidi(bytes: Uint8Array, options: ImportOptions = {}): Impo
     throw new MidiImportError(name, 'too-long', `melody is ${length} steps long, above the maximum of ${maxSteps} (${fix})`);
   }
 
-  const transposition = options.transpose === false ? 0 : chooseTransposition(notes);
+  const key = chooseKey(notes, midi, firstOnsetTick, options);
+  const transposedBy = options.transpose === false ? 'none' : transposeBy;
+  const transposition = transposedBy === 'none' ? 0 : transposedBy === 'key' ? transpositionToReference(key) : chooseTransposition(notes);
   const transposed = shiftPitches(notes.pitch, transposition);
   const octaveShift = options.centre === false ? 0 : chooseOctaveShift(transposed);
   const centred = shiftPitches(transposed, 12 * octaveShift);
   const { pitches: folded, notesFolded } = foldIntoRange(centred);
+  const meter = meterAt(midi, firstOnsetTick);
+  const { qpm, tempoChanges } = tempoAt(midi, firstOnsetTick);
 
   if (chordNotesDropped > 0) warnings.push(`${chordNotesDropped} notes dropped: a higher note starts on the same step`);
   if (notesFolded > 0) warnings.push(`${notesFolded} notes outside MIDI ${MIN_PITCH}..${MAX_PITCH} folded by octaves`);
+  if (offGridNotes > 0) warnings.push(`${offGridNotes} notes more than a quarter step off the 16th grid (triplets or swing) rounded to the nearest 16th`);
 
   return {
     name,
@@ -193,10 +285,18 @@ export function importMidi(bytes: Uint8Array, options: ImportOptions = {}): Impo
     ticksPerQuarter,
     track: chosen.track,
     channel: chosen.channel,
+    partChoice,
     noteCount: chosen.noteCount,
+    offGridNotes,
     chordNotesDropped,
     notesCut,
+    key,
+    transposedBy,
     transposition,
+    tokensKey: keyName(transposeKey(key, transposition)),
+    meter,
+    qpm,
+    tempoChanges,
     octaveShift,
     notesFolded,
     skippedParts,
@@ -307,18 +407,82 @@ function notesOfPart(events: NoteEvents, track: MidiTrack, channel: number): Not
 
 // ---- choosing the melody part ----
 
+/** A line has two or more notes at no more than this share of its onset steps. */
+const LINE_MAX_CHORD_SHARE = 0.1;
+/** A singable range: two octaves. */
+const SINGABLE_RANGE = 24;
+/** Within the best tier, parts with fewer notes than this share of the busiest one's are passed over. */
+const MIN_SHARE_OF_BUSIEST = 0.2;
+/** Files with at most this many parts get numbers in each skipped part's reason (larger ones: shared reasons). */
+const PARTS_DESCRIBED_IN_FULL = 32;
+
 /**
- * The part with the most notes among those the options allow (drums only when asked for by channel).
- * Ties: lower track, then lower channel. Every other part is listed with the reason it was skipped.
+ * What makes each part look like a melody, from its note-ons alone (onsets rounded to 16th steps), as
+ * parallel arrays over the parts (a file may have hundreds of thousands of one-note parts):
+ * chordShare: share of its distinct onset steps where two or more notes start; range: highest minus
+ * lowest pitch in semitones; meanPitch; tier: 0 a line of singable range, 1 a wider line, 2 chordal of
+ * singable range, 3 other.
+ */
+interface PartShapes {
+  chordShare: Float64Array;
+  range: Float64Array;
+  meanPitch: Float64Array;
+  tier: Uint8Array;
+}
+
+function measurePart(shapes: PartShapes, i: number, events: NoteEvents, track: MidiTrack, channel: number, ticksPerStep: number): void {
+  let onsetSteps = 0, chordSteps = 0, notesHere = 0, lastStep = NaN;
+  let low = Infinity, high = -Infinity, pitchSum = 0, notes = 0;
+  for (let e = track.firstNote; e < track.firstNote + track.noteCount; e++) {
+    if (!events.isOn[e] || events.channel[e] !== channel) continue;
+    const step = Math.round(events.tick[e] / ticksPerStep);
+    if (step !== lastStep) {
+      if (notesHere > 1) chordSteps++;
+      onsetSteps++;
+      notesHere = 0;
+      lastStep = step;
+    }
+    notesHere++;
+    const pitch = events.pitch[e];
+    if (pitch < low) low = pitch;
+    if (pitch > high) high = pitch;
+    pitchSum += pitch;
+    notes++;
+  }
+  if (notesHere > 1) chordSteps++;
+  const chordShare = onsetSteps > 0 ? chordSteps / onsetSteps : 0;
+  const range = notes > 0 ? high - low : 0;
+  const line = chordShare <= LINE_MAX_CHORD_SHARE;
+  const singable = range <= SINGABLE_RANGE;
+  shapes.chordShare[i] = chordShare;
+  shapes.range[i] = range;
+  shapes.meanPitch[i] = notes > 0 ? pitchSum / notes : 0;
+  shapes.tier[i] = line ? (singable ? 0 : 1) : singable ? 2 : 3;
+}
+
+const TIER_NAMES = ['a line of singable range', 'a line wider than two octaves', 'chords of singable range', 'chords over more than two octaves'];
+
+function describeShape(shapes: PartShapes, i: number): string {
+  return `${Math.round(100 * shapes.chordShare[i])}% of onsets are chords, range ${shapes.range[i]} semitones, mean pitch ${shapes.meanPitch[i].toFixed(1)}`;
+}
+
+/**
+ * The most melodic part among those the options allow (see the file comment for the rule). Every other
+ * part is listed with the reason it was skipped; `partChoice` says why the chosen one won.
  */
 function choosePart(
   parts: Part[],
-  trackCount: number,
+  midi: MidiFile,
+  ticksPerStep: number,
   options: ImportOptions,
   name: string,
-): { chosen: Part; skippedParts: SkippedPart[] } {
-  if (options.track !== undefined && !(Number.isInteger(options.track) && options.track >= 0 && options.track < trackCount)) {
-    throw new MidiImportError(name, 'bad-option', `track ${options.track} does not exist; the file has ${trackCount} tracks (0..${trackCount - 1})`);
+): { chosen: Part; skippedParts: SkippedPart[]; partChoice: string } {
+  const trackCount = midi.tracks.length;
+  if (options.track !== undefined && !(Number.isInteger(options.track) && options.track >= 0)) {
+    throw new MidiImportError(name, 'bad-option', `track ${options.track} is not a track index; expected an integer from 0`);
+  }
+  if (options.track !== undefined && options.track >= trackCount) {
+    throw new MidiImportError(name, 'part-missing', `track ${options.track} does not exist; the file has ${trackCount} tracks (0..${trackCount - 1})`);
   }
   if (options.channel !== undefined && !(Number.isInteger(options.channel) && options.channel >= 0 && options.channel <= 15)) {
     throw new MidiImportError(name, 'bad-option', `channel ${options.channel} is not a channel index; expected 0..15 (drums are 9)`);
@@ -337,23 +501,65 @@ function choosePart(
     const listed = parts.slice(0, 5).map((p) => `track ${p.track} channel ${p.channel}: ${p.noteCount} notes`);
     if (parts.length > listed.length) listed.push(`${parts.length - listed.length} more parts`);
     const found = listed.join('; ');
-    const detail = parts.length === 0 ? 'has no notes' : `has no notes in a usable part (found ${found}); choose one with the track/channel options`;
-    throw new MidiImportError(name, 'no-notes', detail);
+    if (parts.length === 0) throw new MidiImportError(name, 'no-notes', 'has no notes');
+    const requested = [options.track !== undefined ? `track ${options.track}` : '', options.channel !== undefined ? `channel ${options.channel}` : ''].filter(Boolean).join(' ');
+    if (requested) throw new MidiImportError(name, 'part-missing', `has no notes in the requested ${requested} (found ${found}); choose another part, or leave the track/channel options out to let the melody be chosen`);
+    throw new MidiImportError(name, 'no-notes', `has no notes in a usable part (found ${found}); choose one with the track/channel options`);
   }
-  const chosen = eligible.reduce((best, part) => (part.noteCount > best.noteCount ? part : best));
-  const fewerNotes = `fewer notes than the chosen part (track ${chosen.track} channel ${chosen.channel}, ${chosen.noteCount} notes)`;
-  const skippedParts = parts
-    .filter((part) => part !== chosen)
-    .map((part) => ({
-      track: part.track,
-      channel: part.channel,
-      noteCount: part.noteCount,
-      reason: exclusionReason(part) ?? fewerNotes,
-    }));
-  return { chosen, skippedParts };
+
+  const n = parts.length;
+  const shapes: PartShapes = { chordShare: new Float64Array(n), range: new Float64Array(n), meanPitch: new Float64Array(n), tier: new Uint8Array(n) };
+  const isEligible = new Uint8Array(n);
+  let bestTier = 3;
+  for (let i = 0; i < n; i++) {
+    if (exclusionReason(parts[i]) !== null) continue;
+    isEligible[i] = 1;
+    measurePart(shapes, i, midi.notes, midi.tracks[parts[i].track], parts[i].channel, ticksPerStep);
+    bestTier = Math.min(bestTier, shapes.tier[i]);
+  }
+  let busiest = 0;
+  for (let i = 0; i < n; i++) if (isEligible[i] && shapes.tier[i] === bestTier) busiest = Math.max(busiest, parts[i].noteCount);
+  const minNotes = MIN_SHARE_OF_BUSIEST * busiest;
+  let c = -1; // the chosen part's index
+  for (let i = 0; i < n; i++) {
+    if (!isEligible[i] || shapes.tier[i] !== bestTier || parts[i].noteCount < minNotes) continue;
+    const higher = c < 0 ? 1 : shapes.meanPitch[i] - shapes.meanPitch[c];
+    if (higher > 0 || (higher === 0 && parts[i].noteCount > parts[c].noteCount)) c = i;
+  }
+  const chosen = parts[c];
+  const requestedPart = options.track !== undefined || options.channel !== undefined;
+  const partChoice = (requestedPart ? 'the requested part' : eligible.length === 1 ? 'the only part with notes' : `the most melodic of ${eligible.length} parts`) +
+    ` (track ${chosen.track} channel ${chosen.channel}, ${chosen.noteCount} notes: ${TIER_NAMES[shapes.tier[c]]}; ${describeShape(shapes, c)})`;
+
+  const inFull = n <= PARTS_DESCRIBED_IN_FULL;
+  const lessMelodic = TIER_NAMES.map((name) => `less melodic than the chosen part: ${name}`);
+  const fewNotes = `too few notes beside the busiest part of its kind (under ${Math.round(100 * MIN_SHARE_OF_BUSIEST)}%)`;
+  const lower = 'lower than the chosen part (the tune is taken to be the highest line)';
+  const skippedParts: SkippedPart[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i === c) continue;
+    const part = parts[i];
+    let reason = exclusionReason(part);
+    if (reason === null) {
+      reason = shapes.tier[i] > bestTier ? lessMelodic[shapes.tier[i]] : part.noteCount < minNotes ? fewNotes : lower;
+      if (inFull) reason += ` (${part.noteCount} notes; ${describeShape(shapes, i)})`;
+    }
+    skippedParts.push({ track: part.track, channel: part.channel, noteCount: part.noteCount, reason });
+  }
+  return { chosen, skippedParts, partChoice };
 }
 
 // ---- timing ----
+
+/** Onsets more than a quarter step away from the nearest step (notes still in ticks). */
+function countOffGridOnsets(notes: NoteList, ticksPerStep: number): number {
+  let offGrid = 0;
+  for (let i = 0; i < notes.count; i++) {
+    const steps = notes.start[i] / ticksPerStep;
+    if (Math.abs(steps - Math.round(steps)) > 0.25) offGrid++;
+  }
+  return offGrid;
+}
 
 /** Rounds onsets and offsets to the nearest step, in place; a note lasts at least one step. Onset order is kept. */
 function quantiseNotes(notes: NoteList, ticksPerStep: number): void {
@@ -405,6 +611,92 @@ export function chooseMelodyEnd(notes: NoteList, endOfTrackStep: number, maxTrai
   const lastNoteEnd = notes.end[notes.count - 1];
   const trailingRest = endOfTrackStep - lastNoteEnd;
   return trailingRest > 0 && trailingRest <= maxTrailingRestSteps ? endOfTrackStep : lastNoteEnd;
+}
+
+// ---- key, meter, tempo ----
+
+/** A key allowed by a key signature: its scale, plus the raised 6th and 7th of a minor key. */
+function pitchClassesAllowed(key: Key): Set<number> {
+  const allowed = new Set(scaleOf(key));
+  if (!isMajorMode(key.mode)) {
+    allowed.add((key.tonic + 9) % 12);
+    allowed.add((key.tonic + 11) % 12);
+  }
+  return allowed;
+}
+
+function shareOutside(histogram: Float64Array, key: Key): number {
+  const allowed = pitchClassesAllowed(key);
+  let outside = 0, total = 0;
+  for (let pc = 0; pc < 12; pc++) {
+    total += histogram[pc];
+    if (!allowed.has(pc)) outside += histogram[pc];
+  }
+  return total > 0 ? outside / total : 0;
+}
+
+/** Of events sorted by tick: the last one at or before `tick`, else the first; null when there are none. */
+function inForceAt<T extends { tick: number }>(events: readonly T[], tick: number): T | null {
+  if (events.length === 0) return null;
+  let found = events[0];
+  for (const event of events) if (event.tick <= tick && event.tick >= found.tick) found = event;
+  return found;
+}
+
+const CONTRADICTED_OUTSIDE_SHARE = 0.1;
+
+/** The key of the melody in the file: its signature unless the notes contradict it, else estimated. */
+function chooseKey(notes: NoteList, midi: MidiFile, firstOnsetTick: number, options: ImportOptions): MelodyKey {
+  const durations = new Float64Array(notes.count);
+  for (let i = 0; i < notes.count; i++) durations[i] = notes.end[i] - notes.start[i];
+  const histogram = pitchClassDurations(notes.pitch, durations, notes.count);
+  const profile = options.keyProfile ?? DEFAULT_KEY_PROFILE;
+  const found = estimateKey(histogram, profile);
+  const estimate = found && { name: keyName(found.key), tonic: found.key.tonic, mode: found.key.mode, correlation: found.correlation, profile };
+  // A single repeated pitch gives a flat profile: call it the major key of that pitch.
+  const estimatedKey: Key & { mode: 'major' | 'minor' } = found?.key ?? { tonic: ((notes.pitch[0] % 12) + 12) % 12, mode: 'major' };
+
+  const sorted = [...midi.keySignatures].sort((a, b) => a.tick - b.tick);
+  const first = inForceAt(sorted, firstOnsetTick);
+  const signature = first && { sharps: first.sharps, mode: first.mode, name: keyName(keyOfSignature(first.sharps, first.mode)) };
+  let signatureChanges = 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i].sharps !== sorted[i - 1].sharps || sorted[i].mode !== sorted[i - 1].mode) signatureChanges++;
+  const record = (key: Key & { mode: 'major' | 'minor' }, source: MelodyKey['source'], reason?: string): MelodyKey => ({
+    tonic: key.tonic, mode: key.mode, name: keyName(key), source, ...(reason === undefined ? {} : { reason }),
+    signature, signatureChanges, estimate, outsideScale: shareOutside(histogram, key),
+  });
+
+  if (options.useKeySignature === false) return record(estimatedKey, 'estimated', 'key signatures ignored (useKeySignature false)');
+  if (signature === null) return record(estimatedKey, 'estimated', 'no key signature');
+  const signed = keyOfSignature(signature.sharps, signature.mode);
+  const outsideSigned = shareOutside(histogram, signed);
+  const outsideEstimated = shareOutside(histogram, estimatedKey);
+  if (outsideSigned > CONTRADICTED_OUTSIDE_SHARE && outsideEstimated <= outsideSigned / 2) {
+    const percent = (x: number) => `${Math.round(100 * x)}%`;
+    return record(estimatedKey, 'estimated',
+      `the notes contradict the key signature ${signature.name}: ${percent(outsideSigned)} of note steps fall outside its scale, ${percent(outsideEstimated)} outside ${keyName(estimatedKey)}`);
+  }
+  return record(signed, 'signature');
+}
+
+/** The time signature in force at the first note (4/4 when the file has none), and how often it changes. */
+function meterAt(midi: MidiFile, firstOnsetTick: number): MelodyMeter {
+  const sorted = [...midi.timeSignatures].sort((a, b) => a.tick - b.tick);
+  let changes = 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i].numerator !== sorted[i - 1].numerator || sorted[i].denominator !== sorted[i - 1].denominator) changes++;
+  const first = inForceAt(sorted, firstOnsetTick);
+  if (first === null || first.numerator === 0) return { numerator: 4, denominator: 4, stepsPerBar: 16, source: 'default', changes };
+  return { numerator: first.numerator, denominator: first.denominator, stepsPerBar: (first.numerator * 16) / first.denominator, source: 'signature', changes };
+}
+
+/** The tempo in force at the first note in quarter notes per minute (120 without a tempo event). */
+function tempoAt(midi: MidiFile, firstOnsetTick: number): { qpm: number; tempoChanges: number } {
+  const sorted = [...midi.tempos].sort((a, b) => a.tick - b.tick);
+  let tempoChanges = 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i].microsecondsPerQuarter !== sorted[i - 1].microsecondsPerQuarter) tempoChanges++;
+  const first = inForceAt(sorted, firstOnsetTick);
+  if (first === null || first.microsecondsPerQuarter <= 0) return { qpm: 120, tempoChanges };
+  return { qpm: Math.round((60_000_000 / first.microsecondsPerQuarter) * 1000) / 1000, tempoChanges };
 }
 
 // ---- pitch ----

@@ -8,6 +8,10 @@
  * FIFO or device, a file over `maxFileBytes`) comes back as a source with `unreadable` set to the reason,
  * and buildCorpus lists it among the skipped files. Only a path that leads to no MIDI files at all, or a
  * list naming files that do not exist, is an error (CorpusFilesError).
+ *
+ * Paths in a list are relative to the list's folder, or to `baseDir`; when no baseDir is given and they
+ * are not all found there but are all in a `melody/` folder beside the list's folder (the layout of
+ * data/nottingham: splits/test.txt names files of melody/), that folder is used.
  */
 
 import { lstat, readFile, readdir, stat } from 'node:fs/promises';
@@ -48,6 +52,11 @@ export async function readMidiSources(pathOrList: string, options: ReadSourcesOp
   const single = await readSource(basename(pathOrList), pathOrList, maxFileBytes);
   if (single.unreadable !== undefined || MIDI_EXTENSION.test(pathOrList) || startsWithMidiHeader(single.bytes)) return [single];
   const listed = loadSplitList(new TextDecoder().decode(single.bytes));
+  if (options.baseDir === undefined && listed.length > 0) {
+    const beside = join(dirname(pathOrList), '..', 'melody');
+    const allPresent = async (base: string) => (await mapWithLimit(listed, CONCURRENT_READS, async (name) => (await lstat(resolve(base, name)).catch(() => null)) !== null)).every(Boolean);
+    if (!(await allPresent(dirname(pathOrList))) && (await allPresent(beside))) return readListedFiles(listed, beside, shown, maxFileBytes);
+  }
   return readListedFiles(listed, options.baseDir ?? dirname(pathOrList), shown, maxFileBytes);
 }
 

@@ -36,7 +36,7 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
  * pattern. Only these are removed by --overwrite; anything else makes the folder someone else's.
  */
 export const RUN_FILES: Record<RunKind, readonly (string | RegExp)[]> = {
-  train: [CHECKPOINT_FILE, 'note_rnn.safetensors', 'metrics.jsonl', 'report.md'],
+  train: [CHECKPOINT_FILE, 'note_rnn.safetensors', 'metrics.jsonl', 'report.md', 'corpus.md', 'corpus.json', 'split.json'],
   tune: [
     CHECKPOINT_FILE, 'metrics.jsonl', 'config.json', /^(q|psi|g)_tuned\.safetensors$/, 'rewards.svg', 'note_probabilities.svg',
     'evaluation.md', 'evaluation.json', /^samples\/[a-z_]+_\d+\.mid$/,

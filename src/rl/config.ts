@@ -6,6 +6,7 @@
  */
 import { ALGORITHMS, type Algorithm } from './targets.js';
 import { parseDecimal } from '../io/decimal.js';
+import { MODE_NAMES, TONIC_NAMES } from '../music/keys.js';
 
 export type ExplorationMode = 'egreedy' | 'boltzmann';
 export type PrimingMode = 'random_note' | 'primer' | 'corpus';
@@ -42,6 +43,8 @@ export interface TunerConfig {
   weightLeap: number;
   weightUniqueExtremes: number;
   tonicDominantBonus: number;
+  key: string;
+  mode: string;
   klTarget: number;
   klHorizon: number;
   seed: number;
@@ -105,6 +108,8 @@ export const CONFIG_FIELDS = {
   weightLeap: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 8 (leap resolution) in r_MT' },
   weightUniqueExtremes: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 9 (unique highest and lowest note) in r_MT' },
   tonicDominantBonus: { kind: 'number', min: 0, max: 10, default: 1, doc: "rule 7's extra for holding or resting after a tonic or fifth (1: the paper's; 0: none)" },
+  key: { kind: 'choice', values: TONIC_NAMES, default: 'C', doc: 'tonic of the key the rules reward (the tonic note is the one nearest C4)' },
+  mode: { kind: 'choice', values: MODE_NAMES, default: 'major', doc: 'mode of that key: its scale is the key set; its 1st, 5th and 3rd degrees are the tonic, fifth and third classes' },
   klTarget: { kind: 'number', min: 0, max: 100, default: 0, doc: 'adaptive KL: nats per note to keep the policy from the prior, adjusting rewardScaler after each logging interval (0: off)' },
   klHorizon: { kind: 'number', min: 1, max: MAX_STEPS, default: 10_000, doc: 'adaptive KL: steps over which the reward scaler adapts (Ziegler et al. 2019)' },
   seed: { kind: 'number', min: 0, max: 4_294_967_295, integer: true, default: 1, doc: 'seed of the one random source; same seed and config give the same run' },
@@ -247,20 +252,41 @@ function parseFlag(field: FieldName, raw: string | number | boolean): unknown {
  * TunerConfig, typed JSON values), then `flags` (names in camelCase or kebab-case, values as strings from
  * the command line). Every field is validated; an unknown preset or field, a wrong type or a value out
  * of range throws a ConfigError naming the field, the value and the allowed range.
+ *
+ * When trainingSteps is below explorationSteps and explorationSteps was not given (it came from the
+ * preset), the exploration is scaled to the preset's share of the training steps (half, for every
+ * preset), so ε still reaches finalEpsilon; resolveConfigWithNotes says so. An explorationSteps given
+ * explicitly is kept, with a note saying where ε ends.
  */
 export function resolveConfig(
   preset: string = 'default',
   json: Record<string, unknown> = {},
   flags: Record<string, string | number | boolean> = {},
 ): TunerConfig {
+  return resolveConfigWithNotes(preset, json, flags).config;
+}
+
+/** resolveConfig, plus one line for each adjustment it made or problem it saw (for the CLI to print). */
+export function resolveConfigWithNotes(
+  preset: string = 'default',
+  json: Record<string, unknown> = {},
+  flags: Record<string, string | number | boolean> = {},
+): { config: TunerConfig; notes: string[] } {
   if (!(PRESET_NAMES as string[]).includes(preset)) {
     throw new ConfigError('preset', preset, PRESET_NAMES.join(' | '), 'is not a known preset');
   }
-  const config: Record<string, unknown> = { ...DEFAULT_CONFIG, ...PRESETS[preset as PresetName].overrides };
-  for (const [name, value] of Object.entries(json)) config[fieldNamed(name, 'the JSON config', value)] = value;
+  const presetConfig: Record<string, unknown> = { ...DEFAULT_CONFIG, ...PRESETS[preset as PresetName].overrides };
+  const config: Record<string, unknown> = { ...presetConfig };
+  const given = new Set<FieldName>();
+  for (const [name, value] of Object.entries(json)) {
+    const field = fieldNamed(name, 'the JSON config', value);
+    config[field] = value;
+    given.add(field);
+  }
   for (const [name, raw] of Object.entries(flags)) {
     const field = fieldNamed(name, `flag --${name}`, raw);
     config[field] = parseFlag(field, raw);
+    given.add(field);
   }
   for (const field of FIELD_NAMES) checkField(field, config[field]);
   const resolved = config as unknown as TunerConfig;
@@ -270,7 +296,25 @@ export function resolveConfig(
   if (resolved.batchSize > resolved.replayCapacity) {
     throw new ConfigError('batchSize', resolved.batchSize, `integer <= replayCapacity (${resolved.replayCapacity})`, 'is larger than the replay can hold');
   }
-  return resolved;
+  const notes: string[] = [];
+  if (resolved.explorationSteps > resolved.trainingSteps && resolved.explorationMode === 'egreedy') {
+    if (!given.has('explorationSteps')) {
+      const share = (presetConfig.explorationSteps as number) / (presetConfig.trainingSteps as number);
+      const scaled = Math.round(resolved.trainingSteps * share);
+      notes.push(
+        `explorationSteps scaled from ${resolved.explorationSteps} to ${scaled}: trainingSteps ${resolved.trainingSteps} is shorter, and the ` +
+          `${preset} preset anneals ε over ${Math.round(100 * share)}% of training (give explorationSteps to choose another value)`,
+      );
+      resolved.explorationSteps = scaled;
+    } else {
+      const endEpsilon = resolved.initialEpsilon + (resolved.finalEpsilon - resolved.initialEpsilon) * (resolved.trainingSteps / resolved.explorationSteps);
+      notes.push(
+        `explorationSteps ${resolved.explorationSteps} is longer than trainingSteps ${resolved.trainingSteps}: ε ends at ${endEpsilon.toFixed(2)}, ` +
+          `not finalEpsilon ${resolved.finalEpsilon}`,
+      );
+    }
+  }
+  return { config: resolved, notes };
 }
 
 /** Help text for the CLI's --help: one line per field (flag, allowed values, default, doc), then the presets. */

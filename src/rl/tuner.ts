@@ -18,6 +18,7 @@ import type { LstmModel } from '../engine/lstm_model.js';
 import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
 import { Random, type RandomState } from '../random.js';
 import { C_MAJOR_RULES, NUM_RULES, RULE_NAMES, type RuleContext } from '../rules/rules.js';
+import { keyTablesOf } from '../rules/key_context.js';
 import { Agent, TuneDivergedError } from './agent.js';
 import { ruleWeights, type TunerConfig } from './config.js';
 import { MelodyEnv } from './env.js';
@@ -108,7 +109,7 @@ export class RlTuner {
     target.copyWeightsFrom(q);
     reward.copyWeightsFrom(q);
     this.env = new MelodyEnv(reward, { ...config, ruleWeights: ruleWeights(config) },
-      { ...rules, numNotes: config.numNotes, tonicDominantBonus: config.tonicDominantBonus }, priming);
+      { ...rules, ...keyTablesOf(config), numNotes: config.numNotes, tonicDominantBonus: config.tonicDominantBonus }, priming);
     this.agent = new Agent(q, target, reward, {
       algorithm: config.algorithm,
       gamma: config.gamma,

@@ -124,6 +124,12 @@ export interface RuleContext {
    * 0: no bonus). Default 1.
    */
   tonicDominantBonus: number;
+  /**
+   * Semitones the key lies above its reference layout (C for major modes, A for minor ones: 2 for D major,
+   * −5 for E minor; see src/rules/key_context.ts). Rule 4 reads every note this much lower, so a melody
+   * scores the same in every key. Default 0.
+   */
+  noteOffset?: number;
 }
 
 /** C major, 32 steps: the reference setting. */
@@ -236,33 +242,36 @@ export function repeatingReward(composition: ArrayLike<number>, beat: number, ac
 /**
  * Autocorrelation at `lag` of composition[0 .. length) + [action] as integers: Σ x_t·x_{t+lag} / n / var
  * with x centred and var the population variance. 0 when lag ≥ n; NaN when var = 0.
- * For a whole composition c of n tokens, pass (c, n − 1, c[n − 1], lag).
+ * For a whole composition c of n tokens, pass (c, n − 1, c[n − 1], lag). Notes are read `noteOffset`
+ * lower (the specials as they are), which makes the value the same in every key (RuleContext.noteOffset).
  */
-export function autocorrelation(composition: ArrayLike<number>, length: number, action: number, lag: number): number {
+export function autocorrelation(composition: ArrayLike<number>, length: number, action: number, lag: number, noteOffset = 0): number {
   const n = length + 1;
+  const value = (i: number): number => {
+    const token = extendedToken(composition, length, action, i);
+    return isSpecial(token) ? token : token - noteOffset;
+  };
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += extendedToken(composition, length, action, i);
+  for (let i = 0; i < n; i++) sum += value(i);
   const mean = sum / n;
   let squares = 0;
   for (let i = 0; i < n; i++) {
-    const x = extendedToken(composition, length, action, i) - mean;
+    const x = value(i) - mean;
     squares += x * x;
   }
   const variance = squares / n;
   if (variance === 0) return NaN;
   if (lag >= n) return 0;
   let products = 0;
-  for (let i = 0; i + lag < n; i++) {
-    products += (extendedToken(composition, length, action, i) - mean) * (extendedToken(composition, length, action, i + lag) - mean);
-  }
+  for (let i = 0; i + lag < n; i++) products += (value(i) - mean) * (value(i + lag) - mean);
   return products / n / variance;
 }
 
 /** Rule 4: −3·|ρ_k| for each lag 1, 2, 3 of composition + [a] with |ρ_k| > 0.15 (lags with var = 0 skipped). */
-export function autocorrelationReward(composition: ArrayLike<number>, beat: number, action: number): number {
+export function autocorrelationReward(composition: ArrayLike<number>, beat: number, action: number, ctx: RuleContext = C_MAJOR_RULES): number {
   let reward = 0;
   for (const lag of AUTOCORRELATION_LAGS) {
-    const rho = Math.abs(autocorrelation(composition, beat, action, lag));
+    const rho = Math.abs(autocorrelation(composition, beat, action, lag, ctx.noteOffset ?? 0));
     if (rho > AUTOCORRELATION_THRESHOLD) reward -= AUTOCORRELATION_WEIGHT * rho;
   }
   return reward;
@@ -475,7 +484,7 @@ export function musicTheoryRewardInto(
   perRule[0] = keyReward(composition, beat, action, ctx);
   perRule[1] = tonicReward(composition, beat, action, ctx);
   perRule[2] = repeatingReward(composition, beat, action);
-  perRule[3] = autocorrelationReward(composition, beat, action);
+  perRule[3] = autocorrelationReward(composition, beat, action, ctx);
   perRule[4] = motifReward(composition, beat, action);
   perRule[5] = repeatedMotifReward(composition, beat, action);
   perRule[6] = intervalsReward(composition, beat, action, ctx);

@@ -21,18 +21,22 @@ export interface TrainingSettings {
   batchSize: number;
   /** Steps per BPTT window. */
   windowSteps: number;
+  /** The most epochs to run. */
   epochs: number;
+  /** Stop when validation loss has not improved for this many epochs (early stopping). Default 5. */
+  patience?: number;
   learningRate: number;
   /** Global gradient norm bound. */
   clipNorm: number;
   seed: number;
 }
 
-export const DEFAULT_TRAINING: Readonly<TrainingSettings> = Object.freeze({
+export const DEFAULT_TRAINING: Readonly<Required<TrainingSettings>> = Object.freeze({
   hiddenSizes: [100],
   batchSize: 64,
   windowSteps: 64,
-  epochs: 20,
+  epochs: 200,
+  patience: 5,
   learningRate: 0.002,
   clipNorm: 5,
   seed: 1,
@@ -133,7 +137,7 @@ export class NoteRnnTrainer {
 
   constructor(kernels: Kernels, settings: TrainingSettings) {
     validateTrainingSettings(settings);
-    this.settings = { ...settings, hiddenSizes: [...settings.hiddenSizes] };
+    this.settings = { ...settings, hiddenSizes: [...settings.hiddenSizes], patience: settings.patience ?? DEFAULT_TRAINING.patience };
     this.rng = new Random(settings.seed);
     this.model = createModel(kernels, { inputSize: NUM_CLASSES, hiddenSizes: settings.hiddenSizes, outputSize: NUM_CLASSES }, {
       maxBatch: settings.batchSize, maxSteps: settings.windowSteps, trainable: true,
@@ -179,6 +183,16 @@ export class NoteRnnTrainer {
   /** Next-step metrics over whole melodies (state carried through each melody). */
   evaluate(melodies: readonly Uint8Array[]): SequenceMetrics {
     return evaluateNoteRnn(this.model, melodies, this.settings.windowSteps, this.inputs, this.labels, this.weights, this.fresh);
+  }
+
+  /** Epochs since the best one (0 right after an improvement). */
+  get epochsWithoutImprovement(): number {
+    return this.epoch - this.bestEpoch;
+  }
+
+  /** True when validation has not improved for `settings.patience` epochs. */
+  get patienceRunOut(): boolean {
+    return this.history.length > 0 && this.epochsWithoutImprovement >= (this.settings.patience ?? DEFAULT_TRAINING.patience);
   }
 
   /** Records an epoch; returns true when its validation loss is the best so far. */
@@ -250,6 +264,7 @@ export function validateTrainingSettings(s: TrainingSettings): void {
   check('batchSize', s.batchSize, 1, 4096);
   check('windowSteps', s.windowSteps, 1, 4096);
   check('epochs', s.epochs, 0, 100000);
+  if (s.patience !== undefined) check('patience', s.patience, 1, 100000);
   check('learningRate', s.learningRate, 1e-7, 1, false);
   check('clipNorm', s.clipNorm, 1e-6, 1e6, false);
   if (!Array.isArray(s.hiddenSizes) || s.hiddenSizes.length < 1) throw new RangeError('training setting hiddenSizes must list at least one layer size');

@@ -38,14 +38,14 @@ describe('importMidi: choosing the melody', () => {
   ];
   const format0 = midiFile([track([...C_E_G, ...bass, ...drums])], 0);
 
-  it('format 0: takes the channel with the most notes, skipping drums on channel index 9', () => {
+  it('format 0: takes the most melodic channel (a line above the bass), skipping drums on channel index 9', () => {
     const result = importMidi(format0);
     expect(result.tokens.length).toBe(16);
     expect([...result.tokens]).toEqual(C_E_G_TOKENS);
     expect(result.format).toBe(0);
     expect([result.track, result.channel, result.noteCount]).toEqual([0, 0, 3]);
     expect(result.skippedParts).toEqual([
-      { track: 0, channel: 1, noteCount: 2, reason: expect.stringMatching(/fewer notes/) },
+      { track: 0, channel: 1, noteCount: 2, reason: expect.stringMatching(/^lower than the chosen part .*mean pitch 45\.5/) },
       { track: 0, channel: 9, noteCount: 16, reason: expect.stringMatching(/drum/) },
     ]);
   });
@@ -62,7 +62,7 @@ describe('importMidi: choosing the melody', () => {
     expect(importMidi(format0, { channel: 9 }).noteCount).toBe(16);
   });
 
-  it('format 1: the track with the most notes wins; the track option overrides', () => {
+  it('format 1: of two lines, the higher wins (not the one with most notes); the track option overrides', () => {
     const conductor = track([], [tempoAt(0, 100)]);
     const fewer = track([
       [72, 0, 960],
@@ -70,8 +70,9 @@ describe('importMidi: choosing the melody', () => {
     ]);
     const file = midiFile([conductor, fewer, track(C_E_G.concat([[72, 1920, 2400]]))]);
     const byDefault = importMidi(file);
-    expect(byDefault.track).toBe(2);
-    expect(byDefault.tokens.length).toBe(20);
+    expect(byDefault.track).toBe(1); // C5 and D5, above the C4 E4 G4 C5 of track 2
+    expect(byDefault.partChoice).toMatch(/^the most melodic of 2 parts \(track 1 channel 0, 2 notes: a line of singable range/);
+    expect(importMidi(file, { track: 2 }).tokens.length).toBe(20);
     const chosen = importMidi(file, { track: 1 });
     expect(chosen.track).toBe(1);
     expect(chosen.noteCount).toBe(2);
@@ -81,8 +82,10 @@ describe('importMidi: choosing the melody', () => {
   it('rejects a track or channel option that does not exist, naming the range', () => {
     const file = melodyFile(C_E_G);
     expect(importFailure(file, { track: 3 }).message).toBe('bad.mid: track 3 does not exist; the file has 1 tracks (0..0)');
+    expect(importFailure(file, { track: 3 }).reason).toBe('part-missing');
     expect(importFailure(file, { channel: 16 }).reason).toBe('bad-option');
-    expect(importFailure(file, { channel: 5 }).reason).toBe('no-notes');
+    expect(importFailure(file, { channel: 5 }).reason).toBe('part-missing');
+    expect(importFailure(file, { channel: 5 }).message).toMatch(/has no notes in the requested channel 5 \(found track 0 channel 0: 3 notes\); choose another part, or leave/);
   });
 });
 
@@ -166,6 +169,7 @@ describe('importMidi: timing', () => {
         [62, 480, 960],
         [64, 960, 1000],
       ]),
+      { transpose: false },
     );
     expect(tokens).toEqual([14, 0, 1, 1, 16, 1, 1, 1, 18]);
   });
@@ -204,13 +208,13 @@ describe('importMidi: pitch', () => {
     expect([...result.tokens]).toEqual([14, 1, 16, 1, 18, 1, 19, 1, 21, 1, 23, 1, 25, 1, 26, 1]);
   });
 
-  it('breaks a transposition tie toward the downward shift (F# → F, not G)', () => {
-    const result = importMidi(melodyFile([[66, 0, 960]]));
+  it('note-count rule: breaks a transposition tie toward the downward shift (F# → F, not G)', () => {
+    const result = importMidi(melodyFile([[66, 0, 960]]), { transposeBy: 'note-count' });
     expect(result.transposition).toBe(-1);
     expect([...result.tokens]).toEqual([19, ...repeat(1, 7)]);
   });
 
-  it('weights notes by their length in steps when choosing the transposition', () => {
+  it('note-count rule: weights notes by their length in steps when choosing the transposition', () => {
     // C4 and D4 for one step each, then C#4 for 8. Shift 0 puts C and D in key (2 steps); shift −1 puts
     // B and C in key (1 + 8 = 9 steps). Counting notes would tie at 2 and keep 0; weighting by steps picks −1.
     const result = importMidi(
@@ -219,6 +223,7 @@ describe('importMidi: pitch', () => {
         [62, 120, 240],
         [61, 240, 1200],
       ]),
+      { transposeBy: 'note-count' },
     );
     expect(result.transposition).toBe(-1);
     expect([...result.tokens]).toEqual([13, 15, 14, ...repeat(1, 7)]);
@@ -287,7 +292,7 @@ describe('import details found in review', () => {
   it('a repeated pitch written on-then-off at one tick is still two notes', () => {
     // the first note's off and the second note's on share tick 240; the file writes the on first
     const bytes = melodyFile([[62, 0, 240], [62, 240, 480], [64, 960, 1080]]);
-    expect(Array.from(importMidi(bytes).tokens)).toEqual([16, 1, 16, 1, 0, 1, 1, 1, 18]);
+    expect(Array.from(importMidi(bytes, { transpose: false }).tokens)).toEqual([16, 1, 16, 1, 0, 1, 1, 1, 18]);
   });
 
   it('a melody already inside MIDI 48..83 keeps its octave with default options (export → import round trip)', () => {

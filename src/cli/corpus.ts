@@ -1,0 +1,58 @@
+/**
+ * `rltuner corpus <paths…>`: what an import of MIDI files makes of them, before any training: files read,
+ * used and skipped (with reasons), the part taken as the melody in each and why, keys from signatures and
+ * estimated, transpositions, meters, tempi, notes dropped, rounded off the grid or folded, and steps.
+ * Markdown on stdout, or JSON with --json.
+ */
+import { resolve } from 'node:path';
+import { buildCorpus, CorpusError, formatCorpusMarkdown, type MidiSource } from '../music/corpus.js';
+import { readMidiSources } from '../node/corpus_files.js';
+import { parseFlags, partFlags, PART_FLAGS_HELP, UsageError } from './common.js';
+import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
+
+export const CORPUS_HELP = `rltuner corpus: report what importing MIDI files gives (before training on them)
+
+Usage: rltuner corpus <path> [<path> ...] [options]
+
+A path is a folder of .mid files (read recursively), one .mid file, or a text file listing .mid paths.
+${PART_FLAGS_HELP}
+${IMPORT_FLAGS_HELP}
+  --json               print the report as JSON instead of Markdown
+  -h, --help           this text
+
+Every file is accounted for: used (with the part chosen and why, its key and where the key came from,
+the transposition, meter, tempo, notes dropped, rounded off the 16th grid or folded) or skipped with
+the reason.`;
+
+/** The sources of several paths; names are prefixed with their path when more than one path is given. */
+export async function readSourcesOf(paths: string[], command: string): Promise<MidiSource[]> {
+  if (paths.length === 0) throw new UsageError('no MIDI files named: pass one or more folders, .mid files or lists', command);
+  const all: MidiSource[] = [];
+  for (const path of paths) {
+    const sources = await readMidiSources(resolve(path));
+    for (const source of sources) all.push(paths.length === 1 ? source : { ...source, name: `${path.replace(/\/+$/, '')}/${source.name}` });
+  }
+  return all;
+}
+
+export async function corpusCommand(args: string[]): Promise<number | void> {
+  const v = parseFlags('corpus', args, {
+    json: { type: 'boolean' }, track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' },
+    'transpose-by': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  }, true);
+  if (v.help) {
+    process.stdout.write(`${CORPUS_HELP}\n`);
+    return;
+  }
+  const sources = await readSourcesOf(v._ as string[], 'corpus');
+  const options = { ...partFlags('corpus', v), ...importFlags('corpus', v) };
+  let report;
+  try {
+    report = buildCorpus(sources, options).report;
+  } catch (e) {
+    if (!(e instanceof CorpusError)) throw e;
+    process.stderr.write(`rltuner corpus: ${e.message}\n`);
+    return 1;
+  }
+  process.stdout.write(v.json ? `${JSON.stringify(report, null, 1)}\n` : formatCorpusMarkdown(report));
+}

@@ -1,0 +1,156 @@
+/**
+ * `rltuner score --model <file> <paths…>`: the held-out likelihood of a Note RNN on MIDI files (nats per
+ * step, perplexity, accuracy, accuracy on events) beside n-gram baselines fitted on the model's recorded
+ * training data (or --baseline-data). The files are imported the way the model's training data was
+ * (its metadata `data.import`); a model that records no import (the shipped one) was trained on the
+ * first importer's note-count transposition, so that is used.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { decodeModel, type DecodedModel } from '../io/model_file.js';
+import { buildCorpus, formatCorpusSummary, splitByNameHash, type CorpusOptions, type Melody } from '../music/corpus.js';
+import { readMidiSources, readNottinghamSplit } from '../node/corpus_files.js';
+import { scoreNoteRnn, type NoteRnnScore } from '../train/scoring.js';
+import { loadKernelsFromDist, PACKAGE_ROOT, parseFlags, partFlags, PART_FLAGS_HELP, readModelBytes, UsageError } from './common.js';
+import { readSourcesOf } from './corpus.js';
+import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
+import { HELD_OUT_SHARE, IMPORT_BEFORE_KEYS, type ImportRecord } from './train.js';
+
+export const SCORE_HELP = `rltuner score: how well a Note RNN predicts melodies it has not seen
+
+Usage: rltuner score [--model <file>] <path> [<path> ...] [options]
+
+  --model <file>          a Note RNN (.safetensors) [the shipped default]
+  <path>                  the melodies to score: folders of .mid files, .mid files, or lists of them
+  --baseline-data <path>  fit the n-gram baselines on these melodies (a tenth, by file-name hash, chooses
+                          the discount) [the model's recorded training data: train split, discount on valid]
+  --no-baselines          only the model
+${PART_FLAGS_HELP}
+${IMPORT_FLAGS_HELP.replace('[key]', "[as the model's training data was imported]")}
+  --json                  print the figures as JSON
+  -h, --help              this text
+
+Figures: nats per predicted step (the first step of each melody is context), perplexity, accuracy, and
+accuracy on the steps whose target is not NO_EVENT.`;
+
+interface RecordedData {
+  corpus?: string;
+  nottingham?: string;
+  data?: string;
+  valid?: string;
+  heldOut?: string[];
+  import?: Partial<ImportRecord> & { track?: number; channel?: number };
+}
+
+/** The import the model's training data went through (note-count for models that record none). */
+function recordedImport(decoded: DecodedModel): { options: CorpusOptions; description: string } {
+  const data = (decoded.info.data ?? {}) as RecordedData;
+  const record = data.import;
+  if (record === undefined || (record.transposeBy === undefined && record.keepKey === undefined)) {
+    return { options: { transposeBy: IMPORT_BEFORE_KEYS.transposeBy }, description: 'transposed by note count (the model records no import settings: it predates key-based transposition)' };
+  }
+  const options: CorpusOptions = { transposeBy: record.transposeBy ?? 'key' };
+  if (record.keepKey) options.transpose = false;
+  if (record.track !== undefined) options.track = record.track;
+  if (record.channel !== undefined) options.channel = record.channel;
+  return { options, description: record.keepKey ? 'keys kept (as the model was trained)' : `transposed by ${options.transposeBy} (as the model was trained)` };
+}
+
+/** The baseline training and validation melodies the model's metadata points to, or why there are none. */
+async function recordedBaselineData(decoded: DecodedModel, options: CorpusOptions): Promise<{ train: Melody[]; valid: Melody[]; description: string } | string> {
+  const data = (decoded.info.data ?? {}) as RecordedData;
+  const build = (sources: Awaited<ReturnType<typeof readMidiSources>>) => buildCorpus(sources, options).melodies;
+  if (data.nottingham !== undefined || data.corpus?.startsWith('Nottingham')) {
+    const candidates = [data.nottingham && resolve(data.nottingham), resolve(PACKAGE_ROOT, 'data', 'nottingham')].filter((d): d is string => Boolean(d));
+    const dir = candidates.find((d) => existsSync(resolve(d, 'splits', 'train.txt')));
+    if (dir === undefined) return `the model was trained on the Nottingham splits, not found at ${candidates.join(' or ')}`;
+    const [train, valid] = await Promise.all([readNottinghamSplit(dir, 'train'), readNottinghamSplit(dir, 'valid')]);
+    return { train: build(train), valid: build(valid), description: `the Nottingham train split (${dir}), discount chosen on its valid split` };
+  }
+  if (typeof data.data === 'string') {
+    if (!existsSync(resolve(data.data))) return `the model's training data ${data.data} is not found from this folder`;
+    const melodies = build(await readMidiSources(resolve(data.data)));
+    if (Array.isArray(data.heldOut)) {
+      const heldOut = new Set(data.heldOut);
+      return { train: melodies.filter((m) => !heldOut.has(m.name)), valid: melodies.filter((m) => heldOut.has(m.name)), description: `${data.data} without its held-out files (discount chosen on them)` };
+    }
+    if (typeof data.valid === 'string' && existsSync(resolve(data.valid))) {
+      return { train: melodies, valid: build(await readMidiSources(resolve(data.valid))), description: `${data.data}, discount chosen on ${data.valid}` };
+    }
+    return { train: melodies, valid: melodies, description: `${data.data}` };
+  }
+  return 'the model records no training data';
+}
+
+const row = (name: string, m: { nats: number; perplexity: number; accuracy: number; accuracyOnEvents: number }) =>
+  `| ${name} | ${m.nats.toFixed(4)} | ${m.perplexity.toFixed(3)} | ${(100 * m.accuracy).toFixed(2)}% | ${Number.isNaN(m.accuracyOnEvents) ? 'n/a' : `${(100 * m.accuracyOnEvents).toFixed(2)}%`} |`;
+
+/** The figures as a Markdown table, model first. */
+export function formatScoreTable(score: NoteRnnScore, modelName: string): string {
+  return [
+    '| model | nats/step | perplexity | accuracy | accuracy (events) |',
+    '|---|---|---|---|---|',
+    row(modelName, score.model),
+    ...score.baselines.map((b) => row(`${b.order}-gram (KN, D=${b.discount})`, b.metrics)),
+  ].join('\n');
+}
+
+export async function scoreCommand(args: string[]): Promise<number | void> {
+  const v = parseFlags('score', args, {
+    model: { type: 'string' }, 'baseline-data': { type: 'string', multiple: true }, 'no-baselines': { type: 'boolean' }, json: { type: 'boolean' },
+    track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }, true);
+  if (v.help) {
+    process.stdout.write(`${SCORE_HELP}\n`);
+    return;
+  }
+  const model = readModelBytes(typeof v.model === 'string' ? v.model : undefined);
+  const decoded = decodeModel(model.bytes, model.path);
+  const recorded = recordedImport(decoded);
+  const given = { ...partFlags('score', v), ...importFlags('score', v) };
+  const options: CorpusOptions = { ...recorded.options, ...given };
+  const importDescription = Object.keys(given).length > 0 ? `as asked: ${JSON.stringify(given)}` : recorded.description;
+  const sources = await readSourcesOf(v._ as string[], 'score');
+  const { melodies, report } = buildCorpus(sources, options);
+  process.stderr.write(`scored: ${formatCorpusSummary(report)}\n`);
+
+  let baselineTrain: Uint8Array[] | undefined;
+  let baselineValid: Uint8Array[] | undefined;
+  let baselineDescription = 'none (--no-baselines)';
+  if (!v['no-baselines']) {
+    const paths = v['baseline-data'] as string[] | undefined;
+    if (paths !== undefined) {
+      const all = buildCorpus(await readSourcesOf(paths, 'score'), options).melodies;
+      if (all.length < 2) throw new UsageError(`--baseline-data gives ${all.length} melody; need at least 2 (one tenth chooses the discount)`, 'score');
+      const split = splitByNameHash(all, HELD_OUT_SHARE);
+      baselineTrain = split.kept.map((m) => m.tokens);
+      baselineValid = split.heldOut.map((m) => m.tokens);
+      baselineDescription = `${paths.join(', ')} (discount chosen on the tenth held out by file-name hash)`;
+    } else {
+      const found = await recordedBaselineData(decoded, options);
+      if (typeof found === 'string') {
+        baselineDescription = `none: ${found}; pass --baseline-data <path>`;
+      } else {
+        baselineTrain = found.train.map((m) => m.tokens);
+        baselineValid = found.valid.map((m) => m.tokens);
+        baselineDescription = found.description;
+      }
+    }
+  }
+  const score = scoreNoteRnn(loadKernelsFromDist(), decoded, melodies.map((m) => m.tokens), { baselineTrain, baselineValid });
+  if (v.json) {
+    process.stdout.write(`${JSON.stringify({ modelFile: model.path, import: importDescription, baselinesFittedOn: baselineDescription, ...score }, null, 2)}\n`);
+    return;
+  }
+  const hidden = decoded.config.hiddenSizes.join(',');
+  process.stdout.write([
+    `Model: ${model.path}`,
+    `Melodies: ${score.melodies} (${score.model.steps} predicted steps), imported ${importDescription}`,
+    `Baselines fitted on: ${baselineDescription}`,
+    `Evaluated in ${score.batch} lanes of ${score.windowSteps}-step windows, state carried through each melody`,
+    '',
+    formatScoreTable(score, `LSTM [${hidden}]`),
+    '',
+  ].join('\n'));
+}

@@ -1,0 +1,114 @@
+// Your own music through the command line: `corpus`, `score`, and `generate` writing the primer's key and meter.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readMidiFile } from '../../src/music/midi_file.js';
+import { melodyFile, metreAt, midiFile, track, type NoteSpec } from '../music/midi_test_files.js';
+
+const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'rltuner-own-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function rltuner(args: string[], cwd = work): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [cli, ...args], { cwd, maxBuffer: 1 << 26 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const E = 240;
+const tune = (base: number, channel = 0): NoteSpec[] =>
+  [0, 2, 4, 5, 7, 5, 4, 2, 0, 4, 7, 12, 7, 4, 0, 0].map((step, i): NoteSpec => [base + step, i * E, (i + 1) * E, channel]);
+
+describe('rltuner corpus', () => {
+  const folder = join(work, 'mixed');
+  mkdirSync(folder);
+  // Two one-track tunes, and two files with a conductor, a melody track and a chord track.
+  writeFileSync(join(folder, 'a_one_track.mid'), melodyFile(tune(62)));
+  writeFileSync(join(folder, 'b_one_track.mid'), melodyFile(tune(67)));
+  const chords = (base: number): NoteSpec[] => tune(base).flatMap(([, s, e]) => [0, 4, 7].map((d): NoteSpec => [base - 24 + d, s, e, 1]));
+  writeFileSync(join(folder, 'c_three_tracks.mid'), midiFile([track([], [metreAt(0, 6, 8)]), track(tune(72)), track(chords(72))]));
+  writeFileSync(join(folder, 'd_three_tracks.mid'), midiFile([track([]), track(tune(69)), track(chords(69))]));
+
+  it('accounts for every file: the melody track of multi-track files, the most melodic part of the rest', async () => {
+    const r = await rltuner(['corpus', folder, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.filesRead).toBe(4);
+    expect(report.melodiesKept).toBe(4);
+    expect(report.files.map((f: { name: string; track: number }) => [f.name, f.track])).toEqual([
+      ['a_one_track.mid', 0], ['b_one_track.mid', 0], ['c_three_tracks.mid', 1], ['d_three_tracks.mid', 1],
+    ]);
+    expect(report.meters).toEqual({ '4/4 (none in file)': 3, '6/8': 1 });
+  });
+
+  it('with --track 1, files without that track are listed as skipped with what to do, none dropped silently', async () => {
+    const r = await rltuner(['corpus', folder, '--track', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# Corpus report/);
+    expect(r.stdout).toMatch(/\| 4 \| 2 \| 2 \(part-missing 2\) \|/);
+    expect(r.stdout).toContain('| a_one_track.mid | track 1 does not exist; the file has 1 tracks (0..0) | part-missing |');
+    expect(r.stdout).toContain('2 files lack the requested part (--track 1) and were skipped; leave the option out');
+    const json = JSON.parse((await rltuner(['corpus', folder, '--track', '1', '--json'])).stdout);
+    expect(json.files.length + json.skippedFiles.length).toBe(json.filesRead);
+  });
+
+  it('names a path that holds no MIDI files', async () => {
+    const r = await rltuner(['corpus', join(work, 'nothing-here')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/nothing-here does not exist; pass a folder of \.mid files/);
+  });
+});
+
+describe('rltuner generate with a primer', () => {
+  it('writes the continuation in the primer\'s key, meter and tempo', async () => {
+    // An E minor jig (E G B E' D' B A G F# E) with its signature, 6/8 and 100 qpm.
+    const pitches = [64, 67, 71, 76, 74, 71, 69, 67, 66, 64, 67, 71];
+    const notes = pitches.map((p, i): NoteSpec => [p, i * E, (i + 1) * E]);
+    const primer = midiFile([track(notes, [
+      metreAt(0, 6, 8), { tick: 0, event: { deltaTime: 0, meta: true, type: 'keySignature', key: 1, scale: 1 } },
+      { tick: 0, event: { deltaTime: 0, meta: true, type: 'setTempo', microsecondsPerBeat: 600_000 } },
+    ])]);
+    writeFileSync(join(work, 'e_minor.mid'), primer);
+    const r = await rltuner(['generate', '--primer', 'e_minor.mid', '--count', '2', '--length', '24', '--out', 'gen_e']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/primer e_minor\.mid: .*key E minor \(key signature\)/);
+    expect(r.stderr).toMatch(/writing in E minor, the primer's key/);
+    for (const file of readdirSync(join(work, 'gen_e'))) {
+      const midi = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_e', file))));
+      expect(midi.timeSignatures.map((t) => `${t.numerator}/${t.denominator}`)).toEqual(['6/8']);
+      expect(midi.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[1, 'minor']]);
+      expect(midi.tempos[0].microsecondsPerQuarter).toBe(600_000);
+    }
+    const d = await rltuner(['generate', '--count', '1', '--length', '16', '--key', 'D', '--out', 'gen_d']);
+    expect(d.stderr).toMatch(/writing in D major, from --key\/--mode/);
+    const written = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_d', 'melody_001.mid'))));
+    expect(written.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[2, 'major']]);
+    expect((await rltuner(['generate', '--key', 'H', '--out', 'gen_h'])).stderr).toMatch(/--key: key "H" is not a tonic name/);
+  }, 30_000);
+});
+
+describe('rltuner score', () => {
+  it('reproduces the shipped model\'s test figures of models/README.md on the Nottingham test split', async () => {
+    const r = await rltuner(['score', '--model', 'models/note_rnn.safetensors', 'data/nottingham/splits/test.txt'], root);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Melodies: 169 (89819 predicted steps), imported transposed by note count');
+    const readme = readFileSync(join(root, 'models', 'README.md'), 'utf8');
+    // README rows: model | 4 valid columns | 4 test columns; score prints the test columns.
+    const readmeTest = (label: string) => {
+      const cells = readme.split('\n').find((l) => l.startsWith(`| ${label}`))!.split('|').slice(2, -1).map((c) => c.trim().replace(/\*/g, ''));
+      return cells.slice(4);
+    };
+    const scored = (label: string) => r.stdout.split('\n').find((l) => l.startsWith(`| ${label}`))!.split('|').slice(2, -1).map((c) => c.trim());
+    expect(scored('LSTM [100]')).toEqual(readmeTest('LSTM [100]'));
+    for (const order of [1, 2, 3, 4]) expect(scored(`${order}-gram`)).toEqual(readmeTest(`${order}-gram`));
+  }, 60_000);
+});

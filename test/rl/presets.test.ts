@@ -1,0 +1,43 @@
+// The default preset says only what its stored sweep shows: its settings are one of the swept configs,
+// and the goals its doc string claims met and missed are those of the stored results.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PRESETS, resolveConfig } from '../../src/rl/config.js';
+
+interface Plan {
+  base?: Record<string, unknown>;
+  configs: Record<string, Record<string, unknown>>;
+  seeds: number[];
+}
+interface Results {
+  configs: { name: string; seeds: number[]; goals: { row: string; met: boolean }[] }[];
+}
+
+const plan = JSON.parse(readFileSync(new URL('../../sweeps/default-5seeds.json', import.meta.url), 'utf8')) as Plan;
+const results = JSON.parse(readFileSync(new URL('../../sweeps/default-5seeds.results.json', import.meta.url), 'utf8')) as Results;
+/** Fields that say how a sweep evaluates, not how a run tunes. */
+const EVALUATION_FIELDS = ['evalCompositions', 'evalEvery', 'checkpointEvery', 'sampleCount'];
+
+describe('the default preset', () => {
+  const fromPreset = resolveConfig('default');
+  const name = Object.keys(plan.configs).find((n) => {
+    const swept = resolveConfig('default', { ...plan.base, ...plan.configs[n] }) as unknown as Record<string, unknown>;
+    return Object.entries(fromPreset).every(([k, v]) => EVALUATION_FIELDS.includes(k) || swept[k] === v);
+  });
+
+  it('is a config of the stored five-seed sweep', () => {
+    expect(name, 'no config of sweeps/default-5seeds.json has the default preset\'s settings').toBeDefined();
+    const stored = results.configs.find((c) => c.name === name)!;
+    expect(stored.seeds).toEqual(plan.seeds);
+    expect(plan.seeds).toHaveLength(5);
+  });
+
+  it('claims exactly the goals the stored results show met, and names the ones missed', () => {
+    const stored = results.configs.find((c) => c.name === name)!;
+    const met = stored.goals.filter((g) => g.met).length;
+    const doc = PRESETS.default.doc;
+    expect(doc).toContain(`meets ${met} of the ${stored.goals.length} goals`);
+    const missed = stored.goals.filter((g) => !g.met).map((g) => g.row.replace(/_/g, ' '));
+    expect(doc).toContain(missed.length ? `misses ${missed.join(', ')}` : 'misses none');
+  });
+});
