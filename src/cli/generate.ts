@@ -111,7 +111,8 @@ export async function generateCommand(args: string[]): Promise<number | void> {
 
 /** How the model's training melodies were imported (its metadata); note-count for models that record none. */
 function modelImportOptions(model: string | undefined): ImportOptions {
-  const decoded = decodeModel(readModelBytes(model).bytes);
+  const { path, bytes } = readModelBytes(model);
+  const decoded = decodeModel(bytes, path);
   const record = (decoded.info.data as { import?: { transposeBy?: 'key' | 'note-count'; keepKey?: boolean } } | undefined)?.import;
   if (record === undefined) return { transposeBy: 'note-count' };
   return record.keepKey ? { transpose: false } : { transposeBy: record.transposeBy ?? 'key' };
