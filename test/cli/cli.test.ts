@@ -25,7 +25,7 @@ async function rltuner(args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 const tuneArgs = (out: string, steps: number) => [
-  'tune', '--out', out, '--training-steps', String(steps), '--exploration-steps', '800', '--replay-capacity', '3000',
+  'tune', '--preset', 'classic', '--out', out, '--training-steps', String(steps), '--exploration-steps', '800', '--replay-capacity', '3000',
   '--log-every', '400', '--eval-every', '0', '--checkpoint-every', '800', '--eval-compositions', '40', '--sample-count', '1', '--quiet',
 ];
 

@@ -24,7 +24,7 @@ function smallNoteRnn(seed = 3) {
 }
 
 const config = (overrides: Partial<TunerConfig> = {}): TunerConfig =>
-  resolveConfig('default', {
+  resolveConfig('classic', {
     trainingSteps: 1280, explorationSteps: 640, replayCapacity: 500, logEvery: 100, evalEvery: 0, checkpointEvery: 0,
     evalCompositions: 0, ...overrides,
   });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PRESETS, resolveConfig } from '../../src/rl/config.js';
 
 interface Plan {
+  preset?: string;
   base?: Record<string, unknown>;
   configs: Record<string, Record<string, unknown>>;
   seeds: number[];
@@ -21,7 +22,7 @@ const EVALUATION_FIELDS = ['evalCompositions', 'evalEvery', 'checkpointEvery', '
 describe('the default preset', () => {
   const fromPreset = resolveConfig('default');
   const name = Object.keys(plan.configs).find((n) => {
-    const swept = resolveConfig('default', { ...plan.base, ...plan.configs[n] }) as unknown as Record<string, unknown>;
+    const swept = resolveConfig(plan.preset ?? 'default', { ...plan.base, ...plan.configs[n] }) as unknown as Record<string, unknown>;
     return Object.entries(fromPreset).every(([k, v]) => EVALUATION_FIELDS.includes(k) || swept[k] === v);
   });
 
@@ -37,7 +38,8 @@ describe('the default preset', () => {
     const met = stored.goals.filter((g) => g.met).length;
     const doc = PRESETS.default.doc;
     expect(doc).toContain(`meets ${met} of the ${stored.goals.length} goals`);
-    const missed = stored.goals.filter((g) => !g.met).map((g) => g.row.replace(/_/g, ' '));
+    expect(doc).toContain(`config ${name} of`);
+    const missed = stored.goals.filter((g) => !g.met).map((g) => g.row.replace(/_/g, ' ').replace('top opening share', 'top opening share'));
     expect(doc).toContain(missed.length ? `misses ${missed.join(', ')}` : 'misses none');
   });
 });

@@ -19,7 +19,7 @@ function smallNoteRnn(seed = 3) {
 }
 
 const shortRun = (overrides: Record<string, unknown> = {}): TunerConfig =>
-  resolveConfig('default', {
+  resolveConfig('classic', {
     trainingSteps: 3200, explorationSteps: 1600, replayCapacity: 2000, logEvery: 320, evalEvery: 0, checkpointEvery: 0, ...overrides,
   });
 
