@@ -44,7 +44,7 @@ describe('README.md', () => {
       expect(() => execFileSync('bash', ['-euo', 'pipefail', '-c', block.code], { cwd: root, stdio: 'pipe', timeout: 60_000 }),
         `the sh block on README line ${block.line}`).not.toThrow();
     }
-  });
+  }, 120_000); // the blocks run real commands (corpus, score, generate, evaluate)
 
   it('has a library snippet, and it runs as written in Node against this build', () => {
     const snippets = librarySnippets(blocks).filter((b) => b.language === 'js');

@@ -1,10 +1,12 @@
 /** Tuner config: defaults valid, presets resolve, overrides apply in order, errors name field, value and range. */
 import { describe, expect, it } from 'vitest';
-import { CONFIG_FIELDS, ConfigError, DEFAULT_CONFIG, PRESET_NAMES, describeConfig, resolveConfig } from '../../src/rl/config.js';
+import { CONFIG_FIELDS, ConfigError, DEFAULT_CONFIG, PRESET_NAMES, PRESETS, describeConfig, resolveConfig } from '../../src/rl/config.js';
 
 describe('resolveConfig', () => {
-  it('resolves the defaults unchanged, with the SPEC §4.5 learning settings', () => {
-    const config = resolveConfig();
+  it('resolves the field defaults (preset classic) unchanged, with the SPEC §4.5 learning settings; the default preset lays its overrides over them', () => {
+    expect(resolveConfig()).toEqual({ ...DEFAULT_CONFIG, ...PRESETS.default.overrides });
+    expect(resolveConfig().algorithm).toBe('g');
+    const config = resolveConfig('classic');
     expect(config).toEqual(DEFAULT_CONFIG);
     expect(config).toMatchObject({
       algorithm: 'q', gamma: 0.7, rewardScaler: 2, trainingSteps: 200_000, explorationSteps: 100_000, explorationMode: 'egreedy', numNotes: 32, batchSize: 32,
@@ -49,7 +51,7 @@ describe('resolveConfig', () => {
   it('rejects unknown fields and presets, listing what exists', () => {
     expect(() => resolveConfig('default', { gama: 0.5 })).toThrow(/gama = 0.5 is an unknown field \(from the JSON config\); allowed: one of algorithm, /);
     expect(() => resolveConfig('default', {}, { 'reward-scale': '1' })).toThrow(/reward-scale = "1" is an unknown field \(from flag --reward-scale\)/);
-    expect(() => resolveConfig('papers')).toThrow(/preset = "papers" is not a known preset; allowed: default \| paper \| library \| script/);
+    expect(() => resolveConfig('papers')).toThrow(/preset = "papers" is not a known preset; allowed: default \| classic \| paper \| library \| script/);
     try {
       resolveConfig('default', { gamma: -1 });
       expect.unreachable();
