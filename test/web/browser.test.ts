@@ -474,7 +474,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
         await fresh.fill('#compare-seed', tunedSeed);
         await fresh.setInputFiles('#load-model', savedModel);
         await fresh.waitForSelector('#model-status[data-state="loaded"]');
-        expect(await fresh.textContent('#model-status')).toMatch(/Loaded rltuner-g-\d+steps-seed1\.safetensors: Q-learning, 200,0\d\d steps/);
+        expect(await fresh.textContent('#model-status')).toMatch(/Loaded rltuner-g-\d+steps-seed1\.safetensors: G-learning \(acts with the page’s Note RNN\), 200,0\d\d steps/);
         await fresh.waitForSelector('#compare-section[data-ready="true"]');
         expect(await fresh.getAttribute('#compare-section', 'data-seed')).toBe(tunedSeed);
         expect(await fresh.getAttribute('#roll-tuned', 'data-tokens')).toBe(tunedTokens);
