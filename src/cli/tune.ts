@@ -18,7 +18,7 @@ import { importMidi } from '../music/midi_import.js';
 import { readMidiSources } from '../node/corpus_files.js';
 import { RunFolder } from '../node/run_folder.js';
 import { heatmap, lineChart } from '../report/svg.js';
-import { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
+import { encodeTunerCheckpointParts, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
 import { CONFIG_FIELDS, ConfigError, describeConfig, resolveConfigWithNotes, type TunerConfig } from '../rl/config.js';
 import { heatmapRows, runTuning, type FinalReport, type LogRecord } from '../rl/driver.js';
 import { primingFor, type Priming } from '../rl/sampling.js';
@@ -142,7 +142,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
       folder.writeAtomic('config.json', `${JSON.stringify({ config, run: record, fingerprints, command: `rltuner tune ${args.join(' ')}` }, null, 2)}\n`);
     }
 
-    const writeCheckpoint = (t: RlTuner) => folder.writeAtomic('checkpoint.safetensors', encodeTunerCheckpoint(t, fingerprints, record));
+    const writeCheckpoint = (t: RlTuner) => folder.writeAtomic('checkpoint.safetensors', encodeTunerCheckpointParts(t, fingerprints, record));
     const stop = stopOnSignal(() => progress.log('stopping: writing a checkpoint at the end of this composition (Ctrl-C again to quit at once)...'));
     let outcome;
     try {

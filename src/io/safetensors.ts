@@ -64,8 +64,18 @@ function buildCrc32Table(): Uint32Array {
 
 /** CRC-32 (the zlib / PNG / gzip one) of `bytes`, as an unsigned 32-bit integer. */
 export function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
+  return crc32Final(crc32Update(CRC_INITIAL, bytes));
+}
+
+const CRC_INITIAL = 0xffffffff;
+
+/** CRC-32 over more bytes, continuing from `crc` (start from CRC_INITIAL; finish with crc32Final). */
+function crc32Update(crc: number, bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length; i++) crc = CRC32_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return crc;
+}
+
+function crc32Final(crc: number): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
@@ -81,6 +91,22 @@ export function checksumHex(bytes: Uint8Array): string {
  * metadata entry; `metadata` must not already contain it.
  */
 export function encodeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string>): Uint8Array {
+  const parts = encodeSafetensorsParts(tensors, metadata);
+  const file = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    file.set(part, offset);
+    offset += part.length;
+  }
+  return file;
+}
+
+/**
+ * The same file as `encodeSafetensors`, in parts to be written one after another: the header, then each
+ * tensor's bytes. On little-endian hosts a Float32Array tensor's part is a view of its own memory (no copy),
+ * so the parts are valid only until the tensors change: write them at once.
+ */
+export function encodeSafetensorsParts(tensors: TensorToWrite[], metadata: Record<string, string>): Uint8Array[] {
   checkMetadataToWrite(metadata);
   const names = new Set<string>();
   const header: Record<string, unknown> = Object.create(null); // tensor names such as "__proto__" are plain keys
@@ -92,38 +118,26 @@ export function encodeSafetensors(tensors: TensorToWrite[], metadata: Record<str
     header[tensor.name] = { dtype: 'F32', shape: [...tensor.shape], data_offsets: [dataBytes, dataBytes + size] };
     dataBytes += size;
   }
-
-  // One buffer for the whole file. The checksum is 8 hex digits, so the header's length is known before
-  // the data is written: lay out the header with a placeholder, copy the data, then write the real header.
-  const headerFor = (checksum: string) => {
-    header[METADATA_KEY] = { ...metadata, [CHECKSUM_KEY]: checksum };
-    return paddedHeaderBytes(JSON.stringify(header));
-  };
-  const headerLength = headerFor('00000000').length;
-  const file = new Uint8Array(HEADER_LENGTH_BYTES + headerLength + dataBytes);
-  const data = file.subarray(HEADER_LENGTH_BYTES + headerLength);
-  let offset = 0;
-  for (const tensor of tensors) {
-    writeFloat32LittleEndian(data, offset, tensor.data);
-    offset += tensor.data.length * 4;
-  }
-  const headerBytes = headerFor(checksumHex(data));
-  if (headerBytes.length !== headerLength) throw new Error('encodeSafetensors: the header changed length with its checksum');
-  new DataView(file.buffer).setBigUint64(0, BigInt(headerLength), true);
-  file.set(headerBytes, HEADER_LENGTH_BYTES);
-  return file;
+  const dataParts = tensors.map((t) => float32LittleEndianBytes(t.data));
+  let crc = CRC_INITIAL;
+  for (const part of dataParts) crc = crc32Update(crc, part);
+  header[METADATA_KEY] = { ...metadata, [CHECKSUM_KEY]: crc32Final(crc).toString(16).padStart(8, '0') };
+  const headerBytes = paddedHeaderBytes(JSON.stringify(header));
+  const head = new Uint8Array(HEADER_LENGTH_BYTES + headerBytes.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  head.set(headerBytes, HEADER_LENGTH_BYTES);
+  return [head, ...dataParts];
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Writes `values` as little-endian f32 into out[offset ..]: a byte copy of a Float32Array on little-endian hosts. */
-function writeFloat32LittleEndian(out: Uint8Array, offset: number, values: ArrayLike<number>): void {
-  if (LITTLE_ENDIAN && values instanceof Float32Array) {
-    out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), offset);
-    return;
-  }
-  const view = new DataView(out.buffer, out.byteOffset);
-  for (let i = 0; i < values.length; i++) view.setFloat32(offset + 4 * i, values[i], true);
+/** `values` as little-endian f32 bytes: a view of a Float32Array's own memory on little-endian hosts, else a copy. */
+function float32LittleEndianBytes(values: ArrayLike<number>): Uint8Array {
+  if (LITTLE_ENDIAN && values instanceof Float32Array) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i], true);
+  return out;
 }
 
 /** UTF-8 bytes of the header JSON, padded with spaces so the tensor bytes start at a multiple of 8. */

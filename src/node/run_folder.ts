@@ -105,8 +105,13 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
-function toBytes(data: Uint8Array | string): Uint8Array {
-  return typeof data === 'string' ? new TextEncoder().encode(data) : data;
+/** What can be written: text, bytes, or bytes in parts (written one after another, never joined in memory). */
+export type FileData = Uint8Array | string | readonly Uint8Array[];
+
+function writeData(fd: number, data: FileData): void {
+  if (typeof data === 'string') writeAll(fd, new TextEncoder().encode(data));
+  else if (data instanceof Uint8Array) writeAll(fd, data);
+  else for (const part of data) writeAll(fd, part);
 }
 
 /**
@@ -114,7 +119,7 @@ function toBytes(data: Uint8Array | string): Uint8Array {
  * (folders are created as needed). On any failure the temporary file is removed and the error names
  * `path` and what to do.
  */
-export function writeFileAtomic(path: string, data: Uint8Array | string, hint: WriteHint = {}): void {
+export function writeFileAtomic(path: string, data: FileData, hint: WriteHint = {}): void {
   const folder = dirname(path);
   try {
     mkdirSync(folder, { recursive: true });
@@ -125,7 +130,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, hint: W
   let fd: number | undefined;
   try {
     fd = openSync(temporary, 'w');
-    writeAll(fd, toBytes(data));
+    writeData(fd, data);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -160,7 +165,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, hint: W
 
 /** Appends `text` to `path` in one write and fsyncs it; on failure the file is cut back to its old length. */
 export function appendFileDurably(path: string, text: string, hint: WriteHint = {}): void {
-  const bytes = toBytes(text);
+  const bytes = new TextEncoder().encode(text);
   let fd: number | undefined;
   let sizeBefore: number | undefined;
   try {
@@ -297,7 +302,7 @@ export class RunFolder {
   }
 
   /** Writes a file atomically (see writeFileAtomic); a protected file is never written over. */
-  writeAtomic(name: string, data: Uint8Array | string): void {
+  writeAtomic(name: string, data: FileData): void {
     const path = this.path(name);
     if (this.protectedPaths.has(path)) {
       throw new RunFolderRefusal(`${path} is an input of this run and is never written over; choose another --out, or move the file`);

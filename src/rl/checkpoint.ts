@@ -5,7 +5,7 @@
  * from) so a resume can refuse to continue from something else. Taken between compositions, so no
  * episode state is needed. Everything read back is validated, and every problem names the file.
  */
-import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
+import { decodeSafetensors, encodeSafetensorsParts } from '../io/safetensors.js';
 import type { Fingerprints } from '../io/fingerprint.js';
 import { ConfigError, resolveConfig, type TunerConfig } from './config.js';
 import { TuneDivergedError, type IntervalTotals, type RlTuner, type TunerCounters, type TunerSnapshot } from './tuner.js';
@@ -30,6 +30,21 @@ export interface TunerCheckpoint {
 }
 
 export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fingerprints> = {}, run: unknown = null): Uint8Array {
+  const parts = encodeTunerCheckpointParts(tuner, fingerprints, run);
+  const file = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    file.set(part, offset);
+    offset += part.length;
+  }
+  return file;
+}
+
+/**
+ * The checkpoint file in parts to write one after another (see encodeSafetensorsParts): the replay and the
+ * weights are not copied, so a checkpoint costs no memory of its own size. Write the parts at once.
+ */
+export function encodeTunerCheckpointParts(tuner: RlTuner, fingerprints: Partial<Fingerprints> = {}, run: unknown = null): Uint8Array[] {
   if (!tuner.q.parametersFinite()) {
     throw new TuneDivergedError(`the Q-network's weights are no longer finite at step ${tuner.counters.step}; not writing a checkpoint`);
   }
@@ -52,7 +67,7 @@ export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fing
     counters: s.counters, interval: s.interval, random: s.random, adamStep: s.adamStep, rewardScaler: s.rewardScaler,
     replay: { capacity: r.capacity, stateSize: r.stateSize, size: r.size, next: r.next },
   };
-  return encodeSafetensors(tensors, {
+  return encodeSafetensorsParts(tensors, {
     format: TUNE_CHECKPOINT_FORMAT,
     format_version: TUNE_CHECKPOINT_VERSION,
     config: JSON.stringify(tuner.config),

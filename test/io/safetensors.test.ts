@@ -165,3 +165,24 @@ describe('decodeSafetensors detects damaged files', () => {
     expect(metadata).toEqual({});
   });
 });
+
+describe('encodeSafetensorsParts', () => {
+  it('gives the same file in parts, the f32 tensors as views of their own memory', async () => {
+    const { encodeSafetensorsParts } = await import('../../src/io/safetensors.js');
+    const a = Float32Array.from({ length: 1003 }, (_, i) => Math.sin(i));
+    const b = Float32Array.from({ length: 7 }, (_, i) => -i / 3);
+    const tensors = [{ name: 'a', shape: [1003], data: a }, { name: 'b', shape: [7], data: b }];
+    const parts = encodeSafetensorsParts(tensors, { note: 'x' });
+    const whole = encodeSafetensors(tensors, { note: 'x' });
+    expect(parts).toHaveLength(3);
+    expect(parts[1].buffer).toBe(a.buffer);
+    const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      joined.set(p, offset);
+      offset += p.length;
+    }
+    expect(Buffer.from(joined).equals(Buffer.from(whole))).toBe(true);
+    expect(Array.from(decodeSafetensors(joined).tensors.get('b')!.data)).toEqual(Array.from(b));
+  });
+});
