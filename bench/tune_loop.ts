@@ -45,6 +45,6 @@ export function benchTuneLoop(kernels: Kernels, modelUrl: URL, mode: Mode): Tune
 
 export function tuneLoopTable(results: TuneLoopResult[]): string {
   const rows = results.map((r) =>
-    `| ${r.algorithm} | ${Math.round(r.stepsPerSecond).toLocaleString('en')} ±${r.rme.toFixed(1)}% | ${r.microsecondsPerStep.toFixed(1)} µs | ${r.bytesPerTransition} | ${r.replayMegabytesAtCapacity.toFixed(0)} MB |`);
+    `| ${r.algorithm} | ${Math.round(r.stepsPerSecond).toLocaleString('en')} ±${r.rme.toFixed(1)}% | ${r.microsecondsPerStep.toFixed(1)} µs | ${r.bytesPerTransition.toFixed(0)} | ${r.replayMegabytesAtCapacity.toFixed(0)} MB |`);
   return ['| algorithm | env steps/s (1 core) | per step | replay bytes / transition | replay at 100,000 |', '|---|---:|---:|---:|---:|', ...rows].join('\n');
 }
