@@ -91,7 +91,11 @@ export function checksumHex(bytes: Uint8Array): string {
  * metadata entry; `metadata` must not already contain it.
  */
 export function encodeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string>): Uint8Array {
-  const parts = encodeSafetensorsParts(tensors, metadata);
+  return joinParts(encodeSafetensorsParts(tensors, metadata));
+}
+
+/** One buffer holding `parts` one after another. */
+export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
   const file = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const part of parts) {

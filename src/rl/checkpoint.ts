@@ -5,7 +5,7 @@
  * from) so a resume can refuse to continue from something else. Taken between compositions, so no
  * episode state is needed. Everything read back is validated, and every problem names the file.
  */
-import { decodeSafetensors, encodeSafetensorsParts } from '../io/safetensors.js';
+import { decodeSafetensors, encodeSafetensorsParts, joinParts } from '../io/safetensors.js';
 import type { Fingerprints } from '../io/fingerprint.js';
 import { ConfigError, resolveConfig, type TunerConfig } from './config.js';
 import { TuneDivergedError, type IntervalTotals, type RlTuner, type TunerCounters, type TunerSnapshot } from './tuner.js';
@@ -30,14 +30,7 @@ export interface TunerCheckpoint {
 }
 
 export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fingerprints> = {}, run: unknown = null): Uint8Array {
-  const parts = encodeTunerCheckpointParts(tuner, fingerprints, run);
-  const file = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    file.set(part, offset);
-    offset += part.length;
-  }
-  return file;
+  return joinParts(encodeTunerCheckpointParts(tuner, fingerprints, run));
 }
 
 /**
