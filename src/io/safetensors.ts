@@ -17,7 +17,8 @@
 export interface TensorToWrite {
   name: string;
   shape: number[];
-  data: Float32Array;
+  /** F32 values, or F16 bit patterns (a Uint16Array, written as dtype F16). */
+  data: Float32Array | Uint16Array;
 }
 
 /** A tensor read back: `dtype` is the stored type; `data` is always widened to Float32Array. */
@@ -118,11 +119,12 @@ export function encodeSafetensorsParts(tensors: TensorToWrite[], metadata: Recor
   for (const tensor of tensors) {
     checkTensorToWrite(tensor, names);
     names.add(tensor.name);
-    const size = tensor.data.length * 4;
-    header[tensor.name] = { dtype: 'F32', shape: [...tensor.shape], data_offsets: [dataBytes, dataBytes + size] };
+    const half = tensor.data instanceof Uint16Array;
+    const size = tensor.data.length * (half ? 2 : 4);
+    header[tensor.name] = { dtype: half ? 'F16' : 'F32', shape: [...tensor.shape], data_offsets: [dataBytes, dataBytes + size] };
     dataBytes += size;
   }
-  const dataParts = tensors.map((t) => float32LittleEndianBytes(t.data));
+  const dataParts = tensors.map((t) => (t.data instanceof Uint16Array ? uint16LittleEndianBytes(t.data) : float32LittleEndianBytes(t.data)));
   let crc = CRC_INITIAL;
   for (const part of dataParts) crc = crc32Update(crc, part);
   header[METADATA_KEY] = { ...metadata, [CHECKSUM_KEY]: crc32Final(crc).toString(16).padStart(8, '0') };
@@ -134,6 +136,15 @@ export function encodeSafetensorsParts(tensors: TensorToWrite[], metadata: Recor
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** F16 bit patterns as little-endian bytes: a view of their own memory on little-endian hosts, else a copy. */
+function uint16LittleEndianBytes(bits: Uint16Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+  const out = new Uint8Array(bits.length * 2);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < bits.length; i++) view.setUint16(2 * i, bits[i], true);
+  return out;
+}
 
 /** `values` as little-endian f32 bytes: a view of a Float32Array's own memory on little-endian hosts, else a copy. */
 function float32LittleEndianBytes(values: ArrayLike<number>): Uint8Array {
@@ -325,6 +336,38 @@ function bfloat16ToNumber(bits: number): number {
 }
 
 /** IEEE 754 half precision: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits. */
+/**
+ * The IEEE half-precision bit pattern nearest to `x` (round to nearest, ties to even; overflow to ±Infinity,
+ * NaN kept a NaN). Exact for every value float16ToNumber returns.
+ */
+export function numberToFloat16(x: number): number {
+  F32_SCRATCH[0] = x;
+  const bits = U32_SCRATCH[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  let mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - e;
+    let half = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++; // a carry into the exponent is still right
+  return sign | half;
+}
+
+const F32_SCRATCH = new Float32Array(1);
+const U32_SCRATCH = new Uint32Array(F32_SCRATCH.buffer);
+
 export function float16ToNumber(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >>> 10) & 0x1f;

@@ -10,6 +10,7 @@
  * target is the reward alone), so nothing is written for it. The Reward RNN's state after each step (G
  * only) is kept per slot.
  */
+import { float16ToNumber, numberToFloat16 } from '../io/safetensors.js';
 import type { Random } from '../random.js';
 
 /** Which stored state rows `gatherStates` copies. */
@@ -34,8 +35,21 @@ export interface ReplaySnapshot {
   terminal: Uint8Array; // (fields)
   /** Q-net states by slot: (rows, stateSize). */
   qStates: Float32Array;
-  /** Reward RNN state after each transition by slot: (fields, stateSize), or empty when not stored. */
-  rewardStateAfter: Float32Array;
+  /** Reward RNN state after each transition by slot: (fields, stateSize), or empty when not stored; f16 bits when kept so. */
+  rewardStateAfter: Float32Array | Uint16Array;
+}
+
+/** How the ring keeps Reward RNN states: f32, or f16 bit patterns (half the memory, 11 significant bits). */
+export type StatePrecision = 'f32' | 'f16';
+
+let halfToFloat: Float32Array | null = null;
+/** Every f16 bit pattern's value, built on first use (256 KB). */
+function halfTable(): Float32Array {
+  if (!halfToFloat) {
+    halfToFloat = new Float32Array(65536);
+    for (let bits = 0; bits < 65536; bits++) halfToFloat[bits] = float16ToNumber(bits);
+  }
+  return halfToFloat;
 }
 
 /** Slots a snapshot of `size` transitions carries: fields (transitions) and rows (Q-net states). */
@@ -56,14 +70,14 @@ export class ReplayRing {
   readonly reward: Float32Array; // (slots)
   readonly terminal: Uint8Array; // (slots) 1 on the last step of a composition
   readonly qStates: Float32Array; // (slots, stateSize): before-state of the transition in the slot
-  readonly rewardStateAfter: Float32Array; // (slots, stateSize), or empty when not stored
+  readonly rewardStateAfter: Float32Array | Uint16Array; // (slots, stateSize), or empty when not stored; f16 bits when so kept
   /** Whether Reward RNN states are kept (only G-learning's target needs them). */
   readonly storesRewardState: boolean;
   private stored = 0;
   /** Slot the next push writes. */
   private next = 0;
 
-  constructor(capacity: number, stateSize: number, options: { storeRewardState?: boolean } = {}) {
+  constructor(capacity: number, stateSize: number, options: { storeRewardState?: boolean; rewardStatePrecision?: StatePrecision } = {}) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`ReplayRing: capacity = ${capacity} must be an integer >= 1`);
     }
@@ -79,7 +93,8 @@ export class ReplayRing {
     this.terminal = new Uint8Array(this.slots);
     this.qStates = new Float32Array(this.slots * stateSize);
     this.storesRewardState = options.storeRewardState ?? true;
-    this.rewardStateAfter = new Float32Array(this.storesRewardState ? this.slots * stateSize : 0);
+    const rewardValues = this.storesRewardState ? this.slots * stateSize : 0;
+    this.rewardStateAfter = options.rewardStatePrecision === 'f16' ? new Uint16Array(rewardValues) : new Float32Array(rewardValues);
   }
 
   /** Number of stored transitions (at most capacity). */
@@ -94,7 +109,8 @@ export class ReplayRing {
 
   /** Bytes of storage per transition: the fields, one Q-net state, and the Reward RNN state for G. */
   get bytesPerTransition(): number {
-    return ((1 + 1 + 4 + 1 + (this.storesRewardState ? 2 : 1) * 4 * this.stateSize) * this.slots) / this.capacity;
+    const rewardState = this.storesRewardState ? this.rewardStateAfter.BYTES_PER_ELEMENT * this.stateSize : 0;
+    return ((1 + 1 + 4 + 1 + 4 * this.stateSize + rewardState) * this.slots) / this.capacity;
   }
 
   /** Copies one transition in, dropping the oldest when full. State arguments are read from index 0. */
@@ -118,7 +134,11 @@ export class ReplayRing {
     this.qStates.set(qStateBefore.length === S ? qStateBefore : Array.prototype.slice.call(qStateBefore, 0, S), slot * S);
     // The slot after the newest is free (when full, it held the oldest transition, which is dropped).
     if (!terminal) this.qStates.set(qStateAfter.length === S ? qStateAfter : Array.prototype.slice.call(qStateAfter, 0, S), following * S);
-    if (this.storesRewardState) this.rewardStateAfter.set(rewardStateAfter.length === S ? rewardStateAfter : Array.prototype.slice.call(rewardStateAfter, 0, S), slot * S);
+    if (this.storesRewardState) {
+      const out = this.rewardStateAfter;
+      if (out instanceof Uint16Array) for (let j = 0; j < S; j++) out[slot * S + j] = numberToFloat16(rewardStateAfter[j]);
+      else out.set(rewardStateAfter.length === S ? rewardStateAfter : Array.prototype.slice.call(rewardStateAfter, 0, S), slot * S);
+    }
     this.next = following;
     if (this.stored < this.capacity) this.stored++;
   }
@@ -164,13 +184,15 @@ export class ReplayRing {
     }
     const source = which === 'rewardAfter' ? this.rewardStateAfter : this.qStates;
     const shift = which === 'qAfter' ? 1 : 0;
+    const half = source instanceof Uint16Array ? halfTable() : null;
     for (let r = 0; r < count; r++) {
       const slot = indices[r];
       if (!Number.isInteger(slot) || slot < 0 || slot >= this.slots || !this.holds(slot)) {
         throw new RangeError(`ReplayRing.gatherStates: indices[${r}] = ${slot} is not a stored transition's slot`);
       }
       const row = ((slot + shift) % this.slots) * S;
-      out.set(source.subarray(row, row + S), r * outRowStride);
+      if (half) for (let j = 0; j < S; j++) out[r * outRowStride + j] = half[source[row + j]];
+      else out.set((source as Float32Array).subarray(row, row + S), r * outRowStride);
     }
   }
 
@@ -228,7 +250,16 @@ export class ReplayRing {
     this.reward.set(snapshot.reward);
     this.terminal.set(snapshot.terminal);
     this.qStates.set(snapshot.qStates);
-    this.rewardStateAfter.set(snapshot.rewardStateAfter);
+    const rewards = this.rewardStateAfter;
+    if (rewards instanceof Uint16Array && !(snapshot.rewardStateAfter instanceof Uint16Array)) {
+      // A checkpoint gives the values back as f32: f16 values convert back to the same bits.
+      for (let i = 0; i < snapshot.rewardStateAfter.length; i++) rewards[i] = numberToFloat16(snapshot.rewardStateAfter[i]);
+    } else if (rewards instanceof Float32Array && snapshot.rewardStateAfter instanceof Uint16Array) {
+      const half = halfTable();
+      for (let i = 0; i < snapshot.rewardStateAfter.length; i++) rewards[i] = half[snapshot.rewardStateAfter[i]];
+    } else {
+      rewards.set(snapshot.rewardStateAfter);
+    }
     this.stored = n;
     this.next = next;
   }

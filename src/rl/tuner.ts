@@ -120,7 +120,9 @@ export class RlTuner {
       adam: { learningRate: config.learningRate, beta1: config.adamBeta1, beta2: config.adamBeta2, epsilon: config.adamEpsilon },
       clip: { mode: 'perTensor', maxNorm: config.clipNorm },
     });
-    this.replay = new ReplayRing(config.replayCapacity, q.stateSize, { storeRewardState: config.algorithm === 'g' });
+    this.replay = new ReplayRing(config.replayCapacity, q.stateSize, {
+      storeRewardState: config.algorithm === 'g', rewardStatePrecision: config.rewardStatePrecision,
+    });
     this.rewardStateAfter = new Float32Array(q.stateSize);
   }
 

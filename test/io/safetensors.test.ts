@@ -186,3 +186,26 @@ describe('encodeSafetensorsParts', () => {
     expect(Array.from(decodeSafetensors(joined).tensors.get('b')!.data)).toEqual(Array.from(b));
   });
 });
+
+describe('half precision', () => {
+  it('numberToFloat16 is the exact inverse of float16ToNumber on every pattern, and rounds to nearest even', async () => {
+    const { float16ToNumber, numberToFloat16 } = await import('../../src/io/safetensors.js');
+    for (let bits = 0; bits < 65536; bits++) {
+      const x = float16ToNumber(bits);
+      if (Number.isNaN(x)) expect(Number.isNaN(float16ToNumber(numberToFloat16(x)))).toBe(true);
+      else expect(numberToFloat16(x)).toBe(bits);
+    }
+    expect(float16ToNumber(numberToFloat16(1 + 2 ** -11))).toBe(1); // halfway: to even
+    expect(float16ToNumber(numberToFloat16(1 + 3 * 2 ** -11))).toBe(1 + 2 ** -9); // halfway: to even (up)
+    expect(float16ToNumber(numberToFloat16(1e6))).toBe(Infinity);
+    expect(float16ToNumber(numberToFloat16(2 ** -26))).toBe(0);
+  });
+
+  it('writes Uint16Array tensors as F16 and reads them back as their values', async () => {
+    const { encodeSafetensors: encode, decodeSafetensors: decode, numberToFloat16 } = await import('../../src/io/safetensors.js');
+    const bits = Uint16Array.from([0.5, -2, 1 / 3, 0], (x) => numberToFloat16(x));
+    const decoded = decode(encode([{ name: 'h', shape: [4], data: bits }], {}));
+    expect(decoded.tensors.get('h')!.dtype).toBe('F16');
+    expect(Array.from(decoded.tensors.get('h')!.data)).toEqual([0.5, -2, 0.333251953125, 0]);
+  });
+});

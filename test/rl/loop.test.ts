@@ -265,6 +265,7 @@ describe('exact resume', () => {
   const cases: [string, Partial<TunerConfig>, Priming][] = [
     ['q, a wrapped ring, a checkpoint mid logging interval', { replayCapacity: 300, logEvery: 500 }, { kind: 'random_note' }],
     ['g (Reward RNN states in the replay)', { algorithm: 'g' }, { kind: 'random_note' }],
+    ['g with f16 Reward RNN states', { algorithm: 'g', rewardStatePrecision: 'f16' }, { kind: 'random_note' }],
     ['psi with Boltzmann exploration', { algorithm: 'psi', explorationMode: 'boltzmann' }, { kind: 'random_note' }],
     ['primer priming, adaptive KL', { klTarget: 0.2, klHorizon: 500 }, primingFor('primer', { primer: [14, 1, 16, 1, 18] })],
     ['corpus priming', { priming: 'corpus' }, primingFor('corpus', { corpus })],

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/random.js';
 import { ReplayRing } from '../../src/rl/replay.js';
+import { float16ToNumber } from '../../src/io/safetensors.js';
 
 /**
  * Pushes step k of compositions of `length` steps, as the tuner does: the before-state of step k is the
@@ -124,5 +125,23 @@ describe('ReplayRing', () => {
     expect([0, 1, 2].map((i) => copy.tokenIn[copy.slotOf(i)])).toEqual([0, 1, 2]);
     expect(row(copy, 'qBefore', copy.slotOf(2))).toEqual([200, 201]); // the after-state of step 1, kept
     expect(() => new ReplayRing(5, 2).restore(ring.snapshot())).toThrow(/capacity 6/);
+  });
+});
+
+describe('ReplayRing with f16 Reward RNN states', () => {
+  it('keeps each Reward RNN state to f16 precision, in 1,207 bytes a transition at H = 100, and restores it exactly', () => {
+    const ring = new ReplayRing(6, 3, { rewardStatePrecision: 'f16' });
+    const values = [0.1234567, -3.3333, 65519];
+    ring.push(5, [1, 2, 3], 6, 0.5, [4, 5, 6], values, false);
+    const out = new Float32Array(3);
+    ring.gatherStates('rewardAfter', [ring.slotOf(0)], 1, out);
+    for (let j = 0; j < 3; j++) expect(Math.abs(out[j] - values[j])).toBeLessThanOrEqual(Math.abs(values[j]) * 2 ** -11);
+    expect(out[2]).toBe(65504); // the largest f16, nearest to 65519
+    const copy = new ReplayRing(6, 3, { rewardStatePrecision: 'f16' });
+    // Through a checkpoint the states come back as f32 values.
+    const snapshot = ring.snapshot();
+    copy.restore({ ...snapshot, rewardStateAfter: Float32Array.from(snapshot.rewardStateAfter, (bits) => float16ToNumber(bits)) });
+    expect(Array.from(copy.rewardStateAfter)).toEqual(Array.from(ring.rewardStateAfter));
+    expect(new ReplayRing(100_000, 200, { rewardStatePrecision: 'f16' }).bytesPerTransition).toBeLessThanOrEqual(1536);
   });
 });
