@@ -31,7 +31,7 @@
 import type { LstmStackConfig } from '../engine/layout.js';
 import { MAX_PITCH, MIN_PITCH, NUM_CLASSES } from '../music/encoding.js';
 import type { DecodedModel, ModelInfo } from './model_file.js';
-import { float16ToNumber } from './safetensors.js';
+import { float16ToNumber, joinParts } from './safetensors.js';
 
 export const MAGENTA_CONFIG_FILE = 'config.json';
 export const MAGENTA_MANIFEST_FILE = 'weights_manifest.json';
@@ -283,14 +283,7 @@ function concatShards(paths: string[], shards: Map<string, Uint8Array>, where: s
     if (!bytes) throw new MagentaCheckpointError(`${where}: the shard ${source}/${p} is missing (the manifest lists ${paths.join(', ')})`);
     return bytes;
   });
-  if (pieces.length === 1) return pieces[0];
-  const out = new Uint8Array(pieces.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return pieces.length === 1 ? pieces[0] : joinParts(pieces);
 }
 
 // ---------------------------------------------------------------- export

@@ -18,6 +18,7 @@ import { toNoteSequence } from '../../src/music/note_sequence.js';
 import { policyProbabilities } from '../../src/rl/sampling.js';
 import { Random } from '../../src/random.js';
 import { testKernels } from '../engine/support.js';
+import { randomMelody } from '../music/midi_test_files.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const shippedBytes = readFileSync(root('models/note_rnn.safetensors'));
@@ -57,25 +58,6 @@ function quietly<T>(load: () => T): T {
   } finally {
     console.warn = warn;
   }
-}
-
-/** A canonical melody (starts with a note; NOTE_OFF only while a note sounds). */
-function randomMelody(random: Random, length: number): number[] {
-  const tokens = [2 + random.int(36)];
-  let sounding = true;
-  while (tokens.length < length) {
-    const r = random.float();
-    if (r < 0.3) {
-      tokens.push(2 + random.int(36));
-      sounding = true;
-    } else if (r < 0.4 && sounding) {
-      tokens.push(NOTE_OFF);
-      sounding = false;
-    } else {
-      tokens.push(NO_EVENT);
-    }
-  }
-  return tokens;
 }
 
 describe('Magenta checkpoint export and import', () => {

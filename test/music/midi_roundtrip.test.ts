@@ -4,29 +4,10 @@ import { NO_EVENT, NOTE_OFF } from '../../src/music/encoding.js';
 import { MidiExportError, exportMidi } from '../../src/music/midi_export.js';
 import { importMidi } from '../../src/music/midi_import.js';
 import { Random } from '../../src/random.js';
-import { repeat } from './midi_test_files.js';
+import { randomMelody, repeat } from './midi_test_files.js';
 
 /** Import that keeps pitches and length exactly as exported. */
 const AS_WRITTEN = { transpose: false, centre: false, minSteps: 1, maxTrailingRestSteps: Infinity } as const;
-
-/** A sequence that starts with a note and writes NOTE_OFF only while a note sounds (the canonical form). */
-function randomMelody(random: Random, length: number): number[] {
-  const tokens = [2 + random.int(36)];
-  let sounding = true;
-  while (tokens.length < length) {
-    const r = random.float();
-    if (r < 0.3) {
-      tokens.push(2 + random.int(36));
-      sounding = true;
-    } else if (r < 0.4 && sounding) {
-      tokens.push(NOTE_OFF);
-      sounding = false;
-    } else {
-      tokens.push(NO_EVENT);
-    }
-  }
-  return tokens;
-}
 
 describe('exportMidi', () => {
   it('writes a format-1 file: conductor with tempo and 4/4, melody with program, pitch = token + 46', () => {

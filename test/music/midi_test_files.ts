@@ -4,6 +4,8 @@
  */
 
 import { writeMidi, type MidiEvent } from 'midi-file';
+import { NO_EVENT, NOTE_OFF, pitchToToken } from '../../src/music/encoding.js';
+import type { Random } from '../../src/random.js';
 
 /** [MIDI pitch, start tick, end tick, channel (default 0)]. */
 export type NoteSpec = [pitch: number, start: number, end: number, channel?: number];
@@ -98,4 +100,27 @@ export function manyKeySignaturesFile(byteCount: number): Uint8Array {
   for (let i = 0; i < events; i++) bytes.set([0x01, 0xff, 0x59, 0x02, (i % 15) - 7, i % 2], 22 + 6 * i);
   bytes.set([0x00, 0x90, 60, 90, 0x00, 0xff, 0x2f, 0x00], 22 + 6 * events);
   return bytes;
+}
+
+/**
+ * A random melody in the canonical form: it starts with a note and writes NOTE_OFF only while a note
+ * sounds. Notes are any class 2..37, or drawn from `pitches` (MIDI numbers) when given.
+ */
+export function randomMelody(random: Random, length: number, pitches?: readonly number[]): number[] {
+  const note = () => (pitches ? pitchToToken(pitches[random.int(pitches.length)]) : 2 + random.int(36));
+  const tokens = [note()];
+  let sounding = true;
+  while (tokens.length < length) {
+    const r = random.float();
+    if (r < 0.3) {
+      tokens.push(note());
+      sounding = true;
+    } else if (r < 0.4 && sounding) {
+      tokens.push(NOTE_OFF);
+      sounding = false;
+    } else {
+      tokens.push(NO_EVENT);
+    }
+  }
+  return tokens;
 }

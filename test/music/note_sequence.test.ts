@@ -2,28 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { NO_EVENT, NOTE_OFF, pitchToToken } from '../../src/music/encoding.js';
 import { fromNoteSequence, NoteSequenceError, toNoteSequence, type NoteSequence } from '../../src/music/note_sequence.js';
 import { Random } from '../../src/random.js';
+import { randomMelody as randomCanonicalMelody } from './midi_test_files.js';
 
 const AS_WRITTEN = { transpose: false, centre: false } as const;
 const C4 = 60, D4 = 62, E4 = 64, G4 = 67, A4 = 69;
 
-/** A melody that starts with a note and writes NOTE_OFF only while a note sounds (the canonical form). */
+/** A canonical random melody (see midi_test_files.ts) whose trailing rest lasts at most 16 steps. */
 function randomMelody(random: Random, length: number, pitches?: readonly number[]): number[] {
-  const note = () => (pitches ? pitchToToken(pitches[random.int(pitches.length)]) : 2 + random.int(36));
-  const tokens = [note()];
-  let sounding = true;
-  while (tokens.length < length) {
-    const r = random.float();
-    if (r < 0.3) {
-      tokens.push(note());
-      sounding = true;
-    } else if (r < 0.4 && sounding) {
-      tokens.push(NOTE_OFF);
-      sounding = false;
-    } else {
-      tokens.push(NO_EVENT);
-    }
-  }
-  return limitTrailingRest(tokens, 16);
+  return limitTrailingRest(randomCanonicalMelody(random, length, pitches), 16);
 }
 
 /** The melody cut so that the rest after its last note (from a NOTE_OFF to the end) lasts at most `max` steps. */
