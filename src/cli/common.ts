@@ -5,10 +5,13 @@
  * (with src/node/) that touches the file system and the process.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { acceptsRelaxedBuild, kernelsFromModule, type Kernels } from '../engine/kernels.js';
+import { KernelThreads } from '../engine/kernel_threads.js';
+import { startNodeKernelThread } from '../node/kernel_thread.js';
 import { decimalProblem, parseDecimal } from '../io/decimal.js';
 import { readFileNamed, writeFileAtomic as writeFileAtomicNamed } from '../node/run_folder.js';
 
@@ -109,6 +112,34 @@ export function loadKernelBuildFromDist(relaxed = false): { kernels: Kernels; bu
     process.stderr.write('note: this runtime does not accept relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd); using the plain SIMD build\n');
   }
   return { kernels: kernelsFromModule(new WebAssembly.Module(readFileNamed(plain))), build: 'plain' };
+}
+
+/** Help text of --threads (tune, train). */
+export const THREADS_HELP = `  --threads <n>        threads the kernels run on: 1 (the reference) or more, with the same results to the
+                       bit [2, or 1 on a one-core machine or with --relaxed-simd]`;
+
+/** --threads: an integer in 1..availableParallelism() (at most 16); default 2 where there are two cores, 1 with --relaxed-simd. */
+export function threadsFlag(value: string | boolean | undefined, command: string, relaxed: boolean): number {
+  const cores = Math.max(1, Math.min(16, availableParallelism()));
+  if (value === undefined) return relaxed ? 1 : Math.min(2, cores);
+  if (typeof value !== 'string') throw new UsageError('--threads needs a value: the number of threads (1 is the reference)', command);
+  const threads = numberFlag(command, 'threads', value, 1, 1, cores, true);
+  if (threads > 1 && relaxed) {
+    throw new UsageError(`--threads ${threads} with --relaxed-simd: the relaxed-SIMD build runs on one thread; pass --threads 1 or drop --relaxed-simd`, command);
+  }
+  return threads;
+}
+
+/**
+ * Loads the kernels for `threads` threads: one, the plain (or relaxed) build as loadKernelBuildFromDist does;
+ * more, the shared-memory build of the same kernels with helper threads, which computes the same bits (so
+ * the recorded build stays 'plain'). Call close() when done.
+ */
+export async function loadKernelsOnThreads(threads: number, relaxed = false): Promise<{ kernels: Kernels; build: KernelBuild; close(): void }> {
+  if (threads <= 1) return { ...loadKernelBuildFromDist(relaxed), close: () => {} };
+  const sharedBuild = kernelsFromModule(new WebAssembly.Module(readFileNamed(resolve(DIST_DIR, 'rltuner-shared.wasm'))));
+  const pool = await KernelThreads.start(sharedBuild, threads, startNodeKernelThread);
+  return { kernels: pool.kernels, build: 'plain', close: () => pool.close() };
 }
 
 /** Loads the kernels from dist/ (the relaxed-SIMD build when asked for and accepted by this runtime). */

@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { Kernels } from '../engine/kernels.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { encodeModel, MODEL_FINGERPRINT_FORMAT, type ModelInfo } from '../io/model_file.js';
 import { fileListFingerprint, fingerprintMismatches, type Fingerprints } from '../io/fingerprint.js';
@@ -28,7 +29,7 @@ import {
   DEFAULT_TRAINING, NoteRnnTrainer, type EpochRecord, type SequenceMetrics, type TrainerCheckpoint, type TrainingSettings,
 } from '../train/note_rnn_training.js';
 import {
-  formatDuration, loadKernelBuildFromDist, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, Progress, stopOnSignal, UsageError,
+  formatDuration, loadKernelsOnThreads, THREADS_HELP, threadsFlag, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, Progress, stopOnSignal, UsageError,
   yieldToEventLoop, type FlagValues, type KernelBuild,
 } from './common.js';
 import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
@@ -70,6 +71,7 @@ Output:
   --overwrite          replace the previous train run in --out (only its own files are removed)
   --no-baselines       skip the n-gram baselines (fitted on train, reported on valid and test)
   --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
+${THREADS_HELP}
   --quiet              no progress output
   -h, --help           this text
 Boolean flags also take =true / =false (e.g. --quiet=false).
@@ -316,7 +318,7 @@ export async function trainCommand(args: string[]): Promise<number | void> {
     hidden: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, window: { type: 'string' },
     lr: { type: 'string' }, clip: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, patience: { type: 'string' },
     track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' },
-    resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, 'no-baselines': { type: 'boolean' }, 'relaxed-simd': { type: 'boolean' },
+    resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, 'no-baselines': { type: 'boolean' }, 'relaxed-simd': { type: 'boolean' }, threads: { type: 'string' },
     quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -370,10 +372,14 @@ async function train(
     data = choice.data;
     if (values['relaxed-simd'] === undefined) relaxed = saved.fingerprints.kernelBuild === 'relaxed';
   }
+  // Any thread count computes the same bits, so it is not part of the run (a resume may change it).
+  const threads = threadsFlag(typeof values.threads === 'string' ? values.threads : undefined, 'train', relaxed);
+  const loaded = await loadKernelsOnThreads(threads, relaxed);
   const stop = stopOnSignal(() => progress.log('stopping at the end of this epoch (Ctrl-C again to quit at once)...'));
   try {
-    return await runEpochs(folder, values, args, settings, data, saved, relaxed, progress, notice, stop);
+    return await runEpochs(folder, values, args, settings, data, saved, loaded, progress, notice, stop);
   } finally {
+    loaded.close();
     stop.dispose();
     progress.done();
   }
@@ -387,8 +393,8 @@ function resumeRefusal(checkpointPath: string, mismatches: string[]): UsageError
 }
 
 async function runEpochs(
-  folder: RunFolder, values: FlagValues, args: string[], settings: TrainingSettings, data: DataChoice, saved: SavedRun | null, relaxed: boolean,
-  progress: Progress, notice: (line: string) => void, stop: ReturnType<typeof stopOnSignal>,
+  folder: RunFolder, values: FlagValues, args: string[], settings: TrainingSettings, data: DataChoice, saved: SavedRun | null,
+  { kernels, build }: { kernels: Kernels; build: KernelBuild }, progress: Progress, notice: (line: string) => void, stop: ReturnType<typeof stopOnSignal>,
 ): Promise<number | void> {
   const started = performance.now();
   const splits = await loadSplits(data);
@@ -400,7 +406,6 @@ async function runEpochs(
   const steps = (ms: Uint8Array[]) => ms.reduce((s, m) => s + m.length - 1, 0);
   progress.log(`melodies: train ${splits.train.length} (${steps(splits.train)} steps), valid ${splits.valid.length}, test ${splits.test.length}`);
 
-  const { kernels, build } = loadKernelBuildFromDist(relaxed);
   const fingerprintsOf = (format: string, kernelBuild: KernelBuild): Fingerprints => ({ format, kernelBuild, ...splits.fingerprints });
   const checkpointFingerprints = fingerprintsOf(`${CHECKPOINT_FORMAT}/${CHECKPOINT_VERSION}`, build);
   if (saved) {

@@ -24,7 +24,7 @@ import { heatmapRows, runTuning, type FinalReport, type LogRecord } from '../rl/
 import { primingFor, type Priming } from '../rl/sampling.js';
 import { RlTuner, TuneDivergedError } from '../rl/tuner.js';
 import {
-  formatDuration, loadKernelBuildFromDist, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, UsageError,
+  formatDuration, loadKernelsOnThreads, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, THREADS_HELP, threadsFlag, UsageError,
   yieldToEventLoop, type FlagValues,
 } from './common.js';
 
@@ -46,6 +46,7 @@ Usage: rltuner tune [--model <note_rnn.safetensors>] [--preset default|library|s
 ${PART_FLAGS_HELP}
   --quiet              no progress output
   --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
+${THREADS_HELP}
   -h, --help           this text
 
 The run folder receives: config.json (the resolved settings and what the run started from),
@@ -86,7 +87,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     model: { type: 'string' }, preset: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' },
     resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, primer: { type: 'string' }, corpus: { type: 'string' },
     quiet: { type: 'boolean' }, track: { type: 'string' }, channel: { type: 'string' },
-    'relaxed-simd': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...configFlags,
+    'relaxed-simd': { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...configFlags,
   });
   if (v.help) {
     process.stdout.write(`${TUNE_HELP}\n${describeConfig().join('\n')}\n`);
@@ -98,10 +99,12 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
   for (const name of Object.keys(configFlags)) if (v[name] !== undefined) flags[name] = v[name] as string | boolean;
   const configPath = s('config') === undefined ? undefined : resolve(s('config') as string);
   const requested = resolveRequestedConfig(s('preset'), configPath, flags);
+  const threads = threadsFlag(s('threads'), 'tune', Boolean(v['relaxed-simd']));
   const out = s('out') ?? `runs/tune-${requested.algorithm}`;
   const progress = new Progress(Boolean(v.quiet));
   const notice = (line: string) => process.stderr.write(`${line}\n`);
   const folder = RunFolder.claim(out, { kind: 'tune', resume: Boolean(v.resume), overwrite: Boolean(v.overwrite), notice, protect: configPath ? [configPath] : [] });
+  const onRelease: (() => void)[] = [];
   try {
     const checkpoint = v.resume ? readTunerCheckpoint(folder.readBytes('checkpoint.safetensors'), folder.path('checkpoint.safetensors')) : null;
     const record: RunRecord = checkpoint ? recordedRun(checkpoint) : {
@@ -113,7 +116,9 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     const config = checkpoint ? configForResume(checkpoint, requested, v, flags) : requested;
     if (checkpoint) checkSameInputs(checkpoint, record, v);
 
-    const { kernels, build } = loadKernelBuildFromDist(Boolean(v['relaxed-simd']));
+    // The thread count is not part of the run: every count computes the same bits, so a resume may change it.
+    const { kernels, build, close: closeThreads } = await loadKernelsOnThreads(threads, Boolean(v['relaxed-simd']));
+    onRelease.push(closeThreads);
     const model = readModelBytes(checkpoint ? record.model : s('model'));
     const noteRnn = decodeModel(model.bytes, model.path);
     const { priming, tokens: primingMaterial } = await loadPriming(config, record);
@@ -190,6 +195,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     process.stdout.write(`tuned model: ${folder.path(tunedName)}\nrun folder: ${folder.dir}\n`);
     return 0;
   } finally {
+    for (const release of onRelease) release();
     folder.release();
   }
 }

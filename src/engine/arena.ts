@@ -29,14 +29,16 @@ export function createArena<Names extends string>(
   if (names.length === 0) throw new Error('createArena: no models requested');
   let planned = 0;
   for (const name of names) planned += LstmModel.planBytes(requests[name].config, requests[name]);
-  const start = Math.ceil(kernels.heapBase / ALIGN) * ALIGN;
-  const memory = fixedMemory(start + planned);
-  const exports = instantiateKernels(kernels.module, memory);
+  // On kernel threads the arena is a claimed stretch of their shared memory, and calls go through the split exports.
+  const pool = kernels.threads;
+  const start = pool ? pool.claim(planned) : Math.ceil(kernels.heapBase / ALIGN) * ALIGN;
+  const memory = pool ? pool.memory : fixedMemory(start + planned);
+  const exports = pool ? pool.exports : instantiateKernels(kernels.module, memory);
   let next = start;
   const alloc = (bytes: number): number => {
     const at = next;
     next += Math.ceil(bytes / ALIGN) * ALIGN;
-    if (next > memory.buffer.byteLength) throw new Error('createArena: plan exceeded (internal error)');
+    if (next > start + planned || next > memory.buffer.byteLength) throw new Error('createArena: plan exceeded (internal error)');
     return at;
   };
   const models = {} as Record<Names, LstmModel>;

@@ -85,6 +85,20 @@ export interface Kernels {
   heapBase: number;
   /** True for the relaxed-SIMD build. */
   relaxed: boolean;
+  /** True for the shared-memory build (dist/rltuner-shared.wasm), which kernel threads need. */
+  shared: boolean;
+  /** Helper threads whose split calls arenas made from these kernels use (see kernel_threads.ts). */
+  threads?: KernelThreadPool;
+}
+
+/** What an arena needs of running threads: their shared memory (grown as arenas are planned) and the split calls. */
+export interface KernelThreadPool {
+  readonly memory: WasmMemory;
+  readonly exports: KernelExports;
+  /** Threads in all, the calling one included. */
+  readonly threads: number;
+  /** Claims `bytes` more of the shared memory (64-byte aligned), growing it; returns the first address. */
+  claim(bytes: number): number;
 }
 
 const PAGE = 65536;
@@ -214,8 +228,26 @@ function inspectKernels(module: WebAssembly.Module): Kernels {
       throw new Error(`loadKernels: this wasm module is not the rltuner kernel set (no export "${required}"); call loadKernels() with no argument for the bundled kernels, or pass dist/rltuner.wasm`);
     }
   }
-  const probe = instantiateKernels(module, new WebAssembly.Memory({ initial: 1, maximum: 1 }));
-  return { module, heapBase: probe.heap_base(), relaxed: probe.relaxed_simd() === 1 };
+  // The shared-memory build accepts only a shared memory (and the plain builds only an unshared one).
+  const shared = importsSharedMemory(module);
+  const probe = instantiateKernels(module, new WebAssembly.Memory({ initial: 1, maximum: 1, ...(shared ? { shared: true } : {}) }));
+  return { module, heapBase: probe.heap_base(), relaxed: probe.relaxed_simd() === 1, shared };
+}
+
+/** Whether the module's imported memory is declared shared (tried: runtimes do not all reflect import types). */
+function importsSharedMemory(module: WebAssembly.Module): boolean {
+  try {
+    instantiateKernels(module, new WebAssembly.Memory({ initial: 1, maximum: 1 }));
+    return false;
+  } catch (unshared) {
+    if (typeof SharedArrayBuffer === 'undefined') throw unshared;
+    try {
+      instantiateKernels(module, new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
+      return true;
+    } catch {
+      throw unshared;
+    }
+  }
 }
 
 /** Instantiates the module over the given memory. */

@@ -1,0 +1,339 @@
+/**
+ * Kernels on more than one thread, with the same bits as on one.
+ *
+ * The kernel module is instantiated once per thread over one shared memory (the shared-memory build of
+ * the same source, dist/rltuner-shared.wasm). `KernelThreads.kernels` has the interface of the kernel
+ * exports, so a model cannot tell it from one instance: each call it receives is cut into parts, one per
+ * thread, along a dimension in which every output element is computed by the same arithmetic whatever
+ * the cut — rows of a gemm at multiples of its 4-row tile, 8-column panels of a weight gradient (each
+ * element's sum over rows keeps its order), rows of the LSTM cell and the losses, ranges of the flat
+ * passes. The calling thread posts the other parts, computes its own, and waits for them. Reductions
+ * (sum_squares, the TD loss) and small calls run whole on the calling thread. So a run on N threads gives
+ * the bits of a run on one, and `threads: 1` (the plain build, no helper) stays the reference.
+ *
+ * How the threads start is the runtime's business (a Node worker_threads Worker, a browser Worker): the
+ * caller passes a `StartKernelThread` that runs `runKernelThread(start)` in a new thread with the message
+ * it is given (src/node/kernel_thread.ts, web/kernel_thread.ts). This module imports no runtime API.
+ *
+ * The handshake per call, over an Int32Array in a SharedArrayBuffer (one 256-byte block per helper): the
+ * caller writes the operation and its arguments (as float64, exact for addresses and counts), then bumps
+ * SEQ; the helper, spinning on SEQ (after a while it sleeps in Atomics.wait and says so in SLEEPING, and
+ * is then woken by Atomics.notify), runs the part and stores the sequence number in DONE; the caller spins
+ * on DONE. Atomics give the ordering: everything written before a store of SEQ or DONE is seen after the
+ * matching load.
+ */
+import { instantiateKernels, type KernelExports, type KernelThreadPool, type Kernels, type WasmMemory, type WasmModule } from './kernels.js';
+
+/** What a helper thread receives to start: the compiled shared build, the memory and its control block. */
+export interface KernelThreadStart {
+  module: WasmModule;
+  memory: WasmMemory;
+  control: SharedArrayBuffer;
+  /** Which helper (0-based): its block in `control`. */
+  helper: number;
+}
+
+/** Starts one helper thread that calls `runKernelThread(start)`; returns how to stop it. */
+export type StartKernelThread = (start: KernelThreadStart) => { terminate(): unknown };
+
+/** Operations a helper runs, by number (the order is the protocol). */
+const OPS = [
+  'gemm_packed_set', 'gemm_packed_accumulate', 'gemm_packed_bias_set', 'outer_accumulate',
+  'gather_bias_rows', 'scatter_rows_accumulate', 'colsum_accumulate', 'lstm_cell_forward', 'lstm_cell_backward_set',
+  'softmax_xent_forward', 'softmax_xent_backward_set', 'adam_update', 'scale_array', 'soft_update', 'copy_bytes', 'zero_bytes',
+] as const satisfies readonly (keyof KernelExports)[];
+type SplitOp = (typeof OPS)[number];
+const OP_INDEX = new Map<string, number>(OPS.map((name, i) => [name, i]));
+
+// Control block of one helper: Int32 slots, then float64 arguments.
+const BLOCK_BYTES = 256;
+const SEQ = 0;
+const DONE = 1;
+const OP = 2;
+const STOP = 3;
+const SLEEPING = 4;
+const READY = 5;
+const FAILED = 6;
+const ARGC = 7;
+const CALLER_WAITING = 8;
+const ARGS_OFFSET = 64; // bytes
+const MAX_ARGS = (BLOCK_BYTES - ARGS_OFFSET) / 8;
+/** Spins of a helper on SEQ before it sleeps (about 0.1–1 ms: the gap between updates is shorter). */
+const SPINS_BEFORE_SLEEP = 20_000;
+
+/** Bytes of work below which a call runs whole on the calling thread (a handshake costs about a microsecond). */
+const MIN_SPLIT_MACS = 16_384;
+const MIN_SPLIT_ELEMENTS = 8_192;
+
+/** The loop of a helper thread: runs posted parts until told to stop. Blocks its thread. */
+export function runKernelThread(start: KernelThreadStart): void {
+  const ctl = new Int32Array(start.control, start.helper * BLOCK_BYTES, ARGS_OFFSET / 4);
+  const args = new Float64Array(start.control, start.helper * BLOCK_BYTES + ARGS_OFFSET, MAX_ARGS);
+  let exports: KernelExports;
+  try {
+    exports = instantiateKernels(start.module, start.memory);
+  } catch (e) {
+    Atomics.store(ctl, FAILED, 1);
+    Atomics.notify(ctl, READY);
+    throw e;
+  }
+  const ops = OPS.map((name) => (exports[name] as (...a: number[]) => unknown).bind(exports));
+  Atomics.store(ctl, READY, 1);
+  Atomics.notify(ctl, READY);
+  let seen = 0;
+  for (;;) {
+    let seq = Atomics.load(ctl, SEQ);
+    for (let spin = 0; seq === seen && spin < SPINS_BEFORE_SLEEP; spin++) seq = Atomics.load(ctl, SEQ);
+    if (seq === seen) {
+      Atomics.store(ctl, SLEEPING, 1);
+      Atomics.wait(ctl, SEQ, seen);
+      Atomics.store(ctl, SLEEPING, 0);
+      continue;
+    }
+    if (Atomics.load(ctl, STOP) === 1) return;
+    const op = ops[ctl[OP]];
+    const n = ctl[ARGC];
+    try {
+      switch (n) {
+      case 5: op(args[0], args[1], args[2], args[3], args[4]); break;
+      case 6: op(args[0], args[1], args[2], args[3], args[4], args[5]); break;
+      case 7: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6]); break;
+      case 8: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7]); break;
+      case 9: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8]); break;
+      case 10: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8], args[9]); break;
+      default: op(...Array.from(args.subarray(0, n)));
+      }
+    } catch {
+      Atomics.store(ctl, FAILED, 1 + ctl[OP]);
+    }
+    seen = seq;
+    Atomics.store(ctl, DONE, seq);
+    if (Atomics.load(ctl, CALLER_WAITING) === 1) Atomics.notify(ctl, DONE);
+  }
+}
+
+/** Helper threads sharing one memory with the calling thread; see the file comment. */
+export class KernelThreads implements KernelThreadPool {
+  /** The kernel interface whose calls run split over all threads (the calling thread included). */
+  readonly kernels: Kernels;
+  readonly exports: KernelExports;
+  readonly memory: WasmMemory;
+  /** Threads in all, the calling one included. */
+  readonly threads: number;
+  private readonly local: KernelExports;
+  private readonly ctl: Int32Array[];
+  private readonly args: Float64Array[];
+  private readonly seq: number[];
+  private readonly handles: { terminate(): unknown }[];
+  private closed = false;
+  private canWait = true;
+  /** First unclaimed byte of the shared memory. */
+  private next: number;
+
+  private constructor(
+    kernels: Kernels, memory: WasmMemory, control: SharedArrayBuffer, handles: { terminate(): unknown }[],
+  ) {
+    this.memory = memory;
+    this.threads = handles.length + 1;
+    this.handles = handles;
+    this.local = instantiateKernels(kernels.module, memory);
+    this.ctl = handles.map((_, i) => new Int32Array(control, i * BLOCK_BYTES, ARGS_OFFSET / 4));
+    this.args = handles.map((_, i) => new Float64Array(control, i * BLOCK_BYTES + ARGS_OFFSET, MAX_ARGS));
+    this.seq = handles.map(() => 0);
+    this.exports = splitExports(this.local, this);
+    this.kernels = { ...kernels, threads: this };
+    this.next = Math.ceil(kernels.heapBase / 64) * 64;
+  }
+
+  /** Claims `bytes` of the shared memory for an arena (64-byte aligned), growing it; returns the first address. */
+  claim(bytes: number): number {
+    const at = this.next;
+    const end = at + Math.ceil(bytes / 64) * 64;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      try {
+        this.memory.grow(Math.ceil((end - have) / 65536));
+      } catch (e) {
+        throw new RangeError(`KernelThreads: cannot grow the shared memory to ${end} bytes (${(e as Error).message}); start the threads with a larger maximumBytes`);
+      }
+    }
+    this.next = end;
+    return at;
+  }
+
+  /**
+   * Starts `threads − 1` helpers over a new shared memory of at most `maximumBytes` (grown by the arena as
+   * it plans). `kernels` must be the shared-memory build (dist/rltuner-shared.wasm). Resolves once every
+   * helper has instantiated its kernels.
+   */
+  static async start(kernels: Kernels, threads: number, startThread: StartKernelThread, maximumBytes = 1 << 30): Promise<KernelThreads> {
+    if (!Number.isInteger(threads) || threads < 2) throw new RangeError(`KernelThreads.start: threads = ${threads}; use 2 or more (1 thread needs no helpers)`);
+    if (!kernels.shared) {
+      throw new Error('KernelThreads.start: these kernels import an unshared memory; load the shared-memory build (dist/rltuner-shared.wasm) for more than one thread');
+    }
+    if (typeof SharedArrayBuffer === 'undefined') {
+      throw new Error('KernelThreads.start: this runtime has no SharedArrayBuffer (a browser page must be cross-origin isolated: COOP same-origin and COEP require-corp); use 1 thread');
+    }
+    const maximum = Math.max(1, Math.ceil(maximumBytes / 65536));
+    const memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true }) as unknown as WasmMemory;
+    const control = new SharedArrayBuffer(BLOCK_BYTES * (threads - 1));
+    const handles: { terminate(): unknown }[] = [];
+    try {
+      for (let i = 0; i < threads - 1; i++) handles.push(startThread({ module: kernels.module, memory, control, helper: i }));
+      for (let i = 0; i < threads - 1; i++) {
+        const ctl = new Int32Array(control, i * BLOCK_BYTES, ARGS_OFFSET / 4);
+        const deadline = Date.now() + 30_000;
+        while (Atomics.load(ctl, READY) === 0 && Atomics.load(ctl, FAILED) === 0) {
+          if (Date.now() > deadline) throw new Error(`KernelThreads.start: helper thread ${i + 1} did not start within 30 s`);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        if (Atomics.load(ctl, FAILED) === 1) throw new Error(`KernelThreads.start: helper thread ${i + 1} could not instantiate the kernels`);
+      }
+    } catch (e) {
+      for (const h of handles) h.terminate();
+      throw e;
+    }
+    return new KernelThreads(kernels, memory, control, handles);
+  }
+
+  /** Stops the helpers (their memory stays valid for the calling thread). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (let i = 0; i < this.ctl.length; i++) {
+      Atomics.store(this.ctl[i], STOP, 1);
+      Atomics.add(this.ctl[i], SEQ, 1);
+      Atomics.notify(this.ctl[i], SEQ);
+    }
+    for (const h of this.handles) h.terminate();
+  }
+
+  /** Posts part `helper` of a call: op and arguments, then SEQ. */
+  post(helper: number, op: SplitOp, a: ArrayLike<number>): void {
+    if (this.closed) throw new Error('KernelThreads: used after close()');
+    const args = this.args[helper];
+    for (let i = 0; i < a.length; i++) args[i] = a[i];
+    const ctl = this.ctl[helper];
+    ctl[OP] = OP_INDEX.get(op)!;
+    ctl[ARGC] = a.length;
+    const seq = ++this.seq[helper];
+    Atomics.store(ctl, SEQ, seq);
+    if (Atomics.load(ctl, SLEEPING) === 1) Atomics.notify(ctl, SEQ);
+  }
+
+  /** Waits until every helper has finished the part posted last. */
+  join(helpers: number): void {
+    for (let i = 0; i < helpers; i++) {
+      const ctl = this.ctl[i];
+      const seq = this.seq[i];
+      // Spin (a part takes microseconds); if the helper is held up (a busy machine), sleep until it is done.
+      for (let spin = 0; Atomics.load(ctl, DONE) !== seq; spin++) {
+        if (spin > SPINS_BEFORE_SLEEP && this.canWait) {
+          Atomics.store(ctl, CALLER_WAITING, 1);
+          try {
+            Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 1);
+          } catch {
+            this.canWait = false; // a browser's main thread may not wait: spin on
+          }
+          Atomics.store(ctl, CALLER_WAITING, 0);
+        }
+      }
+      const failed = Atomics.load(ctl, FAILED);
+      if (failed !== 0) throw new Error(`KernelThreads: helper thread ${i + 1} failed in ${OPS[failed - 1] ?? 'starting'} (an address outside the memory?)`);
+    }
+  }
+}
+
+/**
+ * Cut points of `n` items into `parts` nearly equal parts at multiples of `unit` (the last part takes the
+ * remainder): [0, c1, …, n]. Fewer parts when n is small.
+ */
+export function cutPoints(n: number, parts: number, unit: number): number[] {
+  const units = Math.floor(n / unit);
+  const used = Math.max(1, Math.min(parts, units));
+  const cuts = [0];
+  for (let p = 1; p < used; p++) cuts.push(Math.round((units * p) / used) * unit);
+  cuts.push(n);
+  return cuts;
+}
+
+/** The split kernel interface over `local` (see the file comment); calls it cannot split run on `local`. */
+function splitExports(local: KernelExports, threads: KernelThreads): KernelExports {
+  const helpers = threads.threads - 1;
+  /** Runs part 0 here and parts 1.. on the helpers: part(p) gives op arguments for part p. */
+  const run = (op: SplitOp, cuts: number[], part: (lo: number, hi: number) => number[]): void => {
+    const parts = cuts.length - 1;
+    for (let p = 1; p < parts; p++) threads.post(p - 1, op, part(cuts[p], cuts[p + 1]));
+    const own = part(cuts[0], cuts[1]);
+    (local[op] as (...a: number[]) => unknown)(...own);
+    threads.join(parts - 1);
+  };
+  const F = 4;
+  const gemm = (op: 'gemm_packed_set' | 'gemm_packed_accumulate') => (out: number, ldo: number, a: number, lda: number, w: number, M: number, K: number, N: number): void => {
+    if (M * K * N < MIN_SPLIT_MACS || M < 8) return local[op](out, ldo, a, lda, w, M, K, N);
+    run(op, cutPoints(M, helpers + 1, 4), (lo, hi) => [out + lo * ldo * F, ldo, a + lo * lda * F, lda, w, hi - lo, K, N]);
+  };
+  const range = (n: number, unit: number) => cutPoints(n, n < MIN_SPLIT_ELEMENTS ? 1 : helpers + 1, unit);
+  return {
+    ...local,
+    gemm_packed_set: gemm('gemm_packed_set'),
+    gemm_packed_accumulate: gemm('gemm_packed_accumulate'),
+    gemm_packed_bias_set(out, ldo, a, lda, w, bias, M, K, N) {
+      if (M * K * N < MIN_SPLIT_MACS || M < 8) return local.gemm_packed_bias_set(out, ldo, a, lda, w, bias, M, K, N);
+      run('gemm_packed_bias_set', cutPoints(M, helpers + 1, 4), (lo, hi) => [out + lo * ldo * F, ldo, a + lo * lda * F, lda, w, bias, hi - lo, K, N]);
+    },
+    outer_accumulate(dw, a, lda, d, ldd, M, K, N) {
+      // Cut the 8-column panels: each dW element keeps its sum over the M rows in order.
+      if (M * K * N < MIN_SPLIT_MACS || N < 16) return local.outer_accumulate(dw, a, lda, d, ldd, M, K, N);
+      run('outer_accumulate', cutPoints(N, helpers + 1, 8), (lo, hi) => [dw + lo * K * F, a, lda, d + lo * F, ldd, M, K, hi - lo]);
+    },
+    gather_bias_rows(out, ldo, bias, table, ldt, tokens, M, N) {
+      if (M * N < MIN_SPLIT_ELEMENTS) return local.gather_bias_rows(out, ldo, bias, table, ldt, tokens, M, N);
+      run('gather_bias_rows', cutPoints(M, helpers + 1, 1), (lo, hi) => [out + lo * ldo * F, ldo, bias, table, ldt, tokens + lo * 4, hi - lo, N]);
+    },
+    scatter_rows_accumulate(table, ldt, tokens, d, ldd, M, N) {
+      // Rows may share a token: cut columns, so each table element keeps its order of additions.
+      if (M * N < MIN_SPLIT_ELEMENTS || N < 8) return local.scatter_rows_accumulate(table, ldt, tokens, d, ldd, M, N);
+      run('scatter_rows_accumulate', cutPoints(N, helpers + 1, 4), (lo, hi) => [table + lo * F, ldt, tokens, d + lo * F, ldd, M, hi - lo]);
+    },
+    colsum_accumulate(db, d, ldd, M, N) {
+      if (M * N < MIN_SPLIT_ELEMENTS || N < 8) return local.colsum_accumulate(db, d, ldd, M, N);
+      run('colsum_accumulate', cutPoints(N, helpers + 1, 4), (lo, hi) => [db + lo * F, d + lo * F, ldd, M, hi - lo]);
+    },
+    lstm_cell_forward(act, c, tanhC, h, pre, cPrev, B, P) {
+      if (B * P < MIN_SPLIT_ELEMENTS / 4 || B < 2) return local.lstm_cell_forward(act, c, tanhC, h, pre, cPrev, B, P);
+      const G = 4 * P;
+      run('lstm_cell_forward', cutPoints(B, helpers + 1, 1), (lo, hi) => [
+        act + lo * G * F, c + lo * P * F, tanhC + lo * P * F, h + lo * P * F, pre + lo * G * F, cPrev + lo * P * F, hi - lo, P]);
+    },
+    lstm_cell_backward_set(dpre, dcPrev, dh, dc, act, cPrev, tanhC, B, P) {
+      if (B * P < MIN_SPLIT_ELEMENTS / 4 || B < 2) return local.lstm_cell_backward_set(dpre, dcPrev, dh, dc, act, cPrev, tanhC, B, P);
+      const G = 4 * P;
+      run('lstm_cell_backward_set', cutPoints(B, helpers + 1, 1), (lo, hi) => [
+        dpre + lo * G * F, dcPrev + lo * P * F, dh + lo * P * F, dc + lo * P * F, act + lo * G * F, cPrev + lo * P * F, tanhC + lo * P * F, hi - lo, P]);
+    },
+    softmax_xent_forward(logp, argmax, logits, ld, labels, M, C) {
+      if (M * C < MIN_SPLIT_ELEMENTS) return local.softmax_xent_forward(logp, argmax, logits, ld, labels, M, C);
+      run('softmax_xent_forward', cutPoints(M, helpers + 1, 1), (lo, hi) => [logp + lo * F, argmax + lo * 4, logits + lo * ld * F, ld, labels + lo * 4, hi - lo, C]);
+    },
+    softmax_xent_backward_set(dlogits, logits, ld, labels, weight, M, C) {
+      if (M * C < MIN_SPLIT_ELEMENTS) return local.softmax_xent_backward_set(dlogits, logits, ld, labels, weight, M, C);
+      run('softmax_xent_backward_set', cutPoints(M, helpers + 1, 1), (lo, hi) => [dlogits + lo * ld * F, logits + lo * ld * F, ld, labels + lo * 4, weight + lo * F, hi - lo, C]);
+    },
+    adam_update(params, grads, m, v, n, stepSize, beta1, beta2, eps, vScale) {
+      run('adam_update', range(n, 16), (lo, hi) => [params + lo * F, grads + lo * F, m + lo * F, v + lo * F, hi - lo, stepSize, beta1, beta2, eps, vScale]);
+    },
+    scale_array(x, n, s) {
+      run('scale_array', range(n, 16), (lo, hi) => [x + lo * F, hi - lo, s]);
+    },
+    soft_update(target, source, n, eta) {
+      run('soft_update', range(n, 16), (lo, hi) => [target + lo * F, source + lo * F, hi - lo, eta]);
+    },
+    copy_bytes(dst, src, n) {
+      run('copy_bytes', range(n, 64), (lo, hi) => [dst + lo, src + lo, hi - lo]);
+    },
+    zero_bytes(dst, n) {
+      run('zero_bytes', range(n, 64), (lo, hi) => [dst + lo, hi - lo]);
+    },
+  };
+}
