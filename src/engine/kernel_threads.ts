@@ -61,9 +61,19 @@ const MAX_ARGS = (BLOCK_BYTES - ARGS_OFFSET) / 8;
 /** Spins of a helper on SEQ before it sleeps (about 0.1–1 ms: the gap between updates is shorter). */
 const SPINS_BEFORE_SLEEP = 20_000;
 
-/** Bytes of work below which a call runs whole on the calling thread (a handshake costs about a microsecond). */
-const MIN_SPLIT_MACS = 16_384;
-const MIN_SPLIT_ELEMENTS = 8_192;
+/*
+ * Work below which a call runs whole on the calling thread: a handshake costs about 1.5 µs, so a part must
+ * take several. Measured on the TD update at H = 100, B = 32: the gemms and weight gradients (0.1–1.3 M
+ * multiply-adds, 7–65 µs), the LSTM cell (3,200 elements, 22 µs forward) and Adam (95 k parameters, 41 µs)
+ * are cut; row gathers (2 µs) and zeroing (3 µs) are not.
+ */
+const MIN_SPLIT_MACS = 100_000;
+const MIN_SPLIT_CELLS = 1_024;
+const MIN_SPLIT_ROWS_ELEMENTS = 65_536;
+const MIN_SPLIT_SOFTMAX = 16_384;
+const MIN_SPLIT_ADAM = 16_384;
+const MIN_SPLIT_FLAT = 65_536;
+const MIN_SPLIT_BYTES = 4 << 20;
 
 /** The loop of a helper thread: runs posted parts until told to stop. Blocks its thread. */
 export function runKernelThread(start: KernelThreadStart): void {
@@ -127,6 +137,8 @@ export class KernelThreads implements KernelThreadPool {
   private readonly handles: { terminate(): unknown }[];
   private closed = false;
   private canWait = true;
+  /** Parts run on helper threads so far (how much of the work was shared). */
+  partsPosted = 0;
   /** First unclaimed byte of the shared memory. */
   private next: number;
 
@@ -217,6 +229,7 @@ export class KernelThreads implements KernelThreadPool {
     ctl[OP] = OP_INDEX.get(op)!;
     ctl[ARGC] = a.length;
     const seq = ++this.seq[helper];
+    this.partsPosted++;
     Atomics.store(ctl, SEQ, seq);
     if (Atomics.load(ctl, SLEEPING) === 1) Atomics.notify(ctl, SEQ);
   }
@@ -273,7 +286,7 @@ function splitExports(local: KernelExports, threads: KernelThreads): KernelExpor
     if (M * K * N < MIN_SPLIT_MACS || M < 8) return local[op](out, ldo, a, lda, w, M, K, N);
     run(op, cutPoints(M, helpers + 1, 4), (lo, hi) => [out + lo * ldo * F, ldo, a + lo * lda * F, lda, w, hi - lo, K, N]);
   };
-  const range = (n: number, unit: number) => cutPoints(n, n < MIN_SPLIT_ELEMENTS ? 1 : helpers + 1, unit);
+  const range = (n: number, unit: number, minimum: number) => cutPoints(n, n < minimum ? 1 : helpers + 1, unit);
   return {
     ...local,
     gemm_packed_set: gemm('gemm_packed_set'),
@@ -288,52 +301,52 @@ function splitExports(local: KernelExports, threads: KernelThreads): KernelExpor
       run('outer_accumulate', cutPoints(N, helpers + 1, 8), (lo, hi) => [dw + lo * K * F, a, lda, d + lo * F, ldd, M, K, hi - lo]);
     },
     gather_bias_rows(out, ldo, bias, table, ldt, tokens, M, N) {
-      if (M * N < MIN_SPLIT_ELEMENTS) return local.gather_bias_rows(out, ldo, bias, table, ldt, tokens, M, N);
+      if (M * N < MIN_SPLIT_ROWS_ELEMENTS) return local.gather_bias_rows(out, ldo, bias, table, ldt, tokens, M, N);
       run('gather_bias_rows', cutPoints(M, helpers + 1, 1), (lo, hi) => [out + lo * ldo * F, ldo, bias, table, ldt, tokens + lo * 4, hi - lo, N]);
     },
     scatter_rows_accumulate(table, ldt, tokens, d, ldd, M, N) {
       // Rows may share a token: cut columns, so each table element keeps its order of additions.
-      if (M * N < MIN_SPLIT_ELEMENTS || N < 8) return local.scatter_rows_accumulate(table, ldt, tokens, d, ldd, M, N);
+      if (M * N < MIN_SPLIT_ROWS_ELEMENTS || N < 8) return local.scatter_rows_accumulate(table, ldt, tokens, d, ldd, M, N);
       run('scatter_rows_accumulate', cutPoints(N, helpers + 1, 4), (lo, hi) => [table + lo * F, ldt, tokens, d + lo * F, ldd, M, hi - lo]);
     },
     colsum_accumulate(db, d, ldd, M, N) {
-      if (M * N < MIN_SPLIT_ELEMENTS || N < 8) return local.colsum_accumulate(db, d, ldd, M, N);
+      if (M * N < MIN_SPLIT_ROWS_ELEMENTS || N < 8) return local.colsum_accumulate(db, d, ldd, M, N);
       run('colsum_accumulate', cutPoints(N, helpers + 1, 4), (lo, hi) => [db + lo * F, d + lo * F, ldd, M, hi - lo]);
     },
     lstm_cell_forward(act, c, tanhC, h, pre, cPrev, B, P) {
-      if (B * P < MIN_SPLIT_ELEMENTS / 4 || B < 2) return local.lstm_cell_forward(act, c, tanhC, h, pre, cPrev, B, P);
+      if (B * P < MIN_SPLIT_CELLS || B < 2) return local.lstm_cell_forward(act, c, tanhC, h, pre, cPrev, B, P);
       const G = 4 * P;
       run('lstm_cell_forward', cutPoints(B, helpers + 1, 1), (lo, hi) => [
         act + lo * G * F, c + lo * P * F, tanhC + lo * P * F, h + lo * P * F, pre + lo * G * F, cPrev + lo * P * F, hi - lo, P]);
     },
     lstm_cell_backward_set(dpre, dcPrev, dh, dc, act, cPrev, tanhC, B, P) {
-      if (B * P < MIN_SPLIT_ELEMENTS / 4 || B < 2) return local.lstm_cell_backward_set(dpre, dcPrev, dh, dc, act, cPrev, tanhC, B, P);
+      if (B * P < MIN_SPLIT_CELLS || B < 2) return local.lstm_cell_backward_set(dpre, dcPrev, dh, dc, act, cPrev, tanhC, B, P);
       const G = 4 * P;
       run('lstm_cell_backward_set', cutPoints(B, helpers + 1, 1), (lo, hi) => [
         dpre + lo * G * F, dcPrev + lo * P * F, dh + lo * P * F, dc + lo * P * F, act + lo * G * F, cPrev + lo * P * F, tanhC + lo * P * F, hi - lo, P]);
     },
     softmax_xent_forward(logp, argmax, logits, ld, labels, M, C) {
-      if (M * C < MIN_SPLIT_ELEMENTS) return local.softmax_xent_forward(logp, argmax, logits, ld, labels, M, C);
+      if (M * C < MIN_SPLIT_SOFTMAX) return local.softmax_xent_forward(logp, argmax, logits, ld, labels, M, C);
       run('softmax_xent_forward', cutPoints(M, helpers + 1, 1), (lo, hi) => [logp + lo * F, argmax + lo * 4, logits + lo * ld * F, ld, labels + lo * 4, hi - lo, C]);
     },
     softmax_xent_backward_set(dlogits, logits, ld, labels, weight, M, C) {
-      if (M * C < MIN_SPLIT_ELEMENTS) return local.softmax_xent_backward_set(dlogits, logits, ld, labels, weight, M, C);
+      if (M * C < MIN_SPLIT_SOFTMAX) return local.softmax_xent_backward_set(dlogits, logits, ld, labels, weight, M, C);
       run('softmax_xent_backward_set', cutPoints(M, helpers + 1, 1), (lo, hi) => [dlogits + lo * ld * F, logits + lo * ld * F, ld, labels + lo * 4, weight + lo * F, hi - lo, C]);
     },
     adam_update(params, grads, m, v, n, stepSize, beta1, beta2, eps, vScale) {
-      run('adam_update', range(n, 16), (lo, hi) => [params + lo * F, grads + lo * F, m + lo * F, v + lo * F, hi - lo, stepSize, beta1, beta2, eps, vScale]);
+      run('adam_update', range(n, 16, MIN_SPLIT_ADAM), (lo, hi) => [params + lo * F, grads + lo * F, m + lo * F, v + lo * F, hi - lo, stepSize, beta1, beta2, eps, vScale]);
     },
     scale_array(x, n, s) {
-      run('scale_array', range(n, 16), (lo, hi) => [x + lo * F, hi - lo, s]);
+      run('scale_array', range(n, 16, MIN_SPLIT_FLAT), (lo, hi) => [x + lo * F, hi - lo, s]);
     },
     soft_update(target, source, n, eta) {
-      run('soft_update', range(n, 16), (lo, hi) => [target + lo * F, source + lo * F, hi - lo, eta]);
+      run('soft_update', range(n, 16, MIN_SPLIT_FLAT), (lo, hi) => [target + lo * F, source + lo * F, hi - lo, eta]);
     },
     copy_bytes(dst, src, n) {
-      run('copy_bytes', range(n, 64), (lo, hi) => [dst + lo, src + lo, hi - lo]);
+      run('copy_bytes', range(n, 64, MIN_SPLIT_BYTES), (lo, hi) => [dst + lo, src + lo, hi - lo]);
     },
     zero_bytes(dst, n) {
-      run('zero_bytes', range(n, 64), (lo, hi) => [dst + lo, hi - lo]);
+      run('zero_bytes', range(n, 64, MIN_SPLIT_BYTES), (lo, hi) => [dst + lo, hi - lo]);
     },
   };
 }

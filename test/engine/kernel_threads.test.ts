@@ -1,0 +1,224 @@
+// Kernels on several threads give the bits of one thread: every split kernel against the same kernel
+// run whole, on ragged shapes; a two-layer model training (BPTT and the TD update) on 1, 2 and 3 threads;
+// a tuner run on 2 threads against 1, and its exact resume from a checkpoint.
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createModel } from '../../src/engine/arena.js';
+import { kernelsFromModule, type KernelExports, type Kernels } from '../../src/engine/kernels.js';
+import { cutPoints, KernelThreads, type StartKernelThread } from '../../src/engine/kernel_threads.js';
+import { decodeModel, encodeModel } from '../../src/io/model_file.js';
+import { NUM_CLASSES } from '../../src/music/encoding.js';
+import { Random } from '../../src/random.js';
+import { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint } from '../../src/rl/checkpoint.js';
+import { resolveConfig } from '../../src/rl/config.js';
+import { RlTuner } from '../../src/rl/tuner.js';
+import { testKernels, uniform } from './support.js';
+
+/** Helper threads run the built module (dist/node/kernel_thread.js): a worker cannot load the TypeScript. */
+const startDistThread: StartKernelThread = (start) => {
+  const worker = new Worker(new URL('../../dist/node/kernel_thread.js', import.meta.url), { workerData: { rltunerKernelThread: start } });
+  worker.unref();
+  return { terminate: () => worker.terminate() };
+};
+
+const sharedBuild = (): Kernels => kernelsFromModule(new WebAssembly.Module(readFileSync(new URL('../../dist/rltuner-shared.wasm', import.meta.url))));
+
+let two: KernelThreads;
+let three: KernelThreads;
+beforeAll(async () => {
+  two = await KernelThreads.start(sharedBuild(), 2, startDistThread);
+  three = await KernelThreads.start(sharedBuild(), 3, startDistThread);
+});
+afterAll(() => {
+  two?.close();
+  three?.close();
+});
+
+describe('cutPoints', () => {
+  it('cuts at multiples of the unit, the last part taking the remainder, and never more parts than units', () => {
+    expect(cutPoints(32, 2, 4)).toEqual([0, 16, 32]);
+    expect(cutPoints(30, 2, 4)).toEqual([0, 16, 30]); // 7 units: 4 + 3, then the 2 leftover rows
+    expect(cutPoints(400, 3, 8)).toEqual([0, 136, 264, 400]);
+    expect(cutPoints(5, 2, 8)).toEqual([0, 5]);
+    expect(cutPoints(12, 4, 4)).toEqual([0, 4, 8, 12]);
+    expect(cutPoints(0, 2, 4)).toEqual([0, 0]);
+  });
+});
+
+describe('split kernels', () => {
+  /** Runs `call` through the split exports and through the whole kernel on the same inputs; compares every output byte. */
+  function sameAsWhole(threads: KernelThreads, bytes: number, fill: (f: Float32Array, i: Int32Array) => void, call: (k: KernelExports, base: number) => void) {
+    const at = threads.claim(bytes);
+    const f32 = new Float32Array(threads.memory.buffer, at, bytes / 4);
+    const i32 = new Int32Array(threads.memory.buffer, at, bytes / 4);
+    fill(f32, i32);
+    const before = new Uint8Array(threads.memory.buffer, at, bytes).slice();
+    const posted = threads.partsPosted;
+    call(threads.exports, at);
+    expect(threads.partsPosted, 'the call was split').toBeGreaterThan(posted);
+    const split = new Uint8Array(threads.memory.buffer, at, bytes).slice();
+    new Uint8Array(threads.memory.buffer, at, bytes).set(before);
+    call((threads as unknown as { local: KernelExports }).local, at);
+    const whole = new Uint8Array(threads.memory.buffer, at, bytes);
+    let differing = 0;
+    for (let j = 0; j < bytes; j++) if (split[j] !== whole[j]) differing++;
+    expect(differing, 'bytes that differ from the whole call').toBe(0);
+  }
+
+  const random = (f: Float32Array, seed: number) => f.set(uniform(f.length, 1.5, seed));
+
+  for (const threadCount of [2, 3]) {
+    it(`on ${threadCount} threads, every split kernel writes exactly what the whole kernel writes (ragged shapes)`, () => {
+      const t = threadCount === 2 ? two : three;
+      const F = 4;
+      // gemm: out[M][N] (=, +=, bias +) a[M][K] . W; M = 37 leaves leftover rows, N = 404 a half panel.
+      for (const op of ['gemm_packed_set', 'gemm_packed_accumulate', 'gemm_packed_bias_set'] as const) {
+        const M = 37, K = 97, N = 404, ldo = 408, lda = 100;
+        const out = 0, a = out + M * ldo * F, w = a + M * lda * F, bias = w + K * N * F, end = bias + N * F;
+        sameAsWhole(t, end, (f) => random(f, 11), (k, base) => {
+          if (op === 'gemm_packed_bias_set') k.gemm_packed_bias_set(base + out, ldo, base + a, lda, base + w, base + bias, M, K, N);
+          else k[op](base + out, ldo, base + a, lda, base + w, M, K, N);
+        });
+      }
+      {
+        const M = 33, K = 100, N = 400, lda = 104, ldd = 400;
+        const dw = 0, a = dw + K * N * F, d = a + M * lda * F, end = d + M * ldd * F;
+        sameAsWhole(t, end, (f) => random(f, 12), (k, base) => {
+          k.outer_accumulate(base + dw, base + a, lda, base + d, ldd, M, K, N);
+        });
+      }
+      {
+        const M = 203, N = 404, ldo = 404, ldt = 404, rows = 38;
+        const out = 0, bias = out + M * ldo * F, table = bias + N * F, tokens = table + rows * ldt * F, d = tokens + M * 4, end = d + M * N * F;
+        const fill = (f: Float32Array, i: Int32Array) => {
+          random(f, 13);
+          for (let m = 0; m < M; m++) i[tokens / 4 + m] = (m * 7) % rows; // repeated tokens
+        };
+        sameAsWhole(t, end, fill, (k, base) => {
+          k.gather_bias_rows(base + out, ldo, base + bias, base + table, ldt, base + tokens, M, N);
+        });
+        sameAsWhole(t, end, fill, (k, base) => {
+          k.scatter_rows_accumulate(base + table, ldt, base + tokens, base + d, N, M, N);
+        });
+        sameAsWhole(t, end, fill, (k, base) => {
+          k.colsum_accumulate(base + bias, base + d, N, M, N);
+        });
+      }
+      {
+        const B = 37, P = 52, G = 4 * P;
+        const act = 0, c = act + B * G * F, tanhC = c + B * P * F, h = tanhC + B * P * F, cPrev = h + B * P * F;
+        const dpre = cPrev + B * P * F, dcPrev = dpre + B * G * F, dh = dcPrev + B * P * F, end = dh + B * P * F;
+        sameAsWhole(t, end, (f) => random(f, 14), (k, base) => {
+          k.lstm_cell_forward(base + act, base + c, base + tanhC, base + h, base + act, base + cPrev, B, P);
+        });
+        sameAsWhole(t, end, (f) => random(f, 15), (k, base) => {
+          k.lstm_cell_backward_set(base + dpre, base + dcPrev, base + dh, base + dcPrev, base + act, base + cPrev, base + tanhC, B, P);
+        });
+      }
+      {
+        const M = 517, C = 38, ld = 40;
+        const logits = 0, logp = logits + M * ld * F, argmax = logp + M * F, labels = argmax + M * 4, weight = labels + M * 4, dlogits = weight + M * F, end = dlogits + M * ld * F;
+        const fill = (f: Float32Array, i: Int32Array) => {
+          random(f, 16);
+          for (let m = 0; m < M; m++) i[labels / 4 + m] = (m * 5) % C;
+          for (let m = 0; m < M; m++) f[weight / 4 + m] = m % 7 === 0 ? 0 : 1 / M;
+        };
+        sameAsWhole(t, end, fill, (k, base) => {
+          k.softmax_xent_forward(base + logp, base + argmax, base + logits, ld, base + labels, M, C);
+        });
+        sameAsWhole(t, end, fill, (k, base) => {
+          k.softmax_xent_backward_set(base + dlogits, base + logits, ld, base + labels, base + weight, M, C);
+        });
+      }
+      {
+        const n = 95_083; // not a multiple of 4: the scalar tail lands in the last part
+        const p = 0, g = p + n * F + 60, m = g + n * F + 60, v = m + n * F + 60, end = v + n * F + 60;
+        const fill = (f: Float32Array) => {
+          random(f, 17);
+          for (let j = v / 4; j < v / 4 + n; j++) f[j] = Math.abs(f[j]);
+        };
+        sameAsWhole(t, end, fill, (k, base) => {
+          k.adam_update(base + p, base + g, base + m, base + v, n, 0.0013, 0.9, 0.999, 1e-8, 1.07);
+        });
+        sameAsWhole(t, end, fill, (k, base) => {
+          k.soft_update(base + p, base + g, n, 0.01);
+        });
+        sameAsWhole(t, end, fill, (k, base) => {
+          k.scale_array(base + p, n, 0.37);
+        });
+      }
+      {
+        const n = (5 << 20) + 36;
+        sameAsWhole(t, 2 * n + 64, (f) => random(f, 18), (k, base) => {
+          k.copy_bytes(base + n + 64, base, n);
+          k.zero_bytes(base + 12, n - 40);
+        });
+      }
+    });
+  }
+});
+
+describe('a model on several threads', () => {
+  it('trains (BPTT and the TD update) to the same bits on 1, 2 and 3 threads', () => {
+    const run = (kernels: Kernels) => {
+      const model = createModel(kernels, { inputSize: NUM_CLASSES, hiddenSizes: [52, 36], outputSize: NUM_CLASSES }, { maxBatch: 37, maxSteps: 9, trainable: true });
+      model.initialize(new Random(5));
+      const B = 37, T = 9;
+      const inputs = Array.from({ length: B * T }, (_, i) => (i * 7) % NUM_CLASSES);
+      const labels = Array.from({ length: B * T }, (_, i) => (i * 5 + 3) % NUM_CLASSES);
+      const weights = Array.from({ length: B * T }, (_, i) => (i % 11 === 0 ? 0 : 1));
+      const losses = [];
+      for (let i = 0; i < 3; i++) losses.push(model.trainSequence(inputs, labels, weights, B, T));
+      const states = Float32Array.from(uniform(B * model.stateSize, 0.8, 3));
+      const tokens = Array.from({ length: B }, (_, i) => i % NUM_CLASSES);
+      const targets = Array.from({ length: B }, (_, i) => Math.cos(i));
+      for (let i = 0; i < 3; i++) losses.push(model.tdUpdate(states, tokens, tokens, targets, B));
+      return { params: Array.from(model.params), adamV: Array.from(model.adamV), logits: Array.from(model.forwardSequence(inputs, B, T)), losses };
+    };
+    const one = run(testKernels());
+    const postedBefore = two.partsPosted + three.partsPosted;
+    const onTwo = run(two.kernels);
+    const onThree = run(three.kernels);
+    expect(two.partsPosted + three.partsPosted).toBeGreaterThan(postedBefore);
+    expect(onTwo).toEqual(one);
+    expect(onThree).toEqual(one);
+  });
+});
+
+describe('a tuner on two threads', () => {
+  const noteRnn = () => {
+    const model = createModel(testKernels(), { inputSize: NUM_CLASSES, hiddenSizes: [100], outputSize: NUM_CLASSES }, { maxBatch: 1 });
+    model.initialize(new Random(7));
+    return decodeModel(encodeModel(model));
+  };
+  const config = resolveConfig('default', { trainingSteps: 1280, explorationSteps: 640, replayCapacity: 700, logEvery: 320, evalEvery: 0, checkpointEvery: 0 });
+  const run = (tuner: RlTuner, until: number) => {
+    const metrics = [];
+    while (tuner.counters.step < until) {
+      tuner.runUntilEpisodeEnd(until, Math.min(until, tuner.counters.step + 320));
+      metrics.push(tuner.takeInterval());
+    }
+    return metrics;
+  };
+
+  it('runs the same steps as on one thread, and resumes from its checkpoint to the same bits', () => {
+    const weights = noteRnn();
+    const single = new RlTuner(testKernels(), weights, config);
+    const singleMetrics = run(single, 1280);
+    const straight = new RlTuner(two.kernels, weights, config);
+    const straightMetrics = run(straight, 1280);
+    expect(straightMetrics).toEqual(singleMetrics);
+    expect(Array.from(straight.q.params)).toEqual(Array.from(single.q.params));
+
+    const first = new RlTuner(two.kernels, weights, config);
+    const firstMetrics = run(first, 640);
+    const checkpoint = readTunerCheckpoint(encodeTunerCheckpoint(first));
+    const resumed = new RlTuner(two.kernels, weights, checkpoint.config);
+    restoreTunerCheckpoint(resumed, checkpoint);
+    const restMetrics = run(resumed, 1280);
+    expect([...firstMetrics, ...restMetrics]).toEqual(straightMetrics);
+    expect(Array.from(resumed.q.params)).toEqual(Array.from(straight.q.params));
+    expect(Array.from(resumed.target.params)).toEqual(Array.from(straight.target.params));
+  });
+});
