@@ -10,7 +10,8 @@ import {
   HIDDEN_SIZES, WORKLOADS, WORKLOAD_LABEL, parameterCount, workloadFlops, type Workload,
 } from './workloads.js';
 
-export type Impl = 'rltuner-simd' | 'rltuner-relaxed' | 'tfjs-wasm' | 'reference';
+/** rltuner-simd-2t: the plain build's arithmetic on two threads (the shared-memory build with one helper). */
+export type Impl = 'rltuner-simd' | 'rltuner-relaxed' | 'rltuner-simd-2t' | 'tfjs-wasm' | 'reference';
 
 export interface CaseResult {
   impl: Impl;
@@ -21,7 +22,7 @@ export interface CaseResult {
   skipped?: string;
   gflops?: number;
   nsPerParam?: number;
-  /** GFLOP/s over the ceiling of the same build (rltuner only). */
+  /** GFLOP/s over the ceiling of the same build (rltuner only; on two threads, twice the one-core ceiling). */
   ceilingFraction?: number;
   /** TF.js only: live tensors after the case minus before it (should be 0). */
   tensorGrowth?: number;
@@ -52,7 +53,8 @@ export function derive(r: CaseResult, ceilings: RunInfo['ceilings']): CaseResult
     r.nsPerParam = (ms * 1e6) / parameterCount(r.H);
   } else {
     r.gflops = workloadFlops(r.workload, r.H) / (ms * 1e6);
-    const ceiling = r.impl === 'rltuner-simd' ? ceilings.simd : r.impl === 'rltuner-relaxed' ? ceilings.relaxed : undefined;
+    const ceiling = r.impl === 'rltuner-simd' ? ceilings.simd : r.impl === 'rltuner-relaxed' ? ceilings.relaxed
+      : r.impl === 'rltuner-simd-2t' && ceilings.simd ? 2 * ceilings.simd : undefined;
     if (ceiling) r.ceilingFraction = r.gflops / ceiling;
   }
   return r;
@@ -92,8 +94,10 @@ export function find(results: CaseResult[], impl: Impl, workload: Workload, H: n
 
 /** The Markdown table: one row per workload and H. */
 export function markdownTable(results: CaseResult[], withRelaxed: boolean): string {
+  const withThreads = results.some((r) => r.impl === 'rltuner-simd-2t');
   const head = ['workload', 'H', 'rltuner SIMD128', 'GFLOP/s (% ceiling)'];
   if (withRelaxed) head.push('rltuner relaxed', 'GFLOP/s (% ceiling)');
+  if (withThreads) head.push('rltuner 2 threads', 'GFLOP/s (% 2 × ceiling)', 'vs 1 thread');
   head.push('TF.js wasm', 'GFLOP/s', 'vs TF.js', 'TS reference', 'GFLOP/s', 'vs reference');
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
   for (const w of WORKLOADS) {
@@ -105,6 +109,10 @@ export function markdownTable(results: CaseResult[], withRelaxed: boolean): stri
       if (withRelaxed) {
         const relaxed = find(results, 'rltuner-relaxed', w, H);
         row.push(timeCell(relaxed), rateCell(relaxed));
+      }
+      if (withThreads) {
+        const two = find(results, 'rltuner-simd-2t', w, H);
+        row.push(timeCell(two), rateCell(two), ratioCell(speedup(two, simd)));
       }
       row.push(timeCell(tfjs), rateCell(tfjs), ratioCell(speedup(simd, tfjs)));
       row.push(timeCell(ref), rateCell(ref), ratioCell(speedup(simd, ref)));

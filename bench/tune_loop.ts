@@ -13,6 +13,8 @@ import { measure, type Mode } from './measure.js';
 
 export interface TuneLoopResult {
   algorithm: string;
+  /** Threads the kernels ran on. */
+  threads: number;
   stepsPerSecond: number;
   microsecondsPerStep: number;
   rme: number;
@@ -23,17 +25,19 @@ export interface TuneLoopResult {
 const STEPS_PER_CALL = 1000;
 
 export function benchTuneLoop(kernels: Kernels, modelUrl: URL, mode: Mode): TuneLoopResult[] {
+  const threads = kernels.threads?.threads ?? 1;
   const noteRnn = decodeModel(new Uint8Array(readFileSync(modelUrl)), modelUrl.pathname);
   return (['q', 'g'] as const).map((algorithm) => {
     const config = resolveConfig('default', { algorithm, trainingSteps: 1e9, explorationSteps: 100_000 });
     const tuner = new RlTuner(kernels, noteRnn, config);
     for (let i = 0; i < 5000; i++) tuner.step();
-    const timing = measure(`tune loop ${algorithm}`, () => {
+    const timing = measure(`tune loop ${algorithm}, ${threads} thread${threads > 1 ? 's' : ''}`, () => {
       for (let i = 0; i < STEPS_PER_CALL; i++) tuner.step();
     }, mode);
     const us = (timing.meanMs * 1000) / STEPS_PER_CALL;
     return {
       algorithm,
+      threads,
       stepsPerSecond: 1e6 / us,
       microsecondsPerStep: us,
       rme: timing.rme,
@@ -45,6 +49,6 @@ export function benchTuneLoop(kernels: Kernels, modelUrl: URL, mode: Mode): Tune
 
 export function tuneLoopTable(results: TuneLoopResult[]): string {
   const rows = results.map((r) =>
-    `| ${r.algorithm} | ${Math.round(r.stepsPerSecond).toLocaleString('en')} ±${r.rme.toFixed(1)}% | ${r.microsecondsPerStep.toFixed(1)} µs | ${r.bytesPerTransition.toFixed(0)} | ${r.replayMegabytesAtCapacity.toFixed(0)} MB |`);
-  return ['| algorithm | env steps/s (1 core) | per step | replay bytes / transition | replay at 100,000 |', '|---|---:|---:|---:|---:|', ...rows].join('\n');
+    `| ${r.algorithm} | ${r.threads} | ${Math.round(r.stepsPerSecond).toLocaleString('en')} ±${r.rme.toFixed(1)}% | ${r.microsecondsPerStep.toFixed(1)} µs | ${r.bytesPerTransition.toFixed(0)} | ${r.replayMegabytesAtCapacity.toFixed(0)} MB |`);
+  return ['| algorithm | threads | env steps/s | per step | replay bytes / transition | replay at 100,000 |', '|---|---:|---:|---:|---:|---:|', ...rows].join('\n');
 }
