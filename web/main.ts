@@ -11,6 +11,7 @@
  * #primer-status[data-state]; invalid fields get aria-invalid and a message #<id>-error.
  */
 import wasmUrl from '../dist/rltuner.wasm?url';
+import sharedWasmUrl from '../dist/rltuner-shared.wasm?url';
 import modelUrl from '../models/note_rnn.safetensors?url';
 import {
   compositionToMidi, generate, importMidi, loadKernels, loadNoteRnn, tokenName, tokensToNotes, type LstmModel,
@@ -486,6 +487,8 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
   switch (m.type) {
     case 'ready':
       workerReady = true;
+      tuneThreads = m.threads;
+      ui.tuneStatus.dataset.threads = String(m.threads);
       ui.tune.disabled = false;
       showReady();
       break;
@@ -503,7 +506,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const left = smoothedStepsPerSecond > 0 ? (m.totalSteps - p.step) / smoothedStepsPerSecond : NaN;
       ui.tuneStatus.textContent =
         `step ${p.step.toLocaleString('en')} / ${m.totalSteps.toLocaleString('en')} · ` +
-        `${Math.round(smoothedStepsPerSecond).toLocaleString('en')} steps/s · ` +
+        `${Math.round(smoothedStepsPerSecond).toLocaleString('en')} steps/s on ${tuneThreads === 1 ? '1 thread' : `${tuneThreads} threads`} · ` +
         `${Number.isFinite(left) ? `about ${duration(left)} left` : 'estimating time left'} · reward ${p.total.toFixed(2)}`;
       const tenth = Math.floor(fraction * 10);
       if (tenth > announcedTenth && tenth < 10) {
@@ -526,7 +529,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const training = m.seconds - m.evaluationSeconds;
       const text =
         `${m.stopped ? 'Stopped' : 'Tuned'} after ${m.steps.toLocaleString('en')} steps in ${m.seconds.toFixed(1)} s ` +
-        `(${Math.round(m.steps / Math.max(1e-9, training)).toLocaleString('en')} steps/s` +
+        `(${Math.round(m.steps / Math.max(1e-9, training)).toLocaleString('en')} steps/s on ${tuneThreads === 1 ? '1 thread' : `${tuneThreads} threads`}` +
         `${m.evaluationSeconds > 0 ? `; the evaluation took ${m.evaluationSeconds.toFixed(1)} s` : ''}).`;
       setStatus(ui.tuneStatus, 'done', text);
       ui.tuneAnnounce.textContent = text;
@@ -580,8 +583,12 @@ async function start(): Promise<void> {
       return new Uint8Array(await r.arrayBuffer());
     }),
   ]);
-  // The worker gets the compiled module (no second compile) and its own copy of the model bytes.
-  send({ type: 'init', module: kernels.module, model: modelBytes.slice().buffer });
+  // The worker gets the compiled module (no second compile) and its own copy of the model bytes; on a
+  // cross-origin isolated page also the shared-memory kernels, so the tune runs on two threads.
+  const sharedModule = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true
+    ? await WebAssembly.compileStreaming(fetch(sharedWasmUrl)).catch(() => null)
+    : null;
+  send({ type: 'init', module: kernels.module as WebAssembly.Module, sharedModule, model: modelBytes.slice().buffer });
   noteRnn = loadNoteRnn(kernels, modelBytes, 1).model;
   ui.generate.disabled = false;
   generateMelody();
@@ -589,6 +596,8 @@ async function start(): Promise<void> {
 }
 
 let workerReady = false;
+/** Threads the worker tunes on (2 on a cross-origin isolated page). */
+let tuneThreads = 1;
 function showReady(): void {
   if (status.dataset.state === 'error') return;
   if (noteRnn && workerReady) setStatus(status, 'ready', 'Ready: kernels and the default Note RNN loaded here and in the tuning worker.');

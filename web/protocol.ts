@@ -47,14 +47,16 @@ export interface TunedModelInfo {
 }
 
 export type ToWorker =
-  | { type: 'init'; module: WebAssembly.Module; model: ArrayBuffer }
+  /** sharedModule: the shared-memory kernels, sent when the page is cross-origin isolated (two threads). */
+  | { type: 'init'; module: WebAssembly.Module; sharedModule: WebAssembly.Module | null; model: ArrayBuffer }
   | { type: 'tune'; request: TuneRequest }
   | { type: 'stop' }
   | { type: 'sample'; seed: number; primer: number[] | null }
   | { type: 'load-model'; name: string; bytes: ArrayBuffer; seed: number; primer: number[] | null };
 
 export type FromWorker =
-  | { type: 'ready' }
+  /** threads: what the tune will run its kernels on (2 where the page is cross-origin isolated). */
+  | { type: 'ready'; threads: number }
   | {
       type: 'progress';
       /** The logging intervals since the last progress message (posted at most every ~100 ms). */

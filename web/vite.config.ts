@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
+const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 export default defineConfig({
   root,
@@ -22,5 +23,7 @@ export default defineConfig({
     },
   },
   worker: { format: 'es' },
-  server: { fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] } },
+  // Cross-origin isolation (COOP + COEP) lets the page share memory with worker threads: the tune runs on two.
+  server: { fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] }, headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
 });

@@ -10,6 +10,7 @@ import {
   type Kernels, type LstmModel, type Priming, type TuneProgress,
 } from '../src/index.js';
 import { EVALUATION_ROWS } from '../src/eval/report.js';
+import { KernelThreads, type StartKernelThread } from '../src/engine/kernel_threads.js';
 import type { EvaluationValues, FromWorker, ProgressPoint, ToWorker, TunedModelInfo, TuneRequest } from './protocol.js';
 
 interface WorkerScope {
@@ -27,6 +28,8 @@ const PROGRESS_INTERVAL_MS = 100;
 const SLICE_MS = 200;
 
 let kernels: Kernels | null = null;
+/** The tune's kernels: on two threads where the page is cross-origin isolated, else the plain ones. */
+let tuneKernels: Kernels | null = null;
 let noteRnnBytes: Uint8Array | null = null;
 let noteRnn: LstmModel | null = null;
 /** The tuned policy: its models (logits summed) and what it is. */
@@ -42,7 +45,7 @@ scope.onmessage = (event) => {
         kernels = kernelsFromModule(message.module);
         noteRnnBytes = new Uint8Array(message.model);
         noteRnn = loadNoteRnn(kernels, noteRnnBytes, 1).model;
-        scope.postMessage({ type: 'ready' });
+        void startThreads(message.sharedModule).then((threads) => scope.postMessage({ type: 'ready', threads }), (error) => fail('init', error));
         break;
       case 'tune':
         void runTune(message.request).catch((error) => fail('tune', error));
@@ -63,6 +66,26 @@ scope.onmessage = (event) => {
   }
 };
 
+/** A helper Worker running web/kernel_thread.ts. */
+const startHelper: StartKernelThread = (start) => {
+  const helper = new Worker(new URL('./kernel_thread.ts', import.meta.url), { type: 'module' });
+  helper.postMessage(start);
+  return { terminate: () => helper.terminate() };
+};
+
+/**
+ * Two threads for the tune where the page is cross-origin isolated (shared memory is allowed) and the
+ * shared-memory kernels came with init; one otherwise. The same seed gives the same bits either way.
+ */
+async function startThreads(sharedModule: WebAssembly.Module | null): Promise<number> {
+  tuneKernels = kernels;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  if (!sharedModule || !isolated || (navigator.hardwareConcurrency ?? 1) < 2) return 1;
+  const threads = await KernelThreads.start(kernelsFromModule(sharedModule), 2, startHelper, 256 << 20);
+  tuneKernels = threads.kernels;
+  return threads.threads;
+}
+
 function fail(during: 'init' | 'tune' | 'sample' | 'load-model', error: unknown): void {
   scope.postMessage({ type: 'error', during, message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
 }
@@ -77,13 +100,13 @@ const point = (p: TuneProgress): ProgressPoint => ({
 });
 
 async function runTune(request: TuneRequest): Promise<void> {
-  if (!kernels || !noteRnnBytes || !noteRnn) throw new Error('worker: tune before init');
+  if (!kernels || !tuneKernels || !noteRnnBytes || !noteRnn) throw new Error('worker: tune before init');
   abort = new AbortController();
   const started = performance.now();
   let pending: ProgressPoint[] = [];
   let lastPost = -Infinity;
   let trainingEnded = started;
-  const result = await tune(kernels, noteRnnBytes, {
+  const result = await tune(tuneKernels, noteRnnBytes, {
     config: {
       algorithm: request.algorithm,
       trainingSteps: request.trainingSteps,

@@ -17,10 +17,12 @@
  *
  * The handshake per call, over an Int32Array in a SharedArrayBuffer (one 256-byte block per helper): the
  * caller writes the operation and its arguments (as float64, exact for addresses and counts), then bumps
- * SEQ; the helper, spinning on SEQ (after a while it sleeps in Atomics.wait and says so in SLEEPING, and
- * is then woken by Atomics.notify), runs the part and stores the sequence number in DONE; the caller spins
- * on DONE. Atomics give the ordering: everything written before a store of SEQ or DONE is seen after the
- * matching load.
+ * SEQ; the helper, spinning on SEQ (after HELPER_SPIN_MS idle it sleeps in Atomics.wait and says so in
+ * SLEEPING, and is then woken by Atomics.notify), runs the part and stores the sequence number in DONE; the
+ * caller spins on DONE (sleeping too if the helper is held up). Atomics give the ordering: everything
+ * written before a store of SEQ or DONE is seen after the matching load. On a busy machine a helper can be
+ * descheduled mid-part; a caller that waited long for one runs the next calls whole (LATE_MS), which only
+ * costs speed, since where a call runs never changes its bits.
  */
 import { instantiateKernels, type KernelExports, type KernelThreadPool, type Kernels, type WasmMemory, type WasmModule } from './kernels.js';
 
@@ -58,8 +60,17 @@ const ARGC = 7;
 const CALLER_WAITING = 8;
 const ARGS_OFFSET = 64; // bytes
 const MAX_ARGS = (BLOCK_BYTES - ARGS_OFFSET) / 8;
-/** Spins of a helper on SEQ before it sleeps (about 0.1–1 ms: the gap between updates is shorter). */
-const SPINS_BEFORE_SLEEP = 20_000;
+/** Milliseconds a helper spins on SEQ before it sleeps: longer than the gap between two TD updates. */
+const HELPER_SPIN_MS = 3;
+/** Milliseconds the caller spins on DONE before it sleeps in Atomics.wait (the helper is held up). */
+const CALLER_SPIN_MS = 0.5;
+/**
+ * A part that finishes this long after the caller's own is late (the helper was asleep or descheduled on a
+ * busy machine); the next LOCAL_AFTER_LATE calls then run whole here. Where a call runs never changes its
+ * bits, so this only decides speed.
+ */
+const LATE_MS = 0.25;
+const LOCAL_AFTER_LATE = 512;
 
 /*
  * Work below which a call runs whole on the calling thread: a handshake costs about 1.5 µs, so a part must
@@ -93,7 +104,13 @@ export function runKernelThread(start: KernelThreadStart): void {
   let seen = 0;
   for (;;) {
     let seq = Atomics.load(ctl, SEQ);
-    for (let spin = 0; seq === seen && spin < SPINS_BEFORE_SLEEP; spin++) seq = Atomics.load(ctl, SEQ);
+    if (seq === seen) {
+      const since = performance.now();
+      for (let spin = 1; seq === seen; spin++) {
+        seq = Atomics.load(ctl, SEQ);
+        if ((spin & 1023) === 0 && performance.now() - since > HELPER_SPIN_MS) break;
+      }
+    }
     if (seq === seen) {
       Atomics.store(ctl, SLEEPING, 1);
       Atomics.wait(ctl, SEQ, seen);
@@ -137,6 +154,8 @@ export class KernelThreads implements KernelThreadPool {
   private readonly handles: { terminate(): unknown }[];
   private closed = false;
   private canWait = true;
+  /** Calls still to run whole here after a late helper. */
+  private localCalls = 0;
   /** Parts run on helper threads so far (how much of the work was shared). */
   partsPosted = 0;
   /** First unclaimed byte of the shared memory. */
@@ -236,12 +255,17 @@ export class KernelThreads implements KernelThreadPool {
 
   /** Waits until every helper has finished the part posted last. */
   join(helpers: number): void {
+    let since = -1;
     for (let i = 0; i < helpers; i++) {
       const ctl = this.ctl[i];
       const seq = this.seq[i];
       // Spin (a part takes microseconds); if the helper is held up (a busy machine), sleep until it is done.
-      for (let spin = 0; Atomics.load(ctl, DONE) !== seq; spin++) {
-        if (spin > SPINS_BEFORE_SLEEP && this.canWait) {
+      for (let spin = 1; Atomics.load(ctl, DONE) !== seq; spin++) {
+        if ((spin & 255) !== 0) continue;
+        if (since < 0) since = performance.now();
+        const waited = performance.now() - since;
+        if (waited > LATE_MS) this.localCalls = LOCAL_AFTER_LATE;
+        if (waited > CALLER_SPIN_MS && this.canWait) {
           Atomics.store(ctl, CALLER_WAITING, 1);
           try {
             Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 1);
@@ -254,6 +278,13 @@ export class KernelThreads implements KernelThreadPool {
       const failed = Atomics.load(ctl, FAILED);
       if (failed !== 0) throw new Error(`KernelThreads: helper thread ${i + 1} failed in ${OPS[failed - 1] ?? 'starting'} (an address outside the memory?)`);
     }
+  }
+
+  /** Whether the next call may be split: not while helpers have lately been late (see LATE_MS). */
+  shareNext(): boolean {
+    if (this.localCalls === 0) return true;
+    this.localCalls--;
+    return false;
   }
 }
 
@@ -275,6 +306,7 @@ function splitExports(local: KernelExports, threads: KernelThreads): KernelExpor
   const helpers = threads.threads - 1;
   /** Runs part 0 here and parts 1.. on the helpers: part(p) gives op arguments for part p. */
   const run = (op: SplitOp, cuts: number[], part: (lo: number, hi: number) => number[]): void => {
+    if (cuts.length > 2 && !threads.shareNext()) cuts = [cuts[0], cuts[cuts.length - 1]];
     const parts = cuts.length - 1;
     for (let p = 1; p < parts; p++) threads.post(p - 1, op, part(cuts[p], cuts[p + 1]));
     const own = part(cuts[0], cuts[1]);

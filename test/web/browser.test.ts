@@ -43,7 +43,9 @@ const TYPES: Record<string, string> = {
   '.safetensors': 'application/octet-stream', '.png': 'image/png', '.svg': 'image/svg+xml',
 };
 
-/** A static file server for dist-web/ on 127.0.0.1 and a free port. */
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
+/** A static file server for dist-web/ on 127.0.0.1 and a free port, with the cross-origin isolation headers. */
 async function serve(dir: string): Promise<{ server: Server; url: string }> {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
@@ -51,7 +53,8 @@ async function serve(dir: string): Promise<{ server: Server; url: string }> {
     if (!file.startsWith(dir)) return void res.writeHead(403).end();
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
+      // Cross-origin isolated, as the preview server serves it: the worker tunes on two threads.
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...ISOLATION }).end(body);
     } catch {
       res.writeHead(404).end('not found');
     }
@@ -432,7 +435,8 @@ describe.skipIf(!HAVE_CHROMIUM)(
       expect(await page.inputValue('#tune-steps')).toBe('200000');
       const started = Date.now();
       await page.click('#tune');
-      await page.waitForFunction(() => /steps\/s · about .+ left/.test(document.getElementById('tune-status')?.textContent ?? ''), null, { timeout: 60_000 });
+      await page.waitForFunction(() => /steps\/s on 2 threads · about .+ left/.test(document.getElementById('tune-status')?.textContent ?? ''), null, { timeout: 60_000 });
+      expect(await page.getAttribute('#tune-status', 'data-threads')).toBe('2');
       const midRun = Number(await page.getAttribute('#tune-progress', 'data-step'));
       expect(midRun).toBeGreaterThan(0);
       expect(midRun).toBeLessThan(200_000);
