@@ -156,6 +156,7 @@ export class KernelThreads implements KernelThreadPool {
   private canWait = true;
   /** Calls still to run whole here after a late helper. */
   private localCalls = 0;
+  private alwaysShare = false;
   /** Parts run on helper threads so far (how much of the work was shared). */
   partsPosted = 0;
   /** First unclaimed byte of the shared memory. */
@@ -197,7 +198,10 @@ export class KernelThreads implements KernelThreadPool {
    * it plans). `kernels` must be the shared-memory build (dist/rltuner-shared.wasm). Resolves once every
    * helper has instantiated its kernels.
    */
-  static async start(kernels: Kernels, threads: number, startThread: StartKernelThread, maximumBytes = 1 << 30): Promise<KernelThreads> {
+  static async start(
+    kernels: Kernels, threads: number, startThread: StartKernelThread, maximumBytes = 1 << 30,
+    options: { /** Split every call big enough, even after a late helper (tests that check the parts). */ alwaysShare?: boolean } = {},
+  ): Promise<KernelThreads> {
     if (!Number.isInteger(threads) || threads < 2) throw new RangeError(`KernelThreads.start: threads = ${threads}; use 2 or more (1 thread needs no helpers)`);
     if (!kernels.shared) {
       throw new Error('KernelThreads.start: these kernels import an unshared memory; load the shared-memory build (dist/rltuner-shared.wasm) for more than one thread');
@@ -224,7 +228,9 @@ export class KernelThreads implements KernelThreadPool {
       for (const h of handles) h.terminate();
       throw e;
     }
-    return new KernelThreads(kernels, memory, control, handles);
+    const pool = new KernelThreads(kernels, memory, control, handles);
+    pool.alwaysShare = options.alwaysShare ?? false;
+    return pool;
   }
 
   /** Stops the helpers (their memory stays valid for the calling thread). */
@@ -282,7 +288,7 @@ export class KernelThreads implements KernelThreadPool {
 
   /** Whether the next call may be split: not while helpers have lately been late (see LATE_MS). */
   shareNext(): boolean {
-    if (this.localCalls === 0) return true;
+    if (this.localCalls === 0 || this.alwaysShare) return true;
     this.localCalls--;
     return false;
   }

@@ -27,8 +27,9 @@ const sharedBuild = (): Kernels => kernelsFromModule(new WebAssembly.Module(read
 let two: KernelThreads;
 let three: KernelThreads;
 beforeAll(async () => {
-  two = await KernelThreads.start(sharedBuild(), 2, startDistThread);
-  three = await KernelThreads.start(sharedBuild(), 3, startDistThread);
+  // alwaysShare: split even when a helper was late (a busy machine), so every test exercises the parts.
+  two = await KernelThreads.start(sharedBuild(), 2, startDistThread, 1 << 30, { alwaysShare: true });
+  three = await KernelThreads.start(sharedBuild(), 3, startDistThread, 1 << 30, { alwaysShare: true });
 });
 afterAll(() => {
   two?.close();
