@@ -54,6 +54,38 @@ describe('ReplayRing', () => {
     expect(() => ring.slotOf(6)).toThrow(/not in 0..5/);
   });
 
+  it('keeps every before- and after-state at any capacity and composition length, across starts and wrap-around', () => {
+    for (const capacity of [1, 2, 3, 5]) {
+      for (const length of [1, 2, 3, 4]) {
+        const ring = new ReplayRing(capacity, 2);
+        for (let k = 0; k < 23; k++) {
+          pushStep(ring, k, length);
+          for (let i = 0; i < ring.size; i++) {
+            const held = k - ring.size + 1 + i;
+            const slot = ring.slotOf(i);
+            const where = `capacity ${capacity}, length ${length}, after step ${k}, step ${held}`;
+            expect(row(ring, 'qBefore', slot), where).toEqual([0, 1].map((j) => (held % length === 0 ? 90000 : 0) + 100 * held + j));
+            if (held % length !== length - 1) expect(row(ring, 'qAfter', slot), where).toEqual([0, 1].map((j) => 100 * (held + 1) + j));
+          }
+        }
+      }
+    }
+  });
+
+  it('within a composition takes the before-state from the previous after-state, not the argument', () => {
+    const ring = new ReplayRing(4, 2);
+    ring.push(1, [7, 7], 2, 0, [8, 8], logProbsOf(0), false);
+    ring.push(2, [-1, -1], 3, 0, [9, 9], logProbsOf(1), true); // the caller broke the contract: ignored
+    ring.push(3, [5, 5], 4, 0, [6, 6], logProbsOf(2), false); // a new composition: its before-state is written
+    expect(row(ring, 'qBefore', ring.slotOf(1))).toEqual([8, 8]);
+    expect(row(ring, 'qBefore', ring.slotOf(2))).toEqual([5, 5]);
+    // After a restore the next push writes its before-state.
+    const copy = new ReplayRing(4, 2);
+    copy.restore(structuredClone(ring.snapshot()));
+    copy.push(4, [3, 3], 5, 0, [2, 2], logProbsOf(3), false);
+    expect(row(copy, 'qBefore', copy.slotOf(3))).toEqual([3, 3]);
+  });
+
   it('stores one Q-net state per transition, and for G the 38 next-state log-probabilities', () => {
     expect(new ReplayRing(100_000, 200, { storeNextLogProbs: false }).bytesPerTransition).toBeCloseTo(7 + 4 * 200, 1);
     expect(new ReplayRing(100_000, 200).bytesPerTransition).toBeCloseTo(7 + 4 * 200 + 4 * NUM_CLASSES, 1);
