@@ -14,7 +14,7 @@ import type { Random } from '../random.js';
 import type { ExplorationMode } from './config.js';
 import type { ReplayRing } from './replay.js';
 import { primeModels } from './sampling.js';
-import { argmaxRow, logSoftmaxRow, sampleFromScores } from './softmax.js';
+import { argmaxRow, sampleFromScores } from './softmax.js';
 import { actingScores, tdTargets, type Algorithm } from './targets.js';
 
 export interface AgentSettings {
@@ -68,8 +68,6 @@ export class Agent {
   constructor(
     readonly q: LstmModel,
     readonly target: LstmModel,
-    /** The frozen Reward RNN: G's target reads log p(·|s') from it. */
-    private readonly rewardRnn: LstmModel,
     readonly settings: AgentSettings,
   ) {
     const S = q.stateSize;
@@ -83,7 +81,7 @@ export class Agent {
     this.terminal = new Uint8Array(B);
     this.targets = new Float32Array(B);
     this.states = new Float32Array(B * S);
-    this.nextLogProbs = new Float32Array(B * rewardRnn.outputStride);
+    this.nextLogProbs = new Float32Array(B * target.outputStride);
   }
 
   /** Starts a composition: the Q-network from the zero state reads the leading priming tokens. */
@@ -126,11 +124,8 @@ export class Agent {
     const targetScores = this.target.forwardFrom(this.states, this.actions, B);
     let nextLogProbs: Float32Array | null = null;
     if (algorithm === 'g') {
-      // log p(·|s'): the Reward RNN reads a_t from its stored state after step t.
-      replay.gatherStates('rewardAfter', idx, B, this.states);
-      const logits = this.rewardRnn.forwardFrom(this.states, this.actions, B);
-      const stride = this.rewardRnn.outputStride;
-      for (let i = 0; i < B; i++) logSoftmaxRow(logits, i * stride, NUM_CLASSES, this.nextLogProbs);
+      // log p(·|s'): the Reward RNN's, stored with each transition when the env stepped past it.
+      replay.gatherNextLogProbs(idx, B, this.nextLogProbs, this.target.outputStride);
       nextLogProbs = this.nextLogProbs;
     }
     tdTargets(algorithm, this.rewards, this.terminal, B, targetScores, this.target.outputStride, nextLogProbs, gamma, this.targets);

@@ -7,11 +7,13 @@
  */
 import { decodeSafetensors, encodeSafetensorsParts, joinParts } from '../io/safetensors.js';
 import type { Fingerprints } from '../io/fingerprint.js';
+import { NUM_CLASSES } from '../music/encoding.js';
 import { ConfigError, resolveConfig, type TunerConfig } from './config.js';
 import { TuneDivergedError, type IntervalTotals, type RlTuner, type TunerCounters, type TunerSnapshot } from './tuner.js';
 
 export const TUNE_CHECKPOINT_FORMAT = 'rltuner-tune-checkpoint';
-export const TUNE_CHECKPOINT_VERSION = '2';
+/** Version 3: the replay keeps G's next-state log-probabilities (replay.next_log_probs), not Reward RNN states. */
+export const TUNE_CHECKPOINT_VERSION = '3';
 
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
@@ -54,7 +56,7 @@ export function encodeTunerCheckpointParts(tuner: RlTuner, fingerprints: Partial
     { name: 'replay.reward', shape: [r.reward.length], data: r.reward },
     { name: 'replay.terminal', shape: [r.terminal.length], data: f32(r.terminal) },
     { name: 'replay.q_states', shape: [r.qStates.length / r.stateSize, r.stateSize], data: r.qStates },
-    { name: 'replay.reward_state_after', shape: [r.rewardStateAfter.length / r.stateSize, r.stateSize], data: r.rewardStateAfter },
+    { name: 'replay.next_log_probs', shape: [r.nextLogProbs.length / NUM_CLASSES, NUM_CLASSES], data: r.nextLogProbs },
   ];
   const state = {
     counters: s.counters, interval: s.interval, random: s.random, adamStep: s.adamStep, rewardScaler: s.rewardScaler,
@@ -79,7 +81,8 @@ export function readTunerCheckpoint(bytes: Uint8Array, source = 'checkpoint'): T
   if (metadata.format_version !== TUNE_CHECKPOINT_VERSION) {
     throw new CheckpointError(
       `${source}: checkpoint format version ${JSON.stringify(metadata.format_version ?? null)}; this rltuner reads version ${TUNE_CHECKPOINT_VERSION}. ` +
-        'Start a new run in another folder (a run cannot be resumed across format versions).',
+        'Start the run anew (in another folder, or with --overwrite), or resume it with the rltuner build that wrote it ' +
+        '(a run cannot be resumed across format versions).',
     );
   }
   const json = (key: string): unknown => {
@@ -140,7 +143,7 @@ export function restoreTunerCheckpoint(tuner: RlTuner, checkpoint: TunerCheckpoi
       ...state.replay,
       tokenIn: u8('replay.token_in', fields), action: u8('replay.action', fields), reward: get('replay.reward', fields),
       terminal: u8('replay.terminal', fields), qStates: get('replay.q_states', rows * stateSize),
-      rewardStateAfter: get('replay.reward_state_after', tuner.replay.storesRewardState ? fields * stateSize : 0),
+      nextLogProbs: get('replay.next_log_probs', tuner.replay.storesNextLogProbs ? fields * NUM_CLASSES : 0),
     },
   };
   try {

@@ -1,9 +1,12 @@
 /**
  * The melody-writing environment of RL Tuner (SPEC §4.1–4.2), kept apart from the agent. An episode is
- * one composition of `numNotes` steps. `reset` primes the frozen Reward RNN (the Note RNN) and returns
- * the priming tokens, so the agent can prime its own network alike; at every step `observe` lets the
- * Reward RNN read the current token (its logits give log p(·|s), which G also acts on), and `step(a)`
- * returns the reward parts for playing a and whether the composition is done.
+ * one composition of `numNotes` steps. `reset` primes the frozen Reward RNN (the Note RNN) with the
+ * priming tokens and returns all but the last, so the agent can prime its own network alike; the last is
+ * the first step's input. The Reward RNN is always one token ahead of the agent: after `reset`, and after
+ * every `step(a)` that does not end the composition, it has read the current input, so `priorLogits` and
+ * `priorLogProbs` hold log p(·|s) at the state the agent acts in next (G acts on them, and G's target needs
+ * them as log p(·|s') of the transition just taken). `step(a)` returns the reward parts for playing a and
+ * whether the composition is done.
  *
  *   r = log p(a|s) + s·Σ_i w_i r_i(a, s)      (Q and Ψ; w_i = 1 is the paper's reward)
  *   r = s·Σ_i w_i r_i(a, s)                   (G, whose target brings in the prior; and music-theory-only runs)
@@ -51,9 +54,12 @@ export class MelodyEnv {
   /** The token the networks read at this step: the last priming token, then the previous action. */
   token = 0;
   private readonly leap: LeapState = newLeapState();
+  private readonly logits = new Float32Array(NUM_CLASSES);
   private readonly logProbs = new Float32Array(NUM_CLASSES);
+  private readonly oneToken = new Int32Array(1);
   private readonly outcome: StepOutcome = { reward: 0, logProb: 0, musicTheory: 0, perRule: new Float64Array(NUM_RULES), done: false };
-  private priorLogits: Float32Array | null = null;
+  /** True from `reset` to the last step of the composition (while the Reward RNN has read `token`). */
+  private inComposition = false;
 
   constructor(
     /** The frozen Reward RNN: batch row 0 is stepped, its weights never change. */
@@ -67,7 +73,15 @@ export class MelodyEnv {
     if (settings.ruleWeights.length !== NUM_RULES) throw new RangeError(`MelodyEnv: ${settings.ruleWeights.length} rule weights given, ${NUM_RULES} rules`);
   }
 
-  /** log p(·|s) under the Reward RNN at this step (after `observe`). */
+  /**
+   * The Reward RNN's logits at the current state s (it has read `token`); log p(·|s) up to a constant.
+   * Valid after `reset` and after each step that did not end the composition; the view is reused.
+   */
+  get priorLogits(): Float32Array {
+    return this.logits;
+  }
+
+  /** log p(·|s) under the Reward RNN at the current state (valid as `priorLogits`; the view is reused). */
   get priorLogProbs(): Float32Array {
     return this.logProbs;
   }
@@ -79,29 +93,27 @@ export class MelodyEnv {
 
   /**
    * Starts a composition: the Reward RNN from the zero state reads every priming token but the last,
-   * which becomes the first step's input. Returns those leading tokens for the agent's network.
+   * which becomes the first step's input, then reads that input too (so `priorLogProbs` is log p(·|s_0)).
+   * Returns the leading tokens for the agent's network.
    */
   reset(rng: Random): ArrayLike<number> {
     const tokens = primingTokens(this.priming, rng);
     const leading = Array.from(tokens).slice(0, tokens.length - 1);
     primeModels([this.rewardRnn], [leading], 1);
-    this.token = tokens[tokens.length - 1];
     this.beat = 0;
     resetLeapState(this.leap);
-    this.priorLogits = null;
+    this.read(tokens[tokens.length - 1]);
+    this.inComposition = true;
     return leading;
   }
 
-  /** The Reward RNN reads the current token; returns its logits at this state (valid until the next call). */
-  observe(): Float32Array {
-    this.priorLogits = this.rewardRnn.step([this.token], 1);
-    logSoftmaxRow(this.priorLogits, 0, NUM_CLASSES, this.logProbs);
-    return this.priorLogits;
-  }
-
-  /** Plays `action` at this step (after `observe`): the reward parts, and whether the composition is done. */
+  /**
+   * Plays `action` at this step (after `reset` at a composition's start): the reward parts, and whether
+   * the composition is done. Unless it is, the Reward RNN then reads `action`, the next step's input, so
+   * `priorLogProbs` becomes log p(·|s') (what G's target needs for this transition).
+   */
   step(action: number): StepOutcome {
-    if (this.priorLogits === null) throw new Error('MelodyEnv.step: call observe() first at every step');
+    if (!this.inComposition) throw new Error('MelodyEnv.step: call reset() to start each composition');
     const { settings: s, outcome } = this;
     outcome.logProb = this.logProbs[action];
     musicTheoryRewardInto(outcome.perRule, this.composition, this.beat, action, this.leap, this.rules);
@@ -111,9 +123,23 @@ export class MelodyEnv {
     outcome.reward = stepReward(s.algorithm, outcome.logProb, weighted, this.rewardScaler, s.musicTheoryOnly);
     outcome.done = this.beat === s.numNotes - 1;
     this.composition[this.beat] = action;
-    this.token = action;
-    this.beat = outcome.done ? 0 : this.beat + 1;
-    this.priorLogits = null;
+    if (outcome.done) {
+      this.beat = 0;
+      this.inComposition = false;
+      this.token = action;
+    } else {
+      this.beat++;
+      this.read(action);
+    }
     return outcome;
+  }
+
+  /** The Reward RNN reads `token`, the input at the new current state: its logits and log p(·|s). */
+  private read(token: number): void {
+    this.token = token;
+    this.oneToken[0] = token;
+    const logits = this.rewardRnn.step(this.oneToken, 1);
+    for (let a = 0; a < NUM_CLASSES; a++) this.logits[a] = logits[a];
+    logSoftmaxRow(this.logits, 0, NUM_CLASSES, this.logProbs);
   }
 }

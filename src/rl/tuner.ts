@@ -4,8 +4,9 @@
  * and the replay memory, driven one environment step at a time like the paper's algorithm:
  *
  *   at the start of a composition: prime the Reward RNN and the Q-network with the same tokens
- *   observe s_t; act a_t (ε-greedy or Boltzmann over Q, Ψ or G + log p); the env returns r_t and done
- *   store (x_t, h_t, a_t, r_t, h_t', h_t^reward, done) in the replay ring
+ *   act a_t at s_t (ε-greedy or Boltzmann over Q, Ψ or G + log p); the env returns r_t and done, and
+ *     (unless done) its Reward RNN reads a_t, giving log p(·|s_{t+1})
+ *   store (x_t, h_t, a_t, r_t, h_t', log p(·|s_{t+1}) (g only), done) in the replay ring, h the Q-net's LSTM state
  *   every `trainEvery` steps, once `batchSize` transitions are stored: one TD update and a soft target update
  *
  * Q, Ψ and G differ only in the target (targets.ts) and the acting scores. All randomness comes from one
@@ -92,7 +93,6 @@ export class RlTuner {
   readonly rng: Random;
   counters: TunerCounters = { step: 0, trainingActions: 0, updates: 0, episodes: 0 };
   interval: IntervalTotals = emptyInterval();
-  private readonly rewardStateAfter: Float32Array;
   private readonly klScratch = new Float64Array(NUM_CLASSES);
 
   constructor(kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming: Priming = { kind: 'random_note' }, rules: RuleContext = C_MAJOR_RULES) {
@@ -110,7 +110,7 @@ export class RlTuner {
     reward.copyWeightsFrom(q);
     this.env = new MelodyEnv(reward, { ...config, ruleWeights: ruleWeights(config) },
       { ...rules, ...keyTablesOf(config), numNotes: config.numNotes, tonicDominantBonus: config.tonicDominantBonus }, priming);
-    this.agent = new Agent(q, target, reward, {
+    this.agent = new Agent(q, target, {
       algorithm: config.algorithm,
       gamma: config.gamma,
       batchSize: B,
@@ -121,9 +121,8 @@ export class RlTuner {
       clip: { mode: 'perTensor', maxNorm: config.clipNorm },
     });
     this.replay = new ReplayRing(config.replayCapacity, q.stateSize, {
-      storeRewardState: config.algorithm === 'g', rewardStatePrecision: config.rewardStatePrecision,
+      storeNextLogProbs: config.algorithm === 'g', nextLogProbPrecision: config.rewardStatePrecision,
     });
-    this.rewardStateAfter = new Float32Array(q.stateSize);
   }
 
   /** The Q-network (trained), the Target network (trails it) and the Reward RNN (frozen Note RNN). */
@@ -161,13 +160,12 @@ export class RlTuner {
     const { env, agent, config: c } = this;
     if (env.atStart) agent.reset(env.reset(this.rng));
     const token = env.token;
-    const priorLogits = env.observe();
-    const action = agent.act(token, priorLogits, this.epsilon(), this.rng);
+    const action = agent.act(token, env.priorLogits, this.epsilon(), this.rng);
     this.counters.trainingActions++;
     const kl = this.policyKl(agent.scores, env.priorLogProbs);
     const out = env.step(action);
-    if (this.replay.storesRewardState) this.reward.getStateRow(0, this.rewardStateAfter);
-    this.replay.push(token, agent.stateBefore, action, out.reward, agent.stateAfter, this.rewardStateAfter, out.done);
+    // Unless the composition ended, the env's Reward RNN has read a_t: its log-probabilities are now log p(·|s').
+    this.replay.push(token, agent.stateBefore, action, out.reward, agent.stateAfter, env.priorLogProbs, out.done);
 
     const iv = this.interval;
     iv.steps++;

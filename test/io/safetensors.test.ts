@@ -35,11 +35,51 @@ function expectError(run: () => unknown, pattern: RegExp): void {
   expect(run).toThrow(pattern);
 }
 
+/** The slow twin: CRC-32 one bit at a time, no tables (the definition, as an oracle for the fast one). */
+function crc32Bitwise(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), so a failure reproduces. */
+function randomBytes(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
 describe('crc32', () => {
   it('matches the published check value of CRC-32/ISO-HDLC', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     expect(crc32(new Uint8Array(0))).toBe(0);
     expect(checksumHex(new Uint8Array([0]))).toBe('d202ef8d');
+    expect(crc32(new TextEncoder().encode('The quick brown fox jumps over the lazy dog'))).toBe(0x414fa339);
+  });
+
+  it('equals the bitwise definition at every length 0..40 (whole rounds of 8 and ragged tails) and any alignment', () => {
+    const bytes = randomBytes(48, 7);
+    for (let offset = 0; offset < 8; offset++) {
+      for (let length = 0; length <= 40; length++) {
+        const view = bytes.subarray(offset, offset + length);
+        expect(crc32(view), `offset ${offset}, length ${length}`).toBe(crc32Bitwise(view));
+      }
+    }
+    expect(crc32(new Uint8Array(40).fill(0xff))).toBe(crc32Bitwise(new Uint8Array(40).fill(0xff)));
+  });
+
+  it('equals the bitwise definition on a long random buffer', () => {
+    const bytes = randomBytes((1 << 20) + 5, 12345);
+    expect(crc32(bytes)).toBe(crc32Bitwise(bytes));
   });
 });
 
@@ -184,6 +224,10 @@ describe('encodeSafetensorsParts', () => {
     }
     expect(Buffer.from(joined).equals(Buffer.from(whole))).toBe(true);
     expect(Array.from(decodeSafetensors(joined).tensors.get('b')!.data)).toEqual(Array.from(b));
+    // The checksum runs on across the parts (the first is 4,012 bytes: not a whole number of 8-byte rounds).
+    const { length, json } = headerOf(joined);
+    const checksum = (json.__metadata__ as Record<string, string>).checksum;
+    expect(checksum).toBe(crc32Bitwise(joined.subarray(8 + length)).toString(16).padStart(8, '0'));
   });
 });
 

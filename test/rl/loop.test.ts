@@ -71,6 +71,35 @@ describe('exploration', () => {
   });
 });
 
+describe('what the replay stores for G', () => {
+  it("log p(·|s') of each transition: the Reward RNN's after reading a_t, as the env acts on at the next step", () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ algorithm: 'g' }));
+    const reference = createModel(testKernels(), tuner.reward.config, { maxBatch: 1 });
+    reference.copyWeightsFrom(tuner.reward);
+    const S = reference.stateSize;
+    const state = new Float32Array(S);
+    for (let i = 0; i < 100; i++) {
+      // The Reward RNN's state at s_t (after it read x_t), from which reading a_t gives s_{t+1}.
+      if (!tuner.env.atStart) tuner.reward.getStateRow(0, state);
+      const atStart = tuner.env.atStart;
+      tuner.step();
+      const slot = i;
+      if (tuner.replay.terminal[slot]) continue;
+      const stored = new Float32Array(NUM_CLASSES);
+      tuner.replay.gatherNextLogProbs([slot], 1, stored);
+      expect(Array.from(stored)).toEqual(Array.from(tuner.env.priorLogProbs));
+      if (atStart) continue;
+      // Recompute from the state before the step by hand (batch 1, as the env steps).
+      const logits = reference.forwardFrom(state, [tuner.replay.action[slot]], 1);
+      const expected = new Float32Array(NUM_CLASSES);
+      logSoftmaxRow(logits, 0, NUM_CLASSES, expected);
+      expect(Array.from(stored)).toEqual(Array.from(expected));
+    }
+    // One slot more than the capacity of 500 holds the newest transition's after-state.
+    expect(tuner.replay.bytesPerTransition).toBeCloseTo(((7 + 4 * S + 4 * NUM_CLASSES) * 501) / 500, 9);
+  });
+});
+
 describe('MelodyEnv rewards', () => {
   const noteRnn = smallNoteRnn(5);
   const model = createModel(testKernels(), noteRnn.config, { maxBatch: 1 });
@@ -93,8 +122,10 @@ describe('MelodyEnv rewards', () => {
         const logits = Float64Array.from(reference.step([beat === 0 ? 18 : actions[beat - 1]], 1).subarray(0, NUM_CLASSES));
         const logp = new Float64Array(NUM_CLASSES);
         logSoftmaxRow(logits, 0, NUM_CLASSES, logp);
+        // The env's Reward RNN has read this step's input already (at reset, or on the previous step).
+        expect(Array.from(env.priorLogits)).toEqual(Array.from(Float32Array.from(logits)));
+        for (let c = 0; c < NUM_CLASSES; c++) expect(env.priorLogProbs[c]).toBeCloseTo(logp[c], 5);
         const mt = musicTheoryReward(Uint8Array.from(actions.slice(0, beat)), beat, a, leap, { ...C_MAJOR_RULES, numNotes: 12 }).total;
-        env.observe();
         const out = env.step(a);
         expect(out.musicTheory).toBeCloseTo(mt, 9);
         expect(out.logProb).toBeCloseTo(logp[a], 5);
@@ -103,6 +134,7 @@ describe('MelodyEnv rewards', () => {
         expect(out.done).toBe(beat === 11);
       });
       expect(env.atStart).toBe(true);
+      expect(() => env.step(1)).toThrow(/call reset\(\) to start each composition/);
     });
   }
 });
@@ -119,7 +151,6 @@ describe('the reward, opened', () => {
     const actions = [15, 14, 1, 21, 9, 1, 0, 14];
     actions.forEach((a, beat) => {
       const plain = musicTheoryReward(Uint8Array.from(actions.slice(0, beat)), beat, a, leap, { ...C_MAJOR_RULES, numNotes: 8 });
-      env.observe();
       const out = env.step(a);
       expect(Array.from(out.perRule)).toEqual(Array.from(plain.perRule));
       expect(out.musicTheory).toBeCloseTo(plain.perRule.reduce((sum, r, i) => sum + weights[i] * r, 0), 12);
@@ -264,8 +295,8 @@ describe('exact resume', () => {
   const corpus = randomMelodies(6, 48, 3);
   const cases: [string, Partial<TunerConfig>, Priming][] = [
     ['q, a wrapped ring, a checkpoint mid logging interval', { replayCapacity: 300, logEvery: 500 }, { kind: 'random_note' }],
-    ['g (Reward RNN states in the replay)', { algorithm: 'g' }, { kind: 'random_note' }],
-    ['g with f16 Reward RNN states', { algorithm: 'g', rewardStatePrecision: 'f16' }, { kind: 'random_note' }],
+    ['g (next-state log-probabilities in the replay)', { algorithm: 'g' }, { kind: 'random_note' }],
+    ['g with f16 next-state log-probabilities', { algorithm: 'g', rewardStatePrecision: 'f16' }, { kind: 'random_note' }],
     ['psi with Boltzmann exploration', { algorithm: 'psi', explorationMode: 'boltzmann' }, { kind: 'random_note' }],
     ['primer priming, adaptive KL', { klTarget: 0.2, klHorizon: 500 }, primingFor('primer', { primer: [14, 1, 16, 1, 18] })],
     ['corpus priming', { priming: 'corpus' }, primingFor('corpus', { corpus })],
@@ -317,7 +348,11 @@ describe('checkpoint validation', () => {
       expect(to.length).toBe(from.length);
       return new Uint8Array(Array.from(text.replace(from, to), (ch) => ch.charCodeAt(0)));
     };
-    expect(() => readTunerCheckpoint(edit('"format_version":"2"', '"format_version":"1"'), 'run/ck')).toThrow(/run\/ck: checkpoint format version "1"; this rltuner reads version 2/);
+    expect(() => readTunerCheckpoint(edit('"format_version":"3"', '"format_version":"1"'), 'run/ck')).toThrow(/run\/ck: checkpoint format version "1"; this rltuner reads version 3/);
+    // Version 2 kept Reward RNN states in the replay: refused with what to do.
+    expect(() => readTunerCheckpoint(edit('"format_version":"3"', '"format_version":"2"'), 'run/ck')).toThrow(
+      /run\/ck: checkpoint format version "2"; this rltuner reads version 3\. Start the run anew .*or resume it with the rltuner build that wrote it/,
+    );
     expect(() => readTunerCheckpoint(edit('\\"step\\":64', '\\"step\\":-4'), 'run/ck')).toThrow(CheckpointError);
     expect(() => readTunerCheckpoint(edit('\\"step\\":64', '\\"step\\":-4'), 'run/ck')).toThrow(/run\/ck: its state record is damaged \(counters.step = -4\)/);
     expect(() => readTunerCheckpoint(edit('\\"gamma\\":0.7', '\\"gamma\\":7.0'), 'run/ck')).toThrow(/run\/ck: its recorded config is invalid: config: gamma = 7/);

@@ -3,25 +3,34 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/random.js';
 import { ReplayRing } from '../../src/rl/replay.js';
 import { float16ToNumber } from '../../src/io/safetensors.js';
+import { NUM_CLASSES } from '../../src/music/encoding.js';
+
+/** The next-state log-probabilities pushed with step k: values that name them, −(k + a/100). */
+const logProbsOf = (k: number) => Array.from({ length: NUM_CLASSES }, (_, a) => -(k + a / 100));
 
 /**
  * Pushes step k of compositions of `length` steps, as the tuner does: the before-state of step k is the
  * after-state of step k − 1 within a composition. States are rows whose values name them: 100·k + j for the
- * Q-net state before step k; 5000 + 100·k + j for the Reward RNN state after it. A composition's first
- * before-state is 90000 + 100·k + j (a freshly primed state, not the previous after-state).
+ * Q-net state before step k. A composition's first before-state is 90000 + 100·k + j (a freshly primed
+ * state, not the previous after-state).
  */
 function pushStep(ring: ReplayRing, k: number, length = 4): void {
   const S = ring.stateSize;
   const first = k % length === 0;
   const before = Array.from({ length: S }, (_, j) => (first ? 90000 : 0) + 100 * k + j);
   const after = Array.from({ length: S }, (_, j) => 100 * (k + 1) + j);
-  const rewardAfter = Array.from({ length: S }, (_, j) => 5000 + 100 * k + j);
-  ring.push(k % 38, before, (k + 1) % 38, k / 2, after, rewardAfter, k % length === length - 1);
+  ring.push(k % 38, before, (k + 1) % 38, k / 2, after, logProbsOf(k), k % length === length - 1);
 }
 
-const row = (ring: ReplayRing, which: 'qBefore' | 'qAfter' | 'rewardAfter', slot: number) => {
+const row = (ring: ReplayRing, which: 'qBefore' | 'qAfter', slot: number) => {
   const out = new Float32Array(ring.stateSize);
   ring.gatherStates(which, [slot], 1, out);
+  return Array.from(out);
+};
+
+const logProbRow = (ring: ReplayRing, slot: number) => {
+  const out = new Float32Array(NUM_CLASSES);
+  ring.gatherNextLogProbs([slot], 1, out);
   return Array.from(out);
 };
 
@@ -40,15 +49,48 @@ describe('ReplayRing', () => {
       expect(ring.terminal[slot]).toBe(k % 4 === 3 ? 1 : 0);
       expect(row(ring, 'qBefore', slot)).toEqual([0, 1].map((j) => (k % 4 === 0 ? 90000 : 0) + 100 * k + j));
       if (k % 4 !== 3) expect(row(ring, 'qAfter', slot)).toEqual([0, 1].map((j) => 100 * (k + 1) + j));
-      expect(row(ring, 'rewardAfter', slot)).toEqual([0, 1].map((j) => 5000 + 100 * k + j));
+      if (k % 4 !== 3) expect(logProbRow(ring, slot)).toEqual(Array.from(Float32Array.from(logProbsOf(k))));
     }
     expect(() => ring.slotOf(6)).toThrow(/not in 0..5/);
   });
 
-  it('stores one Q-net state per transition (two for G)', () => {
-    expect(new ReplayRing(100_000, 200, { storeRewardState: false }).bytesPerTransition).toBeCloseTo(7 + 4 * 200, 1);
-    expect(new ReplayRing(100_000, 200).bytesPerTransition).toBeCloseTo(7 + 2 * 4 * 200, 1);
-    expect(new ReplayRing(100_000, 200, { storeRewardState: false }).bytesPerTransition).toBeLessThanOrEqual(1024);
+  it('keeps every before- and after-state at any capacity and composition length, across starts and wrap-around', () => {
+    for (const capacity of [1, 2, 3, 5]) {
+      for (const length of [1, 2, 3, 4]) {
+        const ring = new ReplayRing(capacity, 2);
+        for (let k = 0; k < 23; k++) {
+          pushStep(ring, k, length);
+          for (let i = 0; i < ring.size; i++) {
+            const held = k - ring.size + 1 + i;
+            const slot = ring.slotOf(i);
+            const where = `capacity ${capacity}, length ${length}, after step ${k}, step ${held}`;
+            expect(row(ring, 'qBefore', slot), where).toEqual([0, 1].map((j) => (held % length === 0 ? 90000 : 0) + 100 * held + j));
+            if (held % length !== length - 1) expect(row(ring, 'qAfter', slot), where).toEqual([0, 1].map((j) => 100 * (held + 1) + j));
+          }
+        }
+      }
+    }
+  });
+
+  it('within a composition takes the before-state from the previous after-state, not the argument', () => {
+    const ring = new ReplayRing(4, 2);
+    ring.push(1, [7, 7], 2, 0, [8, 8], logProbsOf(0), false);
+    ring.push(2, [-1, -1], 3, 0, [9, 9], logProbsOf(1), true); // the caller broke the contract: ignored
+    ring.push(3, [5, 5], 4, 0, [6, 6], logProbsOf(2), false); // a new composition: its before-state is written
+    expect(row(ring, 'qBefore', ring.slotOf(1))).toEqual([8, 8]);
+    expect(row(ring, 'qBefore', ring.slotOf(2))).toEqual([5, 5]);
+    // After a restore the next push writes its before-state.
+    const copy = new ReplayRing(4, 2);
+    copy.restore(structuredClone(ring.snapshot()));
+    copy.push(4, [3, 3], 5, 0, [2, 2], logProbsOf(3), false);
+    expect(row(copy, 'qBefore', copy.slotOf(3))).toEqual([3, 3]);
+  });
+
+  it('stores one Q-net state per transition, and for G the 38 next-state log-probabilities', () => {
+    expect(new ReplayRing(100_000, 200, { storeNextLogProbs: false }).bytesPerTransition).toBeCloseTo(7 + 4 * 200, 1);
+    expect(new ReplayRing(100_000, 200).bytesPerTransition).toBeCloseTo(7 + 4 * 200 + 4 * NUM_CLASSES, 1);
+    expect(new ReplayRing(100_000, 200, { storeNextLogProbs: false }).bytesPerTransition).toBeLessThanOrEqual(1024);
+    expect(new ReplayRing(100_000, 200).bytesPerTransition).toBeLessThanOrEqual(1024);
   });
 
   it('samples distinct stored transitions only, uniformly over what is held', () => {
@@ -83,6 +125,12 @@ describe('ReplayRing', () => {
     const out = new Float32Array(2 * 4).fill(-1);
     ring.gatherStates('qAfter', Int32Array.from([ring.slotOf(2), ring.slotOf(1)]), 2, out, 4);
     expect(Array.from(out)).toEqual([300, 301, 302, -1, 200, 201, 202, -1]);
+    const logProbs = new Float32Array(2 * 40).fill(1);
+    ring.gatherNextLogProbs(Int32Array.from([ring.slotOf(2), ring.slotOf(0)]), 2, logProbs, 40);
+    expect(Array.from(logProbs.subarray(0, NUM_CLASSES))).toEqual(Array.from(Float32Array.from(logProbsOf(2))));
+    expect(Array.from(logProbs.subarray(NUM_CLASSES, 40))).toEqual([1, 1]);
+    expect(Array.from(logProbs.subarray(40, 40 + NUM_CLASSES))).toEqual(Array.from(Float32Array.from(logProbsOf(0))));
+    expect(() => new ReplayRing(8, 3, { storeNextLogProbs: false }).gatherNextLogProbs([0], 1, logProbs)).toThrow(/built without them/);
   });
 
   it('restores a snapshot exactly, so sampling and pushes continue identically', () => {
@@ -104,10 +152,10 @@ describe('ReplayRing', () => {
     for (let i = 0; i < 5; i++) {
       expect(copy.tokenIn[b[i]]).toBe(ring.tokenIn[a[i]]);
       expect(copy.reward[b[i]]).toBe(ring.reward[a[i]]);
-      for (const which of ['qBefore', 'qAfter', 'rewardAfter'] as const) {
-        if (which === 'qAfter' && ring.terminal[a[i]]) continue;
-        expect(row(copy, which, b[i])).toEqual(row(ring, which, a[i]));
-      }
+      expect(row(copy, 'qBefore', b[i])).toEqual(row(ring, 'qBefore', a[i]));
+      if (ring.terminal[a[i]]) continue;
+      expect(row(copy, 'qAfter', b[i])).toEqual(row(ring, 'qAfter', a[i]));
+      expect(logProbRow(copy, b[i])).toEqual(logProbRow(ring, a[i]));
     }
   });
 
@@ -128,20 +176,21 @@ describe('ReplayRing', () => {
   });
 });
 
-describe('ReplayRing with f16 Reward RNN states', () => {
-  it('keeps each Reward RNN state to f16 precision, in 1,207 bytes a transition at H = 100, and restores it exactly', () => {
-    const ring = new ReplayRing(6, 3, { rewardStatePrecision: 'f16' });
-    const values = [0.1234567, -3.3333, 65519];
+describe('ReplayRing with f16 next-state log-probabilities', () => {
+  it('keeps each log-probability to f16 precision, in 883 bytes a transition at H = 100, and restores it exactly', () => {
+    const ring = new ReplayRing(6, 3, { nextLogProbPrecision: 'f16' });
+    const values = Array.from({ length: NUM_CLASSES }, (_, a) => -0.1234567 * (a + 1) ** 2);
+    values[NUM_CLASSES - 1] = -65519;
     ring.push(5, [1, 2, 3], 6, 0.5, [4, 5, 6], values, false);
-    const out = new Float32Array(3);
-    ring.gatherStates('rewardAfter', [ring.slotOf(0)], 1, out);
-    for (let j = 0; j < 3; j++) expect(Math.abs(out[j] - values[j])).toBeLessThanOrEqual(Math.abs(values[j]) * 2 ** -11);
-    expect(out[2]).toBe(65504); // the largest f16, nearest to 65519
-    const copy = new ReplayRing(6, 3, { rewardStatePrecision: 'f16' });
-    // Through a checkpoint the states come back as f32 values.
+    const out = new Float32Array(NUM_CLASSES);
+    ring.gatherNextLogProbs([ring.slotOf(0)], 1, out);
+    for (let a = 0; a < NUM_CLASSES; a++) expect(Math.abs(out[a] - values[a])).toBeLessThanOrEqual(Math.abs(values[a]) * 2 ** -11);
+    expect(out[NUM_CLASSES - 1]).toBe(-65504); // the most negative finite f16, nearest to −65519
+    const copy = new ReplayRing(6, 3, { nextLogProbPrecision: 'f16' });
+    // Through a checkpoint the values come back as f32.
     const snapshot = ring.snapshot();
-    copy.restore({ ...snapshot, rewardStateAfter: Float32Array.from(snapshot.rewardStateAfter, (bits) => float16ToNumber(bits)) });
-    expect(Array.from(copy.rewardStateAfter)).toEqual(Array.from(ring.rewardStateAfter));
-    expect(new ReplayRing(100_000, 200, { rewardStatePrecision: 'f16' }).bytesPerTransition).toBeLessThanOrEqual(1536);
+    copy.restore({ ...snapshot, nextLogProbs: Float32Array.from(snapshot.nextLogProbs, (bits) => float16ToNumber(bits)) });
+    expect(Array.from(copy.nextLogProbs)).toEqual(Array.from(ring.nextLogProbs));
+    expect(new ReplayRing(100_000, 200, { nextLogProbPrecision: 'f16' }).bytesPerTransition).toBeCloseTo(7 + 4 * 200 + 2 * NUM_CLASSES, 1);
   });
 });
