@@ -65,7 +65,7 @@ const HELPER_SPIN_MS = 3;
 /** Milliseconds the caller spins on DONE before it sleeps in Atomics.wait (the helper is held up). */
 const CALLER_SPIN_MS = 0.5;
 /**
- * A part that finishes this long after the caller's own is late (the helper was asleep or descheduled on a
+ * A part that finishes this long (and twice the caller's own part) after the caller's is late (the helper was asleep or descheduled on a
  * busy machine); the next LOCAL_AFTER_LATE calls then run whole here. Where a call runs never changes its
  * bits, so this only decides speed.
  */
@@ -259,8 +259,12 @@ export class KernelThreads implements KernelThreadPool {
     if (Atomics.load(ctl, SLEEPING) === 1) Atomics.notify(ctl, SEQ);
   }
 
-  /** Waits until every helper has finished the part posted last. */
-  join(helpers: number): void {
+  /**
+   * Waits until every helper has finished the part posted last. `ownMs`: how long the caller's own part
+   * took; a helper counts as late when it finishes LATE_MS and twice that after the caller.
+   */
+  join(helpers: number, ownMs = 0): void {
+    const lateMs = Math.max(LATE_MS, 2 * ownMs);
     let since = -1;
     for (let i = 0; i < helpers; i++) {
       const ctl = this.ctl[i];
@@ -316,8 +320,10 @@ function splitExports(local: KernelExports, threads: KernelThreads): KernelExpor
     const parts = cuts.length - 1;
     for (let p = 1; p < parts; p++) threads.post(p - 1, op, part(cuts[p], cuts[p + 1]));
     const own = part(cuts[0], cuts[1]);
+    if (parts === 1) return void (local[op] as (...a: number[]) => unknown)(...own);
+    const started = performance.now();
     (local[op] as (...a: number[]) => unknown)(...own);
-    threads.join(parts - 1);
+    threads.join(parts - 1, performance.now() - started);
   };
   const F = 4;
   const gemm = (op: 'gemm_packed_set' | 'gemm_packed_accumulate') => (out: number, ldo: number, a: number, lda: number, w: number, M: number, K: number, N: number): void => {
