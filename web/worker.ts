@@ -74,8 +74,8 @@ const startHelper: StartKernelThread = (start) => {
 };
 
 /**
- * Two threads for the tune where the page is cross-origin isolated (shared memory is allowed) and the
- * shared-memory kernels came with init; one otherwise. The same seed gives the same bits either way.
+ * Two threads for the tune when the page sent the shared-memory kernels (it does with ?threads=2 where it
+ * is cross-origin isolated, so shared memory is allowed); one otherwise. The same seed gives the same bits.
  */
 async function startThreads(sharedModule: WebAssembly.Module | null): Promise<number> {
   tuneKernels = kernels;

@@ -81,12 +81,7 @@ export async function sweepCommand(args: string[]): Promise<number> {
   const out = resolve(typeof v.out === 'string' ? v.out : join('runs', `sweep-${basename(planPath).replace(/\.json$/i, '')}`));
   const threads = numberFlag('sweep', 'jobs', v.jobs as string | undefined, availableParallelism(), 1, 256, true);
   const shard = parseShard(v.shard as string | undefined);
-  const relaxed = Boolean(v['relaxed-simd']);
-  const allJobs = planJobs(plan, planPath, out, relaxed);
-  // The jobs share the cores: each runs its kernels on cores / jobs threads (the same bits whatever the count).
-  const threadsPerJob = relaxed ? 1 : Math.max(1, Math.floor(availableParallelism() / Math.max(1, Math.min(threads, allJobs.length))));
-  for (const job of allJobs) job.args.push('--threads', String(threadsPerJob));
-  const jobs = allJobs.filter((_, i) => i % shard.count === shard.index);
+  const jobs = planJobs(plan, planPath, out, Boolean(v['relaxed-simd'])).filter((_, i) => i % shard.count === shard.index);
   const doneDir = join(out, 'done');
   mkdirSync(doneDir, { recursive: true });
   const pending = jobs.filter((j) => !existsSync(join(doneDir, `${j.id}.json`)));

@@ -29,7 +29,7 @@ import {
   DEFAULT_TRAINING, NoteRnnTrainer, type EpochRecord, type SequenceMetrics, type TrainerCheckpoint, type TrainingSettings,
 } from '../train/note_rnn_training.js';
 import {
-  formatDuration, loadKernelsOnThreads, THREADS_HELP, threadsFlag, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, Progress, stopOnSignal, UsageError,
+  formatDuration, loadKernelsOnThreads, threadsFlag, threadsHelp, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, Progress, stopOnSignal, UsageError,
   yieldToEventLoop, type FlagValues, type KernelBuild,
 } from './common.js';
 import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
@@ -71,7 +71,7 @@ Output:
   --overwrite          replace the previous train run in --out (only its own files are removed)
   --no-baselines       skip the n-gram baselines (fitted on train, reported on valid and test)
   --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
-${THREADS_HELP}
+${threadsHelp(2)}
   --quiet              no progress output
   -h, --help           this text
 Boolean flags also take =true / =false (e.g. --quiet=false).
@@ -373,7 +373,7 @@ async function train(
     if (values['relaxed-simd'] === undefined) relaxed = saved.fingerprints.kernelBuild === 'relaxed';
   }
   // Any thread count computes the same bits, so it is not part of the run (a resume may change it).
-  const threads = threadsFlag(typeof values.threads === 'string' ? values.threads : undefined, 'train', relaxed);
+  const threads = threadsFlag(typeof values.threads === 'string' ? values.threads : undefined, 'train', relaxed, 2);
   const loaded = await loadKernelsOnThreads(threads, relaxed);
   const stop = stopOnSignal(() => progress.log('stopping at the end of this epoch (Ctrl-C again to quit at once)...'));
   try {

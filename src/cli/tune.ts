@@ -24,7 +24,7 @@ import { heatmapRows, runTuning, type FinalReport, type LogRecord } from '../rl/
 import { primingFor, type Priming } from '../rl/sampling.js';
 import { RlTuner, TuneDivergedError } from '../rl/tuner.js';
 import {
-  formatDuration, loadKernelsOnThreads, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, THREADS_HELP, threadsFlag, UsageError,
+  formatDuration, loadKernelsOnThreads, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, threadsFlag, threadsHelp, UsageError,
   yieldToEventLoop, type FlagValues,
 } from './common.js';
 
@@ -46,7 +46,7 @@ Usage: rltuner tune [--model <note_rnn.safetensors>] [--preset default|library|s
 ${PART_FLAGS_HELP}
   --quiet              no progress output
   --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
-${THREADS_HELP}
+${threadsHelp(1)}
   -h, --help           this text
 
 The run folder receives: config.json (the resolved settings and what the run started from),
@@ -99,7 +99,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
   for (const name of Object.keys(configFlags)) if (v[name] !== undefined) flags[name] = v[name] as string | boolean;
   const configPath = s('config') === undefined ? undefined : resolve(s('config') as string);
   const requested = resolveRequestedConfig(s('preset'), configPath, flags);
-  const threads = threadsFlag(s('threads'), 'tune', Boolean(v['relaxed-simd']));
+  const threads = threadsFlag(s('threads'), 'tune', Boolean(v['relaxed-simd']), 1);
   const out = s('out') ?? `runs/tune-${requested.algorithm}`;
   const progress = new Progress(Boolean(v.quiet));
   const notice = (line: string) => process.stderr.write(`${line}\n`);

@@ -31,6 +31,8 @@ export interface KernelThreadStart {
   module: WasmModule;
   memory: WasmMemory;
   control: SharedArrayBuffer;
+  /** Kernel-call sequences posted whole (see KernelThreads.deferred), PROGRAM_FLOATS per helper. */
+  programs: SharedArrayBuffer;
   /** Which helper (0-based): its block in `control`. */
   helper: number;
 }
@@ -60,6 +62,9 @@ const ARGC = 7;
 const CALLER_WAITING = 8;
 const ARGS_OFFSET = 64; // bytes
 const MAX_ARGS = (BLOCK_BYTES - ARGS_OFFSET) / 8;
+/** OP value meaning: run the helper's program buffer ([calls, then op, argc, args... per call]). */
+const PROGRAM_OP = 255;
+const PROGRAM_FLOATS = 4096;
 /** Milliseconds a helper spins on SEQ before it sleeps: longer than the gap between two TD updates. */
 const HELPER_SPIN_MS = 3;
 /** Milliseconds the caller spins on DONE before it sleeps in Atomics.wait (the helper is held up). */
@@ -99,6 +104,7 @@ export function runKernelThread(start: KernelThreadStart): void {
     throw e;
   }
   const ops = OPS.map((name) => (exports[name] as (...a: number[]) => unknown).bind(exports));
+  const program = new Float64Array(start.programs, start.helper * PROGRAM_FLOATS * 8, PROGRAM_FLOATS);
   Atomics.store(ctl, READY, 1);
   Atomics.notify(ctl, READY);
   let seen = 0;
@@ -118,24 +124,35 @@ export function runKernelThread(start: KernelThreadStart): void {
       continue;
     }
     if (Atomics.load(ctl, STOP) === 1) return;
-    const op = ops[ctl[OP]];
-    const n = ctl[ARGC];
     try {
-      switch (n) {
-      case 5: op(args[0], args[1], args[2], args[3], args[4]); break;
-      case 6: op(args[0], args[1], args[2], args[3], args[4], args[5]); break;
-      case 7: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6]); break;
-      case 8: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7]); break;
-      case 9: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8]); break;
-      case 10: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8], args[9]); break;
-      default: op(...Array.from(args.subarray(0, n)));
+      if (ctl[OP] === PROGRAM_OP) {
+        for (let c = 0, at = 1, calls = program[0]; c < calls; c++) {
+          const argc = program[at + 1];
+          ops[program[at]](...program.subarray(at + 2, at + 2 + argc));
+          at += 2 + argc;
+        }
+      } else {
+        callWith(ops[ctl[OP]], args, ctl[ARGC]);
       }
     } catch {
-      Atomics.store(ctl, FAILED, 1 + ctl[OP]);
+      Atomics.store(ctl, FAILED, 1 + (ctl[OP] === PROGRAM_OP ? OPS.length : ctl[OP]));
     }
     seen = seq;
     Atomics.store(ctl, DONE, seq);
     if (Atomics.load(ctl, CALLER_WAITING) === 1) Atomics.notify(ctl, DONE);
+  }
+}
+
+/** Calls op with the first n of args (literal arities for the common counts: no array is made). */
+function callWith(op: (...a: number[]) => unknown, args: Float64Array, n: number): void {
+  switch (n) {
+    case 5: op(args[0], args[1], args[2], args[3], args[4]); break;
+    case 6: op(args[0], args[1], args[2], args[3], args[4], args[5]); break;
+    case 7: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6]); break;
+    case 8: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7]); break;
+    case 9: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8]); break;
+    case 10: op(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8], args[9]); break;
+    default: op(...Array.from(args.subarray(0, n)));
   }
 }
 
@@ -157,14 +174,20 @@ export class KernelThreads implements KernelThreadPool {
   /** Calls still to run whole here after a late helper. */
   private localCalls = 0;
   private alwaysShare = false;
+  private readonly programBuffer: Float64Array;
+  private readonly recorded: number[] = [];
+  private recordedCalls = 0;
+  private deferredPending = false;
+  private readonly recorder: KernelExports = this.makeRecorder();
   /** Parts run on helper threads so far (how much of the work was shared). */
   partsPosted = 0;
   /** First unclaimed byte of the shared memory. */
   private next: number;
 
   private constructor(
-    kernels: Kernels, memory: WasmMemory, control: SharedArrayBuffer, handles: { terminate(): unknown }[],
+    kernels: Kernels, memory: WasmMemory, control: SharedArrayBuffer, programs: SharedArrayBuffer, handles: { terminate(): unknown }[],
   ) {
+    this.programBuffer = new Float64Array(programs, 0, PROGRAM_FLOATS);
     this.memory = memory;
     this.threads = handles.length + 1;
     this.handles = handles;
@@ -175,6 +198,22 @@ export class KernelThreads implements KernelThreadPool {
     this.exports = splitExports(this.local, this);
     this.kernels = { ...kernels, threads: this };
     this.next = Math.ceil(kernels.heapBase / 64) * 64;
+  }
+
+  private makeRecorder(): KernelExports {
+    const recorder: Record<string, unknown> = {};
+    for (const name of OPS) {
+      recorder[name] = (...a: number[]) => {
+        this.recorded.push(OP_INDEX.get(name)!, a.length, ...a);
+        this.recordedCalls++;
+      };
+    }
+    return new Proxy(recorder, {
+      get: (target, name) => {
+        if (name in target) return target[name as string];
+        throw new Error(`KernelThreads.deferred: ${String(name)} cannot be deferred (it returns a value or is not a forward kernel)`);
+      },
+    }) as unknown as KernelExports;
   }
 
   /** Claims `bytes` of the shared memory for an arena (64-byte aligned), growing it; returns the first address. */
@@ -212,9 +251,10 @@ export class KernelThreads implements KernelThreadPool {
     const maximum = Math.max(1, Math.ceil(maximumBytes / 65536));
     const memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true }) as unknown as WasmMemory;
     const control = new SharedArrayBuffer(BLOCK_BYTES * (threads - 1));
+    const programs = new SharedArrayBuffer(PROGRAM_FLOATS * 8 * (threads - 1));
     const handles: { terminate(): unknown }[] = [];
     try {
-      for (let i = 0; i < threads - 1; i++) handles.push(startThread({ module: kernels.module, memory, control, helper: i }));
+      for (let i = 0; i < threads - 1; i++) handles.push(startThread({ module: kernels.module, memory, control, programs, helper: i }));
       for (let i = 0; i < threads - 1; i++) {
         const ctl = new Int32Array(control, i * BLOCK_BYTES, ARGS_OFFSET / 4);
         const deadline = Date.now() + 30_000;
@@ -228,7 +268,7 @@ export class KernelThreads implements KernelThreadPool {
       for (const h of handles) h.terminate();
       throw e;
     }
-    const pool = new KernelThreads(kernels, memory, control, handles);
+    const pool = new KernelThreads(kernels, memory, control, programs, handles);
     pool.alwaysShare = options.alwaysShare ?? false;
     return pool;
   }
@@ -245,13 +285,13 @@ export class KernelThreads implements KernelThreadPool {
     for (const h of this.handles) h.terminate();
   }
 
-  /** Posts part `helper` of a call: op and arguments, then SEQ. */
-  post(helper: number, op: SplitOp, a: ArrayLike<number>): void {
+  /** Posts part `helper` of a call: op (or PROGRAM_OP) and arguments, then SEQ. */
+  post(helper: number, op: SplitOp | typeof PROGRAM_OP, a: ArrayLike<number>): void {
     if (this.closed) throw new Error('KernelThreads: used after close()');
     const args = this.args[helper];
     for (let i = 0; i < a.length; i++) args[i] = a[i];
     const ctl = this.ctl[helper];
-    ctl[OP] = OP_INDEX.get(op)!;
+    ctl[OP] = op === PROGRAM_OP ? PROGRAM_OP : OP_INDEX.get(op)!;
     ctl[ARGC] = a.length;
     const seq = ++this.seq[helper];
     this.partsPosted++;
@@ -286,12 +326,43 @@ export class KernelThreads implements KernelThreadPool {
         }
       }
       const failed = Atomics.load(ctl, FAILED);
-      if (failed !== 0) throw new Error(`KernelThreads: helper thread ${i + 1} failed in ${OPS[failed - 1] ?? 'starting'} (an address outside the memory?)`);
+      if (failed !== 0) throw new Error(`KernelThreads: helper thread ${i + 1} failed in ${OPS[failed - 1] ?? 'a deferred sequence'} (an address outside the memory?)`);
     }
   }
 
-  /** Whether the next call may be split: not while helpers have lately been late (see LATE_MS). */
+  /**
+   * A kernel interface that records calls instead of running them, for `postDeferred` to run on the first
+   * helper while this thread goes on (an independent piece of work, e.g. the Target network's forward
+   * beside the Q-network's). Only the calls a forward pass makes can be recorded.
+   */
+  get deferred(): KernelExports {
+    return this.recorder;
+  }
+
+  /** Runs the calls recorded through `deferred` on the first helper; `joinDeferred` waits for them. */
+  postDeferred(): void {
+    if (this.deferredPending) throw new Error('KernelThreads.postDeferred: the previous deferred calls were not joined');
+    const buffer = this.programBuffer;
+    const calls = this.recorded;
+    if (calls.length + 1 > buffer.length) throw new Error(`KernelThreads.postDeferred: ${calls.length} numbers exceed the program buffer`);
+    buffer.set(calls, 1);
+    buffer[0] = this.recordedCalls;
+    this.recorded.length = 0;
+    this.recordedCalls = 0;
+    this.post(0, PROGRAM_OP, []);
+    this.deferredPending = true;
+  }
+
+  /** Waits for the deferred calls posted last (nothing to wait for when none are outstanding). */
+  joinDeferred(): void {
+    if (!this.deferredPending) return;
+    this.join(1, Infinity);
+    this.deferredPending = false;
+  }
+
+  /** Whether the next call may be split: not while deferred calls run, nor while helpers have lately been late (LATE_MS). */
   shareNext(): boolean {
+    if (this.deferredPending) return false;
     if (this.localCalls === 0 || this.alwaysShare) return true;
     this.localCalls--;
     return false;

@@ -99,6 +99,12 @@ export interface KernelThreadPool {
   readonly threads: number;
   /** Claims `bytes` more of the shared memory (64-byte aligned), growing it; returns the first address. */
   claim(bytes: number): number;
+  /** Records kernel calls for postDeferred (see kernel_threads.ts). */
+  readonly deferred: KernelExports;
+  /** Runs the recorded calls on a helper thread while the caller goes on. */
+  postDeferred(): void;
+  /** Waits for the deferred calls. */
+  joinDeferred(): void;
 }
 
 const PAGE = 65536;

@@ -428,6 +428,17 @@ export class LstmModel {
     return this.logitsView.subarray(0, batch * this.outputStride);
   }
 
+  /**
+   * This model (the same memory, weights and state) with its kernel calls going to `kernels`: e.g. a
+   * kernel thread pool's `deferred` recorder, to run a forward pass on a helper thread. Only for calls
+   * that change no field of the model object (step, forwardFrom).
+   */
+  withKernels(kernels: KernelExports): LstmModel {
+    const view = Object.create(this) as LstmModel;
+    (view as unknown as { k: KernelExports }).k = kernels;
+    return view;
+  }
+
   /** The logits of the last forward pass (step, forwardFrom, tdUpdate): a view of [batch][outputStride]. */
   lastLogits(batch: number): Float32Array {
     this.checkBatch(batch);
@@ -535,6 +546,19 @@ export class LstmModel {
   ): number {
     this.checkTrainable('tdUpdate');
     this.forwardFrom(states, tokens, batch);
+    return this.tdBackward(actions, targets, batch, adam, clip);
+  }
+
+  /**
+   * The rest of tdUpdate after its forward pass (`forwardFrom` on the same rows, just before): the loss,
+   * the backward pass, clipping and Adam. Returns the loss before the update.
+   */
+  tdBackward(
+    actions: ArrayLike<number>, targets: ArrayLike<number>, batch: number,
+    adam: AdamSettings = DEFAULT_ADAM, clip: ClipSettings = { mode: 'perTensor', maxNorm: 5 },
+  ): number {
+    this.checkTrainable('tdBackward');
+    this.checkBatch(batch);
     const O = this.config.outputSize;
     for (let b = 0; b < batch; b++) {
       const a = actions[b];

@@ -8,6 +8,7 @@
  *
  * The stored LSTM state is a constant start state (no BPTT). Kernels compute; this file decides.
  */
+import type { KernelThreadPool } from '../engine/kernels.js';
 import type { AdamSettings, ClipSettings, LstmModel } from '../engine/lstm_model.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 import type { Random } from '../random.js';
@@ -64,12 +65,17 @@ export class Agent {
   private readonly targets: Float32Array;
   private readonly states: Float32Array;
   private readonly nextLogProbs: Float32Array;
+  /** The Target network, its forward pass deferred to a helper thread when there are kernel threads. */
+  private readonly deferredTarget: LstmModel;
 
   constructor(
     readonly q: LstmModel,
     readonly target: LstmModel,
     readonly settings: AgentSettings,
+    /** Kernel threads the models run on, if any: the Target network's forward then runs on a helper. */
+    private readonly threads?: KernelThreadPool,
   ) {
+    this.deferredTarget = threads ? target.withKernels(threads.deferred) : target;
     const S = q.stateSize;
     const B = settings.batchSize;
     this.stateBefore = new Float32Array(S);
@@ -119,15 +125,21 @@ export class Agent {
       this.rewards[i] = replay.reward[j];
       this.terminal[i] = replay.terminal[j];
     }
-    // Q_T(s', ·): the Target network reads a_t from the Q-network's stored state after step t.
+    // Q_T(s', ·): the Target network reads a_t from the Q-network's stored state after step t. On kernel
+    // threads it runs on a helper while this thread does the Q-network's forward pass (the same bits).
     replay.gatherStates('qAfter', idx, B, this.states);
-    const targetScores = this.target.forwardFrom(this.states, this.actions, B);
+    const targetScores = this.deferredTarget.forwardFrom(this.states, this.actions, B);
+    this.threads?.postDeferred();
     let nextLogProbs: Float32Array | null = null;
     if (algorithm === 'g') {
       // log p(·|s'): the Reward RNN's, stored with each transition when the env stepped past it.
       replay.gatherNextLogProbs(idx, B, this.nextLogProbs, this.target.outputStride);
       nextLogProbs = this.nextLogProbs;
     }
+    // Q(s, ·): the Q-network reads x_t from its stored state before step t.
+    replay.gatherStates('qBefore', idx, B, this.states);
+    this.q.forwardFrom(this.states, this.tokens, B);
+    this.threads?.joinDeferred();
     tdTargets(algorithm, this.rewards, this.terminal, B, targetScores, this.target.outputStride, nextLogProbs, gamma, this.targets);
     let targetSum = 0;
     for (let i = 0; i < B; i++) {
@@ -136,9 +148,7 @@ export class Agent {
       }
       targetSum += this.targets[i];
     }
-    // Q(s, ·): the Q-network reads x_t from its stored state before step t.
-    replay.gatherStates('qBefore', idx, B, this.states);
-    const tdLoss = this.q.tdUpdate(this.states, this.tokens, this.actions, this.targets, B, this.settings.adam, this.settings.clip);
+    const tdLoss = this.q.tdBackward(this.actions, this.targets, B, this.settings.adam, this.settings.clip);
     const values = this.q.lastLogits(B); // Q(s, ·) as the update saw it, before the Adam step
     let qSum = 0;
     for (let i = 0; i < B; i++) qSum += values[i * this.q.outputStride + this.actions[i]];

@@ -119,7 +119,7 @@ export class RlTuner {
       targetUpdateRate: config.targetUpdateRate,
       adam: { learningRate: config.learningRate, beta1: config.adamBeta1, beta2: config.adamBeta2, epsilon: config.adamEpsilon },
       clip: { mode: 'perTensor', maxNorm: config.clipNorm },
-    });
+    }, kernels.threads);
     this.replay = new ReplayRing(config.replayCapacity, q.stateSize, {
       storeNextLogProbs: config.algorithm === 'g', nextLogProbPrecision: config.rewardStatePrecision,
     });

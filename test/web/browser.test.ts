@@ -429,8 +429,9 @@ describe.skipIf(!HAVE_CHROMIUM)(
     let tunedTokens = '';
     let tunedSeed = '';
 
-    it('runs the full default tune (200,000 steps) to the end, with steps/s and time left, then saves the model', async () => {
-      await page.goto(url);
+    it('runs the full default tune (200,000 steps) on two threads to the end, with steps/s and time left, then saves the model', async () => {
+      // ?threads=2 on this cross-origin isolated server: the worker's kernels run on a helper Worker too.
+      await page.goto(`${url}?threads=2`);
       await page.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
       expect(await page.inputValue('#tune-steps')).toBe('200000');
       const started = Date.now();
