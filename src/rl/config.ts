@@ -155,7 +155,10 @@ export const PRESETS = {
       "reward for holding the tonic or the fifth (rule 7's bonus 0). Chosen as config g-C of " +
       '`rltuner sweep sweeps/default-5seeds.json` (5 seeds × 10,000 compositions; sweeps/default-5seeds.results.md): ' +
       'it meets 9 of the 13 goals on the mean and on at least 4 of 5 seeds, and misses leaps resolved, unique min ' +
-      'note, notes in repeated motif, top opening share.',
+      'note, notes in repeated motif, top opening share. With the current build (G reads log p(·|s′) from the ' +
+      'replay) over ten seeds (`rltuner sweep sweeps/default-10seeds.json`; sweeps/default-10seeds.results.md) it ' +
+      'meets 7 of the 13 and misses notes excessively repeated, leaps resolved, unique min note, notes in motif, ' +
+      'notes in repeated motif, top opening share.',
     overrides: {
       algorithm: 'g', rewardScaler: 1, weightTonic: 1.5, weightKey: 3, weightLeap: 4, weightMotif: 2.5,
       weightRepeatedMotif: 2, weightUniqueExtremes: 2.5, tonicDominantBonus: 0,

@@ -42,4 +42,16 @@ describe('the default preset', () => {
     const missed = stored.goals.filter((g) => !g.met).map((g) => g.row.replace(/_/g, ' ').replace('top opening share', 'top opening share'));
     expect(doc).toContain(missed.length ? `misses ${missed.join(', ')}` : 'misses none');
   });
+
+  it('claims the goals the current build\'s ten-seed sweep shows met and missed', () => {
+    const tenPlan = JSON.parse(readFileSync(new URL('../../sweeps/default-10seeds.json', import.meta.url), 'utf8')) as Plan;
+    const ten = JSON.parse(readFileSync(new URL('../../sweeps/default-10seeds.results.json', import.meta.url), 'utf8')) as Results;
+    const swept = resolveConfig(tenPlan.preset ?? 'default', { ...tenPlan.base, ...tenPlan.configs[name!] }) as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(fromPreset)) if (!EVALUATION_FIELDS.includes(k)) expect(swept[k], k).toEqual(v);
+    const stored = ten.configs.find((c) => c.name === name)!;
+    expect(stored.seeds).toHaveLength(10);
+    const met = stored.goals.filter((g) => g.met).length;
+    const missed = stored.goals.filter((g) => !g.met).map((g) => g.row.replace(/_/g, ' '));
+    expect(PRESETS.default.doc).toContain(`over ten seeds (\`rltuner sweep sweeps/default-10seeds.json\`; sweeps/default-10seeds.results.md) it meets ${met} of the ${stored.goals.length} and misses ${missed.join(', ')}.`);
+  });
 });

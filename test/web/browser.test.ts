@@ -53,7 +53,7 @@ async function serve(dir: string): Promise<{ server: Server; url: string }> {
     if (!file.startsWith(dir)) return void res.writeHead(403).end();
     try {
       const body = await readFile(file);
-      // Cross-origin isolated, as the preview server serves it: the worker tunes on two threads.
+      // Cross-origin isolated, as the preview server serves it: with ?threads=2 the worker tunes on two threads.
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...ISOLATION }).end(body);
     } catch {
       res.writeHead(404).end('not found');
