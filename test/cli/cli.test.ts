@@ -110,6 +110,25 @@ describe('rltuner CLI', () => {
     expect(bytes('interrupted').equals(bytes('uninterrupted'))).toBe(true);
   }, 120_000);
 
+  it('--threads 2 reproduces itself and the one-thread run bit for bit, and a two-thread run resumes to the same bits', async () => {
+    const args = (out: string, steps: number, threads: number) => [
+      'tune', '--out', out, '--training-steps', String(steps), '--exploration-steps', '1600', '--replay-capacity', '2500',
+      '--log-every', '400', '--eval-every', '0', '--checkpoint-every', '1600', '--eval-compositions', '20', '--sample-count', '0',
+      '--threads', String(threads), '--quiet',
+    ];
+    const runs = await Promise.all([rltuner(args('two-a', 3200, 2)), rltuner(args('two-b', 3200, 2))]);
+    runs.push(await rltuner(args('one', 3200, 1)));
+    runs.push(await rltuner(args('two-resumed', 1600, 2)));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const resumed = await rltuner(['tune', '--out', 'two-resumed', '--resume', '--training-steps', '3200', '--threads', '2', '--quiet']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const bytes = (dir: string) => readFileSync(join(work, dir, 'g_tuned.safetensors'));
+    expect(bytes('two-a').equals(bytes('two-b')), 'two threads, twice').toBe(true);
+    expect(bytes('two-a').equals(bytes('one')), 'two threads against one').toBe(true);
+    expect(bytes('two-resumed').equals(bytes('two-a')), 'two threads, stopped at 1,600 and resumed').toBe(true);
+    expect((await rltuner(['tune', '--threads', '0', '--out', 'never'])).stderr).toMatch(/--threads 0: expected an integer in 1\.\.\d+/);
+  }, 240_000);
+
   it('SIGTERM also stops at a checkpoint, with exit code 143', async () => {
     const child = spawn('node', [cli, ...tuneArgs('terminated', 400_000).filter((a) => a !== '--quiet')], { cwd: work });
     let stderr = '';
