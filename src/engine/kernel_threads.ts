@@ -5,11 +5,13 @@
  * the same source, dist/rltuner-shared.wasm). `KernelThreads.kernels` has the interface of the kernel
  * exports, so a model cannot tell it from one instance: each call it receives is cut into parts, one per
  * thread, along a dimension in which every output element is computed by the same arithmetic whatever
- * the cut — rows of a gemm at multiples of its 4-row tile, 8-column panels of a weight gradient (each
- * element's sum over rows keeps its order), rows of the LSTM cell and the losses, ranges of the flat
- * passes. The calling thread posts the other parts, computes its own, and waits for them. Reductions
- * (sum_squares, the TD loss) and small calls run whole on the calling thread. So a run on N threads gives
- * the bits of a run on one, and `threads: 1` (the plain build, no helper) stays the reference.
+ * the cut — a gemm's rows at multiples of its 4-row tile (or its columns at multiples of 32 when the
+ * weights outweigh the rows), 8-column panels of a weight gradient (each element's sum over rows keeps its
+ * order), rows of the LSTM cell and the losses. The calling thread posts the other parts, computes its own,
+ * and waits for them. Reductions (sum_squares, the TD loss), the flat passes over the parameters and small
+ * calls run whole on the calling thread. Independent work can also be handed over whole (`deferred`: the
+ * Target network's forward pass beside the Q-network's). So a run on N threads gives the bits of a run on
+ * one, and `threads: 1` (the plain build, no helper) stays the reference.
  *
  * How the threads start is the runtime's business (a Node worker_threads Worker, a browser Worker): the
  * caller passes a `StartKernelThread` that runs `runKernelThread(start)` in a new thread with the message
@@ -44,7 +46,7 @@ export type StartKernelThread = (start: KernelThreadStart) => { terminate(): unk
 const OPS = [
   'gemm_packed_set', 'gemm_packed_accumulate', 'gemm_packed_bias_set', 'outer_accumulate',
   'gather_bias_rows', 'scatter_rows_accumulate', 'colsum_accumulate', 'lstm_cell_forward', 'lstm_cell_backward_set',
-  'softmax_xent_forward', 'softmax_xent_backward_set', 'adam_update', 'scale_array', 'soft_update', 'copy_bytes', 'zero_bytes',
+  'softmax_xent_forward', 'softmax_xent_backward_set',
 ] as const satisfies readonly (keyof KernelExports)[];
 type SplitOp = (typeof OPS)[number];
 const OP_INDEX = new Map<string, number>(OPS.map((name, i) => [name, i]));
@@ -70,26 +72,30 @@ const HELPER_SPIN_MS = 3;
 /** Milliseconds the caller spins on DONE before it sleeps in Atomics.wait (the helper is held up). */
 const CALLER_SPIN_MS = 0.5;
 /**
- * A part that finishes this long (and twice the caller's own part) after the caller's is late (the helper was asleep or descheduled on a
- * busy machine); the next LOCAL_AFTER_LATE calls then run whole here. Where a call runs never changes its
- * bits, so this only decides speed.
+ * A part that finishes this long (and twice the caller's own part) after the caller's is late (the helper
+ * was descheduled on a busy machine; waking a sleeping helper does not count); after LATE_STREAK late joins
+ * in a row the next LOCAL_AFTER_LATE calls run whole here. Where a call runs never changes its bits, so
+ * this only decides speed.
  */
 const LATE_MS = 0.25;
-const LOCAL_AFTER_LATE = 512;
+const LATE_STREAK = 4;
+const LOCAL_AFTER_LATE = 256;
 
 /*
  * Work below which a call runs whole on the calling thread: a handshake costs about 1.5 µs, so a part must
  * take several. Measured on the TD update at H = 100, B = 32: the gemms and weight gradients (0.1–1.3 M
- * multiply-adds, 7–65 µs), the LSTM cell (3,200 elements, 22 µs forward) and Adam (95 k parameters, 41 µs)
- * are cut; row gathers (2 µs) and zeroing (3 µs) are not.
+ * multiply-adds, 7–65 µs) and the LSTM cell (3,200 elements, 22 µs forward) are cut; row gathers (2 µs) and
+ * zeroing (3 µs) are not. The flat passes over the parameters (Adam, the soft update, scaling, zeroing) run
+ * whole: a helper that writes half the weights sends them across to the calling thread's cache before the
+ * next forward pass, which cost more than the pass saved (measured: a TD update at H = 100 took 310 µs with
+ * Adam cut against 220 µs whole; Adam alone at H = 512 gained nothing).
  */
 const MIN_SPLIT_MACS = 100_000;
 const MIN_SPLIT_CELLS = 1_024;
 const MIN_SPLIT_ROWS_ELEMENTS = 65_536;
 const MIN_SPLIT_SOFTMAX = 16_384;
-const MIN_SPLIT_ADAM = 16_384;
-const MIN_SPLIT_FLAT = 65_536;
-const MIN_SPLIT_BYTES = 4 << 20;
+/** Weights (floats) above which a gemm is cut by columns, so each thread streams only its half. */
+const BY_COLUMNS_WEIGHTS = 1 << 18;
 
 /** The loop of a helper thread: runs posted parts until told to stop. Blocks its thread. */
 export function runKernelThread(start: KernelThreadStart): void {
@@ -168,11 +174,14 @@ export class KernelThreads implements KernelThreadPool {
   private readonly ctl: Int32Array[];
   private readonly args: Float64Array[];
   private readonly seq: number[];
+  private readonly woken: boolean[];
   private readonly handles: { terminate(): unknown }[];
   private closed = false;
   private canWait = true;
   /** Calls still to run whole here after a late helper. */
   private localCalls = 0;
+  /** Late joins in a row (see LATE_STREAK). */
+  private lateStreak = 0;
   private alwaysShare = false;
   private readonly programBuffer: Float64Array;
   private readonly recorded: number[] = [];
@@ -195,6 +204,7 @@ export class KernelThreads implements KernelThreadPool {
     this.ctl = handles.map((_, i) => new Int32Array(control, i * BLOCK_BYTES, ARGS_OFFSET / 4));
     this.args = handles.map((_, i) => new Float64Array(control, i * BLOCK_BYTES + ARGS_OFFSET, MAX_ARGS));
     this.seq = handles.map(() => 0);
+    this.woken = handles.map(() => false);
     this.exports = splitExports(this.local, this);
     this.kernels = { ...kernels, threads: this };
     this.next = Math.ceil(kernels.heapBase / 64) * 64;
@@ -296,7 +306,9 @@ export class KernelThreads implements KernelThreadPool {
     const seq = ++this.seq[helper];
     this.partsPosted++;
     Atomics.store(ctl, SEQ, seq);
-    if (Atomics.load(ctl, SLEEPING) === 1) Atomics.notify(ctl, SEQ);
+    // A sleeping helper is woken (and its wake-up is not counted as being late).
+    this.woken[helper] = Atomics.load(ctl, SLEEPING) === 1;
+    if (this.woken[helper]) Atomics.notify(ctl, SEQ);
   }
 
   /**
@@ -305,6 +317,7 @@ export class KernelThreads implements KernelThreadPool {
    */
   join(helpers: number, ownMs = 0): void {
     const lateMs = Math.max(LATE_MS, 2 * ownMs);
+    let late = false;
     let since = -1;
     for (let i = 0; i < helpers; i++) {
       const ctl = this.ctl[i];
@@ -314,7 +327,13 @@ export class KernelThreads implements KernelThreadPool {
         if ((spin & 255) !== 0) continue;
         if (since < 0) since = performance.now();
         const waited = performance.now() - since;
-        if (waited > LATE_MS) this.localCalls = LOCAL_AFTER_LATE;
+        if (waited > lateMs && !this.woken[i] && !late) {
+          late = true;
+          if (++this.lateStreak >= LATE_STREAK) {
+            this.localCalls = LOCAL_AFTER_LATE;
+            this.lateStreak = 0;
+          }
+        }
         if (waited > CALLER_SPIN_MS && this.canWait) {
           Atomics.store(ctl, CALLER_WAITING, 1);
           try {
@@ -328,6 +347,7 @@ export class KernelThreads implements KernelThreadPool {
       const failed = Atomics.load(ctl, FAILED);
       if (failed !== 0) throw new Error(`KernelThreads: helper thread ${i + 1} failed in ${OPS[failed - 1] ?? 'a deferred sequence'} (an address outside the memory?)`);
     }
+    if (!late) this.lateStreak = 0;
   }
 
   /**
@@ -397,18 +417,31 @@ function splitExports(local: KernelExports, threads: KernelThreads): KernelExpor
     threads.join(parts - 1, performance.now() - started);
   };
   const F = 4;
-  const gemm = (op: 'gemm_packed_set' | 'gemm_packed_accumulate') => (out: number, ldo: number, a: number, lda: number, w: number, M: number, K: number, N: number): void => {
-    if (M * K * N < MIN_SPLIT_MACS || M < 8) return local[op](out, ldo, a, lda, w, M, K, N);
-    run(op, cutPoints(M, helpers + 1, 4), (lo, hi) => [out + lo * ldo * F, ldo, a + lo * lda * F, lda, w, hi - lo, K, N]);
+  /**
+   * A gemm is cut by columns when the weights outweigh the rows (each thread then reads only its columns'
+   * panels: K × N against M × K), at multiples of 32 so that a row left over from the 4-row tiles meets
+   * the same 32-column groups and trailing panels as in one call; else by rows, at the 4-row tile.
+   */
+  const gemmCuts = (M: number, K: number, N: number): { byColumns: boolean; cuts: number[] } | null => {
+    if (M * K * N < MIN_SPLIT_MACS) return null;
+    if (K * N > BY_COLUMNS_WEIGHTS && N >= 64) return { byColumns: true, cuts: cutPoints(N, helpers + 1, 32) };
+    return M < 8 ? null : { byColumns: false, cuts: cutPoints(M, helpers + 1, 4) };
   };
-  const range = (n: number, unit: number, minimum: number) => cutPoints(n, n < minimum ? 1 : helpers + 1, unit);
+  const gemm = (op: 'gemm_packed_set' | 'gemm_packed_accumulate') => (out: number, ldo: number, a: number, lda: number, w: number, M: number, K: number, N: number): void => {
+    const plan = gemmCuts(M, K, N);
+    if (!plan) return local[op](out, ldo, a, lda, w, M, K, N);
+    if (plan.byColumns) run(op, plan.cuts, (lo, hi) => [out + lo * F, ldo, a, lda, w + lo * K * F, M, K, hi - lo]);
+    else run(op, plan.cuts, (lo, hi) => [out + lo * ldo * F, ldo, a + lo * lda * F, lda, w, hi - lo, K, N]);
+  };
   return {
     ...local,
     gemm_packed_set: gemm('gemm_packed_set'),
     gemm_packed_accumulate: gemm('gemm_packed_accumulate'),
     gemm_packed_bias_set(out, ldo, a, lda, w, bias, M, K, N) {
-      if (M * K * N < MIN_SPLIT_MACS || M < 8) return local.gemm_packed_bias_set(out, ldo, a, lda, w, bias, M, K, N);
-      run('gemm_packed_bias_set', cutPoints(M, helpers + 1, 4), (lo, hi) => [out + lo * ldo * F, ldo, a + lo * lda * F, lda, w, bias, hi - lo, K, N]);
+      const plan = gemmCuts(M, K, N);
+      if (!plan) return local.gemm_packed_bias_set(out, ldo, a, lda, w, bias, M, K, N);
+      if (plan.byColumns) run('gemm_packed_bias_set', plan.cuts, (lo, hi) => [out + lo * F, ldo, a, lda, w + lo * K * F, bias + lo * F, M, K, hi - lo]);
+      else run('gemm_packed_bias_set', plan.cuts, (lo, hi) => [out + lo * ldo * F, ldo, a + lo * lda * F, lda, w, bias, hi - lo, K, N]);
     },
     outer_accumulate(dw, a, lda, d, ldd, M, K, N) {
       // Cut the 8-column panels: each dW element keeps its sum over the M rows in order.
@@ -447,21 +480,6 @@ function splitExports(local: KernelExports, threads: KernelThreads): KernelExpor
     softmax_xent_backward_set(dlogits, logits, ld, labels, weight, M, C) {
       if (M * C < MIN_SPLIT_SOFTMAX) return local.softmax_xent_backward_set(dlogits, logits, ld, labels, weight, M, C);
       run('softmax_xent_backward_set', cutPoints(M, helpers + 1, 1), (lo, hi) => [dlogits + lo * ld * F, logits + lo * ld * F, ld, labels + lo * 4, weight + lo * F, hi - lo, C]);
-    },
-    adam_update(params, grads, m, v, n, stepSize, beta1, beta2, eps, vScale) {
-      run('adam_update', range(n, 16, MIN_SPLIT_ADAM), (lo, hi) => [params + lo * F, grads + lo * F, m + lo * F, v + lo * F, hi - lo, stepSize, beta1, beta2, eps, vScale]);
-    },
-    scale_array(x, n, s) {
-      run('scale_array', range(n, 16, MIN_SPLIT_FLAT), (lo, hi) => [x + lo * F, hi - lo, s]);
-    },
-    soft_update(target, source, n, eta) {
-      run('soft_update', range(n, 16, MIN_SPLIT_FLAT), (lo, hi) => [target + lo * F, source + lo * F, hi - lo, eta]);
-    },
-    copy_bytes(dst, src, n) {
-      run('copy_bytes', range(n, 64, MIN_SPLIT_BYTES), (lo, hi) => [dst + lo, src + lo, hi - lo]);
-    },
-    zero_bytes(dst, n) {
-      run('zero_bytes', range(n, 64, MIN_SPLIT_BYTES), (lo, hi) => [dst + lo, hi - lo]);
     },
   };
 }
