@@ -120,7 +120,8 @@ export function loadKernelBuildFromDist(relaxed = false): { kernels: Kernels; bu
  */
 export function threadsHelp(byDefault: 1 | 2): string {
   return `  --threads <n>        threads the kernels run on; every count gives the same results to the bit
-                       [${byDefault === 2 ? '2, or 1 on a one-core machine or with --relaxed-simd' : '1'}]`;
+                       [${byDefault === 2 ? '2, or 1 on a one-core machine or with --relaxed-simd'
+    : '1: at H = 100 a second thread does not speed tuning up (README, Results); larger networks gain'}]`;
 }
 
 /** --threads: an integer in 1..availableParallelism() (at most 16); by default `byDefault` (at most the cores; 1 with --relaxed-simd). */
