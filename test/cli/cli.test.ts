@@ -127,6 +127,10 @@ describe('rltuner CLI', () => {
     expect(bytes('two-a').equals(bytes('one')), 'two threads against one').toBe(true);
     expect(bytes('two-resumed').equals(bytes('two-a')), 'two threads, stopped at 1,600 and resumed').toBe(true);
     expect((await rltuner(['tune', '--threads', '0', '--out', 'never'])).stderr).toMatch(/--threads 0: expected an integer in 1\.\.\d+/);
+    // evaluate on two threads prints what it prints on one
+    const evaluations = await Promise.all(['1', '2'].map((t) => rltuner(['evaluate', '--tuned', join(work, 'two-a', 'g_tuned.safetensors'), '--count', '300', '--threads', t, '--quiet'])));
+    expect(evaluations[0].code, evaluations[0].stderr).toBe(0);
+    expect(evaluations[1].stdout).toBe(evaluations[0].stdout);
   }, 240_000);
 
   it('SIGTERM also stops at a checkpoint, with exit code 143', async () => {
