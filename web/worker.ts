@@ -81,7 +81,7 @@ async function startThreads(sharedModule: WebAssembly.Module | null): Promise<nu
   tuneKernels = kernels;
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   if (!sharedModule || !isolated || (navigator.hardwareConcurrency ?? 1) < 2) return 1;
-  const threads = await KernelThreads.start(kernelsFromModule(sharedModule), 2, startHelper, 256 << 20);
+  const threads = await KernelThreads.start(kernelsFromModule(sharedModule), 2, startHelper);
   tuneKernels = threads.kernels;
   return threads.threads;
 }
