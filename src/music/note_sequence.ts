@@ -294,25 +294,13 @@ function stepReader(sequence: NoteSequence, name: string): StepReader {
   const total = sequence.totalQuantizedSteps;
   if (stepsPerQuarter > 0) {
     // Quantized relative to the tempo: steps, rescaled to 4 per quarter.
-    const rescale = (step: number) => Math.round((step * STEPS_PER_QUARTER) / stepsPerQuarter);
-    const reader = ((note, where) => ({
-      start: rescale(stepValue(note.quantizedStartStep, `${where}.quantizedStartStep`)),
-      end: rescale(stepValue(note.quantizedEndStep, `${where}.quantizedEndStep`)),
-    })) as StepReader;
-    reader.sequenceEnd = () => (total == null ? null : rescale(stepValue(total, `${name}: totalQuantizedSteps`)));
-    return reader;
+    return quantizedStepReader((step) => Math.round((step * STEPS_PER_QUARTER) / stepsPerQuarter), total, name);
   }
   const quarters = quartersAt(sortedByTime(sequence.tempos, `${name}: tempos`, true));
   const stepAt = (seconds: number) => Math.round(quarters(seconds) * STEPS_PER_QUARTER);
   if (stepsPerSecond > 0) {
     // Quantized in absolute time: steps of 1/stepsPerSecond seconds.
-    const stepAtAbsolute = (step: number) => stepAt(step / stepsPerSecond);
-    const reader = ((note, where) => ({
-      start: stepAtAbsolute(stepValue(note.quantizedStartStep, `${where}.quantizedStartStep`)),
-      end: stepAtAbsolute(stepValue(note.quantizedEndStep, `${where}.quantizedEndStep`)),
-    })) as StepReader;
-    reader.sequenceEnd = () => (total == null ? null : stepAtAbsolute(stepValue(total, `${name}: totalQuantizedSteps`)));
-    return reader;
+    return quantizedStepReader((step) => stepAt(step / stepsPerSecond), total, name);
   }
   // Not quantized: times in seconds.
   const reader = ((note, where) => ({
@@ -320,6 +308,16 @@ function stepReader(sequence: NoteSequence, name: string): StepReader {
     end: stepAt(secondsValue(note.endTime, `${where}.endTime`)),
   })) as StepReader;
   reader.sequenceEnd = () => (sequence.totalTime == null ? null : stepAt(secondsValue(sequence.totalTime, `${name}: totalTime`)));
+  return reader;
+}
+
+/** Reads a quantized sequence's notes: their quantized steps (and the sequence's total) through `toStep`. */
+function quantizedStepReader(toStep: (step: number) => number, total: Numeric | null | undefined, name: string): StepReader {
+  const reader = ((note, where) => ({
+    start: toStep(stepValue(note.quantizedStartStep, `${where}.quantizedStartStep`)),
+    end: toStep(stepValue(note.quantizedEndStep, `${where}.quantizedEndStep`)),
+  })) as StepReader;
+  reader.sequenceEnd = () => (total == null ? null : toStep(stepValue(total, `${name}: totalQuantizedSteps`)));
   return reader;
 }
 
