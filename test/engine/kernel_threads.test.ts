@@ -13,6 +13,7 @@ import { Random } from '../../src/random.js';
 import { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint } from '../../src/rl/checkpoint.js';
 import { resolveConfig } from '../../src/rl/config.js';
 import { RlTuner } from '../../src/rl/tuner.js';
+import { runIntervals } from '../rl/support.js';
 import { testKernels, uniform } from './support.js';
 
 /** Helper threads run the built module (dist/node/kernel_thread.js): a worker cannot load the TypeScript. */
@@ -171,14 +172,7 @@ describe('a tuner on two threads', () => {
     return decodeModel(encodeModel(model));
   };
   const config = resolveConfig('default', { trainingSteps: 1280, explorationSteps: 640, replayCapacity: 700, logEvery: 320, evalEvery: 0, checkpointEvery: 0 });
-  const run = (tuner: RlTuner, until: number) => {
-    const metrics = [];
-    while (tuner.counters.step < until) {
-      tuner.runUntilEpisodeEnd(until, Math.min(until, tuner.counters.step + 320));
-      metrics.push(tuner.takeInterval());
-    }
-    return metrics;
-  };
+  const run = runIntervals;
 
   it('runs the same steps as on one thread, and resumes from its checkpoint to the same bits', () => {
     const weights = noteRnn();

@@ -11,6 +11,7 @@ import { resolveConfig, type TunerConfig } from '../../src/rl/config.js';
 import { evaluatePolicy } from '../../src/eval/evaluation.js';
 import { RlTuner, TuneDivergedError } from '../../src/rl/tuner.js';
 import { testKernels } from '../engine/support.js';
+import { runIntervals } from './support.js';
 
 function smallNoteRnn(seed = 3) {
   const model = createModel(testKernels(), { inputSize: NUM_CLASSES, hiddenSizes: [12], outputSize: NUM_CLASSES }, { maxBatch: 1 });
@@ -23,14 +24,7 @@ const shortRun = (overrides: Record<string, unknown> = {}): TunerConfig =>
     trainingSteps: 3200, explorationSteps: 1600, replayCapacity: 2000, logEvery: 320, evalEvery: 0, checkpointEvery: 0, ...overrides,
   });
 
-function run(tuner: RlTuner, until: number) {
-  const metrics = [];
-  while (tuner.counters.step < until) {
-    tuner.runUntilEpisodeEnd(until, Math.min(until, tuner.counters.step + 320));
-    metrics.push(tuner.takeInterval());
-  }
-  return metrics;
-}
+const run = runIntervals;
 
 describe('RlTuner', () => {
   it('the same seed and config give the same run twice; another seed does not', () => {
