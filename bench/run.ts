@@ -6,6 +6,7 @@
  *
  * Flags: --quick; --h=100,256 to run only some hidden sizes; --no-tfjs, --no-reference to leave peers out.
  */
+import { readFileSync } from 'node:fs';
 import { cpus, platform } from 'node:os';
 import { measure, type Mode } from './measure.js';
 import {
@@ -20,7 +21,6 @@ import { benchTuneLoop, tuneLoopTable } from './tune_loop.js';
 import { KernelThreads } from '../src/engine/kernel_threads.js';
 import { kernelsFromModule } from '../src/engine/kernels.js';
 import { startNodeKernelThread } from '../src/node/kernel_thread.js';
-import { readFileSync } from 'node:fs';
 import {
   HIDDEN_SIZES, WORKLOADS, WORKLOAD_LABEL, makeWorkloadData, type Workload, type WorkloadCases,
 } from './workloads.js';

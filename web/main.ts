@@ -585,7 +585,7 @@ async function start(): Promise<void> {
   ]);
   // The worker gets the compiled module (no second compile) and its own copy of the model bytes. With
   // ?threads=2 on a cross-origin isolated page (the preview server sends COOP/COEP) it also gets the
-  // shared-memory kernels and tunes on two threads: the same bits, but at H = 100 no faster here (measured),
+  // shared-memory kernels and tunes on two threads: the same bits, but at H = 100 no faster here (web/README.md),
   // so one thread is the default.
   const twoThreads = new URLSearchParams(location.search).get('threads') === '2'
     && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;

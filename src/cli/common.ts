@@ -115,12 +115,13 @@ export function loadKernelBuildFromDist(relaxed = false): { kernels: Kernels; bu
 }
 
 /**
- * Help text of --threads. `byDefault` is the command's default: 2 for train (BPTT at B = 64 runs about 1.4×
- * faster on a second core), 1 for tune (at H = 100 its B = 32 updates gained under 10 %, measured).
+ * Help text of --threads, its description starting at `column`. `byDefault` is the command's default: 2 for
+ * train and evaluate, 1 for tune (README, Results: at H = 100 a second thread does not speed tuning up).
  */
-export function threadsHelp(byDefault: 1 | 2): string {
-  return `  --threads <n>        threads the kernels run on; every count gives the same results to the bit
-                       [${byDefault === 2 ? '2, or 1 on a one-core machine or with --relaxed-simd'
+export function threadsHelp(byDefault: 1 | 2, column = 23, hasRelaxed = true): string {
+  const flag = '  --threads <n>';
+  return `${flag.padEnd(column)}threads the kernels run on; every count gives the same results to the bit
+${' '.repeat(column)}[${byDefault === 2 ? `2, or 1 on a one-core machine${hasRelaxed ? ' or with --relaxed-simd' : ''}`
     : '1: at H = 100 a second thread does not speed tuning up (README, Results); larger networks gain'}]`;
 }
 

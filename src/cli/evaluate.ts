@@ -11,7 +11,7 @@ import { Random } from '../random.js';
 import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
 import { evaluationTable, summarizeEvaluations } from '../eval/report.js';
 import { DEFAULT_CONFIG } from '../rl/config.js';
-import { loadKernelsOnThreads, numberFlag, parseFlags, Progress, readModelBytes, threadsFlag, writeFileAtomic } from './common.js';
+import { loadKernelsOnThreads, numberFlag, parseFlags, Progress, readModelBytes, threadsFlag, threadsHelp, writeFileAtomic } from './common.js';
 import { keyRulesFlag } from './key_flags.js';
 import { checkPriorFingerprint, policyKind } from './policy.js';
 
@@ -30,8 +30,7 @@ Usage: rltuner evaluate [--model <note_rnn>] [--tuned <file> ...] [options]
   --json <file>         also write the full results as JSON
   --markdown <file>     also write the table as Markdown
   --quiet               no progress output
-  --threads <n>         threads the kernels run on; every count gives the same results to the bit
-                        [2, or 1 on a one-core machine]
+${threadsHelp(2, 24, false)}
   -h, --help            this text`;
 
 export async function evaluateCommand(args: string[]): Promise<void> {

@@ -82,13 +82,12 @@ const LATE_STREAK = 4;
 const LOCAL_AFTER_LATE = 256;
 
 /*
- * Work below which a call runs whole on the calling thread: a handshake costs about 1.5 µs, so a part must
- * take several. Measured on the TD update at H = 100, B = 32: the gemms and weight gradients (0.1–1.3 M
- * multiply-adds, 7–65 µs) and the LSTM cell (3,200 elements, 22 µs forward) are cut; row gathers (2 µs) and
- * zeroing (3 µs) are not. The flat passes over the parameters (Adam, the soft update, scaling, zeroing) run
- * whole: a helper that writes half the weights sends them across to the calling thread's cache before the
- * next forward pass, which cost more than the pass saved (measured: a TD update at H = 100 took 310 µs with
- * Adam cut against 220 µs whole; Adam alone at H = 512 gained nothing).
+ * Work below which a call runs whole on the calling thread: each part costs a handshake between threads, so
+ * it must be much larger than one. At the TD update's shapes (H = 100, B = 32) the gemms, weight gradients
+ * and the LSTM cell are cut; row gathers and zeroing are not. The flat passes over the parameters (Adam,
+ * the soft update, scaling, zeroing) run whole: a helper that writes half the weights must send them across
+ * to the calling thread's cache before the next forward pass, and Adam alone gained nothing on two threads
+ * (bench/results/2026-11-30-quick.json, Adam at H = 100, 256, 512: 0.97×, 0.96×, 1.02×).
  */
 const MIN_SPLIT_MACS = 100_000;
 const MIN_SPLIT_CELLS = 1_024;
