@@ -36,6 +36,8 @@ describe.each(BUILDS)('%s build', (build) => {
   describe('gemm_packed_set, gemm_packed_accumulate, gemm_packed_bias_set', () => {
     const shapes = [
       [1, 4, 8], [1, 100, 400], [3, 12, 40], [5, 37 + 3, 44], [32, 100, 400], [33, 8, 20], [7, 40, 4], [2, 9, 16],
+      // leftover rows with odd K over whole 32-column groups, a trailing panel and a half panel
+      [3, 33, 72], [1, 7, 36],
     ];
     for (const [M, K, N] of shapes) {
       for (const variant of ['set', 'accumulate', 'bias_set'] as const) {
