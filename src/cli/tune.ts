@@ -18,9 +18,9 @@ import { importMidi } from '../music/midi_import.js';
 import { readMidiSources } from '../node/corpus_files.js';
 import { RunFolder } from '../node/run_folder.js';
 import { heatmap, lineChart } from '../report/svg.js';
-import { encodeTunerCheckpointParts, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
+import { encodeTunerCheckpointDetached, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
 import { CONFIG_FIELDS, ConfigError, describeConfig, resolveConfigWithNotes, type TunerConfig } from '../rl/config.js';
-import { heatmapRows, runTuning, type FinalReport, type LogRecord } from '../rl/driver.js';
+import { heatmapRows, runTuning, type BackgroundCheckpoint, type FinalReport, type LogRecord } from '../rl/driver.js';
 import { primingFor, type Priming } from '../rl/sampling.js';
 import { RlTuner, TuneDivergedError } from '../rl/tuner.js';
 import {
@@ -57,6 +57,13 @@ paper's statistics, Note RNN beside the tuned model).
 Ctrl-C (or SIGTERM) writes a checkpoint at the end of the current composition and exits with code 130
 (143); the same command plus --resume continues it. A second Ctrl-C quits at once.
 `;
+
+/**
+ * Training steps a checkpoint's data stays valid for while it is written in the background: the ring
+ * slots they write are copied aside (16,385 slots, 16 MB for G at H = 100); a run that gets this far
+ * before the write is done waits for it, so a slow disk costs time, never a checkpoint.
+ */
+const CHECKPOINT_WRITE_STEPS = 16_384;
 
 /** The kebab-case flag of every config field. */
 function configFlagOptions(): Record<string, { type: 'string' | 'boolean' }> {
@@ -147,7 +154,12 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
       folder.writeAtomic('config.json', `${JSON.stringify({ config, run: record, fingerprints, command: `rltuner tune ${args.join(' ')}` }, null, 2)}\n`);
     }
 
-    const writeCheckpoint = (t: RlTuner) => folder.writeAtomic('checkpoint.safetensors', encodeTunerCheckpointParts(t, fingerprints, record));
+    // Checkpoints are written in the background; training goes on for up to CHECKPOINT_WRITE_STEPS steps
+    // meanwhile (the driver then waits), with the ring slots those steps write copied aside.
+    const writeCheckpoint = (t: RlTuner): BackgroundCheckpoint => ({
+      written: folder.writeAtomicInBackground('checkpoint.safetensors', encodeTunerCheckpointDetached(t, CHECKPOINT_WRITE_STEPS, fingerprints, record)),
+      validForSteps: CHECKPOINT_WRITE_STEPS,
+    });
     const stop = stopOnSignal(() => progress.log('stopping: writing a checkpoint at the end of this composition (Ctrl-C again to quit at once)...'));
     let outcome;
     try {
@@ -163,8 +175,8 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
           progress.log(`step ${rec.step}: ${summary(e)}`);
         },
         onCheckpoint: (t) => {
-          writeCheckpoint(t);
           progress.log(`checkpoint at step ${t.counters.step}`);
+          return writeCheckpoint(t);
         },
         shouldStop: () => stop.requested || (options.shouldStop?.() ?? false),
         yieldControl: yieldToEventLoop,
@@ -176,6 +188,9 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
       }
       throw e;
     } finally {
+      // A checkpoint still being written when the run failed is finished (or its own failure ignored: the
+      // run's failure is the one to report, and the checkpoint before it is then left as it was).
+      await folder.settle().catch(() => {});
       stop.dispose();
       progress.done();
     }

@@ -19,6 +19,7 @@ import {
   closeSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
   rmdirSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats,
 } from 'node:fs';
+import { open as openFile, rename as renameFile, unlink as unlinkFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
@@ -163,6 +164,45 @@ export function writeFileAtomic(path: string, data: FileData, hint: WriteHint = 
   }
 }
 
+/**
+ * writeFileAtomic done by the runtime's I/O threads while the caller goes on: the same temporary file,
+ * fsync, rename and folder fsync. The parts must not change until the returned promise settles.
+ */
+export async function writeFileAtomicInBackground(path: string, parts: readonly Uint8Array[], hint: WriteHint = {}): Promise<void> {
+  const folder = dirname(path);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (e) {
+    throw fileError(e, folder, 'create the folder', hint);
+  }
+  const temporary = `${path}.tmp-${process.pid}`;
+  try {
+    const file = await openFile(temporary, 'w');
+    try {
+      for (const part of parts) {
+        for (let offset = 0; offset < part.length;) offset += (await file.write(part, offset, part.length - offset)).bytesWritten;
+      }
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await renameFile(temporary, path);
+  } catch (e) {
+    await unlinkFile(temporary).catch(() => {}); // never created, or already gone
+    throw fileError(e, path, 'write', hint);
+  }
+  try {
+    const folderFile = await openFile(folder, 'r');
+    try {
+      await folderFile.sync();
+    } finally {
+      await folderFile.close();
+    }
+  } catch {
+    // best effort, as in writeFileAtomic
+  }
+}
+
 /** Appends `text` to `path` in one write and fsyncs it; on failure the file is cut back to its old length. */
 export function appendFileDurably(path: string, text: string, hint: WriteHint = {}): void {
   const bytes = new TextEncoder().encode(text);
@@ -242,6 +282,8 @@ function firstNames(names: readonly string[], shown = 5): string {
 
 export class RunFolder {
   private locked = false;
+  /** The last background write (see writeAtomicInBackground). */
+  private background: Promise<void> = Promise.resolve();
   private readonly protectedPaths: Set<string>;
   private readonly retry: WriteHint = { thenRetry: 'continue with the same command plus --resume' };
 
@@ -308,6 +350,27 @@ export class RunFolder {
       throw new RunFolderRefusal(`${path} is an input of this run and is never written over; choose another --out, or move the file`);
     }
     writeFileAtomic(path, data, this.retry);
+  }
+
+  /**
+   * Writes a file atomically in the background (writeFileAtomicInBackground), after any earlier background
+   * write has finished; the parts must not change until the returned promise settles. `settle()` waits for
+   * every background write.
+   */
+  writeAtomicInBackground(name: string, parts: readonly Uint8Array[]): Promise<void> {
+    const path = this.path(name);
+    if (this.protectedPaths.has(path)) {
+      return Promise.reject(new RunFolderRefusal(`${path} is an input of this run and is never written over; choose another --out, or move the file`));
+    }
+    const written = this.background.catch(() => {}).then(() => writeFileAtomicInBackground(path, parts, this.retry));
+    this.background = written;
+    written.catch(() => {}); // reported where awaited (the caller, or settle())
+    return written;
+  }
+
+  /** Waits for the background writes; rethrows the failure of the last one, if it failed. */
+  settle(): Promise<void> {
+    return this.background;
   }
 
   /** Appends one JSON line in one write, then fsyncs; errors name the path. */

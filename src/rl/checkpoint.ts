@@ -36,8 +36,48 @@ export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fing
 }
 
 /**
+ * The checkpoint in parts that stay valid while the tuner takes up to `steps` more training steps, so it
+ * can be written in the background while training goes on (the caller must not let training run further
+ * before the write is done; see TuningHooks.onCheckpoint). The networks, Adam's moments and the small
+ * replay fields are copied; of the replay's state rows and log-probabilities, only the `steps + 1` slots
+ * from the ring's write position on (those the steps can write) are copied, the rest are views of the
+ * ring: about 16 MB copied at 16,384 steps, against the 98 MB file of a default run.
+ */
+export function encodeTunerCheckpointDetached(tuner: RlTuner, steps: number, fingerprints: Partial<Fingerprints> = {}, run: unknown = null): Uint8Array[] {
+  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`encodeTunerCheckpointDetached: steps = ${steps} must be an integer >= 0`);
+  const ring = tuner.replay;
+  const { next } = ring.snapshot();
+  const slotsWritten = Math.min(steps + 1, ring.slots);
+  /** A part of `slotBytes` per slot (slot 0 first) with the slots the coming steps write copied, the rest left as views. */
+  const detach = (part: Uint8Array, slotBytes: number): Uint8Array[] => {
+    const rows = part.byteLength / slotBytes;
+    const copied: [number, number][] = [];
+    const end = next + slotsWritten;
+    if (end <= ring.slots) copied.push([next, end]);
+    else copied.push([0, end - ring.slots], [next, ring.slots]);
+    const out: Uint8Array[] = [];
+    let at = 0;
+    for (const [from, to] of copied) {
+      const lo = Math.min(from, rows), hi = Math.min(to, rows);
+      if (lo > at) out.push(part.subarray(at * slotBytes, lo * slotBytes));
+      if (hi > lo) out.push(part.slice(lo * slotBytes, hi * slotBytes));
+      at = Math.max(at, hi);
+    }
+    if (rows > at) out.push(part.subarray(at * slotBytes, rows * slotBytes));
+    return out;
+  };
+  return encodeTunerCheckpointParts(tuner, fingerprints, run).flatMap((part) => {
+    if (part.byteLength === 0) return [part];
+    if (part.buffer === ring.qStates.buffer) return detach(part, ring.stateSize * 4);
+    if (part.buffer === ring.nextLogProbs.buffer) return detach(part, NUM_CLASSES * ring.nextLogProbs.BYTES_PER_ELEMENT);
+    return [part.slice()];
+  });
+}
+
+/**
  * The checkpoint file in parts to write one after another (see encodeSafetensorsParts): the replay and the
- * weights are not copied, so a checkpoint costs no memory of its own size. Write the parts at once.
+ * weights are not copied, so a checkpoint costs no memory of its own size. Write the parts at once (or
+ * see encodeTunerCheckpointDetached).
  */
 export function encodeTunerCheckpointParts(tuner: RlTuner, fingerprints: Partial<Fingerprints> = {}, run: unknown = null): Uint8Array[] {
   if (!tuner.q.parametersFinite()) {

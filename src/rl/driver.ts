@@ -23,8 +23,12 @@ export interface TuningHooks {
   onLog?(record: LogRecord): void | Promise<void>;
   /** After every periodic evaluation: the record for metrics.jsonl and the full evaluation. */
   onEvaluation?(record: Record<string, number>, evaluation: PolicyEvaluation): void | Promise<void>;
-  /** Every `checkpointEvery` steps, when the run stops early, and when it ends. */
-  onCheckpoint?(tuner: RlTuner): void | Promise<void>;
+  /**
+   * Every `checkpointEvery` steps, when the run stops early, and when it ends. It may return a checkpoint
+   * still being written: the loop then trains on for at most its `validForSteps` steps before waiting for
+   * it, and waits for it before the run returns.
+   */
+  onCheckpoint?(tuner: RlTuner): void | BackgroundCheckpoint | Promise<void | BackgroundCheckpoint>;
   /** Asked between compositions; true stops the run there (after a checkpoint). */
   shouldStop?(): boolean;
   /** Awaited between slices of work, so a page or a terminal can handle events. */
@@ -33,6 +37,17 @@ export interface TuningHooks {
   sliceMs?: number;
   /** A monotonic clock in milliseconds [performance.now]. */
   now?(): number;
+}
+
+/** A checkpoint being written while training goes on: its data stays valid for `validForSteps` more steps. */
+export interface BackgroundCheckpoint {
+  written: Promise<void>;
+  validForSteps: number;
+}
+
+function isBackgroundCheckpoint(x: unknown): x is BackgroundCheckpoint {
+  const b = x as BackgroundCheckpoint | null;
+  return typeof b === 'object' && b !== null && typeof b.written?.then === 'function' && Number.isInteger(b.validForSteps) && b.validForSteps >= 0;
 }
 
 /** What the end of a finished run gives: the paper's comparison, samples and the heat map. */
@@ -73,8 +88,16 @@ export async function runTuning(tuner: RlTuner, hooks: TuningHooks = {}): Promis
   let nextCheckpoint = nextMultiple(tuner.counters.step, c.checkpointEvery);
   let intervalStart = { time: started, step: tuner.counters.step };
   let sliceStart = started;
+  /** A checkpoint still being written, and the step its data is valid until. */
+  let writing: { written: Promise<void>; done: boolean; validUntil: number } | null = null;
+  const finishWriting = async () => {
+    if (writing) await writing.written;
+    writing = null;
+  };
 
   while (tuner.counters.step < c.trainingSteps) {
+    // A composition is numNotes steps: wait for a checkpoint being written before training past its data.
+    if (writing && (writing.done || tuner.counters.step + c.numNotes > writing.validUntil)) await finishWriting();
     tuner.runUntilEpisodeEnd(c.trainingSteps, tuner.counters.step + 1); // one composition
     const step = tuner.counters.step;
     const finished = step >= c.trainingSteps;
@@ -94,17 +117,29 @@ export async function runTuning(tuner: RlTuner, hooks: TuningHooks = {}): Promis
     }
     const stop = !finished && (hooks.shouldStop?.() ?? false);
     if (step >= nextCheckpoint || finished || stop) {
-      await hooks.onCheckpoint?.(tuner);
+      await finishWriting();
+      const background = await hooks.onCheckpoint?.(tuner);
+      if (isBackgroundCheckpoint(background)) {
+        const entry = { written: background.written, done: false, validUntil: step + background.validForSteps };
+        // Settled is noted (and a failure reported where it is awaited, not as an unhandled rejection).
+        background.written.then(() => (entry.done = true), () => (entry.done = true));
+        writing = entry;
+      }
       nextCheckpoint = nextMultiple(step, c.checkpointEvery);
     }
-    if (stop) return { stopped: true, steps: step - startStep, seconds: (now() - started) / 1000, final: null };
+    if (stop) {
+      await finishWriting();
+      return { stopped: true, steps: step - startStep, seconds: (now() - started) / 1000, final: null };
+    }
     if (hooks.yieldControl && now() - sliceStart >= sliceMs) {
       await hooks.yieldControl();
       sliceStart = now();
     }
   }
   const seconds = (now() - started) / 1000;
-  return { stopped: false, steps: tuner.counters.step - startStep, seconds, final: c.evalCompositions > 0 ? finalReport(tuner) : null };
+  const final = c.evalCompositions > 0 ? finalReport(tuner) : null; // while the last checkpoint is written
+  await finishWriting();
+  return { stopped: false, steps: tuner.counters.step - startStep, seconds, final };
 }
 
 /** The final comparison with the Note RNN, the samples and the heat map (SPEC §6–7). */

@@ -7,7 +7,8 @@ import { evaluatePolicy } from '../../src/eval/evaluation.js';
 import { decodeModel, encodeModel } from '../../src/io/model_file.js';
 import { NUM_CLASSES } from '../../src/music/encoding.js';
 import { Random } from '../../src/random.js';
-import { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint, CheckpointError } from '../../src/rl/checkpoint.js';
+import { encodeTunerCheckpoint, encodeTunerCheckpointDetached, readTunerCheckpoint, restoreTunerCheckpoint, CheckpointError } from '../../src/rl/checkpoint.js';
+import { joinParts } from '../../src/io/safetensors.js';
 import { resolveConfig, type TunerConfig } from '../../src/rl/config.js';
 import { runTuning, type LogRecord } from '../../src/rl/driver.js';
 import { MelodyEnv } from '../../src/rl/env.js';
@@ -247,6 +248,33 @@ describe('the driver', () => {
     expect(outcome.final).toBeNull();
   });
 
+  it('waits for a checkpoint written in the background before training past its data, and before it returns', async () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ trainingSteps: 1280, checkpointEvery: 320 }));
+    const writes: { at: number; settledAt: number }[] = [];
+    const outcome = await runTuning(tuner, {
+      onCheckpoint: (t) => {
+        const write = { at: t.counters.step, settledAt: -1 };
+        writes.push(write);
+        // A slow disk: the write settles 30 ms later, by which time the loop could have run far past it.
+        const written = new Promise<void>((done) => setTimeout(() => { write.settledAt = tuner.counters.step; done(); }, 30));
+        return { written, validForSteps: 64 };
+      },
+    });
+    expect(outcome.stopped).toBe(false);
+    expect(writes.map((w) => w.at)).toEqual([320, 640, 960, 1280]);
+    for (const w of writes) {
+      expect(w.settledAt).toBeGreaterThanOrEqual(w.at);
+      // At most the compositions (32 steps) that fit in the 64 valid steps were trained before it settled.
+      expect(w.settledAt).toBeLessThanOrEqual(w.at + 64);
+    }
+  });
+
+  it('reports a background checkpoint that failed', async () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ trainingSteps: 640, checkpointEvery: 320 }));
+    const run = runTuning(tuner, { onCheckpoint: () => ({ written: Promise.reject(new Error('disk full')), validForSteps: 1000 }) });
+    await expect(run).rejects.toThrow('disk full');
+  });
+
   it('the heat map is the policy at the temperature, primed as its composition was', async () => {
     for (const temperature of [1, 0.5]) {
       const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ trainingSteps: 320, evalCompositions: 8, temperature, priming: 'corpus' }), primingFor('corpus', { corpus: randomMelodies(5, 40, 9) }));
@@ -324,6 +352,32 @@ describe('exact resume', () => {
       expect(Array.from(resumed.target.params)).toEqual(Array.from(straight.target.params));
       expect(Array.from(resumed.q.adamV)).toEqual(Array.from(straight.q.adamV));
       expect(resumed.rng.getState()).toEqual(straight.rng.getState());
+    });
+  }
+});
+
+describe('a checkpoint written while training goes on', () => {
+  // Taken mid-run (ring wrapped, write position mid-ring), then training goes on: the detached parts must
+  // still be the checkpoint of that moment for `steps` more steps, and cannot be past them.
+  const cases: [string, Partial<TunerConfig>, boolean][] = [
+    ['q, a wrapped ring', { replayCapacity: 300 }, true],
+    ['g, f32 log-probabilities', { algorithm: 'g', replayCapacity: 300 }, true],
+    ['g, f16 log-probabilities', { algorithm: 'g', replayCapacity: 300, rewardStatePrecision: 'f16' }, true],
+    // Not yet full: new transitions go to slots past the file's, so every step leaves it valid.
+    ['q, a ring not yet full', { replayCapacity: 5000 }, false],
+  ];
+  for (const [name, overrides, wrapped] of cases) {
+    it(name, async () => {
+      for (const [steps, extra, same] of [[96, 96, true], [96, 160, !wrapped], [400, 400, true]] as const) {
+        const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ trainingSteps: 100_000, ...overrides }));
+        await runTuning(tuner, { shouldStop: () => tuner.counters.step >= 700 });
+        const atCheckpoint = encodeTunerCheckpoint(tuner);
+        const parts = encodeTunerCheckpointDetached(tuner, steps);
+        for (let i = 0; i < extra; i++) tuner.step();
+        const later = joinParts(parts);
+        if (same) expect(later).toEqual(atCheckpoint);
+        else expect(later).not.toEqual(atCheckpoint); // the ring slots past the copied ones were overwritten
+      }
     });
   }
 });
