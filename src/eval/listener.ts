@@ -45,8 +45,8 @@ export function listenerMetrics(compositions: readonly ArrayLike<number>[], ctx:
   const n = compositions.length;
   const openings = new Map<string, { tokens: number[]; count: number }>();
   const pitchClassCounts = new Array<number>(12).fill(0);
-  const windows4 = new Set<string>();
-  const windows8 = new Set<string>();
+  const windows4 = new Set<number | string>();
+  const windows8 = new Set<number | string>();
   let total4 = 0, total8 = 0, maxRepeatSum = 0;
   let noteOns = 0, tonic = 0, dominant = 0, steps = 0, rests = 0, holds = 0;
   for (const c of compositions) {
@@ -74,15 +74,15 @@ export function listenerMetrics(compositions: readonly ArrayLike<number>[], ctx:
         if (ctx.fifthNotes.has(t)) dominant++;
       }
     }
-    const inThis = new Map<string, number>();
+    const inThis = new Map<number | string, number>();
     for (let i = 0; i + 8 <= tokens.length; i++) {
-      const w = tokens.slice(i, i + 8).join(',');
+      const w = windowKey(tokens, i, 8);
       windows8.add(w);
       inThis.set(w, (inThis.get(w) ?? 0) + 1);
       total8++;
     }
     for (let i = 0; i + 4 <= tokens.length; i++) {
-      windows4.add(tokens.slice(i, i + 4).join(','));
+      windows4.add(windowKey(tokens, i, 4));
       total4++;
     }
     maxRepeatSum += inThis.size ? Math.max(...inThis.values()) : 0;
@@ -108,6 +108,20 @@ export function listenerMetrics(compositions: readonly ArrayLike<number>[], ctx:
     restShare: ratio(rests, steps),
     holdShare: ratio(holds, steps),
   };
+}
+
+/**
+ * A window of `length` tokens from `start` as one key: the tokens as digits of a base-64 number when they
+ * are token ids (0..63: exact in a double for 8 of them, and no string to build), else joined as text.
+ */
+function windowKey(tokens: readonly number[], start: number, length: number): number | string {
+  let key = 0;
+  for (let i = start + length - 1; i >= start; i--) {
+    const t = tokens[i];
+    if (!(Number.isInteger(t) && t >= 0 && t < 64)) return tokens.slice(start, start + length).join(',');
+    key = key * 64 + t;
+  }
+  return key;
 }
 
 function compareTokens(a: readonly number[], b: readonly number[]): number {
