@@ -174,8 +174,8 @@ export function targetLines(targets: Target[]): string {
     .join('\n');
 }
 
-export function writeJson(file: URL, info: RunInfo, results: CaseResult[], targets: Target[], table: string): void {
+export function writeJson(file: URL, info: RunInfo, results: CaseResult[], targets: Target[], table: string, extra: Record<string, unknown> = {}): void {
   const path = fileURLToPath(file);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify({ ...info, targets, results, table }, null, 2) + '\n');
+  writeFileSync(path, JSON.stringify({ ...info, targets, results, ...extra, table }, null, 2) + '\n');
 }

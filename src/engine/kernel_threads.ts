@@ -47,8 +47,11 @@ const OPS = [
   'gemm_packed_set', 'gemm_packed_accumulate', 'gemm_packed_bias_set', 'outer_accumulate',
   'gather_bias_rows', 'scatter_rows_accumulate', 'colsum_accumulate', 'lstm_cell_forward', 'lstm_cell_backward_set',
   'softmax_xent_forward', 'softmax_xent_backward_set',
+  // Run whole on a helper, never split: the bench's cross-core measurement (bench/cross_core.ts).
+  'soft_update',
 ] as const satisfies readonly (keyof KernelExports)[];
-type SplitOp = (typeof OPS)[number];
+type HelperOp = (typeof OPS)[number];
+type SplitOp = Exclude<HelperOp, 'soft_update'>;
 const OP_INDEX = new Map<string, number>(OPS.map((name, i) => [name, i]));
 
 // Control block of one helper: Int32 slots, then float64 arguments.
@@ -295,7 +298,7 @@ export class KernelThreads implements KernelThreadPool {
   }
 
   /** Posts part `helper` of a call: op (or PROGRAM_OP) and arguments, then SEQ. */
-  post(helper: number, op: SplitOp | typeof PROGRAM_OP, a: ArrayLike<number>): void {
+  post(helper: number, op: HelperOp | typeof PROGRAM_OP, a: ArrayLike<number>): void {
     if (this.closed) throw new Error('KernelThreads: used after close()');
     const args = this.args[helper];
     for (let i = 0; i < a.length; i++) args[i] = a[i];
