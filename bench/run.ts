@@ -20,6 +20,7 @@ import {
 import { benchTuneLoop, tuneLoopTable } from './tune_loop.js';
 import { benchCrossCore, crossCoreTable } from './cross_core.js';
 import { benchConcurrentTuneLoops, concurrentTuneLoopsTable } from './concurrent_tune_loops.js';
+import { benchWeightGradient, weightGradientTable } from './weight_gradient.js';
 import { KernelThreads } from '../src/engine/kernel_threads.js';
 import { kernelsFromModule } from '../src/engine/kernels.js';
 import { startNodeKernelThread } from '../src/node/kernel_thread.js';
@@ -134,6 +135,9 @@ async function main(): Promise<void> {
     if (withReference) runAll('reference', H, referenceCases(refParams, data));
   }
 
+  console.log('\nThe weight-gradient kernel alone (B = 64)');
+  const weightGradient = benchWeightGradient(builds[0].kernels, info.ceilings[builds[0].name]!, mode, sizes);
+
   console.log('\nTune loop (H = 100, the shipped Note RNN, default preset)');
   const modelUrl = new URL('../../models/note_rnn.safetensors', import.meta.url);
   const tuneLoop = [...benchTuneLoop(builds[0].kernels, modelUrl, mode), ...benchTuneLoop(twoThreads.kernels, modelUrl, mode)];
@@ -150,6 +154,7 @@ async function main(): Promise<void> {
     Object.entries(info.ceilings).map(([k, v]) => `${k} ${v!.toFixed(1)} GFLOP/s`).join(', ')}. ${NOISE_NOTE}\n`);
   console.log(table);
   console.log(`\nTune loop, plain SIMD build (2 threads: the same arithmetic shared with a helper thread):\n\n${tuneLoopTable(tuneLoop)}`);
+  console.log(`\nThe weight-gradient kernel alone, plain build (bench/weight_gradient.ts: B = 64, dW_h of BPTT):\n\n${weightGradientTable(weightGradient)}`);
   console.log(`\nMoving data between the two cores (bench/cross_core.ts: a block the caller just rewrote, read by a soft update on the caller or on the helper):\n\n${crossCoreTable(crossCore)}`);
   console.log(`\nTwo independent copies of the tune loop at once (bench/concurrent_tune_loops.ts: the most two cores give this workload here):\n\n${concurrentTuneLoopsTable(concurrent)}`);
   console.log(`\nTargets (plain SIMD build):\n${targetLines(targets)}`);
@@ -157,7 +162,7 @@ async function main(): Promise<void> {
     console.log(`${r.stepsPerSecond >= 8000 ? 'PASS' : 'MISS'}  tune loop (${r.algorithm}, ${r.threads} thread${r.threads > 1 ? 's' : ''}), H=100: ${Math.round(r.stepsPerSecond)} env steps/s (target ≥ 8000)`);
   }
   for (const n of info.notes.slice(1)) console.log(`note: ${n}`);
-  writeJson(resultsFile, info, results, targets, `${table}\n\n${tuneLoopTable(tuneLoop)}\n\n${crossCoreTable(crossCore)}\n\n${concurrentTuneLoopsTable(concurrent)}`, { tuneLoop, crossCore, concurrent });
+  writeJson(resultsFile, info, results, targets, `${table}\n\n${tuneLoopTable(tuneLoop)}\n\n${crossCoreTable(crossCore)}\n\n${concurrentTuneLoopsTable(concurrent)}\n\n${weightGradientTable(weightGradient)}`, { tuneLoop, crossCore, concurrent, weightGradient });
   console.log(`\nwrote ${resultsFile.pathname} (${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);
 }
 
