@@ -46,20 +46,22 @@ export function lstm_cell_forward(
 /**
  * Backward through the cell: reads dh [B][P] (gradient of the loss w.r.t. h), dc [B][P] (gradient w.r.t.
  * c arriving from the next step; zeros for the last step), act, c_prev, tanh_c saved by forward.
- * Overwrites dpre [B][4P] and dc_prev [B][P] = dc_total * f (dc_prev may alias dc).
+ * Overwrites dpre [B][4P] (rows `ldd` floats apart, ldd >= 4P) and dc_prev [B][P] = dc_total * f (dc_prev may
+ * alias dc).
  *   dc_total = dc + dh * o * (1 - tanh_c^2)
  *   dpre_i = dc_total * g * i (1 - i)      dpre_f = dc_total * c_prev * f (1 - f)
  *   dpre_g = dc_total * i * (1 - g^2)      dpre_o = dh * tanh_c * o (1 - o)
  */
 export function lstm_cell_backward_set(
-  dpre: usize, dcPrev: usize, dh: usize, dc: usize, act: usize, cPrev: usize, tanhC: usize, B: i32, P: i32,
+  dpre: usize, dcPrev: usize, dh: usize, dc: usize, act: usize, cPrev: usize, tanhC: usize, B: i32, P: i32, ldd: i32,
 ): void {
   const gateRow = <usize>P << 4;
+  const dpreRow = <usize>ldd << 2;
   const block = <usize>P << 2;
   const stateRow = <usize>P << 2;
   for (let b = 0; b < B; b++) {
     const ar = act + <usize>b * gateRow;
-    const dr = dpre + <usize>b * gateRow;
+    const dr = dpre + <usize>b * dpreRow;
     const so = <usize>b * stateRow;
     for (let j: usize = 0; j < block; j += 16) {
       const one = k(C_ONE);

@@ -469,11 +469,11 @@ function splitExports(local: KernelExports, threads: KernelThreads): KernelExpor
       run('lstm_cell_forward', cutPoints(B, helpers + 1, 1), (lo, hi) => [
         act + lo * G * F, c + lo * P * F, tanhC + lo * P * F, h + lo * P * F, pre + lo * G * F, cPrev + lo * P * F, hi - lo, P]);
     },
-    lstm_cell_backward_set(dpre, dcPrev, dh, dc, act, cPrev, tanhC, B, P) {
-      if (B * P < MIN_SPLIT_CELLS || B < 2) return local.lstm_cell_backward_set(dpre, dcPrev, dh, dc, act, cPrev, tanhC, B, P);
+    lstm_cell_backward_set(dpre, dcPrev, dh, dc, act, cPrev, tanhC, B, P, ldd) {
+      if (B * P < MIN_SPLIT_CELLS || B < 2) return local.lstm_cell_backward_set(dpre, dcPrev, dh, dc, act, cPrev, tanhC, B, P, ldd);
       const G = 4 * P;
       run('lstm_cell_backward_set', cutPoints(B, helpers + 1, 1), (lo, hi) => [
-        dpre + lo * G * F, dcPrev + lo * P * F, dh + lo * P * F, dc + lo * P * F, act + lo * G * F, cPrev + lo * P * F, tanhC + lo * P * F, hi - lo, P]);
+        dpre + lo * ldd * F, dcPrev + lo * P * F, dh + lo * P * F, dc + lo * P * F, act + lo * G * F, cPrev + lo * P * F, tanhC + lo * P * F, hi - lo, P, ldd]);
     },
     softmax_xent_forward(logp, argmax, logits, ld, labels, M, C) {
       if (M * C < MIN_SPLIT_SOFTMAX) return local.softmax_xent_forward(logp, argmax, logits, ld, labels, M, C);

@@ -25,7 +25,7 @@ export interface KernelExports {
   gather_bias_rows(out: number, ldo: number, bias: number, table: number, ldt: number, tokens: number, M: number, N: number): void;
   scatter_rows_accumulate(table: number, ldt: number, tokens: number, d: number, ldd: number, M: number, N: number): void;
   lstm_cell_forward(act: number, c: number, tanhC: number, h: number, pre: number, cPrev: number, B: number, P: number): void;
-  lstm_cell_backward_set(dpre: number, dcPrev: number, dh: number, dc: number, act: number, cPrev: number, tanhC: number, B: number, P: number): void;
+  lstm_cell_backward_set(dpre: number, dcPrev: number, dh: number, dc: number, act: number, cPrev: number, tanhC: number, B: number, P: number, ldd: number): void;
   sigmoid_array(out: number, x: number, n: number): void;
   tanh_array(out: number, x: number, n: number): void;
   softmax_xent_forward(logp: number, argmax: number, logits: number, ld: number, labels: number, M: number, C: number): void;

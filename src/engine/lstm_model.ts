@@ -74,6 +74,15 @@ export interface Allocator {
 /** Bytes per element of every arena buffer (f32 and i32). */
 const F32 = 4;
 
+/**
+ * Row stride (floats) of dpre, one step's gate gradients: G = 4P, plus 16 when G is a multiple of 256. Rows
+ * 1 KB apart (or a multiple of that) fall into a few L1 cache sets, and the weight gradient walks them row
+ * by row (bench/weight_gradient.ts measures both strides). The arithmetic is the same either way.
+ */
+function dpreStride(G: number): number {
+  return G % 256 === 0 ? G + 16 : G;
+}
+
 /** A time-major buffer [steps][B][width] of 4-byte elements, B being the batch of the current call. */
 class Trace {
   constructor(readonly ptr: number, readonly width: number) {}
@@ -88,7 +97,7 @@ class Trace {
 interface LstmLayerBuffers {
   c: Trace; h: Trace; act: Trace; tanhC: Trace;
   cCarried: number; hCarried: number;
-  dh: Trace; dc: number; dpre: number; whT: number; wxT: number;
+  dh: Trace; dc: number; dpre: number; dpreStride: number; whT: number; wxT: number;
 }
 
 /** Byte addresses of one LSTM layer's tensors in the parameter block or in the gradient block. */
@@ -183,7 +192,8 @@ export class LstmModel {
       hCarried: alloc(B * d.padded * F32),
       dh: new Trace(train ? alloc(T * B * d.padded * F32) : 0, d.padded),
       dc: train ? alloc(B * d.padded * F32) : 0,
-      dpre: train ? alloc(B * d.gates * F32) : 0,
+      dpre: train ? alloc(B * dpreStride(d.gates) * F32) : 0,
+      dpreStride: dpreStride(d.gates),
       whT: train ? alloc(d.gates * d.padded * F32) : 0,
       wxT: train && l > 0 ? alloc(d.gates * d.inputStride * F32) : 0,
     }));
@@ -682,7 +692,8 @@ export class LstmModel {
     const dW = this.lstmGrads[l];
     const below = l > 0 ? this.layers[l - 1] : null;
     const dc = L.dc; // [B][P] in: dc of step t; out: dc of step t-1
-    const dpre = L.dpre; // [B][G]
+    const dpre = L.dpre; // [B][G], rows D apart
+    const D = L.dpreStride;
     k.zero_bytes(dc, B * P * F32); // nothing flows into c after the last step
     if (T > 1) k.pack_transpose(L.whT, W.wh, P, G);
     if (below) k.pack_transpose(L.wxT, W.wx, X, G);
@@ -692,18 +703,18 @@ export class LstmModel {
       const cPrev = L.c.at(t, B); // [B][P]
       const hPrev = L.h.at(t, B); // [B][P]
       const tanhC = L.tanhC.at(t, B); // [B][P]
-      k.lstm_cell_backward_set(dpre, dc, dh, dc, act, cPrev, tanhC, B, P);
-      k.outer_accumulate(dW.wh, hPrev, P, dpre, G, B, P, G); // dW_h += hPrev^T . dpre
-      k.colsum_accumulate(dW.b, dpre, G, B, G); // db += sum over rows of dpre
+      k.lstm_cell_backward_set(dpre, dc, dh, dc, act, cPrev, tanhC, B, P, D);
+      k.outer_accumulate(dW.wh, hPrev, P, dpre, D, B, P, G); // dW_h += hPrev^T . dpre
+      k.colsum_accumulate(dW.b, dpre, D, B, G); // db += sum over rows of dpre
       if (below) {
         const x = below.h.at(t + 1, B); // [B][X]
         const dx = below.dh.at(t, B); // [B][X]
-        k.outer_accumulate(dW.wx, x, X, dpre, G, B, X, G); // dW_x += x^T . dpre
-        k.gemm_packed_set(dx, X, dpre, G, L.wxT, B, G, X); // dx = dpre . W_x^T (its first contribution)
+        k.outer_accumulate(dW.wx, x, X, dpre, D, B, X, G); // dW_x += x^T . dpre
+        k.gemm_packed_set(dx, X, dpre, D, L.wxT, B, G, X); // dx = dpre . W_x^T (its first contribution)
       } else {
-        k.scatter_rows_accumulate(dW.wx, G, this.tokens.at(t, B), dpre, G, B, G); // dW_x[token] += dpre
+        k.scatter_rows_accumulate(dW.wx, G, this.tokens.at(t, B), dpre, D, B, G); // dW_x[token] += dpre
       }
-      if (t > 0) k.gemm_packed_accumulate(L.dh.at(t - 1, B), P, dpre, G, L.whT, B, G, P); // dhPrev += dpre . W_h^T
+      if (t > 0) k.gemm_packed_accumulate(L.dh.at(t - 1, B), P, dpre, D, L.whT, B, G, P); // dhPrev += dpre . W_h^T
     }
   }
 

@@ -61,6 +61,8 @@ describe.each(BUILDS)('%s build', (build: Build) => {
     const cases: { hidden: number[]; B: number; T: number }[] = [];
     for (const H of [1, 5, 37, 100, 130]) for (const B of [1, 3, 32]) for (const T of [1, 7]) cases.push({ hidden: [H], B, T });
     cases.push({ hidden: [37, 5], B: 3, T: 7 }, { hidden: [5, 100], B: 32, T: 1 }, { hidden: [12, 9, 6], B: 3, T: 7 });
+    // G = 256: the gate-gradient rows are padded (dpreStride), here in both layers of a stack.
+    cases.push({ hidden: [64], B: 5, T: 4 }, { hidden: [64, 64], B: 3, T: 3 });
 
     for (const { hidden, B, T } of cases) {
       it(`sequence training step: hidden [${hidden}], B=${B}, T=${T}`, () => {
@@ -90,7 +92,7 @@ describe.each(BUILDS)('%s build', (build: Build) => {
       });
     }
 
-    for (const hidden of [[5], [37], [100], [37, 5]]) {
+    for (const hidden of [[5], [37], [100], [37, 5], [64]]) {
       for (const B of [1, 3, 32]) {
         it(`TD update from given start states: hidden [${hidden}], B=${B}`, () => {
           const cfg = config(hidden);
