@@ -49,6 +49,11 @@ const SEED = 1;
 const NOISE_NOTE = 'Figures on these VMs vary ±5–10 % (±30 % for µs calls): compare the ratios within one run, '
   + 'not against numbers from another day.';
 
+/** Idles for a second, so that background work of the runtime is done before timing. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1000));
+}
+
 async function main(): Promise<void> {
   const startedAt = performance.now();
   const { builds, relaxedNote } = loadBuilds(distDir);
@@ -124,6 +129,9 @@ async function main(): Promise<void> {
     console.log(`  first-step logits vs reference, max |diff|: ${checks.map(([n, d]) => `${n} ${d.toExponential(1)}`).join(', ')}`);
     for (const [n, d] of checks) if (!(d < 1e-3)) throw new Error(`${n} disagrees with the reference at H=${H} (max |diff| ${d})`);
 
+    // Let compilation running on the other core (V8 tiers up the kernels and TF.js's wasm in the background)
+    // finish before the first timing: left to run, it slowed the first case measured in some runs.
+    await settle();
     for (const { build, model } of models) runAll(`rltuner-${build.name}`, H, rltunerCases(model, data));
     runAll('rltuner-simd-2t', H, rltunerCases(makeRltunerModel(twoThreads.kernels, H, SEED), data));
     if (tfModel) {
