@@ -115,19 +115,24 @@ function writeData(fd: number, data: FileData): void {
   else for (const part of data) writeAll(fd, part);
 }
 
-/**
- * Writes a file atomically: a temporary `<path>.tmp-<pid>` in the same folder, fsync, rename over `path`
- * (folders are created as needed). On any failure the temporary file is removed and the error names
- * `path` and what to do.
- */
-export function writeFileAtomic(path: string, data: FileData, hint: WriteHint = {}): void {
+/** The folder of `path` (created as needed) and the temporary file an atomic write of `path` goes through. */
+function temporaryBeside(path: string, hint: WriteHint): { folder: string; temporary: string } {
   const folder = dirname(path);
   try {
     mkdirSync(folder, { recursive: true });
   } catch (e) {
     throw fileError(e, folder, 'create the folder', hint);
   }
-  const temporary = `${path}.tmp-${process.pid}`;
+  return { folder, temporary: `${path}.tmp-${process.pid}` };
+}
+
+/**
+ * Writes a file atomically: a temporary `<path>.tmp-<pid>` in the same folder, fsync, rename over `path`
+ * (folders are created as needed). On any failure the temporary file is removed and the error names
+ * `path` and what to do.
+ */
+export function writeFileAtomic(path: string, data: FileData, hint: WriteHint = {}): void {
+  const { folder, temporary } = temporaryBeside(path, hint);
   let fd: number | undefined;
   try {
     fd = openSync(temporary, 'w');
@@ -169,13 +174,7 @@ export function writeFileAtomic(path: string, data: FileData, hint: WriteHint = 
  * fsync, rename and folder fsync. The parts must not change until the returned promise settles.
  */
 export async function writeFileAtomicInBackground(path: string, parts: readonly Uint8Array[], hint: WriteHint = {}): Promise<void> {
-  const folder = dirname(path);
-  try {
-    mkdirSync(folder, { recursive: true });
-  } catch (e) {
-    throw fileError(e, folder, 'create the folder', hint);
-  }
-  const temporary = `${path}.tmp-${process.pid}`;
+  const { folder, temporary } = temporaryBeside(path, hint);
   try {
     const file = await openFile(temporary, 'w');
     try {

@@ -177,6 +177,25 @@ describe('run folders', () => {
     expect(readdirSync(work).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
+  it('a background write lands whole, one after another; a failed one is reported, named, and leaves no temporary file', async () => {
+    const dir = freshPath();
+    const folder = RunFolder.claim(dir, options());
+    const first = [new Uint8Array([1, 2, 3]), new Uint8Array(200_000).fill(7)];
+    const second = [new Uint8Array([9])];
+    const writes = [folder.writeAtomicInBackground(CHECKPOINT_FILE, first), folder.writeAtomicInBackground(CHECKPOINT_FILE, second)];
+    await writes[0];
+    expect(readFileSync(join(dir, CHECKPOINT_FILE)).length).toBe(200_003);
+    await folder.settle();
+    expect(Array.from(readFileSync(join(dir, CHECKPOINT_FILE)))).toEqual([9]); // the later write, after the first
+    // A full disk: the temporary file leads to /dev/full.
+    symlinkSync('/dev/full', join(dir, `${CHECKPOINT_FILE}.tmp-${process.pid}`));
+    await expect(folder.writeAtomicInBackground(CHECKPOINT_FILE, first)).rejects.toThrow(`cannot write ${join(dir, CHECKPOINT_FILE)} (ENOSPC): the disk is full`);
+    await expect(folder.settle()).rejects.toThrow(RunFileError);
+    expect(Array.from(readFileSync(join(dir, CHECKPOINT_FILE)))).toEqual([9]); // the last good one stays
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    folder.release();
+  });
+
   it('JSON lines: a torn last line is dropped with a notice and the file rewritten; a bad line elsewhere names the file and line', () => {
     const dir = freshPath();
     const o = options();
