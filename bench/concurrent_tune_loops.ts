@@ -19,19 +19,23 @@ export interface ConcurrentTuneLoopsResult {
 
 const WARM_UP_STEPS = 5000;
 
-function startCopy(steps: number): Promise<{ worker: Worker; ready: Promise<void>; done: Promise<number> }> {
+/** One copy in its worker: `ready` once warmed up, `done` with its steps/s (both fail if the worker does). */
+function startCopy(steps: number): { worker: Worker; ready: Promise<void>; done: Promise<number> } {
   const worker = new Worker(new URL('./tune_loop_worker.js', import.meta.url), { workerData: { steps, warmUp: WARM_UP_STEPS } });
-  let resolveReady!: () => void, resolveDone!: (sps: number) => void, reject!: (e: unknown) => void;
-  const ready = new Promise<void>((r) => (resolveReady = r));
-  const done = new Promise<number>((r, j) => ((resolveDone = r), (reject = j)));
-  worker.on('message', (m: { ready?: true; stepsPerSecond?: number }) => (m.ready ? resolveReady() : resolveDone(m.stepsPerSecond!)));
-  worker.on('error', reject);
-  return Promise.resolve({ worker, ready, done });
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on('message', (m: { ready?: true }) => m.ready && resolve());
+    worker.on('error', reject);
+  });
+  const done = new Promise<number>((resolve, reject) => {
+    worker.on('message', (m: { stepsPerSecond?: number }) => m.stepsPerSecond !== undefined && resolve(m.stepsPerSecond));
+    worker.on('error', reject);
+  });
+  return { worker, ready, done };
 }
 
 /** Runs `copies` tune loops at once, started together once all have warmed up; returns each one's steps/s. */
 async function runTogether(copies: number, steps: number): Promise<number[]> {
-  const started = await Promise.all(Array.from({ length: copies }, () => startCopy(steps)));
+  const started = Array.from({ length: copies }, () => startCopy(steps));
   await Promise.all(started.map((c) => c.ready));
   for (const c of started) c.worker.postMessage('go');
   const rates = await Promise.all(started.map((c) => c.done));

@@ -506,7 +506,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const left = smoothedStepsPerSecond > 0 ? (m.totalSteps - p.step) / smoothedStepsPerSecond : NaN;
       ui.tuneStatus.textContent =
         `step ${p.step.toLocaleString('en')} / ${m.totalSteps.toLocaleString('en')} · ` +
-        `${Math.round(smoothedStepsPerSecond).toLocaleString('en')} steps/s on ${tuneThreads === 1 ? '1 thread' : `${tuneThreads} threads`} · ` +
+        `${Math.round(smoothedStepsPerSecond).toLocaleString('en')} steps/s on ${threadsLabel()} · ` +
         `${Number.isFinite(left) ? `about ${duration(left)} left` : 'estimating time left'} · reward ${p.total.toFixed(2)}`;
       const tenth = Math.floor(fraction * 10);
       if (tenth > announcedTenth && tenth < 10) {
@@ -529,7 +529,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const training = m.seconds - m.evaluationSeconds;
       const text =
         `${m.stopped ? 'Stopped' : 'Tuned'} after ${m.steps.toLocaleString('en')} steps in ${m.seconds.toFixed(1)} s ` +
-        `(${Math.round(m.steps / Math.max(1e-9, training)).toLocaleString('en')} steps/s on ${tuneThreads === 1 ? '1 thread' : `${tuneThreads} threads`}` +
+        `(${Math.round(m.steps / Math.max(1e-9, training)).toLocaleString('en')} steps/s on ${threadsLabel()}` +
         `${m.evaluationSeconds > 0 ? `; the evaluation took ${m.evaluationSeconds.toFixed(1)} s` : ''}).`;
       setStatus(ui.tuneStatus, 'done', text);
       ui.tuneAnnounce.textContent = text;
@@ -598,8 +598,9 @@ async function start(): Promise<void> {
 }
 
 let workerReady = false;
-/** Threads the worker tunes on (2 on a cross-origin isolated page). */
+/** Threads the worker tunes on (2 with ?threads=2 on a cross-origin isolated page). */
 let tuneThreads = 1;
+const threadsLabel = (): string => (tuneThreads === 1 ? '1 thread' : `${tuneThreads} threads`);
 function showReady(): void {
   if (status.dataset.state === 'error') return;
   if (noteRnn && workerReady) setStatus(status, 'ready', 'Ready: kernels and the default Note RNN loaded here and in the tuning worker.');

@@ -55,7 +55,7 @@ export type ToWorker =
   | { type: 'load-model'; name: string; bytes: ArrayBuffer; seed: number; primer: number[] | null };
 
 export type FromWorker =
-  /** threads: what the tune will run its kernels on (2 where the page is cross-origin isolated). */
+  /** threads: what the tune will run its kernels on (2 with ?threads=2 where the page is cross-origin isolated). */
   | { type: 'ready'; threads: number }
   | {
       type: 'progress';

@@ -23,7 +23,7 @@ export default defineConfig({
     },
   },
   worker: { format: 'es' },
-  // Cross-origin isolation (COOP + COEP) lets the page share memory with worker threads: the tune runs on two.
+  // Cross-origin isolation (COOP + COEP) lets the page share memory with worker threads (?threads=2 tunes on two).
   server: { fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] }, headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
 });

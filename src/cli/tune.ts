@@ -111,7 +111,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
   const progress = new Progress(Boolean(v.quiet));
   const notice = (line: string) => process.stderr.write(`${line}\n`);
   const folder = RunFolder.claim(out, { kind: 'tune', resume: Boolean(v.resume), overwrite: Boolean(v.overwrite), notice, protect: configPath ? [configPath] : [] });
-  const onRelease: (() => void)[] = [];
+  let closeThreads = (): void => {};
   try {
     const checkpoint = v.resume ? readTunerCheckpoint(folder.readBytes('checkpoint.safetensors'), folder.path('checkpoint.safetensors')) : null;
     const record: RunRecord = checkpoint ? recordedRun(checkpoint) : {
@@ -124,8 +124,9 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     if (checkpoint) checkSameInputs(checkpoint, record, v);
 
     // The thread count is not part of the run: every count computes the same bits, so a resume may change it.
-    const { kernels, build, close: closeThreads } = await loadKernelsOnThreads(threads, Boolean(v['relaxed-simd']));
-    onRelease.push(closeThreads);
+    const loaded = await loadKernelsOnThreads(threads, Boolean(v['relaxed-simd']));
+    closeThreads = loaded.close;
+    const { kernels, build } = loaded;
     const model = readModelBytes(checkpoint ? record.model : s('model'));
     const noteRnn = decodeModel(model.bytes, model.path);
     const { priming, tokens: primingMaterial } = await loadPriming(config, record);
@@ -210,7 +211,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     process.stdout.write(`tuned model: ${folder.path(tunedName)}\nrun folder: ${folder.dir}\n`);
     return 0;
   } finally {
-    for (const release of onRelease) release();
+    closeThreads();
     folder.release();
   }
 }

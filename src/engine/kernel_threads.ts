@@ -225,7 +225,7 @@ export class KernelThreads implements KernelThreadPool {
     return new Proxy(recorder, {
       get: (target, name) => {
         if (name in target) return target[name as string];
-        throw new Error(`KernelThreads.deferred: ${String(name)} cannot be deferred (it returns a value or is not a forward kernel)`);
+        throw new Error(`KernelThreads.deferred: ${String(name)} cannot be deferred (it returns a value, or helpers do not run it)`);
       },
     }) as unknown as KernelExports;
   }
@@ -357,7 +357,7 @@ export class KernelThreads implements KernelThreadPool {
   /**
    * A kernel interface that records calls instead of running them, for `postDeferred` to run on the first
    * helper while this thread goes on (an independent piece of work, e.g. the Target network's forward
-   * beside the Q-network's). Only the calls a forward pass makes can be recorded.
+   * beside the Q-network's). Only the kernels helpers run (OPS: a forward pass's, and soft_update) can be recorded.
    */
   get deferred(): KernelExports {
     return this.recorder;

@@ -234,22 +234,22 @@ function inspectKernels(module: WebAssembly.Module): Kernels {
       throw new Error(`loadKernels: this wasm module is not the rltuner kernel set (no export "${required}"); call loadKernels() with no argument for the bundled kernels, or pass dist/rltuner.wasm`);
     }
   }
-  // The shared-memory build accepts only a shared memory (and the plain builds only an unshared one).
-  const shared = importsSharedMemory(module);
-  const probe = instantiateKernels(module, new WebAssembly.Memory({ initial: 1, maximum: 1, ...(shared ? { shared: true } : {}) }));
+  const { probe, shared } = probeInstance(module);
   return { module, heapBase: probe.heap_base(), relaxed: probe.relaxed_simd() === 1, shared };
 }
 
-/** Whether the module's imported memory is declared shared (tried: runtimes do not all reflect import types). */
-function importsSharedMemory(module: WebAssembly.Module): boolean {
+/**
+ * An instance over a one-page memory, and whether that memory had to be shared: the shared-memory build
+ * accepts only a shared memory, the plain builds only an unshared one (tried, since runtimes do not all
+ * reflect import types).
+ */
+function probeInstance(module: WebAssembly.Module): { probe: KernelExports; shared: boolean } {
   try {
-    instantiateKernels(module, new WebAssembly.Memory({ initial: 1, maximum: 1 }));
-    return false;
+    return { probe: instantiateKernels(module, new WebAssembly.Memory({ initial: 1, maximum: 1 })), shared: false };
   } catch (unshared) {
     if (typeof SharedArrayBuffer === 'undefined') throw unshared;
     try {
-      instantiateKernels(module, new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
-      return true;
+      return { probe: instantiateKernels(module, new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true })), shared: true };
     } catch {
       throw unshared;
     }
