@@ -31,7 +31,10 @@ export interface KernelExports {
   softmax_xent_forward(logp: number, argmax: number, logits: number, ld: number, labels: number, M: number, C: number): void;
   softmax_xent_backward_set(dlogits: number, logits: number, ld: number, labels: number, weight: number, M: number, C: number): void;
   td_squared_error_backward_set(dq: number, q: number, ld: number, actions: number, targets: number, M: number): number;
-  adam_update(params: number, grads: number, m: number, v: number, n: number, stepSize: number, beta1: number, beta2: number, eps: number, vScale: number): void;
+  adam_update(
+    params: number, grads: number, m: number, v: number, n: number, stepSize: number, beta1: number, beta2: number, eps: number, vScale: number,
+    gradScale: number, target: number, eta: number,
+  ): void;
   sum_squares(x: number, n: number): number;
   scale_array(x: number, n: number, s: number): void;
   soft_update(target: number, source: number, n: number, eta: number): void;

@@ -83,6 +83,12 @@ function dpreStride(G: number): number {
   return G % 256 === 0 ? G + 16 : G;
 }
 
+/** A network softly updated towards a trained one after each Adam step: θ ← (1 − η)θ + η·θ_trained. */
+export interface TrailingNetwork {
+  model: LstmModel;
+  eta: number;
+}
+
 /** A time-major buffer [steps][B][width] of 4-byte elements, B being the batch of the current call. */
 class Trace {
   constructor(readonly ptr: number, readonly width: number) {}
@@ -540,8 +546,7 @@ export class LstmModel {
     this.k.softmax_xent_backward_set(this.dlogits.ptr, this.logits.ptr, this.outputStride, this.labelsPtr, this.weightsPtr, M, C);
     this.k.zero_bytes(this.gradsPtr, this.params.length * F32);
     this.backward(batch, steps);
-    this.clipGradients(clip);
-    this.adamUpdate(adam);
+    this.adamUpdate(adam, clip);
     return loss / total;
   }
 
@@ -566,6 +571,8 @@ export class LstmModel {
   tdBackward(
     actions: ArrayLike<number>, targets: ArrayLike<number>, batch: number,
     adam: AdamSettings = DEFAULT_ADAM, clip: ClipSettings = { mode: 'perTensor', maxNorm: 5 },
+    /** A network trailing this one (the Target network): softly updated towards the new weights in Adam's pass. */
+    trailing?: TrailingNetwork,
   ): number {
     this.checkTrainable('tdBackward');
     this.checkBatch(batch);
@@ -581,8 +588,7 @@ export class LstmModel {
     const sum = this.k.td_squared_error_backward_set(this.dlogits.ptr, this.logits.ptr, this.outputStride, this.actionsPtr, this.targetsPtr, batch);
     this.k.zero_bytes(this.gradsPtr, this.params.length * F32);
     this.backward(batch, 1);
-    this.clipGradients(clip);
-    this.adamUpdate(adam);
+    this.adamUpdate(adam, clip, trailing);
     return sum / batch;
   }
 
@@ -602,29 +608,64 @@ export class LstmModel {
 
   /** Clips the gradient block in place: per tensor, or by the global norm. Kernels sum; this decides. */
   clipGradients(clip: ClipSettings): void {
-    if (clip.mode === 'none') return;
+    const scales = this.clipScales(clip);
+    this.layout.tensors.forEach((spec, i) => {
+      if (scales[i] !== 1) this.k.scale_array(this.gradsPtr + spec.offset * F32, spec.size, scales[i]);
+    });
+  }
+
+  /**
+   * The factor each tensor's gradient is clipped by (1: left alone): maxNorm / norm where the norm, the
+   * tensor's own (perTensor) or the whole block's (global), exceeds maxNorm.
+   */
+  private clipScales(clip: ClipSettings): number[] {
+    const scales = this.layout.tensors.map(() => 1);
+    if (clip.mode === 'none') return scales;
     if (!(clip.maxNorm > 0)) throw new RangeError(`clip.maxNorm must be positive, got ${clip.maxNorm}`);
     if (clip.mode === 'global') {
       const norm = Math.sqrt(this.k.sum_squares(this.gradsPtr, this.params.length));
-      if (norm > clip.maxNorm) this.k.scale_array(this.gradsPtr, this.params.length, clip.maxNorm / norm);
-      return;
+      return norm > clip.maxNorm ? scales.fill(clip.maxNorm / norm) : scales;
     }
-    for (const spec of this.layout.tensors) {
-      const ptr = this.gradsPtr + spec.offset * F32;
-      const norm = Math.sqrt(this.k.sum_squares(ptr, spec.size));
-      if (norm > clip.maxNorm) this.k.scale_array(ptr, spec.size, clip.maxNorm / norm);
-    }
+    this.layout.tensors.forEach((spec, i) => {
+      const norm = Math.sqrt(this.k.sum_squares(this.gradsPtr + spec.offset * F32, spec.size));
+      if (norm > clip.maxNorm) scales[i] = clip.maxNorm / norm;
+    });
+    return scales;
   }
 
-  /** One Adam step over the whole parameter block with the current gradients. */
-  adamUpdate(adam: AdamSettings): void {
+  /**
+   * One Adam step over the whole parameter block with the current gradients, clipped first when `clip`
+   * says so (the gradient block then holds the clipped gradients, as after clipGradients), and the soft
+   * update of a `trailing` network towards the new weights after it: one pass over the block, with the
+   * bits of clipGradients, Adam and softUpdateFrom run one after another.
+   */
+  adamUpdate(adam: AdamSettings, clip: ClipSettings = { mode: 'none', maxNorm: 0 }, trailing?: TrailingNetwork): void {
     this.checkTrainable('adamUpdate');
+    if (trailing) this.checkTrailing(trailing);
+    const scales = this.clipScales(clip);
     this.adamStep++;
     const t = this.adamStep;
     const stepSize = adam.learningRate / (1 - Math.pow(adam.beta1, t));
     const vScale = 1 / Math.sqrt(1 - Math.pow(adam.beta2, t));
-    this.k.adam_update(this.paramsPtr, this.gradsPtr, this.adamMPtr, this.adamVPtr, this.params.length,
-      stepSize, adam.beta1, adam.beta2, adam.epsilon, vScale);
+    const target = trailing ? trailing.model.paramsPtr : 0;
+    const eta = trailing ? trailing.eta : 0;
+    // Runs of tensors clipped alike go in one call (the whole block when nothing is clipped).
+    const tensors = this.layout.tensors;
+    for (let i = 0; i < tensors.length;) {
+      let j = i + 1;
+      while (j < tensors.length && scales[j] === scales[i]) j++;
+      const at = tensors[i].offset * F32;
+      const size = tensors[j - 1].offset + tensors[j - 1].size - tensors[i].offset;
+      this.k.adam_update(this.paramsPtr + at, this.gradsPtr + at, this.adamMPtr + at, this.adamVPtr + at, size,
+        stepSize, adam.beta1, adam.beta2, adam.epsilon, vScale, scales[i], target ? target + at : 0, eta);
+      i = j;
+    }
+  }
+
+  private checkTrailing(trailing: TrailingNetwork): void {
+    trailing.model.assertSameArchitecture(this);
+    if (trailing.model.memory !== this.memory) throw new Error('adamUpdate: the trailing network must live in the same arena');
+    if (!(trailing.eta >= 0 && trailing.eta <= 1)) throw new RangeError(`adamUpdate: the trailing network's eta must be in [0, 1], got ${trailing.eta}`);
   }
 
   /** Gradient of one tensor as a logical (unpadded) array, for tests. */

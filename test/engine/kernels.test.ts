@@ -232,7 +232,7 @@ describe.each(BUILDS)('%s build', (build) => {
           const target = (i: number) => Math.sin(i + t * 0.1);
           for (let i = 0; i < n; i++) g.view[i] = 2 * (p.view[i] - target(i));
           const rg = rp.map((x, i) => 2 * (x - target(i)));
-          arena.k.adam_update(p.ptr, g.ptr, m.ptr, v.ptr, n, lr / (1 - b1 ** t), b1, b2, eps, 1 / Math.sqrt(1 - b2 ** t));
+          arena.k.adam_update(p.ptr, g.ptr, m.ptr, v.ptr, n, lr / (1 - b1 ** t), b1, b2, eps, 1 / Math.sqrt(1 - b2 ** t), 1, 0, 0);
           refAdam(rp, rg, rm, rv, t, lr, b1, b2, eps);
           for (let i = 0; i < n; i++) farthest[i] = Math.max(farthest[i], Math.abs(p.view[i] - f(p0[i])));
         }
@@ -247,6 +247,40 @@ describe.each(BUILDS)('%s build', (build) => {
           expect(farthest[i], `p[${i}] moved`).toBeGreaterThan(100 * (tol.atol + tol.rtol * Math.abs(rp[i])));
         }
         expect([p, m, v].map((x) => guardOf(x.view, n))).toEqual(guard);
+      }
+    });
+
+    it('adam_update with clipping and a trailing network folded in gives the bits of scale_array, Adam and soft_update in turn', () => {
+      for (const n of FLAT_LENGTHS) {
+        for (const gradScale of [1, 0.37]) {
+          const arena = new RawArena(build);
+          const init = [uniform(n + GUARD, 1, 61 + n), uniform(n + GUARD, 3, 62 + n), uniform(n + GUARD, 0.1, 63 + n), uniform(n + GUARD, 0.1, 64 + n).map(Math.abs), uniform(n + GUARD, 1, 65 + n)];
+          // [params, grads, m, v, target] twice: folded, and pass by pass
+          const folded = init.map((x) => arena.f32(n + GUARD, x));
+          const passes = init.map((x) => arena.f32(n + GUARD, x));
+          const [lr, b1, b2, eps, eta] = [0.05, 0.9, 0.999, 1e-8, 0.01];
+          for (let t = 1; t <= 3; t++) {
+            const stepSize = lr / (1 - b1 ** t), vScale = 1 / Math.sqrt(1 - b2 ** t);
+            const [p, g, m, v, target] = folded.map((x) => x.ptr);
+            arena.k.adam_update(p, g, m, v, n, stepSize, b1, b2, eps, vScale, gradScale, target, eta);
+            const [q, h, mq, vq, targetQ] = passes.map((x) => x.ptr);
+            if (gradScale !== 1) arena.k.scale_array(h, n, gradScale);
+            arena.k.adam_update(q, h, mq, vq, n, stepSize, b1, b2, eps, vScale, 1, 0, 0);
+            arena.k.soft_update(targetQ, q, n, eta);
+          }
+          folded.forEach((x, i) => {
+            // every array equal element for element, the guard past n included (nothing written there)
+            expect(Array.from(x.view), `array ${i}, n=${n}, gradScale ${gradScale}`).toEqual(Array.from(passes[i].view));
+            expect(guardOf(x.view, n)).toEqual(Array.from(init[i].subarray(n, n + GUARD), f));
+          });
+          // and the passes did change every array that they write
+          expect(folded[0].view[0]).not.toBe(f(init[0][0]));
+          expect(folded[4].view[n - 1]).not.toBe(f(init[4][n - 1]));
+          // the gradient is written back scaled (three steps: three times), as scale_array leaves it
+          let g0 = f(init[1][0]);
+          for (let t = 1; t <= 3; t++) g0 = f(g0 * f(gradScale));
+          expect(folded[1].view[0]).toBe(g0);
+        }
       }
     });
 

@@ -298,6 +298,41 @@ describe.each(BUILDS)('%s build', (build: Build) => {
       arena.models.target.copyWeightsFrom(arena.models.q);
       expect(Array.from(arena.models.target.params)).toEqual(Array.from(q0));
     });
+
+    for (const clip of [{ mode: 'perTensor', maxNorm: 0.05 }, { mode: 'global', maxNorm: 0.05 }, { mode: 'perTensor', maxNorm: 1e6 }] as const) {
+      it(`a TD update moving its Target network in Adam's pass (${clip.mode} clip at ${clip.maxNorm}) gives the bits of clip, Adam and the soft update in turn`, () => {
+        const cfg = config([12, 8]);
+        const B = 6;
+        const twins = [0, 1].map(() => createArena(kernels(), { q: { config: cfg, maxBatch: B, trainable: true }, target: { config: cfg, maxBatch: B } }).models);
+        for (const { q, target } of twins) {
+          q.initialize(new Random(7));
+          target.initialize(new Random(8));
+        }
+        const states = startStates(B, twins[0].q.stateSize, 9), input = tokens(B, 10), actions = tokens(B, 11);
+        const targets = Array.from(uniform(B, 2, 12));
+        const adam = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+        const [folded, passes] = twins;
+        for (let step = 0; step < 3; step++) {
+          folded.q.tdUpdate(states, input, actions, targets, B, adam, clip);
+          // tdUpdate = forwardFrom + tdBackward; tdBackward with the trailing network folds the soft update in
+          folded.q.forwardFrom(states, input, B);
+          folded.q.tdBackward(actions, targets, B, adam, clip, { model: folded.target, eta: 0.1 });
+          passes.q.tdUpdate(states, input, actions, targets, B, adam, clip);
+          passes.q.forwardFrom(states, input, B);
+          passes.q.tdBackward(actions, targets, B, adam, clip);
+          passes.target.softUpdateFrom(passes.q, 0.1);
+        }
+        expect(Array.from(folded.q.params)).toEqual(Array.from(passes.q.params));
+        expect(Array.from(folded.q.grads)).toEqual(Array.from(passes.q.grads));
+        expect(Array.from(folded.target.params)).toEqual(Array.from(passes.target.params));
+        expect(Array.from(folded.q.adamM)).toEqual(Array.from(passes.q.adamM));
+        expect(Array.from(folded.q.adamV)).toEqual(Array.from(passes.q.adamV));
+        // clipping at 0.05 binds (the gradients are larger), at 1e6 it does not: both paths are covered
+        const norms = [...folded.q.gradientNorms().values()];
+        if (clip.maxNorm < 1) expect(Math.max(...norms)).toBeLessThanOrEqual(clip.maxNorm * (1 + 1e-6));
+        else expect(Math.max(...norms)).toBeGreaterThan(0.05);
+      });
+    }
   });
 });
 
