@@ -1,10 +1,11 @@
 /**
  * CRC-32 throughput of the safetensors writer's checksum (slice-by-8) beside the bytewise table loop it
- * replaced, in this one process, on a 32 MB buffer of pseudo-random bytes (a default G checkpoint is about
- * 97 MB, checksummed once per write).
+ * replaced and Node's native zlib.crc32 (which `tune` passes for its checkpoints), in this one process, on a
+ * 32 MB buffer of pseudo-random bytes (a default G checkpoint is about 97 MB, checksummed once per write).
  *
  *   npm run build && tsc -p bench/tsconfig.json && node --expose-gc dist-bench/bench/crc32_speed.js [--quick]
  */
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { crc32 } from '../src/io/safetensors.js';
 import { measure, type Mode } from './measure.js';
 
@@ -35,9 +36,10 @@ for (let i = 0; i < bytes.length; i++) {
   bytes[i] = x & 0xff;
 }
 if (crc32(bytes) !== crc32Bytewise(bytes)) throw new Error('crc32 and the bytewise peer disagree');
+if (crc32(bytes) !== zlibCrc32(bytes) >>> 0) throw new Error('crc32 and zlib.crc32 disagree');
 console.log('| CRC-32 of 32 MB | MB/s | per MB |');
 console.log('|---|---:|---:|');
-for (const [name, fn] of [['bytewise (peer)', crc32Bytewise], ['slice-by-8 (crc32)', crc32]] as const) {
+for (const [name, fn] of [['bytewise (peer)', crc32Bytewise], ['slice-by-8 (crc32)', crc32], ['native (zlib.crc32)', zlibCrc32]] as const) {
   const t = measure(name, () => void fn(bytes), mode);
   const mbPerSecond = bytes.length / 1e6 / (t.medianMs / 1e3);
   console.log(`| ${name} | ${mbPerSecond.toFixed(0)} ±${t.rme.toFixed(1)}% | ${((t.medianMs / bytes.length) * 1e6 * 1e3).toFixed(0)} µs |`);

@@ -6,10 +6,12 @@
  * all, and a stopped run (Ctrl-C, SIGTERM) checkpoints and exits 130 / 143.
  */
 import { resolve } from 'node:path';
+import * as zlib from 'node:zlib';
 import { evaluationTable } from '../eval/report.js';
 import type { PolicyEvaluation } from '../eval/evaluation.js';
 import { fingerprintMismatches, melodiesFingerprint, type Fingerprints } from '../io/fingerprint.js';
 import { encodeModel, decodeModel } from '../io/model_file.js';
+import { crc32, type Crc32 } from '../io/safetensors.js';
 import { sha256Hex } from '../io/sha256.js';
 import { buildCorpus } from '../music/corpus.js';
 import { tokenName, NUM_CLASSES } from '../music/encoding.js';
@@ -64,6 +66,13 @@ Ctrl-C (or SIGTERM) writes a checkpoint at the end of the current composition an
  * before the write is done waits for it, so a slow disk costs time, never a checkpoint.
  */
 const CHECKPOINT_WRITE_STEPS = 16_384;
+
+/**
+ * The checkpoint's CRC-32: Node's native one (zlib.crc32, Node >= 20.15), the same values as the portable
+ * one at 4,191 against 1,141 MB/s (bench/crc32_speed.ts, bench/results/2026-11-30-night.md), so about 23
+ * against 86 ms for a default run's 98 MB; the portable one where it is missing.
+ */
+const nativeCrc32: Crc32 = typeof zlib.crc32 === 'function' ? zlib.crc32 : crc32;
 
 /** The kebab-case flag of every config field. */
 function configFlagOptions(): Record<string, { type: 'string' | 'boolean' }> {
@@ -158,7 +167,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     // Checkpoints are written in the background; training goes on for up to CHECKPOINT_WRITE_STEPS steps
     // meanwhile (the driver then waits), with the ring slots those steps write copied aside.
     const writeCheckpoint = (t: RlTuner): BackgroundCheckpoint => ({
-      written: folder.writeAtomicInBackground('checkpoint.safetensors', encodeTunerCheckpointDetached(t, CHECKPOINT_WRITE_STEPS, fingerprints, record)),
+      written: folder.writeAtomicInBackground('checkpoint.safetensors', encodeTunerCheckpointDetached(t, CHECKPOINT_WRITE_STEPS, fingerprints, record, nativeCrc32)),
       validForSteps: CHECKPOINT_WRITE_STEPS,
     });
     const stop = stopOnSignal(() => progress.log('stopping: writing a checkpoint at the end of this composition (Ctrl-C again to quit at once)...'));

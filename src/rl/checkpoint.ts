@@ -5,7 +5,7 @@
  * from) so a resume can refuse to continue from something else. Taken between compositions, so no
  * episode state is needed. Everything read back is validated, and every problem names the file.
  */
-import { decodeSafetensors, encodeSafetensorsParts, joinParts } from '../io/safetensors.js';
+import { crc32, decodeSafetensors, encodeSafetensorsParts, joinParts, type Crc32 } from '../io/safetensors.js';
 import type { Fingerprints } from '../io/fingerprint.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 import { ConfigError, resolveConfig, type TunerConfig } from './config.js';
@@ -43,7 +43,9 @@ export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fing
  * from the ring's write position on (those the steps can write) are copied, the rest are views of the
  * ring: about 16 MB copied at 16,384 steps, against the 98 MB file of a default run.
  */
-export function encodeTunerCheckpointDetached(tuner: RlTuner, steps: number, fingerprints: Partial<Fingerprints> = {}, run: unknown = null): Uint8Array[] {
+export function encodeTunerCheckpointDetached(
+  tuner: RlTuner, steps: number, fingerprints: Partial<Fingerprints> = {}, run: unknown = null, checksum: Crc32 = crc32,
+): Uint8Array[] {
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`encodeTunerCheckpointDetached: steps = ${steps} must be an integer >= 0`);
   const ring = tuner.replay;
   const { next } = ring.snapshot();
@@ -66,7 +68,7 @@ export function encodeTunerCheckpointDetached(tuner: RlTuner, steps: number, fin
     if (rows > at) out.push(part.subarray(at * slotBytes, rows * slotBytes));
     return out;
   };
-  return encodeTunerCheckpointParts(tuner, fingerprints, run).flatMap((part) => {
+  return encodeTunerCheckpointParts(tuner, fingerprints, run, checksum).flatMap((part) => {
     if (part.byteLength === 0) return [part];
     if (part.buffer === ring.qStates.buffer) return detach(part, ring.stateSize * 4);
     if (part.buffer === ring.nextLogProbs.buffer) return detach(part, NUM_CLASSES * ring.nextLogProbs.BYTES_PER_ELEMENT);
@@ -77,9 +79,11 @@ export function encodeTunerCheckpointDetached(tuner: RlTuner, steps: number, fin
 /**
  * The checkpoint file in parts to write one after another (see encodeSafetensorsParts): the replay and the
  * weights are not copied, so a checkpoint costs no memory of its own size. Write the parts at once (or
- * see encodeTunerCheckpointDetached).
+ * see encodeTunerCheckpointDetached). `checksum`: the CRC-32 to use (see encodeSafetensorsParts).
  */
-export function encodeTunerCheckpointParts(tuner: RlTuner, fingerprints: Partial<Fingerprints> = {}, run: unknown = null): Uint8Array[] {
+export function encodeTunerCheckpointParts(
+  tuner: RlTuner, fingerprints: Partial<Fingerprints> = {}, run: unknown = null, checksum: Crc32 = crc32,
+): Uint8Array[] {
   if (!tuner.q.parametersFinite()) {
     throw new TuneDivergedError(`the Q-network's weights are no longer finite at step ${tuner.counters.step}; not writing a checkpoint`);
   }
@@ -109,7 +113,7 @@ export function encodeTunerCheckpointParts(tuner: RlTuner, fingerprints: Partial
     fingerprints: JSON.stringify(fingerprints),
     run: JSON.stringify(run),
     state: JSON.stringify(state),
-  });
+  }, checksum);
 }
 
 /** Decodes and validates a checkpoint; every problem is a CheckpointError naming `source`. */

@@ -1,10 +1,13 @@
 /** Round trips and every corruption the safetensors reader must catch. */
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   checksumHex,
   crc32,
   decodeSafetensors,
   encodeSafetensors,
+  encodeSafetensorsParts,
+  joinParts,
   SafetensorsError,
 } from '../../src/io/safetensors.js';
 
@@ -80,6 +83,29 @@ describe('crc32', () => {
   it('equals the bitwise definition on a long random buffer', () => {
     const bytes = randomBytes((1 << 20) + 5, 12345);
     expect(crc32(bytes)).toBe(crc32Bitwise(bytes));
+  });
+
+  it("continues from the CRC of the bytes before, as Node's zlib.crc32 does, at every cut", () => {
+    const bytes = randomBytes(37, 99);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const head = crc32(bytes.subarray(0, cut));
+      expect(crc32(bytes.subarray(cut), head), `cut ${cut}`).toBe(crc32Bitwise(bytes));
+      expect(zlibCrc32(bytes.subarray(cut), zlibCrc32(bytes.subarray(0, cut))) >>> 0, `zlib, cut ${cut}`).toBe(crc32Bitwise(bytes));
+    }
+  });
+
+  it('a file written with the native CRC-32 is byte for byte the one written with crc32', () => {
+    const tensors = [
+      { name: 'a', shape: [3, 5], data: Float32Array.from(randomBytes(15, 3), (b) => b / 7 - 9) },
+      { name: 'empty', shape: [0], data: new Float32Array(0) },
+      { name: 'b', shape: [1003], data: Float32Array.from(randomBytes(1003, 4), (b) => b * 1.5) },
+    ];
+    const portable = joinParts(encodeSafetensorsParts(tensors, { format: 'rltuner' }));
+    const native = joinParts(encodeSafetensorsParts(tensors, { format: 'rltuner' }, zlibCrc32));
+    expect(Array.from(native)).toEqual(Array.from(portable));
+    // and a checksum that is not the CRC-32 is one the reader refuses
+    const wrong = joinParts(encodeSafetensorsParts(tensors, { format: 'rltuner' }, () => 12345));
+    expect(() => decodeSafetensors(wrong, 'wrong.safetensors')).toThrow(/checksum/i);
   });
 });
 
