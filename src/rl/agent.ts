@@ -152,8 +152,8 @@ export class Agent {
       targetSum += this.targets[i];
     }
     // Adam's pass also moves the Target network, θ_T ← (1 − η)·θ_T + η·θ, on one thread. On kernel threads the
-    // helper has just read θ_T, and writes to it inside Adam's pass held the whole pass up (500 against 450 µs
-    // per 5-step cycle): the soft update then runs as its own pass after Adam, with the same bits.
+    // helper has just read θ_T, and writing it inside Adam's pass held the whole pass up (the tune loop ran
+    // slower than with a separate pass): the soft update then runs as its own pass after Adam, the same bits.
     const tdLoss = this.q.tdBackward(this.actions, this.targets, B, this.settings.adam, this.settings.clip, this.threads ? undefined : this.trailingTarget);
     if (this.threads) this.target.softUpdateFrom(this.q, this.settings.targetUpdateRate);
     const values = this.q.lastLogits(B); // Q(s, ·) as the update saw it, before the Adam step
