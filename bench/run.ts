@@ -21,6 +21,7 @@ import { benchTuneLoop, tuneLoopTable } from './tune_loop.js';
 import { benchCrossCore, crossCoreTable } from './cross_core.js';
 import { benchConcurrentTuneLoops, concurrentTuneLoopsTable } from './concurrent_tune_loops.js';
 import { benchWeightGradient, weightGradientTable } from './weight_gradient.js';
+import { benchTdUpdateParts, tdUpdatePartsTable } from './td_update_parts.js';
 import { KernelThreads } from '../src/engine/kernel_threads.js';
 import { kernelsFromModule } from '../src/engine/kernels.js';
 import { startNodeKernelThread } from '../src/node/kernel_thread.js';
@@ -145,6 +146,10 @@ async function main(): Promise<void> {
 
   console.log('\nThe weight-gradient kernel alone (B = 64)');
   const weightGradient = benchWeightGradient(builds[0].kernels, info.ceilings[builds[0].name]!, mode, sizes);
+  console.log('\nThe TD update taken apart (B = 32, each kernel call alone)');
+  const tdUpdateParts = benchTdUpdateParts(builds[0].kernels, mode, sizes);
+  const wholeUpdate = new Map(results.filter((r) => r.impl === `rltuner-${builds[0].name}` && r.workload === 'tdUpdate' && r.timing).map((r) => [r.H, r.timing!.meanMs * 1000]));
+  const partsTable = tdUpdatePartsTable(tdUpdateParts, info.ceilings[builds[0].name]!, wholeUpdate);
 
   console.log('\nTune loop (H = 100, the shipped Note RNN, default preset)');
   const modelUrl = new URL('../../models/note_rnn.safetensors', import.meta.url);
@@ -163,6 +168,7 @@ async function main(): Promise<void> {
   console.log(table);
   console.log(`\nTune loop, plain SIMD build (2 threads: the same arithmetic shared with a helper thread):\n\n${tuneLoopTable(tuneLoop)}`);
   console.log(`\nThe weight-gradient kernel alone, plain build (bench/weight_gradient.ts: B = 64, dW_h of BPTT):\n\n${weightGradientTable(weightGradient)}`);
+  console.log(`\nThe one-step TD update taken apart, plain build (bench/td_update_parts.ts: each kernel call alone at the update's shapes; counted: the multiplies bench/workloads.ts counts as FLOPs):\n\n${partsTable}`);
   console.log(`\nMoving data between the two cores (bench/cross_core.ts: a block the caller just rewrote, read by a soft update on the caller or on the helper):\n\n${crossCoreTable(crossCore)}`);
   console.log(`\nTwo independent copies of the tune loop at once (bench/concurrent_tune_loops.ts: the most two cores give this workload here):\n\n${concurrentTuneLoopsTable(concurrent)}`);
   console.log(`\nTargets (plain SIMD build):\n${targetLines(targets)}`);
@@ -170,7 +176,7 @@ async function main(): Promise<void> {
     console.log(`${r.stepsPerSecond >= 8000 ? 'PASS' : 'MISS'}  tune loop (${r.algorithm}, ${r.threads} thread${r.threads > 1 ? 's' : ''}), H=100: ${Math.round(r.stepsPerSecond)} env steps/s (target ≥ 8000)`);
   }
   for (const n of info.notes.slice(1)) console.log(`note: ${n}`);
-  writeJson(resultsFile, info, results, targets, `${table}\n\n${tuneLoopTable(tuneLoop)}\n\n${crossCoreTable(crossCore)}\n\n${concurrentTuneLoopsTable(concurrent)}\n\n${weightGradientTable(weightGradient)}`, { tuneLoop, crossCore, concurrent, weightGradient });
+  writeJson(resultsFile, info, results, targets, `${table}\n\n${tuneLoopTable(tuneLoop)}\n\n${crossCoreTable(crossCore)}\n\n${concurrentTuneLoopsTable(concurrent)}\n\n${weightGradientTable(weightGradient)}\n\n${partsTable}`, { tuneLoop, crossCore, concurrent, weightGradient, tdUpdateParts });
   console.log(`\nwrote ${resultsFile.pathname} (${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);
 }
 
