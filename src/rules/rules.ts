@@ -246,35 +246,60 @@ export function repeatingReward(composition: ArrayLike<number>, beat: number, ac
  * lower (the specials as they are), which makes the value the same in every key (RuleContext.noteOffset).
  */
 export function autocorrelation(composition: ArrayLike<number>, length: number, action: number, lag: number, noteOffset = 0): number {
-  const n = length + 1;
-  const value = (i: number): number => {
-    const token = extendedToken(composition, length, action, i);
-    return isSpecial(token) ? token : token - noteOffset;
-  };
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += value(i);
-  const mean = sum / n;
-  let squares = 0;
-  for (let i = 0; i < n; i++) {
-    const x = value(i) - mean;
-    squares += x * x;
-  }
-  const variance = squares / n;
-  if (variance === 0) return NaN;
-  if (lag >= n) return 0;
-  let products = 0;
-  for (let i = 0; i + lag < n; i++) products += (value(i) - mean) * (value(i + lag) - mean);
-  return products / n / variance;
+  const n = centre(composition, length, action, noteOffset);
+  return autocorrelationOfCentred(n, lag);
 }
 
 /** Rule 4: −3·|ρ_k| for each lag 1, 2, 3 of composition + [a] with |ρ_k| > 0.15 (lags with var = 0 skipped). */
 export function autocorrelationReward(composition: ArrayLike<number>, beat: number, action: number, ctx: RuleContext = C_MAJOR_RULES): number {
+  // The mean and variance are the same at every lag: computed once, then each lag as autocorrelation() would.
+  const n = centre(composition, beat, action, ctx.noteOffset ?? 0);
   let reward = 0;
   for (const lag of AUTOCORRELATION_LAGS) {
-    const rho = Math.abs(autocorrelation(composition, beat, action, lag, ctx.noteOffset ?? 0));
+    const rho = Math.abs(autocorrelationOfCentred(n, lag));
     if (rho > AUTOCORRELATION_THRESHOLD) reward -= AUTOCORRELATION_WEIGHT * rho;
   }
   return reward;
+}
+
+/** composition[0 .. length) + [action] as integers, centred, and their population variance (see centre). */
+let centred = new Float64Array(64);
+let centredVariance = 0;
+
+/**
+ * Fills `centred` with x_i − mean for the n = length + 1 values x of composition + [action] (notes read
+ * noteOffset lower), and `centredVariance` with Σ (x_i − mean)² / n; returns n. The sums run in the order
+ * of the definition, so every value is the one computed the long way.
+ */
+function centre(composition: ArrayLike<number>, length: number, action: number, noteOffset: number): number {
+  const n = length + 1;
+  if (centred.length < n) centred = new Float64Array(Math.max(n, 2 * centred.length));
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const token = extendedToken(composition, length, action, i);
+    const x = isSpecial(token) ? token : token - noteOffset;
+    centred[i] = x;
+    sum += x;
+  }
+  const mean = sum / n;
+  let squares = 0;
+  for (let i = 0; i < n; i++) {
+    const x = centred[i] - mean;
+    centred[i] = x;
+    squares += x * x;
+  }
+  centredVariance = squares / n;
+  return n;
+}
+
+/** ρ at `lag` of the n values last centred: Σ x_i·x_{i+lag} / n / var; NaN when var = 0, 0 when lag ≥ n. */
+function autocorrelationOfCentred(n: number, lag: number): number {
+  const variance = centredVariance;
+  if (variance === 0) return NaN;
+  if (lag >= n) return 0;
+  let products = 0;
+  for (let i = 0; i + lag < n; i++) products += centred[i] * centred[i + lag];
+  return products / n / variance;
 }
 
 // ---- Rules 5 and 6: motif, repeated motif ----
