@@ -20,7 +20,7 @@ import { importMidi } from '../music/midi_import.js';
 import { readMidiSources } from '../node/corpus_files.js';
 import { RunFolder } from '../node/run_folder.js';
 import { heatmap, lineChart } from '../report/svg.js';
-import { encodeTunerCheckpointDetached, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
+import { CheckpointCopies, encodeTunerCheckpointDetached, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
 import { CONFIG_FIELDS, ConfigError, describeConfig, resolveConfigWithNotes, type TunerConfig } from '../rl/config.js';
 import { heatmapRows, runTuning, type BackgroundCheckpoint, type FinalReport, type LogRecord } from '../rl/driver.js';
 import { primingFor, type Priming } from '../rl/sampling.js';
@@ -69,8 +69,8 @@ const CHECKPOINT_WRITE_STEPS = 16_384;
 
 /**
  * The checkpoint's CRC-32: Node's native one (zlib.crc32, Node >= 20.15), the same values as the portable
- * one at 4,191 against 1,141 MB/s (bench/crc32_speed.ts, bench/results/2026-11-30-night.md), so about 23
- * against 86 ms for a default run's 98 MB; the portable one where it is missing.
+ * one at 4,191 against 1,141 MB/s (bench/crc32_speed.ts, bench/results/2026-11-30-night.md); the portable
+ * one where it is missing.
  */
 const nativeCrc32: Crc32 = typeof zlib.crc32 === 'function' ? zlib.crc32 : crc32;
 
@@ -166,8 +166,11 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
 
     // Checkpoints are written in the background; training goes on for up to CHECKPOINT_WRITE_STEPS steps
     // meanwhile (the driver then waits), with the ring slots those steps write copied aside.
+    // The driver waits for one checkpoint's write before it asks for the next, so they can share the copies' memory.
+    const checkpointCopies = new CheckpointCopies();
     const writeCheckpoint = (t: RlTuner): BackgroundCheckpoint => ({
-      written: folder.writeAtomicInBackground('checkpoint.safetensors', encodeTunerCheckpointDetached(t, CHECKPOINT_WRITE_STEPS, fingerprints, record, nativeCrc32)),
+      written: folder.writeAtomicInBackground(
+        'checkpoint.safetensors', encodeTunerCheckpointDetached(t, CHECKPOINT_WRITE_STEPS, fingerprints, record, nativeCrc32, checkpointCopies)),
       validForSteps: CHECKPOINT_WRITE_STEPS,
     });
     const stop = stopOnSignal(() => progress.log('stopping: writing a checkpoint at the end of this composition (Ctrl-C again to quit at once)...'));

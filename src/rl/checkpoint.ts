@@ -41,39 +41,71 @@ export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fing
  * before the write is done; see TuningHooks.onCheckpoint). The networks, Adam's moments and the small
  * replay fields are copied; of the replay's state rows and log-probabilities, only the `steps + 1` slots
  * from the ring's write position on (those the steps can write) are copied, the rest are views of the
- * ring: about 16 MB copied at 16,384 steps, against the 98 MB file of a default run.
+ * ring: about 16 MB copied at 16,384 steps, against the 98 MB file of a default run. The copies go into
+ * `copies`, which a run's checkpoints can share (see CheckpointCopies).
  */
 export function encodeTunerCheckpointDetached(
   tuner: RlTuner, steps: number, fingerprints: Partial<Fingerprints> = {}, run: unknown = null, checksum: Crc32 = crc32,
+  copies: CheckpointCopies = new CheckpointCopies(),
 ): Uint8Array[] {
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`encodeTunerCheckpointDetached: steps = ${steps} must be an integer >= 0`);
   const ring = tuner.replay;
   const { next } = ring.snapshot();
   const slotsWritten = Math.min(steps + 1, ring.slots);
+  /** Pieces of the file in order: views of live memory, the ones to copy marked. */
+  const pieces: { bytes: Uint8Array; copy: boolean }[] = [];
   /** A part of `slotBytes` per slot (slot 0 first) with the slots the coming steps write copied, the rest left as views. */
-  const detach = (part: Uint8Array, slotBytes: number): Uint8Array[] => {
+  const detach = (part: Uint8Array, slotBytes: number): void => {
     const rows = part.byteLength / slotBytes;
     const copied: [number, number][] = [];
     const end = next + slotsWritten;
     if (end <= ring.slots) copied.push([next, end]);
     else copied.push([0, end - ring.slots], [next, ring.slots]);
-    const out: Uint8Array[] = [];
     let at = 0;
     for (const [from, to] of copied) {
       const lo = Math.min(from, rows), hi = Math.min(to, rows);
-      if (lo > at) out.push(part.subarray(at * slotBytes, lo * slotBytes));
-      if (hi > lo) out.push(part.slice(lo * slotBytes, hi * slotBytes));
+      if (lo > at) pieces.push({ bytes: part.subarray(at * slotBytes, lo * slotBytes), copy: false });
+      if (hi > lo) pieces.push({ bytes: part.subarray(lo * slotBytes, hi * slotBytes), copy: true });
       at = Math.max(at, hi);
     }
-    if (rows > at) out.push(part.subarray(at * slotBytes, rows * slotBytes));
-    return out;
+    if (rows > at) pieces.push({ bytes: part.subarray(at * slotBytes, rows * slotBytes), copy: false });
   };
-  return encodeTunerCheckpointParts(tuner, fingerprints, run, checksum).flatMap((part) => {
-    if (part.byteLength === 0) return [part];
-    if (part.buffer === ring.qStates.buffer) return detach(part, ring.stateSize * 4);
-    if (part.buffer === ring.nextLogProbs.buffer) return detach(part, NUM_CLASSES * ring.nextLogProbs.BYTES_PER_ELEMENT);
-    return [part.slice()];
-  });
+  for (const part of encodeTunerCheckpointParts(tuner, fingerprints, run, checksum)) {
+    if (part.byteLength === 0) pieces.push({ bytes: part, copy: false });
+    else if (part.buffer === ring.qStates.buffer) detach(part, ring.stateSize * 4);
+    else if (part.buffer === ring.nextLogProbs.buffer) detach(part, NUM_CLASSES * ring.nextLogProbs.BYTES_PER_ELEMENT);
+    else pieces.push({ bytes: part, copy: true });
+  }
+  copies.begin(pieces.reduce((n, p) => n + (p.copy ? p.bytes.byteLength : 0), 0));
+  return pieces.map((p) => (p.copy ? copies.copy(p.bytes) : p.bytes));
+}
+
+/**
+ * Where a run's detached checkpoints keep their copies: one buffer, reused by each checkpoint after the
+ * last. In fresh memory each time, the 21 MB of copies made encoding a default run's checkpoint take 98 ms
+ * against 30 (bench/checkpoint_speed.ts in bench/results/2026-11-30-night.md): most of it the first touch
+ * of new pages. Pass the same object to every encodeTunerCheckpointDetached of a run, and only once the
+ * previous checkpoint is written.
+ */
+export class CheckpointCopies {
+  private buffer = new Uint8Array(0);
+  private used = 0;
+
+  /** Starts a checkpoint that copies `bytes` in all: the previous one's copies may be overwritten from here on. */
+  begin(bytes: number): void {
+    // With room to spare: a later checkpoint's header (the step counts in it) can be a few bytes longer.
+    if (this.buffer.length < bytes) this.buffer = new Uint8Array(bytes + (bytes >> 6) + 4096);
+    this.used = 0;
+  }
+
+  /** A copy of `bytes` in the buffer (begin reserved the room). */
+  copy(bytes: Uint8Array): Uint8Array {
+    const out = this.buffer.subarray(this.used, this.used + bytes.byteLength);
+    if (out.byteLength !== bytes.byteLength) throw new Error('CheckpointCopies: more copied than begin() reserved (internal error)');
+    out.set(bytes);
+    this.used += bytes.byteLength;
+    return out;
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { evaluatePolicy } from '../../src/eval/evaluation.js';
 import { decodeModel, encodeModel } from '../../src/io/model_file.js';
 import { NUM_CLASSES } from '../../src/music/encoding.js';
 import { Random } from '../../src/random.js';
-import { encodeTunerCheckpoint, encodeTunerCheckpointDetached, readTunerCheckpoint, restoreTunerCheckpoint, CheckpointError } from '../../src/rl/checkpoint.js';
+import { CheckpointCopies, encodeTunerCheckpoint, encodeTunerCheckpointDetached, readTunerCheckpoint, restoreTunerCheckpoint, CheckpointError } from '../../src/rl/checkpoint.js';
 import { joinParts } from '../../src/io/safetensors.js';
 import { resolveConfig, type TunerConfig } from '../../src/rl/config.js';
 import { runTuning, type LogRecord } from '../../src/rl/driver.js';
@@ -380,6 +380,23 @@ describe('a checkpoint written while training goes on', () => {
       }
     });
   }
+
+  it('checkpoints sharing one CheckpointCopies reuse its buffer, each the checkpoint of its moment', async () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ algorithm: 'g', trainingSteps: 100_000, replayCapacity: 300 }));
+    const copies = new CheckpointCopies();
+    const buffers = new Set<ArrayBufferLike>();
+    for (const stopAt of [700, 900, 1100]) {
+      await runTuning(tuner, { shouldStop: () => tuner.counters.step >= stopAt });
+      const atCheckpoint = encodeTunerCheckpoint(tuner);
+      const parts = encodeTunerCheckpointDetached(tuner, 96, {}, null, undefined, copies);
+      const ring = tuner.replay;
+      // the copied parts live in the shared buffer, the rest are views of the ring
+      for (const p of parts) if (p.buffer !== ring.qStates.buffer && p.buffer !== ring.nextLogProbs.buffer && p.byteLength > 0) buffers.add(p.buffer);
+      for (let i = 0; i < 96; i++) tuner.step();
+      expect(joinParts(parts)).toEqual(atCheckpoint);
+    }
+    expect(buffers.size).toBe(1);
+  });
 });
 
 describe('checkpoint validation', () => {
