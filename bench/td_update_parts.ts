@@ -10,6 +10,7 @@
 import type { Kernels } from '../src/engine/kernels.js';
 import { fixedMemory, instantiateKernels } from '../src/engine/kernels.js';
 import { planParameters } from '../src/engine/layout.js';
+import { dpreStride } from '../src/engine/lstm_model.js';
 import { measure, type Mode } from './measure.js';
 
 export interface TdUpdatePart {
@@ -38,7 +39,7 @@ export function benchTdUpdateParts(kernels: Kernels, mode: Mode, sizes: readonly
     const layout = planParameters({ inputSize: INPUT, hiddenSizes: [H], outputSize: OUTPUT });
     const { padded: P, gates: G } = layout.layers[0];
     const Q = layout.outputPadded;
-    const D = G % 256 === 0 ? G + 16 : G; // the gate gradients' row stride, as LstmModel pads it
+    const D = dpreStride(G); // the gate gradients' row stride, as LstmModel pads it
     const n = layout.size;
     const tensor = (name: string) => layout.tensors.find((t) => t.name === name)!;
     // One memory: parameters, gradients, Adam's moments, then the activations of B rows.

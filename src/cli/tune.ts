@@ -165,8 +165,8 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     }
 
     // Checkpoints are written in the background; training goes on for up to CHECKPOINT_WRITE_STEPS steps
-    // meanwhile (the driver then waits), with the ring slots those steps write copied aside.
-    // The driver waits for one checkpoint's write before it asks for the next, so they can share the copies' memory.
+    // meanwhile (the driver then waits), with the ring slots those steps write copied aside. The driver
+    // waits for one checkpoint's write before it asks for the next, so they share the copies' memory.
     const checkpointCopies = new CheckpointCopies();
     const writeCheckpoint = (t: RlTuner): BackgroundCheckpoint => ({
       written: folder.writeAtomicInBackground(

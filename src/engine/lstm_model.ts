@@ -79,7 +79,7 @@ const F32 = 4;
  * 1 KB apart (or a multiple of that) fall into a few L1 cache sets, and the weight gradient walks them row
  * by row (bench/weight_gradient.ts measures both strides). The arithmetic is the same either way.
  */
-function dpreStride(G: number): number {
+export function dpreStride(G: number): number {
   return G % 256 === 0 ? G + 16 : G;
 }
 

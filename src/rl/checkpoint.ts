@@ -41,7 +41,7 @@ export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fing
  * before the write is done; see TuningHooks.onCheckpoint). The networks, Adam's moments and the small
  * replay fields are copied; of the replay's state rows and log-probabilities, only the `steps + 1` slots
  * from the ring's write position on (those the steps can write) are copied, the rest are views of the
- * ring: about 16 MB copied at 16,384 steps, against the 98 MB file of a default run. The copies go into
+ * ring: about 17 MB copied at 16,384 steps, against the 98 MB file of a default run. The copies go into
  * `copies`, which a run's checkpoints can share (see CheckpointCopies).
  */
 export function encodeTunerCheckpointDetached(
@@ -52,8 +52,10 @@ export function encodeTunerCheckpointDetached(
   const ring = tuner.replay;
   const { next } = ring.snapshot();
   const slotsWritten = Math.min(steps + 1, ring.slots);
-  /** Pieces of the file in order: views of live memory, the ones to copy marked. */
+  /** Pieces of the file in order, the ones in memory that training writes marked to be copied. */
   const pieces: { bytes: Uint8Array; copy: boolean }[] = [];
+  /** What training writes: the networks' memory and the replay's fields (the rows are detached below). */
+  const live = new Set<ArrayBufferLike>([tuner.q.params.buffer, tuner.target.params.buffer, ring.tokenIn.buffer, ring.action.buffer, ring.reward.buffer, ring.terminal.buffer]);
   /** A part of `slotBytes` per slot (slot 0 first) with the slots the coming steps write copied, the rest left as views. */
   const detach = (part: Uint8Array, slotBytes: number): void => {
     const rows = part.byteLength / slotBytes;
@@ -74,7 +76,7 @@ export function encodeTunerCheckpointDetached(
     if (part.byteLength === 0) pieces.push({ bytes: part, copy: false });
     else if (part.buffer === ring.qStates.buffer) detach(part, ring.stateSize * 4);
     else if (part.buffer === ring.nextLogProbs.buffer) detach(part, NUM_CLASSES * ring.nextLogProbs.BYTES_PER_ELEMENT);
-    else pieces.push({ bytes: part, copy: true });
+    else pieces.push({ bytes: part, copy: live.has(part.buffer) }); // the header and converted fields are the file's own
   }
   copies.begin(pieces.reduce((n, p) => n + (p.copy ? p.bytes.byteLength : 0), 0));
   return pieces.map((p) => (p.copy ? copies.copy(p.bytes) : p.bytes));
@@ -82,7 +84,7 @@ export function encodeTunerCheckpointDetached(
 
 /**
  * Where a run's detached checkpoints keep their copies: one buffer, reused by each checkpoint after the
- * last. In fresh memory each time, the 21 MB of copies made encoding a default run's checkpoint take 98 ms
+ * last. In fresh memory each time, the copies (about 17 MB) made encoding a default run's checkpoint take 98 ms
  * against 30 (bench/checkpoint_speed.ts in bench/results/2026-11-30-night.md): most of it the first touch
  * of new pages. Pass the same object to every encodeTunerCheckpointDetached of a run, and only once the
  * previous checkpoint is written.
@@ -93,8 +95,7 @@ export class CheckpointCopies {
 
   /** Starts a checkpoint that copies `bytes` in all: the previous one's copies may be overwritten from here on. */
   begin(bytes: number): void {
-    // With room to spare: a later checkpoint's header (the step counts in it) can be a few bytes longer.
-    if (this.buffer.length < bytes) this.buffer = new Uint8Array(bytes + (bytes >> 6) + 4096);
+    if (this.buffer.length < bytes) this.buffer = new Uint8Array(bytes);
     this.used = 0;
   }
 

@@ -246,29 +246,28 @@ export function repeatingReward(composition: ArrayLike<number>, beat: number, ac
  * lower (the specials as they are), which makes the value the same in every key (RuleContext.noteOffset).
  */
 export function autocorrelation(composition: ArrayLike<number>, length: number, action: number, lag: number, noteOffset = 0): number {
-  const n = centre(composition, length, action, noteOffset);
-  return autocorrelationOfCentred(n, lag);
+  const variance = centre(composition, length, action, noteOffset);
+  return autocorrelationOfCentred(length + 1, variance, lag);
 }
 
 /** Rule 4: −3·|ρ_k| for each lag 1, 2, 3 of composition + [a] with |ρ_k| > 0.15 (lags with var = 0 skipped). */
 export function autocorrelationReward(composition: ArrayLike<number>, beat: number, action: number, ctx: RuleContext = C_MAJOR_RULES): number {
   // The mean and variance are the same at every lag: computed once, then each lag as autocorrelation() would.
-  const n = centre(composition, beat, action, ctx.noteOffset ?? 0);
+  const variance = centre(composition, beat, action, ctx.noteOffset ?? 0);
   let reward = 0;
   for (const lag of AUTOCORRELATION_LAGS) {
-    const rho = Math.abs(autocorrelationOfCentred(n, lag));
+    const rho = Math.abs(autocorrelationOfCentred(beat + 1, variance, lag));
     if (rho > AUTOCORRELATION_THRESHOLD) reward -= AUTOCORRELATION_WEIGHT * rho;
   }
   return reward;
 }
 
-/** composition[0 .. length) + [action] as integers, centred, and their population variance (see centre). */
+/** composition[0 .. length) + [action] as integers, centred (see centre): reused from call to call. */
 let centred = new Float64Array(64);
-let centredVariance = 0;
 
 /**
  * Fills `centred` with x_i − mean for the n = length + 1 values x of composition + [action] (notes read
- * noteOffset lower), and `centredVariance` with Σ (x_i − mean)² / n; returns n. The sums run in the order
+ * noteOffset lower) and returns their population variance Σ (x_i − mean)² / n. The sums run in the order
  * of the definition, so every value is the one computed the long way.
  */
 function centre(composition: ArrayLike<number>, length: number, action: number, noteOffset: number): number {
@@ -288,13 +287,11 @@ function centre(composition: ArrayLike<number>, length: number, action: number, 
     centred[i] = x;
     squares += x * x;
   }
-  centredVariance = squares / n;
-  return n;
+  return squares / n;
 }
 
 /** ρ at `lag` of the n values last centred: Σ x_i·x_{i+lag} / n / var; NaN when var = 0, 0 when lag ≥ n. */
-function autocorrelationOfCentred(n: number, lag: number): number {
-  const variance = centredVariance;
+function autocorrelationOfCentred(n: number, variance: number, lag: number): number {
   if (variance === 0) return NaN;
   if (lag >= n) return 0;
   let products = 0;

@@ -389,9 +389,10 @@ describe('a checkpoint written while training goes on', () => {
       await runTuning(tuner, { shouldStop: () => tuner.counters.step >= stopAt });
       const atCheckpoint = encodeTunerCheckpoint(tuner);
       const parts = encodeTunerCheckpointDetached(tuner, 96, {}, null, undefined, copies);
-      const ring = tuner.replay;
-      // the copied parts live in the shared buffer, the rest are views of the ring
-      for (const p of parts) if (p.buffer !== ring.qStates.buffer && p.buffer !== ring.nextLogProbs.buffer && p.byteLength > 0) buffers.add(p.buffer);
+      // parts[1], the Q-network's weights (after the header), is a copy, kept in the shared buffer
+      expect(parts[1].byteLength).toBe(tuner.q.params.byteLength);
+      expect(parts[1].buffer).not.toBe(tuner.q.params.buffer);
+      buffers.add(parts[1].buffer);
       for (let i = 0; i < 96; i++) tuner.step();
       expect(joinParts(parts)).toEqual(atCheckpoint);
     }
