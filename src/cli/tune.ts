@@ -176,15 +176,17 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     const stop = stopOnSignal(() => progress.log('stopping: writing a checkpoint at the end of this composition (Ctrl-C again to quit at once)...'));
     let outcome;
     try {
+      // Records are appended and fsynced by the I/O threads, in order with the checkpoint writes: a
+      // checkpoint reaches the disk only after the records before it.
       outcome = await runTuning(tuner, {
         onLog: (m: LogRecord) => {
-          folder.appendJsonLine('metrics.jsonl', m);
+          folder.appendJsonLineInBackground('metrics.jsonl', m);
           progress.update(`step ${m.step}/${config.trainingSteps}  ${Math.round(m['charts/SPS'])} steps/s  ε ${m['charts/epsilon'].toFixed(2)}  ` +
             `reward ${m['charts/reward_total'].toFixed(2)} (Note RNN ${m['charts/reward_note_rnn'].toFixed(2)}, music theory ${m['charts/reward_music_theory'].toFixed(2)})  ` +
             `TD loss ${m['losses/td_loss'].toFixed(3)}  mean Q ${m['losses/q_values'].toFixed(2)}`);
         },
         onEvaluation: (rec, e) => {
-          folder.appendJsonLine('metrics.jsonl', rec);
+          folder.appendJsonLineInBackground('metrics.jsonl', rec);
           progress.log(`step ${rec.step}: ${summary(e)}`);
         },
         onCheckpoint: (t) => {
@@ -207,6 +209,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
       stop.dispose();
       progress.done();
     }
+    await folder.settle(); // the records appended in the background, and the last checkpoint, are on disk
     if (outcome.stopped) {
       progress.log(`stopped at step ${tuner.counters.step}; checkpoint written to ${folder.path('checkpoint.safetensors')}. Continue with the same command plus --resume.`);
       return stop.requested ? stop.exitCode : 130;

@@ -12,8 +12,9 @@
  * - Every file is written atomically (a temporary `<name>.tmp-<pid>` in the same folder, fsync, rename);
  *   the temporary file is removed on failure, and leftovers of earlier runs are removed at the next claim.
  *   Every I/O error names its path and says what to do.
- * - metrics.jsonl-style files are appended one fsynced line at a time; a torn last line (from a kill or
- *   a full disk) is dropped with a notice when the file is read back.
+ * - metrics.jsonl-style files are appended one fsynced line at a time (by the caller, or by the runtime's
+ *   I/O threads in order with the background writes); a torn last line (from a kill or a full disk) is
+ *   dropped with a notice when the file is read back.
  */
 import {
   closeSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
@@ -232,6 +233,25 @@ export function appendFileDurably(path: string, text: string, hint: WriteHint = 
   }
 }
 
+/** appendFileDurably done by the runtime's I/O threads while the caller goes on. */
+export async function appendFileDurablyInBackground(path: string, text: string, hint: WriteHint = {}): Promise<void> {
+  const bytes = new TextEncoder().encode(text);
+  let file: Awaited<ReturnType<typeof openFile>> | undefined;
+  let sizeBefore: number | undefined;
+  try {
+    file = await openFile(path, 'a');
+    sizeBefore = (await file.stat()).size;
+    for (let offset = 0; offset < bytes.length;) offset += (await file.write(bytes, offset, bytes.length - offset)).bytesWritten;
+    await file.sync();
+  } catch (e) {
+    // No torn line left behind when the disk fills mid-write (if one is, it is dropped when read back).
+    if (file && sizeBefore !== undefined) await file.truncate(sizeBefore).catch(() => {});
+    throw fileError(e, path, 'append to', hint);
+  } finally {
+    await file?.close().catch(() => {}); // the data was fsynced (or the error above is reported)
+  }
+}
+
 /** Reads a whole file; the error names the path. */
 export function readFileNamed(path: string): Uint8Array<ArrayBuffer> {
   try {
@@ -283,6 +303,10 @@ export class RunFolder {
   private locked = false;
   /** The last background write (see writeAtomicInBackground). */
   private background: Promise<void> = Promise.resolve();
+  /** Why a background append failed (see appendJsonLineInBackground). */
+  private appendFailure: unknown = null;
+  /** The last background write (settle reports its failure even when appends came after it). */
+  private lastWrite: Promise<void> = Promise.resolve();
   private readonly protectedPaths: Set<string>;
   private readonly retry: WriteHint = { thenRetry: 'continue with the same command plus --resume' };
 
@@ -361,20 +385,51 @@ export class RunFolder {
     if (this.protectedPaths.has(path)) {
       return Promise.reject(new RunFolderRefusal(`${path} is an input of this run and is never written over; choose another --out, or move the file`));
     }
-    const written = this.background.catch(() => {}).then(() => writeFileAtomicInBackground(path, parts, this.retry));
+    const written = this.background.catch(() => {}).then(() => {
+      // A line appended before this file failed to reach the disk: the file must not get ahead of it.
+      if (this.appendFailure) throw this.appendFailure;
+      return writeFileAtomicInBackground(path, parts, this.retry);
+    });
     this.background = written;
+    this.lastWrite = written;
     written.catch(() => {}); // reported where awaited (the caller, or settle())
     return written;
   }
 
-  /** Waits for the background writes; rethrows the failure of the last one, if it failed. */
+  /**
+   * Waits for the background writes and appends; rethrows the failure of the last write, or of any
+   * background append.
+   */
   settle(): Promise<void> {
-    return this.background;
+    return this.background.then(() => this.lastWrite).then(() => {
+      if (this.appendFailure) throw this.appendFailure;
+    });
   }
 
   /** Appends one JSON line in one write, then fsyncs; errors name the path. */
   appendJsonLine(name: string, record: unknown): void {
     appendFileDurably(this.path(name), `${JSON.stringify(record)}\n`, this.retry);
+  }
+
+  /**
+   * appendJsonLine done in the background, in order with the background writes: a file written in the
+   * background after the line (a checkpoint after its records) is written only once the line is on disk.
+   * A failed append is kept: the next append throws it, and every later background write and `settle()`
+   * reject with it.
+   */
+  appendJsonLineInBackground(name: string, record: unknown): void {
+    if (this.appendFailure) throw this.appendFailure;
+    const path = this.path(name);
+    const text = `${JSON.stringify(record)}\n`;
+    const appended = this.background.catch(() => {}).then(async () => {
+      if (this.appendFailure) return; // the lines after a lost one are not written either
+      try {
+        await appendFileDurablyInBackground(path, text, this.retry);
+      } catch (e) {
+        this.appendFailure = e;
+      }
+    });
+    this.background = appended;
   }
 
   /**

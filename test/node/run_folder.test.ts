@@ -196,6 +196,36 @@ describe('run folders', () => {
     folder.release();
   });
 
+  it('JSON lines appended in the background land in order, before a background write that follows them; a failed one is kept and reported', async () => {
+    const dir = freshPath();
+    const folder = RunFolder.claim(dir, options({ kind: 'tune' }));
+    folder.writeAtomic('metrics.jsonl', '');
+    folder.appendJsonLineInBackground('metrics.jsonl', { step: 1 });
+    folder.appendJsonLineInBackground('metrics.jsonl', { step: 2 });
+    let linesWhenWritten = '';
+    const checkpoint = folder.writeAtomicInBackground(CHECKPOINT_FILE, [new Uint8Array([5])]).then(() => {
+      linesWhenWritten = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
+    });
+    folder.appendJsonLineInBackground('metrics.jsonl', { step: 3 });
+    expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')).toBe(''); // nothing written before the caller goes on
+    await checkpoint;
+    expect(linesWhenWritten.startsWith('{"step":1}\n{"step":2}\n')).toBe(true);
+    await folder.settle();
+    expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')).toBe('{"step":1}\n{"step":2}\n{"step":3}\n');
+    expect(folder.readJsonLines('metrics.jsonl')).toEqual([{ step: 1 }, { step: 2 }, { step: 3 }]);
+
+    // A full disk: the append's failure names the file, fails the checkpoint after it, settle(), and the next append.
+    rmSync(join(dir, 'metrics.jsonl'));
+    symlinkSync('/dev/full', join(dir, 'metrics.jsonl'));
+    const message = `cannot append to ${join(dir, 'metrics.jsonl')} (ENOSPC): the disk is full`;
+    folder.appendJsonLineInBackground('metrics.jsonl', { step: 4 });
+    await expect(folder.writeAtomicInBackground(CHECKPOINT_FILE, [new Uint8Array([6])])).rejects.toThrow(message);
+    expect(Array.from(readFileSync(join(dir, CHECKPOINT_FILE)))).toEqual([5]); // not ahead of its records
+    await expect(folder.settle()).rejects.toThrow(message);
+    expect(() => folder.appendJsonLineInBackground('metrics.jsonl', { step: 5 })).toThrow(message);
+    folder.release();
+  });
+
   it('JSON lines: a torn last line is dropped with a notice and the file rewritten; a bad line elsewhere names the file and line', () => {
     const dir = freshPath();
     const o = options();
