@@ -176,8 +176,8 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     const stop = stopOnSignal(() => progress.log('stopping: writing a checkpoint at the end of this composition (Ctrl-C again to quit at once)...'));
     let outcome;
     try {
-      // Records are appended and fsynced by the I/O threads, in order with the checkpoint writes: a
-      // checkpoint reaches the disk only after the records before it.
+      // Records are appended and fsynced by the I/O threads; a checkpoint reaches the disk only after the
+      // records before it.
       outcome = await runTuning(tuner, {
         onLog: (m: LogRecord) => {
           folder.appendJsonLineInBackground('metrics.jsonl', m);

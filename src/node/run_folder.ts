@@ -12,9 +12,9 @@
  * - Every file is written atomically (a temporary `<name>.tmp-<pid>` in the same folder, fsync, rename);
  *   the temporary file is removed on failure, and leftovers of earlier runs are removed at the next claim.
  *   Every I/O error names its path and says what to do.
- * - metrics.jsonl-style files are appended one fsynced line at a time (by the caller, or by the runtime's
- *   I/O threads in order with the background writes); a torn last line (from a kill or a full disk) is
- *   dropped with a notice when the file is read back.
+ * - metrics.jsonl-style files are appended one fsynced line at a time (by the caller, or in the background
+ *   by the runtime's I/O threads, ahead of any background write that follows them); a torn last line (from
+ *   a kill or a full disk) is dropped with a notice when the file is read back.
  */
 import {
   closeSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
@@ -179,8 +179,14 @@ export async function writeFileAtomicInBackground(path: string, parts: readonly 
   try {
     const file = await openFile(temporary, 'w');
     try {
-      for (const part of parts) {
-        for (let offset = 0; offset < part.length;) offset += (await file.write(part, offset, part.length - offset)).bytesWritten;
+      // One gathered write for all the parts: each call waits for a turn of the event loop, which a busy
+      // caller gives only now and then.
+      let rest = parts.filter((part) => part.length > 0);
+      while (rest.length > 0) {
+        let written = (await file.writev(rest)).bytesWritten;
+        if (written === 0) throw new Error(`a write to ${temporary} made no progress`);
+        while (rest.length > 0 && written >= rest[0].length) written -= rest.shift()!.length;
+        if (written > 0) rest[0] = rest[0].subarray(written);
       }
       await file.sync();
     } finally {
@@ -303,10 +309,12 @@ export class RunFolder {
   private locked = false;
   /** The last background write (see writeAtomicInBackground). */
   private background: Promise<void> = Promise.resolve();
+  /** Background appends, one after another (they never reject: a failure is kept in appendFailure). */
+  private appends: Promise<void> = Promise.resolve();
+  /** Lines waiting for their file's queued append, by path. */
+  private readonly linesToAppend = new Map<string, string>();
   /** Why a background append failed (see appendJsonLineInBackground). */
   private appendFailure: unknown = null;
-  /** The last background write (settle reports its failure even when appends came after it). */
-  private lastWrite: Promise<void> = Promise.resolve();
   private readonly protectedPaths: Set<string>;
   private readonly retry: WriteHint = { thenRetry: 'continue with the same command plus --resume' };
 
@@ -385,13 +393,13 @@ export class RunFolder {
     if (this.protectedPaths.has(path)) {
       return Promise.reject(new RunFolderRefusal(`${path} is an input of this run and is never written over; choose another --out, or move the file`));
     }
-    const written = this.background.catch(() => {}).then(() => {
+    const appended = this.appends; // the lines appended so far go first
+    const written = this.background.catch(() => {}).then(() => appended).then(() => {
       // A line appended before this file failed to reach the disk: the file must not get ahead of it.
       if (this.appendFailure) throw this.appendFailure;
       return writeFileAtomicInBackground(path, parts, this.retry);
     });
     this.background = written;
-    this.lastWrite = written;
     written.catch(() => {}); // reported where awaited (the caller, or settle())
     return written;
   }
@@ -401,7 +409,7 @@ export class RunFolder {
    * background append.
    */
   settle(): Promise<void> {
-    return this.background.then(() => this.lastWrite).then(() => {
+    return this.appends.then(() => this.background).then(() => {
       if (this.appendFailure) throw this.appendFailure;
     });
   }
@@ -412,16 +420,22 @@ export class RunFolder {
   }
 
   /**
-   * appendJsonLine done in the background, in order with the background writes: a file written in the
-   * background after the line (a checkpoint after its records) is written only once the line is on disk.
-   * A failed append is kept: the next append throws it, and every later background write and `settle()`
-   * reject with it.
+   * appendJsonLine done in the background: a file written in the background after the line (a checkpoint
+   * after its records) is written only once the line is on disk; the lines of a file land in order, those
+   * that arrive while one append is under way together in the next. A failed append is kept: the next
+   * append throws it, and every later background write and `settle()` reject with it.
    */
   appendJsonLineInBackground(name: string, record: unknown): void {
     if (this.appendFailure) throw this.appendFailure;
     const path = this.path(name);
-    const text = `${JSON.stringify(record)}\n`;
-    const appended = this.background.catch(() => {}).then(async () => {
+    const waiting = this.linesToAppend.get(path);
+    this.linesToAppend.set(path, `${waiting ?? ''}${JSON.stringify(record)}\n`);
+    if (waiting !== undefined) return; // joins the append already queued for this file
+    // Each step of an append waits for a turn of the event loop, which a busy caller gives only now and
+    // then: one append per line would fall behind.
+    this.appends = this.appends.then(async () => {
+      const text = this.linesToAppend.get(path) as string;
+      this.linesToAppend.delete(path);
       if (this.appendFailure) return; // the lines after a lost one are not written either
       try {
         await appendFileDurablyInBackground(path, text, this.retry);
@@ -429,7 +443,6 @@ export class RunFolder {
         this.appendFailure = e;
       }
     });
-    this.background = appended;
   }
 
   /**
