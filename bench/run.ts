@@ -18,6 +18,7 @@ import {
   checkTargets, derive, formatTime, markdownTable, targetLines, writeJson, type CaseResult, type Impl, type RunInfo,
 } from './report.js';
 import { benchTuneLoop, tuneLoopTable } from './tune_loop.js';
+import { benchTuneStepParts, tuneStepPartsTable } from './tune_step_parts.js';
 import { benchCrossCore, crossCoreTable } from './cross_core.js';
 import { benchConcurrentTuneLoops, concurrentTuneLoopsTable } from './concurrent_tune_loops.js';
 import { benchWeightGradient, weightGradientTable } from './weight_gradient.js';
@@ -154,6 +155,8 @@ async function main(): Promise<void> {
   console.log('\nTune loop (H = 100, the shipped Note RNN, default preset)');
   const modelUrl = new URL('../../models/note_rnn.safetensors', import.meta.url);
   const tuneLoop = [...benchTuneLoop(builds[0].kernels, modelUrl, mode), ...benchTuneLoop(twoThreads.kernels, modelUrl, mode)];
+  console.log('\nWhere a tune step goes (G, one and two threads)');
+  const stepParts = [builds[0].kernels, twoThreads.kernels].map((k) => benchTuneStepParts(k, modelUrl, mode === 'quick' ? 50_000 : 200_000));
   console.log('\nCross-core hand-off (the H = 100 parameter block)');
   const crossCore = benchCrossCore(twoThreads, mode);
   twoThreads.close();
@@ -167,6 +170,7 @@ async function main(): Promise<void> {
     Object.entries(info.ceilings).map(([k, v]) => `${k} ${v!.toFixed(1)} GFLOP/s`).join(', ')}. ${NOISE_NOTE}\n`);
   console.log(table);
   console.log(`\nTune loop, plain SIMD build (2 threads: the same arithmetic shared with a helper thread):\n\n${tuneLoopTable(tuneLoop)}`);
+  console.log(`\nWhere a step of the tune loop goes (bench/tune_step_parts.ts: each call of the TD update timed in the loop, plain build):\n\n${tuneStepPartsTable(stepParts)}`);
   console.log(`\nThe weight-gradient kernel alone, plain build (bench/weight_gradient.ts: B = 64, dW_h of BPTT):\n\n${weightGradientTable(weightGradient)}`);
   console.log(`\nThe one-step TD update taken apart, plain build (bench/td_update_parts.ts: each kernel call alone at the update's shapes; counted: the multiplies bench/workloads.ts counts as FLOPs):\n\n${partsTable}`);
   console.log(`\nMoving data between the two cores (bench/cross_core.ts: a block the caller just rewrote, read by a soft update on the caller or on the helper):\n\n${crossCoreTable(crossCore)}`);
@@ -176,7 +180,7 @@ async function main(): Promise<void> {
     console.log(`${r.stepsPerSecond >= 8000 ? 'PASS' : 'MISS'}  tune loop (${r.algorithm}, ${r.threads} thread${r.threads > 1 ? 's' : ''}), H=100: ${Math.round(r.stepsPerSecond)} env steps/s (target ≥ 8000)`);
   }
   for (const n of info.notes.slice(1)) console.log(`note: ${n}`);
-  writeJson(resultsFile, info, results, targets, `${table}\n\n${tuneLoopTable(tuneLoop)}\n\n${crossCoreTable(crossCore)}\n\n${concurrentTuneLoopsTable(concurrent)}\n\n${weightGradientTable(weightGradient)}\n\n${partsTable}`, { tuneLoop, crossCore, concurrent, weightGradient, tdUpdateParts });
+  writeJson(resultsFile, info, results, targets, `${table}\n\n${tuneLoopTable(tuneLoop)}\n\n${tuneStepPartsTable(stepParts)}\n\n${crossCoreTable(crossCore)}\n\n${concurrentTuneLoopsTable(concurrent)}\n\n${weightGradientTable(weightGradient)}\n\n${partsTable}`, { tuneLoop, stepParts, crossCore, concurrent, weightGradient, tdUpdateParts });
   console.log(`\nwrote ${resultsFile.pathname} (${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);
 }
 

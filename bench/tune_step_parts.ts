@@ -1,0 +1,86 @@
+/**
+ * Where the tune loop's time goes (G, H = 100, the shipped Note RNN), on one thread and on two: each TD
+ * update taken apart at its calls (the Q-network's forward pass, the Target network's — on two threads
+ * the wait for the helper running it —, the backward pass with Adam, the separate soft update on two
+ * threads, and the rest: sampling, gathers from the replay, the targets), and the time of a step outside
+ * the update (acting: two batch-1 LSTM steps, the rules, the replay push). The calls are timed by wrapping
+ * the model methods of one tuner, so the loop runs as in `tune`, plus a clock read around each call.
+ */
+import { readFileSync } from 'node:fs';
+import type { Kernels } from '../src/engine/kernels.js';
+import { decodeModel } from '../src/io/model_file.js';
+import { resolveConfig } from '../src/rl/config.js';
+import { RlTuner } from '../src/rl/tuner.js';
+
+export interface TuneStepParts {
+  threads: number;
+  updates: number;
+  /** Microseconds per update of each timed part, and of the whole update. */
+  perUpdate: { qForward: number; targetForward: number; backwardAdam: number; softUpdate: number; rest: number; whole: number };
+  /** Microseconds per step outside the update, and per step in all. */
+  actingPerStep: number;
+  perStep: number;
+}
+
+/** Replaces `object[name]` with a wrapper that adds its call's milliseconds to `into[key]`. */
+function timeCalls<T extends object>(object: T, name: keyof T & string, into: Record<string, number>, key: string): void {
+  const original = (object[name] as (...a: unknown[]) => unknown).bind(object);
+  into[key] = 0;
+  (object as Record<string, unknown>)[name] = (...a: unknown[]) => {
+    const started = performance.now();
+    const result = original(...a);
+    into[key] += performance.now() - started;
+    return result;
+  };
+}
+
+export function benchTuneStepParts(kernels: Kernels, modelUrl: URL, steps: number): TuneStepParts {
+  const threads = kernels.threads?.threads ?? 1;
+  const noteRnn = decodeModel(new Uint8Array(readFileSync(modelUrl)), modelUrl.pathname);
+  const tuner = new RlTuner(kernels, noteRnn, resolveConfig('default', { algorithm: 'g', trainingSteps: 1e9, explorationSteps: 100_000 }));
+  for (let i = 0; i < 5000; i++) tuner.step();
+  const ms: Record<string, number> = {};
+  const { q, target } = tuner.agent;
+  timeCalls(q, 'forwardFrom', ms, 'qForward');
+  timeCalls(q, 'tdBackward', ms, 'backwardAdam');
+  timeCalls(target, 'softUpdateFrom', ms, 'softUpdate');
+  // One thread: the Target network's forward pass. Two: it is recorded, posted, and joined.
+  if (kernels.threads) timeCalls(kernels.threads, 'joinDeferred', ms, 'targetForward');
+  else timeCalls(target, 'forwardFrom', ms, 'targetForward');
+  timeCalls(tuner, 'update', ms, 'whole');
+  const updatesBefore = tuner.counters.updates;
+  const started = performance.now();
+  for (let i = 0; i < steps; i++) tuner.step();
+  const totalMs = performance.now() - started;
+  const updates = tuner.counters.updates - updatesBefore;
+  const per = (key: string) => (ms[key] * 1000) / updates;
+  const timed = per('qForward') + per('targetForward') + per('backwardAdam') + per('softUpdate');
+  return {
+    threads,
+    updates,
+    perUpdate: {
+      qForward: per('qForward'), targetForward: per('targetForward'), backwardAdam: per('backwardAdam'), softUpdate: per('softUpdate'),
+      rest: per('whole') - timed, whole: per('whole'),
+    },
+    actingPerStep: ((totalMs - ms.whole) * 1000) / steps,
+    perStep: (totalMs * 1000) / steps,
+  };
+}
+
+export function tuneStepPartsTable(results: TuneStepParts[]): string {
+  const us = (x: number) => `${x.toFixed(1)} µs`;
+  const column = (f: (r: TuneStepParts) => string) => results.map((r) => ` ${f(r)} |`).join('');
+  const header = results.map((r) => ` ${r.threads} thread${r.threads > 1 ? 's' : ''} |`).join('');
+  return [
+    `| part (G, H = 100, B = 32; ${results[0]?.updates.toLocaleString('en')} updates) |${header}`,
+    `|---|${results.map(() => '---:|').join('')}`,
+    `| Q-network forward (per update) |${column((r) => us(r.perUpdate.qForward))}`,
+    `| Target network forward (one thread), or waiting for the helper's (two) |${column((r) => us(r.perUpdate.targetForward))}`,
+    `| backward pass and Adam (one thread: with the soft update folded in) |${column((r) => us(r.perUpdate.backwardAdam))}`,
+    `| soft update as its own pass (two threads) |${column((r) => us(r.perUpdate.softUpdate))}`,
+    `| the rest: sampling, replay gathers, targets |${column((r) => us(r.perUpdate.rest))}`,
+    `| **the whole update** |${column((r) => `**${us(r.perUpdate.whole)}**`)}`,
+    `| a step outside the update (acting, rules, replay push) |${column((r) => us(r.actingPerStep))}`,
+    `| **a step in all** (an update every 5 steps) |${column((r) => `**${us(r.perStep)}**`)}`,
+  ].join('\n');
+}
