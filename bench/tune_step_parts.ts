@@ -2,7 +2,8 @@
  * Where the tune loop's time goes (G, H = 100, the shipped Note RNN), on one thread and on two: each TD
  * update taken apart at its calls (the Q-network's forward pass, the Target network's — on two threads
  * the wait for the helper running it —, the backward pass with Adam, the separate soft update on two
- * threads, and the rest: sampling, gathers from the replay, the targets), and the time of a step outside
+ * threads, drawing the minibatch, the gathers from the replay, and the rest: the targets and small copies),
+ * and the time of a step outside
  * the update (acting: two batch-1 LSTM steps, the rules, the replay push). The calls are timed by wrapping
  * the model methods of one tuner, so the loop runs as in `tune`, plus a clock read around each call.
  */
@@ -16,7 +17,10 @@ export interface TuneStepParts {
   threads: number;
   updates: number;
   /** Microseconds per update of each timed part, and of the whole update. */
-  perUpdate: { qForward: number; targetForward: number; backwardAdam: number; softUpdate: number; rest: number; whole: number };
+  perUpdate: {
+    qForward: number; targetForward: number; backwardAdam: number; softUpdate: number;
+    sample: number; gatherStates: number; gatherLogProbs: number; rest: number; whole: number;
+  };
   /** Microseconds per step outside the update, and per step in all. */
   actingPerStep: number;
   perStep: number;
@@ -47,6 +51,9 @@ export function benchTuneStepParts(kernels: Kernels, modelUrl: URL, steps: numbe
   // One thread: the Target network's forward pass. Two: it is recorded, posted, and joined.
   if (kernels.threads) timeCalls(kernels.threads, 'joinDeferred', ms, 'targetForward');
   else timeCalls(target, 'forwardFrom', ms, 'targetForward');
+  timeCalls(tuner.replay, 'sample', ms, 'sample');
+  timeCalls(tuner.replay, 'gatherStates', ms, 'gatherStates');
+  timeCalls(tuner.replay, 'gatherNextLogProbs', ms, 'gatherLogProbs');
   timeCalls(tuner, 'update', ms, 'whole');
   const updatesBefore = tuner.counters.updates;
   const started = performance.now();
@@ -54,12 +61,13 @@ export function benchTuneStepParts(kernels: Kernels, modelUrl: URL, steps: numbe
   const totalMs = performance.now() - started;
   const updates = tuner.counters.updates - updatesBefore;
   const per = (key: string) => (ms[key] * 1000) / updates;
-  const timed = per('qForward') + per('targetForward') + per('backwardAdam') + per('softUpdate');
+  const parts = ['qForward', 'targetForward', 'backwardAdam', 'softUpdate', 'sample', 'gatherStates', 'gatherLogProbs'] as const;
+  const timed = parts.reduce((sum, key) => sum + per(key), 0);
   return {
     threads,
     updates,
     perUpdate: {
-      qForward: per('qForward'), targetForward: per('targetForward'), backwardAdam: per('backwardAdam'), softUpdate: per('softUpdate'),
+      ...(Object.fromEntries(parts.map((key) => [key, per(key)])) as Record<(typeof parts)[number], number>),
       rest: per('whole') - timed, whole: per('whole'),
     },
     actingPerStep: ((totalMs - ms.whole) * 1000) / steps,
@@ -78,7 +86,10 @@ export function tuneStepPartsTable(results: TuneStepParts[]): string {
     `| Target network forward (one thread), or waiting for the helper's (two) |${column((r) => us(r.perUpdate.targetForward))}`,
     `| backward pass and Adam (one thread: with the soft update folded in) |${column((r) => us(r.perUpdate.backwardAdam))}`,
     `| soft update as its own pass (two threads) |${column((r) => us(r.perUpdate.softUpdate))}`,
-    `| the rest: sampling, replay gathers, targets |${column((r) => us(r.perUpdate.rest))}`,
+    `| drawing the minibatch (32 distinct transitions) |${column((r) => us(r.perUpdate.sample))}`,
+    `| gathering the Q-network's states before and after (two 32 × 200 floats) |${column((r) => us(r.perUpdate.gatherStates))}`,
+    `| gathering log p(·\\|s′) (32 × 38 floats) |${column((r) => us(r.perUpdate.gatherLogProbs))}`,
+    `| the rest: targets, small copies |${column((r) => us(r.perUpdate.rest))}`,
     `| **the whole update** |${column((r) => `**${us(r.perUpdate.whole)}**`)}`,
     `| a step outside the update (acting, rules, replay push) |${column((r) => us(r.actingPerStep))}`,
     `| **a step in all** (an update every 5 steps) |${column((r) => `**${us(r.perStep)}**`)}`,
