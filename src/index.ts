@@ -4,7 +4,9 @@
  * bytes), generate compositions, tune with a progress callback, evaluate, and write MIDI bytes. Nothing
  * under this entry imports a Node module: it runs in Node, Deno, Bun, browsers, workers and edge runtimes
  * (where compiling at run time is forbidden, the `workerd` entry, index_workerd.ts, supplies a precompiled
- * module).
+ * module). Kernels on more threads, with the bits of one: `KernelThreads.start` over the shared-memory build
+ * (`rltuner/wasm-shared`) with a way to start a helper thread (`rltuner/node-threads` in Node; in a browser,
+ * a module Worker that passes its message to `runKernelThread`); its `kernels` then go wherever kernels do.
  */
 import { createArena } from './engine/arena.js';
 import { describeValue, type Kernels } from './engine/kernels.js';
@@ -24,6 +26,7 @@ export {
   loadKernels, kernelsFromModule, acceptsRelaxedBuild, type Kernels, type KernelSource, type WasmModule, type WasmMemory,
   type ResponseLike, type UrlLike,
 } from './engine/kernels.js';
+export { KernelThreads, runKernelThread, type KernelThreadStart, type StartKernelThread } from './engine/kernel_threads.js';
 export { createArena, createModel, cloneModel } from './engine/arena.js';
 export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan } from './engine/lstm_model.js';
 export type { LstmStackConfig } from './engine/layout.js';

@@ -15,7 +15,8 @@
  *
  * How the threads start is the runtime's business (a Node worker_threads Worker, a browser Worker): the
  * caller passes a `StartKernelThread` that runs `runKernelThread(start)` in a new thread with the message
- * it is given (src/node/kernel_thread.ts, web/kernel_thread.ts). This module imports no runtime API.
+ * it is given (src/node/kernel_thread.ts, the package's `rltuner/node-threads`; web/kernel_thread.ts). This
+ * module imports no runtime API.
  *
  * The handshake per call, over an Int32Array in a SharedArrayBuffer (one 256-byte block per helper): the
  * caller writes the operation and its arguments (as float64, exact for addresses and counts), then bumps
@@ -257,7 +258,7 @@ export class KernelThreads implements KernelThreadPool {
   ): Promise<KernelThreads> {
     if (!Number.isInteger(threads) || threads < 2) throw new RangeError(`KernelThreads.start: threads = ${threads}; use 2 or more (1 thread needs no helpers)`);
     if (!kernels.shared) {
-      throw new Error('KernelThreads.start: these kernels import an unshared memory; load the shared-memory build (dist/rltuner-shared.wasm) for more than one thread');
+      throw new Error('KernelThreads.start: these kernels import an unshared memory; load the shared-memory build (the package\'s rltuner/wasm-shared, dist/rltuner-shared.wasm) for more than one thread');
     }
     if (typeof SharedArrayBuffer === 'undefined') {
       throw new Error('KernelThreads.start: this runtime has no SharedArrayBuffer (a browser page must be cross-origin isolated: COOP same-origin and COEP require-corp); use 1 thread');

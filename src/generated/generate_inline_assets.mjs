@@ -13,6 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ASSETS = [
   ['kernels_wasm.js', 'KERNELS_WASM_BASE64', 'dist/rltuner.wasm'],
   ['kernels_relaxed_wasm.js', 'KERNELS_RELAXED_WASM_BASE64', 'dist/rltuner-relaxed.wasm'],
+  ['kernels_shared_wasm.js', 'KERNELS_SHARED_WASM_BASE64', 'dist/rltuner-shared.wasm'],
   ['note_rnn_model.js', 'NOTE_RNN_MODEL_BASE64', 'models/note_rnn.safetensors'],
 ];
 

@@ -1,6 +1,7 @@
 /**
- * Kernel helper threads in Node: `startNodeKernelThread` starts a worker_threads Worker running this
- * module, which, in the worker, hands its start message to runKernelThread (src/engine/kernel_threads.ts).
+ * Kernel helper threads in Node (the package's `rltuner/node-threads`, also used by the CLI):
+ * `startNodeKernelThread` starts a worker_threads Worker running this module, which, in the worker, hands
+ * its start message to runKernelThread (src/engine/kernel_threads.ts). Pass it to `KernelThreads.start`.
  */
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import { runKernelThread, type KernelThreadStart, type StartKernelThread } from '../engine/kernel_threads.js';

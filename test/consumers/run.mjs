@@ -300,6 +300,18 @@ const readme :Workerd.Worker = (
       });
     }
 
+    // Kernel threads from the package in Node: rltuner/wasm-shared and rltuner/node-threads, the same bits.
+    await attempt('node-esm threads', async () => {
+      const dir = await consumer('node-threads');
+      writeFileSync(join(dir, 'threads.mjs'), THREADS_CHECK);
+      const line = (await run(process.execPath, ['threads.mjs'], { cwd: dir })).stdout.split('\n').find((l) => l.startsWith('THREADS '));
+      if (!line) throw new Error('threads.mjs printed no THREADS line');
+      const [, bits, parts] = line.split(' ');
+      if (bits !== 'same') throw new Error(`tune on two threads wrote other model bytes than on one (${line})`);
+      if (!(Number(parts) > 0)) throw new Error(`the helper thread ran no part of the work (${line})`);
+      record('node-esm threads', true, `tune on two threads (rltuner/wasm-shared, rltuner/node-threads) wrote the model bytes of one thread; ${parts} parts ran on the helper`);
+    });
+
     // TypeScript: every snippet type-checks as written, and the package's types hold without the DOM lib.
     const tsc = join(dirname(requireFromRoot.resolve('typescript/package.json')), 'bin', 'tsc');
     const typesRoot = join(root, 'node_modules', '@types');
@@ -344,11 +356,28 @@ const readme :Workerd.Worker = (
   process.exitCode = results.length === passed && passed > 0 ? 0 : 1;
 }
 
+// A short tune on one thread and on two, through the package's exports only.
+const THREADS_CHECK = `import { defaultNoteRnnBytes, KernelThreads, loadKernels, tune } from 'rltuner';
+import sharedKernelsWasm from 'rltuner/wasm-shared';
+import { startNodeKernelThread } from 'rltuner/node-threads';
+
+const config = { trainingSteps: 640, explorationSteps: 320, logEvery: 320, evalEvery: 0, evalCompositions: 0, checkpointEvery: 0 };
+const bytes = await defaultNoteRnnBytes();
+const one = await tune(await loadKernels(), bytes, { config });
+const pool = await KernelThreads.start(await loadKernels(sharedKernelsWasm), 2, startNodeKernelThread);
+const two = await tune(pool.kernels, bytes, { config });
+pool.close();
+const same = one.modelBytes.length === two.modelBytes.length && one.modelBytes.every((b, i) => b === two.modelBytes[i]);
+console.log(\`THREADS \${same ? 'same' : 'different'} \${pool.partsPosted}\`);
+`;
+
 // What every subpath export gives, as TypeScript sees it; each @ts-expect-error fails the check if the
 // type it guards were any (as Kernels.module became with skipLibCheck before).
-const PACKAGE_TYPES_CHECK = `import { loadKernels, kernelsFromModule, loadNoteRnn, loadDefaultNoteRnn, defaultNoteRnnBytes, tune, type Kernels } from 'rltuner';
+const PACKAGE_TYPES_CHECK = `import { loadKernels, kernelsFromModule, loadNoteRnn, loadDefaultNoteRnn, defaultNoteRnnBytes, tune, KernelThreads, type Kernels } from 'rltuner';
 import kernelsWasm from 'rltuner/wasm';
 import relaxedKernelsWasm from 'rltuner/wasm-relaxed';
+import sharedKernelsWasm from 'rltuner/wasm-shared';
+import { startNodeKernelThread } from 'rltuner/node-threads';
 import noteRnnBytes from 'rltuner/model';
 
 export async function check(): Promise<number> {
@@ -361,13 +390,18 @@ export async function check(): Promise<number> {
   const { model } = await loadDefaultNoteRnn(kernels);
   kernelsFromModule(kernels.module);
   await tune(kernels, await defaultNoteRnnBytes(), { config: { trainingSteps: 1 }, onProgress: (p) => p.step });
+  const pool: KernelThreads = await KernelThreads.start(await loadKernels(sharedKernelsWasm), 2, startNodeKernelThread);
+  const threaded: Kernels = pool.kernels;
+  pool.close();
+  // @ts-expect-error the shared build is bytes, not a string (nor any)
+  const notText: string = sharedKernelsWasm;
   // @ts-expect-error Kernels.module is a WebAssembly module, not a number (nor any)
   const notANumber: number = kernels.module;
   // @ts-expect-error the model bytes are a Uint8Array, not a string (nor any)
   const notAString: string = noteRnnBytes;
   // @ts-expect-error loadNoteRnn takes the model file's bytes, not a path
   loadNoteRnn(kernels, 'note_rnn.safetensors');
-  return notANumber + notAString.length + model.config.hiddenSizes.length;
+  return notANumber + notAString.length + notText.length + threaded.heapBase + model.config.hiddenSizes.length;
 }
 `;
 

@@ -7,15 +7,19 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64 } from '../../src/engine/bundled_assets.js';
 import {
-  compositionToMidi, defaultNoteRnnBytes, generate, kernelsFromModule, loadDefaultNoteRnn, loadKernels, loadNoteRnn, tune,
+  compositionToMidi, defaultNoteRnnBytes, generate, kernelsFromModule, KernelThreads, loadDefaultNoteRnn, loadKernels, loadNoteRnn, tune,
 } from '../../src/index.js';
 import kernelsWasm from '../../src/subpath_wasm.js';
 import relaxedKernelsWasm from '../../src/subpath_wasm_relaxed.js';
+import sharedKernelsWasm from '../../src/subpath_wasm_shared.js';
+// rltuner/node-threads as the package ships it: a worker thread cannot load the TypeScript source.
+import { startNodeKernelThread } from '../../dist/node/kernel_thread.js';
 import noteRnnModelBytes from '../../src/subpath_model.js';
 
 const wasmUrl = new URL('../../dist/rltuner.wasm', import.meta.url);
 const wasmFile = new Uint8Array(readFileSync(wasmUrl));
 const relaxedFile = new Uint8Array(readFileSync(new URL('../../dist/rltuner-relaxed.wasm', import.meta.url)));
+const sharedFile = new Uint8Array(readFileSync(new URL('../../dist/rltuner-shared.wasm', import.meta.url)));
 const modelFile = new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url)));
 
 describe('bundled copies', () => {
@@ -28,9 +32,10 @@ describe('bundled copies', () => {
     expect(() => decodeBase64('ab-d')).toThrow(/character "-" at 2 is not base64/);
   });
 
-  it('rltuner/wasm, rltuner/wasm-relaxed and rltuner/model are the built files, byte for byte', () => {
+  it('rltuner/wasm, rltuner/wasm-relaxed, rltuner/wasm-shared and rltuner/model are the built files, byte for byte', () => {
     expect(kernelsWasm).toEqual(wasmFile);
     expect(relaxedKernelsWasm).toEqual(relaxedFile);
+    expect(sharedKernelsWasm).toEqual(sharedFile);
     expect(noteRnnModelBytes).toEqual(modelFile);
   });
 
@@ -86,6 +91,26 @@ describe('loadKernels sources', () => {
     expect(() => kernelsFromModule(wasmFile)).toThrow(/kernelsFromModule: expected a compiled WebAssembly.Module; got a Uint8Array/);
     const notKernels = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
     expect(() => kernelsFromModule(notKernels)).toThrow(/not the rltuner kernel set \(no export "heap_base"\)/);
+  });
+});
+
+describe('kernel threads through the library', () => {
+  it('tune on two threads (rltuner/wasm-shared, rltuner/node-threads) gives the bits of one thread', async () => {
+    const config = { trainingSteps: 640, explorationSteps: 320, logEvery: 320, evalEvery: 320, evalCompositions: 40, sampleCount: 2, checkpointEvery: 0 };
+    const one = await tune(await loadKernels(), modelFile, { config });
+    const shared = await loadKernels(sharedKernelsWasm);
+    expect(shared.shared).toBe(true);
+    await expect(KernelThreads.start(await loadKernels(), 2, startNodeKernelThread)).rejects.toThrow(/load the shared-memory build \(the package's rltuner\/wasm-shared/);
+    const pool = await KernelThreads.start(shared, 2, startNodeKernelThread);
+    try {
+      const two = await tune(pool.kernels, modelFile, { config });
+      expect(pool.partsPosted).toBeGreaterThan(0); // the helper ran the Target network's forward passes
+      expect(two.modelBytes).toEqual(one.modelBytes);
+      expect(two.final?.tuned.statistics).toEqual(one.final?.tuned.statistics);
+      expect(two.final?.samples).toEqual(one.final?.samples);
+    } finally {
+      pool.close();
+    }
   });
 });
 
