@@ -19,6 +19,8 @@ import { Random } from './random.js';
 import { resolveConfig, type TunerConfig } from './rl/config.js';
 import type { PolicyEvaluation } from './eval/evaluation.js';
 import { encodeTunerCheckpoint } from './rl/checkpoint.js';
+import { melodiesFingerprint, type Fingerprints } from './io/fingerprint.js';
+import { sha256Hex } from './io/sha256.js';
 import { runTuning, type FinalReport, type LogRecord } from './rl/driver.js';
 import { RlTuner } from './rl/tuner.js';
 
@@ -148,7 +150,10 @@ export interface TuneOptions {
 export interface TuneResult {
   config: TunerConfig;
   tuner: RlTuner;
-  /** The tuned network as model-file bytes (usable with loadNoteRnn for q/psi; g acts with its prior). */
+  /**
+   * The tuned network as model-file bytes (usable with loadNoteRnn for q/psi; g acts with its prior), with the
+   * Note RNN's data and training notes and the fingerprints of what it was made from, as `rltuner tune` writes.
+   */
   modelBytes: Uint8Array;
   /** One record per logging interval. */
   history: LogRecord[];
@@ -163,7 +168,8 @@ export interface TuneResult {
  * `rltuner tune`; async so progress can be shown between slices.
  */
 export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array | ArrayBuffer, options: TuneOptions = {}): Promise<TuneResult> {
-  const noteRnn = decodeModel(modelFileBytes(noteRnnBytes, 'tune'));
+  const noteRnnFile = modelFileBytes(noteRnnBytes, 'tune');
+  const noteRnn = decodeModel(noteRnnFile);
   const config = resolveConfig(options.preset ?? 'default', (options.config ?? {}) as Record<string, unknown>);
   const tuner = new RlTuner(kernels, noteRnn, config, primingFor(config.priming, options));
   const history: LogRecord[] = [];
@@ -178,6 +184,16 @@ export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array | ArrayBuf
     onEvaluation: options.onEvaluation,
     onCheckpoint: options.onCheckpoint && ((t) => options.onCheckpoint!(encodeTunerCheckpoint(t), t.counters.step)),
   });
-  const modelBytes = encodeModel(tuner.q, { notes: { algorithm: config.algorithm, config, steps: tuner.counters.step } });
+  // What the model was made from, as `rltuner tune` records it (the thread count is not part of it).
+  const primingMaterial = config.priming === 'primer' ? [options.primer!] : config.priming === 'corpus' ? options.corpus! : null;
+  const fingerprints: Fingerprints = {
+    format: 'rltuner-note-rnn/2',
+    kernelBuild: kernels.relaxed ? 'relaxed' : 'plain',
+    noteRnn: sha256Hex(noteRnnFile),
+    ...(primingMaterial ? { priming: melodiesFingerprint(primingMaterial) } : {}),
+  };
+  const modelBytes = encodeModel(tuner.q, {
+    data: noteRnn.info.data, training: noteRnn.info.training, notes: { algorithm: config.algorithm, config, steps: tuner.counters.step }, fingerprints,
+  });
   return { config, tuner, modelBytes, history, stopped: outcome.stopped, final: outcome.final };
 }

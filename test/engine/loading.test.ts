@@ -3,11 +3,12 @@
  * ArrayBuffer, Response, URL, compiled module), the errors for anything else, and the bundled copies: the
  * base64 modules generated at build time must decode to exactly the files they were made from.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64 } from '../../src/engine/bundled_assets.js';
 import {
-  compositionToMidi, defaultNoteRnnBytes, generate, kernelsFromModule, KernelThreads, loadDefaultNoteRnn, loadKernels, loadNoteRnn, tune,
+  compositionToMidi, decodeModel, defaultNoteRnnBytes, generate, kernelsFromModule, KernelThreads, loadDefaultNoteRnn, loadKernels, loadNoteRnn, tune,
 } from '../../src/index.js';
 import kernelsWasm from '../../src/subpath_wasm.js';
 import relaxedKernelsWasm from '../../src/subpath_wasm_relaxed.js';
@@ -122,6 +123,15 @@ describe('model bytes', () => {
     expect(generate(fromBuffer, { length: 16, seed: 5 })).toEqual(generate(fromBytes, { length: 16, seed: 5 }));
     const run = await tune(kernels, modelFile.slice().buffer, { config: { trainingSteps: 64, explorationSteps: 32, logEvery: 32, evalEvery: 0, checkpointEvery: 0 } });
     expect(run.history.length).toBeGreaterThan(0);
+    // The tuned model records what it was made from, as the CLI's does.
+    const tuned = decodeModel(run.modelBytes).info;
+    const source = decodeModel(modelFile).info;
+    expect(tuned.fingerprints).toEqual({ format: 'rltuner-note-rnn/2', kernelBuild: 'plain', noteRnn: createHash('sha256').update(modelFile).digest('hex') });
+    expect(tuned.data).toEqual(source.data);
+    expect(tuned.training).toEqual(source.training);
+    expect(tuned.notes).toMatchObject({ algorithm: 'g', steps: 64 });
+    const primed = await tune(kernels, modelFile, { config: { priming: 'primer', trainingSteps: 32, explorationSteps: 32, logEvery: 32, evalEvery: 0, checkpointEvery: 0 }, primer: [2, 0, 0, 0] });
+    expect(decodeModel(primed.modelBytes).info.fingerprints?.priming).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('names what it was given when it is not bytes', () => {
