@@ -2,7 +2,8 @@
  * Where the tune loop's time goes (G, H = 100, the shipped Note RNN), on one thread and on two: each TD
  * update taken apart at its calls (the Q-network's forward pass, the Target network's — on two threads
  * the wait for the helper running it —, the backward pass with Adam, the separate soft update on two
- * threads, drawing the minibatch, the gathers from the replay, and the rest: the targets and small copies),
+ * threads, drawing the minibatch, the gathers from the replay, and the rest: the targets and small copies,
+ * and on two threads recording and posting the Target network's calls),
  * and the time of a step outside
  * the update (acting: two batch-1 LSTM steps, the rules, the replay push). The calls are timed by wrapping
  * the model methods of one tuner, so the loop runs as in `tune`, plus a clock read around each call.
@@ -26,15 +27,24 @@ export interface TuneStepParts {
   perStep: number;
 }
 
-/** Replaces `object[name]` with a wrapper that adds its call's milliseconds to `into[key]`. */
-function timeCalls<T extends object>(object: T, name: keyof T & string, into: Record<string, number>, key: string): void {
-  const original = (object[name] as (...a: unknown[]) => unknown).bind(object);
+/**
+ * Replaces `object[name]` with a wrapper that adds its call's milliseconds to `into[key]`; returns how to put
+ * the method back.
+ */
+function timeCalls<T extends object>(object: T, name: keyof T & string, into: Record<string, number>, key: string): () => void {
+  const own = Object.prototype.hasOwnProperty.call(object, name);
+  const method = object[name];
+  const original = (method as (...a: unknown[]) => unknown).bind(object);
   into[key] = 0;
   (object as Record<string, unknown>)[name] = (...a: unknown[]) => {
     const started = performance.now();
     const result = original(...a);
     into[key] += performance.now() - started;
     return result;
+  };
+  return () => {
+    if (own) (object as Record<string, unknown>)[name] = method;
+    else delete (object as Record<string, unknown>)[name];
   };
 }
 
@@ -45,20 +55,23 @@ export function benchTuneStepParts(kernels: Kernels, modelUrl: URL, steps: numbe
   for (let i = 0; i < 5000; i++) tuner.step();
   const ms: Record<string, number> = {};
   const { q, target } = tuner.agent;
-  timeCalls(q, 'forwardFrom', ms, 'qForward');
-  timeCalls(q, 'tdBackward', ms, 'backwardAdam');
-  timeCalls(target, 'softUpdateFrom', ms, 'softUpdate');
-  // One thread: the Target network's forward pass. Two: it is recorded, posted, and joined.
-  if (kernels.threads) timeCalls(kernels.threads, 'joinDeferred', ms, 'targetForward');
-  else timeCalls(target, 'forwardFrom', ms, 'targetForward');
-  timeCalls(tuner.replay, 'sample', ms, 'sample');
-  timeCalls(tuner.replay, 'gatherStates', ms, 'gatherStates');
-  timeCalls(tuner.replay, 'gatherNextLogProbs', ms, 'gatherLogProbs');
-  timeCalls(tuner, 'update', ms, 'whole');
+  const restore = [
+    timeCalls(q, 'forwardFrom', ms, 'qForward'),
+    timeCalls(q, 'tdBackward', ms, 'backwardAdam'),
+    timeCalls(target, 'softUpdateFrom', ms, 'softUpdate'),
+    // One thread: the Target network's forward pass. Two: the wait for the helper running it (recording and
+    // posting its calls fall in the rest).
+    kernels.threads ? timeCalls(kernels.threads, 'joinDeferred', ms, 'targetForward') : timeCalls(target, 'forwardFrom', ms, 'targetForward'),
+    timeCalls(tuner.replay, 'sample', ms, 'sample'),
+    timeCalls(tuner.replay, 'gatherStates', ms, 'gatherStates'),
+    timeCalls(tuner.replay, 'gatherNextLogProbs', ms, 'gatherLogProbs'),
+    timeCalls(tuner, 'update', ms, 'whole'),
+  ];
   const updatesBefore = tuner.counters.updates;
   const started = performance.now();
   for (let i = 0; i < steps; i++) tuner.step();
   const totalMs = performance.now() - started;
+  for (const put of restore) put(); // the thread pool goes on to other benches untimed
   const updates = tuner.counters.updates - updatesBefore;
   const per = (key: string) => (ms[key] * 1000) / updates;
   const parts = ['qForward', 'targetForward', 'backwardAdam', 'softUpdate', 'sample', 'gatherStates', 'gatherLogProbs'] as const;
@@ -89,7 +102,7 @@ export function tuneStepPartsTable(results: TuneStepParts[]): string {
     `| drawing the minibatch (32 distinct transitions) |${column((r) => us(r.perUpdate.sample))}`,
     `| gathering the Q-network's states before and after (two 32 × 200 floats) |${column((r) => us(r.perUpdate.gatherStates))}`,
     `| gathering log p(·\\|s′) (32 × 38 floats) |${column((r) => us(r.perUpdate.gatherLogProbs))}`,
-    `| the rest: targets, small copies |${column((r) => us(r.perUpdate.rest))}`,
+    `| the rest: targets, small copies (two threads: also recording and posting the Target forward) |${column((r) => us(r.perUpdate.rest))}`,
     `| **the whole update** |${column((r) => `**${us(r.perUpdate.whole)}**`)}`,
     `| a step outside the update (acting, rules, replay push) |${column((r) => us(r.actingPerStep))}`,
     `| **a step in all** (an update every 5 steps) |${column((r) => `**${us(r.perStep)}**`)}`,

@@ -13,14 +13,13 @@ import { describeValue, type Kernels } from './engine/kernels.js';
 import { bundledNoteRnnBytes } from './engine/bundled_assets.js';
 import type { LstmModel } from './engine/lstm_model.js';
 import { primingFor, sampleCompositions, type Priming } from './rl/sampling.js';
-import { decodeModel, encodeModel, loadModelInto, type DecodedModel } from './io/model_file.js';
+import { decodeModel, encodeModel, loadModelInto, MODEL_FINGERPRINT_FORMAT, type DecodedModel } from './io/model_file.js';
 import { exportMidi, type ExportOptions } from './music/midi_export.js';
 import { Random } from './random.js';
 import { resolveConfig, type TunerConfig } from './rl/config.js';
 import type { PolicyEvaluation } from './eval/evaluation.js';
 import { encodeTunerCheckpoint } from './rl/checkpoint.js';
-import { melodiesFingerprint, type Fingerprints } from './io/fingerprint.js';
-import { sha256Hex } from './io/sha256.js';
+import { tuningFingerprints } from './io/fingerprint.js';
 import { runTuning, type FinalReport, type LogRecord } from './rl/driver.js';
 import { RlTuner } from './rl/tuner.js';
 
@@ -172,6 +171,10 @@ export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array | ArrayBuf
   const noteRnn = decodeModel(noteRnnFile);
   const config = resolveConfig(options.preset ?? 'default', (options.config ?? {}) as Record<string, unknown>);
   const tuner = new RlTuner(kernels, noteRnn, config, primingFor(config.priming, options));
+  // What the model is made from, as `rltuner tune` records it (primingFor has checked that the priming's
+  // material was given; the thread count is not part of it).
+  const primingMaterial = config.priming === 'primer' ? [options.primer!] : config.priming === 'corpus' ? options.corpus! : null;
+  const fingerprints = tuningFingerprints(MODEL_FINGERPRINT_FORMAT, kernels.relaxed ? 'relaxed' : 'plain', noteRnnFile, primingMaterial);
   const history: LogRecord[] = [];
   const outcome = await runTuning(tuner, {
     sliceMs: options.sliceMs,
@@ -184,14 +187,6 @@ export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array | ArrayBuf
     onEvaluation: options.onEvaluation,
     onCheckpoint: options.onCheckpoint && ((t) => options.onCheckpoint!(encodeTunerCheckpoint(t), t.counters.step)),
   });
-  // What the model was made from, as `rltuner tune` records it (the thread count is not part of it).
-  const primingMaterial = config.priming === 'primer' ? [options.primer!] : config.priming === 'corpus' ? options.corpus! : null;
-  const fingerprints: Fingerprints = {
-    format: 'rltuner-note-rnn/2',
-    kernelBuild: kernels.relaxed ? 'relaxed' : 'plain',
-    noteRnn: sha256Hex(noteRnnFile),
-    ...(primingMaterial ? { priming: melodiesFingerprint(primingMaterial) } : {}),
-  };
   const modelBytes = encodeModel(tuner.q, {
     data: noteRnn.info.data, training: noteRnn.info.training, notes: { algorithm: config.algorithm, config, steps: tuner.counters.step }, fingerprints,
   });

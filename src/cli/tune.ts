@@ -9,10 +9,9 @@ import { resolve } from 'node:path';
 import * as zlib from 'node:zlib';
 import { evaluationTable } from '../eval/report.js';
 import type { PolicyEvaluation } from '../eval/evaluation.js';
-import { fingerprintMismatches, melodiesFingerprint, type Fingerprints } from '../io/fingerprint.js';
-import { encodeModel, decodeModel } from '../io/model_file.js';
+import { fingerprintMismatches, tuningFingerprints, type Fingerprints } from '../io/fingerprint.js';
+import { encodeModel, decodeModel, MODEL_FINGERPRINT_FORMAT } from '../io/model_file.js';
 import { crc32, type Crc32 } from '../io/safetensors.js';
-import { sha256Hex } from '../io/sha256.js';
 import { buildCorpus } from '../music/corpus.js';
 import { tokenName, NUM_CLASSES } from '../music/encoding.js';
 import { exportMidi } from '../music/midi_export.js';
@@ -139,12 +138,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     const model = readModelBytes(checkpoint ? record.model : s('model'));
     const noteRnn = decodeModel(model.bytes, model.path);
     const { priming, tokens: primingMaterial } = await loadPriming(config, record);
-    const fingerprints: Fingerprints = {
-      format: `${TUNE_CHECKPOINT_FORMAT}/${TUNE_CHECKPOINT_VERSION}`,
-      kernelBuild: build,
-      noteRnn: sha256Hex(model.bytes),
-      ...(primingMaterial ? { priming: melodiesFingerprint(primingMaterial) } : {}),
-    };
+    const fingerprints = tuningFingerprints(`${TUNE_CHECKPOINT_FORMAT}/${TUNE_CHECKPOINT_VERSION}`, build, model.bytes, primingMaterial);
     if (checkpoint) {
       const mismatches = fingerprintMismatches(checkpoint.fingerprints as Partial<Fingerprints>, fingerprints, 'the run');
       if (mismatches.length) {
@@ -220,7 +214,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
       data: noteRnn.info.data,
       training: noteRnn.info.training,
       notes: { algorithm: config.algorithm, tunedFrom: model.path, config, steps: tuner.counters.step },
-      fingerprints: { ...fingerprints, format: 'rltuner-note-rnn/2' },
+      fingerprints: { ...fingerprints, format: MODEL_FINGERPRINT_FORMAT },
     }));
     if (outcome.final) writeFinalReport(folder, tuner, outcome.final);
     process.stdout.write(`tuned model: ${folder.path(tunedName)}\nrun folder: ${folder.dir}\n`);

@@ -53,6 +53,16 @@ export function melodiesFingerprint(melodies: readonly ArrayLike<number>[]): str
 }
 
 /**
+ * What a tuning was made from, in a file of `format` (a tune checkpoint, a tuned model): the kernel build,
+ * the Note RNN model file's digest and, when the priming has material (a primer, a corpus), its digest.
+ */
+export function tuningFingerprints(
+  format: string, kernelBuild: Fingerprints['kernelBuild'], noteRnnFile: Uint8Array, primingMaterial: readonly ArrayLike<number>[] | null,
+): Fingerprints {
+  return { format, kernelBuild, noteRnn: sha256Hex(noteRnnFile), ...(primingMaterial ? { priming: melodiesFingerprint(primingMaterial) } : {}) };
+}
+
+/**
  * Digest of a list of files: one line per file, in the given order, `<sha256 of its bytes> <name as a
  * JSON string>`, then the SHA-256 of those lines. Renaming, reordering, adding, dropping or editing a file
  * changes it.

@@ -12,9 +12,10 @@
  * - Every file is written atomically (a temporary `<name>.tmp-<pid>` in the same folder, fsync, rename);
  *   the temporary file is removed on failure, and leftovers of earlier runs are removed at the next claim.
  *   Every I/O error names its path and says what to do.
- * - metrics.jsonl-style files are appended one fsynced line at a time (by the caller, or in the background
- *   by the runtime's I/O threads, ahead of any background write that follows them); a torn last line (from
- *   a kill or a full disk) is dropped with a notice when the file is read back.
+ * - metrics.jsonl-style files are appended whole lines at a time, each append written in one write and
+ *   fsynced (by the caller, or in the background by the runtime's I/O threads, ahead of any background
+ *   write that follows them); a torn last line (from a kill or a full disk) is dropped with a notice when
+ *   the file is read back.
  */
 import {
   closeSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
@@ -385,8 +386,9 @@ export class RunFolder {
 
   /**
    * Writes a file atomically in the background (writeFileAtomicInBackground), after any earlier background
-   * write has finished; the parts must not change until the returned promise settles. `settle()` waits for
-   * every background write.
+   * write has finished and the lines appended in the background before it are on disk; it is not written
+   * (the promise rejects) if a background append has failed by the time it starts. The parts must not
+   * change until the returned promise settles. `settle()` waits for every background write.
    */
   writeAtomicInBackground(name: string, parts: readonly Uint8Array[]): Promise<void> {
     const path = this.path(name);

@@ -112,7 +112,7 @@ describe('kernel threads through the library', () => {
     } finally {
       pool.close();
     }
-  });
+  }, 60_000); // two short tunes with a helper thread spinning, beside other test files on a 2-core machine
 });
 
 describe('model bytes', () => {
@@ -132,7 +132,7 @@ describe('model bytes', () => {
     expect(tuned.notes).toMatchObject({ algorithm: 'g', steps: 64 });
     const primed = await tune(kernels, modelFile, { config: { priming: 'primer', trainingSteps: 32, explorationSteps: 32, logEvery: 32, evalEvery: 0, checkpointEvery: 0 }, primer: [2, 0, 0, 0] });
     expect(decodeModel(primed.modelBytes).info.fingerprints?.priming).toMatch(/^[0-9a-f]{64}$/);
-  });
+  }, 60_000);
 
   it('names what it was given when it is not bytes', () => {
     const kernels = kernelsFromModule(new WebAssembly.Module(wasmFile));

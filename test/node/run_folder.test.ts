@@ -187,6 +187,10 @@ describe('run folders', () => {
     expect(readFileSync(join(dir, CHECKPOINT_FILE)).length).toBe(200_003);
     await folder.settle();
     expect(Array.from(readFileSync(join(dir, CHECKPOINT_FILE)))).toEqual([9]); // the later write, after the first
+    // More parts than one gathered write takes (1,024 on Linux), empty ones among them, land whole and in order.
+    const many = Array.from({ length: 3000 }, (_, i) => new Uint8Array(i % 7 === 0 ? 0 : 1 + (i % 5)).fill(i & 255));
+    await folder.writeAtomicInBackground('many.bin', many);
+    expect(new Uint8Array(readFileSync(join(dir, 'many.bin')))).toEqual(Uint8Array.from(many.flatMap((part) => Array.from(part))));
     // A full disk: the temporary file leads to /dev/full.
     symlinkSync('/dev/full', join(dir, `${CHECKPOINT_FILE}.tmp-${process.pid}`));
     await expect(folder.writeAtomicInBackground(CHECKPOINT_FILE, first)).rejects.toThrow(`cannot write ${join(dir, CHECKPOINT_FILE)} (ENOSPC): the disk is full`);
