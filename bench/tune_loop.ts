@@ -24,13 +24,22 @@ export interface TuneLoopResult {
 
 const STEPS_PER_CALL = 1000;
 
+/**
+ * A tuner of the default preset over the model file at `modelUrl`, past its first 5,000 steps, so that the
+ * replay holds enough transitions for updates to run (the tune-loop benches start from here).
+ */
+export function warmTuner(kernels: Kernels, modelUrl: URL, algorithm: 'q' | 'psi' | 'g'): RlTuner {
+  const noteRnn = decodeModel(new Uint8Array(readFileSync(modelUrl)), modelUrl.pathname);
+  const tuner = new RlTuner(kernels, noteRnn, resolveConfig('default', { algorithm, trainingSteps: 1e9, explorationSteps: 100_000 }));
+  for (let i = 0; i < 5000; i++) tuner.step();
+  return tuner;
+}
+
 export function benchTuneLoop(kernels: Kernels, modelUrl: URL, mode: Mode): TuneLoopResult[] {
   const threads = kernels.threads?.threads ?? 1;
-  const noteRnn = decodeModel(new Uint8Array(readFileSync(modelUrl)), modelUrl.pathname);
   return (['q', 'g'] as const).map((algorithm) => {
-    const config = resolveConfig('default', { algorithm, trainingSteps: 1e9, explorationSteps: 100_000 });
-    const tuner = new RlTuner(kernels, noteRnn, config);
-    for (let i = 0; i < 5000; i++) tuner.step();
+    const tuner = warmTuner(kernels, modelUrl, algorithm);
+    const config = tuner.config;
     const timing = measure(`tune loop ${algorithm}, ${threads} thread${threads > 1 ? 's' : ''}`, () => {
       for (let i = 0; i < STEPS_PER_CALL; i++) tuner.step();
     }, mode);

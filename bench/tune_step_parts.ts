@@ -8,11 +8,8 @@
  * the update (acting: two batch-1 LSTM steps, the rules, the replay push). The calls are timed by wrapping
  * the model methods of one tuner, so the loop runs as in `tune`, plus a clock read around each call.
  */
-import { readFileSync } from 'node:fs';
 import type { Kernels } from '../src/engine/kernels.js';
-import { decodeModel } from '../src/io/model_file.js';
-import { resolveConfig } from '../src/rl/config.js';
-import { RlTuner } from '../src/rl/tuner.js';
+import { warmTuner } from './tune_loop.js';
 
 export interface TuneStepParts {
   threads: number;
@@ -50,9 +47,7 @@ function timeCalls<T extends object>(object: T, name: keyof T & string, into: Re
 
 export function benchTuneStepParts(kernels: Kernels, modelUrl: URL, steps: number): TuneStepParts {
   const threads = kernels.threads?.threads ?? 1;
-  const noteRnn = decodeModel(new Uint8Array(readFileSync(modelUrl)), modelUrl.pathname);
-  const tuner = new RlTuner(kernels, noteRnn, resolveConfig('default', { algorithm: 'g', trainingSteps: 1e9, explorationSteps: 100_000 }));
-  for (let i = 0; i < 5000; i++) tuner.step();
+  const tuner = warmTuner(kernels, modelUrl, 'g');
   const ms: Record<string, number> = {};
   const { q, target } = tuner.agent;
   const restore = [
