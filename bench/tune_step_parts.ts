@@ -2,7 +2,7 @@
  * Where the tune loop's time goes (G, H = 100, the shipped Note RNN), on one thread and on two: each TD
  * update taken apart at its calls (the Q-network's forward pass, the Target network's — on two threads
  * the wait for the helper running it —, the backward pass with Adam, the separate soft update on two
- * threads, drawing the minibatch, the gathers from the replay, and the rest: the targets and small copies,
+ * threads, drawing the minibatch, reading its cache lines ahead, the gathers from the replay, and the rest: the targets and small copies,
  * and on two threads recording and posting the Target network's calls),
  * and the time of a step outside
  * the update (acting: two batch-1 LSTM steps, the rules, the replay push). The calls are timed by wrapping
@@ -17,7 +17,7 @@ export interface TuneStepParts {
   /** Microseconds per update of each timed part, and of the whole update. */
   perUpdate: {
     qForward: number; targetForward: number; backwardAdam: number; softUpdate: number;
-    sample: number; gatherStates: number; gatherLogProbs: number; rest: number; whole: number;
+    sample: number; prefetch: number; gatherStates: number; gatherLogProbs: number; rest: number; whole: number;
   };
   /** Microseconds per step outside the update, and per step in all. */
   actingPerStep: number;
@@ -58,6 +58,7 @@ export function benchTuneStepParts(kernels: Kernels, modelUrl: URL, steps: numbe
     // posting its calls fall in the rest).
     kernels.threads ? timeCalls(kernels.threads, 'joinDeferred', ms, 'targetForward') : timeCalls(target, 'forwardFrom', ms, 'targetForward'),
     timeCalls(tuner.replay, 'sample', ms, 'sample'),
+    timeCalls(tuner.replay, 'prefetch', ms, 'prefetch'),
     timeCalls(tuner.replay, 'gatherStates', ms, 'gatherStates'),
     timeCalls(tuner.replay, 'gatherNextLogProbs', ms, 'gatherLogProbs'),
     timeCalls(tuner, 'update', ms, 'whole'),
@@ -69,7 +70,7 @@ export function benchTuneStepParts(kernels: Kernels, modelUrl: URL, steps: numbe
   for (const put of restore) put(); // the thread pool goes on to other benches untimed
   const updates = tuner.counters.updates - updatesBefore;
   const per = (key: string) => (ms[key] * 1000) / updates;
-  const parts = ['qForward', 'targetForward', 'backwardAdam', 'softUpdate', 'sample', 'gatherStates', 'gatherLogProbs'] as const;
+  const parts = ['qForward', 'targetForward', 'backwardAdam', 'softUpdate', 'sample', 'prefetch', 'gatherStates', 'gatherLogProbs'] as const;
   const timed = parts.reduce((sum, key) => sum + per(key), 0);
   return {
     threads,
@@ -95,6 +96,7 @@ export function tuneStepPartsTable(results: TuneStepParts[]): string {
     `| backward pass and Adam (one thread: with the soft update folded in) |${column((r) => us(r.perUpdate.backwardAdam))}`,
     `| soft update as its own pass (two threads) |${column((r) => us(r.perUpdate.softUpdate))}`,
     `| drawing the minibatch (32 distinct transitions) |${column((r) => us(r.perUpdate.sample))}`,
+    `| reading the drawn transitions' cache lines ahead of the gathers |${column((r) => us(r.perUpdate.prefetch))}`,
     `| gathering the Q-network's states before and after (two 32 × 200 floats) |${column((r) => us(r.perUpdate.gatherStates))}`,
     `| gathering log p(·\\|s′) (32 × 38 floats) |${column((r) => us(r.perUpdate.gatherLogProbs))}`,
     `| the rest: targets, small copies (two threads: also recording and posting the Target forward) |${column((r) => us(r.perUpdate.rest))}`,

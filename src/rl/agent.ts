@@ -121,6 +121,7 @@ export class Agent {
     const { algorithm, batchSize: B, gamma } = this.settings;
     const idx = this.slots;
     replay.sample(rng, B, idx);
+    replay.prefetch(idx, B); // the drawn transitions' cache misses overlap here, not one row at a time below
     for (let i = 0; i < B; i++) {
       const j = idx[i];
       this.tokens[i] = replay.tokenIn[j];

@@ -74,6 +74,10 @@ export class ReplayRing {
   readonly nextLogProbs: Float32Array | Uint16Array; // (slots, NUM_CLASSES), or empty when not stored; f16 bits when so kept
   /** Whether the Reward RNN's next-state log-probabilities are kept (only G-learning's target needs them). */
   readonly storesNextLogProbs: boolean;
+  /** The same bytes as qStates, read as integers by `prefetch` (no float work in its loads). */
+  private readonly stateWords: Int32Array;
+  /** What `prefetch` read, kept so that its loads are not optimised away. */
+  private prefetched = 0;
   private stored = 0;
   /** Slot the next push writes. */
   private next = 0;
@@ -98,6 +102,7 @@ export class ReplayRing {
     this.storesNextLogProbs = options.storeNextLogProbs ?? true;
     const logProbValues = this.storesNextLogProbs ? this.slots * NUM_CLASSES : 0;
     this.nextLogProbs = options.nextLogProbPrecision === 'f16' ? new Uint16Array(logProbValues) : new Float32Array(logProbValues);
+    this.stateWords = new Int32Array(this.qStates.buffer, this.qStates.byteOffset, this.qStates.length);
   }
 
   /** Number of stored transitions (at most capacity). */
@@ -168,6 +173,42 @@ export class ReplayRing {
     const oldest = this.oldest;
     for (let i = 0; i < batchSize; i++) outIndices[i] = (oldest + outIndices[i]) % this.slots;
     return outIndices;
+  }
+
+  /**
+   * Reads one word of every cache line that the transitions in slots indices[0 .. count) occupy (their
+   * fields, both state rows and log p(·|s')), before the gathers copy any of them. The ring spans about
+   * 100 MB, so each drawn transition is a cache and TLB miss on pages far apart; copied row by row those
+   * misses wait for one another, read here in one pass of independent loads they overlap, and the copies
+   * that follow find the lines in cache. Changes nothing: a call can be left out without changing a bit.
+   * Slots are taken modulo the ring (no checks: the gathers check them).
+   */
+  prefetch(indices: ArrayLike<number>, count: number): void {
+    const S = this.stateSize;
+    const slots = this.slots;
+    const words = this.stateWords;
+    const logProbs = this.nextLogProbs;
+    const logProbWords = this.storesNextLogProbs ? logProbs.length : 0;
+    const C = NUM_CLASSES;
+    // A 64-byte line holds 16 floats (32 f16 values); the last word of a row is read too, for rows that do not start on a line.
+    const logProbStride = logProbs instanceof Uint16Array ? 32 : 16;
+    let seen = 0;
+    for (let r = 0; r < count; r++) {
+      const slot = indices[r] % slots;
+      seen |= this.tokenIn[slot] | this.action[slot] | this.terminal[slot] | (this.reward[slot] === 0 ? 1 : 0);
+      const before = slot * S;
+      for (let j = 0; j < S; j += 16) seen |= words[before + j];
+      seen |= words[before + S - 1];
+      const after = (slot + 1 === slots ? 0 : slot + 1) * S;
+      for (let j = 0; j < S; j += 16) seen |= words[after + j];
+      seen |= words[after + S - 1];
+      if (logProbWords > 0) {
+        const row = slot * C;
+        for (let a = 0; a < C; a += logProbStride) seen |= logProbs[row + a];
+        seen |= logProbs[row + C - 1];
+      }
+    }
+    this.prefetched = seen;
   }
 
   /** Slot of the k-th oldest stored transition (k in 0 .. size − 1). */

@@ -119,6 +119,19 @@ describe('ReplayRing', () => {
     expect(() => row(ring, 'qBefore', 31)).toThrow(/indices\[0\] = 31 is not a stored transition's slot/);
   });
 
+  it('prefetch reads every held slot, the last one (its after-state wraps to slot 0) included, and changes nothing', () => {
+    for (const options of [{}, { nextLogProbPrecision: 'f16' as const }, { storeNextLogProbs: false }]) {
+      const ring = new ReplayRing(6, 200, options);
+      for (let k = 0; k < 9; k++) pushStep(ring, k);
+      const before = structuredClone(ring.snapshot());
+      const slots = Int32Array.from({ length: 6 }, (_, i) => ring.slotOf(i));
+      expect(Array.from(slots)).toContain(ring.slots - 1);
+      ring.prefetch(slots, 6);
+      expect(ring.snapshot()).toEqual(before);
+      expect(row(ring, 'qAfter', ring.slotOf(1))[0]).toBe(100 * (4 + 1)); // still gathers as before
+    }
+  });
+
   it('gathers the chosen rows into a strided destination', () => {
     const ring = new ReplayRing(8, 3);
     for (let k = 0; k < 5; k++) pushStep(ring, k);
