@@ -2,11 +2,11 @@
  * Where the tune loop's time goes (G, H = 100, the shipped Note RNN), on one thread and on two: each TD
  * update taken apart at its calls (the Q-network's forward pass, the Target network's — on two threads
  * the wait for the helper running it —, the backward pass with Adam, the separate soft update on two
- * threads, drawing the minibatch, reading its cache lines ahead, the gathers from the replay, and the rest: the targets and small copies,
- * and on two threads recording and posting the Target network's calls),
- * and the time of a step outside
- * the update (acting: two batch-1 LSTM steps, the rules, the replay push). The calls are timed by wrapping
- * the model methods of one tuner, so the loop runs as in `tune`, plus a clock read around each call.
+ * threads, drawing the minibatch, reading its cache lines ahead, the gathers from the replay, and the
+ * rest: the targets and small copies, and on two threads recording and posting the Target network's
+ * calls), and the time of a step outside the update (acting: two batch-1 LSTM steps, the rules, the
+ * replay push). The calls are timed by wrapping the model methods of one tuner, so the loop runs as in
+ * `tune`, plus a clock read around each call.
  */
 import type { Kernels } from '../src/engine/kernels.js';
 import { warmTuner } from './tune_loop.js';

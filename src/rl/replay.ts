@@ -60,6 +60,13 @@ function snapshotExtent(size: number, capacity: number): { fields: number; rows:
   return { fields: capacity + 1, rows: capacity + 1 };
 }
 
+/** Reads a word of each 64-byte line of the state row of S floats at `start` (and its last word); returns them OR-ed. */
+function touchStateRow(words: Int32Array, start: number, S: number): number {
+  let seen = words[start + S - 1];
+  for (let j = 0; j < S; j += 16) seen |= words[start + j];
+  return seen;
+}
+
 export class ReplayRing {
   /** Transitions held at most. */
   readonly capacity: number;
@@ -186,9 +193,7 @@ export class ReplayRing {
   prefetch(indices: ArrayLike<number>, count: number): void {
     const S = this.stateSize;
     const slots = this.slots;
-    const words = this.stateWords;
     const logProbs = this.nextLogProbs;
-    const logProbWords = this.storesNextLogProbs ? logProbs.length : 0;
     const C = NUM_CLASSES;
     // A 64-byte line holds 16 floats (32 f16 values); the last word of a row is read too, for rows that do not start on a line.
     const logProbStride = logProbs instanceof Uint16Array ? 32 : 16;
@@ -196,13 +201,8 @@ export class ReplayRing {
     for (let r = 0; r < count; r++) {
       const slot = indices[r] % slots;
       seen |= this.tokenIn[slot] | this.action[slot] | this.terminal[slot] | (this.reward[slot] === 0 ? 1 : 0);
-      const before = slot * S;
-      for (let j = 0; j < S; j += 16) seen |= words[before + j];
-      seen |= words[before + S - 1];
-      const after = (slot + 1 === slots ? 0 : slot + 1) * S;
-      for (let j = 0; j < S; j += 16) seen |= words[after + j];
-      seen |= words[after + S - 1];
-      if (logProbWords > 0) {
+      seen |= touchStateRow(this.stateWords, slot * S, S) | touchStateRow(this.stateWords, (slot + 1 === slots ? 0 : slot + 1) * S, S);
+      if (this.storesNextLogProbs) {
         const row = slot * C;
         for (let a = 0; a < C; a += logProbStride) seen |= logProbs[row + a];
         seen |= logProbs[row + C - 1];
