@@ -184,11 +184,12 @@ export class ReplayRing {
 
   /**
    * Reads one word of every cache line that the transitions in slots indices[0 .. count) occupy (their
-   * fields, both state rows and log p(·|s')), before the gathers copy any of them. The ring spans about
-   * 100 MB, so each drawn transition is a cache and TLB miss on pages far apart; copied row by row those
-   * misses wait for one another, read here in one pass of independent loads they overlap, and the copies
-   * that follow find the lines in cache. Changes nothing: a call can be left out without changing a bit.
-   * Slots are taken modulo the ring (no checks: the gathers check them).
+   * fields, both state rows and log p(·|s')), before the gathers copy any of them. At its default
+   * capacity the ring spans about 96 MB (G, H = 100), so each drawn transition is a cache and TLB miss on
+   * pages far apart; copied row by row those misses wait for one another, read here in one pass of
+   * independent loads they overlap, and the copies that follow find the lines in cache. Changes nothing:
+   * a call can be left out without changing a bit. Slots are taken modulo the ring (no checks: the gathers
+   * check them).
    */
   prefetch(indices: ArrayLike<number>, count: number): void {
     const S = this.stateSize;

@@ -119,7 +119,7 @@ describe('ReplayRing', () => {
     expect(() => row(ring, 'qBefore', 31)).toThrow(/indices\[0\] = 31 is not a stored transition's slot/);
   });
 
-  it('prefetch reads every held slot, the last one (its after-state wraps to slot 0) included, and changes nothing', () => {
+  it('prefetch takes every held slot, the last one (its after-state wraps to slot 0) included, and changes nothing', () => {
     for (const options of [{}, { nextLogProbPrecision: 'f16' as const }, { storeNextLogProbs: false }]) {
       const ring = new ReplayRing(6, 200, options);
       for (let k = 0; k < 9; k++) pushStep(ring, k);
