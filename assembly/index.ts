@@ -15,7 +15,7 @@ export {
 export { lstm_cell_forward, lstm_cell_backward_set, sigmoid_array, tanh_array } from './lstm';
 export { softmax_xent_forward, softmax_xent_backward_set, td_squared_error_backward_set } from './loss';
 export { adam_update, sum_squares, scale_array, soft_update, copy_bytes, zero_bytes } from './optimizer';
-export { peak_madd } from './peak';
+export { peak_madd, peak_sqrt_div } from './peak';
 
 /** First byte free for the caller's arena (above the module's static data). */
 export function heap_base(): usize {

@@ -61,6 +61,28 @@ export function measurePeak(kernels: Kernels, repeats: number): number {
   return best;
 }
 
+/**
+ * The f32x4 square root and division rate of a build, in ns per pair (the pair Adam performs for every
+ * four parameters): `peak_sqrt_div` runs 8 chains, pairs = iterations × 8. Calibrated to ~100 ms a call;
+ * best of `repeats`. Adam's pass over n parameters cannot take less than n / 4 pairs at this rate.
+ */
+export function measureSqrtDivRate(kernels: Kernels, repeats: number): number {
+  const k = instantiateKernels(kernels.module, fixedMemory(1 << 20));
+  let iterations = 1e5;
+  let t = performance.now();
+  k.peak_sqrt_div(iterations, 2);
+  let ms = performance.now() - t;
+  iterations = Math.min(1e9, Math.max(1e5, Math.round(iterations * 100 / Math.max(ms, 0.1))));
+  let best = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    t = performance.now();
+    k.peak_sqrt_div(iterations, 2);
+    ms = performance.now() - t;
+    best = Math.min(best, (ms * 1e6) / (iterations * 8));
+  }
+  return best;
+}
+
 /** A one-layer model of H units with the given weights, planned for every workload (B ≤ 64, T ≤ 32). */
 export function makeRltunerModel(kernels: Kernels, H: number, seed: number): LstmModel {
   const model = createModel(kernels, { inputSize: I, outputSize: O, hiddenSizes: [H] },

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, platform } from 'node:os';
 import { measure, type Mode } from './measure.js';
 import {
-  loadBuilds, makeRltunerModel, measurePeak, rltunerCases, rltunerFirstLogits, type KernelBuild,
+  loadBuilds, makeRltunerModel, measurePeak, measureSqrtDivRate, rltunerCases, rltunerFirstLogits, type KernelBuild,
 } from './rltuner_cases.js';
 import { makeReferenceParams, referenceCases, referenceFirstLogits } from './reference_peer.js';
 import { TfLstm, initTfjsWasm, tfTensorCount, tfjsCases, tfjsFirstLogits } from './tfjs_peer.js';
@@ -22,7 +22,7 @@ import { benchTuneStepParts, tuneStepPartsTable } from './tune_step_parts.js';
 import { benchCrossCore, crossCoreTable } from './cross_core.js';
 import { benchConcurrentTuneLoops, concurrentTuneLoopsTable } from './concurrent_tune_loops.js';
 import { benchWeightGradient, weightGradientTable } from './weight_gradient.js';
-import { benchTdUpdateParts, tdUpdatePartsTable } from './td_update_parts.js';
+import { benchTdUpdateParts, shareBound, tdUpdatePartsTable } from './td_update_parts.js';
 import { KernelThreads } from '../src/engine/kernel_threads.js';
 import { kernelsFromModule } from '../src/engine/kernels.js';
 import { startNodeKernelThread } from '../src/node/kernel_thread.js';
@@ -83,6 +83,8 @@ async function main(): Promise<void> {
     info.ceilings[b.name] = measurePeak(b.kernels, mode === 'quick' ? 3 : 7);
     console.log(`ceiling (peak_madd, ${b.name} build): ${info.ceilings[b.name]!.toFixed(1)} GFLOP/s`);
   }
+  info.sqrtDivNsPerPair = measureSqrtDivRate(builds[0].kernels, mode === 'quick' ? 3 : 7);
+  console.log(`square root and division (peak_sqrt_div, ${builds[0].name} build): ${info.sqrtDivNsPerPair.toFixed(3)} ns per f32x4 pair`);
   if (withTfjs) {
     info.tfjs = await initTfjsWasm();
     console.log(`TF.js ${info.tfjs.version}, backend ${info.tfjs.backend}, SIMD ${info.tfjs.simd}, threads ${info.tfjs.threads}`);
@@ -148,7 +150,7 @@ async function main(): Promise<void> {
   console.log('\nThe weight-gradient kernel alone (B = 64)');
   const weightGradient = benchWeightGradient(builds[0].kernels, info.ceilings[builds[0].name]!, mode, sizes);
   console.log('\nThe TD update taken apart (B = 32, each kernel call alone)');
-  const tdUpdateParts = benchTdUpdateParts(builds[0].kernels, mode, sizes);
+  const tdUpdateParts = benchTdUpdateParts(builds[0].kernels, mode, sizes, info.sqrtDivNsPerPair);
   const wholeUpdate = new Map(results.filter((r) => r.impl === `rltuner-${builds[0].name}` && r.workload === 'tdUpdate' && r.timing).map((r) => [r.H, r.timing!.meanMs * 1000]));
   const partsTable = tdUpdatePartsTable(tdUpdateParts, info.ceilings[builds[0].name]!, wholeUpdate);
 
@@ -164,7 +166,7 @@ async function main(): Promise<void> {
   const concurrent = await benchConcurrentTuneLoops(mode === 'quick' ? 20_000 : 60_000);
 
   const table = markdownTable(results, builds.length > 1);
-  const targets = checkTargets(results, info.ceilings);
+  const targets = checkTargets(results, info.ceilings, new Map(tdUpdateParts.map((r) => [r.H, shareBound(r, info.ceilings[builds[0].name]!)])));
   console.log(`\n## Results (${mode} mode; mean ± relative margin of error; GFLOP/s counted as in bench/workloads.ts; ratios = how many times faster rltuner SIMD128 is)\n`);
   console.log(`Machine: ${info.machine.cpu}, Node ${info.machine.node}. Ceiling: ${
     Object.entries(info.ceilings).map(([k, v]) => `${k} ${v!.toFixed(1)} GFLOP/s`).join(', ')}. ${NOISE_NOTE}\n`);

@@ -5,7 +5,8 @@
  * it counts as none: the LSTM cell's exponentials and divisions, Adam's square roots and divisions, the
  * norms for clipping, zeroing the gradients, the one-hot gather and scatter. The sum of the parts beside the
  * whole update (LstmModel.tdUpdate, which adds the JavaScript around the calls) shows where the update's
- * share of the ceiling goes.
+ * share of the ceiling goes. Beside Adam stands the least it can take on this machine: a square root and a
+ * division per four parameters at the rate `peak_sqrt_div` measured in the same run.
  */
 import type { Kernels } from '../src/engine/kernels.js';
 import { fixedMemory, instantiateKernels } from '../src/engine/kernels.js';
@@ -28,13 +29,17 @@ export interface TdUpdatePartsResult {
   uncountedMicroseconds: number;
   /** GFLOP/s of the counted parts alone. */
   countedGflops: number;
+  /** Parameters Adam updates, and the time their square roots and divisions alone take at the measured rate, µs. */
+  parameters: number;
+  adamSqrtDivMicroseconds: number;
 }
 
 const B = 32;
 const INPUT = 38;
 const OUTPUT = 38;
 
-export function benchTdUpdateParts(kernels: Kernels, mode: Mode, sizes: readonly number[]): TdUpdatePartsResult[] {
+/** `sqrtDivNsPerPair`: ns per f32x4 square root and division (bench/rltuner_cases.ts, measureSqrtDivRate). */
+export function benchTdUpdateParts(kernels: Kernels, mode: Mode, sizes: readonly number[], sqrtDivNsPerPair: number): TdUpdatePartsResult[] {
   return sizes.map((H) => {
     const layout = planParameters({ inputSize: INPUT, hiddenSizes: [H], outputSize: OUTPUT });
     const { padded: P, gates: G } = layout.layers[0];
@@ -94,8 +99,20 @@ export function benchTdUpdateParts(kernels: Kernels, mode: Mode, sizes: readonly
       H, parts, countedMicroseconds,
       uncountedMicroseconds: parts.reduce((s, p) => s + p.microseconds, 0) - countedMicroseconds,
       countedGflops: countedFlops / (countedMicroseconds * 1000),
+      parameters: n,
+      adamSqrtDivMicroseconds: (Math.ceil(n / 4) * sqrtDivNsPerPair) / 1000,
     };
   });
+}
+
+/**
+ * The highest share of the multiply-add ceiling the update could reach on this machine: its counted FLOPs
+ * done at the ceiling, plus Adam's square roots and divisions at their measured rate, and no other work.
+ */
+export function shareBound(r: TdUpdatePartsResult, ceiling: number): number {
+  const flops = r.parts.reduce((s, p) => s + p.flops, 0);
+  const atCeilingMicroseconds = flops / (ceiling * 1000);
+  return atCeilingMicroseconds / (atCeilingMicroseconds + r.adamSqrtDivMicroseconds);
 }
 
 /** Markdown: one column per H, a row per part, then the sums; `whole` is the measured update by H (µs). */
@@ -107,6 +124,8 @@ export function tdUpdatePartsTable(results: TdUpdatePartsResult[], ceiling: numb
   const sums = [
     `| **counted parts** | ${results.map((r) => `${r.countedMicroseconds.toFixed(0)} µs, ${r.countedGflops.toFixed(1)} GFLOP/s (${((100 * r.countedGflops) / ceiling).toFixed(0)} % of the ceiling)`).join(' | ')} |`,
     `| **parts counted as no FLOPs** | ${results.map((r) => `${r.uncountedMicroseconds.toFixed(0)} µs`).join(' | ')} |`,
+    `| Adam's square roots and divisions alone (n / 4 f32x4 pairs at the rate peak_sqrt_div measured) | ${results.map((r) => `${r.adamSqrtDivMicroseconds.toFixed(1)} µs (n = ${r.parameters.toLocaleString('en-US')})`).join(' | ')} |`,
+    `| **the most share of the ceiling the update could reach**, were the counted parts at the ceiling and nothing else left but Adam's square roots and divisions | ${results.map((r) => `${(100 * shareBound(r, ceiling)).toFixed(0)} %`).join(' | ')} |`,
     `| **the whole update** (tdUpdate, above) | ${results.map((r) => (whole.has(r.H) ? `${whole.get(r.H)!.toFixed(0)} µs` : '–')).join(' | ')} |`,
   ];
   return [head, rule, ...rows, ...sums].join('\n');

@@ -41,6 +41,7 @@ export interface KernelExports {
   copy_bytes(dst: number, src: number, n: number): void;
   zero_bytes(dst: number, n: number): void;
   peak_madd(iterations: number, seed: number): number;
+  peak_sqrt_div(iterations: number, seed: number): number;
 }
 
 /*

@@ -324,4 +324,26 @@ describe.each(BUILDS)('%s build', (build) => {
       }
     });
   });
+  describe('ceiling probes (the bench divides measured times by them)', () => {
+    it('peak_sqrt_div runs 8 chains x = y / sqrt(x), every step rounded to f32 as its reference', () => {
+      const arena = new RawArena(build);
+      for (const [iterations, seed] of [[0, 2], [1, 2], [5, 0.5], [37, 3]]) {
+        const chains = Array.from({ length: 8 }, (_, k) => {
+          let x = f(f(seed) + k);
+          for (let i = 0; i < iterations; i++) x = f(f(1.0001) / f(Math.sqrt(x)));
+          return x;
+        });
+        const [a0, a1, a2, a3, a4, a5, a6, a7] = chains;
+        const want = f(f(f(f(a0 + a1) + f(a2 + a3))) + f(f(f(a4 + a5) + f(a6 + a7))));
+        expect(arena.k.peak_sqrt_div(iterations, seed)).toBe(want);
+      }
+    });
+
+    it('peak_madd returns a finite value that changes with its iterations (the loop is not optimised away)', () => {
+      const arena = new RawArena(build);
+      const once = arena.k.peak_madd(1, 1.0001), many = arena.k.peak_madd(1000, 1.0001);
+      expect(Number.isFinite(once) && Number.isFinite(many)).toBe(true);
+      expect(many).not.toBe(once);
+    });
+  });
 });
