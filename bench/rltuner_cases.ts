@@ -40,25 +40,31 @@ export function loadBuilds(distDir: URL): { builds: KernelBuild[]; relaxedNote: 
 }
 
 /**
+ * Times a probe kernel's loop: calibrated from `firstIterations` to about 100 ms a call (at most
+ * `maxIterations`), then the fastest of `repeats` calls. Returns the iterations and that call's ms.
+ */
+function timeProbe(run: (iterations: number) => void, firstIterations: number, maxIterations: number, repeats: number): { iterations: number; ms: number } {
+  let t = performance.now();
+  run(firstIterations);
+  const calibrationMs = performance.now() - t;
+  const iterations = Math.min(maxIterations, Math.max(firstIterations, Math.round(firstIterations * 100 / Math.max(calibrationMs, 0.1))));
+  let ms = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    t = performance.now();
+    run(iterations);
+    ms = Math.min(ms, performance.now() - t);
+  }
+  return { iterations, ms };
+}
+
+/**
  * The f32x4 multiply-add ceiling of a build in GFLOP/s: `peak_madd` keeps 12 chains in registers,
  * FLOPs = iterations × 12 × 4 × 2. Calibrated to ~100 ms a call; best of `repeats`.
  */
 export function measurePeak(kernels: Kernels, repeats: number): number {
   const k = instantiateKernels(kernels.module, fixedMemory(1 << 20));
-  const flopsPerIteration = 12 * 4 * 2;
-  let iterations = 1e6;
-  let t = performance.now();
-  k.peak_madd(iterations, 1.0001);
-  let ms = performance.now() - t;
-  iterations = Math.min(2e9, Math.max(1e6, Math.round(iterations * 100 / Math.max(ms, 0.1))));
-  let best = 0;
-  for (let r = 0; r < repeats; r++) {
-    t = performance.now();
-    k.peak_madd(iterations, 1.0001);
-    ms = performance.now() - t;
-    best = Math.max(best, iterations * flopsPerIteration / (ms * 1e6));
-  }
-  return best;
+  const { iterations, ms } = timeProbe((n) => k.peak_madd(n, 1.0001), 1e6, 2e9, repeats);
+  return (iterations * 12 * 4 * 2) / (ms * 1e6);
 }
 
 /**
@@ -68,19 +74,8 @@ export function measurePeak(kernels: Kernels, repeats: number): number {
  */
 export function measureSqrtDivRate(kernels: Kernels, repeats: number): number {
   const k = instantiateKernels(kernels.module, fixedMemory(1 << 20));
-  let iterations = 1e5;
-  let t = performance.now();
-  k.peak_sqrt_div(iterations, 2);
-  let ms = performance.now() - t;
-  iterations = Math.min(1e9, Math.max(1e5, Math.round(iterations * 100 / Math.max(ms, 0.1))));
-  let best = Infinity;
-  for (let r = 0; r < repeats; r++) {
-    t = performance.now();
-    k.peak_sqrt_div(iterations, 2);
-    ms = performance.now() - t;
-    best = Math.min(best, (ms * 1e6) / (iterations * 8));
-  }
-  return best;
+  const { iterations, ms } = timeProbe((n) => k.peak_sqrt_div(n, 2), 1e5, 1e9, repeats);
+  return (ms * 1e6) / (iterations * 8);
 }
 
 /** A one-layer model of H units with the given weights, planned for every workload (B ≤ 64, T ≤ 32). */
