@@ -19,7 +19,7 @@ import { Random } from './random.js';
 import { resolveConfig, type TunerConfig } from './rl/config.js';
 import type { PolicyEvaluation } from './eval/evaluation.js';
 import { encodeTunerCheckpoint } from './rl/checkpoint.js';
-import { tuningFingerprints } from './io/fingerprint.js';
+import { kernelDigest, tuningFingerprints } from './io/fingerprint.js';
 import { runTuning, type FinalReport, type LogRecord } from './rl/driver.js';
 import { RlTuner } from './rl/tuner.js';
 
@@ -174,7 +174,8 @@ export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array | ArrayBuf
   // What the model is made from, as `rltuner tune` records it (primingFor has checked that the priming's
   // material was given; the thread count is not part of it).
   const primingMaterial = config.priming === 'primer' ? [options.primer!] : config.priming === 'corpus' ? options.corpus! : null;
-  const fingerprints = tuningFingerprints(MODEL_FINGERPRINT_FORMAT, kernels.relaxed ? 'relaxed' : 'plain', noteRnnFile, primingMaterial);
+  const fingerprints = tuningFingerprints(
+    MODEL_FINGERPRINT_FORMAT, kernels.relaxed ? 'relaxed' : 'plain', noteRnnFile, primingMaterial, kernels.wasmBytes && kernelDigest(kernels.wasmBytes));
   const history: LogRecord[] = [];
   const outcome = await runTuning(tuner, {
     sliceMs: options.sliceMs,

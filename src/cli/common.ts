@@ -13,6 +13,7 @@ import { acceptsRelaxedBuild, kernelsFromModule, type Kernels } from '../engine/
 import { KernelThreads } from '../engine/kernel_threads.js';
 import { startNodeKernelThread } from '../node/kernel_thread.js';
 import { decimalProblem, parseDecimal } from '../io/decimal.js';
+import { kernelDigest } from '../io/fingerprint.js';
 import { readFileNamed, writeFileAtomic as writeFileAtomicNamed } from '../node/run_folder.js';
 
 /** A command: parses its arguments and runs; a returned number is the process exit code (default 0). */
@@ -101,17 +102,30 @@ export function numberFlag(command: string, name: string, value: string | undefi
 /** Which kernel build computed a run's numbers (recorded in fingerprints). */
 export type KernelBuild = 'plain' | 'relaxed';
 
+/** Which kernels computed a run's numbers: the build's label and kernelDigest of its wasm (recorded in fingerprints). */
+export interface LoadedKernels {
+  kernels: Kernels;
+  build: KernelBuild;
+  /** kernelDigest of the wasm: the same for the plain and the shared-memory build, which compute the same bits. */
+  digest: string;
+}
+
+/** The kernels compiled from `bytes`, with their digest. */
+function compiledKernels(bytes: Uint8Array, build: KernelBuild): LoadedKernels {
+  return { kernels: kernelsFromModule(new WebAssembly.Module(bytes as BufferSource), bytes), build, digest: kernelDigest(bytes) };
+}
+
 /** Loads the kernels from dist/: the relaxed-SIMD build when asked for and accepted by this runtime, else the plain one; says which. */
-export function loadKernelBuildFromDist(relaxed = false): { kernels: Kernels; build: KernelBuild } {
+export function loadKernelBuildFromDist(relaxed = false): LoadedKernels {
   const plain = resolve(DIST_DIR, 'rltuner.wasm');
   const fast = resolve(DIST_DIR, 'rltuner-relaxed.wasm');
   if (!existsSync(plain)) throw new Error(`kernels not found at ${plain}: run \`npm run build\` first`);
   if (relaxed) {
     const bytes = readFileNamed(fast);
-    if (acceptsRelaxedBuild(bytes)) return { kernels: kernelsFromModule(new WebAssembly.Module(bytes)), build: 'relaxed' };
+    if (acceptsRelaxedBuild(bytes)) return compiledKernels(bytes, 'relaxed');
     process.stderr.write('note: this runtime does not accept relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd); using the plain SIMD build\n');
   }
-  return { kernels: kernelsFromModule(new WebAssembly.Module(readFileNamed(plain))), build: 'plain' };
+  return compiledKernels(readFileNamed(plain), 'plain');
 }
 
 /**
@@ -142,11 +156,11 @@ export function threadsFlag(value: string | boolean | undefined, command: string
  * more, the shared-memory build of the same kernels with helper threads, which computes the same bits (so
  * the recorded build stays 'plain'). Call close() when done.
  */
-export async function loadKernelsOnThreads(threads: number, relaxed = false): Promise<{ kernels: Kernels; build: KernelBuild; close(): void }> {
+export async function loadKernelsOnThreads(threads: number, relaxed = false): Promise<LoadedKernels & { close(): void }> {
   if (threads <= 1) return { ...loadKernelBuildFromDist(relaxed), close: () => {} };
-  const sharedBuild = kernelsFromModule(new WebAssembly.Module(readFileNamed(resolve(DIST_DIR, 'rltuner-shared.wasm'))));
-  const pool = await KernelThreads.start(sharedBuild, threads, startNodeKernelThread);
-  return { kernels: pool.kernels, build: 'plain', close: () => pool.close() };
+  const shared = compiledKernels(readFileNamed(resolve(DIST_DIR, 'rltuner-shared.wasm')), 'plain');
+  const pool = await KernelThreads.start(shared.kernels, threads, startNodeKernelThread);
+  return { kernels: pool.kernels, build: 'plain', digest: shared.digest, close: () => pool.close() };
 }
 
 /** Loads the kernels from dist/ (the relaxed-SIMD build when asked for and accepted by this runtime). */

@@ -30,7 +30,7 @@ import {
 } from '../train/note_rnn_training.js';
 import {
   formatDuration, loadKernelsOnThreads, threadsFlag, threadsHelp, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, Progress, stopOnSignal, UsageError,
-  yieldToEventLoop, type FlagValues, type KernelBuild,
+  yieldToEventLoop, type FlagValues, type KernelBuild, type LoadedKernels,
 } from './common.js';
 import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
 
@@ -68,7 +68,8 @@ Output:
   --resume             continue the run in --out from its checkpoint, with its data and settings: flags
                        left out are taken from it, flags given must match it (only --epochs may
                        change; the data flags are left out together or all given as before)
-  --overwrite          replace the previous train run in --out (only its own files are removed)
+  --overwrite          replace the previous train run in --out: only the files its marker lists as written
+                       by it are removed; a folder no rltuner train run started is refused, untouched
   --no-baselines       skip the n-gram baselines (fitted on train, reported on valid and test)
   --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
 ${threadsHelp(2)}
@@ -394,7 +395,7 @@ function resumeRefusal(checkpointPath: string, mismatches: string[]): UsageError
 
 async function runEpochs(
   folder: RunFolder, values: FlagValues, args: string[], settings: TrainingSettings, data: DataChoice, saved: SavedRun | null,
-  { kernels, build }: { kernels: Kernels; build: KernelBuild }, progress: Progress, notice: (line: string) => void, stop: ReturnType<typeof stopOnSignal>,
+  { kernels, build, digest }: LoadedKernels, progress: Progress, notice: (line: string) => void, stop: ReturnType<typeof stopOnSignal>,
 ): Promise<number | void> {
   const started = performance.now();
   const splits = await loadSplits(data);
@@ -406,7 +407,7 @@ async function runEpochs(
   const steps = (ms: Uint8Array[]) => ms.reduce((s, m) => s + m.length - 1, 0);
   progress.log(`melodies: train ${splits.train.length} (${steps(splits.train)} steps), valid ${splits.valid.length}, test ${splits.test.length}`);
 
-  const fingerprintsOf = (format: string, kernelBuild: KernelBuild): Fingerprints => ({ format, kernelBuild, ...splits.fingerprints });
+  const fingerprintsOf = (format: string, kernelBuild: KernelBuild): Fingerprints => ({ format, kernelBuild, kernels: digest, ...splits.fingerprints });
   const checkpointFingerprints = fingerprintsOf(`${CHECKPOINT_FORMAT}/${CHECKPOINT_VERSION}`, build);
   if (saved) {
     const mismatches = fingerprintMismatches(saved.fingerprints, checkpointFingerprints, 'the checkpoint');
@@ -421,8 +422,17 @@ async function runEpochs(
     bestParams.set(saved.tensors.get('raw.best_params')!.data);
     trainer.restore(saved.state);
     const epoch = trainer.epoch;
+    const metricsPath = folder.path(METRICS_FILE);
+    if (!folder.exists(METRICS_FILE)) {
+      throw new UsageError(`--resume: ${metricsPath} is missing, but the checkpoint is at epoch ${epoch}; restore the file, or start the run over (--overwrite)`, 'train');
+    }
     const dropped = folder.truncateJsonLines(METRICS_FILE, (r) => !(typeof r.epoch === 'number' && r.epoch > epoch));
-    if (dropped) notice(`dropped ${dropped} line${dropped === 1 ? '' : 's'} of ${folder.path(METRICS_FILE)} past the checkpoint's epoch ${epoch}`);
+    if (dropped) notice(`dropped ${dropped} line${dropped === 1 ? '' : 's'} of ${metricsPath} past the checkpoint's epoch ${epoch}`);
+    const epochs = folder.readJsonLines(METRICS_FILE).map((r) => r.epoch);
+    if (epochs.length !== epoch || epochs.some((e, i) => e !== i + 1)) {
+      throw new UsageError(`--resume: ${metricsPath} holds the records of epochs [${epochs.join(', ')}], but the checkpoint is at epoch ${epoch} ` +
+        `(records 1..${epoch} expected): the file was shortened or replaced. Restore it, or start the run over (--overwrite)`, 'train');
+    }
     progress.log(`resumed at epoch ${trainer.epoch} (best valid ${trainer.bestValidNats.toFixed(4)} at epoch ${trainer.bestEpoch})`);
   } else {
     folder.writeAtomic(METRICS_FILE, '');

@@ -41,7 +41,8 @@ Usage: rltuner tune [--model <note_rnn.safetensors>] [--preset default|library|s
   --out <dir>          run folder [runs/tune-<algorithm>]; it must be new or empty, or hold this kind of run
   --resume             continue the run in --out from its checkpoint, exactly as if never stopped; only
                        --training-steps may differ from the run's settings (to extend it)
-  --overwrite          replace the earlier run in --out (only rltuner's own files are removed)
+  --overwrite          replace the earlier run in --out: only the files its marker lists as written by
+                       it are removed; a folder no rltuner tune run started is refused, untouched
   --primer <file.mid>  the primer melody for --priming primer
   --corpus <path>      MIDI folder/file/list for --priming corpus (windows of 16 steps)
 ${PART_FLAGS_HELP}
@@ -89,6 +90,8 @@ interface RunRecord {
   primer?: string;
   corpus?: string;
   part?: { track?: number; channel?: number };
+  /** Records metrics.jsonl held when the checkpoint was taken (in checkpoints only): a resume finds them all or refuses. */
+  metricsRecords?: number;
 }
 
 /** What embeds the command can add: a stop request besides SIGINT/SIGTERM (the sweep's worker threads). */
@@ -134,11 +137,11 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     // The thread count is not part of the run: every count computes the same bits, so a resume may change it.
     const loaded = await loadKernelsOnThreads(threads, Boolean(v['relaxed-simd']));
     closeThreads = loaded.close;
-    const { kernels, build } = loaded;
+    const { kernels, build, digest } = loaded;
     const model = readModelBytes(checkpoint ? record.model : s('model'));
     const noteRnn = decodeModel(model.bytes, model.path);
     const { priming, tokens: primingMaterial } = await loadPriming(config, record);
-    const fingerprints = tuningFingerprints(`${TUNE_CHECKPOINT_FORMAT}/${TUNE_CHECKPOINT_VERSION}`, build, model.bytes, primingMaterial);
+    const fingerprints = tuningFingerprints(`${TUNE_CHECKPOINT_FORMAT}/${TUNE_CHECKPOINT_VERSION}`, build, model.bytes, primingMaterial, digest);
     if (checkpoint) {
       const mismatches = fingerprintMismatches(checkpoint.fingerprints as Partial<Fingerprints>, fingerprints, 'the run');
       if (mismatches.length) {
@@ -147,9 +150,10 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     }
 
     const tuner = new RlTuner(kernels, noteRnn, config, priming);
+    let metricsRecords = 0;
     if (checkpoint) {
       restoreTunerCheckpoint(tuner, checkpoint);
-      folder.truncateJsonLines('metrics.jsonl', (m) => typeof m.step === 'number' && m.step <= tuner.counters.step);
+      metricsRecords = checkedMetricsAtResume(folder, checkpoint, tuner.counters.step);
       progress.log(`resumed at step ${tuner.counters.step} of ${config.trainingSteps}`);
     } else {
       folder.writeAtomic('metrics.jsonl', '');
@@ -164,7 +168,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     const checkpointCopies = new CheckpointCopies();
     const writeCheckpoint = (t: RlTuner): BackgroundCheckpoint => ({
       written: folder.writeAtomicInBackground(
-        'checkpoint.safetensors', encodeTunerCheckpointDetached(t, CHECKPOINT_WRITE_STEPS, fingerprints, record, nativeCrc32, checkpointCopies)),
+        'checkpoint.safetensors', encodeTunerCheckpointDetached(t, CHECKPOINT_WRITE_STEPS, fingerprints, { ...record, metricsRecords }, nativeCrc32, checkpointCopies)),
       validForSteps: CHECKPOINT_WRITE_STEPS,
     });
     const stop = stopOnSignal(() => progress.log('stopping: writing a checkpoint at the end of this composition (Ctrl-C again to quit at once)...'));
@@ -175,12 +179,14 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
       outcome = await runTuning(tuner, {
         onLog: (m: LogRecord) => {
           folder.appendJsonLineInBackground('metrics.jsonl', m);
+          metricsRecords++;
           progress.update(`step ${m.step}/${config.trainingSteps}  ${Math.round(m['charts/SPS'])} steps/s  ε ${m['charts/epsilon'].toFixed(2)}  ` +
             `reward ${m['charts/reward_total'].toFixed(2)} (Note RNN ${m['charts/reward_note_rnn'].toFixed(2)}, music theory ${m['charts/reward_music_theory'].toFixed(2)})  ` +
             `TD loss ${m['losses/td_loss'].toFixed(3)}  mean Q ${m['losses/q_values'].toFixed(2)}`);
         },
         onEvaluation: (rec, e) => {
           folder.appendJsonLineInBackground('metrics.jsonl', rec);
+          metricsRecords++;
           progress.log(`step ${rec.step}: ${summary(e)}`);
         },
         onCheckpoint: (t) => {
@@ -254,7 +260,29 @@ function recordedRun(checkpoint: TunerCheckpoint): RunRecord {
   if (typeof run !== 'object' || run === null || typeof run.model !== 'string') {
     throw new UsageError(`--resume: ${checkpoint.source} does not record what the run started from`, 'tune');
   }
-  return run;
+  const { metricsRecords: _, ...inputs } = run;
+  return inputs;
+}
+
+/**
+ * metrics.jsonl at --resume: records past the checkpoint's step are dropped (they are written again), and
+ * every record up to it must be there — a missing, shortened or replaced file is refused, since the run
+ * would otherwise finish with a record that lies. Returns the records kept.
+ */
+function checkedMetricsAtResume(folder: RunFolder, checkpoint: TunerCheckpoint, step: number): number {
+  const path = folder.path('metrics.jsonl');
+  const expected = (checkpoint.run as RunRecord).metricsRecords;
+  if (!folder.exists('metrics.jsonl')) {
+    throw new UsageError(`--resume: ${path} is missing, but the checkpoint at step ${step} was taken after ${expected ?? 'some'} records of it; ` +
+      'restore the file, or start the run over (--overwrite)', 'tune');
+  }
+  folder.truncateJsonLines('metrics.jsonl', (m) => typeof m.step === 'number' && m.step <= step);
+  const kept = folder.readJsonLines('metrics.jsonl').length;
+  if (typeof expected === 'number' && kept !== expected) {
+    throw new UsageError(`--resume: ${path} holds ${kept} records up to step ${step}, but the checkpoint was taken after ${expected}: ` +
+      'the file was shortened or replaced. Restore it, or start the run over (--overwrite)', 'tune');
+  }
+  return kept;
 }
 
 /**
@@ -272,6 +300,11 @@ function configForResume(checkpoint: TunerCheckpoint, requested: TunerConfig, v:
     throw new UsageError(`--resume cannot change a run's settings (only --training-steps can extend it):\n  ${changed.join('\n  ')}\n  Drop those flags, or start a new run in another folder.`, 'tune');
   }
   const trainingSteps = flags['training-steps'] !== undefined ? requested.trainingSteps : saved.trainingSteps;
+  const step = checkpoint.state.counters.step;
+  if (trainingSteps < step) {
+    throw new UsageError(`--resume --training-steps ${trainingSteps}: the checkpoint in ${checkpoint.source} is already at step ${step}; ` +
+      `pass --training-steps ${step} or more (or leave it out to finish the run's own ${saved.trainingSteps})`, 'tune');
+  }
   return { ...saved, trainingSteps };
 }
 

@@ -91,6 +91,8 @@ export interface Kernels {
   relaxed: boolean;
   /** True for the shared-memory build (dist/rltuner-shared.wasm), which kernel threads need. */
   shared: boolean;
+  /** The bytes the module was compiled from, when they passed through here (not for a precompiled or streamed module). */
+  wasmBytes?: Uint8Array;
   /** Helper threads whose split calls arenas made from these kernels use (see kernel_threads.ts). */
   threads?: KernelThreadPool;
 }
@@ -163,16 +165,16 @@ async function readFileUrl(url: UrlLike): Promise<Uint8Array> {
   }
 }
 
-async function compileResponse(response: ResponseLike): Promise<WebAssembly.Module> {
+async function compileResponse(response: ResponseLike): Promise<{ module: WebAssembly.Module; bytes?: Uint8Array }> {
   if (!response.ok) {
     throw new Error(`loadKernels: fetching the wasm${response.url ? ` from ${response.url}` : ''} failed with HTTP ${response.status} ${response.statusText}; check the URL, or call loadKernels() with no argument for the bundled kernels`);
   }
   // Streaming compilation insists on exactly `application/wasm` (no parameters); anything else is compiled from its bytes.
   const streaming = typeof WebAssembly.compileStreaming === 'function' && tagOf(response) === '[object Response]'
     && response.headers.get('content-type') === 'application/wasm';
-  return streaming
-    ? WebAssembly.compileStreaming(response as unknown as Response)
-    : compileBytes(await response.arrayBuffer(), `the body of the response${response.url ? ` from ${response.url}` : ''}`);
+  if (streaming) return { module: await WebAssembly.compileStreaming(response as unknown as Response) };
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return { module: await compileBytes(bytes as BufferSource, `the body of the response${response.url ? ` from ${response.url}` : ''}`), bytes };
 }
 
 /**
@@ -183,26 +185,29 @@ async function compileResponse(response: ResponseLike): Promise<WebAssembly.Modu
  */
 export async function loadKernels(source?: KernelSource): Promise<Kernels> {
   const resolved: unknown = source === undefined ? await bundledKernelBytes() : await source;
-  let module: WebAssembly.Module;
+  let compiled: { module: WebAssembly.Module; bytes?: Uint8Array };
   if (isWasmModule(resolved)) {
-    module = resolved as WebAssembly.Module;
+    compiled = { module: resolved as WebAssembly.Module };
   } else if (ArrayBuffer.isView(resolved) || tagOf(resolved) === '[object ArrayBuffer]') {
     // As a Uint8Array of this realm: compile rejects some views (DataView) and buffers made in another realm.
     const bytes = ArrayBuffer.isView(resolved)
-      ? new Uint8Array(resolved.buffer, resolved.byteOffset, resolved.byteLength)
-      : new Uint8Array(resolved as ArrayBuffer);
-    module = await compileBytes(bytes as BufferSource, source === undefined ? 'the bundled kernels' : describeValue(resolved));
+      ? new Uint8Array(resolved.buffer, resolved.byteOffset, resolved.byteLength).slice()
+      : new Uint8Array(resolved as ArrayBuffer).slice();
+    compiled = { module: await compileBytes(bytes as BufferSource, source === undefined ? 'the bundled kernels' : describeValue(resolved)), bytes };
   } else if (isResponseLike(resolved)) {
-    module = await compileResponse(resolved);
+    compiled = await compileResponse(resolved);
   } else if (typeof resolved === 'string' || isUrlLike(resolved)) {
     const url = absoluteUrl(typeof resolved === 'string' ? resolved : resolved.href);
-    module = url.protocol === 'file:'
-      ? await compileBytes(await readFileUrl(url) as BufferSource, url.href)
-      : await compileResponse(await fetch(url));
+    if (url.protocol === 'file:') {
+      const bytes = new Uint8Array(await readFileUrl(url));
+      compiled = { module: await compileBytes(bytes as BufferSource, url.href), bytes };
+    } else {
+      compiled = await compileResponse(await fetch(url));
+    }
   } else {
     throw new TypeError(`loadKernels: expected ${EXPECTED}; got ${describeValue(resolved)}`);
   }
-  return inspectKernels(module);
+  return inspectKernels(compiled.module, compiled.bytes);
 }
 
 async function compileBytes(bytes: BufferSource, what: string): Promise<WebAssembly.Module> {
@@ -223,15 +228,18 @@ function absoluteUrl(href: string): URL {
   }
 }
 
-/** Synchronous variant for an already compiled module (edge runtimes, workers). */
-export function kernelsFromModule(module: WasmModule): Kernels {
+/**
+ * Synchronous variant for an already compiled module (edge runtimes, workers); pass the bytes it was compiled
+ * from, when at hand, so that what it computes can be fingerprinted (Kernels.wasmBytes).
+ */
+export function kernelsFromModule(module: WasmModule, bytes?: Uint8Array): Kernels {
   if (!isWasmModule(module)) {
     throw new TypeError(`kernelsFromModule: expected a compiled WebAssembly.Module; got ${describeValue(module)} (for bytes, a Response or a URL use await loadKernels(source))`);
   }
-  return inspectKernels(module as WebAssembly.Module);
+  return inspectKernels(module as WebAssembly.Module, bytes);
 }
 
-function inspectKernels(module: WebAssembly.Module): Kernels {
+function inspectKernels(module: WebAssembly.Module, wasmBytes?: Uint8Array): Kernels {
   const names = WebAssembly.Module.exports(module).map((e) => e.name);
   for (const required of ['heap_base', 'gemm_packed_set', 'lstm_cell_forward', 'adam_update']) {
     if (!names.includes(required)) {
@@ -239,7 +247,7 @@ function inspectKernels(module: WebAssembly.Module): Kernels {
     }
   }
   const { probe, shared } = probeInstance(module);
-  return { module, heapBase: probe.heap_base(), relaxed: probe.relaxed_simd() === 1, shared };
+  return { module, heapBase: probe.heap_base(), relaxed: probe.relaxed_simd() === 1, shared, ...(wasmBytes ? { wasmBytes } : {}) };
 }
 
 /**

@@ -10,6 +10,8 @@ export interface Fingerprints {
   format: string;
   /** The kernel build that produced the numbers: 'plain' or 'relaxed'. */
   kernelBuild: 'plain' | 'relaxed';
+  /** kernelDigest of the wasm that computed the numbers (absent where the module was given precompiled). */
+  kernels?: string;
   /** SHA-256 (hex) of the Note RNN model file a tuning started from (also the G prior). */
   noteRnn?: string;
   /** SHA-256 of the priming material: the primer's tokens or the corpus melodies' tokens. */
@@ -23,7 +25,7 @@ export interface Fingerprints {
 }
 
 /** The order in which mismatches are listed (fields not named here follow, sorted). */
-const FIELD_ORDER = ['format', 'kernelBuild', 'noteRnn', 'priming', 'trainingData', 'validationData', 'testData'];
+const FIELD_ORDER = ['format', 'kernelBuild', 'kernels', 'noteRnn', 'priming', 'trainingData', 'validationData', 'testData'];
 
 /**
  * Digest of melodies (token arrays), in order, length-prefixed: a tag, the count, then per melody its
@@ -53,13 +55,51 @@ export function melodiesFingerprint(melodies: readonly ArrayLike<number>[]): str
 }
 
 /**
- * What a tuning was made from, in a file of `format` (a tune checkpoint, a tuned model): the kernel build,
- * the Note RNN model file's digest and, when the priming has material (a primer, a corpus), its digest.
+ * SHA-256 (hex) of a kernel module's bytes, every section but the imports: the shared-memory build differs
+ * from the plain one only in how it imports its memory (same code, data and exports, the same bits computed),
+ * so the two share a digest and a run may resume on another thread count; any change to a kernel's code
+ * changes it. Throws a RangeError naming the problem when `wasm` is not a WebAssembly binary.
+ */
+export function kernelDigest(wasm: Uint8Array): string {
+  const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  if (wasm.length < 8 || magic.some((b, i) => wasm[i] !== b)) throw new RangeError('kernelDigest: not a WebAssembly (version 1) binary');
+  const kept: Uint8Array[] = [wasm.subarray(0, 8)];
+  let at = 8;
+  while (at < wasm.length) {
+    const start = at;
+    const id = wasm[at++];
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (at >= wasm.length || shift > 28) throw new RangeError(`kernelDigest: a damaged section header at byte ${start}`);
+      const byte = wasm[at++];
+      size += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) break;
+    }
+    if (at + size > wasm.length) throw new RangeError(`kernelDigest: section ${id} at byte ${start} runs past the end`);
+    if (id !== 2) kept.push(wasm.subarray(start, at + size));
+    at += size;
+  }
+  const joined = new Uint8Array(kept.reduce((n, part) => n + part.length, 0));
+  let o = 0;
+  for (const part of kept) {
+    joined.set(part, o);
+    o += part.length;
+  }
+  return sha256Hex(joined);
+}
+
+/**
+ * What a tuning was made from, in a file of `format` (a tune checkpoint, a tuned model): the kernel build
+ * and its kernelDigest (when known), the Note RNN model file's digest and, when the priming has material (a primer, a corpus), its digest.
  */
 export function tuningFingerprints(
   format: string, kernelBuild: Fingerprints['kernelBuild'], noteRnnFile: Uint8Array, primingMaterial: readonly ArrayLike<number>[] | null,
+  kernels?: string,
 ): Fingerprints {
-  return { format, kernelBuild, noteRnn: sha256Hex(noteRnnFile), ...(primingMaterial ? { priming: melodiesFingerprint(primingMaterial) } : {}) };
+  return {
+    format, kernelBuild, ...(kernels ? { kernels } : {}), noteRnn: sha256Hex(noteRnnFile),
+    ...(primingMaterial ? { priming: melodiesFingerprint(primingMaterial) } : {}),
+  };
 }
 
 /**

@@ -3,10 +3,14 @@
  * lie about what they hold.
  *
  * - A new run starts only in a missing or empty folder; a folder holding anything else is refused, naming
- *   it and what it holds. With --overwrite, the files a previous run of the same kind wrote (RUN_FILES)
- *   are removed first; a folder that also holds other things (the user's own files) is still refused.
- * - --resume needs the folder's checkpoint and the marker (RUN_MARKER_FILE) that says which kind of run
- *   made it.
+ *   it and what it holds.
+ * - A run marks its folder at the start (RUN_MARKER_FILE: the kind of run, its id, and a manifest of every
+ *   file and sub-folder the run creates). A name enters the manifest before the file is first written, so
+ *   nothing the run wrote can be missing from it. --overwrite removes exactly the manifest's entries: a
+ *   folder without a marker, with a marker of another kind, or holding anything the manifest does not list
+ *   (the user's own files, whatever their names) is refused, naming what was found, and nothing is removed.
+ *   Nothing outside the folder is ever touched.
+ * - --resume needs the folder's checkpoint and the marker of this kind of run.
  * - A lock file (LOCK_FILE: {pid, hostname, kind, started}, created exclusively) stops a second run in the
  *   same folder; a lock left by a process that is no longer running is taken over with a notice.
  * - Every file is written atomically (a temporary `<name>.tmp-<pid>` in the same folder, fsync, rename);
@@ -22,32 +26,40 @@ import {
   rmdirSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats,
 } from 'node:fs';
 import { open as openFile, rename as renameFile, unlink as unlinkFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 export type RunKind = 'tune' | 'train';
 
 /** The lock file that stops a second run in the same folder. */
 export const LOCK_FILE = '.rltuner.lock';
-/** The marker that says which kind of run made the folder: JSON {kind}. */
+/** The marker that says which run made the folder and what it wrote there (RunMarker, JSON). */
 export const RUN_MARKER_FILE = '.rltuner-run.json';
 /** The checkpoint a resumable run holds. */
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
-/**
- * The files each kind of run writes into its folder (paths relative to it, '/'-separated), exactly or by
- * pattern. Only these are removed by --overwrite; anything else makes the folder someone else's.
- */
-export const RUN_FILES: Record<RunKind, readonly (string | RegExp)[]> = {
-  train: [CHECKPOINT_FILE, 'note_rnn.safetensors', 'metrics.jsonl', 'report.md', 'corpus.md', 'corpus.json', 'split.json'],
-  tune: [
-    CHECKPOINT_FILE, 'metrics.jsonl', 'config.json', /^(q|psi|g)_tuned\.safetensors$/, 'rewards.svg', 'note_probabilities.svg',
-    'evaluation.md', 'evaluation.json', /^samples\/[a-z_]+_\d+\.mid$/,
-  ],
-};
+/** The marker's format; version 1 markers ({kind} alone) had no manifest. */
+export const RUN_MARKER_FORMAT = 'rltuner-run-folder';
+export const RUN_MARKER_VERSION = 2;
 
-/** Sub-folders a run of each kind makes (removed by --overwrite once emptied of the run's files). */
-export const RUN_SUBFOLDERS: Record<RunKind, readonly string[]> = { train: [], tune: ['samples'] };
+/**
+ * What a run folder's marker holds: which kind of run made it, the run's id, and the manifest of what the
+ * run created in it (paths relative to the folder, '/'-separated). --overwrite removes these and nothing else.
+ */
+export interface RunMarker {
+  format: typeof RUN_MARKER_FORMAT;
+  version: number;
+  kind: RunKind;
+  /** A random id, new for each run started in the folder (kept by --resume). */
+  runId: string;
+  /** When the run started (ISO 8601). */
+  started: string;
+  /** Files the run has written or is about to write, in the order first written. */
+  files: string[];
+  /** Sub-folders the run created (they did not exist before), parents first. */
+  folders: string[];
+}
 
 export interface ClaimOptions {
   /** Whose run this is; recorded in the lock and in the marker file. */
@@ -308,6 +320,8 @@ function firstNames(names: readonly string[], shown = 5): string {
 
 export class RunFolder {
   private locked = false;
+  /** The folder's marker with the manifest of what this run wrote (set by the claim). */
+  private marker: RunMarker | null = null;
   /** The last background write (see writeAtomicInBackground). */
   private background: Promise<void> = Promise.resolve();
   /** Background appends, one after another (they never reject: a failure is kept in appendFailure). */
@@ -349,7 +363,7 @@ export class RunFolder {
     const folder = new RunFolder(path, options.kind, options);
     folder.takeLock();
     try {
-      folder.removeLeftoverTemporaries();
+      folder.removeLeftoverTemporaries(folder.readMarker().marker);
       folder.checkContents();
     } catch (e) {
       folder.release();
@@ -381,6 +395,7 @@ export class RunFolder {
     if (this.protectedPaths.has(path)) {
       throw new RunFolderRefusal(`${path} is an input of this run and is never written over; choose another --out, or move the file`);
     }
+    this.enterInManifest(name);
     writeFileAtomic(path, data, this.retry);
   }
 
@@ -395,6 +410,7 @@ export class RunFolder {
     if (this.protectedPaths.has(path)) {
       return Promise.reject(new RunFolderRefusal(`${path} is an input of this run and is never written over; choose another --out, or move the file`));
     }
+    this.enterInManifest(name);
     const appended = this.appends; // the lines appended so far go first
     const written = this.background.catch(() => {}).then(() => appended).then(() => {
       // A line appended before this file failed to reach the disk: the file must not get ahead of it.
@@ -418,6 +434,7 @@ export class RunFolder {
 
   /** Appends one JSON line in one write, then fsyncs; errors name the path. */
   appendJsonLine(name: string, record: unknown): void {
+    this.enterInManifest(name);
     appendFileDurably(this.path(name), `${JSON.stringify(record)}\n`, this.retry);
   }
 
@@ -430,6 +447,7 @@ export class RunFolder {
   appendJsonLineInBackground(name: string, record: unknown): void {
     if (this.appendFailure) throw this.appendFailure;
     const path = this.path(name);
+    this.enterInManifest(name);
     const waiting = this.linesToAppend.get(path);
     this.linesToAppend.set(path, `${waiting ?? ''}${JSON.stringify(record)}\n`);
     if (waiting !== undefined) return; // joins the append already queued for this file
@@ -552,6 +570,10 @@ export class RunFolder {
           `another rltuner ${holder.kind} (pid ${holder.pid} on host ${holder.hostname}, since ${holder.started}) is using ${this.dir}; ` +
             `if it is no longer running, delete ${path}, or choose another --out`,
         );
+      } else if (holder.pid === process.pid && ![...heldLocks].some((f) => f.dir === this.dir)) {
+        // This process's pid, but not a lock this process took: left by an earlier process that had the same
+        // pid (a restarted container numbers its processes alike).
+        this.options.notice(`took over a lock left in ${this.dir} by an earlier process with this process's pid ${holder.pid} (since ${holder.started})`);
       } else if (processIsRunning(holder.pid)) {
         throw new RunFolderRefusal(
           `another rltuner ${holder.kind} (pid ${holder.pid}) is using ${this.dir} (since ${holder.started}); wait for it to finish or stop it, or choose another --out`,
@@ -595,17 +617,10 @@ export class RunFolder {
     return { files, folders };
   }
 
-  /** Whether `file` (relative) is one this kind of run writes. */
-  private isRunFile(file: string): boolean {
-    return RUN_FILES[this.kind].some((p) => (typeof p === 'string' ? p === file : p.test(file)));
-  }
-
-  private removeLeftoverTemporaries(): void {
-    const leftovers = this.listEntries().files.filter((f) => {
-      if (!TEMPORARY_SUFFIX.test(f)) return false;
-      const base = f.replace(TEMPORARY_SUFFIX, '');
-      return base === RUN_MARKER_FILE || this.isRunFile(base);
-    });
+  /** The marker's files whose leftover temporaries (`<name>.tmp-<pid>`) are this run's to remove. */
+  private removeLeftoverTemporaries(marker: RunMarker | null): void {
+    const ours = new Set([RUN_MARKER_FILE, ...(marker?.files ?? [])]);
+    const leftovers = this.listEntries().files.filter((f) => TEMPORARY_SUFFIX.test(f) && ours.has(f.replace(TEMPORARY_SUFFIX, '')));
     if (leftovers.length === 0) return;
     for (const f of leftovers) {
       try {
@@ -617,20 +632,34 @@ export class RunFolder {
     this.options.notice(`removed ${leftovers.length} temporary ${leftovers.length === 1 ? 'file' : 'files'} left in ${this.dir} by an interrupted write: ${firstNames(leftovers)}`);
   }
 
-  private readMarker(): { kind: string } | null {
+  /**
+   * The folder's marker: null when there is none; `{ kind: 'unknown' }`-like damaged markers are reported as
+   * they are (a marker that cannot be read proves nothing). Version 1 markers ({kind}) carry no manifest.
+   */
+  private readMarker(): { marker: RunMarker | null; found: 'none' | 'damaged' | 'v1' | 'v2'; kind?: string } {
     const path = join(this.dir, RUN_MARKER_FILE);
-    if (statOrNull(path) === null) return null;
+    if (statOrNull(path) === null) return { marker: null, found: 'none' };
+    let parsed: unknown;
     try {
-      const marker = JSON.parse(readFileSync(path, 'utf8'));
-      return typeof marker?.kind === 'string' ? marker : { kind: 'unknown' };
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
     } catch {
-      return { kind: 'unknown' };
+      return { marker: null, found: 'damaged' };
     }
+    const m = parsed as Partial<RunMarker> | null;
+    if (typeof m !== 'object' || m === null || typeof m.kind !== 'string') return { marker: null, found: 'damaged' };
+    if (m.format === undefined && m.version === undefined) return { marker: null, found: 'v1', kind: m.kind };
+    const names = (x: unknown) => Array.isArray(x) && x.every((n) => typeof n === 'string' && isInside(n));
+    if (m.format !== RUN_MARKER_FORMAT || m.version !== RUN_MARKER_VERSION || typeof m.runId !== 'string' || typeof m.started !== 'string'
+      || !names(m.files) || !names(m.folders) || (m.kind !== 'tune' && m.kind !== 'train')) {
+      return { marker: null, found: 'damaged', kind: m.kind };
+    }
+    return { marker: m as RunMarker, found: 'v2', kind: m.kind };
   }
 
   private checkContents(): void {
     const { files, folders } = this.listEntries();
-    const marker = this.readMarker();
+    const read = this.readMarker();
+    const { marker } = read;
     const others = files.filter((f) => f !== RUN_MARKER_FILE);
     const hasCheckpoint = others.includes(CHECKPOINT_FILE);
     const what = `rltuner ${this.kind}`;
@@ -639,43 +668,52 @@ export class RunFolder {
         const holds = files.length ? `it holds ${firstNames(files)}` : 'it is empty';
         throw new RunFolderRefusal(`--resume: ${this.dir} holds no ${CHECKPOINT_FILE} to continue from (${holds}); start without --resume`);
       }
-      if (marker === null) {
+      if (read.found === 'none' || read.found === 'damaged' && read.kind === undefined) {
         throw new RunFolderRefusal(
-          `--resume: ${this.dir} has a ${CHECKPOINT_FILE} but no ${RUN_MARKER_FILE}, so it was not started by this version of ${what}; start a new run with --out <new folder>`,
+          `--resume: ${this.dir} has a ${CHECKPOINT_FILE} but no readable ${RUN_MARKER_FILE}, so it was not started by this version of ${what}; start a new run with --out <new folder>`,
         );
       }
-      if (marker.kind !== this.kind) {
-        throw new RunFolderRefusal(`--resume: ${this.dir} holds an rltuner ${marker.kind} run, not an ${what} run; choose the right --out`);
+      if (read.kind !== this.kind) {
+        throw new RunFolderRefusal(`--resume: ${this.dir} holds an rltuner ${read.kind} run, not an ${what} run; choose the right --out`);
       }
+      // A run started by an earlier version (a marker without a manifest) goes on with a manifest of what it writes from now on.
+      this.marker = marker ?? this.newMarker();
+      if (!marker) this.writeMarker();
       return;
     }
-    const runFolders = RUN_SUBFOLDERS[this.kind];
-    const foreignMarker = marker !== null && marker.kind !== this.kind;
-    const foreign = [
-      ...others.filter((f) => !this.isRunFile(f)),
-      ...folders.filter((d) => !runFolders.includes(d)).map((d) => `${d}/`),
-      ...(foreignMarker ? [`${RUN_MARKER_FILE} (an rltuner ${marker.kind} run)`] : []),
-    ];
     if (others.length === 0 && folders.length === 0) {
       // Nothing but (perhaps) the marker of a run that wrote nothing: start afresh.
+      this.marker = this.newMarker();
       this.writeMarker();
       return;
     }
     const listed = firstNames([...others, ...folders.map((d) => `${d}/`)]);
+    const ours = marker !== null && marker.kind === this.kind;
+    const manifest = new Set(ours ? [...marker.files, ...marker.folders] : []);
+    const foreign = [...others, ...folders].filter((f) => !manifest.has(f)).map((f) => (folders.includes(f) ? `${f}/` : f));
     if (!this.options.overwrite) {
-      if (foreign.length === 0 && hasCheckpoint && marker !== null) {
+      if (ours && foreign.length === 0 && hasCheckpoint) {
         throw new RunFolderRefusal(`${this.dir} already holds a run of ${what} (${listed}); pass --resume to continue it, or --overwrite to start over`);
       }
-      if (foreign.length === 0) {
+      if (ours && foreign.length === 0) {
         throw new RunFolderRefusal(`${this.dir} already holds files of an ${what} run (${listed}); choose --out <new folder>, or pass --overwrite to replace them`);
       }
       throw new RunFolderRefusal(
-        `${this.dir} is not empty: it holds ${listed}; choose --out <new folder> (--overwrite replaces only the files of an ${what} run)`,
+        `${this.dir} is not empty: it holds ${listed}; choose --out <new folder> (--overwrite replaces only a folder an ${what} run started, and only the files it wrote)`,
+      );
+    }
+    if (!ours) {
+      const found = read.found === 'none' ? `no ${RUN_MARKER_FILE}`
+        : read.found === 'v1' ? `a ${RUN_MARKER_FILE} from an older rltuner, without the list of files its run wrote`
+          : read.found === 'damaged' ? `a damaged ${RUN_MARKER_FILE}` : `the ${RUN_MARKER_FILE} of an rltuner ${marker?.kind} run`;
+      throw new RunFolderRefusal(
+        `--overwrite: ${this.dir} was not started by an ${what} run (${found}), so none of what it holds (${listed}) is provably rltuner's; ` +
+          'nothing was removed. Choose --out <new folder>, or move the files away yourself',
       );
     }
     if (foreign.length > 0) {
       throw new RunFolderRefusal(
-        `--overwrite: ${this.dir} holds things ${what} did not write (${firstNames(foreign)}); move them away or choose --out <new folder>`,
+        `--overwrite: ${this.dir} holds things its ${what} run did not write (${firstNames(foreign)}); nothing was removed. Move them away or choose --out <new folder>`,
       );
     }
     const inputs = others.filter((f) => this.protectedPaths.has(join(this.dir, f)));
@@ -697,10 +735,38 @@ export class RunFolder {
       }
     }
     this.options.notice(`--overwrite: removed the previous ${what} run from ${this.dir} (${listed})`);
+    this.marker = this.newMarker();
+    this.writeMarker();
+  }
+
+  private newMarker(): RunMarker {
+    return { format: RUN_MARKER_FORMAT, version: RUN_MARKER_VERSION, kind: this.kind, runId: randomUUID(), started: new Date().toISOString(), files: [], folders: [] };
+  }
+
+  /**
+   * Enters `name` (and any sub-folder it needs that does not exist yet) in the marker's manifest before it is
+   * written, so that whatever the run writes is listed even if the process dies during the write.
+   */
+  private enterInManifest(name: string): void {
+    const marker = this.marker;
+    if (!marker) throw new Error(`RunFolder: ${this.dir} has no marker (internal error)`);
+    const file = relative(this.dir, this.path(name)).split(sep).join('/');
+    if (file === RUN_MARKER_FILE || marker.files.includes(file)) return;
+    const parts = file.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const folder = parts.slice(0, i).join('/');
+      if (!marker.folders.includes(folder) && statOrNull(join(this.dir, folder)) === null) marker.folders.push(folder);
+    }
+    marker.files.push(file);
     this.writeMarker();
   }
 
   private writeMarker(): void {
-    this.writeAtomic(RUN_MARKER_FILE, `${JSON.stringify({ kind: this.kind })}\n`);
+    writeFileAtomic(join(this.dir, RUN_MARKER_FILE), `${JSON.stringify(this.marker, null, 1)}\n`, this.retry);
   }
+}
+
+/** Whether a manifest entry names something inside its folder (relative, no '..', no empty part). */
+function isInside(name: string): boolean {
+  return name !== '' && !isAbsolute(name) && !name.startsWith('/') && name.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }

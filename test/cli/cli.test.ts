@@ -178,6 +178,47 @@ describe('rltuner CLI', () => {
     expect(ok.code, ok.stderr).toBe(0);
   }, 60_000);
 
+  it('--resume cannot lie: fewer steps than done, a missing or shortened metrics.jsonl, and other kernels are refused', async () => {
+    expect((await rltuner(tuneArgs('liar', 800))).code).toBe(0);
+    const resume = (...more: string[]) => rltuner(['tune', '--out', 'liar', '--resume', '--quiet', ...more]);
+    const fewer = await resume('--training-steps', '400');
+    expect(fewer.code).toBe(2);
+    expect(fewer.stderr).toMatch(/--resume --training-steps 400: the checkpoint in .*checkpoint\.safetensors is already at step 800; pass --training-steps 800 or more/);
+
+    const metrics = join(work, 'liar', 'metrics.jsonl');
+    const original = readFileSync(metrics, 'utf8');
+    rmSync(metrics);
+    const missing = await resume();
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--resume: ${metrics} is missing, but the checkpoint at step 800 was taken after 2 records of it`);
+    writeFileSync(metrics, original.split('\n').slice(1).join('\n'));
+    const shortened = await resume();
+    expect(shortened.code).toBe(2);
+    expect(shortened.stderr).toContain(`--resume: ${metrics} holds 1 records up to step 800, but the checkpoint was taken after 2: the file was shortened or replaced`);
+    writeFileSync(metrics, original);
+
+    // The kernels are fingerprinted by a digest of their wasm, not by a label: other kernels are refused, naming both digests.
+    const { decodeSafetensors, encodeSafetensorsParts, joinParts } = await import('../../src/io/safetensors.js');
+    const { kernelDigest } = await import('../../src/io/fingerprint.js');
+    const checkpointPath = join(work, 'liar', 'checkpoint.safetensors');
+    const checkpoint = readFileSync(checkpointPath);
+    const decoded = decodeSafetensors(new Uint8Array(checkpoint));
+    const fingerprints = JSON.parse(decoded.metadata.fingerprints);
+    const ours = kernelDigest(new Uint8Array(readFileSync(fileURLToPath(new URL('../../dist/rltuner.wasm', import.meta.url)))));
+    expect(fingerprints.kernels).toBe(ours);
+    const other = 'f'.repeat(64);
+    const withoutChecksum = ({ checksum: _, ...rest }: Record<string, string>) => rest;
+    const tensors = [...decoded.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+    writeFileSync(checkpointPath, joinParts(encodeSafetensorsParts(tensors, { ...withoutChecksum(decoded.metadata), fingerprints: JSON.stringify({ ...fingerprints, kernels: other }) })));
+    const kernels = await resume();
+    expect(kernels.code).toBe(2);
+    expect(kernels.stderr).toContain(`kernels: the run has ${other}, this run has ${ours}`);
+    writeFileSync(checkpointPath, checkpoint);
+    const honest = await resume('--training-steps', '1600');
+    expect(honest.code, honest.stderr).toBe(0);
+    expect(readFileSync(metrics, 'utf8').trim().split('\n').length).toBe(4);
+  }, 60_000);
+
   it('evaluate refuses a G model with a prior other than the Note RNN it was tuned from, naming both', async () => {
     const g = await rltuner(['tune', '--algorithm', 'g', '--out', 'g-run', '--training-steps', '320', '--eval-compositions', '10', '--sample-count', '0', '--quiet']);
     expect(g.code, g.stderr).toBe(0);

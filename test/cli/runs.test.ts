@@ -3,14 +3,14 @@
 // bytes; a signal stops after a checkpoint with exit code 130 / 143 and the resumed run ends like an
 // uninterrupted one; generate writes files as it goes; bad numbers and empty paths are refused.
 import { execFile, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeModel, MODEL_FINGERPRINT_FORMAT } from '../../src/io/model_file.js';
-import { fileListFingerprint } from '../../src/io/fingerprint.js';
+import { fileListFingerprint, kernelDigest } from '../../src/io/fingerprint.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const nottingham = fileURLToPath(new URL('../../data/nottingham/melody/', import.meta.url));
@@ -53,6 +53,29 @@ const trainList = listFile('tunes.txt', tunes([1, 2, 3, 4, 5, 6, 7, 8]));
 const small = ['train', '--data', trainList, '--hidden', '8', '--batch', '4', '--window', '32', '--lr', '0.01', '--no-baselines'];
 const modelBytes = (out: string) => readFileSync(join(work, out, 'note_rnn.safetensors'));
 
+describe('--overwrite never deletes what a user owns', () => {
+  it("a folder of the user's files under rltuner's names, with no run marker, survives tune --overwrite and train --overwrite byte for byte", async () => {
+    const files: Record<string, string> = {
+      'config.json': '{"my": "settings"}\n', 'evaluation.md': '# my listening notes\n', 'metrics.jsonl': '{"mine": 1}\n',
+      'samples/lead_1.mid': 'MThd my lead', 'note_rnn.safetensors': 'my own model', 'checkpoint.safetensors': 'my checkpoint',
+    };
+    const dir = join(work, 'users-folder');
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    }
+    const tune = await rltuner(['tune', '--out', 'users-folder', '--overwrite', '--training-steps', '64', '--eval-compositions', '0', '--quiet']);
+    const train = await rltuner([...small, '--epochs', '1', '--out', 'users-folder', '--overwrite', '--quiet']);
+    for (const [run, kind] of [[tune, 'tune'], [train, 'train']] as const) {
+      expect(run.code, run.stderr).not.toBe(0);
+      expect(run.stderr).toContain(`--overwrite: ${dir} was not started by an rltuner ${kind} run`);
+      expect(run.stderr).toContain('nothing was removed');
+    }
+    for (const [name, text] of Object.entries(files)) expect(readFileSync(join(dir, name), 'utf8')).toBe(text);
+    expect(readdirSync(dir).sort()).toEqual(['checkpoint.safetensors', 'config.json', 'evaluation.md', 'metrics.jsonl', 'note_rnn.safetensors', 'samples']);
+  }, 60_000);
+});
+
 describe('train runs that cannot lie', () => {
   it('the same command gives the same model bytes, with fingerprints and no wall-clock figures', async () => {
     const a = await rltuner([...small, '--epochs', '2', '--out', 'same-a', '--quiet', 'true']);
@@ -66,7 +89,8 @@ describe('train runs that cannot lie', () => {
     const decoded = decodeModel(new Uint8Array(modelBytes('same-a')));
     expect(decoded.metadata.format_version).toBe('2');
     const listed = tunes([1, 2, 3, 4, 5, 6, 7, 8]).map((name) => ({ name, bytes: new Uint8Array(readFileSync(name)) }));
-    expect(decoded.info.fingerprints).toEqual({ format: MODEL_FINGERPRINT_FORMAT, kernelBuild: 'plain', trainingData: fileListFingerprint(listed) });
+    const kernels = kernelDigest(new Uint8Array(readFileSync(fileURLToPath(new URL('../../dist/rltuner.wasm', import.meta.url)))));
+    expect(decoded.info.fingerprints).toEqual({ format: MODEL_FINGERPRINT_FORMAT, kernelBuild: 'plain', kernels, trainingData: fileListFingerprint(listed) });
     const header = JSON.stringify(decoded.metadata);
     expect(header).not.toMatch(/seconds|"date"|started/);
     // metrics.jsonl keeps the timings.
@@ -111,6 +135,19 @@ describe('train runs that cannot lie', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds a run of rltuner train .*pass --resume to continue it/);
     expect(Buffer.compare(modelBytes('guarded'), before)).toBe(0);
+
+    // A resume needs every epoch's record of metrics.jsonl up to the checkpoint.
+    const metricsPath = join(work, 'guarded', 'metrics.jsonl');
+    const metrics = readFileSync(metricsPath, 'utf8');
+    rmSync(metricsPath);
+    const missing = await rltuner(['train', '--out', 'guarded', '--resume', '--epochs', '2']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--resume: ${metricsPath} is missing, but the checkpoint is at epoch 1`);
+    writeFileSync(metricsPath, '');
+    const emptied = await rltuner(['train', '--out', 'guarded', '--resume', '--epochs', '2']);
+    expect(emptied.code).toBe(2);
+    expect(emptied.stderr).toMatch(/holds the records of epochs \[\], but the checkpoint is at epoch 1 \(records 1\.\.1 expected\): the file was shortened or replaced/);
+    writeFileSync(metricsPath, metrics);
 
     // Flags left out are the checkpoint's; only --epochs changes.
     const resumed = await rltuner(['train', '--out', 'guarded', '--resume', '--epochs', '2', '--quiet']);

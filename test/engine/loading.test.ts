@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64 } from '../../src/engine/bundled_assets.js';
+import { kernelDigest } from '../../src/io/fingerprint.js';
 import {
   compositionToMidi, decodeModel, defaultNoteRnnBytes, generate, kernelsFromModule, KernelThreads, loadDefaultNoteRnn, loadKernels, loadNoteRnn, tune,
 } from '../../src/index.js';
@@ -126,7 +127,9 @@ describe('model bytes', () => {
     // The tuned model records what it was made from, as the CLI's does.
     const tuned = decodeModel(run.modelBytes).info;
     const source = decodeModel(modelFile).info;
-    expect(tuned.fingerprints).toEqual({ format: 'rltuner-note-rnn/2', kernelBuild: 'plain', noteRnn: createHash('sha256').update(modelFile).digest('hex') });
+    expect(tuned.fingerprints).toEqual({
+      format: 'rltuner-note-rnn/2', kernelBuild: 'plain', kernels: kernelDigest(wasmFile), noteRnn: createHash('sha256').update(modelFile).digest('hex'),
+    });
     expect(tuned.data).toEqual(source.data);
     expect(tuned.training).toEqual(source.training);
     expect(tuned.notes).toMatchObject({ algorithm: 'g', steps: 64 });

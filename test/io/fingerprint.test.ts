@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fileListFingerprint, fingerprintMismatches, melodiesFingerprint } from '../../src/io/fingerprint.js';
+import { fileListFingerprint, fingerprintMismatches, kernelDigest, melodiesFingerprint } from '../../src/io/fingerprint.js';
 
 describe('fingerprints', () => {
   it('melodies: order, lengths and tokens all count', () => {
@@ -34,5 +36,20 @@ describe('fingerprints', () => {
     expect(fingerprintMismatches(saved, { format: 'rltuner-note-rnn/2', kernelBuild: 'plain', trainingData: 'aaa' }, 'the model')).toEqual([
       'priming: the model has ppp, this run has none',
     ]);
+  });
+
+  it('kernelDigest: one digest for the plain and the shared-memory build (the same code), another for the relaxed build', () => {
+    const read = (name: string) => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../dist/${name}`, import.meta.url))));
+    const plain = read('rltuner.wasm'), shared = read('rltuner-shared.wasm'), relaxed = read('rltuner-relaxed.wasm');
+    expect(Buffer.compare(plain, shared)).not.toBe(0); // the files differ (the memory import)...
+    expect(kernelDigest(shared)).toBe(kernelDigest(plain)); // ...the digest does not
+    expect(kernelDigest(plain)).toMatch(/^[0-9a-f]{64}$/);
+    expect(kernelDigest(relaxed)).not.toBe(kernelDigest(plain));
+    // Any change to the code changes it: flip one byte of the last section.
+    const changed = plain.slice();
+    changed[changed.length - 1] ^= 1;
+    expect(kernelDigest(changed)).not.toBe(kernelDigest(plain));
+    expect(() => kernelDigest(new Uint8Array([1, 2, 3]))).toThrow(/not a WebAssembly \(version 1\) binary/);
+    expect(() => kernelDigest(plain.subarray(0, 20))).toThrow(/runs past the end/);
   });
 });

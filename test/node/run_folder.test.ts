@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,7 +49,9 @@ describe('run folders', () => {
     const dir = freshPath();
     const folder = RunFolder.claim(dir, options());
     expect(folder.dir).toBe(dir);
-    expect(JSON.parse(readFileSync(join(dir, RUN_MARKER_FILE), 'utf8'))).toEqual({ kind: 'train' });
+    const marker = JSON.parse(readFileSync(join(dir, RUN_MARKER_FILE), 'utf8'));
+    expect(marker).toMatchObject({ format: 'rltuner-run-folder', version: 2, kind: 'train', files: [], folders: [] });
+    expect(marker.runId).toMatch(/^[0-9a-f-]{36}$/);
     const lock = JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8'));
     expect(lock).toMatchObject({ pid: process.pid, kind: 'train' });
     expect(typeof lock.hostname).toBe('string');
@@ -70,7 +72,7 @@ describe('run folders', () => {
     mkdirSync(users);
     writeFileSync(join(users, 'thesis.tex'), 'mine');
     expect(refusal(() => RunFolder.claim(users, options()))).toMatch(new RegExp(`${users} is not empty: it holds thesis\\.tex; choose --out <new folder>`));
-    expect(refusal(() => RunFolder.claim(users, options({ overwrite: true })))).toMatch(/--overwrite: .* holds things rltuner train did not write \(thesis\.tex\)/);
+    expect(refusal(() => RunFolder.claim(users, options({ overwrite: true })))).toMatch(/--overwrite: .* was not started by an rltuner train run \(no \.rltuner-run\.json\), so none of what it holds \(thesis\.tex\) is provably rltuner's; nothing was removed/);
     expect(readFileSync(join(users, 'thesis.tex'), 'utf8')).toBe('mine');
     expect(existsSync(join(users, LOCK_FILE))).toBe(false); // released on refusal
 
@@ -84,6 +86,84 @@ describe('run folders', () => {
     expect(readdirSync(finished).sort()).toEqual([LOCK_FILE, RUN_MARKER_FILE].sort());
     folder.release();
     expect(refusal(() => RunFolder.claim(previousRun(), options({ overwrite: true, resume: true })))).toMatch(/pass only one of them/);
+  });
+
+  /** Writes `files` (relative path -> text) under a new folder; returns the folder. */
+  function folderHolding(files: Record<string, string>): string {
+    const dir = freshPath();
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    }
+    return dir;
+  }
+  const snapshot = (dir: string) => {
+    const out: Record<string, string> = {};
+    const walk = (rel: string) => {
+      for (const name of readdirSync(join(dir, rel)).sort()) {
+        const child = rel ? `${rel}/${name}` : name;
+        if (existsSync(join(dir, child)) && readdirSync(join(dir, rel), { withFileTypes: true }).find((e) => e.name === name)!.isDirectory()) walk(child);
+        else out[child] = readFileSync(join(dir, child), 'utf8');
+      }
+    };
+    walk('');
+    return out;
+  };
+
+  it("--overwrite removes nothing from a folder no run of ours started, whatever its files are called", () => {
+    // The user's own files under the names rltuner's runs use, with no marker, or an old marker without a manifest.
+    const named = {
+      'config.json': '{"mine": true}', 'evaluation.md': '# my notes', 'metrics.jsonl': '{"mine":1}\n', 'samples/lead_1.mid': 'MThd',
+      'note_rnn.safetensors': 'my model', [CHECKPOINT_FILE]: 'my checkpoint',
+    };
+    for (const marker of [null, '{"kind":"train"}\n', '{"kind":"tune"}\n', 'not json']) {
+      for (const kind of ['train', 'tune'] as const) {
+        const dir = folderHolding(marker === null ? named : { ...named, [RUN_MARKER_FILE]: marker });
+        const before = snapshot(dir);
+        expect(refusal(() => RunFolder.claim(dir, options({ kind, overwrite: true })))).toMatch(new RegExp(`--overwrite: ${dir} was not started by an rltuner ${kind} run .*nothing was removed`));
+        expect(snapshot(dir)).toEqual(before);
+      }
+    }
+  });
+
+  it('--overwrite removes exactly the files and folders in the run\'s manifest, and refuses when anything else is there', () => {
+    const dir = freshPath();
+    const run = RunFolder.claim(dir, options({ kind: 'tune' }));
+    run.writeAtomic('config.json', '{}');
+    run.writeAtomic('samples/g_1.mid', 'MThd');
+    run.appendJsonLine('metrics.jsonl', { step: 1 });
+    run.release();
+    const marker = JSON.parse(readFileSync(join(dir, RUN_MARKER_FILE), 'utf8'));
+    expect(marker.files).toEqual(['config.json', 'samples/g_1.mid', 'metrics.jsonl']);
+    expect(marker.folders).toEqual(['samples']);
+
+    // A file of the user's beside them, even under a name a run writes, keeps the whole folder as it is.
+    for (const extra of ['samples/lead_1.mid', 'evaluation.md', 'notes/mine.txt']) {
+      mkdirSync(join(dir, extra, '..'), { recursive: true });
+      writeFileSync(join(dir, extra), 'mine');
+      const before = snapshot(dir);
+      expect(refusal(() => RunFolder.claim(dir, options({ kind: 'tune', overwrite: true })))).toMatch(/holds things its rltuner tune run did not write .*nothing was removed/);
+      expect(snapshot(dir)).toEqual(before);
+      rmSync(join(dir, extra));
+      if (extra.startsWith('notes/')) rmSync(join(dir, 'notes'), { recursive: true });
+    }
+    // Another kind's run is not ours to replace either.
+    expect(refusal(() => RunFolder.claim(dir, options({ kind: 'train', overwrite: true })))).toMatch(/the \.rltuner-run\.json of an rltuner tune run/);
+    const o = options({ kind: 'tune', overwrite: true });
+    const again = RunFolder.claim(dir, o);
+    expect(readdirSync(dir).sort()).toEqual([LOCK_FILE, RUN_MARKER_FILE].sort());
+    const fresh = JSON.parse(readFileSync(join(dir, RUN_MARKER_FILE), 'utf8'));
+    expect(fresh.runId).not.toBe(marker.runId);
+    expect(fresh.files).toEqual([]);
+    again.release();
+  });
+
+  it('a run resumed from an older marker without a manifest lists what it writes from then on', () => {
+    const dir = folderHolding({ [CHECKPOINT_FILE]: 'weights', [RUN_MARKER_FILE]: '{"kind":"train"}\n' });
+    const folder = RunFolder.claim(dir, options({ resume: true }));
+    folder.writeAtomic(CHECKPOINT_FILE, 'weights 2');
+    folder.release();
+    expect(JSON.parse(readFileSync(join(dir, RUN_MARKER_FILE), 'utf8'))).toMatchObject({ version: 2, kind: 'train', files: [CHECKPOINT_FILE] });
   });
 
   it('--overwrite never removes or writes over a protected input', () => {
@@ -104,7 +184,7 @@ describe('run folders', () => {
     const unmarked = freshPath();
     mkdirSync(unmarked);
     writeFileSync(join(unmarked, CHECKPOINT_FILE), 'x');
-    expect(refusal(() => RunFolder.claim(unmarked, options({ resume: true })))).toMatch(/no \.rltuner-run\.json, so it was not started by this version/);
+    expect(refusal(() => RunFolder.claim(unmarked, options({ resume: true })))).toMatch(/no readable \.rltuner-run\.json, so it was not started by this version/);
     const folder = RunFolder.claim(previousRun(), options({ resume: true }));
     expect(new TextDecoder().decode(folder.readBytes(CHECKPOINT_FILE))).toBe('weights');
     folder.release();
@@ -135,6 +215,19 @@ describe('run folders', () => {
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
     folder.release();
   }, 20_000);
+
+  it("a lock holding this process's pid that this process did not take (a restarted container) is taken over with a notice", () => {
+    const dir = freshPath();
+    mkdirSync(dir);
+    const stale = { pid: process.pid, hostname: hostname(), kind: 'train', started: '2020-01-01T00:00:00.000Z' };
+    writeFileSync(join(dir, LOCK_FILE), `${JSON.stringify(stale)}\n`);
+    const o = options();
+    const folder = RunFolder.claim(dir, o);
+    expect(o.notices).toContainEqual(`took over a lock left in ${dir} by an earlier process with this process's pid ${process.pid} (since 2020-01-01T00:00:00.000Z)`);
+    // Held by this process now: a second claim is refused.
+    expect(refusal(() => RunFolder.claim(dir, options()))).toMatch(new RegExp(`another rltuner train \\(pid ${process.pid}\\) is using`));
+    folder.release();
+  });
 
   it('temporary files left by an interrupted write are removed at the next claim, with a notice naming them', () => {
     const dir = previousRun();
