@@ -21,7 +21,7 @@ const noteRnn = decodeModel(new Uint8Array(readFileSync(modelUrl)), modelUrl.pat
 const kernels = kernelsFromModule(new WebAssembly.Module(readFileSync(new URL('../../dist/rltuner.wasm', import.meta.url))));
 const tuner = new RlTuner(kernels, noteRnn, resolveConfig('default', {}));
 const fill = tuner.config.replayCapacity + 1000;
-while (tuner.counters.step < fill) tuner.runUntilEpisodeEnd(fill, tuner.counters.step + 1);
+while (tuner.counters.step < fill) tuner.trainComposition();
 
 const shared = new CheckpointCopies();
 const cases: [string, () => Uint8Array[]][] = [

@@ -49,19 +49,20 @@ export function benchTuneStepParts(kernels: Kernels, modelUrl: URL, steps: numbe
   const threads = kernels.threads?.threads ?? 1;
   const tuner = warmTuner(kernels, modelUrl, 'g');
   const ms: Record<string, number> = {};
-  const { q, target } = tuner.agent;
+  const { q, target } = tuner;
   const restore = [
     timeCalls(q, 'forwardFrom', ms, 'qForward'),
-    timeCalls(q, 'tdBackward', ms, 'backwardAdam'),
+    timeCalls(q, 'backwardOneStep', ms, 'backwardAdam'),
+    timeCalls(q, 'adamUpdate', ms, 'backwardAdam'),
     timeCalls(target, 'softUpdateFrom', ms, 'softUpdate'),
     // One thread: the Target network's forward pass. Two: the wait for the helper running it (recording and
     // posting its calls fall in the rest).
     kernels.threads ? timeCalls(kernels.threads, 'joinDeferred', ms, 'targetForward') : timeCalls(target, 'forwardFrom', ms, 'targetForward'),
-    timeCalls(tuner.replay, 'sample', ms, 'sample'),
+    timeCalls(tuner.replay, 'draw', ms, 'sample'),
     timeCalls(tuner.replay, 'prefetch', ms, 'prefetch'),
     timeCalls(tuner.replay, 'gatherStates', ms, 'gatherStates'),
     timeCalls(tuner.replay, 'gatherNextLogProbs', ms, 'gatherLogProbs'),
-    timeCalls(tuner, 'update', ms, 'whole'),
+    timeCalls(tuner, 'learn', ms, 'whole'),
   ];
   const updatesBefore = tuner.counters.updates;
   const started = performance.now();

@@ -47,8 +47,9 @@ export { buildCorpus, formatCorpusReport, formatCorpusMarkdown, splitByNameHash,
 export { Random, type RandomState } from './random.js';
 export { resolveConfig, resolveConfigWithNotes, describeConfig, PRESETS, PRESET_NAMES, DEFAULT_CONFIG, CONFIG_FIELDS, ConfigError, type TunerConfig } from './rl/config.js';
 export { RlTuner, TuneDivergedError, type IntervalMetrics } from './rl/tuner.js';
+export { KlController } from './rl/kl_controller.js';
+export { OnlineAndTarget } from './engine/online_and_target.js';
 export { MelodyEnv, type StepOutcome } from './rl/env.js';
-export { Agent, type UpdateStats } from './rl/agent.js';
 export { runTuning, finalReport, type TuningHooks, type TuningOutcome, type FinalReport, type LogRecord } from './rl/driver.js';
 export { evaluatePolicy, evaluationMetrics, type PolicyEvaluation } from './eval/evaluation.js';
 export { compositionStatistics, statisticsTable, type CompositionStatistics } from './eval/statistics.js';

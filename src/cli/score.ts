@@ -14,7 +14,7 @@ import { scoreNoteRnn, type NoteRnnScore } from '../train/scoring.js';
 import { loadKernelsFromDist, PACKAGE_ROOT, parseFlags, partFlags, PART_FLAGS_HELP, readModelBytes, UsageError } from './common.js';
 import { readSourcesOf } from './corpus.js';
 import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
-import { HELD_OUT_SHARE, IMPORT_BEFORE_KEYS, type ImportRecord } from './train.js';
+import { HELD_OUT_SHARE, IMPORT_BEFORE_KEYS, type ImportRecord } from '../train/training_data.js';
 
 export const SCORE_HELP = `rltuner score: how well a Note RNN predicts melodies it has not seen
 

@@ -13,21 +13,22 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Kernels } from '../engine/kernels.js';
-import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { encodeModel, MODEL_FINGERPRINT_FORMAT, type ModelInfo } from '../io/model_file.js';
-import { fileListFingerprint, fingerprintMismatches, type Fingerprints } from '../io/fingerprint.js';
-import {
-  buildCorpus, formatCorpusMarkdown, formatCorpusSummary, splitByNameHash, type CorpusReport, type Melody, type MelodyInfo, type MidiSource,
-} from '../music/corpus.js';
-import type { TransposeRule } from '../music/midi_import.js';
-import { readMidiSources, readNottinghamSplit } from '../node/corpus_files.js';
+import { fingerprintMismatches, type Fingerprints } from '../io/fingerprint.js';
+import { formatCorpusMarkdown, formatCorpusSummary } from '../music/corpus.js';
+import { loadSplits } from '../node/training_data.js';
 import { RunFolder } from '../node/run_folder.js';
-import { Random } from '../random.js';
+import {
+  decodeTrainingCheckpoint, encodeTrainingCheckpoint, restoreTrainingCheckpoint, TRAIN_CHECKPOINT_FORMAT, TRAIN_CHECKPOINT_VERSION,
+  TrainingCheckpointError, type TrainingCheckpoint,
+} from '../train/checkpoint.js';
 import { formatNgramTable, ngramBaselines, type NgramBaselineRow } from '../train/ngram.js';
 import {
-  DEFAULT_TRAINING, NoteRnnTrainer, type EpochRecord, type SequenceMetrics, type TrainerCheckpoint, type TrainingSettings,
+  DEFAULT_TRAINING, NoteRnnTrainer, runTraining, type EpochRecord, type SequenceMetrics, type TrainingSettings,
 } from '../train/note_rnn_training.js';
+import {
+  DATA_FLAGS, HELD_OUT_DESCRIPTION, IMPORT_BEFORE_KEYS, TrainingDataError, type DataChoice, type Splits,
+} from '../train/training_data.js';
 import {
   formatDuration, loadKernelsOnThreads, threadsFlag, threadsHelp, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, Progress, stopOnSignal, UsageError,
   yieldToEventLoop, type FlagValues, type KernelBuild, type LoadedKernels,
@@ -81,164 +82,9 @@ Ctrl-C (or SIGTERM) stops at the end of the current epoch, after its checkpoint 
 with 130 (143); --resume continues from there exactly (weights, Adam moments, random state, history).
 The same command, data and kernel build give a byte-identical note_rnn.safetensors.`;
 
-/** The data flags of a run; paths are recorded as given (for reports) and resolved (to compare and load). */
-const DATA_FLAGS = ['nottingham', 'data', 'valid', 'test'] as const;
-type DataFlag = (typeof DATA_FLAGS)[number];
-
-export interface DataChoice {
-  paths: Partial<Record<DataFlag, { given: string; path: string }>>;
-  part: { track?: number; channel?: number };
-  /**
-   * How melodies are transposed: by key (default), by note count (the first importer, which the shipped
-   * model was trained with), or kept in their keys. Absent in checkpoints older than this field: those
-   * runs imported by note count.
-   */
-  import?: ImportRecord;
-}
-
-/** The import settings a model records (metadata data.import), so `rltuner score` reads new data the same way. */
-export interface ImportRecord {
-  transposeBy: TransposeRule;
-  keepKey: boolean;
-}
-
-/** What a run trained on when its records say nothing of the import: the note-count rule of the first importer. */
-export const IMPORT_BEFORE_KEYS: ImportRecord = Object.freeze({ transposeBy: 'note-count', keepKey: false });
-
-export interface Splits {
-  train: Uint8Array[];
-  valid: Uint8Array[];
-  test: Uint8Array[];
-  description: Record<string, unknown>;
-  reports: Record<string, CorpusReport>;
-  /** Fingerprints of the files each split was read from. */
-  fingerprints: Pick<Fingerprints, 'trainingData' | 'validationData' | 'testData'>;
-  /** The file of each melody of each split, in order. */
-  names: { train: string[]; valid: string[]; test: string[] };
-}
-
-/** A model's compact record of one melody: [name, key in the file, 's'ignature or 'e'stimated, transposition, meter, steps per bar, qpm]. */
-function melodyRecord(info: MelodyInfo): [string, string, string, number, string, number, number] {
-  return [info.name, info.key, info.keySource === 'signature' ? 's' : 'e', info.transposition, info.meter, info.stepsPerBar, info.qpm];
-}
-
-/** The corpora of a run (train, valid, test), imported with the run's part and import settings. */
-export async function loadSplits(choice: DataChoice): Promise<Splits> {
-  const record = choice.import ?? { transposeBy: 'key', keepKey: false };
-  const options = { ...choice.part, transposeBy: record.transposeBy, ...(record.keepKey ? { transpose: false } : {}) };
-  const build = (name: string, sources: MidiSource[]) => {
-    const { melodies, report } = buildCorpus(sources, options);
-    return { melodies: melodies.map((m) => m.tokens), names: melodies.map((m) => m.name), report, name };
-  };
-  const importDescription = { import: { ...record, ...choice.part } };
-  const { nottingham, data, valid, test } = choice.paths;
-  if (nottingham) {
-    const dir = nottingham.path;
-    const [tr, va, te] = await Promise.all((['train', 'valid', 'test'] as const).map((s) => readNottinghamSplit(dir, s)));
-    const train = build('train', tr), validSplit = build('valid', va), testSplit = build('test', te);
-    return {
-      train: train.melodies, valid: validSplit.melodies, test: testSplit.melodies,
-      description: {
-        corpus: 'Nottingham Music Database (GPLv3)', splits: 'standard train/valid/test', trainFiles: tr.length, validFiles: va.length, testFiles: te.length,
-        nottingham: nottingham.given, ...importDescription,
-        melodies: { train: train.report.files.map(melodyRecord), valid: validSplit.report.files.map(melodyRecord), test: testSplit.report.files.map(melodyRecord) },
-      },
-      reports: { train: train.report, valid: validSplit.report, test: testSplit.report },
-      fingerprints: { trainingData: fileListFingerprint(tr), validationData: fileListFingerprint(va), testData: fileListFingerprint(te) },
-      names: { train: train.names, valid: validSplit.names, test: testSplit.names },
-    };
-  }
-  if (!data) throw new UsageError('no training data: pass --nottingham <dir> or --data <folder|file|list>', 'train');
-  const dataSources = await readMidiSources(data.path);
-  const fingerprints: Splits['fingerprints'] = { trainingData: fileListFingerprint(dataSources) };
-  const { melodies: dataMelodies, report: dataReport } = buildCorpus(dataSources, options);
-  const reports: Record<string, CorpusReport> = { data: dataReport };
-  let trainMelodies = dataMelodies;
-  let validMelodies: Melody[];
-  let heldOut: string[] | null = null;
-  if (valid) {
-    const sources = await readMidiSources(valid.path);
-    const v = buildCorpus(sources, options);
-    validMelodies = v.melodies;
-    reports.valid = v.report;
-    fingerprints.validationData = fileListFingerprint(sources);
-  } else {
-    if (dataMelodies.length < 2) throw new UsageError(`${data.given} gives ${dataMelodies.length} melody; need at least 2 to hold one out for validation (or pass --valid)`, 'train');
-    const split = splitByNameHash(dataMelodies, HELD_OUT_SHARE);
-    trainMelodies = split.kept;
-    validMelodies = split.heldOut;
-    heldOut = validMelodies.map((melody) => melody.name);
-  }
-  let testMelodies: Melody[] = [];
-  if (test) {
-    const sources = await readMidiSources(test.path);
-    const t = buildCorpus(sources, options);
-    testMelodies = t.melodies;
-    reports.test = t.report;
-    fingerprints.testData = fileListFingerprint(sources);
-  }
-  const records = (melodies: Melody[]) => melodies.map((m) => melodyRecord(m.info!));
-  return {
-    train: trainMelodies.map((m) => m.tokens), valid: validMelodies.map((m) => m.tokens), test: testMelodies.map((m) => m.tokens),
-    description: {
-      data: data.given, valid: valid?.given ?? HELD_OUT_DESCRIPTION, test: test?.given ?? null,
-      ...(heldOut ? { heldOut } : {}), ...importDescription,
-      melodies: { train: records(trainMelodies), valid: records(validMelodies), test: records(testMelodies) },
-    },
-    reports,
-    fingerprints,
-    names: { train: trainMelodies.map((m) => m.name), valid: validMelodies.map((m) => m.name), test: testMelodies.map((m) => m.name) },
-  };
-}
-
-/** Share of --data held out for validation when no --valid is given, and how the model records it. */
-export const HELD_OUT_SHARE = 0.1;
-export const HELD_OUT_DESCRIPTION = 'the files of --data whose name hashes (FNV-1a) into the lowest tenth (listed in heldOut)';
-
-const CHECKPOINT_FORMAT = 'rltuner-train-checkpoint';
-const CHECKPOINT_VERSION = '2';
 const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const MODEL_FILE = 'note_rnn.safetensors';
 const METRICS_FILE = 'metrics.jsonl';
-
-/** What a training checkpoint holds besides the weights. */
-interface SavedRun {
-  state: TrainerCheckpoint;
-  data: DataChoice;
-  fingerprints: Fingerprints;
-  tensors: Map<string, { data: Float32Array }>;
-}
-
-function encodeCheckpoint(trainer: NoteRnnTrainer, bestParams: Float32Array, data: DataChoice, fingerprints: Fingerprints): Uint8Array {
-  const m = trainer.model;
-  return encodeSafetensors([
-    { name: 'raw.params', shape: [m.params.length], data: m.params },
-    { name: 'raw.adam_m', shape: [m.adamM.length], data: m.adamM },
-    { name: 'raw.adam_v', shape: [m.adamV.length], data: m.adamV },
-    { name: 'raw.best_params', shape: [bestParams.length], data: bestParams },
-  ], {
-    format: CHECKPOINT_FORMAT,
-    format_version: CHECKPOINT_VERSION,
-    trainer: JSON.stringify(trainer.checkpoint()),
-    data: JSON.stringify(data),
-    fingerprints: JSON.stringify(fingerprints),
-  });
-}
-
-function decodeCheckpoint(bytes: Uint8Array, path: string): SavedRun {
-  const decoded = decodeSafetensors(bytes, path);
-  const md = decoded.metadata;
-  if (md.format !== CHECKPOINT_FORMAT) throw new UsageError(`${path} is not a training checkpoint (its format is ${JSON.stringify(md.format ?? null)})`, 'train');
-  if (md.format_version !== CHECKPOINT_VERSION || !md.fingerprints || !md.data) {
-    throw new UsageError(
-      `${path} was written by an older rltuner (checkpoint version ${md.format_version ?? 1}, without fingerprints) and cannot be resumed safely; ` +
-        'start a new run with --out <new folder>', 'train');
-  }
-  const needed = ['raw.params', 'raw.adam_m', 'raw.adam_v', 'raw.best_params'];
-  const missing = needed.filter((n) => !decoded.tensors.has(n));
-  if (missing.length) throw new UsageError(`${path} lacks ${missing.join(', ')}; the checkpoint is damaged; start a new run with --out <new folder>`, 'train');
-  return { state: JSON.parse(md.trainer), data: JSON.parse(md.data), fingerprints: JSON.parse(md.fingerprints), tensors: decoded.tensors };
-}
 
 /** The training settings given on the command line (absent: not given). */
 function settingsFromFlags(values: FlagValues): Partial<TrainingSettings> {
@@ -277,7 +123,7 @@ const SETTING_FLAGS: Record<Exclude<keyof TrainingSettings, 'epochs' | 'patience
  * --test) are one choice: left out together, or given as the run was started. Each differing flag is one
  * line "--<flag>: the checkpoint has <a>, this run has <b>".
  */
-function resumedChoice(saved: SavedRun, given: Partial<TrainingSettings>, data: DataChoice): { settings: TrainingSettings; data: DataChoice; mismatches: string[] } {
+function resumedChoice(saved: TrainingCheckpoint, given: Partial<TrainingSettings>, data: DataChoice): { settings: TrainingSettings; data: DataChoice; mismatches: string[] } {
   const mismatches: string[] = [];
   const shown = (v: unknown) => (v === undefined ? 'none' : Array.isArray(v) ? v.join(',') : String(v));
   for (const [key, flag] of Object.entries(SETTING_FLAGS) as [keyof typeof SETTING_FLAGS, string][]) {
@@ -358,12 +204,16 @@ async function train(
   notice: (line: string) => void,
 ): Promise<number | void> {
   const checkpointPath = folder.path(CHECKPOINT_FILE);
-  let saved: SavedRun | null = null;
+  let saved: TrainingCheckpoint | null = null;
   let settings: TrainingSettings = { ...DEFAULT_TRAINING, hiddenSizes: [...DEFAULT_TRAINING.hiddenSizes], ...given };
   let data = givenData;
   let relaxed = Boolean(values['relaxed-simd']);
   if (values.resume) {
-    saved = decodeCheckpoint(folder.readBytes(CHECKPOINT_FILE), checkpointPath);
+    try {
+      saved = decodeTrainingCheckpoint(folder.readBytes(CHECKPOINT_FILE), checkpointPath);
+    } catch (e) {
+      throw e instanceof TrainingCheckpointError ? new UsageError(e.message, 'train') : e;
+    }
     const choice = resumedChoice(saved, given, givenData);
     if (choice.mismatches.length) throw resumeRefusal(checkpointPath, choice.mismatches);
     if (choice.settings.epochs < saved.state.epoch) {
@@ -394,11 +244,16 @@ function resumeRefusal(checkpointPath: string, mismatches: string[]): UsageError
 }
 
 async function runEpochs(
-  folder: RunFolder, values: FlagValues, args: string[], settings: TrainingSettings, data: DataChoice, saved: SavedRun | null,
+  folder: RunFolder, values: FlagValues, args: string[], settings: TrainingSettings, data: DataChoice, saved: TrainingCheckpoint | null,
   { kernels, build, digest }: LoadedKernels, progress: Progress, notice: (line: string) => void, stop: ReturnType<typeof stopOnSignal>,
 ): Promise<number | void> {
   const started = performance.now();
-  const splits = await loadSplits(data);
+  let splits: Splits;
+  try {
+    splits = await loadSplits(data);
+  } catch (e) {
+    throw e instanceof TrainingDataError ? new UsageError(e.message, 'train') : e;
+  }
   for (const [name, report] of Object.entries(splits.reports)) progress.log(`${name}: ${formatCorpusSummary(report)}`);
   folder.writeAtomic('corpus.md', Object.entries(splits.reports).map(([name, report]) => formatCorpusMarkdown(report).replace(/^# Corpus report/, `# Corpus report: ${name}`)).join('\n'));
   folder.writeAtomic('corpus.json', `${JSON.stringify(splits.reports, null, 1)}\n`);
@@ -408,19 +263,14 @@ async function runEpochs(
   progress.log(`melodies: train ${splits.train.length} (${steps(splits.train)} steps), valid ${splits.valid.length}, test ${splits.test.length}`);
 
   const fingerprintsOf = (format: string, kernelBuild: KernelBuild): Fingerprints => ({ format, kernelBuild, kernels: digest, ...splits.fingerprints });
-  const checkpointFingerprints = fingerprintsOf(`${CHECKPOINT_FORMAT}/${CHECKPOINT_VERSION}`, build);
+  const checkpointFingerprints = fingerprintsOf(`${TRAIN_CHECKPOINT_FORMAT}/${TRAIN_CHECKPOINT_VERSION}`, build);
   if (saved) {
     const mismatches = fingerprintMismatches(saved.fingerprints, checkpointFingerprints, 'the checkpoint');
     if (mismatches.length) throw resumeRefusal(folder.path(CHECKPOINT_FILE), mismatches);
   }
   const trainer = new NoteRnnTrainer(kernels, settings);
-  const bestParams = Float32Array.from(trainer.model.params);
   if (saved) {
-    trainer.model.params.set(saved.tensors.get('raw.params')!.data);
-    trainer.model.adamM.set(saved.tensors.get('raw.adam_m')!.data);
-    trainer.model.adamV.set(saved.tensors.get('raw.adam_v')!.data);
-    bestParams.set(saved.tensors.get('raw.best_params')!.data);
-    trainer.restore(saved.state);
+    restoreTrainingCheckpoint(trainer, saved);
     const epoch = trainer.epoch;
     const metricsPath = folder.path(METRICS_FILE);
     if (!folder.exists(METRICS_FILE)) {
@@ -449,36 +299,27 @@ async function runEpochs(
       },
       fingerprints: fingerprintsOf(MODEL_FINGERPRINT_FORMAT, build),
     };
-    const live = Float32Array.from(trainer.model.params);
-    trainer.model.params.set(bestParams);
-    const bytes = encodeModel(trainer.model, info);
-    trainer.model.params.set(live);
-    folder.writeAtomic(MODEL_FILE, bytes);
+    folder.writeAtomic(MODEL_FILE, trainer.withBestParams(() => encodeModel(trainer.model, info)));
   };
 
-  while (trainer.epoch < settings.epochs) {
-    if (stop.requested) break;
-    const t0 = performance.now();
-    const trainNats = trainer.trainEpoch(splits.train, (done, total, nats) => {
-      const elapsed = (performance.now() - t0) / 1000;
-      progress.update(`epoch ${trainer.epoch + 1}/${settings.epochs}  ${(100 * done / total).toFixed(0)}%  train ${nats.toFixed(4)} nats/step  ${Math.round(done / elapsed)} steps/s`);
-    });
-    const valid = trainer.evaluate(splits.valid);
-    const seconds = (performance.now() - t0) / 1000;
-    const isBest = trainer.record(trainNats, valid, seconds);
-    if (isBest) {
-      bestParams.set(trainer.model.params);
-      writeBestModel();
-    }
-    // The metrics line first, then the checkpoint that records its epoch: a kill between them leaves a
-    // line that the resume drops and writes again, never a checkpoint without its line.
-    folder.appendJsonLine(METRICS_FILE, { epoch: trainer.epoch, train_nats: trainNats, valid, seconds });
-    folder.writeAtomic(CHECKPOINT_FILE, encodeCheckpoint(trainer, bestParams, data, checkpointFingerprints));
-    progress.log(`epoch ${trainer.epoch}/${settings.epochs}: train ${trainNats.toFixed(4)}, valid ${fmt(valid)}${isBest ? '  (best)' : ''}  [${seconds.toFixed(1)} s]`);
-    await yieldToEventLoop(); // lets a pending Ctrl-C be seen
-    if (trainer.patienceRunOut) break;
-  }
-  const stoppedEarly = trainer.patienceRunOut && trainer.epoch < settings.epochs;
+  let epochStarted = performance.now();
+  const { stoppedEarly } = await runTraining(trainer, splits, {
+    onProgress: (epoch, done, total, nats) => {
+      const elapsed = (performance.now() - epochStarted) / 1000;
+      progress.update(`epoch ${epoch}/${settings.epochs}  ${(100 * done / total).toFixed(0)}%  train ${nats.toFixed(4)} nats/step  ${Math.round(done / elapsed)} steps/s`);
+    },
+    onEpoch: async ({ epoch, trainNats, valid, seconds }, isBest) => {
+      if (isBest) writeBestModel();
+      // The metrics line first, then the checkpoint that records its epoch: a kill between them leaves a
+      // line that the resume drops and writes again, never a checkpoint without its line.
+      folder.appendJsonLine(METRICS_FILE, { epoch, train_nats: trainNats, valid, seconds });
+      folder.writeAtomic(CHECKPOINT_FILE, encodeTrainingCheckpoint(trainer, data, checkpointFingerprints));
+      progress.log(`epoch ${epoch}/${settings.epochs}: train ${trainNats.toFixed(4)}, valid ${fmt(valid)}${isBest ? '  (best)' : ''}  [${seconds.toFixed(1)} s]`);
+      await yieldToEventLoop(); // lets a pending Ctrl-C be seen
+      epochStarted = performance.now();
+    },
+    shouldStop: () => stop.requested,
+  });
   if (stoppedEarly) {
     progress.log(`validation has not improved for ${trainer.epochsWithoutImprovement} epochs (best: epoch ${trainer.bestEpoch}); stopping (--patience ${settings.patience}, --epochs ${settings.epochs} is the cap)`);
   }
@@ -492,11 +333,9 @@ async function runEpochs(
   writeBestModel(); // again at the end: the same bytes whether or not the run was stopped and resumed
 
   // Report: the best model on valid and test, beside the n-gram baselines.
-  const live = Float32Array.from(trainer.model.params);
-  trainer.model.params.set(bestParams);
-  const bestValid = trainer.evaluate(splits.valid);
-  const bestTest = splits.test.length ? trainer.evaluate(splits.test) : null;
-  trainer.model.params.set(live);
+  const { bestValid, bestTest } = trainer.withBestParams(() => ({
+    bestValid: trainer.evaluate(splits.valid), bestTest: splits.test.length ? trainer.evaluate(splits.test) : null,
+  }));
   let baselines: NgramBaselineRow[] = [];
   if (!values['no-baselines']) {
     progress.log('fitting n-gram baselines (orders 1-4)...');

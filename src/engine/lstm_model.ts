@@ -574,7 +574,19 @@ export class LstmModel {
     /** A network trailing this one (the Target network): softly updated towards the new weights in Adam's pass. */
     trailing?: TrailingNetwork,
   ): number {
-    this.checkTrainable('tdBackward');
+    const loss = this.squaredErrorOnActions(actions, targets, batch);
+    this.backwardOneStep(batch);
+    this.adamUpdate(adam, clip, trailing);
+    return loss;
+  }
+
+  /**
+   * The squared error of the last one-step forward pass (`forwardFrom`, `step`) on one output per row:
+   * loss = mean_b (logits[b][a_b] − y_b)², returned, and its gradient ∂loss/∂logits (2 (logits[b][a_b] − y_b) / B
+   * at the chosen output, 0 elsewhere) set for `backwardOneStep`.
+   */
+  squaredErrorOnActions(actions: ArrayLike<number>, targets: ArrayLike<number>, batch: number): number {
+    this.checkTrainable('squaredErrorOnActions');
     this.checkBatch(batch);
     const O = this.config.outputSize;
     for (let b = 0; b < batch; b++) {
@@ -585,11 +597,18 @@ export class LstmModel {
       this.actionsView[b] = a;
       this.targetsView[b] = y;
     }
-    const sum = this.k.td_squared_error_backward_set(this.dlogits.ptr, this.logits.ptr, this.outputStride, this.actionsPtr, this.targetsPtr, batch);
+    return this.k.td_squared_error_backward_set(this.dlogits.ptr, this.logits.ptr, this.outputStride, this.actionsPtr, this.targetsPtr, batch) / batch;
+  }
+
+  /**
+   * The gradient of the loss set last (squaredErrorOnActions) with respect to every parameter, through the
+   * one step of the last forward pass from its start states (a constant: no BPTT), into the gradient block.
+   */
+  backwardOneStep(batch: number): void {
+    this.checkTrainable('backwardOneStep');
+    this.checkBatch(batch);
     this.k.zero_bytes(this.gradsPtr, this.params.length * F32);
     this.backward(batch, 1);
-    this.adamUpdate(adam, clip, trailing);
-    return sum / batch;
   }
 
   /** True when every parameter is finite (one kernel pass; NaN or ±Inf make the sum of squares non-finite). */
@@ -888,7 +907,8 @@ export class LstmModel {
     if (!this.trainable) throw new Error(`${what}: this model was planned without gradients (trainable: false)`);
   }
 
-  private assertSameArchitecture(other: LstmModel): void {
+  /** Throws unless `other` has this model's input, hidden and output sizes. */
+  assertSameArchitecture(other: LstmModel): void {
     const a = this.config, b = other.config;
     if (a.inputSize !== b.inputSize || a.outputSize !== b.outputSize || a.hiddenSizes.join() !== b.hiddenSizes.join()) {
       throw new Error(`models differ in architecture: [${a.hiddenSizes}] vs [${b.hiddenSizes}]`);

@@ -9,11 +9,15 @@ import { crc32, decodeSafetensors, encodeSafetensorsParts, joinParts, type Crc32
 import type { Fingerprints } from '../io/fingerprint.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 import { ConfigError, resolveConfig, type TunerConfig } from './config.js';
+import type { KlControllerState } from './kl_controller.js';
 import { TuneDivergedError, type IntervalTotals, type RlTuner, type TunerCounters, type TunerSnapshot } from './tuner.js';
 
 export const TUNE_CHECKPOINT_FORMAT = 'rltuner-tune-checkpoint';
-/** Version 3: the replay keeps G's next-state log-probabilities (replay.next_log_probs), not Reward RNN states. */
-export const TUNE_CHECKPOINT_VERSION = '3';
+/**
+ * Version 4: counters are {step, updates, compositions} and the KL controller's sums are kept (version 3
+ * counted episodes and training actions; its replay already kept G's log p(·|s'), replay.next_log_probs).
+ */
+export const TUNE_CHECKPOINT_VERSION = '4';
 
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
@@ -136,7 +140,7 @@ export function encodeTunerCheckpointParts(
     { name: 'replay.next_log_probs', shape: [r.nextLogProbs.length / NUM_CLASSES, NUM_CLASSES], data: r.nextLogProbs },
   ];
   const state = {
-    counters: s.counters, interval: s.interval, random: s.random, adamStep: s.adamStep, rewardScaler: s.rewardScaler,
+    counters: s.counters, interval: s.interval, klController: s.klController, random: s.random, adamStep: s.adamStep, rewardScaler: s.rewardScaler,
     replay: { capacity: r.capacity, stateSize: r.stateSize, size: r.size, next: r.next },
   };
   return encodeSafetensorsParts(tensors, {
@@ -215,7 +219,8 @@ export function restoreTunerCheckpoint(tuner: RlTuner, checkpoint: TunerCheckpoi
   tuner.q.adamV.set(get('q.adam_v', tuner.q.adamV.length));
   tuner.target.params.set(get('target.params', tuner.target.params.length));
   const snapshot: TunerSnapshot = {
-    counters: state.counters, interval: state.interval, random: state.random, adamStep: state.adamStep, rewardScaler: state.rewardScaler,
+    counters: state.counters, interval: state.interval, klController: state.klController, random: state.random, adamStep: state.adamStep,
+    rewardScaler: state.rewardScaler,
     replay: {
       ...state.replay,
       tokenIn: u8('replay.token_in', fields), action: u8('replay.action', fields), reward: get('replay.reward', fields),
@@ -243,13 +248,15 @@ function validateState(value: unknown, source: string): TunerCheckpoint['state']
   const isNumber = (x: unknown): x is number => typeof x === 'number' && !Number.isNaN(x);
   const s = requireObject(value, 'state', source);
   const counters = requireObject(s.counters, 'state.counters', source) as unknown as TunerCounters;
-  for (const key of ['step', 'trainingActions', 'updates', 'episodes'] as const) if (!isCount(counters[key])) bad(`counters.${key} = ${String(counters[key])}`);
+  for (const key of ['step', 'updates', 'compositions'] as const) if (!isCount(counters[key])) bad(`counters.${key} = ${String(counters[key])}`);
   const interval = requireObject(s.interval, 'state.interval', source) as unknown as IntervalTotals;
   for (const key of ['steps', 'updates'] as const) if (!isCount(interval[key])) bad(`interval.${key}`);
   for (const key of ['rewardTotal', 'rewardMusicTheory', 'rewardNoteRnn', 'tdLoss', 'targetValue', 'qValue', 'kl'] as const) {
     if (!isNumber(interval[key])) bad(`interval.${key}`);
   }
   if (!Array.isArray(interval.perRule) || !interval.perRule.every(isNumber)) bad('interval.perRule');
+  const klController = requireObject(s.klController, 'state.klController', source) as unknown as KlControllerState;
+  if (!isNumber(klController.klSum) || !isCount(klController.steps)) bad('klController');
   const random = requireObject(s.random, 'state.random', source) as unknown as TunerSnapshot['random'];
   if (!Array.isArray(random.words) || random.words.length !== 4 || !random.words.every((w) => isCount(w) && w <= 0xffffffff)) bad('random.words');
   if (random.spareNormal !== null && !isNumber(random.spareNormal)) bad('random.spareNormal');
@@ -257,5 +264,5 @@ function validateState(value: unknown, source: string): TunerCheckpoint['state']
   if (typeof s.rewardScaler !== 'number' || !Number.isFinite(s.rewardScaler) || s.rewardScaler < 0) bad('rewardScaler');
   const replay = requireObject(s.replay, 'state.replay', source) as TunerCheckpoint['state']['replay'];
   for (const key of ['capacity', 'stateSize', 'size', 'next'] as const) if (!isCount(replay[key])) bad(`replay.${key}`);
-  return { counters, interval, random, adamStep: s.adamStep as number, rewardScaler: s.rewardScaler as number, replay };
+  return { counters, interval, klController, random, adamStep: s.adamStep as number, rewardScaler: s.rewardScaler as number, replay };
 }

@@ -47,6 +47,7 @@ export interface TunerConfig {
   mode: string;
   klTarget: number;
   klHorizon: number;
+  klEvery: number;
   rewardStatePrecision: 'f32' | 'f16';
   seed: number;
   evalEvery: number;
@@ -113,6 +114,7 @@ export const CONFIG_FIELDS = {
   mode: { kind: 'choice', values: MODE_NAMES, default: 'major', doc: 'mode of that key: its scale is the key set; its 1st, 5th and 3rd degrees are the tonic, fifth and third classes' },
   klTarget: { kind: 'number', min: 0, max: 100, default: 0, doc: 'adaptive KL: nats per note to keep the policy from the prior, adjusting rewardScaler after each logging interval (0: off)' },
   klHorizon: { kind: 'number', min: 1, max: MAX_STEPS, default: 10_000, doc: 'adaptive KL: steps over which the reward scaler adapts (Ziegler et al. 2019)' },
+  klEvery: { kind: 'number', min: 1, max: MAX_STEPS, integer: true, default: 1000, doc: 'adaptive KL: training steps between adaptations of the reward scaler, each at the end of a composition' },
   rewardStatePrecision: { kind: 'choice', values: ['f32', 'f16'], default: 'f32', doc: "how the replay keeps the Reward RNN's log p(·|s') that G's target needs: f32, or f16 (half the memory; named for the Reward RNN states it once held, kept so saved configs and sweep plans still load)" },
   seed: { kind: 'number', min: 0, max: 4_294_967_295, integer: true, default: 1, doc: 'seed of the one random source; same seed and config give the same run' },
   evalEvery: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 50_000, doc: 'training steps between evaluations (0: only at the end)' },

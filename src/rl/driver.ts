@@ -3,12 +3,12 @@
  * metrics record every `logEvery` steps, an evaluation every `evalEvery`, a checkpoint every
  * `checkpointEvery` — and, at the end, the final comparison with the Note RNN, the MIDI samples and the
  * note-probability heat map. What happens to each (files, a chart, a message to a page) is the caller's:
- * the CLI, the library's `tune()` and the web worker pass hooks. The loop advances one composition at a
- * time and stops only between compositions, so a record falls due at the first composition end at or
- * after its multiple of steps.
+ * the CLI, the library's `tune()` and the web worker pass hooks. The loop trains one composition at a
+ * time and stops only between compositions, so anything scheduled falls due at the first composition end
+ * at or after its multiple of steps; adaptive KL control adapts the reward scaler every `klEvery` steps.
  *
- * Order at a step where several fall due: log, then evaluation, then checkpoint, so no stop between a
- * checkpoint and its records can lose a record (a resumed run drops records past its checkpoint).
+ * Order at a step where several fall due: log, KL adaptation, evaluation, then checkpoint, so no stop
+ * between a checkpoint and its records can lose a record (a resumed run drops records past its checkpoint).
  */
 import { evaluationMetrics, type PolicyEvaluation } from '../eval/evaluation.js';
 import { NUM_CLASSES } from '../music/encoding.js';
@@ -76,6 +76,37 @@ function nextMultiple(step: number, every: number): number {
   return every > 0 ? (Math.floor(step / every) + 1) * every : Infinity;
 }
 
+/**
+ * The checkpoint being written in the background, if any: its data stays valid until a step, and training
+ * must not run past it (nor a second checkpoint start) before the write is done.
+ */
+class CheckpointInFlight {
+  private writing: { written: Promise<void>; done: boolean; validUntil: number } | null = null;
+
+  /** Waits for the write in flight if it is done, or if training `steps` more from `step` would pass its data. */
+  async beforeTraining(step: number, steps: number): Promise<void> {
+    if (this.writing && (this.writing.done || step + steps > this.writing.validUntil)) await this.finish();
+  }
+
+  /** Waits for the write in flight (a failed write throws here). */
+  async finish(): Promise<void> {
+    const writing = this.writing;
+    this.writing = null;
+    if (writing) await writing.written;
+  }
+
+  /** Takes a checkpoint at `step` through the hook, after the previous one is written. */
+  async take(hook: TuningHooks['onCheckpoint'], tuner: RlTuner, step: number): Promise<void> {
+    await this.finish();
+    const background = await hook?.(tuner);
+    if (!isBackgroundCheckpoint(background)) return;
+    const entry = { written: background.written, done: false, validUntil: step + background.validForSteps };
+    // Settled is noted (and a failure reported where it is awaited, not as an unhandled rejection).
+    background.written.then(() => (entry.done = true), () => (entry.done = true));
+    this.writing = entry;
+  }
+}
+
 /** Runs the tuning to its end (or until `shouldStop`), calling the hooks on the config's schedule. */
 export async function runTuning(tuner: RlTuner, hooks: TuningHooks = {}): Promise<TuningOutcome> {
   const c = tuner.config;
@@ -83,52 +114,39 @@ export async function runTuning(tuner: RlTuner, hooks: TuningHooks = {}): Promis
   const sliceMs = hooks.sliceMs ?? 50;
   const started = now();
   const startStep = tuner.counters.step;
-  let nextLog = nextMultiple(tuner.counters.step, c.logEvery);
-  let nextEval = nextMultiple(tuner.counters.step, c.evalEvery);
-  let nextCheckpoint = nextMultiple(tuner.counters.step, c.checkpointEvery);
-  let intervalStart = { time: started, step: tuner.counters.step };
-  let sliceStart = started;
-  /** A checkpoint still being written, and the step its data is valid until. */
-  let writing: { written: Promise<void>; done: boolean; validUntil: number } | null = null;
-  const finishWriting = async () => {
-    if (writing) await writing.written;
-    writing = null;
+  const next = { log: 0, kl: 0, evaluation: 0, checkpoint: 0 };
+  const schedule = (step: number) => {
+    next.log = nextMultiple(step, c.logEvery);
+    next.kl = nextMultiple(step, c.klEvery);
+    next.evaluation = nextMultiple(step, c.evalEvery);
+    next.checkpoint = nextMultiple(step, c.checkpointEvery);
   };
+  schedule(startStep);
+  let interval = { time: started, step: startStep };
+  let sliceStart = started;
+  const checkpoint = new CheckpointInFlight();
 
   while (tuner.counters.step < c.trainingSteps) {
-    // A composition is numNotes steps: wait for a checkpoint being written before training past its data.
-    if (writing && (writing.done || tuner.counters.step + c.numNotes > writing.validUntil)) await finishWriting();
-    tuner.runUntilEpisodeEnd(c.trainingSteps, tuner.counters.step + 1); // one composition
+    await checkpoint.beforeTraining(tuner.counters.step, c.numNotes);
+    tuner.trainComposition();
     const step = tuner.counters.step;
     const finished = step >= c.trainingSteps;
-    if (step >= nextLog || finished) {
+    if (step >= next.log || finished) {
       const t = now();
-      const sps = (step - intervalStart.step) / Math.max(1e-9, (t - intervalStart.time) / 1000);
-      intervalStart = { time: t, step };
-      await hooks.onLog?.({ ...tuner.takeInterval(), 'charts/SPS': sps });
-      nextLog = nextMultiple(step, c.logEvery);
+      const sps = (step - interval.step) / Math.max(1e-9, (t - interval.time) / 1000);
+      interval = { time: t, step };
+      await hooks.onLog?.({ ...tuner.takeIntervalMetrics(), 'charts/SPS': sps });
     }
-    if (step >= nextEval && !finished) {
-      if (c.evalCompositions > 0) {
-        const evaluation = tuner.evaluatePolicy(c.evalCompositions, step);
-        await hooks.onEvaluation?.(evaluationMetrics(step, evaluation), evaluation);
-      }
-      nextEval = nextMultiple(step, c.evalEvery);
+    if (step >= next.kl || finished) tuner.adaptRewardScaler();
+    if (step >= next.evaluation && !finished && c.evalCompositions > 0) {
+      const evaluation = tuner.evaluatePolicy(c.evalCompositions, step);
+      await hooks.onEvaluation?.(evaluationMetrics(step, evaluation), evaluation);
     }
     const stop = !finished && (hooks.shouldStop?.() ?? false);
-    if (step >= nextCheckpoint || finished || stop) {
-      await finishWriting();
-      const background = await hooks.onCheckpoint?.(tuner);
-      if (isBackgroundCheckpoint(background)) {
-        const entry = { written: background.written, done: false, validUntil: step + background.validForSteps };
-        // Settled is noted (and a failure reported where it is awaited, not as an unhandled rejection).
-        background.written.then(() => (entry.done = true), () => (entry.done = true));
-        writing = entry;
-      }
-      nextCheckpoint = nextMultiple(step, c.checkpointEvery);
-    }
+    if (step >= next.checkpoint || finished || stop) await checkpoint.take(hooks.onCheckpoint, tuner, step);
+    schedule(step);
     if (stop) {
-      await finishWriting();
+      await checkpoint.finish();
       return { stopped: true, steps: step - startStep, seconds: (now() - started) / 1000, final: null };
     }
     if (hooks.yieldControl && now() - sliceStart >= sliceMs) {
@@ -138,7 +156,7 @@ export async function runTuning(tuner: RlTuner, hooks: TuningHooks = {}): Promis
   }
   const seconds = (now() - started) / 1000;
   const final = c.evalCompositions > 0 ? finalReport(tuner) : null; // while the last checkpoint is written
-  await finishWriting();
+  await checkpoint.finish();
   return { stopped: false, steps: tuner.counters.step - startStep, seconds, final };
 }
 

@@ -1,12 +1,12 @@
 /**
- * The melody-writing environment of RL Tuner (SPEC §4.1–4.2), kept apart from the agent. An episode is
- * one composition of `numNotes` steps. `reset` primes the frozen Reward RNN (the Note RNN) with the
- * priming tokens and returns all but the last, so the agent can prime its own network alike; the last is
- * the first step's input. The Reward RNN is always one token ahead of the agent: after `reset`, and after
- * every `step(a)` that does not end the composition, it has read the current input, so `priorLogits` and
- * `priorLogProbs` hold log p(·|s) at the state the agent acts in next (G acts on them, and G's target needs
- * them as log p(·|s') of the transition just taken). `step(a)` returns the reward parts for playing a and
- * whether the composition is done.
+ * The melody-writing environment of RL Tuner (SPEC §4.1–4.2), kept apart from the agent. A composition is
+ * `numNotes` steps. `startComposition` primes the frozen Reward RNN (the Note RNN) with the priming tokens
+ * and returns all but the last, so the agent can prime its own network alike; the last is the first step's
+ * input. The Reward RNN is always one token ahead of the agent: after `startComposition`, and after every
+ * `step(a)` that does not end the composition, it has read the current input, so `priorLogits` and
+ * `logPrior` are log p(·|s) at the state s the agent acts in next (G acts on them). `step(a)` returns the
+ * reward parts for playing a, whether the composition is done, and log p(·|s') at the next state s' (G's
+ * target needs it).
  *
  *   r = log p(a|s) + s·Σ_i w_i r_i(a, s)      (Q and Ψ; w_i = 1 is the paper's reward)
  *   r = s·Σ_i w_i r_i(a, s)                   (G, whose target brings in the prior; and music-theory-only runs)
@@ -42,6 +42,8 @@ export interface StepOutcome {
   perRule: Float64Array;
   /** True at the last step of the composition: the next step starts a new one. */
   done: boolean;
+  /** log p(·|s') under the Reward RNN at the next state (undefined when done: there is none); reused by the next step. */
+  logPriorNext: Float32Array;
 }
 
 export class MelodyEnv {
@@ -57,8 +59,8 @@ export class MelodyEnv {
   private readonly logits = new Float32Array(NUM_CLASSES);
   private readonly logProbs = new Float32Array(NUM_CLASSES);
   private readonly oneToken = new Int32Array(1);
-  private readonly outcome: StepOutcome = { reward: 0, logProb: 0, musicTheory: 0, perRule: new Float64Array(NUM_RULES), done: false };
-  /** True from `reset` to the last step of the composition (while the Reward RNN has read `token`). */
+  private readonly outcome: StepOutcome = { reward: 0, logProb: 0, musicTheory: 0, perRule: new Float64Array(NUM_RULES), done: false, logPriorNext: this.logProbs };
+  /** True from `startComposition` to the last step of the composition (while the Reward RNN has read `token`). */
   private inComposition = false;
 
   constructor(
@@ -75,28 +77,28 @@ export class MelodyEnv {
 
   /**
    * The Reward RNN's logits at the current state s (it has read `token`); log p(·|s) up to a constant.
-   * Valid after `reset` and after each step that did not end the composition; the view is reused.
+   * Valid after `startComposition` and after each step that did not end the composition; the view is reused.
    */
   get priorLogits(): Float32Array {
     return this.logits;
   }
 
-  /** log p(·|s) under the Reward RNN at the current state (valid as `priorLogits`; the view is reused). */
-  get priorLogProbs(): Float32Array {
+  /** log p(·|s) under the Reward RNN at the current state s (valid as `priorLogits`; the view is reused). */
+  get logPrior(): Float32Array {
     return this.logProbs;
   }
 
   /** True between compositions (where checkpoints and evaluations happen). */
-  get atStart(): boolean {
+  get betweenCompositions(): boolean {
     return this.beat === 0;
   }
 
   /**
    * Starts a composition: the Reward RNN from the zero state reads every priming token but the last,
-   * which becomes the first step's input, then reads that input too (so `priorLogProbs` is log p(·|s_0)).
+   * which becomes the first step's input, then reads that input too (so `logPrior` is log p(·|s_0)).
    * Returns the leading tokens for the agent's network.
    */
-  reset(rng: Random): ArrayLike<number> {
+  startComposition(rng: Random): ArrayLike<number> {
     const tokens = primingTokens(this.priming, rng);
     const leading = Array.from(tokens).slice(0, tokens.length - 1);
     primeModels([this.rewardRnn], [leading], 1);
@@ -108,12 +110,12 @@ export class MelodyEnv {
   }
 
   /**
-   * Plays `action` at this step (after `reset` at a composition's start): the reward parts, and whether
-   * the composition is done. Unless it is, the Reward RNN then reads `action`, the next step's input, so
-   * `priorLogProbs` becomes log p(·|s') (what G's target needs for this transition).
+   * Plays `action` at this step (after `startComposition` at a composition's start): the reward parts, and
+   * whether the composition is done. Unless it is, the Reward RNN then reads `action`, the next step's input:
+   * `logPriorNext` is log p(·|s') (what G's target needs for this transition), and the current state is s'.
    */
   step(action: number): StepOutcome {
-    if (!this.inComposition) throw new Error('MelodyEnv.step: call reset() to start each composition');
+    if (!this.inComposition) throw new Error('MelodyEnv.step: call startComposition() to start each composition');
     const { settings: s, outcome } = this;
     outcome.logProb = this.logProbs[action];
     musicTheoryRewardInto(outcome.perRule, this.composition, this.beat, action, this.leap, this.rules);

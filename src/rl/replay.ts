@@ -67,6 +67,35 @@ function touchStateRow(words: Int32Array, start: number, S: number): number {
   return seen;
 }
 
+/**
+ * Transitions drawn from the ring, gathered (ReplayRing.sample): B rows of each field, allocated once.
+ * A terminal transition's `stateAfter` and `logPriorNext` rows are undefined (its TD target is its reward).
+ */
+export class Minibatch {
+  readonly slots: Int32Array; // (B) the ring slots drawn
+  readonly tokenIn: Int32Array; // (B) x: the token the networks read at s
+  readonly action: Int32Array; // (B) a
+  readonly reward: Float32Array; // (B) r
+  readonly terminal: Uint8Array; // (B) 1 on the last step of a composition
+  readonly stateBefore: Float32Array; // (B, S) the Q-network's state at s
+  readonly stateAfter: Float32Array; // (B, S) its state after reading x (the Target network reads a from it)
+  /** (B, logPriorStride) the Reward RNN's log p(·|s'), when the ring keeps it (G-learning), else null. */
+  readonly logPriorNext: Float32Array | null;
+
+  constructor(readonly size: number, stateSize: number, withLogPriorNext: boolean, readonly logPriorStride = NUM_CLASSES) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`Minibatch: size = ${size} must be an integer >= 1`);
+    if (logPriorStride < NUM_CLASSES) throw new RangeError(`Minibatch: logPriorStride = ${logPriorStride} is smaller than NUM_CLASSES = ${NUM_CLASSES}`);
+    this.slots = new Int32Array(size);
+    this.tokenIn = new Int32Array(size);
+    this.action = new Int32Array(size);
+    this.reward = new Float32Array(size);
+    this.terminal = new Uint8Array(size);
+    this.stateBefore = new Float32Array(size * stateSize);
+    this.stateAfter = new Float32Array(size * stateSize);
+    this.logPriorNext = withLogPriorNext ? new Float32Array(size * logPriorStride) : null;
+  }
+}
+
 export class ReplayRing {
   /** Transitions held at most. */
   readonly capacity: number;
@@ -166,20 +195,41 @@ export class ReplayRing {
   }
 
   /**
-   * Draws `batchSize` distinct stored transitions uniformly; writes their slots to outIndices[0 .. batchSize).
+   * A minibatch of `batch.size` distinct stored transitions drawn uniformly, gathered into `batch` (its
+   * arrays are overwritten; the same object is returned).
+   */
+  sample(rng: Random, batch: Minibatch): Minibatch {
+    const B = batch.size;
+    const slots = this.draw(rng, B, batch.slots);
+    this.prefetch(slots, B); // the drawn transitions' cache misses overlap here, not one row at a time below
+    for (let i = 0; i < B; i++) {
+      const j = slots[i];
+      batch.tokenIn[i] = this.tokenIn[j];
+      batch.action[i] = this.action[j];
+      batch.reward[i] = this.reward[j];
+      batch.terminal[i] = this.terminal[j];
+    }
+    this.gatherStates('qBefore', slots, B, batch.stateBefore);
+    this.gatherStates('qAfter', slots, B, batch.stateAfter);
+    if (batch.logPriorNext) this.gatherNextLogProbs(slots, B, batch.logPriorNext, batch.logPriorStride);
+    return batch;
+  }
+
+  /**
+   * Draws `count` distinct stored transitions uniformly; writes their slots to outSlots[0 .. count).
    * The k-th oldest transition is drawn as index k, so the draw depends only on the stored order.
    */
-  sample(rng: Random, batchSize: number, outIndices: Int32Array): Int32Array {
-    if (batchSize > this.stored) {
-      throw new RangeError(`ReplayRing.sample: batchSize = ${batchSize} but only ${this.stored} transitions are stored; wait until size >= batchSize`);
+  draw(rng: Random, count: number, outSlots: Int32Array): Int32Array {
+    if (count > this.stored) {
+      throw new RangeError(`ReplayRing.draw: ${count} transitions asked for, but only ${this.stored} are stored; wait until size >= batchSize`);
     }
-    if (outIndices.length < batchSize) {
-      throw new RangeError(`ReplayRing.sample: outIndices.length = ${outIndices.length} is smaller than batchSize = ${batchSize}`);
+    if (outSlots.length < count) {
+      throw new RangeError(`ReplayRing.draw: outSlots.length = ${outSlots.length} is smaller than count = ${count}`);
     }
-    rng.distinct(batchSize, this.stored, outIndices);
+    rng.distinct(count, this.stored, outSlots);
     const oldest = this.oldest;
-    for (let i = 0; i < batchSize; i++) outIndices[i] = (oldest + outIndices[i]) % this.slots;
-    return outIndices;
+    for (let i = 0; i < count; i++) outSlots[i] = (oldest + outSlots[i]) % this.slots;
+    return outSlots;
   }
 
   /**

@@ -1,37 +1,51 @@
 /**
- * RL Tuner (SPEC §4): the environment (a composition written note by note, rewarded by log p(a|s) from the
- * frozen Reward RNN plus the music-theory rules), the agent (a Q-network and its trailing Target network)
- * and the replay memory, driven one environment step at a time like the paper's algorithm:
+ * RL Tuner (SPEC §4) with Q-, Ψ- or G-learning: the environment (a composition written note by note,
+ * rewarded by log p(a|s) from the frozen Reward RNN plus the music-theory rules), the Q-network and its
+ * trailing Target network, and the replay memory, driven one environment step at a time like the paper's
+ * algorithm. `step` and `learn` below are the whole algorithm:
  *
- *   at the start of a composition: prime the Reward RNN and the Q-network with the same tokens
- *   act a_t at s_t (ε-greedy or Boltzmann over Q, Ψ or G + log p); the env returns r_t and done, and
- *     (unless done) its Reward RNN reads a_t, giving log p(·|s_{t+1})
- *   store (x_t, h_t, a_t, r_t, h_t', log p(·|s_{t+1}) (g only), done) in the replay ring, h the Q-net's LSTM state
- *   every `trainEvery` steps, once `batchSize` transitions are stored: one TD update and a soft target update
+ *   act      a_t at s_t: ε-greedy or Boltzmann over Q, Ψ, or G + log p
+ *   reward   r_t = log p(a|s) + s·Σ_i w_i r_i (Q, Ψ); s·Σ_i w_i r_i (G); and log p(·|s_{t+1}) for G's target
+ *   store    (x_t, h_t, a_t, r_t, h_t', log p(·|s_{t+1}), done) in the replay ring, h the Q-network's LSTM state
+ *   and every `trainEvery` steps, once `batchSize` transitions are stored:
+ *   sample   B distinct transitions
+ *   targets  y = r + γ·V(s') with V from targets.ts (y = r at the last step of a composition)
+ *   loss     mean_b (Q(s_b, a_b) − y_b)²
+ *   optimise θ ← Adam(θ, clip(∇θ loss))
+ *   soft update  θ_T ← (1 − η)·θ_T + η·θ
  *
  * Q, Ψ and G differ only in the target (targets.ts) and the acting scores. All randomness comes from one
- * seeded Random. The schedule around the steps (logging, evaluation, checkpoints, stopping) is driver.ts's.
+ * seeded Random. The schedule around the steps (logging, KL control, evaluation, checkpoints, stopping) is
+ * driver.ts's; how the kernels spread the work (threads, fused passes) is the engine's (OnlineAndTarget).
  */
 import type { Kernels } from '../engine/kernels.js';
 import { createArena } from '../engine/arena.js';
 import type { LstmStackConfig } from '../engine/layout.js';
-import type { LstmModel } from '../engine/lstm_model.js';
+import type { AdamSettings, ClipSettings, LstmModel } from '../engine/lstm_model.js';
+import { OnlineAndTarget } from '../engine/online_and_target.js';
 import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
 import { Random, type RandomState } from '../random.js';
 import { C_MAJOR_RULES, NUM_RULES, RULE_NAMES, type RuleContext } from '../rules/rules.js';
 import { keyTablesOf } from '../rules/key_context.js';
-import { Agent, TuneDivergedError } from './agent.js';
 import { ruleWeights, type TunerConfig } from './config.js';
-import { MelodyEnv } from './env.js';
-import { ReplayRing, type ReplaySnapshot } from './replay.js';
-import type { Priming } from './sampling.js';
-import { logSumExpRow } from './softmax.js';
+import { MelodyEnv, type StepOutcome } from './env.js';
+import { KlController, type KlControllerState } from './kl_controller.js';
+import { Minibatch, ReplayRing, type ReplaySnapshot } from './replay.js';
+import { primeModels, type Priming } from './sampling.js';
+import { argmaxRow, logSumExpRow, sampleFromScores } from './softmax.js';
+import { actingScores, tdTargets } from './targets.js';
 import { NUM_CLASSES } from '../music/encoding.js';
-
-export { TuneDivergedError };
 
 /** Rows the Q-network and Reward RNN are planned for beyond the minibatch (batched evaluation). */
 export const EVALUATION_BATCH = 128;
+
+/** A TD target, the loss or the weights stopped being finite: the run cannot go on. */
+export class TuneDivergedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TuneDivergedError';
+  }
+}
 
 /**
  * Sums over one logging interval (SPEC §7 reward curves). The music-theory part is scaled (s·r_MT), so for
@@ -71,12 +85,10 @@ export interface IntervalMetrics {
 }
 
 export interface TunerCounters {
-  /** Environment steps taken in training. */
+  /** Environment steps taken in training (ε anneals over these; evaluations take none). */
   step: number;
-  /** Training actions taken (ε anneals over these; evaluation actions do not count). */
-  trainingActions: number;
   updates: number;
-  episodes: number;
+  compositions: number;
 }
 
 /** The Note RNN as decoded from a model file: its architecture and tensors. */
@@ -88,17 +100,29 @@ export interface NoteRnnWeights {
 export class RlTuner {
   readonly config: TunerConfig;
   readonly env: MelodyEnv;
-  readonly agent: Agent;
+  /** The Q-network (trained) and the Target network trailing it. */
+  readonly networks: OnlineAndTarget;
   readonly replay: ReplayRing;
+  readonly klController: KlController;
   readonly rng: Random;
-  counters: TunerCounters = { step: 0, trainingActions: 0, updates: 0, episodes: 0 };
+  counters: TunerCounters = { step: 0, updates: 0, compositions: 0 };
   interval: IntervalTotals = emptyInterval();
-  private readonly klScratch = new Float64Array(NUM_CLASSES);
+  /** The acting scores of the last `act` (Q, Ψ, or G + the prior's logits). */
+  readonly scores = new Float32Array(NUM_CLASSES);
+  /** The Q-network's LSTM state before and after it read the current token (what the replay stores). */
+  private readonly stateBefore: Float32Array;
+  private readonly stateAfter: Float32Array;
+  private readonly batch: Minibatch;
+  private readonly targets: Float32Array;
+  private readonly adam: AdamSettings;
+  private readonly clip: ClipSettings = { mode: 'perTensor', maxNorm: 0 };
+  private readonly oneToken = new Int32Array(1);
+  private readonly scratch = new Float64Array(NUM_CLASSES);
 
   constructor(kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming: Priming = { kind: 'random_note' }, rules: RuleContext = C_MAJOR_RULES) {
-    this.config = { ...config };
-    this.rng = new Random(config.seed);
-    const B = config.batchSize;
+    const c = (this.config = { ...config });
+    this.rng = new Random(c.seed);
+    const B = c.batchSize;
     const arena = createArena(kernels, {
       q: { config: noteRnn.config, maxBatch: Math.max(B, EVALUATION_BATCH), trainable: true },
       target: { config: noteRnn.config, maxBatch: B },
@@ -108,29 +132,72 @@ export class RlTuner {
     q.importTensors(noteRnn.tensors, 'Note RNN');
     target.copyWeightsFrom(q);
     reward.copyWeightsFrom(q);
-    this.env = new MelodyEnv(reward, { ...config, ruleWeights: ruleWeights(config) },
-      { ...rules, ...keyTablesOf(config), numNotes: config.numNotes, tonicDominantBonus: config.tonicDominantBonus }, priming);
-    this.agent = new Agent(q, target, {
-      algorithm: config.algorithm,
-      gamma: config.gamma,
-      batchSize: B,
-      explorationMode: config.explorationMode,
-      temperature: config.temperature,
-      targetUpdateRate: config.targetUpdateRate,
-      adam: { learningRate: config.learningRate, beta1: config.adamBeta1, beta2: config.adamBeta2, epsilon: config.adamEpsilon },
-      clip: { mode: 'perTensor', maxNorm: config.clipNorm },
-    }, kernels.threads);
-    this.replay = new ReplayRing(config.replayCapacity, q.stateSize, {
-      storeNextLogProbs: config.algorithm === 'g', nextLogProbPrecision: config.rewardStatePrecision,
-    });
+    this.env = new MelodyEnv(reward, { ...c, ruleWeights: ruleWeights(c) },
+      { ...rules, ...keyTablesOf(c), numNotes: c.numNotes, tonicDominantBonus: c.tonicDominantBonus }, priming);
+    this.networks = new OnlineAndTarget(q, target, kernels.threads);
+    const g = c.algorithm === 'g';
+    this.replay = new ReplayRing(c.replayCapacity, q.stateSize, { storeNextLogProbs: g, nextLogProbPrecision: c.rewardStatePrecision });
+    this.klController = new KlController(c.klTarget, c.klHorizon);
+    this.stateBefore = new Float32Array(q.stateSize);
+    this.stateAfter = new Float32Array(q.stateSize);
+    this.batch = new Minibatch(B, q.stateSize, g, q.outputStride);
+    this.targets = new Float32Array(B);
+    this.adam = { learningRate: c.learningRate, beta1: c.adamBeta1, beta2: c.adamBeta2, epsilon: c.adamEpsilon };
+    this.clip.maxNorm = c.clipNorm;
+  }
+
+  /** One environment step of training: act, reward, store; and every `trainEvery` steps, learn. */
+  step(): void {
+    const { env, replay, config: c } = this;
+    if (env.betweenCompositions) primeModels([this.q], [env.startComposition(this.rng)], 1);
+    const x = env.token;
+    const a = this.act(x, env.priorLogits, this.epsilon()); //      act: ε-greedy or Boltzmann on Q, Ψ or G + log p
+    const kl = this.policyKl(this.scores, env.logPrior); //         KL(π ‖ p) at s, for the metrics and KL control
+    const r = env.step(a); //                                         reward, done, and log p(·|s')
+    replay.push(x, this.stateBefore, a, r.reward, this.stateAfter, r.logPriorNext, r.done); // store
+    this.record(r, kl);
+    this.counters.step++;
+    if (this.counters.step % c.trainEvery === 0 && replay.size >= c.batchSize) this.learn();
+  }
+
+  /** One update from the replay: sample, targets, loss, optimise, soft update. Returns the loss. */
+  learn(): number {
+    const { algorithm, batchSize: B, gamma, targetUpdateRate: eta } = this.config;
+    const t = this.replay.sample(this.rng, this.batch); //            sample B distinct transitions
+    // Q(s, ·): the Q-network reads x from its stored state at s. Q_T(s', ·): the Target network reads a from
+    // the Q-network's stored state after x (SPEC §4.3: the reference feeds it the online network's state).
+    const Q = this.networks.forward(t.stateBefore, t.tokenIn, t.stateAfter, t.action, B);
+    const y = tdTargets(algorithm, t.reward, t.terminal, B, Q.target, this.q.outputStride, t.logPriorNext, gamma, this.targets); // targets
+    this.failUnlessFinite(y);
+    const loss = this.networks.squaredError(t.action, y, B); //       loss = mean_b (Q(s_b, a_b) − y_b)²
+    const meanQ = meanAt(Q.online, this.q.outputStride, t.action, B); // Q(s, a) before the update, for the metrics
+    this.networks.optimiseAndSoftUpdate(B, this.adam, this.clip, eta); // θ ← Adam(θ, clip(∇θ loss)); θ_T ← (1 − η)·θ_T + η·θ
+    this.recordUpdate(loss, mean(y, B), meanQ);
+    return loss;
+  }
+
+  /**
+   * The action at this step: the Q-network reads `token`; the acting scores are Q (or Ψ), or G + the Reward
+   * RNN's logits `priorLogits` for g. ε-greedy: a uniform random class with probability `epsilon`, else the
+   * argmax; Boltzmann: a sample of softmax(scores / temperature). The action returned is the one taken.
+   */
+  private act(token: number, priorLogits: ArrayLike<number>, epsilon: number): number {
+    const { q, rng, config: c } = this;
+    q.getStateRow(0, this.stateBefore);
+    this.oneToken[0] = token;
+    const values = q.step(this.oneToken, 1);
+    q.getStateRow(0, this.stateAfter);
+    actingScores(c.algorithm, values, priorLogits, this.scores);
+    if (c.explorationMode === 'egreedy') return rng.float() < epsilon ? rng.int(NUM_CLASSES) : argmaxRow(this.scores, 0, NUM_CLASSES);
+    return sampleFromScores(this.scores, 0, NUM_CLASSES, c.temperature, rng, this.scratch);
   }
 
   /** The Q-network (trained), the Target network (trails it) and the Reward RNN (frozen Note RNN). */
   get q(): LstmModel {
-    return this.agent.q;
+    return this.networks.online;
   }
   get target(): LstmModel {
-    return this.agent.target;
+    return this.networks.target;
   }
   get reward(): LstmModel {
     return this.env.rewardRnn;
@@ -142,47 +209,55 @@ export class RlTuner {
     return this.env.priming;
   }
 
-  /** ε for the next training action: linear from initialEpsilon to finalEpsilon over explorationSteps. */
+  /** ε for the next training step: linear from initialEpsilon to finalEpsilon over explorationSteps. */
   epsilon(): number {
     const { initialEpsilon, finalEpsilon, explorationSteps } = this.config;
     if (explorationSteps === 0) return finalEpsilon;
-    const frac = Math.min(1, this.counters.trainingActions / explorationSteps);
+    const frac = Math.min(1, this.counters.step / explorationSteps);
     return initialEpsilon + (finalEpsilon - initialEpsilon) * frac;
   }
 
   /** True between compositions (where checkpoints and evaluations happen). */
-  get atEpisodeBoundary(): boolean {
-    return this.env.atStart;
+  get betweenCompositions(): boolean {
+    return this.env.betweenCompositions;
   }
 
-  /** One environment step of training (the paper's loop body; see the file comment). */
-  step(): void {
-    const { env, agent, config: c } = this;
-    if (env.atStart) agent.reset(env.reset(this.rng));
-    const token = env.token;
-    const action = agent.act(token, env.priorLogits, this.epsilon(), this.rng);
-    this.counters.trainingActions++;
-    const kl = this.policyKl(agent.scores, env.priorLogProbs);
-    const out = env.step(action);
-    // Unless the composition ended, the env's Reward RNN has read a_t: its log-probabilities are now log p(·|s').
-    this.replay.push(token, agent.stateBefore, action, out.reward, agent.stateAfter, env.priorLogProbs, out.done);
+  /** Trains one composition: steps until the composition under way (or the next one) ends. */
+  trainComposition(): void {
+    do this.step();
+    while (!this.env.betweenCompositions);
+  }
 
+  /** The reward scaler adapts to the KL seen since the last call (adaptive KL control; unchanged when off). */
+  adaptRewardScaler(): void {
+    this.env.rewardScaler = this.klController.adapt(this.env.rewardScaler);
+  }
+
+  /** The current logging interval's means, and a fresh interval. */
+  takeIntervalMetrics(): IntervalMetrics {
     const iv = this.interval;
-    iv.steps++;
-    iv.rewardTotal += out.reward;
-    iv.rewardMusicTheory += env.rewardScaler * out.musicTheory;
-    iv.rewardNoteRnn += out.logProb;
-    iv.kl += kl;
-    for (let r = 0; r < NUM_RULES; r++) iv.perRule[r] += out.perRule[r];
-    if (out.done) this.counters.episodes++;
-    this.counters.step++;
-    if (this.counters.step % c.trainEvery === 0 && this.replay.size >= c.batchSize) this.update();
+    const n = Math.max(1, iv.steps);
+    const out: IntervalMetrics = {
+      step: this.counters.step,
+      'charts/reward_total': iv.rewardTotal / n,
+      'charts/reward_music_theory': iv.rewardMusicTheory / n,
+      'charts/reward_note_rnn': iv.rewardNoteRnn / n,
+      'charts/epsilon': this.config.explorationMode === 'egreedy' ? this.epsilon() : 0,
+      'losses/td_loss': iv.updates ? iv.tdLoss / iv.updates : NaN,
+      'losses/mean_target': iv.updates ? iv.targetValue / iv.updates : NaN,
+      'losses/q_values': iv.updates ? iv.qValue / iv.updates : NaN,
+      'charts/kl': iv.kl / n,
+      'charts/reward_scaler': this.env.rewardScaler,
+    };
+    RULE_NAMES.forEach((name, r) => (out[`rules/${name}`] = iv.perRule[r] / n));
+    this.interval = emptyInterval();
+    return out;
   }
 
   /** KL(π ‖ p) at one state: π = softmax(scores / temperature), log p the prior's log-probabilities. */
   private policyKl(scores: Float32Array, logP: Float32Array): number {
     const t = this.config.temperature;
-    const scaled = this.klScratch;
+    const scaled = this.scratch;
     for (let a = 0; a < NUM_CLASSES; a++) scaled[a] = scores[a] / t;
     const lse = logSumExpRow(scaled, 0, NUM_CLASSES);
     let kl = 0;
@@ -193,61 +268,37 @@ export class RlTuner {
     return kl;
   }
 
-  /** One TD update of the Q-network and the soft target update; returns the TD loss. */
-  update(): number {
-    const stats = this.agent.update(this.replay, this.rng, this.counters.step);
+  /** Adds one step to the interval's sums and the KL controller. */
+  private record(r: StepOutcome, kl: number): void {
+    const iv = this.interval;
+    iv.steps++;
+    iv.rewardTotal += r.reward;
+    iv.rewardMusicTheory += this.env.rewardScaler * r.musicTheory;
+    iv.rewardNoteRnn += r.logProb;
+    iv.kl += kl;
+    for (let i = 0; i < NUM_RULES; i++) iv.perRule[i] += r.perRule[i];
+    this.klController.observe(kl);
+    if (r.done) this.counters.compositions++;
+  }
+
+  /** Throws a TuneDivergedError when a TD target is not finite (the run cannot go on). */
+  private failUnlessFinite(targets: Float32Array): void {
+    for (let i = 0; i < this.config.batchSize; i++) {
+      if (!Number.isFinite(targets[i])) {
+        throw new TuneDivergedError(`a TD target became ${targets[i]} at step ${this.counters.step}; lower --learning-rate or --reward-scaler`);
+      }
+    }
+  }
+
+  /** Adds one update's loss, mean target and mean Q(s, a) to the interval (a non-finite loss ends the run). */
+  private recordUpdate(loss: number, meanTarget: number, meanQ: number): void {
+    if (!Number.isFinite(loss)) throw new TuneDivergedError(`TD loss became ${loss} at step ${this.counters.step}; lower --learning-rate or --reward-scaler`);
     this.counters.updates++;
     const iv = this.interval;
     iv.updates++;
-    iv.tdLoss += stats.tdLoss;
-    iv.targetValue += stats.meanTarget;
-    iv.qValue += stats.meanQ;
-    return stats.tdLoss;
-  }
-
-  /**
-   * Runs training steps up to the end of the first composition that ends at or after `softLimit` steps
-   * (or `until`, whichever is smaller). Runs always stop between compositions, so a run of `until` steps
-   * ends at the first composition boundary at or after it.
-   */
-  runUntilEpisodeEnd(until: number, softLimit: number): void {
-    const limit = Math.min(until, softLimit);
-    if (this.counters.step >= until && this.env.atStart) return;
-    do this.step();
-    while (!this.env.atStart || this.counters.step < limit);
-  }
-
-  /**
-   * The metrics of the current logging interval (means), and a fresh interval. With a KL target, the
-   * reward scaler then adapts by the proportional rule of Ziegler et al. (2019), with β = 1/s:
-   * e = clip(KL/target − 1, −0.2, 0.2), β ← β·(1 + e·n/horizon), n the interval's steps.
-   */
-  takeInterval(): IntervalMetrics {
-    const iv = this.interval;
-    const n = Math.max(1, iv.steps);
-    const kl = iv.kl / n;
-    const scaler = this.env.rewardScaler;
-    const out: IntervalMetrics = {
-      step: this.counters.step,
-      'charts/reward_total': iv.rewardTotal / n,
-      'charts/reward_music_theory': iv.rewardMusicTheory / n,
-      'charts/reward_note_rnn': iv.rewardNoteRnn / n,
-      'charts/epsilon': this.config.explorationMode === 'egreedy' ? this.epsilon() : 0,
-      'losses/td_loss': iv.updates ? iv.tdLoss / iv.updates : NaN,
-      'losses/mean_target': iv.updates ? iv.targetValue / iv.updates : NaN,
-      'losses/q_values': iv.updates ? iv.qValue / iv.updates : NaN,
-      'charts/kl': kl,
-      'charts/reward_scaler': scaler,
-    };
-    RULE_NAMES.forEach((name, r) => (out[`rules/${name}`] = iv.perRule[r] / n));
-    const { klTarget, klHorizon } = this.config;
-    if (klTarget > 0 && iv.steps > 0 && scaler > 0) {
-      const e = Math.min(0.2, Math.max(-0.2, kl / klTarget - 1));
-      const beta = (1 / scaler) * (1 + (e * iv.steps) / klHorizon);
-      this.env.rewardScaler = 1 / beta;
-    }
-    this.interval = emptyInterval();
-    return out;
+    iv.tdLoss += loss;
+    iv.targetValue += meanTarget;
+    iv.qValue += meanQ;
   }
 
   /**
@@ -289,10 +340,11 @@ export class RlTuner {
 
   /** Everything a checkpoint needs besides the weights (taken between compositions only). */
   snapshot(): TunerSnapshot {
-    if (!this.env.atStart) throw new Error('snapshot: checkpoints are taken between episodes');
+    if (!this.env.betweenCompositions) throw new Error('snapshot: checkpoints are taken between compositions');
     return {
       counters: { ...this.counters },
       interval: { ...this.interval, perRule: [...this.interval.perRule] },
+      klController: this.klController.state,
       random: this.rng.getState(),
       adamStep: this.q.adamStep,
       rewardScaler: this.env.rewardScaler,
@@ -303,6 +355,7 @@ export class RlTuner {
   restore(s: TunerSnapshot): void {
     this.counters = { ...s.counters };
     this.interval = { ...emptyInterval(), ...s.interval, perRule: [...s.interval.perRule] };
+    this.klController.state = s.klController;
     this.rng.setState(s.random);
     this.q.adamStep = s.adamStep;
     this.env.rewardScaler = s.rewardScaler;
@@ -314,11 +367,27 @@ export class RlTuner {
 export interface TunerSnapshot {
   counters: TunerCounters;
   interval: IntervalTotals;
+  /** The KL controller's sums since its last adaptation. */
+  klController: KlControllerState;
   random: RandomState;
   adamStep: number;
   /** The reward scaler in force (it changes only under adaptive KL control). */
   rewardScaler: number;
   replay: ReplaySnapshot;
+}
+
+/** Σ_b values[b] / B, summed in row order. */
+function mean(values: Float32Array, B: number): number {
+  let sum = 0;
+  for (let b = 0; b < B; b++) sum += values[b];
+  return sum / B;
+}
+
+/** Σ_b rows[b][index[b]] / B over rows of `stride`, summed in row order. */
+function meanAt(rows: Float32Array, stride: number, index: ArrayLike<number>, B: number): number {
+  let sum = 0;
+  for (let b = 0; b < B; b++) sum += rows[b * stride + index[b]];
+  return sum / B;
 }
 
 function emptyInterval(): IntervalTotals {

@@ -130,6 +130,8 @@ export class NoteRnnTrainer {
   history: EpochRecord[] = [];
   bestValidNats = Infinity;
   bestEpoch = 0;
+  /** The parameters of the best epoch by validation loss (the initial ones before the first epoch). */
+  readonly bestParams: Float32Array;
   private readonly inputs: Int32Array;
   private readonly labels: Int32Array;
   private readonly weights: Float32Array;
@@ -143,6 +145,7 @@ export class NoteRnnTrainer {
       maxBatch: settings.batchSize, maxSteps: settings.windowSteps, trainable: true,
     });
     this.model.initialize(this.rng);
+    this.bestParams = Float32Array.from(this.model.params);
     const n = settings.batchSize * settings.windowSteps;
     this.inputs = new Int32Array(n);
     this.labels = new Int32Array(n);
@@ -195,15 +198,27 @@ export class NoteRnnTrainer {
     return this.history.length > 0 && this.epochsWithoutImprovement >= (this.settings.patience ?? DEFAULT_TRAINING.patience);
   }
 
-  /** Records an epoch; returns true when its validation loss is the best so far. */
+  /** Records an epoch; returns true when its validation loss is the best so far (its parameters are then kept). */
   record(trainNats: number, valid: SequenceMetrics, seconds: number): boolean {
     this.history.push({ epoch: this.epoch, trainNats, valid, seconds });
     if (valid.nats < this.bestValidNats) {
       this.bestValidNats = valid.nats;
       this.bestEpoch = this.epoch;
+      this.bestParams.set(this.model.params);
       return true;
     }
     return false;
+  }
+
+  /** Runs `f` with the best epoch's parameters in the model, then puts the live ones back. */
+  withBestParams<T>(f: () => T): T {
+    const live = Float32Array.from(this.model.params);
+    this.model.params.set(this.bestParams);
+    try {
+      return f();
+    } finally {
+      this.model.params.set(live);
+    }
   }
 
   checkpoint(): TrainerCheckpoint {
@@ -221,6 +236,48 @@ export class NoteRnnTrainer {
     this.bestValidNats = c.bestValidNats ?? Infinity;
     this.bestEpoch = c.bestEpoch;
   }
+}
+
+/** What the training loop reports and asks (the CLI writes files; a library caller may do anything). */
+export interface TrainingHooks {
+  /** During an epoch, after each window. */
+  onProgress?(epoch: number, done: number, total: number, nats: number): void;
+  /** After each epoch, its record given (`isBest`: its parameters are the best so far, now in trainer.bestParams). */
+  onEpoch?(record: EpochRecord, isBest: boolean): void | Promise<void>;
+  /** Asked before each epoch; true stops the run there. */
+  shouldStop?(): boolean;
+  /** A monotonic clock in milliseconds [performance.now]. */
+  now?(): number;
+}
+
+/** How a training run ended. */
+export interface TrainingOutcome {
+  /** shouldStop ended it. */
+  stopped: boolean;
+  /** Validation did not improve for `patience` epochs before `epochs` ran. */
+  stoppedEarly: boolean;
+}
+
+/**
+ * The training loop (SPEC §3): until `epochs` have run, or validation has not improved for `patience`
+ * epochs: one epoch of truncated BPTT over the training melodies in a new random order, then the validation
+ * loss, keeping the best epoch's parameters.
+ */
+export async function runTraining(
+  trainer: NoteRnnTrainer, data: { train: readonly Uint8Array[]; valid: readonly Uint8Array[] }, hooks: TrainingHooks = {},
+): Promise<TrainingOutcome> {
+  const now = hooks.now ?? (() => performance.now());
+  while (trainer.epoch < trainer.settings.epochs) {
+    if (hooks.shouldStop?.()) return { stopped: true, stoppedEarly: false };
+    const started = now();
+    const epoch = trainer.epoch + 1;
+    const trainNats = trainer.trainEpoch(data.train, (done, total, nats) => hooks.onProgress?.(epoch, done, total, nats));
+    const valid = trainer.evaluate(data.valid);
+    const isBest = trainer.record(trainNats, valid, (now() - started) / 1000);
+    await hooks.onEpoch?.(trainer.history[trainer.history.length - 1], isBest);
+    if (trainer.patienceRunOut) break;
+  }
+  return { stopped: false, stoppedEarly: trainer.patienceRunOut && trainer.epoch < trainer.settings.epochs };
 }
 
 /**

@@ -36,15 +36,15 @@ function randomMelodies(count: number, length: number, seed: number): Uint8Array
 }
 
 describe('exploration', () => {
-  it('ε anneals linearly over training actions only; evaluation actions do not count', () => {
+  it('ε anneals linearly over training steps only; evaluation actions do not count', () => {
     const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ initialEpsilon: 1, finalEpsilon: 0.1, explorationSteps: 640 }));
     expect(tuner.epsilon()).toBe(1);
     for (let i = 0; i < 320; i++) tuner.step();
-    expect(tuner.counters.trainingActions).toBe(320);
+    expect(tuner.counters.step).toBe(320);
     expect(tuner.epsilon()).toBeCloseTo(1 - 0.9 * 0.5, 12);
     tuner.evaluatePolicy(50, 320);
     tuner.compareWithNoteRnn(20);
-    expect(tuner.counters.trainingActions).toBe(320);
+    expect(tuner.counters.step).toBe(320);
     expect(tuner.epsilon()).toBeCloseTo(0.55, 12);
     for (let i = 0; i < 640; i++) tuner.step();
     expect(tuner.epsilon()).toBeCloseTo(0.1, 12);
@@ -81,14 +81,14 @@ describe('what the replay stores for G', () => {
     const state = new Float32Array(S);
     for (let i = 0; i < 100; i++) {
       // The Reward RNN's state at s_t (after it read x_t), from which reading a_t gives s_{t+1}.
-      if (!tuner.env.atStart) tuner.reward.getStateRow(0, state);
-      const atStart = tuner.env.atStart;
+      if (!tuner.env.betweenCompositions) tuner.reward.getStateRow(0, state);
+      const atStart = tuner.env.betweenCompositions;
       tuner.step();
       const slot = i;
       if (tuner.replay.terminal[slot]) continue;
       const stored = new Float32Array(NUM_CLASSES);
       tuner.replay.gatherNextLogProbs([slot], 1, stored);
-      expect(Array.from(stored)).toEqual(Array.from(tuner.env.priorLogProbs));
+      expect(Array.from(stored)).toEqual(Array.from(tuner.env.logPrior));
       if (atStart) continue;
       // Recompute from the state before the step by hand (batch 1, as the env steps).
       const logits = reference.forwardFrom(state, [tuner.replay.action[slot]], 1);
@@ -110,7 +110,7 @@ describe('MelodyEnv rewards', () => {
   for (const [algorithm, musicTheoryOnly] of [['q', false], ['psi', false], ['g', false], ['q', true]] as const) {
     it(`${algorithm}${musicTheoryOnly ? ', music theory only' : ''}: r = ${algorithm === 'g' || musicTheoryOnly ? 's·r_MT' : 'log p(a|s) + s·r_MT'}`, () => {
       const env = new MelodyEnv(model, { algorithm, numNotes: 12, rewardScaler: 2.5, musicTheoryOnly, ruleWeights: new Array(9).fill(1) }, { ...C_MAJOR_RULES, numNotes: 12 }, { kind: 'primer', tokens: [14, 1, 18] });
-      expect(Array.from(env.reset(new Random(1)))).toEqual([14, 1]);
+      expect(Array.from(env.startComposition(new Random(1)))).toEqual([14, 1]);
       expect(env.token).toBe(18);
       // The same prefix, stepped by hand, gives the prior's log p.
       const reference = createModel(testKernels(), noteRnn.config, { maxBatch: 1 });
@@ -125,7 +125,7 @@ describe('MelodyEnv rewards', () => {
         logSoftmaxRow(logits, 0, NUM_CLASSES, logp);
         // The env's Reward RNN has read this step's input already (at reset, or on the previous step).
         expect(Array.from(env.priorLogits)).toEqual(Array.from(Float32Array.from(logits)));
-        for (let c = 0; c < NUM_CLASSES; c++) expect(env.priorLogProbs[c]).toBeCloseTo(logp[c], 5);
+        for (let c = 0; c < NUM_CLASSES; c++) expect(env.logPrior[c]).toBeCloseTo(logp[c], 5);
         const mt = musicTheoryReward(Uint8Array.from(actions.slice(0, beat)), beat, a, leap, { ...C_MAJOR_RULES, numNotes: 12 }).total;
         const out = env.step(a);
         expect(out.musicTheory).toBeCloseTo(mt, 9);
@@ -134,8 +134,8 @@ describe('MelodyEnv rewards', () => {
         expect(out.reward).toBeCloseTo(expected, 4);
         expect(out.done).toBe(beat === 11);
       });
-      expect(env.atStart).toBe(true);
-      expect(() => env.step(1)).toThrow(/call reset\(\) to start each composition/);
+      expect(env.betweenCompositions).toBe(true);
+      expect(() => env.step(1)).toThrow(/call startComposition\(\) to start each composition/);
     });
   }
 });
@@ -147,7 +147,7 @@ describe('the reward, opened', () => {
     model.importTensors(noteRnn.tensors);
     const weights = [0, 2, 1, 0.5, 3, 1, 0, 1, 1];
     const env = new MelodyEnv(model, { algorithm: 'q', numNotes: 8, rewardScaler: 1, musicTheoryOnly: true, ruleWeights: weights }, { ...C_MAJOR_RULES, numNotes: 8 }, { kind: 'random_note' });
-    env.reset(new Random(2));
+    env.startComposition(new Random(2));
     const leap = newLeapState();
     const actions = [15, 14, 1, 21, 9, 1, 0, 14];
     actions.forEach((a, beat) => {
@@ -167,12 +167,13 @@ describe('the reward, opened', () => {
     expect(intervalsReward([16], 1, 1, { ...C_MAJOR_RULES, tonicDominantBonus: 0 })).toBeCloseTo(5 * 0.075, 12);
   });
 
-  it('adaptive KL: after each interval β = 1/s moves by e·n/horizon, e = clip(KL/target − 1, ±0.2)', () => {
+  it('adaptive KL: at each adaptation β = 1/s moves by e·n/horizon, e = clip(KL/target − 1, ±0.2)', () => {
     const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ klTarget: 0.05, klHorizon: 1000, rewardScaler: 2 }));
     let s = 2;
     for (let k = 0; k < 4; k++) {
       for (let i = 0; i < 96; i++) tuner.step();
-      const m = tuner.takeInterval();
+      const m = tuner.takeIntervalMetrics();
+      tuner.adaptRewardScaler();
       expect(m['charts/reward_scaler']).toBeCloseTo(s, 12);
       expect(m['charts/kl']).toBeGreaterThanOrEqual(0);
       const e = Math.min(0.2, Math.max(-0.2, m['charts/kl'] / 0.05 - 1));
@@ -190,7 +191,7 @@ describe('learning', () => {
     for (let i = 0; i < 40; i++) tuner.step();
     expect(tuner.counters.updates).toBe(2); // at steps 35 and 40: the multiples of 5 with >= 32 transitions stored
     const before = Float64Array.from(tuner.target.params);
-    tuner.update();
+    tuner.learn();
     const q = tuner.q.params;
     const after = tuner.target.params;
     for (let i = 0; i < after.length; i++) expect(Math.abs(after[i] - (0.75 * before[i] + 0.25 * q[i]))).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(before[i])));
@@ -200,20 +201,20 @@ describe('learning', () => {
   it('the logged mean Q is Q(s, a) of the minibatch before the update', () => {
     const tuner = new RlTuner(testKernels(), smallNoteRnn(), config());
     for (let i = 0; i < 60; i++) tuner.step();
-    tuner.takeInterval();
+    tuner.takeIntervalMetrics();
     // Replay the agent's draw with a copy of the random state to know the minibatch.
     const rng = new Random(0);
     rng.setState(tuner.rng.getState());
     const idx = new Int32Array(32);
-    tuner.replay.sample(rng, 32, idx);
+    tuner.replay.draw(rng, 32, idx);
     const S = tuner.q.stateSize;
     const states = new Float32Array(32 * S);
     tuner.replay.gatherStates('qBefore', idx, 32, states);
     const logits = tuner.q.forwardFrom(states, Array.from(idx, (j) => tuner.replay.tokenIn[j]), 32);
     let sum = 0;
     for (let i = 0; i < 32; i++) sum += logits[i * tuner.q.outputStride + tuner.replay.action[idx[i]]];
-    tuner.update();
-    const m = tuner.takeInterval();
+    tuner.learn();
+    const m = tuner.takeIntervalMetrics();
     expect(m['losses/q_values']).toBeCloseTo(sum / 32, 5);
   });
 });
@@ -225,8 +226,8 @@ describe('the driver', () => {
     const logs: LogRecord[] = [];
     const outcome = await runTuning(tuner, {
       onLog: (m) => { logs.push(m); events.push(`log ${m.step}`); },
-      onEvaluation: (r) => events.push(`eval ${r.step}`),
-      onCheckpoint: (t) => events.push(`checkpoint ${t.counters.step}`),
+      onEvaluation: (r) => { events.push(`eval ${r.step}`); },
+      onCheckpoint: (t) => { events.push(`checkpoint ${t.counters.step}`); },
     });
     expect(events).toEqual(['log 128', 'log 256', 'checkpoint 256', 'eval 320', 'log 384', 'log 512', 'checkpoint 512', 'log 640', 'checkpoint 640']);
     for (const m of logs) {
@@ -238,10 +239,22 @@ describe('the driver', () => {
     expect(outcome.final?.noteRnn.compositions).toHaveLength(20);
   });
 
+  it('adapts the reward scaler on its own schedule (klEvery), apart from the logging interval', async () => {
+    const tuner = new RlTuner(testKernels(), smallNoteRnn(), config({ trainingSteps: 640, logEvery: 128, klEvery: 320, klTarget: 0.05, rewardScaler: 2 }));
+    const scalers: number[] = [];
+    await runTuning(tuner, { onLog: (m) => { scalers.push(m['charts/reward_scaler']); } });
+    // Logged at 128, 256, 384, 512 and 640; the scaler changes only at 320 and at 640 (the end).
+    expect(scalers).toHaveLength(5);
+    expect(scalers.slice(0, 2)).toEqual([2, 2]);
+    expect(scalers[2]).not.toBe(2);
+    expect(scalers.slice(3)).toEqual([scalers[2], scalers[2]]);
+    expect(tuner.env.rewardScaler).not.toBe(scalers[4]);
+  });
+
   it('stops between compositions when asked, after a checkpoint', async () => {
     const tuner = new RlTuner(testKernels(), smallNoteRnn(), config());
     let checkpoints = 0;
-    const outcome = await runTuning(tuner, { shouldStop: () => tuner.counters.step >= 200, onCheckpoint: () => checkpoints++ });
+    const outcome = await runTuning(tuner, { shouldStop: () => tuner.counters.step >= 200, onCheckpoint: () => { checkpoints++; } });
     expect(outcome.stopped).toBe(true);
     expect(tuner.counters.step).toBe(224);
     expect(checkpoints).toBe(1);
@@ -327,6 +340,7 @@ describe('exact resume', () => {
     ['g with f16 next-state log-probabilities', { algorithm: 'g', rewardStatePrecision: 'f16' }, { kind: 'random_note' }],
     ['psi with Boltzmann exploration', { algorithm: 'psi', explorationMode: 'boltzmann' }, { kind: 'random_note' }],
     ['primer priming, adaptive KL', { klTarget: 0.2, klHorizon: 500 }, primingFor('primer', { primer: [14, 1, 16, 1, 18] })],
+    ['adaptive KL on its own schedule, a checkpoint mid KL window', { klTarget: 0.2, klHorizon: 500, klEvery: 352, logEvery: 500 }, { kind: 'random_note' }],
     ['corpus priming', { priming: 'corpus' }, primingFor('corpus', { corpus })],
   ];
   for (const [name, overrides, priming] of cases) {
@@ -334,18 +348,18 @@ describe('exact resume', () => {
       const c = config({ trainingSteps: 1280, ...overrides });
       const straight = new RlTuner(testKernels(), noteRnn, c, priming);
       const straightLogs: LogRecord[] = [];
-      await runTuning(straight, { onLog: (m) => straightLogs.push(m) });
+      await runTuning(straight, { onLog: (m) => { straightLogs.push(m); } });
 
       const first = new RlTuner(testKernels(), noteRnn, c, priming);
       const logs: LogRecord[] = [];
       let bytes: Uint8Array | null = null;
-      await runTuning(first, { onLog: (m) => logs.push(m), shouldStop: () => first.counters.step >= 600, onCheckpoint: (t) => (bytes = encodeTunerCheckpoint(t)) });
+      await runTuning(first, { onLog: (m) => { logs.push(m); }, shouldStop: () => first.counters.step >= 600, onCheckpoint: (t) => { bytes = encodeTunerCheckpoint(t); } });
       expect(first.counters.step).toBe(608);
       if (name.startsWith('q,')) expect(first.replay.size).toBe(300);
       const checkpoint = readTunerCheckpoint(bytes!);
       const resumed = new RlTuner(testKernels(), noteRnn, checkpoint.config, priming);
       restoreTunerCheckpoint(resumed, checkpoint);
-      await runTuning(resumed, { onLog: (m) => logs.push(m) });
+      await runTuning(resumed, { onLog: (m) => { logs.push(m); } });
       const strip = (ms: LogRecord[]) => ms.map(({ 'charts/SPS': _, ...rest }) => rest);
       expect(strip(logs)).toEqual(strip(straightLogs));
       expect(Array.from(resumed.q.params)).toEqual(Array.from(straight.q.params));
@@ -420,10 +434,10 @@ describe('checkpoint validation', () => {
       expect(to.length).toBe(from.length);
       return new Uint8Array(Array.from(text.replace(from, to), (ch) => ch.charCodeAt(0)));
     };
-    expect(() => readTunerCheckpoint(edit('"format_version":"3"', '"format_version":"1"'), 'run/ck')).toThrow(/run\/ck: checkpoint format version "1"; this rltuner reads version 3/);
+    expect(() => readTunerCheckpoint(edit('"format_version":"4"', '"format_version":"1"'), 'run/ck')).toThrow(/run\/ck: checkpoint format version "1"; this rltuner reads version 4/);
     // Version 2 kept Reward RNN states in the replay: refused with what to do.
-    expect(() => readTunerCheckpoint(edit('"format_version":"3"', '"format_version":"2"'), 'run/ck')).toThrow(
-      /run\/ck: checkpoint format version "2"; this rltuner reads version 3\. Start the run anew .*or resume it with the rltuner build that wrote it/,
+    expect(() => readTunerCheckpoint(edit('"format_version":"4"', '"format_version":"2"'), 'run/ck')).toThrow(
+      /run\/ck: checkpoint format version "2"; this rltuner reads version 4\. Start the run anew .*or resume it with the rltuner build that wrote it/,
     );
     expect(() => readTunerCheckpoint(edit('\\"step\\":64', '\\"step\\":-4'), 'run/ck')).toThrow(CheckpointError);
     expect(() => readTunerCheckpoint(edit('\\"step\\":64', '\\"step\\":-4'), 'run/ck')).toThrow(/run\/ck: its state record is damaged \(counters.step = -4\)/);

@@ -1,7 +1,7 @@
 /** The replay ring: wrap-around, each state stored once, distinct uniform sampling, exact snapshot/restore. */
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/random.js';
-import { ReplayRing } from '../../src/rl/replay.js';
+import { Minibatch, ReplayRing } from '../../src/rl/replay.js';
 import { float16ToNumber } from '../../src/io/safetensors.js';
 import { NUM_CLASSES } from '../../src/music/encoding.js';
 
@@ -101,7 +101,7 @@ describe('ReplayRing', () => {
     const seen = new Map<number, number>();
     const held = new Set(Array.from({ length: 40 }, (_, i) => ring.slotOf(i)));
     for (let draw = 0; draw < 200; draw++) {
-      ring.sample(rng, 32, indices);
+      ring.draw(rng, 32, indices);
       expect(new Set(indices).size).toBe(32);
       for (const slot of indices) {
         expect(held.has(slot)).toBe(true);
@@ -112,10 +112,33 @@ describe('ReplayRing', () => {
     for (const count of seen.values()) expect(count).toBeGreaterThan(110); // 200·32/40 = 160 each on average
   });
 
+  it('a sampled minibatch holds the drawn transitions whole: fields, both states and log p(·|s′) at the given row stride', () => {
+    for (const precision of ['f32', 'f16'] as const) {
+      const ring = new ReplayRing(30, 3, { nextLogProbPrecision: precision });
+      for (let k = 0; k < 45; k++) pushStep(ring, k);
+      const batch = new Minibatch(7, 3, true, 40);
+      const rng = new Random(11), same = new Random(11);
+      ring.sample(rng, batch);
+      const slots = ring.draw(same, 7, new Int32Array(7));
+      expect(Array.from(batch.slots)).toEqual(Array.from(slots));
+      expect(rng.getState()).toEqual(same.getState()); // one draw, nothing else random
+      const logProbs = new Float32Array(38);
+      slots.forEach((j, i) => {
+        expect([batch.tokenIn[i], batch.action[i], batch.reward[i], batch.terminal[i]]).toEqual([ring.tokenIn[j], ring.action[j], ring.reward[j], ring.terminal[j]]);
+        expect(Array.from(batch.stateBefore.subarray(3 * i, 3 * i + 3))).toEqual(row(ring, 'qBefore', j));
+        if (ring.terminal[j]) return;
+        expect(Array.from(batch.stateAfter.subarray(3 * i, 3 * i + 3))).toEqual(row(ring, 'qAfter', j));
+        ring.gatherNextLogProbs([j], 1, logProbs);
+        expect(Array.from(batch.logPriorNext!.subarray(40 * i, 40 * i + 38))).toEqual(Array.from(logProbs));
+      });
+    }
+    expect(() => new Minibatch(4, 3, true, 30)).toThrow(/logPriorStride = 30 is smaller than NUM_CLASSES = 38/);
+  });
+
   it('refuses to sample more than it holds, and to gather a slot it does not hold', () => {
     const ring = new ReplayRing(100, 2);
     for (let k = 0; k < 31; k++) pushStep(ring, k);
-    expect(() => ring.sample(new Random(1), 32, new Int32Array(32))).toThrow(/batchSize = 32 but only 31/);
+    expect(() => ring.draw(new Random(1), 32, new Int32Array(32))).toThrow(/32 transitions asked for, but only 31 are stored/);
     expect(() => row(ring, 'qBefore', 31)).toThrow(/indices\[0\] = 31 is not a stored transition's slot/);
   });
 
@@ -160,8 +183,8 @@ describe('ReplayRing', () => {
     }
     const a = new Int32Array(5);
     const b = new Int32Array(5);
-    ring.sample(new Random(3), 5, a);
-    copy.sample(new Random(3), 5, b);
+    ring.draw(new Random(3), 5, a);
+    copy.draw(new Random(3), 5, b);
     for (let i = 0; i < 5; i++) {
       expect(copy.tokenIn[b[i]]).toBe(ring.tokenIn[a[i]]);
       expect(copy.reward[b[i]]).toBe(ring.reward[a[i]]);

@@ -37,7 +37,7 @@ describe('RlTuner', () => {
     expect(Array.from(a.q.params)).toEqual(Array.from(b.q.params));
     expect(ma).not.toEqual(mc);
     expect(a.counters.updates).toBe(Math.floor(3200 / 5) - Math.floor(32 / 5)); // updates start once 32 are stored
-    expect(a.counters.episodes).toBe(3200 / 32);
+    expect(a.counters.compositions).toBe(3200 / 32);
   });
 
   it('resumes from a checkpoint to exactly the uninterrupted result', () => {
@@ -69,16 +69,16 @@ describe('RlTuner', () => {
 
   it('a run of any length ends between compositions, rounded up, so it can be checkpointed', () => {
     const tuner = new RlTuner(testKernels(), smallNoteRnn(), shortRun({ trainingSteps: 1000 }));
-    while (tuner.counters.step < 1000) tuner.runUntilEpisodeEnd(1000, tuner.counters.step + 300);
+    while (tuner.counters.step < 1000) tuner.trainComposition();
     expect(tuner.counters.step).toBe(1024); // 32 compositions of 32 steps
-    expect(tuner.atEpisodeBoundary).toBe(true);
+    expect(tuner.betweenCompositions).toBe(true);
     expect(() => encodeTunerCheckpoint(tuner)).not.toThrow();
   });
 
   it('a checkpoint cannot be taken mid-composition', () => {
     const tuner = new RlTuner(testKernels(), smallNoteRnn(), shortRun());
     tuner.step();
-    expect(() => encodeTunerCheckpoint(tuner)).toThrow(/between episodes/);
+    expect(() => encodeTunerCheckpoint(tuner)).toThrow(/between compositions/);
   });
 
   const shipped = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url))));

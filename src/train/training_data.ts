@@ -1,0 +1,54 @@
+/**
+ * What a Note RNN trains on: the data a run names (paths and the part and import settings), the melodies of
+ * its splits once read, and how the shipped model's data was imported. Pure: reading the files is
+ * src/node/training_data.ts's.
+ */
+import type { Fingerprints } from '../io/fingerprint.js';
+import type { CorpusReport } from '../music/corpus.js';
+import type { TransposeRule } from '../music/midi_import.js';
+
+/** The data flags of a run; paths are recorded as given (for reports) and resolved (to compare and load). */
+export const DATA_FLAGS = ['nottingham', 'data', 'valid', 'test'] as const;
+export type DataFlag = (typeof DATA_FLAGS)[number];
+
+export interface DataChoice {
+  paths: Partial<Record<DataFlag, { given: string; path: string }>>;
+  part: { track?: number; channel?: number };
+  /**
+   * How melodies are transposed: by key (default), by note count (the first importer, which the shipped
+   * model was trained with), or kept in their keys. Absent in checkpoints older than this field: those
+   * runs imported by note count.
+   */
+  import?: ImportRecord;
+}
+
+/** The import settings a model records (metadata data.import), so `rltuner score` reads new data the same way. */
+export interface ImportRecord {
+  transposeBy: TransposeRule;
+  keepKey: boolean;
+}
+
+/** What a run trained on when its records say nothing of the import: the note-count rule of the first importer. */
+export const IMPORT_BEFORE_KEYS: ImportRecord = Object.freeze({ transposeBy: 'note-count', keepKey: false });
+
+export interface Splits {
+  train: Uint8Array[];
+  valid: Uint8Array[];
+  test: Uint8Array[];
+  description: Record<string, unknown>;
+  reports: Record<string, CorpusReport>;
+  /** Fingerprints of the files each split was read from. */
+  fingerprints: Pick<Fingerprints, 'trainingData' | 'validationData' | 'testData'>;
+  /** The file of each melody of each split, in order. */
+  names: { train: string[]; valid: string[]; test: string[] };
+}
+
+/** Share of --data held out for validation when no --valid is given, and how the model records it. */
+export const HELD_OUT_SHARE = 0.1;
+export const HELD_OUT_DESCRIPTION = 'the files of --data whose name hashes (FNV-1a) into the lowest tenth (listed in heldOut)';
+
+
+/** The training data cannot be used as given (too few melodies, nothing named): a usage problem. */
+export class TrainingDataError extends Error {
+  override readonly name = 'TrainingDataError';
+}
