@@ -5,7 +5,7 @@
  * model's (up to 256), so the files are the same as from one call sampling them all.
  */
 import { join, resolve } from 'node:path';
-import { sampleCompositions, type Priming } from '../rl/sampling.js';
+import { sampleCompositions, type Priming } from '../policy/sampling.js';
 import { NO_EVENT, tokenName } from '../music/encoding.js';
 import { exportMidi, type ExportOptions } from '../music/midi_export.js';
 import { importMidi, type ImportOptions, type ImportResult } from '../music/midi_import.js';

@@ -22,7 +22,7 @@ import { heatmap, lineChart } from '../report/svg.js';
 import { CheckpointCopies, encodeTunerCheckpointDetached, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
 import { CONFIG_FIELDS, ConfigError, describeConfig, resolveConfigWithNotes, type TunerConfig } from '../rl/config.js';
 import { heatmapRows, runTuning, type BackgroundCheckpoint, type FinalReport, type LogRecord } from '../rl/driver.js';
-import { primingFor, type Priming } from '../rl/sampling.js';
+import { primingFor, type Priming } from '../policy/sampling.js';
 import { RlTuner, TuneDivergedError } from '../rl/tuner.js';
 import {
   formatDuration, loadKernelsOnThreads, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, threadsFlag, threadsHelp, UsageError,

@@ -20,8 +20,8 @@
  *
  * The handshake per call, over an Int32Array in a SharedArrayBuffer (one 256-byte block per helper): the
  * caller writes the operation and its arguments (as float64, exact for addresses and counts), then bumps
- * SEQ; the helper, spinning on SEQ (after HELPER_SPIN_MS idle it sleeps in Atomics.wait and says so in
- * SLEEPING, and is then woken by Atomics.notify), runs the part and stores the sequence number in DONE; the
+ * SEQ; the helper, spinning briefly on SEQ (after HELPER_SPIN_MS idle it sleeps in Atomics.wait and says so
+ * in SLEEPING, and is then woken by Atomics.notify), runs the part and stores the sequence number in DONE; the
  * caller spins on DONE (sleeping too if the helper is held up). Atomics give the ordering: everything
  * written before a store of SEQ or DONE is seen after the matching load. On a busy machine a helper can be
  * descheduled mid-part; a caller that waited long for one runs the next calls whole (LATE_MS), which only
@@ -71,8 +71,13 @@ const MAX_ARGS = (BLOCK_BYTES - ARGS_OFFSET) / 8;
 /** OP value meaning: run the helper's program buffer ([calls, then op, argc, args... per call]). */
 const PROGRAM_OP = 255;
 const PROGRAM_FLOATS = 4096;
-/** Milliseconds a helper spins on SEQ before it sleeps: longer than the gap between two TD updates. */
-const HELPER_SPIN_MS = 3;
+/**
+ * Milliseconds a helper spins on SEQ before it sleeps in Atomics.wait: long enough to cover the gaps between
+ * the parts of one BPTT window or one evaluation step, shorter than the gap between two TD updates, so a
+ * helper does not hold a core while the calling thread acts (on a machine busy with other work it would
+ * take that core from them).
+ */
+const HELPER_SPIN_MS = 0.05;
 /** Milliseconds the caller spins on DONE before it sleeps in Atomics.wait (the helper is held up). */
 const CALLER_SPIN_MS = 0.5;
 /**
@@ -125,7 +130,7 @@ export function runKernelThread(start: KernelThreadStart): void {
       const since = performance.now();
       for (let spin = 1; seq === seen; spin++) {
         seq = Atomics.load(ctl, SEQ);
-        if ((spin & 1023) === 0 && performance.now() - since > HELPER_SPIN_MS) break;
+        if ((spin & 63) === 0 && performance.now() - since > HELPER_SPIN_MS) break;
       }
     }
     if (seq === seen) {

@@ -5,7 +5,7 @@
  * KL(π ‖ p) per note, and how many compositions are distinct.
  */
 import type { LstmModel } from '../engine/lstm_model.js';
-import { sampleCompositions, type Priming } from '../rl/sampling.js';
+import { sampleCompositions, type Priming } from '../policy/sampling.js';
 import type { Random } from '../random.js';
 import { C_MAJOR_RULES, type RuleContext } from '../rules/rules.js';
 import { listenerMetrics, type ListenerMetrics } from './listener.js';

@@ -12,7 +12,7 @@
  */
 import { evaluationMetrics, type PolicyEvaluation } from '../eval/evaluation.js';
 import { NUM_CLASSES } from '../music/encoding.js';
-import { policyProbabilities } from './sampling.js';
+import { policyProbabilities } from '../policy/sampling.js';
 import type { IntervalMetrics, RlTuner } from './tuner.js';
 
 /** A logging interval's record: the tuner's means plus environment steps per second. */

@@ -15,8 +15,8 @@ import type { LstmModel } from '../engine/lstm_model.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 import type { Random } from '../random.js';
 import { musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, type LeapState, type RuleContext } from '../rules/rules.js';
-import { primeModels, primingTokens, type Priming } from './sampling.js';
-import { logSoftmaxRow } from './softmax.js';
+import { primeModels, primingTokens, type Priming } from '../policy/sampling.js';
+import { logSoftmaxRow } from '../policy/softmax.js';
 import { stepReward, type Algorithm } from './targets.js';
 
 export interface EnvSettings {

@@ -10,7 +10,7 @@
  * Score rows (logits of one state) sit at `row * stride` and hold NUM_CLASSES valid entries.
  */
 import { NUM_CLASSES } from '../music/encoding.js';
-import { logSumExpRow, maxRow } from './softmax.js';
+import { logSumExpRow, maxRow } from '../policy/softmax.js';
 
 /** The tuning algorithms: Q-learning, Ψ-learning, G-learning. */
 export type Algorithm = 'q' | 'psi' | 'g';

@@ -31,8 +31,8 @@ import { ruleWeights, type TunerConfig } from './config.js';
 import { MelodyEnv, type StepOutcome } from './env.js';
 import { KlController, type KlControllerState } from './kl_controller.js';
 import { Minibatch, ReplayRing, type ReplaySnapshot } from './replay.js';
-import { primeModels, type Priming } from './sampling.js';
-import { argmaxRow, logSumExpRow, sampleFromScores } from './softmax.js';
+import { primeModels, type Priming } from '../policy/sampling.js';
+import { argmaxRow, logSumExpRow, sampleFromScores } from '../policy/softmax.js';
 import { actingScores, tdTargets } from './targets.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 

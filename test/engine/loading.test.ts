@@ -11,12 +11,12 @@ import { kernelDigest } from '../../src/io/fingerprint.js';
 import {
   compositionToMidi, decodeModel, defaultNoteRnnBytes, generate, kernelsFromModule, KernelThreads, loadDefaultNoteRnn, loadKernels, loadNoteRnn, tune,
 } from '../../src/index.js';
-import kernelsWasm from '../../src/subpath_wasm.js';
-import relaxedKernelsWasm from '../../src/subpath_wasm_relaxed.js';
-import sharedKernelsWasm from '../../src/subpath_wasm_shared.js';
+import kernelsWasm from '../../src/entries/wasm.js';
+import relaxedKernelsWasm from '../../src/entries/wasm_relaxed.js';
+import sharedKernelsWasm from '../../src/entries/wasm_shared.js';
 // rltuner/node-threads as the package ships it: a worker thread cannot load the TypeScript source.
 import { startNodeKernelThread } from '../../dist/node/kernel_thread.js';
-import noteRnnModelBytes from '../../src/subpath_model.js';
+import noteRnnModelBytes from '../../src/entries/model.js';
 
 const wasmUrl = new URL('../../dist/rltuner.wasm', import.meta.url);
 const wasmFile = new Uint8Array(readFileSync(wasmUrl));

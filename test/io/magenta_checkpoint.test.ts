@@ -15,7 +15,7 @@ import { decodeModel, loadModel, loadModelInto, ModelFileError, type DecodedMode
 import { NO_EVENT, NOTE_OFF, NUM_CLASSES } from '../../src/music/encoding.js';
 import { importMidi } from '../../src/music/midi_import.js';
 import { toNoteSequence } from '../../src/music/note_sequence.js';
-import { policyProbabilities } from '../../src/rl/sampling.js';
+import { policyProbabilities } from '../../src/policy/sampling.js';
 import { Random } from '../../src/random.js';
 import { testKernels } from '../engine/support.js';
 import { randomMelody } from '../music/midi_test_files.js';

@@ -1,28 +1,15 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorpusError, buildCorpus, formatCorpusReport, formatCorpusSummary, loadSplitList } from '../../src/music/corpus.js';
 import { exportMidi } from '../../src/music/midi_export.js';
 import { CorpusFilesError, readMidiSources } from '../../src/node/corpus_files.js';
+import { arpeggio, BAD_NAME_ESCAPE, corrupt, empty, good, makeBadCorpus, removeBadCorpus } from './bad_corpus.js';
 import { midiFile, tempoAt, track } from './midi_test_files.js';
 
-const REPRO_DIR = fileURLToPath(new URL('../fixtures/midi_repro/', import.meta.url));
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-const scale = [14, 1, 16, 1, 18, 1, 19, 1, 21, 1, 23, 1, 25, 1, 26, 1];
-const arpeggio = [14, 1, 1, 1, 18, 1, 1, 1, 21, 1, 1, 1, 26, 1, 1, 1, 1, 1, 1, 1];
-const tune = [21, 1, 19, 1, 18, 1, 16, 1, 14, 1, 1, 1];
-const good = [
-  { name: 'scale.mid', bytes: exportMidi(scale) },
-  { name: 'arpeggio.mid', bytes: exportMidi(arpeggio) },
-  { name: 'tune.mid', bytes: exportMidi(tune) },
-];
-const corrupt = { name: 'corrupt.mid', bytes: new Uint8Array([0x4d, 0x54, 0x68, 0x64, 9, 9, 9]) };
-const empty = { name: 'empty.mid', bytes: midiFile([track([], [tempoAt(0, 120)])]) };
 
 describe('buildCorpus', () => {
   it('keeps the good files and reports every skipped one with its reason', () => {
@@ -103,27 +90,13 @@ describe('readMidiSources', () => {
 describe('a corpus with entries that cannot be read', () => {
   // Every kind of bad entry next to good files: none of them ends the corpus, each is listed with its path
   // and reason. (A file without read permission is only unreadable when not running as root.)
-  let dir = '';
   const asRoot = process.getuid?.() === 0;
-  const escape = '\u001b[31m';
+  const escape = BAD_NAME_ESCAPE;
+  let dir = '';
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rltuner-corpus-bad-'));
-    const songs = join(dir, 'songs');
-    await mkdir(join(songs, 'folder.mid'), { recursive: true });
-    await writeFile(join(songs, 'folder.mid', 'inside.mid'), good[0].bytes);
-    await writeFile(join(songs, 'good.mid'), good[1].bytes);
-    await symlink(join(dir, 'nowhere.mid'), join(songs, 'dangling.mid'));
-    execFileSync('mkfifo', [join(songs, 'pipe.mid')]);
-    await writeFile(join(songs, 'locked.mid'), good[2].bytes);
-    await chmod(join(songs, 'locked.mid'), 0o000);
-    await writeFile(join(songs, `red${escape}.mid`), corrupt.bytes);
-    await copyFile(join(REPRO_DIR, 'sysex_length_overflow.mid'), join(songs, 'sysex_length_overflow.mid'));
-    await writeFile(join(songs, 'big.mid'), new Uint8Array(5000));
+    dir = await makeBadCorpus();
   });
-  afterAll(async () => {
-    await chmod(join(dir, 'songs', 'locked.mid'), 0o644).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => removeBadCorpus(dir));
 
   it('readMidiSources returns every entry, the unreadable ones with their reason, without opening a FIFO', async () => {
     const sources = await readMidiSources(join(dir, 'songs'), { maxFileBytes: 4096 });
@@ -178,14 +151,4 @@ describe('a corpus with entries that cannot be read', () => {
     expect(formatCorpusSummary(buildCorpus(good).report).split('\n')[0]).toBe('3 files read, 3 melodies kept, 0 files skipped');
   });
 
-  it('rltuner train prints every skipped file with its reason', async () => {
-    const { stderr } = await promisify(execFile)('node', [CLI, 'train', '--data', join(dir, 'songs'), '--epochs', '0', '--no-baselines', '--out', join(dir, 'run')]);
-    const lines = stderr.split('\n');
-    const head = lines.findIndex((line) => line.startsWith('data: 9 files read'));
-    expect(head).toBeGreaterThanOrEqual(0);
-    expect(lines.slice(head + 1, head + 1 + (asRoot ? 6 : 7)).map((line) => line.split(':')[0].trim())).toEqual(
-      ['big.mid', 'dangling.mid', 'folder.mid', 'locked.mid', 'pipe.mid', 'red\\x1b[31m.mid', 'sysex_length_overflow.mid'].filter((name) => !(asRoot && name === 'locked.mid')),
-    );
-    expect(stderr).not.toMatch(/\u001b/);
-  }, 30_000);
 });

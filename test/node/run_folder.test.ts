@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,31 +189,6 @@ describe('run folders', () => {
     folder.release();
   });
 
-  it('a lock held by a live process is refused; once that process is dead, it is taken over with a notice', async () => {
-    const dir = freshPath();
-    const module = new URL('../../dist/node/run_folder.js', import.meta.url).href;
-    const script = `const { RunFolder } = await import(${JSON.stringify(module)});
-      RunFolder.claim(process.env.RUN_DIR, { kind: 'train', resume: false, overwrite: false, notice() {} });
-      process.stdout.write('ready\\n');
-      setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, RUN_DIR: dir } });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    await new Promise<void>((ready, fail) => {
-      child.stdout.on('data', (d) => String(d).includes('ready') && ready());
-      child.on('exit', () => fail(new Error(`the lock holder exited early: ${stderr}`)));
-    });
-    expect(refusal(() => RunFolder.claim(dir, options()))).toMatch(new RegExp(`another rltuner train \\(pid ${child.pid}\\) is using ${dir}`));
-    const exited = new Promise((r) => child.on('exit', r));
-    child.kill('SIGKILL'); // no chance to release the lock
-    await exited;
-    expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(child.pid);
-    const o = options();
-    const folder = RunFolder.claim(dir, o);
-    expect(o.notices).toContainEqual(`took over a lock left by process ${child.pid} (no longer running) in ${dir}`);
-    expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
-    folder.release();
-  }, 20_000);
 
   it("a lock holding this process's pid that this process did not take (a restarted container) is taken over with a notice", () => {
     const dir = freshPath();

@@ -1,6 +1,6 @@
 /** Step rewards, TD targets of Q / Psi / G learning and acting scores on hand-computed values. */
 import { describe, expect, it } from 'vitest';
-import { logSoftmaxRow, logSumExpRow } from '../../src/rl/softmax.js';
+import { logSoftmaxRow, logSumExpRow } from '../../src/policy/softmax.js';
 import { actingScores, stepReward, tdTargets } from '../../src/rl/targets.js';
 
 const STRIDE = 40; // 38 actions + 2 padding entries that must never be read

@@ -82,13 +82,13 @@ describe('edge runtime: bundled core, precompiled module, no Node globals', () =
     const exports = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).exports;
     for (const condition of ['types', 'browser', 'workerd', 'worker', 'node', 'import', 'require']) expect(exports['.'][condition]).toBeTruthy();
     expect(exports['.'].workerd).toBe('./dist/index_workerd.js');
-    expect(exports['./wasm'].workerd).toBe('./dist/subpath_wasm_workerd.js');
+    expect(exports['./wasm'].workerd).toBe('./dist/entries/wasm_workerd.js');
     expect(readFileSync(`${root}dist/index_workerd.js`, 'utf8')).toMatch(/from '\.\/rltuner\.wasm'/);
     // Node resolves the portable files, each with its types.
     expect(require.resolve('rltuner')).toBe(`${root}dist/index.js`);
-    expect(require.resolve('rltuner/wasm')).toBe(`${root}dist/subpath_wasm.js`);
-    expect(require.resolve('rltuner/wasm-relaxed')).toBe(`${root}dist/subpath_wasm_relaxed.js`);
-    expect(require.resolve('rltuner/model')).toBe(`${root}dist/subpath_model.js`);
+    expect(require.resolve('rltuner/wasm')).toBe(`${root}dist/entries/wasm.js`);
+    expect(require.resolve('rltuner/wasm-relaxed')).toBe(`${root}dist/entries/wasm_relaxed.js`);
+    expect(require.resolve('rltuner/model')).toBe(`${root}dist/entries/model.js`);
     for (const subpath of ['.', './wasm', './wasm-relaxed', './model']) expect(exports[subpath].types).toMatch(/^\.\/dist\/.*\.d\.ts$/);
   });
 
