@@ -57,16 +57,41 @@ export class SweepPlanError extends UsageError {
   }
 }
 
-/** A value as shown in an error: JSON, at most 60 characters. */
+/** A value as shown in an error: JSON, at most 60 characters (never more of it is looked at than that). */
 export function shownValue(value: unknown): string {
   if (value === undefined) return '(missing)';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const limit = 60;
+  let out = '';
+  // Writes JSON until the budget is spent; recursion stops with it, however deep the value nests.
+  const write = (v: unknown): void => {
+    if (out.length > limit) return;
+    if (Array.isArray(v)) {
+      out += '[';
+      for (let i = 0; i < v.length && out.length <= limit; i++) {
+        if (i) out += ',';
+        write(v[i]);
+      }
+      out += ']';
+    } else if (typeof v === 'object' && v !== null) {
+      out += '{';
+      let first = true;
+      for (const key in v) {
+        if (!Object.hasOwn(v, key)) continue;
+        if (out.length > limit) break;
+        if (!first) out += ',';
+        first = false;
+        out += `${JSON.stringify(key.length > limit ? key.slice(0, limit) : key)}:`;
+        write((v as Record<string, unknown>)[key]);
+      }
+      out += '}';
+    } else if (typeof v === 'string') {
+      out += JSON.stringify(v.length > limit ? v.slice(0, limit + 1) : v);
+    } else {
+      out += JSON.stringify(v) ?? String(v);
+    }
+  };
+  write(value);
+  return out.length > limit ? `${out.slice(0, limit - 3)}...` : out;
 }
 
 /** `configs` + `s2` → `configs.s2`; names that are not identifiers in brackets: `configs["a b"]`. */
@@ -89,6 +114,7 @@ export function parseSweepPlan(text: string, file: string): SweepPlan {
   const fail = (field: string, value: unknown, expected: string): never => {
     throw new SweepPlanError(file, field, shownValue(value), expected);
   };
+  if (text.length > PLAN_MAX_BYTES) throw new SweepPlanError(file, '', `${text.length} characters`, `a plan file is at most ${PLAN_MAX_BYTES} bytes; split the plan`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -136,6 +162,15 @@ export function parseSweepPlan(text: string, file: string): SweepPlan {
     throw new SweepPlanError(file, 'configs', `${names.length} configs × ${seedList.length} seeds`, `at most ${PLAN_MAX_JOBS} jobs (configs × seeds); split the plan`);
   }
   const preset = (plan.preset as string | undefined) ?? 'default';
+  // Every tune field is a number, a string or a boolean; checked first so that nothing else reaches resolveConfig.
+  const checkScalars = (where: string, object: Record<string, unknown>) => {
+    for (const [field, value] of Object.entries(object)) {
+      if (typeof value !== 'number' && typeof value !== 'string' && typeof value !== 'boolean') {
+        fail(fieldPath(where, field), value, 'expected a number, a string or a boolean (the value of a tune field; see rltuner tune --help)');
+      }
+    }
+  };
+  checkScalars('base', base);
   for (const name of names) {
     const path = fieldPath('configs', name);
     const fields = (configs as Record<string, unknown>)[name];
@@ -145,18 +180,23 @@ export function parseSweepPlan(text: string, file: string): SweepPlan {
     if (!isObject(fields)) fail(path, fields, 'expected an object of tune fields (camelCase names of rltuner tune --help), e.g. {"rewardScaler": 2}, or {} for the base alone');
     const own = fields as Record<string, unknown>;
     if ('seed' in own) fail(fieldPath(path, 'seed'), own.seed, 'a plan sets its seeds in "seeds", not in the configs; remove it');
+    checkScalars(path, own);
     try {
       resolveConfig(preset, { ...base, ...own });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      const inOwn = Object.hasOwn(own, e.field);
-      const inBase = !inOwn && Object.hasOwn(base, e.field);
-      const where = inOwn ? fieldPath(path, e.field) : inBase ? fieldPath('base', e.field) : path;
+      // The key the field came from (given in camelCase or kebab-case), in the config or else in the base.
+      const keyOf = (object: Record<string, unknown>) =>
+        Object.keys(object).reverse().find((k) => k === e.field || k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) === e.field);
+      const ownKey = keyOf(own);
+      const baseKey = ownKey === undefined ? keyOf(base) : undefined;
+      const inOwn = ownKey !== undefined, inBase = baseKey !== undefined;
+      const where = inOwn ? fieldPath(path, ownKey) : inBase ? fieldPath('base', baseKey) : path;
       // ConfigError's message: "config: <field> = <value> <problem>; allowed: <allowed>".
       const valueText = typeof e.value === 'string' ? JSON.stringify(e.value) : String(e.value);
       const head = `config: ${e.field} = ${valueText} `;
       const problem = e.message.startsWith(head) ? e.message.slice(head.length) : e.message;
-      const shown = shownValue(inOwn ? own[e.field] : inBase ? base[e.field] : e.value);
+      const shown = shownValue(inOwn ? own[ownKey] : inBase ? base[baseKey] : e.value);
       throw new SweepPlanError(file, where, shown, `${problem}${inBase ? ` (in config ${name})` : ''}${!inOwn && !inBase ? ` (${e.field}, with preset ${preset})` : ''}`);
     }
   }
@@ -189,7 +229,6 @@ export function readSweepPlan(path: string): SweepPlan {
   } catch (e) {
     throw new SweepPlanError(path, '', `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'give the path of a readable plan file');
   }
-  if (text.length > PLAN_MAX_BYTES) throw new SweepPlanError(path, '', `${text.length} characters`, `a plan file is at most ${PLAN_MAX_BYTES} bytes; split the plan`);
   return parseSweepPlan(text, path);
 }
 
