@@ -25,7 +25,7 @@ describe('sweep-plan fuzz family', () => {
     expect(a.map((x) => x.mutations)).toEqual(b.map((x) => x.mutations));
     expect(a.filter((x, i) => text(x) === text(c[i])).length).toBeLessThan(10);
     expect(seeds.length).toBeGreaterThanOrEqual(10);
-  });
+  }, 30_000);
 
   it(`${INPUTS} inputs: each gives a plan or a named error naming the file, field and value, within ${BOUND_MS} ms`, () => {
     const family = sweepPlanFamily(new Random(20_261_207), seeds);

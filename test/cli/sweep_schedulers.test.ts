@@ -98,7 +98,7 @@ describe('Slurm: sweeps/examples/slurm', () => {
     expect(array).toMatch(/^#SBATCH --exclusive$/m);
     expect(array).toMatch(/--shard auto --jobs "\$cores"/);
     expect(readFileSync(join(dir, 'submit.sh'), 'utf8')).toMatch(/--dependency="afterok:\$array_job"/);
-  });
+  }, 30_000);
 
   // A stand-in for sbatch: runs an array's tasks side by side with the variables Slurm sets, each writing
   // to the file its #SBATCH --output names; a job with --dependency=afterok:<id> runs only if <id>
@@ -223,7 +223,7 @@ describe('Kubernetes: sweeps/examples/kubernetes', () => {
     const ignored = readFileSync(join(dir, 'Dockerfile.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', 'runs']));
     for (const needed of ['package.json', 'package-lock.json', 'assembly', 'src', 'models']) expect(ignored).not.toContain(needed);
-  });
+  }, 30_000);
 
   it('the manifests parse as YAML and hold only Job, ConfigMap and PersistentVolumeClaim fields of the right types, consistently', () => {
     const docs = [...load('sweep.yaml'), ...load('collect.yaml')];
@@ -258,7 +258,7 @@ describe('Kubernetes: sweeps/examples/kubernetes', () => {
     // A pod is told its index, not the count: RLTUNER_SHARD_COUNT must be the Job's completions.
     expect(shard.env.find((e: any) => e.name === 'RLTUNER_SHARD_COUNT').value).toBe(String(sweepJob.spec.completions));
     expect(shard.args).toEqual(expect.arrayContaining(['--shard', 'auto']));
-  });
+  }, 30_000);
 
   it('every index of the indexed Job, then the collect Job, run with the pods\' environment: the one-machine sweep\'s table', async () => {
     const [configMap, , sweepJob] = load('sweep.yaml');
@@ -339,7 +339,7 @@ describe('GitHub Actions: sweeps/examples/github-actions/sweep.yml', () => {
     }
     expect(w.jobs.collect.needs).toBe('shard');
     expect(existsSync(join(ROOT, w.on.workflow_dispatch.inputs.plan.default))).toBe(true);
-  });
+  }, 30_000);
 
   it('every matrix entry, then the collect job, run their steps as a runner would: the one-machine sweep\'s table', async () => {
     const w = workflow();
