@@ -245,7 +245,7 @@ async function runSweep(plan: SweepPlan, planPath: string, out: string, threads:
   const unfinished = states.filter((s) => s !== 'finished').length;
   if (unfinished > 0) {
     process.stderr.write(
-      `shard ${shard.index + 1}/${shard.count} finished; ${all.length - unfinished} of the plan's ${all.length} jobs are finished in ${out}. ` +
+      `shard ${shard.index + 1}/${shard.count} finished; ${all.length - unfinished} of the plan's ${all.length} jobs ${all.length - unfinished === 1 ? 'is' : 'are'} finished in ${out}. ` +
         `Once every shard has finished: rltuner sweep --collect <the shards' folders> (rltuner sweep --status <folders> lists what is left)\n`,
     );
     return 0;
