@@ -16,7 +16,7 @@ import { primingFor, sampleCompositions, type Priming } from './rl/sampling.js';
 import { decodeModel, encodeModel, loadModelInto, MODEL_FINGERPRINT_FORMAT, type DecodedModel } from './io/model_file.js';
 import { exportMidi, type ExportOptions } from './music/midi_export.js';
 import { Random } from './random.js';
-import { resolveConfig, type TunerConfig } from './rl/config.js';
+import { recordedConfig, resolveConfig, type TunerConfig } from './rl/config.js';
 import type { PolicyEvaluation } from './eval/evaluation.js';
 import { encodeTunerCheckpoint } from './rl/checkpoint.js';
 import { tuningFingerprints } from './io/fingerprint.js';
@@ -188,7 +188,7 @@ export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array | ArrayBuf
     onCheckpoint: options.onCheckpoint && ((t) => options.onCheckpoint!(encodeTunerCheckpoint(t), t.counters.step)),
   });
   const modelBytes = encodeModel(tuner.q, {
-    data: noteRnn.info.data, training: noteRnn.info.training, notes: { algorithm: config.algorithm, config, steps: tuner.counters.step }, fingerprints,
+    data: noteRnn.info.data, training: noteRnn.info.training, notes: { algorithm: config.algorithm, config: recordedConfig(config), steps: tuner.counters.step }, fingerprints,
   });
   return { config, tuner, modelBytes, history, stopped: outcome.stopped, final: outcome.final };
 }

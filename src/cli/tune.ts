@@ -20,7 +20,7 @@ import { readMidiSources } from '../node/corpus_files.js';
 import { RunFolder } from '../node/run_folder.js';
 import { heatmap, lineChart } from '../report/svg.js';
 import { CheckpointCopies, encodeTunerCheckpointDetached, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
-import { CONFIG_FIELDS, ConfigError, describeConfig, resolveConfigWithNotes, type TunerConfig } from '../rl/config.js';
+import { CONFIG_FIELDS, ConfigError, describeConfig, recordedConfig, resolveConfigWithNotes, type TunerConfig } from '../rl/config.js';
 import { heatmapRows, runTuning, type BackgroundCheckpoint, type FinalReport, type LogRecord } from '../rl/driver.js';
 import { primingFor, type Priming } from '../rl/sampling.js';
 import { RlTuner, TuneDivergedError } from '../rl/tuner.js';
@@ -51,10 +51,15 @@ ${threadsHelp(1)}
   -h, --help           this text
 
 The run folder receives: config.json (the resolved settings and what the run started from),
-metrics.jsonl (reward curves, TD loss, mean Q, steps per second, evaluations), checkpoint.safetensors,
-<algorithm>_tuned.safetensors (the tuned network, usable with generate and evaluate), samples/*.mid
-(Note RNN and tuned), rewards.svg, note_probabilities.svg, and evaluation.md / evaluation.json (the
-paper's statistics, Note RNN beside the tuned model).
+metrics.jsonl (reward curves, TD loss, mean Q, each rule (rules/<name>) and composition term
+(composition/<name>, the mean per finished composition, whatever its weight), steps per second,
+evaluations with eval/, listener/ and data/ rows), checkpoint.safetensors, <algorithm>_tuned.safetensors
+(the tuned network, usable with generate and evaluate), samples/*.mid (Note RNN and tuned), rewards.svg,
+note_probabilities.svg, and evaluation.md / evaluation.json (the paper's statistics, the listener's and
+the data rows, Note RNN beside the tuned model and the data reference at 32, 64 or 128 steps).
+The composition terms (--weight-tonic-ending, --weight-rhythm, --weight-pitch-range,
+--weight-phrase-recurrence; 0 by default) reward the finished composition at its last step; --num-notes
+64 or 128 tunes longer pieces (phrase recurrence needs at least 64).
 Ctrl-C (or SIGTERM) writes a checkpoint at the end of the current composition and exits with code 130
 (143); the same command plus --resume continues it. A second Ctrl-C quits at once.
 `;
@@ -155,7 +160,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
       folder.writeAtomic('metrics.jsonl', '');
     }
     if (!checkpoint || config.trainingSteps !== checkpoint.config.trainingSteps) {
-      folder.writeAtomic('config.json', `${JSON.stringify({ config, run: record, fingerprints, command: `rltuner tune ${args.join(' ')}` }, null, 2)}\n`);
+      folder.writeAtomic('config.json', `${JSON.stringify({ config: recordedConfig(config), run: record, fingerprints, command: `rltuner tune ${args.join(' ')}` }, null, 2)}\n`);
     }
 
     // Checkpoints are written in the background; training goes on for up to CHECKPOINT_WRITE_STEPS steps
@@ -213,7 +218,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     folder.writeAtomic(tunedName, encodeModel(tuner.q, {
       data: noteRnn.info.data,
       training: noteRnn.info.training,
-      notes: { algorithm: config.algorithm, tunedFrom: model.path, config, steps: tuner.counters.step },
+      notes: { algorithm: config.algorithm, tunedFrom: model.path, config: recordedConfig(config), steps: tuner.counters.step },
       fingerprints: { ...fingerprints, format: MODEL_FINGERPRINT_FORMAT },
     }));
     if (outcome.final) writeFinalReport(folder, tuner, outcome.final);

@@ -8,7 +8,7 @@
 import { crc32, decodeSafetensors, encodeSafetensorsParts, joinParts, type Crc32 } from '../io/safetensors.js';
 import type { Fingerprints } from '../io/fingerprint.js';
 import { NUM_CLASSES } from '../music/encoding.js';
-import { ConfigError, resolveConfig, type TunerConfig } from './config.js';
+import { ConfigError, recordedConfig, resolveConfig, type TunerConfig } from './config.js';
 import { TuneDivergedError, type IntervalTotals, type RlTuner, type TunerCounters, type TunerSnapshot } from './tuner.js';
 
 export const TUNE_CHECKPOINT_FORMAT = 'rltuner-tune-checkpoint';
@@ -142,7 +142,7 @@ export function encodeTunerCheckpointParts(
   return encodeSafetensorsParts(tensors, {
     format: TUNE_CHECKPOINT_FORMAT,
     format_version: TUNE_CHECKPOINT_VERSION,
-    config: JSON.stringify(tuner.config),
+    config: JSON.stringify(recordedConfig(tuner.config)),
     fingerprints: JSON.stringify(fingerprints),
     run: JSON.stringify(run),
     state: JSON.stringify(state),
@@ -250,6 +250,9 @@ function validateState(value: unknown, source: string): TunerCheckpoint['state']
     if (!isNumber(interval[key])) bad(`interval.${key}`);
   }
   if (!Array.isArray(interval.perRule) || !interval.perRule.every(isNumber)) bad('interval.perRule');
+  // Absent in checkpoints written before the composition terms (restore starts them at 0).
+  if (interval.compositions !== undefined && !isCount(interval.compositions)) bad('interval.compositions');
+  if (interval.perComposition !== undefined && (!Array.isArray(interval.perComposition) || !interval.perComposition.every(isNumber))) bad('interval.perComposition');
   const random = requireObject(s.random, 'state.random', source) as unknown as TunerSnapshot['random'];
   if (!Array.isArray(random.words) || random.words.length !== 4 || !random.words.every((w) => isCount(w) && w <= 0xffffffff)) bad('random.words');
   if (random.spareNormal !== null && !isNumber(random.spareNormal)) bad('random.spareNormal');

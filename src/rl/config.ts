@@ -43,6 +43,10 @@ export interface TunerConfig {
   weightLeap: number;
   weightUniqueExtremes: number;
   tonicDominantBonus: number;
+  weightTonicEnding: number;
+  weightRhythm: number;
+  weightPitchRange: number;
+  weightPhraseRecurrence: number;
   key: string;
   mode: string;
   klTarget: number;
@@ -109,6 +113,10 @@ export const CONFIG_FIELDS = {
   weightLeap: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 8 (leap resolution) in r_MT' },
   weightUniqueExtremes: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 9 (unique highest and lowest note) in r_MT' },
   tonicDominantBonus: { kind: 'number', min: 0, max: 10, default: 1, doc: "rule 7's extra for holding or resting after a tonic or fifth (1: the paper's; 0: none)" },
+  weightTonicEnding: { kind: 'number', min: 0, max: 100, default: 0, doc: 'weight of the composition term tonic_ending (last note in the tonic class, on a strong beat: 0..3) in the reward of a composition\'s last step' },
+  weightRhythm: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term rhythm (note durations' likelihood under the Nottingham train split's: −5..0)" },
+  weightPitchRange: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term pitch_range (range outside the train split's 10th..90th percentile: −5..0)" },
+  weightPhraseRecurrence: { kind: 'number', min: 0, max: 100, default: 0, doc: 'weight of the composition term phrase_recurrence (a 2-bar window recurs: 3, a 1-bar one: 1; pieces of ≥ 64 steps)' },
   key: { kind: 'choice', values: TONIC_NAMES, default: 'C', doc: 'tonic of the key the rules reward (the tonic note is the one nearest C4)' },
   mode: { kind: 'choice', values: MODE_NAMES, default: 'major', doc: 'mode of that key: its scale is the key set; its 1st, 5th and 3rd degrees are the tonic, fifth and third classes' },
   klTarget: { kind: 'number', min: 0, max: 100, default: 0, doc: 'adaptive KL: nats per note to keep the policy from the prior, adjusting rewardScaler after each logging interval (0: off)' },
@@ -134,6 +142,29 @@ export const RULE_WEIGHT_FIELDS = [
 /** The rule weights of a config, in RULE_NAMES order. */
 export function ruleWeights(config: TunerConfig): number[] {
   return RULE_WEIGHT_FIELDS.map((field) => config[field]);
+}
+
+/** The composition-term weight fields, in COMPOSITION_TERM_NAMES order (src/rules/composition.ts). */
+export const COMPOSITION_WEIGHT_FIELDS = ['weightTonicEnding', 'weightRhythm', 'weightPitchRange', 'weightPhraseRecurrence'] as const satisfies readonly (keyof TunerConfig)[];
+
+/** The composition-term weights of a config, in COMPOSITION_TERM_NAMES order. */
+export function compositionWeights(config: TunerConfig): number[] {
+  return COMPOSITION_WEIGHT_FIELDS.map((field) => config[field]);
+}
+
+/**
+ * Fields added after runs were first recorded, written into a run's records (config.json, checkpoints,
+ * the tuned model's notes) only when they differ from their default: a run that does not use them records
+ * exactly what it recorded before they existed (so its files hash the same), and every reader fills a
+ * missing field with its default (resolveConfig starts from the defaults).
+ */
+const RECORDED_WHEN_SET: readonly (keyof TunerConfig)[] = COMPOSITION_WEIGHT_FIELDS;
+
+/** The config as runs record it: every field, except the RECORDED_WHEN_SET ones left at their defaults. */
+export function recordedConfig(config: TunerConfig): Partial<TunerConfig> {
+  const out: Record<string, unknown> = { ...config };
+  for (const field of RECORDED_WHEN_SET) if (out[field] === CONFIG_FIELDS[field].default) delete out[field];
+  return out as Partial<TunerConfig>;
 }
 
 /** The defaults of every field: the `default` preset. */

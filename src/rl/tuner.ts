@@ -21,7 +21,8 @@ import { Random, type RandomState } from '../random.js';
 import { C_MAJOR_RULES, NUM_RULES, RULE_NAMES, type RuleContext } from '../rules/rules.js';
 import { keyTablesOf } from '../rules/key_context.js';
 import { Agent, TuneDivergedError } from './agent.js';
-import { ruleWeights, type TunerConfig } from './config.js';
+import { compositionWeights, ruleWeights, type TunerConfig } from './config.js';
+import { COMPOSITION_TERM_NAMES, NUM_COMPOSITION_TERMS } from '../rules/composition.js';
 import { MelodyEnv } from './env.js';
 import { ReplayRing, type ReplaySnapshot } from './replay.js';
 import type { Priming } from './sampling.js';
@@ -45,6 +46,9 @@ export interface IntervalTotals {
   rewardMusicTheory: number;
   rewardNoteRnn: number;
   perRule: number[];
+  /** Compositions finished in the interval, and the sums of their composition terms (unweighted, unscaled). */
+  compositions: number;
+  perComposition: number[];
   updates: number;
   tdLoss: number;
   targetValue: number;
@@ -68,6 +72,8 @@ export interface IntervalMetrics {
   /** The reward scaler s during the interval (adaptive KL control changes it). */
   'charts/reward_scaler': number;
   [rule: `rules/${string}`]: number;
+  /** Each composition term's mean over the compositions finished in the interval (NaN when none finished). */
+  [term: `composition/${string}`]: number;
 }
 
 export interface TunerCounters {
@@ -108,7 +114,7 @@ export class RlTuner {
     q.importTensors(noteRnn.tensors, 'Note RNN');
     target.copyWeightsFrom(q);
     reward.copyWeightsFrom(q);
-    this.env = new MelodyEnv(reward, { ...config, ruleWeights: ruleWeights(config) },
+    this.env = new MelodyEnv(reward, { ...config, ruleWeights: ruleWeights(config), compositionWeights: compositionWeights(config) },
       { ...rules, ...keyTablesOf(config), numNotes: config.numNotes, tonicDominantBonus: config.tonicDominantBonus }, priming);
     this.agent = new Agent(q, target, {
       algorithm: config.algorithm,
@@ -174,7 +180,11 @@ export class RlTuner {
     iv.rewardNoteRnn += out.logProb;
     iv.kl += kl;
     for (let r = 0; r < NUM_RULES; r++) iv.perRule[r] += out.perRule[r];
-    if (out.done) this.counters.episodes++;
+    if (out.done) {
+      this.counters.episodes++;
+      iv.compositions++;
+      for (let j = 0; j < NUM_COMPOSITION_TERMS; j++) iv.perComposition[j] += out.perComposition[j];
+    }
     this.counters.step++;
     if (this.counters.step % c.trainEvery === 0 && this.replay.size >= c.batchSize) this.update();
   }
@@ -240,6 +250,7 @@ export class RlTuner {
       'charts/reward_scaler': scaler,
     };
     RULE_NAMES.forEach((name, r) => (out[`rules/${name}`] = iv.perRule[r] / n));
+    COMPOSITION_TERM_NAMES.forEach((name, j) => (out[`composition/${name}`] = iv.compositions > 0 ? iv.perComposition[j] / iv.compositions : NaN));
     const { klTarget, klHorizon } = this.config;
     if (klTarget > 0 && iv.steps > 0 && scaler > 0) {
       const e = Math.min(0.2, Math.max(-0.2, kl / klTarget - 1));
@@ -292,7 +303,7 @@ export class RlTuner {
     if (!this.env.atStart) throw new Error('snapshot: checkpoints are taken between episodes');
     return {
       counters: { ...this.counters },
-      interval: { ...this.interval, perRule: [...this.interval.perRule] },
+      interval: { ...this.interval, perRule: [...this.interval.perRule], perComposition: [...this.interval.perComposition] },
       random: this.rng.getState(),
       adamStep: this.q.adamStep,
       rewardScaler: this.env.rewardScaler,
@@ -302,7 +313,9 @@ export class RlTuner {
 
   restore(s: TunerSnapshot): void {
     this.counters = { ...s.counters };
-    this.interval = { ...emptyInterval(), ...s.interval, perRule: [...s.interval.perRule] };
+    // Checkpoints written before the composition terms have no sums for them: they start at 0.
+    const empty = emptyInterval();
+    this.interval = { ...empty, ...s.interval, perRule: [...s.interval.perRule], perComposition: [...(s.interval.perComposition ?? empty.perComposition)] };
     this.rng.setState(s.random);
     this.q.adamStep = s.adamStep;
     this.env.rewardScaler = s.rewardScaler;
@@ -322,7 +335,10 @@ export interface TunerSnapshot {
 }
 
 function emptyInterval(): IntervalTotals {
-  return { steps: 0, rewardTotal: 0, rewardMusicTheory: 0, rewardNoteRnn: 0, perRule: new Array(NUM_RULES).fill(0), updates: 0, tdLoss: 0, targetValue: 0, qValue: 0, kl: 0 };
+  return {
+    steps: 0, rewardTotal: 0, rewardMusicTheory: 0, rewardNoteRnn: 0, perRule: new Array(NUM_RULES).fill(0),
+    compositions: 0, perComposition: new Array(NUM_COMPOSITION_TERMS).fill(0), updates: 0, tdLoss: 0, targetValue: 0, qValue: 0, kl: 0,
+  };
 }
 
 /** A 32-bit seed from (run seed, step): integer mixing with Math.imul only, so it is exact for every input. */
