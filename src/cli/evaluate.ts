@@ -116,11 +116,16 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     const table = evaluationTable(columns);
     const keyShown = `${s('key') ?? 'C'} ${s('mode') ?? 'major'}`;
     const goals = goalsForLength(numNotes);
-    const tunedColumns = columns.slice(1).map((c, i) => ({ name: c.name, runs: c.evaluations.map((e) => ({ tuned: e, noteRnn: columns[0].evaluations[0] })), index: i }));
+    // A run here is this evaluation, which is also the long (128-step) one at 128 steps.
+    const asRun = (e: PolicyEvaluation) => {
+      const pair = { tuned: e, noteRnn: columns[0].evaluations[0] };
+      return numNotes === LONG_PIECE_EVALUATION.numNotes ? { ...pair, long: pair } : pair;
+    };
+    const tunedColumns = columns.slice(1).map((c) => ({ name: c.name, runs: c.evaluations.map(asRun) }));
     const stated = numNotes === LONG_PIECE_EVALUATION.numNotes ? LONG_PIECE_EVALUATION.count : 10000;
     const goalsText = goals.length === 0 ? '' :
       `## Goals at ${numNotes} steps (stated for ${stated.toLocaleString('en')} compositions${count === stated ? '' : `; this evaluation has ${count.toLocaleString('en')}`})\n\n` +
-      `${goalTable([{ name: 'Note RNN', runs: [{ tuned: columns[0].evaluations[0], noteRnn: columns[0].evaluations[0] }] }, ...tunedColumns], goals)}\n`;
+      `${goalTable([{ name: 'Note RNN', runs: [asRun(columns[0].evaluations[0])] }, ...tunedColumns], goals)}\n`;
     process.stdout.write(`${count} compositions of ${numNotes} steps per model, temperature ${temperature}, seed ${seed}, rules in ${keyShown}\n\n${table}\n${goalsText}`);
     const jsonPath = s('json');
     if (jsonPath) {
@@ -130,7 +135,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
         columns: columns.map((c) => ({ name: c.name, files: c.files, summary: summarizeEvaluations(c.evaluations) })),
         goals: goals.length === 0 ? null : columns.map((c) => ({
           name: c.name,
-          goals: goalOutcomes(c.evaluations.map((e) => ({ tuned: e, noteRnn: columns[0].evaluations[0] })), goals)
+          goals: goalOutcomes(c.evaluations.map(asRun), goals)
             .map((o) => ({ row: o.goal.row, goal: o.goal.text, value: o.summary?.mean ?? null, met: goalMet(o) })),
         })),
         models: runs.map((r) => ({ name: r.name, file: r.file, ...r.evaluation, compositions: undefined, primers: undefined, dataReference: undefined })),

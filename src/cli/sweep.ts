@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PolicyEvaluation } from '../eval/evaluation.js';
-import { GOALS, goalMet, goalOutcomes, paretoTable, type ConfigResult } from '../eval/goals.js';
+import { GOALS, goalMet, goalOutcomes, goalTable, LONG_PIECE_EVALUATION, LONG_PIECE_GOALS, paretoTable, type ConfigResult, type RunEvaluation } from '../eval/goals.js';
 import { evaluationTable, summarizeEvaluations } from '../eval/report.js';
 import { ConfigError, resolveConfig } from '../rl/config.js';
 import { formatDuration, numberFlag, parseFlags, stopOnSignal, UsageError, writeFileAtomic } from './common.js';
@@ -43,6 +43,10 @@ Config fields are those of \`rltuner tune --help\` (camelCase). Each job is \`rl
 <sweep>/configs/<name>.json --seed <s> --out <sweep>/<name>/seed-<s>\`, so its run folder is the same as
 that command's. Ctrl-C stops every running job at the end of its composition, after a checkpoint; run the
 same command again to resume. When a sweep (or shard) finishes it writes results.md and results.json.
+The tables hold the paper's, the listener's and the data rows (the data reference's own values in the
+last column) and the goals met. The 2-bar recurrence goal needs each run's 128-step evaluation: write
+it with \`rltuner evaluate --tuned <run>/<algorithm>_tuned.safetensors --length 128 --count 1000 --json
+<run>/evaluation-128.json\`, and --collect counts that goal too.
 `;
 
 interface Plan {
@@ -219,7 +223,8 @@ function parseShard(text: string | undefined): { index: number; count: number } 
 
 /** Merges the finished runs under `dirs` (sweep folders or shards of one) into tables. */
 function collectCommand(dirs: string[], jsonPath: string | undefined, markdownPath: string | undefined): number {
-  const byConfig = new Map<string, Map<number, { dir: string; tuned: PolicyEvaluation; noteRnn: PolicyEvaluation }>>();
+  const byConfig = new Map<string, Map<number, RunEvaluation & { dir: string }>>();
+  let longRuns = 0;
   for (const dir of dirs) {
     const doneDir = join(dir, 'done');
     if (!existsSync(doneDir)) throw new UsageError(`${dir} is not a sweep folder (no done/ inside)`, 'sweep');
@@ -228,39 +233,66 @@ function collectCommand(dirs: string[], jsonPath: string | undefined, markdownPa
       const evaluationPath = join(done.dir, 'evaluation.json');
       if (!existsSync(evaluationPath)) throw new UsageError(`${evaluationPath} is missing although ${join(doneDir, file)} says the run finished`, 'sweep');
       const e = JSON.parse(readFileSync(evaluationPath, 'utf8')) as { tuned: PolicyEvaluation; noteRnn: PolicyEvaluation };
+      const long = readLongEvaluation(done.dir);
+      if (long) longRuns++;
       const runs = byConfig.get(done.config) ?? new Map();
-      runs.set(done.seed, { dir: done.dir, ...e });
+      runs.set(done.seed, { dir: done.dir, tuned: e.tuned, noteRnn: e.noteRnn, ...(long ? { long } : {}) });
       byConfig.set(done.config, runs);
     }
   }
   if (byConfig.size === 0) throw new UsageError(`no finished runs under ${dirs.join(', ')}`, 'sweep');
   const results: ConfigResult[] = [...byConfig.entries()].map(([name, runs]) => ({
     name,
-    runs: [...runs.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => ({ tuned: r.tuned, noteRnn: r.noteRnn })),
+    runs: [...runs.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => ({ tuned: r.tuned, noteRnn: r.noteRnn, ...(r.long ? { long: r.long } : {}) })),
   }));
+  // The 128-step goal counts once any run has its long evaluation (runs without one miss it).
+  const goals = longRuns > 0 ? [...GOALS, ...LONG_PIECE_GOALS] : GOALS;
   const noteRnn = results[0].runs.map((r) => r.noteRnn);
   const table = evaluationTable([{ name: 'Note RNN', evaluations: noteRnn }, ...results.map((r) => ({ name: r.name, evaluations: r.runs.map((x) => x.tuned) }))]);
-  const pareto = paretoTable(results);
+  const pareto = paretoTable(results, goals);
   const paretoLines = [
-    `| config | runs | goals met (of ${GOALS.length}) | mean log p | Pareto | missed |`,
+    `| config | runs | goals met (of ${goals.length}) | mean log p | Pareto | missed |`,
     '|---|---|---|---|---|---|',
     ...pareto.map((p) => `| ${p.name} | ${results.find((r) => r.name === p.name)?.runs.length} | ${p.goalsMet} | ${p.meanLogP.toFixed(3)} | ${p.pareto ? 'yes' : ''} | ${p.missed.join('; ')} |`),
   ];
-  const text = `# Sweep results\n\nEach config: mean [min–max] over its seeds; a goal counts as met when the mean meets it and at least 80 % of the seeds do.\n\n${table}\n## Goals met and the Pareto set over (goals met, mean log p)\n\n${paretoLines.join('\n')}\n`;
+  const longNote = longRuns > 0
+    ? `The 128-step goal reads each run's ${LONG_EVALUATION_FILE} (${longRuns} of the runs have one).`
+    : `The 128-step goal is left out: no run has ${LONG_EVALUATION_FILE} (make one per run with \`rltuner evaluate --tuned <run>/<algorithm>_tuned.safetensors ` +
+      `--length ${LONG_PIECE_EVALUATION.numNotes} --count ${LONG_PIECE_EVALUATION.count} --json <run>/${LONG_EVALUATION_FILE}\`).`;
+  const text = `# Sweep results\n\nEach config: mean [min–max] over its seeds; a goal counts as met when the mean meets it and at least 80 % of the seeds do.\n\n${table}\n` +
+    `## Goals\n\n${goalTable(results, goals)}\n${longNote}\n\n## Goals met and the Pareto set over (goals met, mean log p)\n\n${paretoLines.join('\n')}\n`;
   process.stdout.write(text);
   if (markdownPath) writeFileAtomic(resolve(markdownPath), text);
   if (jsonPath) {
     writeFileAtomic(resolve(jsonPath), `${JSON.stringify({
-      goals: GOALS.map((g) => ({ row: g.row, goal: g.text })),
+      goals: goals.map((g) => ({ row: g.row, goal: g.text, evaluation: g.evaluation ?? 'main' })),
       configs: results.map((r) => ({
         name: r.name,
         seeds: [...(byConfig.get(r.name)?.keys() ?? [])].sort((a, b) => a - b),
         tuned: summarizeEvaluations(r.runs.map((x) => x.tuned)),
         noteRnn: summarizeEvaluations(r.runs.map((x) => x.noteRnn)),
-        goals: goalOutcomes(r.runs).map((o) => ({ row: o.goal.row, met: goalMet(o), metOnMean: o.metOnMean, runsMet: o.runsMet, runs: o.runs })),
+        goals: goalOutcomes(r.runs, goals).map((o) => ({ row: o.goal.row, met: goalMet(o), metOnMean: o.metOnMean, runsMet: o.runsMet, runs: o.runs })),
       })),
       pareto,
     }, null, 2)}\n`);
   }
   return 0;
+}
+
+/** A run's separate 128-step evaluation, written beside its evaluation.json by `rltuner evaluate --json`. */
+export const LONG_EVALUATION_FILE = 'evaluation-128.json';
+
+/** The Note RNN and tuned model of a run's LONG_EVALUATION_FILE, or null when the run has none. */
+function readLongEvaluation(dir: string): RunEvaluation['long'] | null {
+  const path = join(dir, LONG_EVALUATION_FILE);
+  if (!existsSync(path)) return null;
+  const e = JSON.parse(readFileSync(path, 'utf8')) as { numNotes?: number; models?: PolicyEvaluation[] };
+  if (e.numNotes !== LONG_PIECE_EVALUATION.numNotes || !Array.isArray(e.models) || e.models.length !== 2) {
+    throw new UsageError(
+      `${path}: expected the JSON of \`rltuner evaluate --tuned <the run's model> --length ${LONG_PIECE_EVALUATION.numNotes} --json\` ` +
+        `(two models at ${LONG_PIECE_EVALUATION.numNotes} steps); found ${Array.isArray(e.models) ? e.models.length : 'no'} models at ${e.numNotes ?? 'no'} steps`,
+      'sweep',
+    );
+  }
+  return { noteRnn: e.models[0], tuned: e.models[1] };
 }

@@ -131,8 +131,10 @@ describe('goals', () => {
   it('the 128-step goal: a 2-bar window recurs in at least 30 % of pieces', () => {
     const long = evaluate(128, 30, 7);
     const withShare = (k: number) => ({ ...long, data: { ...long.data, recurring2Bar: k } });
-    const met = (k: number) => goalMet(goalOutcomes([{ tuned: withShare(k), noteRnn: long }], LONG_PIECE_GOALS)[0]);
+    const met = (k: number) => goalMet(goalOutcomes([{ tuned: noteRnn, noteRnn, long: { tuned: withShare(k), noteRnn: long } }], LONG_PIECE_GOALS)[0]);
     expect([met(8), met(9)]).toEqual([false, true]);
+    // It reads the run's long evaluation: a run without one does not meet it.
+    expect(goalMet(goalOutcomes([{ tuned: withShare(30), noteRnn: long }], LONG_PIECE_GOALS)[0])).toBe(false);
   });
 
   it('the goal table and the Pareto table count the same goals', () => {
