@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import * as zlib from 'node:zlib';
-import { evaluationTable } from '../eval/report.js';
+import { EVALUATION_ROWS, evaluationTable } from '../eval/report.js';
 import type { PolicyEvaluation } from '../eval/evaluation.js';
 import { fingerprintMismatches, tuningFingerprints, type Fingerprints } from '../io/fingerprint.js';
 import { encodeModel, decodeModel, MODEL_FINGERPRINT_FORMAT } from '../io/model_file.js';
@@ -321,8 +321,11 @@ async function loadPriming(config: TunerConfig, record: RunRecord): Promise<{ pr
 function summary(e: PolicyEvaluation): string {
   const s = e.statistics;
   const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
+  const row = (key: string) => EVALUATION_ROWS.find((r) => r.key === key)!.value(e);
+  const tv = (x: number | null) => (x === null ? '–' : x.toFixed(2));
   return `repeated ${pct(s.notesExcessivelyRepeated)}, not in key ${pct(s.notesNotInKey)}, in motif ${pct(s.notesInMotif)}, ` +
-    `leaps resolved ${pct(s.leapsResolved)}, tonic start ${pct(s.startingWithTonic)}, log p ${e.meanLogProbNoteRnn.toFixed(2)}`;
+    `leaps resolved ${pct(s.leapsResolved)}, tonic start ${pct(s.startingWithTonic)}, log p ${e.meanLogProbNoteRnn.toFixed(2)}, ` +
+    `duration TV ${tv(row('note_duration_tv'))}, ends on tonic ${pct(row('last_note_on_tonic'))}`;
 }
 
 /** Evaluation table, samples and plots of a finished run. */
