@@ -53,6 +53,17 @@ export { MelodyEnv, type StepOutcome } from './rl/env.js';
 export { runTuning, finalReport, type TuningHooks, type TuningOutcome, type FinalReport, type LogRecord } from './rl/driver.js';
 export { evaluatePolicy, evaluationMetrics, type PolicyEvaluation } from './eval/evaluation.js';
 export { compositionStatistics, statisticsTable, type CompositionStatistics } from './eval/statistics.js';
+export {
+  dataLikeness, histogramDistances, totalVariation, DURATION_BINS, INTERVAL_BINS, RANGE_BINS, type DataLikeness,
+} from './eval/data_likeness.js';
+export { cutPieces, dataReference, referenceTunesOf, shippedReference, SHIPPED_REFERENCE_LENGTHS, type DataReference, type ReferenceTune } from './eval/data_reference.js';
+export { EVALUATION_ROWS, DATA_ROWS, evaluationTable, type EvaluationRow } from './eval/report.js';
+export { GOALS, LONG_PIECE_GOALS, LONG_PIECE_EVALUATION, goalOutcomes, goalMet, goalTable, type Goal, type RunEvaluation } from './eval/goals.js';
+export {
+  compositionTerms, compositionTermsInto, compositionReward, tonicEndingTerm, rhythmTerm, pitchRangeTerm, pitchRangeBand, phraseRecurrenceTerm,
+  durationLogLikelihood, COMPOSITION_TERM_NAMES, NUM_COMPOSITION_TERMS, NOTTINGHAM_COMPOSITION_MODEL, type CompositionModel, type CompositionTermName,
+} from './rules/composition.js';
+export { hasRecurringWindow } from './music/recurrence.js';
 export { musicTheoryReward, RULE_NAMES, C_MAJOR_RULES, type RuleContext } from './rules/rules.js';
 export { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint, CheckpointError, type TunerCheckpoint } from './rl/checkpoint.js';
 export { lineChart, heatmap } from './report/svg.js';
@@ -190,7 +201,7 @@ export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array | ArrayBuf
     onCheckpoint: options.onCheckpoint && ((t) => options.onCheckpoint!(encodeTunerCheckpoint(t), t.counters.step)),
   });
   const modelBytes = encodeModel(tuner.q, {
-    data: noteRnn.info.data, training: noteRnn.info.training, notes: { algorithm: config.algorithm, config, steps: tuner.counters.step }, fingerprints,
+    data: noteRnn.info.data, training: noteRnn.info.training, notes: { algorithm: config.algorithm, config: config, steps: tuner.counters.step }, fingerprints,
   });
   return { config, tuner, modelBytes, history, stopped: outcome.stopped, final: outcome.final };
 }

@@ -82,6 +82,8 @@ const ui = {
   evaluation: $<HTMLTableElement>('evaluation'),
   evaluationCount: $('evaluation-count'),
   paperTunedColumn: $('paper-tuned-column'),
+  referenceColumn: $('reference-column'),
+  evaluationReference: $('evaluation-reference'),
 };
 
 const NOTE_RNN_STYLE: RollStyle = { noteColor: '#2f6fd0', name: 'Note RNN melody' };
@@ -458,6 +460,8 @@ ui.abTuned.addEventListener('click', () => hear(1));
 function showEvaluation(evaluation: NonNullable<Extract<FromWorker, { type: 'done' }>['evaluation']>, algorithm: string): void {
   const paperColumn = (algorithm in PAPER_COLUMN_LABELS ? algorithm : 'q') as PaperColumn;
   ui.paperTunedColumn.textContent = `paper, ${PAPER_COLUMN_LABELS[paperColumn]}`;
+  ui.referenceColumn.textContent = evaluation.reference ? `data: ${evaluation.reference.name}` : 'data';
+  ui.evaluationReference.textContent = evaluation.reference ? evaluation.reference.note : 'No data reference at this composition length.';
   const body = ui.evaluation.tBodies[0];
   body.replaceChildren(...evaluation.rows.map((values) => {
     const row = EVALUATION_ROWS.find((r) => r.key === values.key);
@@ -469,7 +473,8 @@ function showEvaluation(evaluation: NonNullable<Extract<FromWorker, { type: 'don
     th.scope = 'row';
     th.textContent = values.label;
     tr.append(th);
-    for (const text of [show(values.noteRnn), show(values.tuned), show(paper?.note_rnn), show(paper?.[paperColumn])]) {
+    const reference = values.reference === undefined ? '' : show(values.reference);
+    for (const text of [show(values.noteRnn), show(values.tuned), reference, show(paper?.note_rnn), show(paper?.[paperColumn])]) {
       const td = document.createElement('td');
       td.textContent = text;
       tr.append(td);

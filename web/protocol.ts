@@ -14,12 +14,16 @@ export interface ProgressPoint {
   tdLoss: number;
 }
 
-/** One row of the evaluation table (EVALUATION_ROWS key and label), its value for each model (null: undefined). */
+/**
+ * One row of the evaluation table (EVALUATION_ROWS key and label with its counts filled in), its value for
+ * each model (null: undefined) and the data reference's (undefined: the row has none).
+ */
 export interface EvaluationValues {
   key: string;
   label: string;
   noteRnn: number | null;
   tuned: number | null;
+  reference?: number | null;
 }
 
 export interface TuneRequest {
@@ -76,7 +80,8 @@ export type FromWorker =
       evaluationSeconds: number;
       stopped: boolean;
       model: TunedModelInfo;
-      evaluation: { compositions: number; rows: EvaluationValues[] } | null;
+      /** The table after tuning; `reference` says what the data column is (null: no reference at this length). */
+      evaluation: { compositions: number; rows: EvaluationValues[]; reference: { name: string; note: string } | null } | null;
       /** The tuned network as model-file bytes (.safetensors), to offer as a download. */
       modelBytes: ArrayBuffer;
     }

@@ -9,7 +9,7 @@ import {
   decodeModel, kernelsFromModule, loadNoteRnn, sampleCompositions, tune, Random,
   type Kernels, type LstmModel, type Priming, type TuneProgress,
 } from '../src/index.js';
-import { EVALUATION_ROWS } from '../src/eval/report.js';
+import { EVALUATION_ROWS, referenceNote, referenceOf, rowLabel } from '../src/eval/report.js';
 import { KernelThreads, type StartKernelThread } from '../src/engine/kernel_threads.js';
 import type { EvaluationValues, FromWorker, ProgressPoint, ToWorker, TunedModelInfo, TuneRequest } from './protocol.js';
 
@@ -150,8 +150,10 @@ async function runTune(request: TuneRequest): Promise<void> {
   };
   tuned = { models: result.tuner.policyModels(), info };
   const final = result.final;
+  const reference = final && referenceOf([final.noteRnn, final.tuned]);
   const rows: EvaluationValues[] | null = final && EVALUATION_ROWS.map((row) => ({
-    key: row.key, label: row.label, noteRnn: row.value(final.noteRnn), tuned: row.value(final.tuned),
+    key: row.key, label: rowLabel(row, [final.noteRnn, final.tuned]), noteRnn: row.value(final.noteRnn), tuned: row.value(final.tuned),
+    ...(reference && row.reference ? { reference: row.reference(reference) } : {}),
   }));
   const modelBytes = result.modelBytes.slice().buffer;
   const seconds = (performance.now() - started) / 1000;
@@ -162,7 +164,7 @@ async function runTune(request: TuneRequest): Promise<void> {
     evaluationSeconds: stopped || !final ? 0 : (performance.now() - trainingEnded) / 1000,
     stopped,
     model: info,
-    evaluation: rows && { compositions: request.evaluationCount, rows },
+    evaluation: rows && { compositions: request.evaluationCount, rows, reference: reference && { name: reference.name, note: referenceNote(reference) } },
     modelBytes,
   }, [modelBytes]);
   postSamples(request.seed, request.primer);

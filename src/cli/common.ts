@@ -99,6 +99,19 @@ export function numberFlag(command: string, name: string, value: string | undefi
   return v;
 }
 
+/**
+ * Steps per composition from --length or its other name --num-notes (the config field `numNotes`, as
+ * `tune` takes it): either may be given, not both with different values.
+ */
+export function lengthFlag(command: string, values: FlagValues, fallback: number, lo: number, hi: number): number {
+  const length = typeof values.length === 'string' ? values.length : undefined;
+  const numNotes = typeof values['num-notes'] === 'string' ? values['num-notes'] : undefined;
+  if (length !== undefined && numNotes !== undefined && length !== numNotes) {
+    throw new UsageError(`--length ${length} and --num-notes ${numNotes} name the same setting; give one`, command);
+  }
+  return numberFlag(command, length !== undefined ? 'length' : 'num-notes', length ?? numNotes, fallback, lo, hi, true);
+}
+
 /** Which kernel build computed a run's numbers (recorded in fingerprints). */
 export type KernelBuild = 'plain' | 'relaxed';
 

@@ -1,7 +1,9 @@
 /**
  * `rltuner evaluate`: the paper's statistics (SPEC §6) for the Note RNN and any tuned models side by side,
- * over N compositions each, with the mean log p under the Note RNN, a KL estimate from the prior and the
- * number of distinct compositions; as a Markdown table and JSON.
+ * over N compositions each, with the mean log p under the Note RNN, a KL estimate from the prior, the
+ * number of distinct compositions, the listener metrics and the data-likeness rows beside a reference
+ * corpus (the shipped Nottingham test split, or --reference); then the goals that apply at this length;
+ * as a Markdown table and JSON.
  */
 import { resolve } from 'node:path';
 import { createArena } from '../engine/arena.js';
@@ -10,8 +12,13 @@ import { decodeModel, loadModelInto } from '../io/model_file.js';
 import { Random } from '../random.js';
 import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
 import { evaluationTable, summarizeEvaluations } from '../eval/report.js';
+import { shippedReference, SHIPPED_REFERENCE_LENGTHS, type DataReference } from '../eval/data_reference.js';
+import { goalMet, goalOutcomes, goalsForLength, goalTable, LONG_PIECE_EVALUATION } from '../eval/goals.js';
+import { loadDataReference } from '../node/data_summaries.js';
+import { CorpusFilesError } from '../node/corpus_files.js';
+import { CorpusError } from '../music/corpus.js';
 import { DEFAULT_CONFIG } from '../rl/config.js';
-import { loadKernelsOnThreads, numberFlag, parseFlags, Progress, readModelBytes, threadsFlag, threadsHelp, writeFileAtomic } from './common.js';
+import { lengthFlag, loadKernelsOnThreads, numberFlag, parseFlags, Progress, readModelBytes, threadsFlag, threadsHelp, UsageError, writeFileAtomic } from './common.js';
 import { keyRulesFlag } from './key_flags.js';
 import { checkPriorFingerprint, policyKind } from './policy.js';
 
@@ -22,7 +29,13 @@ Usage: rltuner evaluate [--model <note_rnn>] [--tuned <file> ...] [options]
   --model <file>        the Note RNN (baseline column, log p and KL reference) [the shipped default]
   --tuned <file>        a tuned model from \`rltuner tune\` (repeat for several); a G model acts with --model
   --count <n>           compositions per model [10000]
-  --length <steps>      steps per composition [32]
+  --length <steps>      steps per composition [32]; --num-notes is the same flag (the config's name).
+                        The goals are stated for 10,000 pieces of 32 steps, and the 2-bar recurrence
+                        goal for 1,000 pieces of 128 steps (--length 128 --count 1000)
+  --reference <path>    the data the data-likeness rows compare with: a MIDI folder, a .mid file or a
+                        split list (imported as \`rltuner train\` imports it, cut into pieces of --length
+                        steps aligned to each tune's end) [the shipped Nottingham test split summary,
+                        at ${SHIPPED_REFERENCE_LENGTHS.join(', ')} steps]
   --temperature <x>     sampling temperature of the acting softmax; 0 takes the argmax [1]
   --seed <n>            random seed (each model gets the same priming notes) [1]
   --key <tonic>         key the rules score in: C, C#, Db, D, ... B [C]
@@ -36,6 +49,7 @@ ${threadsHelp(2, 24, false)}
 export async function evaluateCommand(args: string[]): Promise<void> {
   const v = parseFlags('evaluate', args, {
     model: { type: 'string' }, tuned: { type: 'string', multiple: true }, count: { type: 'string' }, length: { type: 'string' },
+    'num-notes': { type: 'string' }, reference: { type: 'string' },
     temperature: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, markdown: { type: 'string' },
     key: { type: 'string' }, mode: { type: 'string' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
@@ -45,11 +59,13 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   }
   const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   const count = numberFlag('evaluate', 'count', s('count'), 10000, 1, 10_000_000, true);
-  const numNotes = numberFlag('evaluate', 'length', s('length'), 32, 8, 1024, true);
+  const numNotes = lengthFlag('evaluate', v, 32, 8, 1024);
   const temperature = numberFlag('evaluate', 'temperature', s('temperature'), 1, 0, 100);
   const seed = numberFlag('evaluate', 'seed', s('seed'), 1, 0, 2 ** 32 - 1, true);
   const rules = keyRulesFlag('evaluate', v, numNotes);
   const progress = new Progress(Boolean(v.quiet));
+  const reference = await referenceFlag(s('reference'), numNotes);
+  if (!reference) process.stderr.write(`note: no data reference at ${numNotes} steps (the shipped one covers ${SHIPPED_REFERENCE_LENGTHS.join(', ')}); pass --reference data/nottingham/splits/test.txt for the data rows' reference values\n`);
   const { kernels, close } = await loadKernelsOnThreads(threadsFlag(s('threads'), 'evaluate', false, 2));
   try {
     const batch = Math.min(count, 256);
@@ -71,7 +87,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     const run = (name: string, group: string, file: string, policy: LstmModel[]) => {
       const started = performance.now();
       const evaluation = evaluatePolicy(policy, noteRnn, new Random(seed), {
-        count, numNotes, temperature, priming: { kind: 'random_note' }, rules,
+        count, numNotes, temperature, priming: { kind: 'random_note' }, rules, reference,
         onProgress: (done, total) => progress.update(`${name}: ${done}/${total} compositions`),
       });
       progress.log(`${name}: ${count} compositions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -99,19 +115,47 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     }));
     const table = evaluationTable(columns);
     const keyShown = `${s('key') ?? 'C'} ${s('mode') ?? 'major'}`;
-    process.stdout.write(`${count} compositions of ${numNotes} steps per model, temperature ${temperature}, seed ${seed}, rules in ${keyShown}\n\n${table}\n`);
+    const goals = goalsForLength(numNotes);
+    // A run here is this evaluation, which is also the long (128-step) one at 128 steps.
+    const asRun = (e: PolicyEvaluation) => {
+      const pair = { tuned: e, noteRnn: columns[0].evaluations[0] };
+      return numNotes === LONG_PIECE_EVALUATION.numNotes ? { ...pair, long: pair } : pair;
+    };
+    const tunedColumns = columns.slice(1).map((c) => ({ name: c.name, runs: c.evaluations.map(asRun) }));
+    const stated = numNotes === LONG_PIECE_EVALUATION.numNotes ? LONG_PIECE_EVALUATION.count : 10000;
+    const goalsText = goals.length === 0 ? '' :
+      `## Goals at ${numNotes} steps (stated for ${stated.toLocaleString('en')} compositions${count === stated ? '' : `; this evaluation has ${count.toLocaleString('en')}`})\n\n` +
+      `${goalTable([{ name: 'Note RNN', runs: [asRun(columns[0].evaluations[0])] }, ...tunedColumns], goals)}\n`;
+    process.stdout.write(`${count} compositions of ${numNotes} steps per model, temperature ${temperature}, seed ${seed}, rules in ${keyShown}\n\n${table}\n${goalsText}`);
     const jsonPath = s('json');
     if (jsonPath) {
       writeFileAtomic(resolve(jsonPath), `${JSON.stringify({
         count, numNotes, temperature, seed, key: s('key') ?? 'C', mode: s('mode') ?? 'major',
+        reference,
         columns: columns.map((c) => ({ name: c.name, files: c.files, summary: summarizeEvaluations(c.evaluations) })),
-        models: runs.map((r) => ({ name: r.name, file: r.file, ...r.evaluation, compositions: undefined, primers: undefined })),
+        goals: goals.length === 0 ? null : columns.map((c) => ({
+          name: c.name,
+          goals: goalOutcomes(c.evaluations.map(asRun), goals)
+            .map((o) => ({ row: o.goal.row, goal: o.goal.text, value: o.summary?.mean ?? null, met: goalMet(o) })),
+        })),
+        models: runs.map((r) => ({ name: r.name, file: r.file, ...r.evaluation, compositions: undefined, primers: undefined, dataReference: undefined })),
       }, null, 2)}\n`);
     }
     const mdPath = s('markdown');
-    if (mdPath) writeFileAtomic(resolve(mdPath), `${table}\n`);
+    if (mdPath) writeFileAtomic(resolve(mdPath), `${table}\n${goalsText}`);
   } finally {
     close();
+  }
+}
+
+/** The data reference of --reference (imported and cut at `numNotes`), else the shipped one at that length, else null. */
+async function referenceFlag(path: string | undefined, numNotes: number): Promise<DataReference | null> {
+  if (path === undefined) return shippedReference(numNotes);
+  try {
+    return await loadDataReference(resolve(path), numNotes, path);
+  } catch (e) {
+    if (e instanceof CorpusFilesError || e instanceof CorpusError || e instanceof RangeError) throw new UsageError(`--reference ${path}: ${e.message}`, 'evaluate');
+    throw e;
   }
 }
 

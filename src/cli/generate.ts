@@ -14,7 +14,7 @@ import { keyName, keyOfSignature, transpositionToReference, type Key } from '../
 import { IMPORT_FLAGS_HELP, importFlags, keyFlag } from './key_flags.js';
 import { Random } from '../random.js';
 import {
-  loadKernelsFromDist, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, readInput, readModelBytes, stopOnSignal, UsageError, writeFileAtomic,
+  lengthFlag, loadKernelsFromDist, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, readInput, readModelBytes, stopOnSignal, UsageError, writeFileAtomic,
   yieldToEventLoop,
 } from './common.js';
 import { loadPolicy } from './policy.js';
@@ -26,7 +26,7 @@ Usage: rltuner generate [options]
   --model <file>        a Note RNN or tuned model (.safetensors) [the shipped default Note RNN]
   --prior <file>        the Note RNN prior of a G-tuned model [the shipped default]
   --count <n>           melodies to write [4]
-  --length <steps>      sixteenth-note steps per melody [64]
+  --length <steps>      sixteenth-note steps per melody (--num-notes is the same flag) [64]
   --temperature <x>     softmax temperature; 0 takes the most likely note [1]
   --seed <n>            random seed [1]
   --primer <file.mid>   start from this melody (it is fed to the model, not written); the melodies are
@@ -47,7 +47,7 @@ const MAX_BATCH = 256;
 
 export async function generateCommand(args: string[]): Promise<number | void> {
   const v = parseFlags('generate', args, {
-    model: { type: 'string' }, prior: { type: 'string' }, count: { type: 'string' }, length: { type: 'string' },
+    model: { type: 'string' }, prior: { type: 'string' }, count: { type: 'string' }, length: { type: 'string' }, 'num-notes': { type: 'string' },
     temperature: { type: 'string' }, seed: { type: 'string' }, primer: { type: 'string' }, qpm: { type: 'string' },
     out: { type: 'string' }, track: { type: 'string' }, channel: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     key: { type: 'string' }, mode: { type: 'string' }, 'key-of': { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' },
@@ -58,7 +58,7 @@ export async function generateCommand(args: string[]): Promise<number | void> {
   }
   const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   const count = numberFlag('generate', 'count', s('count'), 4, 1, 100000, true);
-  const length = numberFlag('generate', 'length', s('length'), 64, 1, 100000, true);
+  const length = lengthFlag('generate', v, 64, 1, 100000);
   const temperature = numberFlag('generate', 'temperature', s('temperature'), 1, 0, 100);
   const seed = numberFlag('generate', 'seed', s('seed'), 1, 0, 2 ** 32 - 1, true);
   const out = resolve(s('out') ?? 'runs/generate');

@@ -13,12 +13,13 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PolicyEvaluation } from '../eval/evaluation.js';
-import { GOALS, goalMet, goalOutcomes, paretoTable, type ConfigResult } from '../eval/goals.js';
+import { GOALS, goalMet, goalOutcomes, goalTable, LONG_PIECE_EVALUATION, LONG_PIECE_GOALS, paretoTable, type ConfigResult, type RunEvaluation } from '../eval/goals.js';
 import { evaluationTable, summarizeEvaluations } from '../eval/report.js';
 import { formatDuration, numberFlag, parseFlags, stopOnSignal, UsageError, writeFileAtomic } from './common.js';
 import {
   CONFIGS_FOLDER, DONE_FOLDER, doneFileNames, isSweepFolder, jobState, readConfigFile, readDoneFile, readEvaluation, readSweepRecord,
-  SWEEP_FILE, SweepFolderError, writeSweepFile, type JobState, type JobStateName, type RunEvaluation, type SweepRecord,
+  insideSweep, readBoundedFile, SWEEP_FILE, SweepFolderError, writeSweepFile, type JobState, type JobStateName, type RunEvaluation as StoredEvaluation,
+  type SweepRecord,
 } from './sweep_folder.js';
 import { configFileText, PLAN_MAX_BYTES, PLAN_MAX_CONFIGS, PLAN_MAX_JOBS, PLAN_MAX_SEEDS, planJobs, readSweepPlan, type PlanJob, type SweepPlan } from './sweep_plan.js';
 import { parseShardFlag, shardFromEnvironment, type Shard } from './sweep_shard.js';
@@ -84,6 +85,10 @@ results.json there and prints the table; a shard that leaves jobs to others prin
 Job files for Slurm (sbatch job array, collected by a dependent job), Kubernetes (indexed Job, plan from a
 ConfigMap, results on a PersistentVolumeClaim) and GitHub Actions (a matrix, collected from artifacts) are
 in the source repository's sweeps/examples/ (see sweeps/README.md).
+The tables hold the paper's, the listener's and the data rows (the data reference's own values in the
+last column) and the goals met. The 2-bar recurrence goal needs each run's 128-step evaluation: write
+it with \`rltuner evaluate --tuned <run>/<algorithm>_tuned.safetensors --length 128 --count 1000 --json
+<run>/evaluation-128.json\`, and --collect counts that goal too.
 `;
 
 interface Job extends PlanJob {
@@ -394,7 +399,11 @@ function collectCommand(dirs: string[], options: CollectOptions): number {
   const configFrom = new Map<string, { dir: string; text: string | null }>();
   const lacking: string[] = [];
   let planned = 0;
-  const take = (dir: string, config: string, seed: number, evaluation: RunEvaluation) => {
+  let longRuns = 0;
+  const take = (dir: string, config: string, seed: number, runDir: string, main: StoredEvaluation) => {
+    const long = readLongEvaluation(dir, runDir);
+    if (long) longRuns++;
+    const evaluation: RunEvaluation = { tuned: main.tuned as PolicyEvaluation, noteRnn: main.noteRnn as PolicyEvaluation, ...(long ? { long } : {}) };
     const text = readConfigFile(dir, config);
     const first = configFrom.get(config);
     if (first && text !== null && first.text !== null && first.text !== text) {
@@ -412,7 +421,7 @@ function collectCommand(dirs: string[], options: CollectOptions): number {
     for (const job of jobs) {
       const { state, dir } = bestState(group.dirs, job);
       if (state.state === 'damaged') throw new SweepFolderError(`${dir}: job ${job.id}: ${state.note}`, dir);
-      if (state.state === 'finished') take(dir, job.config, job.seed, state.evaluation as RunEvaluation);
+      if (state.state === 'finished') take(dir, job.config, job.seed, job.dir, state.evaluation as StoredEvaluation);
       else lacking.push(`${job.id} (${state.state}${state.note ? `: ${state.note}` : ''})`);
     }
   }
@@ -422,7 +431,7 @@ function collectCommand(dirs: string[], options: CollectOptions): number {
       const done = readDoneFile(dir, name);
       if (!done) continue;
       const evaluation = readEvaluation(dir, done.dir);
-      if (evaluation) take(dir, done.config, done.seed, evaluation);
+      if (evaluation) take(dir, done.config, done.seed, done.dir, evaluation);
       else lacking.push(`${done.config}.seed-${done.seed} (its done file says finished, but ${done.dir}/evaluation.json is missing)`);
     }
     if (names.some((n) => readDoneFile(dir, n)?.oldFormat)) {
@@ -452,13 +461,15 @@ function collectCommand(dirs: string[], options: CollectOptions): number {
 
   const results: ConfigResult[] = [...byConfig.entries()].map(([name, runs]) => ({
     name,
-    runs: [...runs.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => ({ tuned: r.tuned as PolicyEvaluation, noteRnn: r.noteRnn as PolicyEvaluation })),
+    runs: [...runs.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r),
   }));
+  // The 128-step goal counts once any run has its long evaluation (runs without one miss it).
+  const goals = longRuns > 0 ? [...GOALS, ...LONG_PIECE_GOALS] : GOALS;
   const noteRnn = results[0].runs.map((r) => r.noteRnn);
   const table = evaluationTable([{ name: 'Note RNN', evaluations: noteRnn }, ...results.map((r) => ({ name: r.name, evaluations: r.runs.map((x) => x.tuned) }))]);
-  const pareto = paretoTable(results);
+  const pareto = paretoTable(results, goals);
   const paretoLines = [
-    `| config | runs | goals met (of ${GOALS.length}) | mean log p | Pareto | missed |`,
+    `| config | runs | goals met (of ${goals.length}) | mean log p | Pareto | missed |`,
     '|---|---|---|---|---|---|',
     ...pareto.map((p) => `| ${p.name} | ${results.find((r) => r.name === p.name)?.runs.length} | ${p.goalsMet} | ${p.meanLogP.toFixed(3)} | ${p.pareto ? 'yes' : ''} | ${p.missed.join('; ')} |`),
   ];
@@ -467,23 +478,58 @@ function collectCommand(dirs: string[], options: CollectOptions): number {
     ...(lacking.length ? [`**Partial** (collected with --partial): this table lacks ${lacking.length} of the ${planned} planned jobs: ${listed(lackingIds, 50)}.`] : []),
     ...(unplanned.length ? [`**Partial** (collected with --partial): ${unplanned.length === 1 ? 'a folder records' : 'folders record'} no plan, so jobs missing from ${unplanned.length === 1 ? 'it' : 'them'} are not known.`] : []),
   ];
+  const longNote = longRuns > 0
+    ? `The 128-step goal reads each run's ${LONG_EVALUATION_FILE} (${longRuns} of the runs have one).`
+    : `The 128-step goal is left out: no run has ${LONG_EVALUATION_FILE} (make one per run with \`rltuner evaluate --tuned <run>/<algorithm>_tuned.safetensors ` +
+      `--length ${LONG_PIECE_EVALUATION.numNotes} --count ${LONG_PIECE_EVALUATION.count} --json <run>/${LONG_EVALUATION_FILE}\`).`;
   const intro = 'Each config: mean [min–max] over its seeds; a goal counts as met when the mean meets it and at least 80 % of the seeds do.';
-  const text = `# Sweep results\n\n${intro}\n\n${partialNote.length ? `${partialNote.join('\n\n')}\n\n` : ''}${table}\n## Goals met and the Pareto set over (goals met, mean log p)\n\n${paretoLines.join('\n')}\n`;
+  const text = `# Sweep results\n\n${intro}\n\n${partialNote.length ? `${partialNote.join('\n\n')}\n\n` : ''}${table}\n` +
+    `## Goals\n\n${goalTable(results, goals)}\n${longNote}\n\n## Goals met and the Pareto set over (goals met, mean log p)\n\n${paretoLines.join('\n')}\n`;
   process.stdout.write(text);
   if (options.markdownPath) writeFileAtomic(resolve(options.markdownPath), text);
   if (options.jsonPath) {
     writeFileAtomic(resolve(options.jsonPath), `${JSON.stringify({
-      goals: GOALS.map((g) => ({ row: g.row, goal: g.text })),
+      goals: goals.map((g) => ({ row: g.row, goal: g.text, evaluation: g.evaluation ?? 'main' })),
       ...(partialNote.length ? { partial: { lacking: lackingIds, foldersWithoutPlan: unplanned.length } } : {}),
       configs: results.map((r) => ({
         name: r.name,
         seeds: [...(byConfig.get(r.name)?.keys() ?? [])].sort((a, b) => a - b),
         tuned: summarizeEvaluations(r.runs.map((x) => x.tuned)),
         noteRnn: summarizeEvaluations(r.runs.map((x) => x.noteRnn)),
-        goals: goalOutcomes(r.runs).map((o) => ({ row: o.goal.row, met: goalMet(o), metOnMean: o.metOnMean, runsMet: o.runsMet, runs: o.runs })),
+        goals: goalOutcomes(r.runs, goals).map((o) => ({ row: o.goal.row, met: goalMet(o), metOnMean: o.metOnMean, runsMet: o.runsMet, runs: o.runs })),
       })),
       pareto,
     }, null, 2)}\n`);
   }
   return 0;
 }
+
+/** A run's separate 128-step evaluation, written beside its evaluation.json by `rltuner evaluate --json`. */
+export const LONG_EVALUATION_FILE = 'evaluation-128.json';
+
+/**
+ * The Note RNN and tuned model of a run's LONG_EVALUATION_FILE (`runDir` relative to the sweep folder `dir`,
+ * read as its evaluation.json is: inside the folder, a bounded regular file), or null when the run has none.
+ */
+function readLongEvaluation(dir: string, runDir: string): RunEvaluation['long'] | null {
+  const path = insideSweep(dir, `${runDir}/${LONG_EVALUATION_FILE}`, 'the 128-step evaluation');
+  const text = readBoundedFile(path, LONG_EVALUATION_MAX_BYTES, 'the 128-step evaluation');
+  if (text === null) return null;
+  let e: { numNotes?: number; models?: PolicyEvaluation[] };
+  try {
+    e = JSON.parse(text);
+  } catch (err) {
+    throw new SweepFolderError(`${path} is not valid JSON (${(err as Error).message}); write it again with rltuner evaluate --json`, path);
+  }
+  if (e?.numNotes !== LONG_PIECE_EVALUATION.numNotes || !Array.isArray(e.models) || e.models.length !== 2) {
+    throw new UsageError(
+      `${path}: expected the JSON of \`rltuner evaluate --tuned <the run's model> --length ${LONG_PIECE_EVALUATION.numNotes} --json\` ` +
+        `(two models at ${LONG_PIECE_EVALUATION.numNotes} steps); found ${Array.isArray(e?.models) ? e.models.length : 'no'} models at ${e?.numNotes ?? 'no'} steps`,
+      'sweep',
+    );
+  }
+  return { noteRnn: e.models[0], tuned: e.models[1] };
+}
+
+/** A 128-step evaluation file larger than this is not one rltuner wrote (1,000 compositions' statistics are a few KB). */
+const LONG_EVALUATION_MAX_BYTES = 16 * 1024 * 1024;

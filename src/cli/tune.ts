@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import * as zlib from 'node:zlib';
-import { evaluationTable } from '../eval/report.js';
+import { EVALUATION_ROWS, evaluationTable } from '../eval/report.js';
 import type { PolicyEvaluation } from '../eval/evaluation.js';
 import { fingerprintMismatches, tuningFingerprints, type Fingerprints } from '../io/fingerprint.js';
 import { encodeModel, decodeModel, MODEL_FINGERPRINT_FORMAT } from '../io/model_file.js';
@@ -52,10 +52,15 @@ ${threadsHelp(1)}
   -h, --help           this text
 
 The run folder receives: config.json (the resolved settings and what the run started from),
-metrics.jsonl (reward curves, TD loss, mean Q, steps per second, evaluations), checkpoint.safetensors,
-<algorithm>_tuned.safetensors (the tuned network, usable with generate and evaluate), samples/*.mid
-(Note RNN and tuned), rewards.svg, note_probabilities.svg, and evaluation.md / evaluation.json (the
-paper's statistics, Note RNN beside the tuned model).
+metrics.jsonl (reward curves, TD loss, mean Q, each rule (rules/<name>) and composition term
+(composition/<name>, the mean per finished composition, whatever its weight), steps per second,
+evaluations with eval/, listener/ and data/ rows), checkpoint.safetensors, <algorithm>_tuned.safetensors
+(the tuned network, usable with generate and evaluate), samples/*.mid (Note RNN and tuned), rewards.svg,
+note_probabilities.svg, and evaluation.md / evaluation.json (the paper's statistics, the listener's and
+the data rows, Note RNN beside the tuned model and the data reference at 32, 64 or 128 steps).
+The composition terms (--weight-tonic-ending, --weight-rhythm, --weight-pitch-range,
+--weight-phrase-recurrence; 0 by default) reward the finished composition at its last step; --num-notes
+64 or 128 tunes longer pieces (phrase recurrence needs at least 64).
 Ctrl-C (or SIGTERM) writes a checkpoint at the end of the current composition and exits with code 130
 (143); the same command plus --resume continues it. A second Ctrl-C quits at once.
 `;
@@ -159,7 +164,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
       folder.writeAtomic('metrics.jsonl', '');
     }
     if (!checkpoint || config.trainingSteps !== checkpoint.config.trainingSteps) {
-      folder.writeAtomic('config.json', `${JSON.stringify({ config, run: record, fingerprints, command: `rltuner tune ${args.join(' ')}` }, null, 2)}\n`);
+      folder.writeAtomic('config.json', `${JSON.stringify({ config: config, run: record, fingerprints, command: `rltuner tune ${args.join(' ')}` }, null, 2)}\n`);
     }
 
     // Checkpoints are written in the background; training goes on for up to CHECKPOINT_WRITE_STEPS steps
@@ -219,7 +224,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     folder.writeAtomic(tunedName, encodeModel(tuner.q, {
       data: noteRnn.info.data,
       training: noteRnn.info.training,
-      notes: { algorithm: config.algorithm, tunedFrom: model.path, config, steps: tuner.counters.step },
+      notes: { algorithm: config.algorithm, tunedFrom: model.path, config: config, steps: tuner.counters.step },
       fingerprints: { ...fingerprints, format: MODEL_FINGERPRINT_FORMAT },
     }));
     if (outcome.final) writeFinalReport(folder, tuner, outcome.final);
@@ -349,8 +354,11 @@ async function loadPriming(config: TunerConfig, record: RunRecord): Promise<{ pr
 function summary(e: PolicyEvaluation): string {
   const s = e.statistics;
   const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
+  const row = (key: string) => EVALUATION_ROWS.find((r) => r.key === key)!.value(e);
+  const tv = (x: number | null) => (x === null ? '–' : x.toFixed(2));
   return `repeated ${pct(s.notesExcessivelyRepeated)}, not in key ${pct(s.notesNotInKey)}, in motif ${pct(s.notesInMotif)}, ` +
-    `leaps resolved ${pct(s.leapsResolved)}, tonic start ${pct(s.startingWithTonic)}, log p ${e.meanLogProbNoteRnn.toFixed(2)}`;
+    `leaps resolved ${pct(s.leapsResolved)}, tonic start ${pct(s.startingWithTonic)}, log p ${e.meanLogProbNoteRnn.toFixed(2)}, ` +
+    `duration TV ${tv(row('note_duration_tv'))}, ends on tonic ${pct(row('last_note_on_tonic'))}`;
 }
 
 /** Evaluation table, samples and plots of a finished run. */

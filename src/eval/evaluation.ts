@@ -8,7 +8,11 @@ import type { LstmModel } from '../engine/lstm_model.js';
 import { sampleCompositions, type Priming } from '../policy/sampling.js';
 import type { Random } from '../random.js';
 import { C_MAJOR_RULES, type RuleContext } from '../rules/rules.js';
-import { listenerMetrics, type ListenerMetrics } from './listener.js';
+import { DATA_ROWS } from './report.js';
+import { PITCH_OFFSET } from '../music/encoding.js';
+import { dataLikeness, type DataLikeness } from './data_likeness.js';
+import { DISTINCT_WINDOW_STEPS, shippedReference, type DataReference } from './data_reference.js';
+import { blockDistinctWindowShare, listenerMetrics, type ListenerMetrics } from './listener.js';
 import { compositionStatistics, type CompositionStatistics } from './statistics.js';
 
 export interface PolicyEvaluation {
@@ -25,6 +29,15 @@ export interface PolicyEvaluation {
   /** What a listener hears: openings, pitch variety, repetition, tonic/dominant, rests and holds. */
   listener: ListenerMetrics;
   distinctCompositions: number;
+  /** Data-likeness counts of the compositions (rhythm, range, ending, recurrence; src/eval/data_likeness.ts). */
+  data: DataLikeness;
+  /**
+   * Distinct 8-step windows per block of as many compositions as the reference has tunes (the mean over
+   * the blocks), to compare with the reference's one-piece-per-tune sets; null without a reference.
+   */
+  distinctWindows8PerBlock: { blockSize: number; blocks: number; share: number } | null;
+  /** The reference the data rows compare with (null: none at this length). */
+  dataReference: DataReference | null;
   compositions: Uint8Array[];
   /** The priming tokens each composition started from. */
   primers: ArrayLike<number>[];
@@ -36,6 +49,11 @@ export interface EvaluationOptions {
   temperature: number;
   priming: Priming;
   rules?: RuleContext;
+  /**
+   * The data reference of the data-likeness rows: by default the shipped Nottingham test split at this
+   * length (32, 64 or 128 steps; none at other lengths); null for none.
+   */
+  reference?: DataReference | null;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -57,6 +75,10 @@ export function evaluatePolicy(policy: LstmModel[], noteRnn: LstmModel, rng: Ran
   }
   const rules = { ...(options.rules ?? C_MAJOR_RULES), numNotes: options.numNotes };
   const statistics = compositionStatistics(sample.compositions, rules);
+  const reference = options.reference === undefined ? shippedReference(options.numNotes) : options.reference;
+  if (reference && reference.numNotes !== options.numNotes) {
+    throw new RangeError(`evaluatePolicy: the data reference ${reference.name} has pieces of ${reference.numNotes} steps, the compositions ${options.numNotes}; make the reference at the same length`);
+  }
   return {
     statistics,
     meanLogProbNoteRnn: logP / notes,
@@ -64,12 +86,15 @@ export function evaluatePolicy(policy: LstmModel[], noteRnn: LstmModel, rng: Ran
     klFromPriorK3: k3 / notes,
     listener: listenerMetrics(sample.compositions, rules),
     distinctCompositions: statistics.distinctCompositions,
+    data: dataLikeness(sample.compositions, (rules.tonic + PITCH_OFFSET) % 12),
+    distinctWindows8PerBlock: reference ? blockDistinctWindowShare(sample.compositions, reference.tunesUsed, DISTINCT_WINDOW_STEPS) : null,
+    dataReference: reference,
     compositions: sample.compositions,
     primers: sample.primers,
   };
 }
 
-/** An evaluation as a flat record of `eval/…` numbers (metrics.jsonl, the page's table). */
+/** An evaluation as a flat record of `eval/…`, `listener/…` and `data/…` numbers (metrics.jsonl, the page's table). */
 export function evaluationMetrics(step: number, e: PolicyEvaluation): Record<string, number> {
   const s = e.statistics;
   return {
@@ -96,5 +121,6 @@ export function evaluationMetrics(step: number, e: PolicyEvaluation): Record<str
     'listener/dominant_share': e.listener.dominantShare,
     'listener/rest_share': e.listener.restShare,
     'listener/hold_share': e.listener.holdShare,
+    ...Object.fromEntries(DATA_ROWS.map((row) => [`data/${row.key}`, row.value(e) ?? NaN])),
   };
 }

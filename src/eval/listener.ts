@@ -110,6 +110,34 @@ export function listenerMetrics(compositions: readonly ArrayLike<number>[], ctx:
   };
 }
 
+/** Distinct windows of `length` steps / all windows of that length, over every piece (0 with no window). */
+export function distinctWindowShare(pieces: readonly ArrayLike<number>[], length: number): number {
+  const seen = new Set<number | string>();
+  let total = 0;
+  for (const piece of pieces) {
+    const tokens = Array.from(piece);
+    for (let i = 0; i + length <= tokens.length; i++) {
+      seen.add(windowKey(tokens, i, length));
+      total++;
+    }
+  }
+  return total > 0 ? seen.size / total : 0;
+}
+
+/**
+ * distinctWindowShare at a fixed sample count: the mean over consecutive blocks of `blockSize` pieces
+ * (the last incomplete block left out; one block of all pieces when there are fewer). The share falls as
+ * pieces are added (windows start to repeat across pieces), so only shares over the same count compare.
+ */
+export function blockDistinctWindowShare(pieces: readonly ArrayLike<number>[], blockSize: number, length: number): { blockSize: number; blocks: number; share: number } {
+  if (!(Number.isInteger(blockSize) && blockSize >= 1)) throw new RangeError(`blockDistinctWindowShare: blockSize ${blockSize} is not a positive integer`);
+  const blocks = Math.floor(pieces.length / blockSize);
+  if (blocks === 0) return { blockSize: pieces.length, blocks: 1, share: distinctWindowShare(pieces, length) };
+  let sum = 0;
+  for (let b = 0; b < blocks; b++) sum += distinctWindowShare(pieces.slice(b * blockSize, (b + 1) * blockSize), length);
+  return { blockSize, blocks, share: sum / blocks };
+}
+
 /**
  * A window of `length` tokens from `start` as one key: the tokens as digits of a base-64 number when they
  * are token ids (0..63: exact in a double for 8 of them, and no string to build), else joined as text.

@@ -255,6 +255,8 @@ function validateState(value: unknown, source: string): TunerCheckpoint['state']
     if (!isNumber(interval[key])) bad(`interval.${key}`);
   }
   if (!Array.isArray(interval.perRule) || !interval.perRule.every(isNumber)) bad('interval.perRule');
+  if (!isCount(interval.compositions)) bad('interval.compositions');
+  if (!Array.isArray(interval.perComposition) || !interval.perComposition.every(isNumber)) bad('interval.perComposition');
   const klController = requireObject(s.klController, 'state.klController', source) as unknown as KlControllerState;
   if (!isNumber(klController.klSum) || !isCount(klController.steps)) bad('klController');
   const random = requireObject(s.random, 'state.random', source) as unknown as TunerSnapshot['random'];

@@ -43,6 +43,10 @@ export interface TunerConfig {
   weightLeap: number;
   weightUniqueExtremes: number;
   tonicDominantBonus: number;
+  weightTonicEnding: number;
+  weightRhythm: number;
+  weightPitchRange: number;
+  weightPhraseRecurrence: number;
   key: string;
   mode: string;
   klTarget: number;
@@ -110,6 +114,10 @@ export const CONFIG_FIELDS = {
   weightLeap: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 8 (leap resolution) in r_MT' },
   weightUniqueExtremes: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 9 (unique highest and lowest note) in r_MT' },
   tonicDominantBonus: { kind: 'number', min: 0, max: 10, default: 1, doc: "rule 7's extra for holding or resting after a tonic or fifth (1: the paper's; 0: none)" },
+  weightTonicEnding: { kind: 'number', min: 0, max: 100, default: 0, doc: 'weight of the composition term tonic_ending (last note in the tonic class, on a strong beat: 0..3) in the reward of a composition\'s last step' },
+  weightRhythm: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term rhythm (note durations' likelihood under the Nottingham train split's: −5..0)" },
+  weightPitchRange: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term pitch_range (range outside the train split's 10th..90th percentile: −5..0)" },
+  weightPhraseRecurrence: { kind: 'number', min: 0, max: 100, default: 0, doc: 'weight of the composition term phrase_recurrence (a 2-bar window recurs: 3, a 1-bar one: 1; pieces of ≥ 64 steps)' },
   key: { kind: 'choice', values: TONIC_NAMES, default: 'C', doc: 'tonic of the key the rules reward (the tonic note is the one nearest C4)' },
   mode: { kind: 'choice', values: MODE_NAMES, default: 'major', doc: 'mode of that key: its scale is the key set; its 1st, 5th and 3rd degrees are the tonic, fifth and third classes' },
   klTarget: { kind: 'number', min: 0, max: 100, default: 0, doc: 'adaptive KL: nats per note to keep the policy from the prior, adjusting rewardScaler after each logging interval (0: off)' },
@@ -136,6 +144,14 @@ export const RULE_WEIGHT_FIELDS = [
 /** The rule weights of a config, in RULE_NAMES order. */
 export function ruleWeights(config: TunerConfig): number[] {
   return RULE_WEIGHT_FIELDS.map((field) => config[field]);
+}
+
+/** The composition-term weight fields, in COMPOSITION_TERM_NAMES order (src/rules/composition.ts). */
+export const COMPOSITION_WEIGHT_FIELDS = ['weightTonicEnding', 'weightRhythm', 'weightPitchRange', 'weightPhraseRecurrence'] as const satisfies readonly (keyof TunerConfig)[];
+
+/** The composition-term weights of a config, in COMPOSITION_TERM_NAMES order. */
+export function compositionWeights(config: TunerConfig): number[] {
+  return COMPOSITION_WEIGHT_FIELDS.map((field) => config[field]);
 }
 
 /** The defaults of every field: the `default` preset. */

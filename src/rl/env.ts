@@ -8,13 +8,18 @@
  * reward parts for playing a, whether the composition is done, and log p(·|s') at the next state s' (G's
  * target needs it).
  *
- *   r = log p(a|s) + s·Σ_i w_i r_i(a, s)      (Q and Ψ; w_i = 1 is the paper's reward)
- *   r = s·Σ_i w_i r_i(a, s)                   (G, whose target brings in the prior; and music-theory-only runs)
+ *   r = log p(a|s) + s·(Σ_i w_i r_i(a, s) + [last step] Σ_j v_j c_j(composition))      (Q and Ψ)
+ *   r = s·(Σ_i w_i r_i(a, s) + [last step] Σ_j v_j c_j(composition))                   (G; music-theory-only runs)
+ *
+ * w_i = 1 is the paper's reward; the composition terms c_j (src/rules/composition.ts: ending on the tonic,
+ * rhythm, pitch range, phrase recurrence) are scored on the finished composition at its last step, with
+ * weights v_j (0 by default: then the reward is exactly the paper's form, not even a 0 is added).
  */
 import type { LstmModel } from '../engine/lstm_model.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 import type { Random } from '../random.js';
 import { musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, type LeapState, type RuleContext } from '../rules/rules.js';
+import { compositionReward, compositionTermsInto, NOTTINGHAM_COMPOSITION_MODEL, NUM_COMPOSITION_TERMS, type CompositionModel } from '../rules/composition.js';
 import { primeModels, primingTokens, type Priming } from '../policy/sampling.js';
 import { logSoftmaxRow } from '../policy/softmax.js';
 import { stepReward, type Algorithm } from './targets.js';
@@ -28,6 +33,10 @@ export interface EnvSettings {
   musicTheoryOnly: boolean;
   /** w_i: the weight of each rule in r_MT (RULE_NAMES order); all 1 is the paper's reward. */
   ruleWeights: readonly number[];
+  /** v_j: the weight of each composition term (COMPOSITION_TERM_NAMES order); absent or all 0: none. */
+  compositionWeights?: readonly number[];
+  /** What the composition terms are fitted on [the Nottingham train split's model]. */
+  compositionModel?: CompositionModel;
 }
 
 /** What one step of the environment gives back. Views are reused by the next step. */
@@ -36,10 +45,17 @@ export interface StepOutcome {
   reward: number;
   /** log p(a|s) under the Reward RNN (part of the reward for Q and Ψ). */
   logProb: number;
-  /** r_MT = Σ_i w_i r_i, before the reward scaler s. */
+  /** r_MT = Σ_i w_i r_i (+ Σ_j v_j c_j at the last step, when composition weights are set), before the reward scaler s. */
   musicTheory: number;
   /** Each rule's reward r_i, unweighted and unscaled (RULE_NAMES order). */
   perRule: Float64Array;
+  /**
+   * Each composition term c_j of the finished composition, unweighted and unscaled (COMPOSITION_TERM_NAMES
+   * order): scored at the last step whatever the weights (so metrics can show them), 0 at other steps.
+   */
+  perComposition: Float64Array;
+  /** Σ_j v_j c_j, before the reward scaler (0 before the last step and without composition weights). */
+  composition: number;
   /** True at the last step of the composition: the next step starts a new one. */
   done: boolean;
   /** log p(·|s') under the Reward RNN at the next state (undefined when done: there is none); reused by the next step. */
@@ -59,7 +75,13 @@ export class MelodyEnv {
   private readonly logits = new Float32Array(NUM_CLASSES);
   private readonly logProbs = new Float32Array(NUM_CLASSES);
   private readonly oneToken = new Int32Array(1);
-  private readonly outcome: StepOutcome = { reward: 0, logProb: 0, musicTheory: 0, perRule: new Float64Array(NUM_RULES), done: false, logPriorNext: this.logProbs };
+  private readonly outcome: StepOutcome = {
+    reward: 0, logProb: 0, musicTheory: 0, perRule: new Float64Array(NUM_RULES), perComposition: new Float64Array(NUM_COMPOSITION_TERMS), composition: 0, done: false,
+    logPriorNext: this.logProbs,
+  };
+  /** The composition weights, and whether any is set (else nothing is added to the reward). */
+  private readonly compositionWeights: readonly number[];
+  private readonly compositionActive: boolean;
   /** True from `startComposition` to the last step of the composition (while the Reward RNN has read `token`). */
   private inComposition = false;
 
@@ -73,6 +95,11 @@ export class MelodyEnv {
     this.composition = new Uint8Array(settings.numNotes);
     this.rewardScaler = settings.rewardScaler;
     if (settings.ruleWeights.length !== NUM_RULES) throw new RangeError(`MelodyEnv: ${settings.ruleWeights.length} rule weights given, ${NUM_RULES} rules`);
+    this.compositionWeights = settings.compositionWeights ?? new Array<number>(NUM_COMPOSITION_TERMS).fill(0);
+    if (this.compositionWeights.length !== NUM_COMPOSITION_TERMS) {
+      throw new RangeError(`MelodyEnv: ${this.compositionWeights.length} composition weights given, ${NUM_COMPOSITION_TERMS} composition terms`);
+    }
+    this.compositionActive = this.compositionWeights.some((w) => w !== 0);
   }
 
   /**
@@ -121,10 +148,20 @@ export class MelodyEnv {
     musicTheoryRewardInto(outcome.perRule, this.composition, this.beat, action, this.leap, this.rules);
     let weighted = 0;
     for (let i = 0; i < NUM_RULES; i++) weighted += s.ruleWeights[i] * outcome.perRule[i];
-    outcome.musicTheory = weighted;
-    outcome.reward = stepReward(s.algorithm, outcome.logProb, weighted, this.rewardScaler, s.musicTheoryOnly);
     outcome.done = this.beat === s.numNotes - 1;
     this.composition[this.beat] = action;
+    outcome.composition = 0;
+    if (outcome.done) {
+      compositionTermsInto(outcome.perComposition, this.composition, this.rules, s.compositionModel ?? NOTTINGHAM_COMPOSITION_MODEL);
+      if (this.compositionActive) {
+        outcome.composition = compositionReward(outcome.perComposition, this.compositionWeights);
+        weighted += outcome.composition;
+      }
+    } else {
+      outcome.perComposition.fill(0);
+    }
+    outcome.musicTheory = weighted;
+    outcome.reward = stepReward(s.algorithm, outcome.logProb, weighted, this.rewardScaler, s.musicTheoryOnly);
     if (outcome.done) {
       this.beat = 0;
       this.inComposition = false;

@@ -27,7 +27,8 @@ import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
 import { Random, type RandomState } from '../random.js';
 import { C_MAJOR_RULES, NUM_RULES, RULE_NAMES, type RuleContext } from '../rules/rules.js';
 import { keyTablesOf } from '../rules/key_context.js';
-import { ruleWeights, type TunerConfig } from './config.js';
+import { compositionWeights, ruleWeights, type TunerConfig } from './config.js';
+import { COMPOSITION_TERM_NAMES, NUM_COMPOSITION_TERMS } from '../rules/composition.js';
 import { MelodyEnv, type StepOutcome } from './env.js';
 import { KlController, type KlControllerState } from './kl_controller.js';
 import { Minibatch, ReplayRing, type ReplaySnapshot } from './replay.js';
@@ -59,6 +60,9 @@ export interface IntervalTotals {
   rewardMusicTheory: number;
   rewardNoteRnn: number;
   perRule: number[];
+  /** Compositions finished in the interval, and the sums of their composition terms (unweighted, unscaled). */
+  compositions: number;
+  perComposition: number[];
   updates: number;
   tdLoss: number;
   targetValue: number;
@@ -82,6 +86,8 @@ export interface IntervalMetrics {
   /** The reward scaler s during the interval (adaptive KL control changes it). */
   'charts/reward_scaler': number;
   [rule: `rules/${string}`]: number;
+  /** Each composition term's mean over the compositions finished in the interval (NaN when none finished). */
+  [term: `composition/${string}`]: number;
 }
 
 export interface TunerCounters {
@@ -132,7 +138,7 @@ export class RlTuner {
     q.importTensors(noteRnn.tensors, 'Note RNN');
     target.copyWeightsFrom(q);
     reward.copyWeightsFrom(q);
-    this.env = new MelodyEnv(reward, { ...c, ruleWeights: ruleWeights(c) },
+    this.env = new MelodyEnv(reward, { ...c, ruleWeights: ruleWeights(c), compositionWeights: compositionWeights(c) },
       { ...rules, ...keyTablesOf(c), numNotes: c.numNotes, tonicDominantBonus: c.tonicDominantBonus }, priming);
     this.networks = new OnlineAndTarget(q, target, kernels.threads);
     const g = c.algorithm === 'g';
@@ -250,6 +256,7 @@ export class RlTuner {
       'charts/reward_scaler': this.env.rewardScaler,
     };
     RULE_NAMES.forEach((name, r) => (out[`rules/${name}`] = iv.perRule[r] / n));
+    COMPOSITION_TERM_NAMES.forEach((name, j) => (out[`composition/${name}`] = iv.compositions > 0 ? iv.perComposition[j] / iv.compositions : NaN));
     this.interval = emptyInterval();
     return out;
   }
@@ -278,7 +285,11 @@ export class RlTuner {
     iv.kl += kl;
     for (let i = 0; i < NUM_RULES; i++) iv.perRule[i] += r.perRule[i];
     this.klController.observe(kl);
-    if (r.done) this.counters.compositions++;
+    if (r.done) {
+      this.counters.compositions++;
+      iv.compositions++;
+      for (let j = 0; j < NUM_COMPOSITION_TERMS; j++) iv.perComposition[j] += r.perComposition[j];
+    }
   }
 
   /** Throws a TuneDivergedError when a TD target is not finite (the run cannot go on). */
@@ -343,7 +354,7 @@ export class RlTuner {
     if (!this.env.betweenCompositions) throw new Error('snapshot: checkpoints are taken between compositions');
     return {
       counters: { ...this.counters },
-      interval: { ...this.interval, perRule: [...this.interval.perRule] },
+      interval: { ...this.interval, perRule: [...this.interval.perRule], perComposition: [...this.interval.perComposition] },
       klController: this.klController.state,
       random: this.rng.getState(),
       adamStep: this.q.adamStep,
@@ -354,7 +365,7 @@ export class RlTuner {
 
   restore(s: TunerSnapshot): void {
     this.counters = { ...s.counters };
-    this.interval = { ...emptyInterval(), ...s.interval, perRule: [...s.interval.perRule] };
+    this.interval = { ...emptyInterval(), ...s.interval, perRule: [...s.interval.perRule], perComposition: [...s.interval.perComposition] };
     this.klController.state = s.klController;
     this.rng.setState(s.random);
     this.q.adamStep = s.adamStep;
@@ -391,7 +402,10 @@ function meanAt(rows: Float32Array, stride: number, index: ArrayLike<number>, B:
 }
 
 function emptyInterval(): IntervalTotals {
-  return { steps: 0, rewardTotal: 0, rewardMusicTheory: 0, rewardNoteRnn: 0, perRule: new Array(NUM_RULES).fill(0), updates: 0, tdLoss: 0, targetValue: 0, qValue: 0, kl: 0 };
+  return {
+    steps: 0, rewardTotal: 0, rewardMusicTheory: 0, rewardNoteRnn: 0, perRule: new Array(NUM_RULES).fill(0),
+    compositions: 0, perComposition: new Array(NUM_COMPOSITION_TERMS).fill(0), updates: 0, tdLoss: 0, targetValue: 0, qValue: 0, kl: 0,
+  };
 }
 
 /** A 32-bit seed from (run seed, step): integer mixing with Math.imul only, so it is exact for every input. */

@@ -270,4 +270,52 @@ describe('rltuner CLI', () => {
     const tensorBytes = (bytes: Buffer) => bytes.subarray(8 + Number(bytes.readBigUInt64LE(0)));
     expect(Buffer.compare(tensorBytes(a), tensorBytes(b))).toBe(0);
   }, 120_000);
+
+  it('longer pieces: tune, evaluate and generate at 64 and 128 steps; data rows against --reference; composition terms in metrics', async () => {
+    for (const n of [64, 128]) {
+      const r = await rltuner([
+        'tune', '--num-notes', String(n), '--out', `long-${n}`, '--training-steps', String(6 * n), '--exploration-steps', String(3 * n),
+        '--replay-capacity', '1000', '--log-every', String(2 * n), '--eval-every', String(3 * n), '--eval-compositions', '20', '--sample-count', '1',
+        '--weight-phrase-recurrence', '1', '--weight-tonic-ending', '0.5', '--quiet',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const evaluation = JSON.parse(readFileSync(join(work, `long-${n}`, 'evaluation.json'), 'utf8'));
+      expect(evaluation.tuned.data.steps).toBe(20 * n);
+      expect(evaluation.tuned.data.recurrencePieces).toBe(20);
+      expect(evaluation.tuned.dataReference.numNotes).toBe(n);
+      expect(readFileSync(join(work, `long-${n}`, 'evaluation.md'), 'utf8')).toContain('| data: Nottingham test split |');
+      const records = readFileSync(join(work, `long-${n}`, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(records.filter((m) => 'composition/phrase_recurrence' in m)).toHaveLength(3);
+      expect(records.filter((m) => 'data/recurring_2_bar' in m)).toHaveLength(1); // the periodic evaluation at step 3n
+      const config = JSON.parse(readFileSync(join(work, `long-${n}`, 'config.json'), 'utf8')).config;
+      expect(config).toMatchObject({ numNotes: n, weightPhraseRecurrence: 1, weightTonicEnding: 0.5 });
+      expect(config).not.toHaveProperty('weightRhythm'); // a composition weight left at 0 is not recorded
+      const sample = importMidi(new Uint8Array(readFileSync(join(work, `long-${n}`, 'samples', 'g_1.mid'))), { transpose: false, centre: false }).tokens;
+      expect(sample.length).toBeGreaterThan(n / 2);
+      expect(sample.length).toBeLessThanOrEqual(n);
+    }
+    // A reference corpus of our own: a folder of six tunes.
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(work, 'six'), { recursive: true });
+    for (const name of ['ashover1.mid', 'ashover2.mid', 'ashover3.mid', 'ashover4.mid', 'ashover5.mid', 'ashover6.mid']) copyFileSync(join(nottingham, name), join(work, 'six', name));
+    const e = await rltuner(['evaluate', '--tuned', join('long-128', 'g_tuned.safetensors'), '--num-notes', '128', '--count', '40', '--reference', 'six', '--json', 'long.json', '--quiet']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toContain('| data: six |');
+    expect(e.stdout).toMatch(/## Goals at 128 steps \(stated for 1,000 compositions; this evaluation has 40\)/);
+    expect(e.stdout).toMatch(/\| pieces where a 2-bar window recurs \(≥ 64 steps\): ≥ 30 % \(1,000 pieces of 128 steps\) \| \d+\.\d% [✓✗] \|/);
+    const json = JSON.parse(readFileSync(join(work, 'long.json'), 'utf8'));
+    expect(json.numNotes).toBe(128);
+    expect(json.reference).toMatchObject({ name: 'six', numNotes: 128, tunes: 6 });
+    expect(json.goals.map((c: { goals: { row: string }[] }) => c.goals.map((g) => g.row))).toEqual([['recurring_2_bar'], ['recurring_2_bar']]);
+    expect(json.models[1].data.recurrencePieces).toBe(40);
+    // At a length with no shipped reference the rows still print, with a note on stderr.
+    const odd = await rltuner(['evaluate', '--length', '48', '--count', '10']);
+    expect(odd.code, odd.stderr).toBe(0);
+    expect(odd.stderr).toMatch(/no data reference at 48 steps .*--reference data\/nottingham\/splits\/test\.txt/);
+    expect(odd.stdout).toMatch(/\| note-ons per bar \(16 steps\) \| \d+\.\d\d \|/);
+    expect((await rltuner(['evaluate', '--reference', 'nowhere'])).stderr).toMatch(/--reference nowhere: .*nowhere does not exist/);
+    const g = await rltuner(['generate', '--num-notes', '128', '--count', '1', '--out', 'gen-128']);
+    expect(g.code, g.stderr).toBe(0);
+    expect(readdirSync(join(work, 'gen-128'))).toEqual(['melody_001.mid']);
+  }, 180_000);
 });

@@ -54,6 +54,30 @@ describe('rltuner sweep', () => {
     expect(again.stderr).toContain('4 jobs in this shard (4 already done)');
   }, 120_000);
 
+  it('--collect counts the 128-step recurrence goal from the runs that have a 128-step evaluation', () => {
+    for (const seed of [1, 2]) {
+      const dir = join(root, 'whole', 's1', `seed-${seed}`);
+      const e = run(['evaluate', '--tuned', join(dir, 'g_tuned.safetensors'), '--length', '128', '--count', '20', '--json', join(dir, 'evaluation-128.json'), '--quiet']);
+      expect(e.status, e.stderr).toBe(0);
+    }
+    let collected: ReturnType<typeof run>;
+    try {
+      collected = run(['sweep', '--collect', join(root, 'whole'), '--json', join(root, 'collected.json')]);
+    } finally {
+      // The later tests compare collections of this sweep with its results.md, made without them.
+      for (const seed of [1, 2]) rmSync(join(root, 'whole', 's1', `seed-${seed}`, 'evaluation-128.json'), { force: true });
+    }
+    expect(collected.status, collected.stderr).toBe(0);
+    expect(collected.stdout).toContain("The 128-step goal reads each run's evaluation-128.json (2 of the runs have one).");
+    expect(collected.stdout).toMatch(/\| pieces where a 2-bar window recurs \(≥ 64 steps\): ≥ 30 % \(1,000 pieces of 128 steps\) \| [^|]+ \| n\/a ✗ \(0\/2 runs\) \|/);
+    expect(collected.stdout).toMatch(/goals met \(of 18\)/);
+    const json = JSON.parse(readFileSync(join(root, 'collected.json'), 'utf8'));
+    expect(json.goals.at(-1)).toEqual({ row: 'recurring_2_bar', goal: '≥ 30 % (1,000 pieces of 128 steps)', evaluation: 'long' });
+    expect(json.configs.find((c: { name: string }) => c.name === 's4').goals.at(-1)).toMatchObject({ met: false, runsMet: 0, runs: 2 });
+    // Without any, the goal is left out and the table says how to make them.
+    expect(readFileSync(join(root, 'whole', 'results.md'), 'utf8')).toContain('The 128-step goal is left out: no run has evaluation-128.json');
+  }, 120_000);
+
   it('a plan with a bad field is refused naming the config, the field and the file', () => {
     const bad = join(root, 'bad.json');
     writeFileSync(bad, JSON.stringify({ configs: { x: { gamma: 3 } }, seeds: [1] }));

@@ -1,6 +1,9 @@
 /** Tuner config: defaults valid, presets resolve, overrides apply in order, errors name field, value and range. */
 import { describe, expect, it } from 'vitest';
-import { CONFIG_FIELDS, ConfigError, DEFAULT_CONFIG, PRESET_NAMES, PRESETS, describeConfig, resolveConfig } from '../../src/rl/config.js';
+import {
+  COMPOSITION_WEIGHT_FIELDS, CONFIG_FIELDS, ConfigError, DEFAULT_CONFIG, PRESET_NAMES, PRESETS, compositionWeights, describeConfig, resolveConfig,
+} from '../../src/rl/config.js';
+import { COMPOSITION_TERM_NAMES } from '../../src/rules/composition.js';
 
 describe('resolveConfig', () => {
   it('resolves the field defaults (preset classic) unchanged, with the SPEC §4.5 learning settings; the default preset lays its overrides over them', () => {
@@ -69,5 +72,18 @@ describe('describeConfig', () => {
     expect(lines).toContain('  --reward-scaler <number in [0, 1000]>  default 2  s = 1/c: weight of the music-theory reward against log p');
     expect(lines.filter((line) => line.startsWith('  --')).length).toBe(Object.keys(CONFIG_FIELDS).length);
     expect(lines.some((line) => line.startsWith('  script: '))).toBe(true);
+  });
+});
+
+describe('composition-term weights', () => {
+  it('default to 0 in every preset and take flags; a record made before they existed reads back with them at 0', () => {
+    for (const name of PRESET_NAMES) expect(compositionWeights(resolveConfig(name))).toEqual([0, 0, 0, 0]);
+    const config = resolveConfig('default', {}, { 'weight-rhythm': '1.5', weightPhraseRecurrence: '2' });
+    expect(compositionWeights(config)).toEqual([0, 1.5, 0, 2]);
+    expect(COMPOSITION_WEIGHT_FIELDS.map((f) => f.replace(/^weight/, '').replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase()))).toEqual([...COMPOSITION_TERM_NAMES]);
+    const older: Record<string, unknown> = { ...resolveConfig() };
+    for (const field of COMPOSITION_WEIGHT_FIELDS) delete older[field];
+    expect(resolveConfig('classic', older)).toEqual(resolveConfig());
+    expect(() => resolveConfig('default', { weightRhythm: -1 })).toThrow(/weightRhythm = -1 is out of range; allowed: number in \[0, 100\]/);
   });
 });

@@ -16,6 +16,7 @@ import { policyProbabilities, primingFor, sampleCompositions, type Priming } fro
 import { logSoftmaxRow } from '../../src/policy/softmax.js';
 import { evaluationSeed, RlTuner } from '../../src/rl/tuner.js';
 import { C_MAJOR_RULES, intervalsReward, musicTheoryReward, newLeapState } from '../../src/rules/rules.js';
+import { compositionTerms } from '../../src/rules/composition.js';
 import { testKernels } from '../engine/support.js';
 
 function smallNoteRnn(seed = 3) {
@@ -156,6 +157,68 @@ describe('the reward, opened', () => {
       expect(Array.from(out.perRule)).toEqual(Array.from(plain.perRule));
       expect(out.musicTheory).toBeCloseTo(plain.perRule.reduce((sum, r, i) => sum + weights[i] * r, 0), 12);
     });
+  });
+
+  it('composition terms: s·Σ v_j c_j joins the reward of the last step only; each term is reported unweighted', () => {
+    const noteRnn = smallNoteRnn(5);
+    // One Reward RNN per env: an env steps its model's state.
+    const models = [0, 1].map(() => createModel(testKernels(), noteRnn.config, { maxBatch: 1 }));
+    for (const m of models) m.importTensors(noteRnn.tensors);
+    const ctx = { ...C_MAJOR_RULES, numNotes: 64 };
+    // Two bars (a figure, then C4 held for a bar) played twice: the 2-bar window recurs, and the last note,
+    // C4 on step 48, is the tonic on a strong beat.
+    const half = [16, 1, 18, 1, 21, 1, 1, 1, 18, 1, 16, 1, 18, 1, 16, 1, 14, ...new Array(15).fill(1)];
+    const actions = [...half, ...half];
+    const weights = [1, 0.5, 2, 1.5];
+    const terms = compositionTerms(actions, ctx);
+    expect(terms[0]).toBe(3);
+    expect(terms[3]).toBe(3);
+    for (const algorithm of ['q', 'g'] as const) {
+      const env = new MelodyEnv(models[0], { algorithm, numNotes: 64, rewardScaler: 0.5, musicTheoryOnly: false, ruleWeights: new Array(9).fill(1), compositionWeights: weights }, ctx, { kind: 'random_note' });
+      const plain = new MelodyEnv(models[1], { algorithm, numNotes: 64, rewardScaler: 0.5, musicTheoryOnly: false, ruleWeights: new Array(9).fill(1) }, ctx, { kind: 'random_note' });
+      env.startComposition(new Random(4));
+      plain.startComposition(new Random(4));
+      actions.forEach((a, beat) => {
+        const out = env.step(a); // each env has its own outcome object
+        const base = plain.step(a);
+        expect(out.done).toBe(beat === 63);
+        if (beat < 63) {
+          expect(out.reward).toBe(base.reward);
+          expect(out.composition).toBe(0);
+          expect(Array.from(out.perComposition)).toEqual([0, 0, 0, 0]);
+        } else {
+          const extra = weights.reduce((sum, w, j) => sum + w * terms[j], 0);
+          expect(out.composition).toBeCloseTo(extra, 12);
+          expect(Array.from(out.perComposition)).toEqual(Array.from(terms));
+          expect(Array.from(base.perComposition)).toEqual(Array.from(terms)); // reported without weights too
+          expect(base.composition).toBe(0);
+          expect(out.musicTheory).toBeCloseTo(base.musicTheory + extra, 12);
+          expect(out.reward).toBeCloseTo(base.reward + 0.5 * extra, 9);
+        }
+      });
+    }
+  });
+
+  it('composition weights of 0 add nothing to the reward, not even a 0, while the terms are still reported', () => {
+    const noteRnn = smallNoteRnn(5);
+    const [model, other] = [0, 1].map(() => createModel(testKernels(), noteRnn.config, { maxBatch: 1 }));
+    model.importTensors(noteRnn.tensors);
+    other.importTensors(noteRnn.tensors);
+    const ctx = { ...C_MAJOR_RULES, numNotes: 16 };
+    const settings = { algorithm: 'g' as const, numNotes: 16, rewardScaler: 1, musicTheoryOnly: false, ruleWeights: new Array(9).fill(1) };
+    const zero = new MelodyEnv(model, { ...settings, compositionWeights: [0, 0, 0, 0] }, ctx, { kind: 'random_note' });
+    const none = new MelodyEnv(other, settings, ctx, { kind: 'random_note' });
+    zero.startComposition(new Random(1));
+    none.startComposition(new Random(1));
+    const actions = [14, 1, 1, 1, 16, 1, 18, 1, 21, 1, 1, 1, 14, 1, 1, 1];
+    let last: Float64Array | null = null;
+    for (const a of actions) {
+      const x = zero.step(a), y = none.step(a);
+      expect(Object.is(x.reward, y.reward)).toBe(true);
+      last = x.perComposition;
+    }
+    expect(Array.from(last!)).toEqual(Array.from(compositionTerms(actions, ctx)));
+    expect(() => new MelodyEnv(model, { ...settings, compositionWeights: [1, 2] }, ctx, { kind: 'random_note' })).toThrow(/2 composition weights given, 4 composition terms/);
   });
 
   it("the tonic-dominant bonus scales rule 7's extra for holds and rests after C or G", () => {
@@ -342,6 +405,7 @@ describe('exact resume', () => {
     ['primer priming, adaptive KL', { klTarget: 0.2, klHorizon: 500 }, primingFor('primer', { primer: [14, 1, 16, 1, 18] })],
     ['adaptive KL on its own schedule, a checkpoint mid KL window', { klTarget: 0.2, klHorizon: 500, klEvery: 352, logEvery: 500 }, { kind: 'random_note' }],
     ['corpus priming', { priming: 'corpus' }, primingFor('corpus', { corpus })],
+    ['64 steps, every composition term weighted', { numNotes: 64, weightTonicEnding: 1, weightRhythm: 1, weightPitchRange: 0.5, weightPhraseRecurrence: 2 }, { kind: 'random_note' }],
   ];
   for (const [name, overrides, priming] of cases) {
     it(name, async () => {
@@ -354,7 +418,7 @@ describe('exact resume', () => {
       const logs: LogRecord[] = [];
       let bytes: Uint8Array | null = null;
       await runTuning(first, { onLog: (m) => { logs.push(m); }, shouldStop: () => first.counters.step >= 600, onCheckpoint: (t) => { bytes = encodeTunerCheckpoint(t); } });
-      expect(first.counters.step).toBe(608);
+      expect(first.counters.step).toBe(Math.ceil(600 / c.numNotes) * c.numNotes); // the first composition end at or after step 600
       if (name.startsWith('q,')) expect(first.replay.size).toBe(300);
       const checkpoint = readTunerCheckpoint(bytes!);
       const resumed = new RlTuner(testKernels(), noteRnn, checkpoint.config, priming);

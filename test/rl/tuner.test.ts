@@ -12,6 +12,7 @@ import { evaluatePolicy } from '../../src/eval/evaluation.js';
 import { RlTuner, TuneDivergedError } from '../../src/rl/tuner.js';
 import { testKernels } from '../engine/support.js';
 import { runIntervals } from './support.js';
+import { COMPOSITION_TERM_NAMES } from '../../src/rules/composition.js';
 
 function smallNoteRnn(seed = 3) {
   const model = createModel(testKernels(), { inputSize: NUM_CLASSES, hiddenSizes: [12], outputSize: NUM_CLASSES }, { maxBatch: 1 });
@@ -38,6 +39,32 @@ describe('RlTuner', () => {
     expect(ma).not.toEqual(mc);
     expect(a.counters.updates).toBe(Math.floor(3200 / 5) - Math.floor(32 / 5)); // updates start once 32 are stored
     expect(a.counters.compositions).toBe(3200 / 32);
+  });
+
+  it("logs each composition term's mean over the compositions finished in an interval; weights change the run", () => {
+    const noteRnn = smallNoteRnn();
+    const weighted = shortRun({ numNotes: 64, trainingSteps: 1280, weightTonicEnding: 2, weightPhraseRecurrence: 2 });
+    const tuner = new RlTuner(testKernels(), noteRnn, weighted);
+    const terms: number[][] = [];
+    const step = tuner.env.step.bind(tuner.env);
+    tuner.env.step = (action: number) => {
+      const out = step(action);
+      if (out.done) terms.push(Array.from(out.perComposition));
+      return out;
+    };
+    const intervals = run(tuner, 1280, 320);
+    expect(intervals).toHaveLength(4);
+    expect(terms).toHaveLength(20);
+    COMPOSITION_TERM_NAMES.forEach((name, j) => {
+      for (const [k, m] of intervals.entries()) {
+        const own = terms.slice(5 * k, 5 * k + 5).reduce((sum, t) => sum + t[j], 0) / 5;
+        expect(m[`composition/${name}`]).toBeCloseTo(own, 12);
+      }
+    });
+    expect(Number.isNaN(tuner.takeIntervalMetrics()['composition/rhythm'])).toBe(true); // no composition finished
+    const unweighted = new RlTuner(testKernels(), noteRnn, shortRun({ numNotes: 64, trainingSteps: 1280 }));
+    run(unweighted, 1280, 320);
+    expect(Array.from(unweighted.q.params)).not.toEqual(Array.from(tuner.q.params));
   });
 
   it('resumes from a checkpoint to exactly the uninterrupted result', () => {

@@ -299,12 +299,18 @@ describe.skipIf(!HAVE_CHROMIUM)(
       expect(await noteCount(page, '#roll-note-rnn')).toBeGreaterThan(0);
       expect(await noteCount(page, '#roll-tuned')).toBeGreaterThan(0);
       expect(await page.getAttribute('#download-tuned', 'href')).toMatch(/^blob:/);
-      // The CLI's rows (the paper's statistics, then the listener metrics), with the paper's numbers beside them.
+      // The CLI's rows (the paper's statistics, the listener metrics, the data rows), with the data
+      // reference's and the paper's numbers beside them; labels name the counts (1,000 pieces; 169 tunes).
       expect(await page.locator('#evaluation tbody tr').count()).toBe(EVALUATION_ROWS.length);
-      expect(await page.locator('#evaluation tbody th').allTextContents()).toEqual(EVALUATION_ROWS.map((r) => r.label));
+      expect(await page.locator('#evaluation tbody th').allTextContents()).toEqual(EVALUATION_ROWS.map((r) => r.label.replace('{count}', '1,000').replace('{block}', '169')));
       expect(await page.locator('#evaluation tr[data-key="starting_with_tonic"] td').allTextContents()).toEqual([
-        expect.stringMatching(/%$/), expect.stringMatching(/%$/), '0.9%', '0.0%', // the paper's Note RNN and G columns (G is the default)
+        expect.stringMatching(/%$/), expect.stringMatching(/%$/), '', '0.9%', '0.0%', // no data value; the paper's Note RNN and G columns (G is the default)
       ]);
+      expect(await page.locator('#evaluation tr[data-key="note_duration_tv"] td').allTextContents()).toEqual([
+        expect.stringMatching(/^0\.\d{3}$/), expect.stringMatching(/^0\.\d{3}$/), '0.044', '–', '–', // the reference's two halves; the paper has no such row
+      ]);
+      expect(await page.locator('#reference-column').textContent()).toBe('data: Nottingham test split');
+      expect(await page.locator('#evaluation-reference').textContent()).toMatch(/^Reference: Nottingham test split, 2,802 pieces of 32 steps/);
       await page.click('#play-tuned');
       expect(await page.getAttribute('#play-tuned', 'data-playing')).toBe('true');
       await page.click('#play-note-rnn');
