@@ -25,7 +25,7 @@ const relaxedSimdAccepted = WebAssembly.validate(RELAXED_SIMD_PROBE);
 
 /** Test files that need dist/ (the TypeScript build: the CLI, worker threads, the package) or a browser. */
 const NEEDS_BUILD_OR_BROWSER = [
-  'test/cli/**',
+  'test/cli/**/*.test.ts',
   'test/web/browser.test.ts',
   'test/web/edge_runtime.test.ts',
   'test/readme.test.ts',

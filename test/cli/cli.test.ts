@@ -289,7 +289,7 @@ describe('rltuner CLI', () => {
       expect(records.filter((m) => 'data/recurring_2_bar' in m)).toHaveLength(1); // the periodic evaluation at step 3n
       const config = JSON.parse(readFileSync(join(work, `long-${n}`, 'config.json'), 'utf8')).config;
       expect(config).toMatchObject({ numNotes: n, weightPhraseRecurrence: 1, weightTonicEnding: 0.5 });
-      expect(config).not.toHaveProperty('weightRhythm'); // a composition weight left at 0 is not recorded
+      expect(config).toMatchObject({ weightRhythm: 0, weightPitchRange: 0 }); // the whole resolved config is recorded
       const sample = importMidi(new Uint8Array(readFileSync(join(work, `long-${n}`, 'samples', 'g_1.mid'))), { transpose: false, centre: false }).tokens;
       expect(sample.length).toBeGreaterThan(n / 2);
       expect(sample.length).toBeLessThanOrEqual(n);
