@@ -109,7 +109,7 @@ export const CONFIG_FIELDS = {
   weightLeap: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 8 (leap resolution) in r_MT' },
   weightUniqueExtremes: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 9 (unique highest and lowest note) in r_MT' },
   tonicDominantBonus: { kind: 'number', min: 0, max: 10, default: 1, doc: "rule 7's extra for holding or resting after a tonic or fifth (1: the paper's; 0: none)" },
-  key: { kind: 'choice', values: TONIC_NAMES, default: 'C', doc: 'tonic of the key the rules reward (the tonic note is the one nearest C4)' },
+  key: { kind: 'choice', values: TONIC_NAMES, default: 'C', doc: 'tonic of the key the rules reward and the samples are written in (the tonic note is C4 or A3, by the mode\'s third, moved to this tonic: −5..+6 semitones)' },
   mode: { kind: 'choice', values: MODE_NAMES, default: 'major', doc: 'mode of that key: its scale is the key set; its 1st, 5th and 3rd degrees are the tonic, fifth and third classes' },
   klTarget: { kind: 'number', min: 0, max: 100, default: 0, doc: 'adaptive KL: nats per note to keep the policy from the prior, adjusting rewardScaler after each logging interval (0: off)' },
   klHorizon: { kind: 'number', min: 1, max: MAX_STEPS, default: 10_000, doc: 'adaptive KL: steps over which the reward scaler adapts (Ziegler et al. 2019)' },
