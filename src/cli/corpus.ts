@@ -38,7 +38,7 @@ export async function readSourcesOf(paths: string[], command: string): Promise<M
 export async function corpusCommand(args: string[]): Promise<number | void> {
   const v = parseFlags('corpus', args, {
     json: { type: 'boolean' }, track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' },
-    'transpose-by': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    'transpose-by': { type: 'string' }, timing: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   }, true);
   if (v.help) {
     process.stdout.write(`${CORPUS_HELP}\n`);

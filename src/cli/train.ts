@@ -20,7 +20,7 @@ import { fileListFingerprint, fingerprintMismatches, type Fingerprints } from '.
 import {
   buildCorpus, formatCorpusMarkdown, formatCorpusSummary, splitByNameHash, type CorpusReport, type Melody, type MelodyInfo, type MidiSource,
 } from '../music/corpus.js';
-import type { TransposeRule } from '../music/midi_import.js';
+import type { TimingRule, TransposeRule } from '../music/midi_import.js';
 import { readMidiSources, readNottinghamSplit } from '../node/corpus_files.js';
 import { RunFolder } from '../node/run_folder.js';
 import { Random } from '../random.js';
@@ -99,10 +99,14 @@ export interface DataChoice {
 export interface ImportRecord {
   transposeBy: TransposeRule;
   keepKey: boolean;
+  /** How notes were put on the grid; absent in runs from before 'aligned' timing: those used 'nearest'. */
+  timing?: TimingRule;
 }
 
 /** What a run trained on when its records say nothing of the import: the note-count rule of the first importer. */
-export const IMPORT_BEFORE_KEYS: ImportRecord = Object.freeze({ transposeBy: 'note-count', keepKey: false });
+export const IMPORT_BEFORE_KEYS: ImportRecord = Object.freeze({ transposeBy: 'note-count', keepKey: false, timing: 'nearest' });
+/** The timing of a run whose record names none: the first importer's ('nearest'), which it was trained with. */
+export const TIMING_BEFORE_ALIGNED: TimingRule = 'nearest';
 
 export interface Splits {
   train: Uint8Array[];
@@ -124,7 +128,7 @@ function melodyRecord(info: MelodyInfo): [string, string, string, number, string
 /** The corpora of a run (train, valid, test), imported with the run's part and import settings. */
 export async function loadSplits(choice: DataChoice): Promise<Splits> {
   const record = choice.import ?? { transposeBy: 'key', keepKey: false };
-  const options = { ...choice.part, transposeBy: record.transposeBy, ...(record.keepKey ? { transpose: false } : {}) };
+  const options = { ...choice.part, transposeBy: record.transposeBy, timing: record.timing ?? TIMING_BEFORE_ALIGNED, ...(record.keepKey ? { transpose: false } : {}) };
   const build = (name: string, sources: MidiSource[]) => {
     const { melodies, report } = buildCorpus(sources, options);
     return { melodies: melodies.map((m) => m.tokens), names: melodies.map((m) => m.name), report, name };
@@ -262,7 +266,7 @@ function dataFromFlags(values: FlagValues): DataChoice {
     if (typeof given === 'string') paths[flag] = { given, path: resolve(given) };
   }
   const flags = importFlags('train', values);
-  return { paths, part: partFlags('train', values), import: { transposeBy: flags.transposeBy ?? 'key', keepKey: flags.transpose === false } };
+  return { paths, part: partFlags('train', values), import: { transposeBy: flags.transposeBy ?? 'key', keepKey: flags.transpose === false, timing: flags.timing ?? 'aligned' } };
 }
 
 /** The flag each training setting comes from. */
@@ -299,6 +303,9 @@ function resumedChoice(saved: SavedRun, given: Partial<TrainingSettings>, data: 
     if (a.transposeBy !== b.transposeBy || a.keepKey !== b.keepKey) {
       mismatches.push(`--transpose-by/--keep-key: the checkpoint has ${a.keepKey ? 'keep-key' : a.transposeBy}, this run has ${b.keepKey ? 'keep-key' : b.transposeBy}`);
     }
+    if ((a.timing ?? TIMING_BEFORE_ALIGNED) !== (b.timing ?? TIMING_BEFORE_ALIGNED)) {
+      mismatches.push(`--timing: the checkpoint has ${a.timing ?? TIMING_BEFORE_ALIGNED}, this run has ${b.timing ?? TIMING_BEFORE_ALIGNED}`);
+    }
   }
   // Runs from before early stopping ran every epoch: they keep doing so unless --patience is given.
   const savedPatience = saved.state.settings.patience ?? 100000;
@@ -317,7 +324,7 @@ export async function trainCommand(args: string[]): Promise<number | void> {
     nottingham: { type: 'string' }, data: { type: 'string' }, valid: { type: 'string' }, test: { type: 'string' },
     hidden: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, window: { type: 'string' },
     lr: { type: 'string' }, clip: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, patience: { type: 'string' },
-    track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' },
+    track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' }, timing: { type: 'string' },
     resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, 'no-baselines': { type: 'boolean' }, 'relaxed-simd': { type: 'boolean' }, threads: { type: 'string' },
     quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });

@@ -81,18 +81,39 @@ describe('rltuner generate with a primer', () => {
     const r = await rltuner(['generate', '--primer', 'e_minor.mid', '--count', '2', '--length', '24', '--out', 'gen_e']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/primer e_minor\.mid: .*key E minor \(key signature\)/);
-    expect(r.stderr).toMatch(/writing in E minor, the primer's key/);
+    // The shipped model was trained on melodies moved by note count: the primer goes down 2 (onto the white
+    // keys), the melodies come back up 2.
+    expect(r.stderr).toMatch(/moved -2 for the model; meter 6\/8, 100 qpm/);
+    expect(r.stderr).toMatch(/writing in E minor \(the notes are in D minor, the key the primer was moved to for the model, moved \+2 back to the primer's key\); meter 6\/8/);
     for (const file of readdirSync(join(work, 'gen_e'))) {
       const midi = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_e', file))));
       expect(midi.timeSignatures.map((t) => `${t.numerator}/${t.denominator}`)).toEqual(['6/8']);
       expect(midi.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[1, 'minor']]);
       expect(midi.tempos[0].microsecondsPerQuarter).toBe(600_000);
     }
-    const d = await rltuner(['generate', '--count', '1', '--length', '16', '--key', 'D', '--out', 'gen_d']);
-    expect(d.stderr).toMatch(/writing in D major, from --key\/--mode/);
-    const written = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_d', 'melody_001.mid'))));
-    expect(written.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[2, 'major']]);
+  }, 30_000);
+
+  it('--key/--mode name the key of the notes (checked against the model); --transpose moves them for playback', async () => {
+    // The shipped Note RNN's notes are on the white keys: D dorian is a key of them, written with no sharps
+    // or flats and a text event naming it.
+    const dorian = await rltuner(['generate', '--count', '1', '--length', '16', '--key', 'D', '--mode', 'dorian', '--out', 'gen_dorian']);
+    expect(dorian.code).toBe(0);
+    expect(dorian.stderr).toMatch(/writing in D dorian \(the notes are in D dorian, --key\/--mode\)/);
+    const dorianFile = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_dorian', 'melody_001.mid'))));
+    expect(dorianFile.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[0, 'minor']]);
+    expect(dorianFile.texts.map((t) => t.text)).toEqual(['D dorian']);
+    // D major is not: the error names the model's key and the fix.
+    const dMajor = await rltuner(['generate', '--count', '1', '--key', 'D', '--out', 'gen_d']);
+    expect(dMajor.code).not.toBe(0);
+    expect(dMajor.stderr).toMatch(/--key\/--mode D major: the notes of .* are on the white keys, C major's notes .* and D major is not; .*--transpose <semitones>/);
+    // Moving C major up a whole tone gives D major, signature and all.
+    const moved = await rltuner(['generate', '--count', '1', '--length', '16', '--transpose', '2', '--out', 'gen_up']);
+    expect(moved.stderr).toMatch(/writing in D major \(the notes are in C major, .*, moved \+2 by --transpose\)/);
+    const movedFile = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_up', 'melody_001.mid'))));
+    expect(movedFile.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[2, 'major']]);
+    expect(movedFile.texts).toEqual([]);
     expect((await rltuner(['generate', '--key', 'H', '--out', 'gen_h'])).stderr).toMatch(/--key: key "H" is not a tonic name/);
+    expect((await rltuner(['generate', '--transpose', '1.5', '--out', 'gen_h'])).stderr).toMatch(/--transpose 1\.5: expected a whole number of semitones from -24 to 24/);
   }, 30_000);
 });
 
