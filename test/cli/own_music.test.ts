@@ -117,6 +117,40 @@ describe('rltuner generate with a primer', () => {
   }, 30_000);
 });
 
+describe('one meaning of --key: tune, generate and evaluate', () => {
+  it('a model tuned in D dorian: its samples, generate and evaluate all take D dorian; another key is refused', async () => {
+    const t = await rltuner(['tune', '--key', 'D', '--mode', 'dorian', '--training-steps', '640', '--eval-every', '0', '--eval-compositions', '8', '--sample-count', '2', '--out', 'tune_dorian', '--quiet']);
+    expect(t.code).toBe(0);
+    const signatureOf = (path: string) => {
+      const midi = readMidiFile(new Uint8Array(readFileSync(join(work, path))));
+      return { signatures: midi.keySignatures.map((k) => [k.sharps, k.mode]), texts: midi.texts.map((x) => x.text), meters: midi.timeSignatures.map((m) => `${m.numerator}/${m.denominator}`) };
+    };
+    expect(signatureOf('tune_dorian/samples/g_1.mid')).toEqual({ signatures: [[0, 'minor']], texts: ['D dorian'], meters: ['4/4'] });
+    expect(signatureOf('tune_dorian/samples/note_rnn_1.mid')).toEqual({ signatures: [[0, 'major']], texts: [], meters: ['4/4'] });
+    const model = join('tune_dorian', 'g_tuned.safetensors');
+
+    const plain = await rltuner(['generate', '--model', model, '--count', '1', '--length', '16', '--out', 'gen_tuned']);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toMatch(/writing in D dorian \(the notes are in D dorian, the key the model was tuned in\)/);
+    expect(signatureOf('gen_tuned/melody_001.mid')).toEqual({ signatures: [[0, 'minor']], texts: ['D dorian'], meters: ['4/4'] });
+    const same = await rltuner(['generate', '--model', model, '--key', 'D', '--mode', 'dorian', '--count', '1', '--length', '16', '--out', 'gen_tuned_same']);
+    expect(same.code).toBe(0);
+    expect(readFileSync(join(work, 'gen_tuned_same', 'melody_001.mid'))).toEqual(readFileSync(join(work, 'gen_tuned', 'melody_001.mid')));
+    const other = await rltuner(['generate', '--model', model, '--key', 'E', '--mode', 'dorian', '--count', '1', '--out', 'gen_tuned_e']);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toMatch(/--key\/--mode E dorian: .*g_tuned\.safetensors was tuned in D dorian, so its notes are in D dorian; leave --key\/--mode out .* --transpose <semitones>/);
+    const up = await rltuner(['generate', '--model', model, '--transpose', '2', '--count', '1', '--length', '16', '--out', 'gen_tuned_up']);
+    expect(up.stderr).toMatch(/writing in E dorian \(the notes are in D dorian, the key the model was tuned in, moved \+2 by --transpose\)/);
+    expect(signatureOf('gen_tuned_up/melody_001.mid')).toEqual({ signatures: [[2, 'minor']], texts: ['E dorian'], meters: ['4/4'] });
+
+    const e = await rltuner(['evaluate', '--tuned', model, '--count', '16', '--length', '16', '--quiet']);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toMatch(/rules in D dorian \(the key the tuned models were tuned in\)/);
+    const asked = await rltuner(['evaluate', '--tuned', model, '--count', '16', '--length', '16', '--key', 'C', '--quiet']);
+    expect(asked.stdout).toMatch(/rules in C major \(--key\/--mode\)/);
+  }, 60_000);
+});
+
 describe('rltuner score', () => {
   it('reproduces the shipped model\'s test figures of models/README.md on the Nottingham test split', async () => {
     const r = await rltuner(['score', '--model', 'models/note_rnn.safetensors', 'data/nottingham/splits/test.txt'], root);
