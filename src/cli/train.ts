@@ -120,9 +120,12 @@ export interface Splits {
   names: { train: string[]; valid: string[]; test: string[] };
 }
 
-/** A model's compact record of one melody: [name, key in the file, 's'ignature or 'e'stimated, transposition, meter, steps per bar, qpm]. */
-function melodyRecord(info: MelodyInfo): [string, string, string, number, string, number, number] {
-  return [info.name, info.key, info.keySource === 'signature' ? 's' : 'e', info.transposition, info.meter, info.stepsPerBar, info.qpm];
+/**
+ * A model's compact record of one melody: [name, key in the file, 's'ignature, 't'ext event or 'e'stimated,
+ * transposition, meter, steps per bar, qpm, bar position of the first note (null: bars are not whole steps)].
+ */
+function melodyRecord(info: MelodyInfo): [string, string, string, number, string, number, number, number | null] {
+  return [info.name, info.key, info.keySource === 'signature' ? 's' : info.keySource === 'text' ? 't' : 'e', info.transposition, info.meter, info.stepsPerBar, info.qpm, info.barPosition];
 }
 
 /** The corpora of a run (train, valid, test), imported with the run's part and import settings. */
