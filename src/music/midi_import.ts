@@ -862,19 +862,20 @@ function countOffGridOnsets(notes: NoteList, ticksPerStep: number): number {
 const TRIPLET_SPACINGS = [2 / 3, 4 / 3, 8 / 3];
 
 /**
- * Groups of three successive onsets (notes in ticks, distinct onset times) a triplet spacing apart,
- * within a twelfth of a step, starting within a quarter step of the grid, whose group spans a whole
- * number of steps; counted left to right without overlap.
+ * Groups of three successive onsets (notes in ticks; onsets of one time count once) a triplet spacing
+ * apart, within a twelfth of a step, the first within a quarter step of the grid and no other onset
+ * before the group's end (three spacings on); counted left to right without overlap.
  */
 function countTripletGroups(notes: NoteList, ticksPerStep: number): number {
-  const onsets: number[] = [];
+  const onsets: number[] = []; // in steps
   for (let i = 0; i < notes.count; i++) if (i === 0 || notes.start[i] !== notes.start[i - 1]) onsets.push(notes.start[i] / ticksPerStep);
   let groups = 0;
   for (let i = 0; i + 2 < onsets.length; ) {
     const a = onsets[i + 1] - onsets[i];
     const b = onsets[i + 2] - onsets[i + 1];
     const spacing = TRIPLET_SPACINGS.find((t) => Math.abs(a - t) <= 1 / 12 && Math.abs(b - t) <= 1 / 12);
-    if (spacing !== undefined && offGrid(onsets[i] * ticksPerStep, ticksPerStep) <= 0.25 && (i + 3 >= onsets.length || Math.abs(onsets[i + 3] - onsets[i] - 3 * spacing) <= 0.25 || onsets[i + 3] - onsets[i] > 3 * spacing)) {
+    const startsOnGrid = Math.abs(onsets[i] - Math.round(onsets[i])) <= 0.25;
+    if (spacing !== undefined && startsOnGrid && (i + 3 >= onsets.length || onsets[i + 3] - onsets[i] >= 3 * spacing - 0.25)) {
       groups++;
       i += 3;
     } else {

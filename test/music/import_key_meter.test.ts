@@ -179,6 +179,39 @@ describe('meter, tempo and the grid', () => {
   });
 });
 
+describe('timing: the grid offset, swing, sixteenth triplets', () => {
+  it('swung eighths (every second onset 2/3 of a beat late) are no grid offset: half the onsets are on the grid', () => {
+    const swung: NoteSpec[] = Array.from({ length: 16 }, (_, i): NoteSpec => {
+      const start = Math.floor(i / 2) * Q + (i % 2 ? 320 : 0);
+      return [60 + (i % 5), start, start + (i % 2 ? 160 : 320)];
+    });
+    const result = importMidi(melodyFile(swung));
+    expect(result.gridOffsetTicks).toBe(0);
+    expect(result.offGridNotes).toBe(8); // the late ones, at 2.67 steps into each beat
+  });
+
+  it('a whole file 40 ticks early is moved back onto the grid (a negative offset)', () => {
+    const early = line(D_MAJOR_TUNE).map(([p, s, e]): NoteSpec => [p, s + Q - 40, e + Q - 40]);
+    const result = importMidi(melodyFile(early, [metreAt(0, 4, 4)]));
+    expect(result.gridOffsetTicks).toBe(-40);
+    expect(result.offGridNotes).toBe(0);
+    expect(result.barPosition).toBe(4); // one beat into the bar, as written before the offset
+  });
+
+  it('three sixteenth triplets in two steps: one is dropped (the grid holds two), the nearer note kept on each step', () => {
+    const notes: NoteSpec[] = [[72, 0, 80], [74, 80, 160], [76, 160, 240], [77, 240, 480], [79, 480, 960]];
+    const result = importMidi(melodyFile(notes), { transpose: false, minSteps: 1 });
+    expect(result.tripletGroups).toBe(1);
+    expect(result.notesMergedOnStep).toBe(1);
+    expect(result.chordNotesDropped).toBe(0);
+    // Onsets 0, 0.67, 1.33 round to 0, 1, 1: both lie a third of a step from step 1, and the later (E) is kept.
+    expect([...result.tokens].slice(0, 4)).toEqual([26, 30, 31, 1]);
+    // The first importer kept the higher of the two at step 1 (the E too) and counted it as a chord note.
+    const nearest = importMidi(melodyFile(notes), { transpose: false, minSteps: 1, timing: 'nearest' });
+    expect(nearest.chordNotesDropped).toBe(1);
+  });
+});
+
 describe('corpus report', () => {
   it('counts keys by source, meters and off-grid notes, and lists every file', () => {
     const sources = [
