@@ -292,7 +292,7 @@ ui.primerFile.addEventListener('change', async () => {
     const imported = importMidi(new Uint8Array(await file.arrayBuffer()), { name: file.name });
     const cut = imported.tokens.length > MAX_PRIMER_STEPS;
     primer = { name: file.name, tokens: imported.tokens.slice(0, MAX_PRIMER_STEPS) };
-    const moved = imported.transposition ? `, transposed ${imported.transposition > 0 ? 'up' : 'down'} ${Math.abs(imported.transposition)} semitone(s) to C` : '';
+    const moved = imported.transposition ? `, transposed ${imported.transposition > 0 ? 'up' : 'down'} ${Math.abs(imported.transposition)} semitone(s) to ${imported.tokensKey}` : '';
     setStatus(ui.primerStatus, 'loaded',
       `Primer: ${file.name}, ${imported.noteCount} notes, ${imported.tokens.length} steps${moved}` +
       `${cut ? `; only its first ${MAX_PRIMER_STEPS} steps are used` : ''}. Melodies, tuning and samples start from it.`);

@@ -20,9 +20,16 @@ ${IMPORT_FLAGS_HELP}
   --json               print the report as JSON instead of Markdown
   -h, --help           this text
 
-Every file is accounted for: used (with the part chosen and why, its key and where the key came from,
-the transposition, meter, tempo, notes dropped, rounded off the 16th grid or folded) or skipped with
-the reason.`;
+Every file is accounted for: used (with the part chosen and why, its key and mode and where they came
+from, the transposition, meter, pickup, tempo, the grid offset removed, grace notes dropped, triplets
+and other notes rounded off the 16th grid, notes folded) or skipped with the reason.
+
+Keys: a text event naming the key ("D dorian") wins; else the key signature (of several at one tick,
+the one the notes fit), its tonic kept unless the tune ends on another degree of its scale whose
+profile fits better, its mode dorian or mixolydian when the notes say so; a signature the notes
+contradict is replaced by an estimate (a C major one is named a placeholder). With --transpose-by key
+(the default) tonics go to C for modes with a major third and to A for modes with a minor third, where
+\`tune --key/--mode\` puts its tonic: a D dorian tune becomes A dorian, a D mixolydian one C mixolydian.`;
 
 /** The sources of several paths; names are prefixed with their path when more than one path is given. */
 export async function readSourcesOf(paths: string[], command: string): Promise<MidiSource[]> {
@@ -38,7 +45,7 @@ export async function readSourcesOf(paths: string[], command: string): Promise<M
 export async function corpusCommand(args: string[]): Promise<number | void> {
   const v = parseFlags('corpus', args, {
     json: { type: 'boolean' }, track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' },
-    'transpose-by': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    'transpose-by': { type: 'string' }, timing: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   }, true);
   if (v.help) {
     process.stdout.write(`${CORPUS_HELP}\n`);

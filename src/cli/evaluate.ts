@@ -19,7 +19,9 @@ import { CorpusFilesError } from '../node/corpus_files.js';
 import { CorpusError } from '../music/corpus.js';
 import { DEFAULT_CONFIG } from '../rl/config.js';
 import { lengthFlag, loadKernelsOnThreads, numberFlag, parseFlags, Progress, readModelBytes, threadsFlag, threadsHelp, UsageError, writeFileAtomic } from './common.js';
-import { keyRulesFlag } from './key_flags.js';
+import { keyName, type Key } from '../music/keys.js';
+import { keyRuleContext } from '../rules/key_context.js';
+import { keyFlag, modelKeyOf, sameKey } from './key_flags.js';
 import { checkPriorFingerprint, policyKind } from './policy.js';
 
 export const EVALUATE_HELP = `rltuner evaluate: the RL Tuner paper's statistics, Note RNN beside tuned models
@@ -38,8 +40,10 @@ Usage: rltuner evaluate [--model <note_rnn>] [--tuned <file> ...] [options]
                         at ${SHIPPED_REFERENCE_LENGTHS.join(', ')} steps]
   --temperature <x>     sampling temperature of the acting softmax; 0 takes the argmax [1]
   --seed <n>            random seed (each model gets the same priming notes) [1]
-  --key <tonic>         key the rules score in: C, C#, Db, D, ... B [C]
-  --mode <name>         its mode: major, minor, dorian, phrygian, lydian, mixolydian, locrian [major]
+  --key <tonic>         key the rules score in: C, C#, Db, D, ... B [the tuned models': the key they
+                        were tuned in (tune --key/--mode); C without tuned models]
+  --mode <name>         its mode: major, minor, dorian, phrygian, lydian, mixolydian, locrian [theirs;
+                        major]
   --json <file>         also write the full results as JSON
   --markdown <file>     also write the table as Markdown
   --quiet               no progress output
@@ -62,7 +66,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   const numNotes = lengthFlag('evaluate', v, 32, 8, 1024);
   const temperature = numberFlag('evaluate', 'temperature', s('temperature'), 1, 0, 100);
   const seed = numberFlag('evaluate', 'seed', s('seed'), 1, 0, 2 ** 32 - 1, true);
-  const rules = keyRulesFlag('evaluate', v, numNotes);
+  const askedKey = keyFlag('evaluate', v);
   const progress = new Progress(Boolean(v.quiet));
   const reference = await referenceFlag(s('reference'), numNotes);
   if (!reference) process.stderr.write(`note: no data reference at ${numNotes} steps (the shipped one covers ${SHIPPED_REFERENCE_LENGTHS.join(', ')}); pass --reference data/nottingham/splits/test.txt for the data rows' reference values\n`);
@@ -77,6 +81,8 @@ export async function evaluateCommand(args: string[]): Promise<void> {
       const r = readModelBytes(f);
       return { ...r, decoded: decodeModel(r.bytes, r.path) };
     });
+    const { key: rulesKey, from: rulesFrom } = rulesKeyOf(askedKey, tuned);
+    const rules = keyRuleContext({ key: TONIC_SPELLING[rulesKey.tonic], mode: rulesKey.mode, numNotes });
     const requests: Record<string, { config: typeof baseDecoded.config; maxBatch: number }> = { noteRnn: { config: baseDecoded.config, maxBatch: batch } };
     tuned.forEach((t, i) => (requests[`tuned${i}`] = { config: t.decoded.config, maxBatch: batch }));
     const arena = createArena(kernels, requests);
@@ -114,7 +120,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
       files: members.map((m) => m.file),
     }));
     const table = evaluationTable(columns);
-    const keyShown = `${s('key') ?? 'C'} ${s('mode') ?? 'major'}`;
+    const keyShown = `${keyName(rulesKey)} (${rulesFrom})`;
     const goals = goalsForLength(numNotes);
     // A run here is this evaluation, which is also the long (128-step) one at 128 steps.
     const asRun = (e: PolicyEvaluation) => {
@@ -130,7 +136,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     const jsonPath = s('json');
     if (jsonPath) {
       writeFileAtomic(resolve(jsonPath), `${JSON.stringify({
-        count, numNotes, temperature, seed, key: s('key') ?? 'C', mode: s('mode') ?? 'major',
+        count, numNotes, temperature, seed, key: TONIC_SPELLING[rulesKey.tonic], mode: rulesKey.mode, keyFrom: rulesFrom,
         reference,
         columns: columns.map((c) => ({ name: c.name, files: c.files, summary: summarizeEvaluations(c.evaluations) })),
         goals: goals.length === 0 ? null : columns.map((c) => ({
@@ -166,4 +172,23 @@ function groupName(label: string, notes: unknown, file: string): string {
   const { seed: _seed, ...rest } = config;
   const differsFromDefault = Object.entries(rest).filter(([k, v]) => (DEFAULT_CONFIG as unknown as Record<string, unknown>)[k] !== v).map(([k, v]) => `${k} ${v}`);
   return `${label}${differsFromDefault.length ? ` (${differsFromDefault.join(', ')})` : ''}`;
+}
+
+/** A tonic name keyRuleContext accepts for each pitch class. */
+const TONIC_SPELLING = ['C', 'C#', 'D', 'Eb', 'E', 'F', 'F#', 'G', 'Ab', 'A', 'Bb', 'B'];
+
+/**
+ * The key the rules score in: --key/--mode when given; else the key the tuned models were tuned in (they
+ * must agree); else C major.
+ */
+function rulesKeyOf(asked: Key | null, tuned: { path: string; decoded: Parameters<typeof modelKeyOf>[0] }[]): { key: Key; from: string } {
+  if (asked) return { key: asked, from: '--key/--mode' };
+  const keys = tuned.map((t) => ({ path: t.path, key: modelKeyOf(t.decoded) })).filter((t) => t.key.kind === 'tuned') as { path: string; key: { kind: 'tuned'; key: Key } }[];
+  if (keys.length === 0) return { key: { tonic: 0, mode: 'major' }, from: 'the default' };
+  const first = keys[0];
+  const other = keys.find((k) => !sameKey(k.key.key, first.key.key));
+  if (other) {
+    throw new UsageError(`the tuned models were tuned in different keys (${first.path}: ${keyName(first.key.key)}; ${other.path}: ${keyName(other.key.key)}); pass --key/--mode to score them all in one key, or evaluate them separately`, 'evaluate');
+  }
+  return { key: first.key.key, from: 'the key the tuned models were tuned in' };
 }

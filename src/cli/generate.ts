@@ -6,12 +6,13 @@
  */
 import { join, resolve } from 'node:path';
 import { sampleCompositions, type Priming } from '../policy/sampling.js';
-import { NO_EVENT, tokenName } from '../music/encoding.js';
+import { NO_EVENT, NUM_CLASSES, NUM_SPECIAL, tokenName } from '../music/encoding.js';
 import { exportMidi, type ExportOptions } from '../music/midi_export.js';
-import { importMidi, type ImportOptions, type ImportResult } from '../music/midi_import.js';
+import { importMidi, type ImportOptions, type ImportResult, type TimingRule } from '../music/midi_import.js';
 import { decodeModel } from '../io/model_file.js';
-import { keyName, keyOfSignature, transpositionToReference, type Key } from '../music/keys.js';
-import { IMPORT_FLAGS_HELP, importFlags, keyFlag } from './key_flags.js';
+import { keyName, transposeKey, type Key } from '../music/keys.js';
+import { checkKeyOfModel, describeModelKey, IMPORT_FLAGS_HELP, importFlags, keyFlag, modelKeyOf, transposeFlag, type ModelKey } from './key_flags.js';
+import { TIMING_BEFORE_ALIGNED } from '../train/training_data.js';
 import { Random } from '../random.js';
 import {
   lengthFlag, loadKernelsFromDist, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, readInput, readModelBytes, stopOnSignal, UsageError, writeFileAtomic,
@@ -29,13 +30,20 @@ Usage: rltuner generate [options]
   --length <steps>      sixteenth-note steps per melody (--num-notes is the same flag) [64]
   --temperature <x>     softmax temperature; 0 takes the most likely note [1]
   --seed <n>            random seed [1]
-  --primer <file.mid>   start from this melody (it is fed to the model, not written); the melodies are
-                        written in the primer's key, meter and tempo
+  --key <tonic>         the key of the melodies' notes, written in their key signature: C, C#, Db, D, ... B
+                        [the model's: a tuned model's --key/--mode, a Note RNN's C major]
+  --mode <name>         its mode: major, minor, dorian, phrygian, lydian, mixolydian, locrian [the model's]
+                        A tuned model's notes are in the key it was tuned in, so --key/--mode must name that
+                        key (the same flags as \`tune\`); a Note RNN's are in C or A (trained by key) or on
+                        the white keys (the shipped model). Modes beyond major and minor are written with
+                        their notes' signature (D dorian: no sharps or flats) and a text event naming them.
+  --transpose <n>       move the melodies n semitones (-24..24) for playback; the signature moves with
+                        them [0; with a primer and a Note RNN, back to the primer's key]
+  --primer <file.mid>   start from this melody (it is fed to the model, not written), moved to the
+                        model's key; the melodies continue it in its meter and tempo, bars lined up
 ${PART_FLAGS_HELP.replace(/each MIDI file/, 'the primer')}
-${IMPORT_FLAGS_HELP.replace('[key]', "[as the model's training data was imported]")}
-  --key <tonic>         write the melodies in this key (C, C#, Db, D, ... B) [the primer's, else C]
-  --mode <name>         its mode: major, minor, dorian, phrygian, lydian, mixolydian, locrian [major]
-  --key-of <file.mid>   write the melodies in the key of this MIDI file (its signature, else estimated)
+${IMPORT_FLAGS_HELP.replace('[key]', "[as the model's training data was imported]").replace('[aligned]', "[as the model's training data]")}
+  --meter <n/d>         time signature written (e.g. 6/8) [the primer's, else 4/4]
   --qpm <n>             tempo of the MIDI files [the primer's, else 120]
   --out <dir>           folder for the files [runs/generate]
   -h, --help            this text
@@ -50,7 +58,8 @@ export async function generateCommand(args: string[]): Promise<number | void> {
     model: { type: 'string' }, prior: { type: 'string' }, count: { type: 'string' }, length: { type: 'string' }, 'num-notes': { type: 'string' },
     temperature: { type: 'string' }, seed: { type: 'string' }, primer: { type: 'string' }, qpm: { type: 'string' },
     out: { type: 'string' }, track: { type: 'string' }, channel: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    key: { type: 'string' }, mode: { type: 'string' }, 'key-of': { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' },
+    key: { type: 'string' }, mode: { type: 'string' }, transpose: { type: 'string' }, meter: { type: 'string' },
+    'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' }, timing: { type: 'string' },
   });
   if (v.help) {
     process.stdout.write(`${GENERATE_HELP}\n`);
@@ -62,36 +71,55 @@ export async function generateCommand(args: string[]): Promise<number | void> {
   const temperature = numberFlag('generate', 'temperature', s('temperature'), 1, 0, 100);
   const seed = numberFlag('generate', 'seed', s('seed'), 1, 0, 2 ** 32 - 1, true);
   const out = resolve(s('out') ?? 'runs/generate');
-  const importOptions = { ...modelImportOptions(s('model')), ...partFlags('generate', v), ...importFlags('generate', v) };
+  const asked = keyFlag('generate', v);
+  const transposeGiven = transposeFlag('generate', v);
+  const meterGiven = meterFlag(s('meter'));
+  const model = readModelBytes(s('model'));
+  const decoded = decodeModel(model.bytes, model.path);
+  const modelKey = modelKeyOf(decoded);
+  if (asked) checkKeyOfModel('generate', asked, modelKey, model.path);
+  const importOptions = { ...modelImportOptions(decoded), ...partFlags('generate', v), ...importFlags('generate', v) };
+
   let priming: Priming = { kind: 'random_note' };
   const primerPath = s('primer');
   let primer: ImportResult | null = null;
+  let primerShift = 0;
   if (primerPath) {
     const bytes = readInput(resolve(primerPath), 'primer MIDI file', 'Pass a Standard MIDI File with a melody, or omit --primer.');
     primer = importMidi(bytes, { name: primerPath, ...importOptions });
-    priming = { kind: 'primer', tokens: primer.tokens };
-    process.stderr.write(`primer ${primerPath}: ${primer.partChoice}; key ${primer.key.name} (${primer.key.source === 'signature' ? 'key signature' : `estimated: ${primer.key.reason}`}), ` +
-      `transposed ${primer.transposition > 0 ? '+' : ''}${primer.transposition} to ${primer.tokensKey} for the model; meter ${primer.meter.numerator}/${primer.meter.denominator}, ${primer.qpm} qpm\n`);
+    let tokens = primer.tokens;
+    if (modelKey.kind === 'tuned') {
+      // The primer's tonic, where the import put it, moved to the model's tonic (the nearer way that fits).
+      primerShift = shiftToTonic(primer.tokens, (primer.key.tonic + primer.transposition + 1200) % 12, modelKey.key.tonic);
+      tokens = primer.tokens.map((t) => (t < NUM_SPECIAL ? t : t + primerShift));
+    }
+    priming = { kind: 'primer', tokens };
+    process.stderr.write(`primer ${primerPath}: ${primer.partChoice}; key ${primer.key.name} (${describeKeySource(primer)}), ` +
+      `moved ${signed(primer.transposition + primerShift)} for the model; meter ${primer.meter.numerator}/${primer.meter.denominator}` +
+      `${primer.barPosition ? ` (starts ${primer.barPosition} steps into a bar)` : ''}, ${primer.qpm} qpm\n`);
   }
-  const outputKey = writtenKey(v, primer, importOptions);
+  const written = writtenKey(asked, modelKey, primer, primerShift, transposeGiven);
+  const meter = meterGiven ?? (primer ? { numerator: primer.meter.numerator, denominator: primer.meter.denominator } : { numerator: 4, denominator: 4 });
+  const stepsPerBar = (meter.numerator * 16) / meter.denominator;
+  // After a primer the melodies start where it ended within its bar.
+  const barPosition = primer && primer.barPosition !== null && Number.isInteger(stepsPerBar) && !meterGiven
+    ? (primer.barPosition + primer.tokens.length) % stepsPerBar
+    : 0;
   const qpm = numberFlag('generate', 'qpm', s('qpm'), primer?.qpm ?? 120, 1, 1000);
-  const exportOptions: ExportOptions = {
-    qpm, key: outputKey.key, transpose: outputKey.transpose,
-    ...(primer ? { timeSignature: { numerator: primer.meter.numerator, denominator: primer.meter.denominator } } : {}),
-  };
-  process.stderr.write(`writing in ${outputKey.description}\n`);
+  const exportOptions: ExportOptions = { qpm, key: written.key, transpose: written.transpose, timeSignature: meter, barPosition };
+  process.stderr.write(`writing in ${written.description}; meter ${meter.numerator}/${meter.denominator}${barPosition ? `, starting ${barPosition} steps into the bar (after the primer)` : ''}\n`);
   const kernels = loadKernelsFromDist();
   const batch = Math.min(count, MAX_BATCH);
   const policy = loadPolicy(kernels, s('model'), batch, s('prior'));
   const rng = new Random(seed);
   const stop = stopOnSignal(() => process.stderr.write('stopping after the current batch (Ctrl-C again to quit at once)...\n'));
-  let written = 0;
+  let writtenCount = 0;
   try {
-    while (written < count && !stop.requested) {
-      const { compositions } = sampleCompositions(policy.models, rng, { count: Math.min(batch, count - written), numNotes: length, temperature, priming });
+    while (writtenCount < count && !stop.requested) {
+      const { compositions } = sampleCompositions(policy.models, rng, { count: Math.min(batch, count - writtenCount), numNotes: length, temperature, priming });
       for (const c of compositions) {
-        written++;
-        const file = join(out, `melody_${String(written).padStart(3, '0')}.mid`);
+        writtenCount++;
+        const file = join(out, `melody_${String(writtenCount).padStart(3, '0')}.mid`);
         writeFileAtomic(file, exportMidi(c, exportOptions));
         const preview = Array.from(c.slice(0, 16), (t) => (t === NO_EVENT ? '-' : tokenName(t))).join(' ');
         process.stdout.write(`${file}  ${preview}${c.length > 16 ? ' ...' : ''}\n`);
@@ -103,46 +131,81 @@ export async function generateCommand(args: string[]): Promise<number | void> {
   }
   const melodies = (n: number) => `${n} ${n === 1 ? 'melody' : 'melodies'}`;
   if (stop.requested) {
-    process.stderr.write(`stopped: wrote ${melodies(written)} of ${count} to ${out}\n`);
+    process.stderr.write(`stopped: wrote ${melodies(writtenCount)} of ${count} to ${out}\n`);
     return stop.exitCode;
   }
-  process.stdout.write(`wrote ${melodies(written)} from ${policy.path} (${policy.kind})\n`);
+  process.stdout.write(`wrote ${melodies(writtenCount)} from ${policy.path} (${policy.kind})\n`);
 }
 
-/** How the model's training melodies were imported (its metadata); note-count for models that record none. */
-function modelImportOptions(model: string | undefined): ImportOptions {
-  const { path, bytes } = readModelBytes(model);
-  const decoded = decodeModel(bytes, path);
-  const record = (decoded.info.data as { import?: { transposeBy?: 'key' | 'note-count'; keepKey?: boolean } } | undefined)?.import;
-  if (record === undefined) return { transposeBy: 'note-count' };
-  return record.keepKey ? { transpose: false } : { transposeBy: record.transposeBy ?? 'key' };
+const signed = (n: number) => `${n > 0 ? '+' : ''}${n}`;
+
+function describeKeySource(primer: ImportResult): string {
+  return primer.key.source === 'signature' ? 'key signature' : primer.key.source === 'text' ? 'named in the file' : `estimated: ${primer.key.reason}`;
+}
+
+/** --meter n/d, or undefined when not given. */
+function meterFlag(given: string | undefined): { numerator: number; denominator: number } | undefined {
+  if (given === undefined) return undefined;
+  const match = /^(\d{1,3})\/(\d{1,3})$/.exec(given.trim());
+  const numerator = match ? Number(match[1]) : NaN, denominator = match ? Number(match[2]) : NaN;
+  if (!match || numerator < 1 || numerator > 255 || ![1, 2, 4, 8, 16, 32, 64, 128].includes(denominator)) {
+    throw new UsageError(`--meter ${given}: expected a time signature n/d with n 1..255 and d a power of two up to 128 (e.g. 4/4, 6/8)`, 'generate');
+  }
+  return { numerator, denominator };
 }
 
 /**
- * The key the melodies are written in, and the semitones that put the model's tokens there. The model's
- * tokens are in C major / A minor unless its data kept its keys. --key/--mode or --key-of choose the key;
- * else the primer's key (its transposition undone); else C major.
+ * Semitones (−6..+5, else the other way round an octave) that move a primer's tonic `from` to `to` while
+ * every note stays a class of the encoding.
  */
-function writtenKey(v: Record<string, unknown>, primer: ImportResult | null, importOptions: ImportOptions): { key: Key | null; transpose: number; description: string } {
-  const keptKeys = importOptions.transpose === false;
-  const asked = keyFlag('generate', v as Parameters<typeof keyFlag>[1]);
-  const keyOf = typeof v['key-of'] === 'string' ? (v['key-of'] as string) : undefined;
-  if (asked && keyOf) throw new UsageError('--key/--mode and --key-of both name the key to write in; pass one of them', 'generate');
-  let target: Key | null = asked;
-  let from = asked ? '--key/--mode' : '';
-  if (keyOf) {
-    const result = importMidi(readInput(resolve(keyOf), '--key-of MIDI file', 'Pass a Standard MIDI File whose key the melodies should take.'), { name: keyOf });
-    target = { tonic: result.key.tonic, mode: result.key.mode };
-    from = `--key-of ${keyOf} (${result.key.source === 'signature' ? 'its key signature' : 'estimated'})`;
+function shiftToTonic(tokens: ArrayLike<number>, from: number, to: number): number {
+  const up = (((to - from) % 12) + 12) % 12;
+  const nearer = up > 5 ? up - 12 : up;
+  let low = Infinity, high = -Infinity;
+  for (let i = 0; i < tokens.length; i++) if (tokens[i] >= NUM_SPECIAL) { low = Math.min(low, tokens[i]); high = Math.max(high, tokens[i]); }
+  for (const shift of [nearer, nearer > 0 ? nearer - 12 : nearer + 12]) if (low + shift >= NUM_SPECIAL && high + shift < NUM_CLASSES) return shift;
+  throw new UsageError(`--primer: its notes span ${high - low} semitones; moved to the model's tonic they would leave MIDI 48..83 (pass a primer of a narrower range)`, 'generate');
+}
+
+/** How the model's training melodies were imported (its metadata); note-count and nearest timing for models that record none. */
+function modelImportOptions(decoded: ReturnType<typeof decodeModel>): ImportOptions {
+  const record = (decoded.info.data as { import?: { transposeBy?: 'key' | 'note-count'; keepKey?: boolean; timing?: TimingRule } } | undefined)?.import;
+  if (record === undefined) return { transposeBy: 'note-count', timing: TIMING_BEFORE_ALIGNED };
+  const timing = record.timing ?? TIMING_BEFORE_ALIGNED;
+  return record.keepKey ? { transpose: false, timing } : { transposeBy: record.transposeBy ?? 'key', timing };
+}
+
+/**
+ * The key the melodies are written in and the semitones that move the model's notes there: the key of
+ * the notes (--key/--mode, checked against the model; else a tuned model's key; else, after a primer, the
+ * key the primer was moved to; else C major) moved by --transpose (by default 0; with a primer and a Note
+ * RNN, the primer's transposition undone, so the melodies sound in the primer's key).
+ */
+function writtenKey(asked: Key | null, modelKey: ModelKey, primer: ImportResult | null, primerShift: number, transposeGiven: number | undefined): { key: Key | null; transpose: number; description: string } {
+  let notesKey: Key | null;
+  let from: string;
+  if (asked) {
+    notesKey = asked;
+    from = '--key/--mode';
+  } else if (modelKey.kind === 'tuned') {
+    notesKey = modelKey.key;
+    from = 'the key the model was tuned in';
+  } else if (primer) {
+    notesKey = transposeKey({ tonic: primer.key.tonic, mode: primer.key.mode }, primer.transposition + primerShift);
+    from = 'the key the primer was moved to for the model';
+  } else if (modelKey.kind === 'kept') {
+    notesKey = null;
+    from = '';
+  } else {
+    notesKey = { tonic: 0, mode: 'major' };
+    from = `the model's notes: ${describeModelKey(modelKey)}`;
   }
-  if (target) {
-    if (keptKeys) return { key: target, transpose: 0, description: `${keyName(target)} (signature only: the model's melodies kept their keys)` };
-    return { key: target, transpose: -transpositionToReference(target), description: `${keyName(target)}, from ${from}` };
+  const undoPrimer = primer !== null && modelKey.kind !== 'tuned' && !asked && transposeGiven === undefined;
+  const transpose = transposeGiven ?? (undoPrimer ? -(primer.transposition + primerShift) : 0);
+  if (notesKey === null) {
+    return { key: null, transpose, description: `the model's own keys (no key signature: its melodies kept their keys)${transpose ? `, moved ${signed(transpose)}` : ''}` };
   }
-  if (primer) {
-    const key = { tonic: primer.key.tonic, mode: primer.key.mode };
-    return { key, transpose: -primer.transposition, description: `${keyName(key)}, the primer's key (its transposition of ${primer.transposition} undone)` };
-  }
-  if (keptKeys) return { key: null, transpose: 0, description: 'the model\'s own keys (no key signature: its melodies kept their keys)' };
-  return { key: keyOfSignature(0, 'major'), transpose: 0, description: 'C major, the key the model\'s melodies were transposed to' };
+  const key = transposeKey(notesKey, transpose);
+  const moved = transpose === 0 ? '' : undoPrimer ? `, moved ${signed(transpose)} back to the primer's key` : `, moved ${signed(transpose)} by --transpose`;
+  return { key, transpose, description: `${keyName(key)} (the notes are in ${keyName(notesKey)}, ${from}${moved})` };
 }

@@ -1,20 +1,96 @@
 /**
- * The --key / --mode flags shared by evaluate and generate (tune takes them as config fields), and the
- * import flags shared by the commands that read MIDI: --keep-key and --transpose-by.
+ * The --key / --mode flags shared by evaluate and generate (tune takes them as config fields), the key of
+ * a model's notes, and the import flags shared by the commands that read MIDI: --keep-key, --transpose-by
+ * and --timing.
+ *
+ * One meaning of --key / --mode everywhere: the key of the notes. `tune --key D --mode dorian` makes a
+ * model whose notes are in D dorian (the rules reward D dorian); `generate` and `evaluate` take a model's
+ * key by default, and the same flags name the same key; moving melodies for playback is --transpose.
  */
-import { KeyNameError, keyNamed, MODE_NAMES, TONIC_NAMES, type Key } from '../music/keys.js';
-import { TRANSPOSE_RULES, type ImportOptions, type TransposeRule } from '../music/midi_import.js';
-import { keyRuleContext } from '../rules/key_context.js';
-import type { RuleContext } from '../rules/rules.js';
+import type { DecodedModel } from '../io/model_file.js';
+import { isMajorMode, KeyNameError, keyName, keyNamed, MODE_NAMES, sameScale, TONIC_NAMES, type Key } from '../music/keys.js';
+import { TIMING_RULES, TRANSPOSE_RULES, type ImportOptions, type TimingRule, type TransposeRule } from '../music/midi_import.js';
 import { UsageError, type FlagValues } from './common.js';
 
 export const KEY_FLAGS_HELP = `  --key <tonic>         key the rules score in: ${TONIC_NAMES.join(' ')} [C]
   --mode <name>         its mode: ${MODE_NAMES.join(', ')} [major]`;
 
+/**
+ * The key of a model's notes, from what the file records: a tuned model's notes are in the key it was
+ * tuned in (its config's key and mode; C major for tuned models from before keys); a Note RNN's are where
+ * its training melodies were moved: by key, tonics on C (major-third modes) or A (minor-third modes); by
+ * note count (the shipped model, and models that record no import), on the white keys; kept, anywhere.
+ */
+export type ModelKey =
+  | { kind: 'tuned'; key: Key }
+  | { kind: 'reference' }
+  | { kind: 'white-keys' }
+  | { kind: 'kept' };
+
+export function modelKeyOf(decoded: DecodedModel): ModelKey {
+  const notes = decoded.info.notes as { algorithm?: unknown; config?: { key?: unknown; mode?: unknown } } | undefined;
+  if (typeof notes?.algorithm === 'string') {
+    const config = notes.config ?? {};
+    return { kind: 'tuned', key: keyNamed(typeof config.key === 'string' ? config.key : 'C', typeof config.mode === 'string' ? config.mode : 'major') };
+  }
+  const record = (decoded.info.data as { import?: { transposeBy?: string; keepKey?: boolean } } | undefined)?.import;
+  if (record === undefined || (record.transposeBy === undefined && record.keepKey === undefined)) return { kind: 'white-keys' };
+  if (record.keepKey) return { kind: 'kept' };
+  return record.transposeBy === 'note-count' ? { kind: 'white-keys' } : { kind: 'reference' };
+}
+
+/** The model's key in words, for messages: "D dorian (the key it was tuned in)". */
+export function describeModelKey(modelKey: ModelKey): string {
+  switch (modelKey.kind) {
+    case 'tuned': return `${keyName(modelKey.key)} (the key it was tuned in)`;
+    case 'reference': return 'C for modes with a major third, A for modes with a minor third (its training melodies were moved there by key)';
+    case 'white-keys': return 'the white keys, C major\'s notes (its training melodies were moved there by note count)';
+    case 'kept': return 'the keys of its training melodies (they kept their keys)';
+  }
+}
+
+/** Same tonic and mode (major = ionian, minor = aeolian). */
+export function sameKey(a: Key, b: Key): boolean {
+  const plain = (k: Key) => (k.mode === 'ionian' ? 'major' : k.mode === 'aeolian' ? 'minor' : k.mode);
+  return a.tonic === b.tonic && plain(a) === plain(b);
+}
+
+/**
+ * Checks that `asked` (from --key/--mode) can be the key of the model's notes; the message names the
+ * model's key and what to pass instead (--transpose moves melodies for playback). Returns nothing.
+ */
+export function checkKeyOfModel(command: string, asked: Key, modelKey: ModelKey, modelPath: string): void {
+  const fix = 'leave --key/--mode out to take the model\'s key, and move the melodies for playback with --transpose <semitones>';
+  if (modelKey.kind === 'tuned' && !sameKey(asked, modelKey.key)) {
+    throw new UsageError(`--key/--mode ${keyName(asked)}: ${modelPath} was tuned in ${keyName(modelKey.key)}, so its notes are in ${keyName(modelKey.key)}; ${fix}`, command);
+  }
+  if (modelKey.kind === 'reference' && asked.tonic !== (isMajorMode(asked.mode) ? 0 : 9)) {
+    throw new UsageError(`--key/--mode ${keyName(asked)}: the notes of ${modelPath} are in ${describeModelKey(modelKey)}; pass --key ${isMajorMode(asked.mode) ? 'C' : 'A'} --mode ${asked.mode}, or ${fix}`, command);
+  }
+  if (modelKey.kind === 'white-keys' && !sameScale(asked, { tonic: 0, mode: 'major' })) {
+    throw new UsageError(`--key/--mode ${keyName(asked)}: the notes of ${modelPath} are on ${describeModelKey(modelKey)}, and ${keyName(asked)} is not; name a key of C major's notes (C major, A minor, D dorian, G mixolydian, ...), or ${fix}`, command);
+  }
+}
+
+/** --transpose <semitones> (−24..24), or undefined when not given. */
+export function transposeFlag(command: string, values: FlagValues): number | undefined {
+  const given = values.transpose;
+  if (typeof given !== 'string') return undefined;
+  const value = Number(given);
+  if (!(Number.isInteger(value) && value >= -24 && value <= 24)) {
+    throw new UsageError(`--transpose ${given}: expected a whole number of semitones from -24 to 24 (e.g. 2 moves the melodies a whole tone up)`, command);
+  }
+  return value;
+}
+
 export const IMPORT_FLAGS_HELP = `  --keep-key           keep each melody in its own key [transpose its tonic to C (major) or A (minor)]
   --transpose-by <rule> key: move the tonic of the file's key (signature, else estimated) to C or A;
                        note-count: the first importer's rule (most notes on white keys), which the
-                       shipped model was trained with [key]`;
+                       shipped model was trained with [key]
+  --timing <rule>      aligned: remove a whole file's constant offset from the 16th grid, drop grace
+                       notes (a 32nd or shorter, leading into the next note), keep the note nearer the
+                       step when two successive notes round onto one; nearest: round every note as it
+                       is and keep the highest of each step, the first importer's rule [aligned]`;
 
 /** The key named by --key / --mode, or null when neither is given. */
 export function keyFlag(command: string, values: FlagValues): Key | null {
@@ -29,15 +105,14 @@ export function keyFlag(command: string, values: FlagValues): Key | null {
   }
 }
 
-/** The rule context of --key / --mode (C major when both are left out). */
-export function keyRulesFlag(command: string, values: FlagValues, numNotes: number): RuleContext {
-  keyFlag(command, values); // names a bad value as a usage error
-  return keyRuleContext({ key: typeof values.key === 'string' ? values.key : 'C', mode: typeof values.mode === 'string' ? values.mode : 'major', numNotes });
-}
-
-/** The import options of --keep-key / --transpose-by. */
-export function importFlags(command: string, values: FlagValues): Pick<ImportOptions, 'transpose' | 'transposeBy'> {
-  const out: Pick<ImportOptions, 'transpose' | 'transposeBy'> = {};
+/** The import options of --keep-key / --transpose-by / --timing. */
+export function importFlags(command: string, values: FlagValues): Pick<ImportOptions, 'transpose' | 'transposeBy' | 'timing'> {
+  const out: Pick<ImportOptions, 'transpose' | 'transposeBy' | 'timing'> = {};
+  const timing = values.timing;
+  if (typeof timing === 'string') {
+    if (!(TIMING_RULES as readonly string[]).includes(timing)) throw new UsageError(`--timing ${timing}: expected ${TIMING_RULES.join(' or ')}`, command);
+    out.timing = timing as TimingRule;
+  }
   if (values['keep-key'] === true) out.transpose = false;
   const rule = values['transpose-by'];
   if (typeof rule === 'string') {

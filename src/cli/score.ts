@@ -14,7 +14,7 @@ import { scoreNoteRnn, type NoteRnnScore } from '../train/scoring.js';
 import { loadKernelsFromDist, PACKAGE_ROOT, parseFlags, partFlags, PART_FLAGS_HELP, readModelBytes, UsageError } from './common.js';
 import { readSourcesOf } from './corpus.js';
 import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
-import { HELD_OUT_SHARE, IMPORT_BEFORE_KEYS, type ImportRecord } from '../train/training_data.js';
+import { HELD_OUT_SHARE, IMPORT_BEFORE_KEYS, TIMING_BEFORE_ALIGNED, type ImportRecord } from '../train/training_data.js';
 
 export const SCORE_HELP = `rltuner score: how well a Note RNN predicts melodies it has not seen
 
@@ -47,13 +47,16 @@ function recordedImport(decoded: DecodedModel): { options: CorpusOptions; descri
   const data = (decoded.info.data ?? {}) as RecordedData;
   const record = data.import;
   if (record === undefined || (record.transposeBy === undefined && record.keepKey === undefined)) {
-    return { options: { transposeBy: IMPORT_BEFORE_KEYS.transposeBy }, description: 'transposed by note count (the model records no import settings: it predates key-based transposition)' };
+    return {
+      options: { transposeBy: IMPORT_BEFORE_KEYS.transposeBy, timing: TIMING_BEFORE_ALIGNED },
+      description: 'transposed by note count, timing nearest (the model records no import settings: it predates key-based transposition)',
+    };
   }
-  const options: CorpusOptions = { transposeBy: record.transposeBy ?? 'key' };
+  const options: CorpusOptions = { transposeBy: record.transposeBy ?? 'key', timing: record.timing ?? TIMING_BEFORE_ALIGNED };
   if (record.keepKey) options.transpose = false;
   if (record.track !== undefined) options.track = record.track;
   if (record.channel !== undefined) options.channel = record.channel;
-  return { options, description: record.keepKey ? 'keys kept (as the model was trained)' : `transposed by ${options.transposeBy} (as the model was trained)` };
+  return { options, description: `${record.keepKey ? 'keys kept' : `transposed by ${options.transposeBy}`}, timing ${options.timing} (as the model was trained)` };
 }
 
 /** The baseline training and validation melodies the model's metadata points to, or why there are none. */
@@ -98,7 +101,7 @@ export function formatScoreTable(score: NoteRnnScore, modelName: string): string
 export async function scoreCommand(args: string[]): Promise<number | void> {
   const v = parseFlags('score', args, {
     model: { type: 'string' }, 'baseline-data': { type: 'string', multiple: true }, 'no-baselines': { type: 'boolean' }, json: { type: 'boolean' },
-    track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' },
+    track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' }, timing: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, true);
   if (v.help) {

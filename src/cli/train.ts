@@ -27,7 +27,7 @@ import {
   DEFAULT_TRAINING, NoteRnnTrainer, runTraining, type EpochRecord, type SequenceMetrics, type TrainingSettings,
 } from '../train/note_rnn_training.js';
 import {
-  DATA_FLAGS, HELD_OUT_DESCRIPTION, IMPORT_BEFORE_KEYS, TrainingDataError, type DataChoice, type Splits,
+  DATA_FLAGS, HELD_OUT_DESCRIPTION, IMPORT_BEFORE_KEYS, TIMING_BEFORE_ALIGNED, TrainingDataError, type DataChoice, type Splits,
 } from '../train/training_data.js';
 import {
   formatDuration, loadKernelsOnThreads, threadsFlag, threadsHelp, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, Progress, stopOnSignal, UsageError,
@@ -109,7 +109,7 @@ function dataFromFlags(values: FlagValues): DataChoice {
     if (typeof given === 'string') paths[flag] = { given, path: resolve(given) };
   }
   const flags = importFlags('train', values);
-  return { paths, part: partFlags('train', values), import: { transposeBy: flags.transposeBy ?? 'key', keepKey: flags.transpose === false } };
+  return { paths, part: partFlags('train', values), import: { transposeBy: flags.transposeBy ?? 'key', keepKey: flags.transpose === false, timing: flags.timing ?? 'aligned' } };
 }
 
 /** The flag each training setting comes from. */
@@ -146,6 +146,9 @@ function resumedChoice(saved: TrainingCheckpoint, given: Partial<TrainingSetting
     if (a.transposeBy !== b.transposeBy || a.keepKey !== b.keepKey) {
       mismatches.push(`--transpose-by/--keep-key: the checkpoint has ${a.keepKey ? 'keep-key' : a.transposeBy}, this run has ${b.keepKey ? 'keep-key' : b.transposeBy}`);
     }
+    if ((a.timing ?? TIMING_BEFORE_ALIGNED) !== (b.timing ?? TIMING_BEFORE_ALIGNED)) {
+      mismatches.push(`--timing: the checkpoint has ${a.timing ?? TIMING_BEFORE_ALIGNED}, this run has ${b.timing ?? TIMING_BEFORE_ALIGNED}`);
+    }
   }
   // Runs from before early stopping ran every epoch: they keep doing so unless --patience is given.
   const savedPatience = saved.state.settings.patience ?? 100000;
@@ -164,7 +167,7 @@ export async function trainCommand(args: string[]): Promise<number | void> {
     nottingham: { type: 'string' }, data: { type: 'string' }, valid: { type: 'string' }, test: { type: 'string' },
     hidden: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, window: { type: 'string' },
     lr: { type: 'string' }, clip: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, patience: { type: 'string' },
-    track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' },
+    track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' }, timing: { type: 'string' },
     resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, 'no-baselines': { type: 'boolean' }, 'relaxed-simd': { type: 'boolean' }, threads: { type: 'string' },
     quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });

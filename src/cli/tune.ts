@@ -16,6 +16,7 @@ import { buildCorpus } from '../music/corpus.js';
 import { tokenName, NUM_CLASSES } from '../music/encoding.js';
 import { exportMidi } from '../music/midi_export.js';
 import { importMidi } from '../music/midi_import.js';
+import { keyNamed } from '../music/keys.js';
 import { readMidiSources } from '../node/corpus_files.js';
 import { RunFolder } from '../node/run_folder.js';
 import { heatmap, lineChart } from '../report/svg.js';
@@ -374,8 +375,12 @@ function writeFinalReport(folder: RunFolder, tuner: RlTuner, final: FinalReport)
   folder.writeAtomic('evaluation.json', `${JSON.stringify({ noteRnn: plain(base), tuned: plain(tuned) }, null, 2)}\n`);
   process.stdout.write(`${table}\n`);
 
-  final.samples.noteRnn.forEach((m, i) => folder.writeAtomic(`samples/note_rnn_${i + 1}.mid`, exportMidi(m)));
-  final.samples.tuned.forEach((m, i) => folder.writeAtomic(`samples/${c.algorithm}_${i + 1}.mid`, exportMidi(m)));
+  // The tuned model's samples carry the key the rules rewarded (the key of its notes), the Note RNN's the
+  // C major its training melodies were moved to (as \`generate\` writes them); both 4/4, the bars the
+  // rules count in.
+  const meter = { numerator: 4, denominator: 4 };
+  final.samples.noteRnn.forEach((m, i) => folder.writeAtomic(`samples/note_rnn_${i + 1}.mid`, exportMidi(m, { key: { tonic: 0, mode: 'major' }, timeSignature: meter })));
+  final.samples.tuned.forEach((m, i) => folder.writeAtomic(`samples/${c.algorithm}_${i + 1}.mid`, exportMidi(m, { key: keyNamed(c.key, c.mode), timeSignature: meter })));
 
   const curves = folder.readJsonLines('metrics.jsonl').filter((m) => typeof m['charts/reward_total'] === 'number');
   const series = (key: string, name: string) => ({ name, points: curves.map((m) => [m.step as number, m[key] as number] as [number, number]) });

@@ -117,6 +117,46 @@ export function signatureOfKey(key: Key): { sharps: number; mode: 'major' | 'min
   return { sharps, mode: isMajorMode(key.mode) ? 'major' : 'minor' };
 }
 
+/** True when two keys use the same seven pitch classes (D dorian and C major; E minor and G major). */
+export function sameScale(a: Key, b: Key): boolean {
+  return parentMajorTonic(a) === parentMajorTonic(b);
+}
+
+/** The mode of the major scale on `parentTonic` that starts on pitch class `tonic` (null when `tonic` is not in that scale). */
+export function modeOnDegree(parentTonic: number, tonic: number): ModeName | null {
+  const degree = MAJOR_SCALE.indexOf((((tonic - parentTonic) % 12) + 12) % 12);
+  if (degree < 0) return null;
+  return (['major', 'dorian', 'phrygian', 'lydian', 'mixolydian', 'minor', 'locrian'] as const)[degree];
+}
+
+/** Mode words a text may use, and the mode each names (abc notation's three-letter forms included). */
+const MODE_WORDS: Readonly<Record<string, ModeName>> = {
+  major: 'major', maj: 'major', ionian: 'ionian', ion: 'ionian', minor: 'minor', min: 'minor', aeolian: 'aeolian', aeo: 'aeolian',
+  dorian: 'dorian', dor: 'dorian', phrygian: 'phrygian', phr: 'phrygian', lydian: 'lydian', lyd: 'lydian',
+  mixolydian: 'mixolydian', mix: 'mixolydian', locrian: 'locrian', loc: 'locrian',
+};
+const KEY_TEXT = /^\s*(?:key\s*(?:of|:|=)?\s*)?([a-g])\s*(#|♯|b|♭|sharp|flat)?[\s-]*([a-z]+)\s*$/i;
+
+/**
+ * The key a short text names, as writers put it in a text or marker event: "D dorian", "Key: F# minor",
+ * "Bb Mixolydian", "Ador" (abc). A mode word is required, so a section marker such as "A" or "B" names no
+ * key; null when the text names none.
+ */
+export function keyOfText(text: string): Key | null {
+  const match = KEY_TEXT.exec(text);
+  if (match === null) return null;
+  const mode = MODE_WORDS[match[3].toLowerCase()];
+  if (mode === undefined) return null;
+  const accidental = match[2] === undefined ? '' : /^(#|♯|sharp)$/i.test(match[2]) ? '#' : 'b';
+  const name = `${match[1].toUpperCase()}${accidental}`;
+  if (!(name in TONIC_PITCH_CLASS)) {
+    // E#, Fb, B#, Cb: spelled enharmonically.
+    const natural = TONIC_PITCH_CLASS[match[1].toUpperCase() as TonicName];
+    return { tonic: (natural + (accidental === '#' ? 1 : 11)) % 12, mode };
+  }
+  return { tonic: TONIC_PITCH_CLASS[name as TonicName], mode };
+}
+
 /** The same key moved by `semitones`. */
 export function transposeKey(key: Key, semitones: number): Key {
   return { tonic: (((key.tonic + semitones) % 12) + 12) % 12, mode: key.mode };

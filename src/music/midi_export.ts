@@ -2,11 +2,18 @@
  * Melody tokens → a format-1 Standard MIDI File (SPEC §2, "Export"). Pure: returns bytes, no file system.
  *
  * Track 0 is the conductor (tempo, time signature — 4/4 unless given — and the key signature when a key
- * is given); track 1 holds the melody on channel 0: a program
+ * is given; a MIDI key signature knows major and minor only, so a key in another mode is written with
+ * the signature of its notes — D dorian with C major's, no sharps or flats, marked minor by its third —
+ * and a text event naming it, "D dorian", which importMidi reads back); track 1 holds the melody on
+ * channel 0: a program
  * change, then one note per note-on token, held through NO_EVENT tokens and ended by NOTE_OFF, the next
  * note-on or the end of the composition. Token t plays MIDI pitch t + 46 (the reference wrote t + 48, a
  * bug). The melody track ends exactly at the composition's last step, so a trailing rest survives
  * export → import (see midi_import.ts on trailing silence).
+ *
+ * A melody that starts part-way into a bar (`barPosition`, e.g. after a pickup or a primer) is written
+ * that many steps after the first bar line, so its bars line up with the meter; importMidi drops the
+ * leading silence and reports the same bar position.
  *
  * Round trip: importMidi(exportMidi(x), { transpose: false, centre: false }) returns x for a melody that
  * starts with a note, writes NOTE_OFF only while a note sounds (a NOTE_OFF during a rest means the same as
@@ -17,7 +24,7 @@
 import { tokensToNotes, type StepNote } from './notes.js';
 import { writeMidi, type MidiData, type MidiEvent } from 'midi-file';
 import { STEPS_PER_QUARTER, assertTokens } from './encoding.js';
-import { signatureOfKey, type Key } from './keys.js';
+import { isMajorMode, keyName, signatureOfKey, type Key } from './keys.js';
 
 /** Tokens or options that cannot be written as MIDI; the message names the value and the allowed range. */
 export class MidiExportError extends Error {
@@ -46,6 +53,11 @@ export interface ExportOptions {
    * put a melody back in its file's key). Default 0. Every note must stay in MIDI 0..127.
    */
   transpose?: number;
+  /**
+   * Steps from the bar line before the melody's first step to that step (0..steps per bar − 1): the
+   * melody is written that many steps into its first bar. Default 0 (it starts on a downbeat).
+   */
+  barPosition?: number;
 }
 
 const MELODY_CHANNEL = 0;
@@ -88,13 +100,22 @@ export function exportMidi(tokens: ArrayLike<number>, options: ExportOptions = {
     throw new MidiExportError(`transpose ${transpose} must be a whole number of semitones that keeps every note in MIDI 0..127`);
   }
   for (const note of notes) note.pitch += transpose;
+  const stepsPerBar = (numerator * 16) / denominator;
+  const barPosition = options.barPosition ?? 0;
+  if (!(Number.isInteger(barPosition) && barPosition >= 0 && barPosition < Math.max(1, stepsPerBar))) {
+    throw new MidiExportError(`barPosition ${barPosition} must be a whole number of steps from 0 to ${Math.ceil(stepsPerBar) - 1} (a ${numerator}/${denominator} bar has ${stepsPerBar} steps)`);
+  }
+  for (const note of notes) {
+    note.start += barPosition;
+    note.end += barPosition;
+  }
 
   const ticksPerStep = ticksPerQuarter / STEPS_PER_QUARTER;
   const midi: MidiData = {
     header: { format: 1, numTracks: 2, ticksPerBeat: ticksPerQuarter },
     tracks: [
       conductorTrack(microsecondsPerQuarter, timeSignature, options.key === undefined ? { tonic: 0, mode: 'major' } : options.key),
-      melodyTrack(notes, tokens.length * ticksPerStep, ticksPerStep, velocity, program),
+      melodyTrack(notes, (barPosition + tokens.length) * ticksPerStep, ticksPerStep, velocity, program),
     ],
   };
   return Uint8Array.from(writeMidi(midi));
@@ -111,6 +132,8 @@ function conductorTrack(microsecondsPerQuarter: number, meter: { numerator: numb
   if (key !== null) {
     const signature = signatureOfKey(key);
     events.push({ deltaTime: 0, meta: true, type: 'keySignature', key: signature.sharps, scale: signature.mode === 'minor' ? 1 : 0 });
+    const plain = isMajorMode(key.mode) ? (key.mode === 'major' || key.mode === 'ionian') : (key.mode === 'minor' || key.mode === 'aeolian');
+    if (!plain) events.push({ deltaTime: 0, meta: true, type: 'text', text: keyName(key) });
   }
   events.push({ deltaTime: 0, meta: true, type: 'endOfTrack' });
   return events;

@@ -10,8 +10,10 @@
  * - every MTrk chunk, in file order: delta times, running status, note-on/note-off (a note-on with
  *   velocity 0 is a note-off), the other channel messages (skipped by their length), sysex (F0/F7) and
  *   meta events (skipped by their length, except the ones below);
- * - meta events kept: track name (first one per track), tempo, time signature, key signature; end of
- *   track ends the track (bytes after it are ignored, with a warning).
+ * - meta events kept: track name and instrument name (first one of each per track), tempo, time
+ *   signature, key signature, and short text and marker events (up to MAX_KEPT_TEXT_BYTES bytes, the
+ *   first MAX_KEPT_TEXTS of the file: a writer may name a key or a section there, e.g. "D dorian"); end
+ *   of track ends the track (bytes after it are ignored, with a warning).
  * Chunks of other types are skipped, as the SMF spec asks, with a warning.
  *
  * Leniencies, each also seen in files in the wild: running status survives meta and sysex events (the
@@ -83,6 +85,8 @@ export interface MidiTrack {
   byteOffset: number;
   /** Text of the track's first track-name meta event (0x03), as UTF-8 or else ISO 8859-1; null when it has none. Raw file text: pass it through printableText before printing it. */
   name: string | null;
+  /** Text of the track's first instrument-name meta event (0x04), decoded like `name`; null when it has none. */
+  instrument: string | null;
   /** Tick of the track's last event (its end of track). */
   endTick: number;
   /** The track's note events are indices firstNote .. firstNote + noteCount - 1 of MidiFile.notes. */
@@ -116,6 +120,15 @@ export interface KeySignature {
   mode: 'major' | 'minor';
 }
 
+/** A short text (0x01) or marker (0x06) meta event. */
+export interface TextEvent {
+  track: number;
+  tick: number;
+  kind: 'text' | 'marker';
+  /** Raw file text: pass it through printableText before printing it. */
+  text: string;
+}
+
 export interface MidiFile {
   /** SMF format as stored: 0 (one track), 1 (simultaneous tracks), 2 (independent patterns), or other. */
   format: number;
@@ -127,6 +140,8 @@ export interface MidiFile {
   tempos: TempoChange[];
   timeSignatures: TimeSignature[];
   keySignatures: KeySignature[];
+  /** Text and marker events of at most MAX_KEPT_TEXT_BYTES bytes, the first MAX_KEPT_TEXTS of the file. */
+  texts: TextEvent[];
   /** Things skipped or tolerated (unknown chunks, trailing bytes, malformed meta events), each kind once with a count. */
   warnings: string[];
 }
@@ -138,7 +153,14 @@ const CHUNK_HEADER_BYTES = 8;
 const META = 0xff;
 const SYSEX = 0xf0;
 const SYSEX_ESCAPE = 0xf7;
+const META_TEXT = 0x01;
 const META_TRACK_NAME = 0x03;
+const META_INSTRUMENT_NAME = 0x04;
+const META_MARKER = 0x06;
+/** Text and marker events longer than this are not kept (a key or section name is a few words). */
+export const MAX_KEPT_TEXT_BYTES = 64;
+/** At most this many text and marker events are kept per file (memory stays bounded whatever the file). */
+export const MAX_KEPT_TEXTS = 256;
 const META_END_OF_TRACK = 0x2f;
 const META_TEMPO = 0x51;
 const META_TIME_SIGNATURE = 0x58;
@@ -173,6 +195,7 @@ class MidiFileReader {
   private readonly tempos: TempoChange[] = [];
   private readonly timeSignatures: TimeSignature[] = [];
   private readonly keySignatures: KeySignature[] = [];
+  private readonly texts: TextEvent[] = [];
   /** Malformed meta events ignored, by meta type. */
   private readonly malformedMeta = new Map<number, number>();
   private tracksWithBytesAfterEnd = 0;
@@ -226,6 +249,7 @@ class MidiFileReader {
       tempos: this.tempos,
       timeSignatures: this.timeSignatures,
       keySignatures: this.keySignatures,
+      texts: this.texts,
       warnings,
     };
   }
@@ -247,6 +271,7 @@ class MidiFileReader {
     const trackIndex = this.tracks.length;
     const firstNote = this.notes.count;
     let name: string | null = null;
+    let instrument: string | null = null;
     let pos = start;
     let tick = 0;
     let runningStatus = 0;
@@ -293,6 +318,12 @@ class MidiFileReader {
         }
         if (type === META_TRACK_NAME) {
           if (name === null) name = decodeText(bytes.subarray(payload, payload + length.value));
+        } else if (type === META_INSTRUMENT_NAME) {
+          if (instrument === null) instrument = decodeText(bytes.subarray(payload, payload + length.value));
+        } else if (type === META_TEXT || type === META_MARKER) {
+          if (length.value <= MAX_KEPT_TEXT_BYTES && this.texts.length < MAX_KEPT_TEXTS) {
+            this.texts.push({ track: trackIndex, tick, kind: type === META_TEXT ? 'text' : 'marker', text: decodeText(bytes.subarray(payload, payload + length.value)) });
+          }
         } else if (type === META_TEMPO || type === META_TIME_SIGNATURE || type === META_KEY_SIGNATURE) {
           this.keepMeta(type, trackIndex, tick, payload, length.value);
         }
@@ -321,7 +352,7 @@ class MidiFileReader {
       }
     }
     if (endedByMeta && pos < end) this.tracksWithBytesAfterEnd++;
-    this.tracks.push({ index: trackIndex, byteOffset: chunkOffset, name, endTick: tick, firstNote, noteCount: this.notes.count - firstNote });
+    this.tracks.push({ index: trackIndex, byteOffset: chunkOffset, name, instrument, endTick: tick, firstNote, noteCount: this.notes.count - firstNote });
   }
 
   /** A sysex or meta length: a VLQ, checked against the chunk end before anything is skipped or read. */

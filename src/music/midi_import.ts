@@ -4,36 +4,77 @@
  *
  * The pipeline, one small function per stage:
  *   read bytes (src/music/midi_file.ts) → list the (track, channel) parts → pick the most melodic part →
- *   take its notes (counting onsets off the 16th grid) → quantise to 16th steps →
- *   keep the highest note of each onset → cut overlaps → find the key (signature, else estimate) →
- *   transpose to C major / A minor → centre by octaves in MIDI 48..83 → fold stragglers → encode.
- * Beside the tokens it records the part chosen and why, the key (from the signature or estimated), the
- * transposition, the meter (steps per bar) and the tempo, so exports can write them back.
+ *   take its notes → remove the file's constant grid offset → drop grace notes → count triplets and onsets
+ *   off the grid → quantise to 16th steps (one note per step) → cut overlaps → find the key (signature,
+ *   text, else estimate; the mode from the notes) → transpose to C / A → centre by octaves in MIDI 48..83
+ *   → fold stragglers → encode; the meter (signature, else estimated) and the melody's place in its bar.
+ * Beside the tokens it records the part chosen and why, the key and mode (where each came from), the
+ * transposition, the meter, the bar position of the first note (a pickup), the tempo, and what the timing
+ * stages changed, so exports can write them back and reports can say what happened.
  *
  * Decisions where the SPEC leaves room (each one is also stated where it is made):
  * - Tracks and channels are numbered from 0, as stored in the file (drums are channel index 9,
  *   "channel 10" in MIDI manuals). A "part" is the notes of one channel within one track.
- * - The melody part (choosePart): parts are ranked in tiers: a line (at most 10% of its onset steps
- *   carry two or more notes) with a singable range (at most 24 semitones), then lines with a wider range,
- *   then chordal parts of singable range, then the rest. In the best tier, parts with fewer than a fifth of
- *   the notes of that tier's busiest part are passed over (a few stray notes are not the tune); of those
- *   left, the highest mean pitch wins (the tune sits above its bass line and accompaniment); ties: more
- *   notes, then lower track, then lower channel. Drum parts are skipped unless asked for by channel.
- * - The key (chooseKey): the key-signature event in force at the melody's first note (else the file's
- *   first one) is used unless the notes contradict it: more than 10% of the note steps fall outside its
- *   scale (a minor signature also allows its raised sixth and seventh) while the estimated key leaves out
- *   at most half as much. Otherwise, or without a signature, the key is estimated from the note
- *   durations (src/music/key_finding.ts, Temperley's profiles by default).
- * - Transposition ('key', the default): the shift in −6..+5 that puts the tonic on C (major modes) or A
- *   (minor); ties (a tritone) go down. 'note-count' is the first importer's rule, kept so models trained
- *   on it can be scored on the data they saw: the shift with the most note steps in the C major pitch
- *   classes; ties go to the smaller |shift|, then to the negative (downward) shift.
+ * - The melody part (choosePart): a part playing one pitch only (a drone, percussion on a melodic
+ *   channel) is never the melody while another part moves. A part whose track or instrument name says
+ *   melody (MELODY_NAME: melody, lead, vocal, voice, tune, solo, theme, ...) and that is a line or
+ *   singable chords is taken over parts not so named; parts named as accompaniment (bass, chords, pad,
+ *   drums, ...) are passed over while another part is left. Among what is left, parts are ranked in
+ *   tiers: a line (at most 10% of its onset steps carry two or more notes) with a singable range (at most
+ *   24 semitones), then lines with a wider range, then chordal parts of singable range, then the rest. In
+ *   the best tier, parts with fewer than a fifth of the notes of that tier's busiest part are passed over
+ *   (a few stray notes are not the tune); of those left, the highest mean pitch wins (the tune sits above
+ *   its bass line and accompaniment); ties: more notes, then lower track, then lower channel. Drum parts
+ *   are skipped unless asked for by channel.
+ * - Timing ('aligned', the default; 'nearest' is the first importer's, kept so models trained on it are
+ *   scored on what they saw): (1) the grid offset: when most of the file's onsets share one phase off the
+ *   16th grid (a whole file recorded or exported a little late or early), that phase is removed from
+ *   every time first (gridOffset); only what lies off the grid after that is counted as off the grid;
+ *   (2) grace notes: a note no longer than half a step (a 32nd) whose next onset follows less than a step
+ *   later leads into that note; up to MAX_GRACE_NOTES such notes in a row are ornaments and are dropped,
+ *   never replacing their principal note (the principal takes the first grace's onset when it lies off
+ *   the grid and the grace on it; the note before the graces keeps sounding up to the principal when it
+ *   was held into them); (3) triplets (three equal onsets a third of a quarter, half note or eighth
+ *   apart) are counted; rounding keeps a triplet of eighths as 16th–8th–16th and of quarters as
+ *   dotted 8th–8th–dotted 8th, the closest the grid allows; (4) onsets and offsets are rounded to the
+ *   nearest step; notes whose onsets lie within a quarter step of each other are a chord (the highest is
+ *   kept); of successive notes that round onto one step the one nearer the step is kept. Under
+ *   'nearest', every note is rounded as it is and the highest of each step is kept.
+ * - The key (chooseKey): a text or marker event before the first note that names a key with its mode
+ *   ("D dorian", as rltuner's exports write) is taken when the signature in force agrees with its notes;
+ *   else the key-signature event in force at the melody's first note (else the file's first one). When
+ *   several signatures stand at that tick, the one whose scale leaves the least note time outside is
+ *   taken (the report says so). The signature gives the scale; its tonic stands unless the melody ends on
+ *   another degree of that scale whose (modal) profile fits the notes better (an E minor or A dorian tune
+ *   written with G major's signature: the mode is then that degree's mode of the scale). On the
+ *   signature's own tonic the mode is the one of its third (major: major, mixolydian; minor: minor,
+ *   dorian) whose scale leaves the least note time outside, by at least MODE_MIN_SHARE, with its own
+ *   degree sounding at least twice as long as the one it replaces; else the signature's mode stands. So a
+ *   D major signature over a tune with C naturals is D mixolydian, and one characteristic accidental
+ *   never moves a tonic. The key is
+ *   estimated from the notes instead when the notes contradict it: more than 10% of the note time falls
+ *   outside its scale (a minor-third mode also allows the raised seventh; minor its raised sixth) while the
+ *   estimate leaves out at most half as much. A C major signature is what sequencers write when nobody
+ *   chose one: it is contradicted from 3% of the note time outside, and is then named a placeholder.
+ *   Estimates use the key finder (src/music/key_finding.ts, Temperley's profiles by default), the same
+ *   tonic check and the same modes.
+ * - Transposition ('key', the default): the shift in −6..+5 that puts the tonic on C for the modes with a
+ *   major third (major, lydian, mixolydian) and on A for those with a minor third (minor, dorian,
+ *   phrygian, locrian), the layout the rules use for every key (src/rules/key_context.ts): a D dorian tune
+ *   becomes A dorian (its F# stays), a D mixolydian tune C mixolydian (its Bb stays); ties (a tritone) go
+ *   down. 'note-count' is the first importer's rule, kept so models trained on it can be scored on the
+ *   data they saw: the shift with the most note steps in the C major pitch classes; ties go to the
+ *   smaller |shift|, then to the negative (downward) shift.
  * - Octave centring: the octave shift that brings the centre of the min..max pitch range nearest to the
  *   centre of 48..83 (65.5); ties go to the smaller |shift|, then downward.
  * - Meter and tempo: the time signature and tempo in force at the first note (else the first ones in the
- *   file; else 4/4 and 120 quarter notes per minute, the SMF defaults). Later changes are counted.
- * - Off the grid: an onset more than a quarter step from the nearest 16th (triplets, swing) is counted;
- *   it is still rounded to the nearest step.
+ *   file; else 4/4 and 120 quarter notes per minute, the SMF defaults). Later changes are counted. A
+ *   time signature of one beat a bar (1/4, 1/8: what some converters write for "unknown") is a placeholder:
+ *   the meter is estimated from the notes instead (estimateMeter) and the report names it.
+ * - Bars: bar lines fall every bar of the meter from the time signature in force (tick 0 without one);
+ *   the melody's first note lies `barPosition` steps into its bar (0: on a downbeat; else a pickup of
+ *   stepsPerBar − barPosition steps before the first downbeat). With an estimated meter, the downbeat is
+ *   estimated too.
  * - The melody ends where its last note ends. No NOTE_OFF is appended after it, unless the file itself
  *   has silence after the last note up to the part's end of track and that silence is at most
  *   `maxTrailingRestSteps` (default one 4/4 bar); then the melody keeps it as NOTE_OFF + NO_EVENTs.
@@ -45,8 +86,11 @@
 
 import { MAX_PITCH, MIN_PITCH, NO_EVENT, NOTE_OFF, STEPS_PER_QUARTER, pitchToToken } from './encoding.js';
 import { MidiFileError, printableText, readMidiFile, type MidiFile, type MidiTrack, type NoteEvents } from './midi_file.js';
-import { DEFAULT_KEY_PROFILE, estimateKey, pitchClassDurations, type KeyProfileName } from './key_finding.js';
-import { isMajorMode, keyName, keyOfSignature, scaleOf, transpositionToReference, transposeKey, type Key } from './keys.js';
+import { DEFAULT_KEY_PROFILE, estimateKey, modeFromNotes, pitchClassDurations, plainMode, tonicOfScale, type KeyProfileName } from './key_finding.js';
+import {
+  isMajorMode, keyName, keyOfSignature, keyOfText, sameScale, scaleOf, transpositionToReference, transposeKey,
+  type Key, type ModeName,
+} from './keys.js';
 
 /** Why a file yields no melody. */
 export type MidiImportFailure = 'unreadable' | 'unsupported' | 'no-notes' | 'part-missing' | 'too-short' | 'too-long' | 'bad-option';
@@ -107,30 +151,52 @@ export interface ImportOptions {
   maxSteps?: number;
   /** Silence after the last note, up to the end of track, is kept when at most this many steps. Default 16. */
   maxTrailingRestSteps?: number;
+  /**
+   * How notes are put on the 16th grid: 'aligned' (default) removes the file's constant grid offset,
+   * drops grace notes and keeps the nearer of two successive notes that round onto one step; 'nearest'
+   * is the first importer's rule (every time rounded as it is, the highest note of each step kept), which
+   * models trained before 'aligned' saw.
+   */
+  timing?: TimingRule;
 }
 
 export const TRANSPOSE_RULES = ['key', 'note-count'] as const;
 export type TransposeRule = (typeof TRANSPOSE_RULES)[number];
+export const TIMING_RULES = ['aligned', 'nearest'] as const;
+export type TimingRule = (typeof TIMING_RULES)[number];
 
 /** The key of a melody as found in its file, and where it came from. */
 export interface MelodyKey {
   /** Pitch class of the tonic, 0..11 (C = 0), as in the file (before transposition). */
   tonic: number;
-  mode: 'major' | 'minor';
-  /** "D major". */
+  /** major, minor, dorian, mixolydian, lydian or phrygian. */
+  mode: ModeName;
+  /** "D major", "A dorian". */
   name: string;
-  /** 'signature': the file's key-signature event; 'estimated': the key finder (see `reason`). */
-  source: 'signature' | 'estimated';
+  /**
+   * 'signature': the file's key-signature event (its tonic and mode, or another tonic or mode of its
+   * scale as the notes say, see `modeFrom`); 'text': a text or marker event naming the key;
+   * 'estimated': the key finder (see `reason`).
+   */
+  source: 'signature' | 'text' | 'estimated';
+  /** Where the mode came from: as the signature (major or minor) or text names it, or from the notes. */
+  modeFrom: 'signature' | 'text' | 'notes';
   /** Why the key was estimated: no signature, signatures ignored, or the notes contradict it. */
   reason?: string;
   /** The key signature in force at the first note, if the file has one. */
   signature: { sharps: number; mode: 'major' | 'minor'; name: string } | null;
+  /** The signature was a placeholder: C major (what sequencers write unasked) that the notes contradict. */
+  placeholder: boolean;
   /** Key-signature events after the first one that name another key. */
   signatureChanges: number;
+  /** Distinct key signatures standing at the tick of the one in force (2 or more: the notes chose). */
+  signaturesAtOnce: number;
   /** The key finder's answer (always computed, so the two can be compared). */
   estimate: { name: string; tonic: number; mode: 'major' | 'minor'; correlation: number; profile: KeyProfileName } | null;
-  /** Share of note steps outside the chosen key's scale (a minor key also allows raised 6th and 7th). */
+  /** Share of note steps outside the chosen key's scale (a minor-third mode also allows its raised 7th, minor its raised 6th). */
   outsideScale: number;
+  /** What decided the key beyond the signature, in words (several signatures, another tonic, the mode). */
+  notes: string[];
 }
 
 /** The meter of a melody: its time signature and the 16th steps in one bar. */
@@ -139,8 +205,13 @@ export interface MelodyMeter {
   denominator: number;
   /** numerator × 16 / denominator: 16 for 4/4, 12 for 6/8 and 3/4, 18 for 9/8. */
   stepsPerBar: number;
-  /** 'signature': the file's time-signature event; 'default': none, so 4/4 (the SMF default). */
-  source: 'signature' | 'default';
+  /**
+   * 'signature': the file's time-signature event; 'default': none, so 4/4 (the SMF default);
+   * 'estimated': the file's was a placeholder (see `placeholder`), so it was estimated from the notes.
+   */
+  source: 'signature' | 'default' | 'estimated';
+  /** The placeholder signature the estimate replaced ("1/4"), when there was one. */
+  placeholder?: string;
   /** Time-signature events after the first one that name another meter. */
   changes: number;
 }
@@ -167,10 +238,20 @@ export interface ImportResult {
   partChoice: string;
   /** Notes read from the chosen part. */
   noteCount: number;
-  /** Onsets of the chosen part more than a quarter step off the 16th grid (triplets, swing), rounded anyway. */
+  /** How notes were put on the grid ('aligned' or 'nearest', see ImportOptions.timing). */
+  timing: TimingRule;
+  /** The file's constant grid offset in ticks, removed from every time before rounding (0: none found). */
+  gridOffsetTicks: number;
+  /** Onsets of the chosen part more than a quarter step off the 16th grid after the offset is removed (triplets, swing), rounded anyway. */
   offGridNotes: number;
-  /** Notes dropped because a higher note starts on the same step. */
+  /** Groups of three triplet notes (eighths, quarters or sixteenths in triplets), rounded to the grid. */
+  tripletGroups: number;
+  /** Grace notes (at most a 32nd, leading into the next note) dropped. */
+  graceNotesDropped: number;
+  /** Notes dropped because a higher note starts on the same step (a chord). */
   chordNotesDropped: number;
+  /** Notes dropped because an earlier or later note nearer the step rounds onto the same step. */
+  notesMergedOnStep: number;
   /** Notes shortened because the next note starts before they end. */
   notesCut: number;
   /** The key in the file (before transposition). */
@@ -182,6 +263,13 @@ export interface ImportResult {
   /** The key of the tokens: the file's key moved by `transposition` ("C major" or "A minor" by default). */
   tokensKey: string;
   meter: MelodyMeter;
+  /**
+   * Steps from the bar line before the melody's first note to that note (0: it starts on a downbeat;
+   * else a pickup of stepsPerBar − barPosition steps); null when a bar is not a whole number of steps.
+   */
+  barPosition: number | null;
+  /** 'file': from the file's bar lines; 'estimated': the meter was estimated, so was the downbeat. */
+  barSource: 'file' | 'estimated';
   /** Tempo at the first note in quarter notes per minute (120 when the file has no tempo event). */
   qpm: number;
   /** Tempo events after the first one that set another tempo. */
@@ -210,6 +298,8 @@ interface Part {
   track: number;
   channel: number;
   noteCount: number;
+  /** The track's name and instrument name, as written ("" when it has none). */
+  label: string;
   /** Tick of the track's last event (its end of track). */
   endTick: number;
 }
@@ -235,6 +325,10 @@ export function importMidi(bytes: Uint8Array, options: ImportOptions = {}): Impo
   if (!(TRANSPOSE_RULES as readonly string[]).includes(transposeBy)) {
     throw new MidiImportError(name, 'bad-option', `transposeBy ${JSON.stringify(transposeBy)} is not a rule; expected ${TRANSPOSE_RULES.join(' or ')}`);
   }
+  const timing = options.timing ?? 'aligned';
+  if (!(TIMING_RULES as readonly string[]).includes(timing)) {
+    throw new MidiImportError(name, 'bad-option', `timing ${JSON.stringify(timing)} is not a rule; expected ${TIMING_RULES.join(' or ')}`);
+  }
   const midi = readMidi(bytes, name);
   const warnings = [...midi.warnings];
   const ticksPerQuarter = midi.division.kind === 'ticks-per-quarter' ? midi.division.ticksPerQuarter : 0;
@@ -245,12 +339,22 @@ export function importMidi(bytes: Uint8Array, options: ImportOptions = {}): Impo
 
   // The chosen part's notes, then each timing stage in place on them (one copy of the notes in memory).
   const notes = notesOfPart(midi.notes, midi.tracks[chosen.track], chosen.channel);
-  const firstOnsetTick = notes.start[0];
+  const gridOffsetTicks = timing === 'aligned' ? gridOffset(midi.notes, ticksPerStep) : 0;
+  if (gridOffsetTicks !== 0) shiftTimes(notes, -gridOffsetTicks);
+  const graceNotesDropped = timing === 'aligned' ? dropGraceNotes(notes, ticksPerStep) : 0;
+  const firstOnsetTick = notes.start[0] + gridOffsetTicks; // as written in the file
   const offGridNotes = countOffGridOnsets(notes, ticksPerStep);
-  quantiseNotes(notes, ticksPerStep);
-  const chordNotesDropped = keepHighestAtEachOnset(notes);
+  const tripletGroups = countTripletGroups(notes, ticksPerStep);
+  let chordNotesDropped: number, notesMergedOnStep = 0;
+  if (timing === 'aligned') {
+    ({ chordNotesDropped, notesMergedOnStep } = quantiseKeepingOneNotePerStep(notes, ticksPerStep));
+  } else {
+    quantiseNotes(notes, ticksPerStep);
+    chordNotesDropped = keepHighestAtEachOnset(notes);
+  }
   const notesCut = cutOverlaps(notes);
-  const melodyEnd = chooseMelodyEnd(notes, Math.round(chosen.endTick / ticksPerStep), options.maxTrailingRestSteps ?? 16);
+  const endOfTrackStep = Math.round((chosen.endTick - gridOffsetTicks) / ticksPerStep);
+  const melodyEnd = chooseMelodyEnd(notes, endOfTrackStep, options.maxTrailingRestSteps ?? 16);
 
   // The melody's length in steps is known here, before the token array is allocated.
   const length = melodyEnd - notes.start[0];
@@ -271,12 +375,21 @@ export function importMidi(bytes: Uint8Array, options: ImportOptions = {}): Impo
   const octaveShift = options.centre === false ? 0 : chooseOctaveShift(transposed);
   const centred = shiftPitches(transposed, 12 * octaveShift);
   const { pitches: folded, notesFolded } = foldIntoRange(centred);
-  const meter = meterAt(midi, firstOnsetTick);
+  const { meter, barOriginStep } = meterAt(midi, firstOnsetTick, ticksPerStep, gridOffsetTicks, notes);
+  const barPosition = Number.isInteger(meter.stepsPerBar) && meter.stepsPerBar > 0
+    ? (((notes.start[0] - barOriginStep) % meter.stepsPerBar) + meter.stepsPerBar) % meter.stepsPerBar
+    : null;
   const { qpm, tempoChanges } = tempoAt(midi, firstOnsetTick);
 
+  if (gridOffsetTicks !== 0) warnings.push(`the file's notes lie ${Math.abs(gridOffsetTicks)} ticks ${gridOffsetTicks > 0 ? 'after' : 'before'} the 16th grid throughout; that offset was removed before rounding`);
+  if (graceNotesDropped > 0) warnings.push(`${graceNotesDropped} grace notes (a 32nd or shorter, leading into the next note) dropped`);
   if (chordNotesDropped > 0) warnings.push(`${chordNotesDropped} notes dropped: a higher note starts on the same step`);
+  if (notesMergedOnStep > 0) warnings.push(`${notesMergedOnStep} notes dropped: a note nearer the step rounds onto the same 16th`);
   if (notesFolded > 0) warnings.push(`${notesFolded} notes outside MIDI ${MIN_PITCH}..${MAX_PITCH} folded by octaves`);
-  if (offGridNotes > 0) warnings.push(`${offGridNotes} notes more than a quarter step off the 16th grid (triplets or swing) rounded to the nearest 16th`);
+  if (offGridNotes > 0) warnings.push(`${offGridNotes} notes more than a quarter step off the 16th grid (${tripletGroups > 0 ? `${tripletGroups} triplet groups, ` : ''}triplets or swing) rounded to the nearest 16th`);
+  if (key.placeholder) warnings.push(`placeholder key signature ${key.signature?.name}: ${key.reason}`);
+  if (meter.placeholder !== undefined) warnings.push(`placeholder time signature ${meter.placeholder}: the meter was estimated as ${meter.numerator}/${meter.denominator}`);
+  for (const note of key.notes) if (note.startsWith('several key signatures')) warnings.push(note);
 
   return {
     name,
@@ -287,14 +400,21 @@ export function importMidi(bytes: Uint8Array, options: ImportOptions = {}): Impo
     channel: chosen.channel,
     partChoice,
     noteCount: chosen.noteCount,
+    timing,
+    gridOffsetTicks,
     offGridNotes,
+    tripletGroups,
+    graceNotesDropped,
     chordNotesDropped,
+    notesMergedOnStep,
     notesCut,
     key,
     transposedBy,
     transposition,
     tokensKey: keyName(transposeKey(key, transposition)),
     meter,
+    barPosition,
+    barSource: meter.source === 'estimated' ? 'estimated' : 'file',
     qpm,
     tempoChanges,
     octaveShift,
@@ -343,9 +463,10 @@ function listParts(events: NoteEvents, tracks: readonly MidiTrack[]): Part[] {
   for (const track of tracks) {
     notesPerChannel.fill(0);
     for (let i = track.firstNote; i < track.firstNote + track.noteCount; i++) notesPerChannel[events.channel[i]] += events.isOn[i];
+    const label = [track.name, track.instrument].filter((text): text is string => text !== null && text.trim() !== '').join(' / ');
     for (let channel = 0; channel < 16; channel++) {
       const noteCount = notesPerChannel[channel];
-      if (noteCount > 0) parts.push({ track: track.index, channel, noteCount, endTick: track.endTick });
+      if (noteCount > 0) parts.push({ track: track.index, channel, noteCount, label, endTick: track.endTick });
     }
   }
   return parts;
@@ -415,22 +536,27 @@ const SINGABLE_RANGE = 24;
 const MIN_SHARE_OF_BUSIEST = 0.2;
 /** Files with at most this many parts get numbers in each skipped part's reason (larger ones: shared reasons). */
 const PARTS_DESCRIBED_IN_FULL = 32;
+/** Track or instrument names that say "this is the tune" (whole words, any case, in several languages). */
+export const MELODY_NAME = /(^|[^a-z])(melod(y|ie|ia|ía)|lead|vocals?|voice|voix|voz|singer|sing|tune|theme|solo|canto|air)([^a-z]|$)/i;
+/** Track or instrument names that say "this accompanies the tune". */
+export const ACCOMPANIMENT_NAME = /(^|[^a-z])(bass|basso|drums?|percussion|kit|chords?|accomp\w*|backing|pad|strings|rhythm|harmony|comp|arp\w*|left hand|lh)([^a-z]|$)/i;
 
 /**
  * What makes each part look like a melody, from its note-ons alone (onsets rounded to 16th steps), as
  * parallel arrays over the parts (a file may have hundreds of thousands of one-note parts):
  * chordShare: share of its distinct onset steps where two or more notes start; range: highest minus
  * lowest pitch in semitones; meanPitch; tier: 0 a line of singable range, 1 a wider line, 2 chordal of
- * singable range, 3 other.
+ * singable range, 3 other; named: +1 its name says melody, −1 accompaniment, 0 neither.
  */
 interface PartShapes {
   chordShare: Float64Array;
   range: Float64Array;
   meanPitch: Float64Array;
   tier: Uint8Array;
+  named: Int8Array;
 }
 
-function measurePart(shapes: PartShapes, i: number, events: NoteEvents, track: MidiTrack, channel: number, ticksPerStep: number): void {
+function measurePart(shapes: PartShapes, i: number, events: NoteEvents, track: MidiTrack, channel: number, ticksPerStep: number, label: string): void {
   let onsetSteps = 0, chordSteps = 0, notesHere = 0, lastStep = NaN;
   let low = Infinity, high = -Infinity, pitchSum = 0, notes = 0;
   for (let e = track.firstNote; e < track.firstNote + track.noteCount; e++) {
@@ -458,12 +584,18 @@ function measurePart(shapes: PartShapes, i: number, events: NoteEvents, track: M
   shapes.range[i] = range;
   shapes.meanPitch[i] = notes > 0 ? pitchSum / notes : 0;
   shapes.tier[i] = line ? (singable ? 0 : 1) : singable ? 2 : 3;
+  shapes.named[i] = MELODY_NAME.test(label) ? 1 : ACCOMPANIMENT_NAME.test(label) ? -1 : 0;
 }
 
 const TIER_NAMES = ['a line of singable range', 'a line wider than two octaves', 'chords of singable range', 'chords over more than two octaves'];
 
 function describeShape(shapes: PartShapes, i: number): string {
   return `${Math.round(100 * shapes.chordShare[i])}% of onsets are chords, range ${shapes.range[i]} semitones, mean pitch ${shapes.meanPitch[i].toFixed(1)}`;
+}
+
+/** "named "MELODY"" for a part with a name; "" without. */
+function describeName(part: Part): string {
+  return part.label === '' ? '' : `named "${printableText(part.label.length > 40 ? `${part.label.slice(0, 40)}...` : part.label)}"`;
 }
 
 /**
@@ -508,41 +640,66 @@ function choosePart(
   }
 
   const n = parts.length;
-  const shapes: PartShapes = { chordShare: new Float64Array(n), range: new Float64Array(n), meanPitch: new Float64Array(n), tier: new Uint8Array(n) };
+  const shapes: PartShapes = { chordShare: new Float64Array(n), range: new Float64Array(n), meanPitch: new Float64Array(n), tier: new Uint8Array(n), named: new Int8Array(n) };
   const isEligible = new Uint8Array(n);
-  let bestTier = 3;
+  let anyMoves = false;
   for (let i = 0; i < n; i++) {
     if (exclusionReason(parts[i]) !== null) continue;
     isEligible[i] = 1;
-    measurePart(shapes, i, midi.notes, midi.tracks[parts[i].track], parts[i].channel, ticksPerStep);
-    bestTier = Math.min(bestTier, shapes.tier[i]);
+    measurePart(shapes, i, midi.notes, midi.tracks[parts[i].track], parts[i].channel, ticksPerStep, parts[i].label);
+    if (shapes.range[i] > 0) anyMoves = true;
   }
+  // Who may compete: not a one-pitch part while another part moves; parts named as the melody (lines or
+  // singable chords) before the rest; parts named as accompaniment only when nothing else is left.
+  const onePitch = (i: number) => anyMoves && shapes.range[i] === 0;
+  const namedMelody = (i: number) => shapes.named[i] === 1 && shapes.tier[i] <= 2;
+  let anyNamedMelody = false, anyUnnamed = false;
+  for (let i = 0; i < n; i++) {
+    if (!isEligible[i] || onePitch(i)) continue;
+    if (namedMelody(i)) anyNamedMelody = true;
+    if (shapes.named[i] !== -1) anyUnnamed = true;
+  }
+  const competes = (i: number): boolean => isEligible[i] === 1 && !onePitch(i) &&
+    (anyNamedMelody ? namedMelody(i) : !anyUnnamed || shapes.named[i] !== -1);
+  let bestTier = 3;
+  for (let i = 0; i < n; i++) if (competes(i)) bestTier = Math.min(bestTier, shapes.tier[i]);
   let busiest = 0;
-  for (let i = 0; i < n; i++) if (isEligible[i] && shapes.tier[i] === bestTier) busiest = Math.max(busiest, parts[i].noteCount);
+  for (let i = 0; i < n; i++) if (competes(i) && shapes.tier[i] === bestTier) busiest = Math.max(busiest, parts[i].noteCount);
   const minNotes = MIN_SHARE_OF_BUSIEST * busiest;
   let c = -1; // the chosen part's index
   for (let i = 0; i < n; i++) {
-    if (!isEligible[i] || shapes.tier[i] !== bestTier || parts[i].noteCount < minNotes) continue;
+    if (!competes(i) || shapes.tier[i] !== bestTier || parts[i].noteCount < minNotes) continue;
     const higher = c < 0 ? 1 : shapes.meanPitch[i] - shapes.meanPitch[c];
     if (higher > 0 || (higher === 0 && parts[i].noteCount > parts[c].noteCount)) c = i;
   }
+  if (c < 0) { // only one-pitch parts: the busiest of them
+    for (let i = 0; i < n; i++) if (isEligible[i] && (c < 0 || parts[i].noteCount > parts[c].noteCount)) c = i;
+  }
   const chosen = parts[c];
   const requestedPart = options.track !== undefined || options.channel !== undefined;
+  const chosenName = describeName(chosen);
   const partChoice = (requestedPart ? 'the requested part' : eligible.length === 1 ? 'the only part with notes' : `the most melodic of ${eligible.length} parts`) +
-    ` (track ${chosen.track} channel ${chosen.channel}, ${chosen.noteCount} notes: ${TIER_NAMES[shapes.tier[c]]}; ${describeShape(shapes, c)})`;
+    ` (track ${chosen.track} channel ${chosen.channel}${chosenName ? `, ${chosenName}` : ''}, ${chosen.noteCount} notes: ${TIER_NAMES[shapes.tier[c]]}; ${describeShape(shapes, c)})` +
+    (anyNamedMelody && !requestedPart && eligible.length > 1 ? '; its name says it is the melody' : '');
 
   const inFull = n <= PARTS_DESCRIBED_IN_FULL;
   const lessMelodic = TIER_NAMES.map((name) => `less melodic than the chosen part: ${name}`);
   const fewNotes = `too few notes beside the busiest part of its kind (under ${Math.round(100 * MIN_SHARE_OF_BUSIEST)}%)`;
   const lower = 'lower than the chosen part (the tune is taken to be the highest line)';
+  const onePitchReason = 'plays one pitch only (a drone or percussion), while another part moves';
+  const notNamedMelody = `not named as the melody (${chosenName || 'the chosen part'} is)`;
+  const namedAccompaniment = 'named as accompaniment';
   const skippedParts: SkippedPart[] = [];
   for (let i = 0; i < n; i++) {
     if (i === c) continue;
     const part = parts[i];
     let reason = exclusionReason(part);
     if (reason === null) {
-      reason = shapes.tier[i] > bestTier ? lessMelodic[shapes.tier[i]] : part.noteCount < minNotes ? fewNotes : lower;
-      if (inFull) reason += ` (${part.noteCount} notes; ${describeShape(shapes, i)})`;
+      reason = onePitch(i) ? onePitchReason
+        : anyNamedMelody && !namedMelody(i) ? notNamedMelody
+        : !competes(i) ? namedAccompaniment
+        : shapes.tier[i] > bestTier ? lessMelodic[shapes.tier[i]] : part.noteCount < minNotes ? fewNotes : lower;
+      if (inFull) reason += ` (${part.label ? `${describeName(part)}, ` : ''}${part.noteCount} notes; ${describeShape(shapes, i)})`;
     }
     skippedParts.push({ track: part.track, channel: part.channel, noteCount: part.noteCount, reason });
   }
@@ -551,14 +708,181 @@ function choosePart(
 
 // ---- timing ----
 
+/** Phase bins per step used to find the grid offset. */
+const OFFSET_BINS = 64;
+/** Onsets within this share of a step of a phase count for it (an eighth of a step either side). */
+const OFFSET_WINDOW = 1 / 8;
+/** A phase other than 0 is the file's offset when it holds at least this share of the onsets... */
+const OFFSET_MIN_SHARE = 0.5;
+/** ...and at least this many times the onsets near phase 0. */
+const OFFSET_MIN_RATIO = 2;
+/** Fewer onsets than this tell no offset. */
+const OFFSET_MIN_ONSETS = 8;
+
+/**
+ * The constant offset, in ticks (−ticksPerStep/2 .. ticksPerStep/2), of the whole file's onsets from the
+ * 16th grid: every note-on but the drums' is placed by its phase within its step; the phase with the
+ * most onsets within an eighth of a step (OFFSET_WINDOW) is the file's offset when it holds at least half
+ * of them and twice as many as phase 0 does (a file recorded or rendered late or early throughout);
+ * otherwise 0. The offset is their mean phase, in whole ticks. Triplets and swing, which put some onsets
+ * off the grid but leave most on it, give 0. One pass over the notes and two over OFFSET_BINS bins.
+ */
+export function gridOffset(events: NoteEvents, ticksPerStep: number): number {
+  if (!(ticksPerStep >= 8)) return 0; // too coarse a resolution to tell a phase
+  const bins = new Float64Array(OFFSET_BINS);
+  let onsets = 0;
+  for (let i = 0; i < events.count; i++) {
+    if (!events.isOn[i] || events.channel[i] === DRUM_CHANNEL) continue;
+    const phase = (((events.tick[i] % ticksPerStep) + ticksPerStep) % ticksPerStep) / ticksPerStep; // 0..1
+    bins[Math.floor(phase * OFFSET_BINS) % OFFSET_BINS]++;
+    onsets++;
+  }
+  if (onsets < OFFSET_MIN_ONSETS) return 0;
+  const half = Math.round(OFFSET_WINDOW * OFFSET_BINS);
+  const near = (centre: number) => {
+    let count = 0;
+    for (let d = -half; d < half; d++) count += bins[(centre + d + OFFSET_BINS) % OFFSET_BINS];
+    return count;
+  };
+  let best = 0, bestCount = near(0);
+  const atZero = bestCount;
+  for (let centre = 1; centre < OFFSET_BINS; centre++) {
+    const count = near(centre);
+    if (count > bestCount) {
+      best = centre;
+      bestCount = count;
+    }
+  }
+  if (best === 0 || bestCount < OFFSET_MIN_SHARE * onsets || bestCount < OFFSET_MIN_RATIO * atZero) return 0;
+  // The mean phase of the onsets in the winning window, measured from its centre (so it does not wrap).
+  let sum = 0, count = 0;
+  const centrePhase = best / OFFSET_BINS;
+  for (let i = 0; i < events.count; i++) {
+    if (!events.isOn[i] || events.channel[i] === DRUM_CHANNEL) continue;
+    const phase = (((events.tick[i] % ticksPerStep) + ticksPerStep) % ticksPerStep) / ticksPerStep;
+    let d = phase - centrePhase;
+    if (d > 0.5) d -= 1;
+    if (d < -0.5) d += 1;
+    if (Math.abs(d) <= OFFSET_WINDOW) {
+      sum += d;
+      count++;
+    }
+  }
+  let offset = (centrePhase + sum / count) * ticksPerStep;
+  if (offset > ticksPerStep / 2) offset -= ticksPerStep;
+  return Math.round(offset) + 0; // + 0 turns -0 into 0
+}
+
+/** Moves every onset and offset by `ticks`, in place. */
+function shiftTimes(notes: NoteList, ticks: number): void {
+  for (let i = 0; i < notes.count; i++) {
+    notes.start[i] += ticks;
+    notes.end[i] += ticks;
+  }
+}
+
+/** Grace notes last at most this share of a step (a 32nd). */
+const GRACE_MAX_STEPS = 0.5;
+/** More short notes than this in a row are a run of fast notes, not ornaments, and are kept. */
+const MAX_GRACE_NOTES = 4;
+
+/** Drops notes 0 .. count-1 where `keep[i]` is 0, in place. */
+function compactNotes(notes: NoteList, keep: Uint8Array): void {
+  let kept = 0;
+  for (let i = 0; i < notes.count; i++) {
+    if (!keep[i]) continue;
+    notes.pitch[kept] = notes.pitch[i];
+    notes.start[kept] = notes.start[i];
+    notes.end[kept] = notes.end[i];
+    kept++;
+  }
+  notes.count = kept;
+  notes.pitch = notes.pitch.subarray(0, kept);
+  notes.start = notes.start.subarray(0, kept);
+  notes.end = notes.end.subarray(0, kept);
+}
+
+/** Distance of a time in ticks from the nearest step, in steps (0..0.5). */
+function offGrid(tick: number, ticksPerStep: number): number {
+  const steps = tick / ticksPerStep;
+  return Math.abs(steps - Math.round(steps));
+}
+
+/**
+ * Drops grace notes, in place (notes in ticks, in onset order), and returns how many: a note of at most
+ * GRACE_MAX_STEPS whose next onset (of another time) follows within a step leads into that note; one to
+ * MAX_GRACE_NOTES such notes in a row (each alone at its onset) are ornaments of the note they lead into,
+ * the principal. The principal never gives way to them: it takes the first grace's onset when it lies off
+ * the grid and that onset nearer the grid (a grace on the beat delays its principal); the note before the
+ * graces, when it sounded up to (within a quarter step of) the first of them, is held on to the principal
+ * (the graces had taken its time). Longer runs of short notes are kept for rounding.
+ */
+function dropGraceNotes(notes: NoteList, ticksPerStep: number): number {
+  const { start, end } = notes;
+  const n = notes.count;
+  const leads = (i: number): boolean => {
+    if (end[i] - start[i] > GRACE_MAX_STEPS * ticksPerStep) return false;
+    if (i > 0 && start[i - 1] === start[i]) return false; // part of a chord
+    if (i + 1 >= n || start[i + 1] === start[i]) return false;
+    return start[i + 1] - start[i] < ticksPerStep;
+  };
+  const keep = new Uint8Array(n).fill(1);
+  let dropped = 0;
+  for (let i = 0; i < n; ) {
+    if (!leads(i)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < n && leads(j)) j++;
+    // Notes i .. j-1 lead into note j, the principal.
+    if (j - i <= MAX_GRACE_NOTES && j < n) {
+      for (let g = i; g < j; g++) keep[g] = 0;
+      dropped += j - i;
+      if (offGrid(start[j], ticksPerStep) > 0.25 && offGrid(start[i], ticksPerStep) < offGrid(start[j], ticksPerStep)) start[j] = start[i];
+      const before = i - 1;
+      if (before >= 0 && keep[before] && Math.abs(end[before] - start[i]) <= 0.25 * ticksPerStep && end[before] < start[j]) {
+        for (let k = before; k >= 0 && start[k] === start[before]; k--) if (end[k] >= end[before]) end[k] = start[j];
+      }
+    }
+    i = j;
+  }
+  if (dropped > 0) compactNotes(notes, keep);
+  return dropped;
+}
+
 /** Onsets more than a quarter step away from the nearest step (notes still in ticks). */
 function countOffGridOnsets(notes: NoteList, ticksPerStep: number): number {
-  let offGrid = 0;
-  for (let i = 0; i < notes.count; i++) {
-    const steps = notes.start[i] / ticksPerStep;
-    if (Math.abs(steps - Math.round(steps)) > 0.25) offGrid++;
+  let count = 0;
+  for (let i = 0; i < notes.count; i++) if (offGrid(notes.start[i], ticksPerStep) > 0.25) count++;
+  return count;
+}
+
+/** Triplet spacings, in steps: sixteenths, eighths and quarters in triplets. */
+const TRIPLET_SPACINGS = [2 / 3, 4 / 3, 8 / 3];
+
+/**
+ * Groups of three successive onsets (notes in ticks; onsets of one time count once) a triplet spacing
+ * apart, within a twelfth of a step, the first within a quarter step of the grid and no other onset
+ * before the group's end (three spacings on); counted left to right without overlap.
+ */
+function countTripletGroups(notes: NoteList, ticksPerStep: number): number {
+  const onsets: number[] = []; // in steps
+  for (let i = 0; i < notes.count; i++) if (i === 0 || notes.start[i] !== notes.start[i - 1]) onsets.push(notes.start[i] / ticksPerStep);
+  let groups = 0;
+  for (let i = 0; i + 2 < onsets.length; ) {
+    const a = onsets[i + 1] - onsets[i];
+    const b = onsets[i + 2] - onsets[i + 1];
+    const spacing = TRIPLET_SPACINGS.find((t) => Math.abs(a - t) <= 1 / 12 && Math.abs(b - t) <= 1 / 12);
+    const startsOnGrid = Math.abs(onsets[i] - Math.round(onsets[i])) <= 0.25;
+    if (spacing !== undefined && startsOnGrid && (i + 3 >= onsets.length || onsets[i + 3] - onsets[i] >= 3 * spacing - 0.25)) {
+      groups++;
+      i += 3;
+    } else {
+      i++;
+    }
   }
-  return offGrid;
+  return groups;
 }
 
 /** Rounds onsets and offsets to the nearest step, in place; a note lasts at least one step. Onset order is kept. */
@@ -567,6 +891,50 @@ function quantiseNotes(notes: NoteList, ticksPerStep: number): void {
     notes.start[i] = Math.round(notes.start[i] / ticksPerStep);
     notes.end[i] = Math.max(notes.start[i] + 1, Math.round(notes.end[i] / ticksPerStep));
   }
+}
+
+/**
+ * The 'aligned' rounding, in place (notes in ticks, in onset order): onsets and offsets to the nearest
+ * step (a note lasts at least one step), then one note per step: of the notes that land on one step,
+ * those whose onset is nearest the step (with any others within a quarter step of that onset: one chord)
+ * are kept and the highest of them wins; the others are successive notes that the grid cannot hold
+ * apart. Returns the notes dropped of each kind.
+ */
+function quantiseKeepingOneNotePerStep(notes: NoteList, ticksPerStep: number): { chordNotesDropped: number; notesMergedOnStep: number } {
+  const { pitch, start, end } = notes;
+  let kept = 0, chordNotesDropped = 0, notesMergedOnStep = 0;
+  for (let i = 0; i < notes.count; ) {
+    const step = Math.round(start[i] / ticksPerStep);
+    let j = i + 1;
+    while (j < notes.count && Math.round(start[j] / ticksPerStep) === step) j++;
+    // Notes i .. j-1 land on `step`: the onset nearest it (ties: the later), then the chord around it.
+    let nearest = i;
+    for (let k = i + 1; k < j; k++) if (Math.abs(start[k] - step * ticksPerStep) <= Math.abs(start[nearest] - step * ticksPerStep)) nearest = k;
+    let best = -1;
+    for (let k = i; k < j; k++) {
+      const sameChord = Math.abs(start[k] - start[nearest]) <= 0.25 * ticksPerStep;
+      if (!sameChord) notesMergedOnStep++;
+      else if (best < 0 || pitch[k] > pitch[best]) best = k;
+    }
+    chordNotesDropped += j - i - notesMergedOnStepIn(i, j, start, nearest, ticksPerStep) - 1;
+    pitch[kept] = pitch[best];
+    start[kept] = step;
+    end[kept] = Math.max(step + 1, Math.round(end[best] / ticksPerStep));
+    kept++;
+    i = j;
+  }
+  notes.count = kept;
+  notes.pitch = pitch.subarray(0, kept);
+  notes.start = start.subarray(0, kept);
+  notes.end = end.subarray(0, kept);
+  return { chordNotesDropped, notesMergedOnStep };
+}
+
+/** How many of notes i .. j-1 lie more than a quarter step from the onset of note `nearest`. */
+function notesMergedOnStepIn(i: number, j: number, start: Float64Array, nearest: number, ticksPerStep: number): number {
+  let count = 0;
+  for (let k = i; k < j; k++) if (Math.abs(start[k] - start[nearest]) > 0.25 * ticksPerStep) count++;
+  return count;
 }
 
 /**
@@ -615,12 +983,15 @@ export function chooseMelodyEnd(notes: NoteList, endOfTrackStep: number, maxTrai
 
 // ---- key, meter, tempo ----
 
-/** A key allowed by a key signature: its scale, plus the raised 6th and 7th of a minor key. */
+/**
+ * The pitch classes a key's notes may use without contradicting it: its scale; a mode with a minor third
+ * also its raised seventh (the leading note), and minor its raised sixth (melodic minor) as well.
+ */
 function pitchClassesAllowed(key: Key): Set<number> {
   const allowed = new Set(scaleOf(key));
   if (!isMajorMode(key.mode)) {
-    allowed.add((key.tonic + 9) % 12);
     allowed.add((key.tonic + 11) % 12);
+    if (key.mode === 'minor' || key.mode === 'aeolian') allowed.add((key.tonic + 9) % 12);
   }
   return allowed;
 }
@@ -644,49 +1015,166 @@ function inForceAt<T extends { tick: number }>(events: readonly T[], tick: numbe
 }
 
 const CONTRADICTED_OUTSIDE_SHARE = 0.1;
-
-/** The key of the melody in the file: its signature unless the notes contradict it, else estimated. */
+/** A C major signature (what sequencers write when nobody chose a key) is contradicted from this share on. */
+const PLACEHOLDER_OUTSIDE_SHARE = 0.03;
+const percent = (x: number) => `${Math.round(100 * x)}%`;
+/** The key of the melody in the file: from a text naming it, else its signature, unless the notes contradict it; else estimated. */
 function chooseKey(notes: NoteList, midi: MidiFile, firstOnsetTick: number, options: ImportOptions): MelodyKey {
   const durations = new Float64Array(notes.count);
   for (let i = 0; i < notes.count; i++) durations[i] = notes.end[i] - notes.start[i];
   const histogram = pitchClassDurations(notes.pitch, durations, notes.count);
+  const finalPitchClass = ((notes.pitch[notes.count - 1] % 12) + 12) % 12;
   const profile = options.keyProfile ?? DEFAULT_KEY_PROFILE;
   const found = estimateKey(histogram, profile);
   const estimate = found && { name: keyName(found.key), tonic: found.key.tonic, mode: found.key.mode, correlation: found.correlation, profile };
-  // A single repeated pitch gives a flat profile: call it the major key of that pitch.
-  const estimatedKey: Key & { mode: 'major' | 'minor' } = found?.key ?? { tonic: ((notes.pitch[0] % 12) + 12) % 12, mode: 'major' };
+  const keyNotes: string[] = [];
 
+  // The estimate: the key finder's major or minor key (a single repeated pitch: its major key), its tonic
+  // checked against the last note, its mode against the notes.
+  const estimateNotes: string[] = [];
+  let estimatedKey: Key = found?.key ?? { tonic: ((notes.pitch[0] % 12) + 12) % 12, mode: 'major' };
+  if (found) {
+    const tonic = tonicOfScale(histogram, estimatedKey, finalPitchClass, profile);
+    if (tonic.evidence) estimateNotes.push(`tonic: ${tonic.evidence}`);
+    const mode = modeFromNotes(histogram, tonic.key);
+    if (mode.evidence) estimateNotes.push(`mode from the notes: ${mode.evidence}`);
+    estimatedKey = mode.key;
+  }
+
+  // Key signatures: the one in force at the first note; of several at its tick, the one the notes fit.
   const sorted = [...midi.keySignatures].sort((a, b) => a.tick - b.tick);
-  const first = inForceAt(sorted, firstOnsetTick);
-  const signature = first && { sharps: first.sharps, mode: first.mode, name: keyName(keyOfSignature(first.sharps, first.mode)) };
+  let inForce = inForceAt(sorted, firstOnsetTick);
+  let signaturesAtOnce = 0;
+  if (inForce !== null) {
+    const tick = inForce.tick;
+    const atTick = sorted.filter((k) => k.tick === tick);
+    const distinct = atTick.filter((k, i) => atTick.findIndex((o) => o.sharps === k.sharps && o.mode === k.mode) === i);
+    signaturesAtOnce = distinct.length;
+    if (distinct.length > 1) {
+      const outsideOf = (k: (typeof distinct)[number]) => shareOutside(histogram, keyOfSignature(k.sharps, k.mode));
+      let best = inForce;
+      for (const k of distinct) if (outsideOf(k) < outsideOf(best)) best = k;
+      keyNotes.push(`several key signatures at tick ${tick} (${distinct.map((k) => `${keyName(keyOfSignature(k.sharps, k.mode))} ${percent(outsideOf(k))} of note time outside`).join(', ')}): ` +
+        `${keyName(keyOfSignature(best.sharps, best.mode))} taken, the one the notes fit best`);
+      inForce = best;
+    }
+  }
+  const signature = inForce && { sharps: inForce.sharps, mode: inForce.mode, name: keyName(keyOfSignature(inForce.sharps, inForce.mode)) };
   let signatureChanges = 0;
   for (let i = 1; i < sorted.length; i++) if (sorted[i].sharps !== sorted[i - 1].sharps || sorted[i].mode !== sorted[i - 1].mode) signatureChanges++;
-  const record = (key: Key & { mode: 'major' | 'minor' }, source: MelodyKey['source'], reason?: string): MelodyKey => ({
-    tonic: key.tonic, mode: key.mode, name: keyName(key), source, ...(reason === undefined ? {} : { reason }),
-    signature, signatureChanges, estimate, outsideScale: shareOutside(histogram, key),
-  });
 
-  if (options.useKeySignature === false) return record(estimatedKey, 'estimated', 'key signatures ignored (useKeySignature false)');
-  if (signature === null) return record(estimatedKey, 'estimated', 'no key signature');
-  const signed = keyOfSignature(signature.sharps, signature.mode);
-  const outsideSigned = shareOutside(histogram, signed);
-  const outsideEstimated = shareOutside(histogram, estimatedKey);
-  if (outsideSigned > CONTRADICTED_OUTSIDE_SHARE && outsideEstimated <= outsideSigned / 2) {
-    const percent = (x: number) => `${Math.round(100 * x)}%`;
-    return record(estimatedKey, 'estimated',
-      `the notes contradict the key signature ${signature.name}: ${percent(outsideSigned)} of note steps fall outside its scale, ${percent(outsideEstimated)} outside ${keyName(estimatedKey)}`);
+  // A key named in a text or marker event at or before the first note (the last such).
+  let textKey: Key | null = null;
+  for (const text of [...midi.texts].sort((a, b) => a.tick - b.tick)) {
+    if (text.tick > firstOnsetTick) break;
+    textKey = keyOfText(text.text) ?? textKey;
   }
-  return record(signed, 'signature');
+
+  const record = (key: Key, source: MelodyKey['source'], modeFrom: MelodyKey['modeFrom'], extra: { reason?: string; placeholder?: boolean; notes?: string[] } = {}): MelodyKey => ({
+    tonic: key.tonic, mode: plainMode(key.mode), name: keyName({ tonic: key.tonic, mode: plainMode(key.mode) }), source, modeFrom,
+    ...(extra.reason === undefined ? {} : { reason: extra.reason }),
+    signature, placeholder: extra.placeholder ?? false, signatureChanges, signaturesAtOnce, estimate,
+    outsideScale: shareOutside(histogram, key), notes: [...keyNotes, ...(extra.notes ?? [])],
+  });
+  const estimated = (reason: string, placeholder = false) => record(estimatedKey, 'estimated', 'notes', { reason, placeholder, notes: estimateNotes });
+
+  if (options.useKeySignature === false) return estimated('key signatures ignored (useKeySignature false)');
+  const signed = signature && keyOfSignature(signature.sharps, signature.mode);
+  let chosen: Key;
+  let source: MelodyKey['source'];
+  let modeFrom: MelodyKey['modeFrom'];
+  const choiceNotes: string[] = [];
+  if (textKey !== null && (signed === null || sameScale(textKey, signed))) {
+    chosen = { tonic: textKey.tonic, mode: plainMode(textKey.mode) };
+    source = 'text';
+    modeFrom = 'text';
+  } else if (signed !== null) {
+    // Another tonic of the signature's scale (its notes as written), or the signature's tonic in a mode
+    // the notes say (one characteristic degree altered); never both, which would leave the signature behind.
+    const tonic = tonicOfScale(histogram, signed, finalPitchClass, profile);
+    if (tonic.evidence) {
+      choiceNotes.push(`tonic: ${tonic.evidence}`);
+      chosen = tonic.key;
+    } else {
+      const mode = modeFromNotes(histogram, signed);
+      if (mode.evidence) choiceNotes.push(`mode from the notes: ${mode.evidence}`);
+      chosen = mode.key;
+    }
+    source = 'signature';
+    modeFrom = chosen.mode === signed.mode ? 'signature' : 'notes';
+  } else {
+    return estimated('no key signature');
+  }
+
+  // The notes contradict the key when much of them lie outside its scale (as written, and as read from the
+  // notes) and the estimate fits far better.
+  const isCMajorSignature = source === 'signature' && signature !== null && signature.sharps === 0 && signature.mode === 'major';
+  const threshold = isCMajorSignature ? PLACEHOLDER_OUTSIDE_SHARE : CONTRADICTED_OUTSIDE_SHARE;
+  const written = source === 'text' ? chosen : (signed as Key);
+  const outsideWritten = shareOutside(histogram, written);
+  const outsideChosen = Math.min(outsideWritten, shareOutside(histogram, chosen));
+  const outsideEstimated = shareOutside(histogram, estimatedKey);
+  if (outsideChosen > threshold && outsideEstimated <= outsideChosen / 2) {
+    const what = source === 'text' ? `the key named in the file, ${keyName(chosen)}` : `the key signature ${signature?.name}${isCMajorSignature ? ', a placeholder (what sequencers write when no key was chosen)' : ''}`;
+    const reason = `the notes contradict ${what}: ${percent(outsideWritten)} of note steps fall outside its scale, ${percent(outsideEstimated)} outside ${keyName(estimatedKey)}`;
+    return estimated(reason, isCMajorSignature);
+  }
+  return record(chosen, source, modeFrom, { notes: choiceNotes });
 }
 
-/** The time signature in force at the first note (4/4 when the file has none), and how often it changes. */
-function meterAt(midi: MidiFile, firstOnsetTick: number): MelodyMeter {
+/** Candidate meters for an estimate: [numerator, denominator]; 2/4 and 2/2 are told as 4/4 (the same bars to the rules). */
+const ESTIMATED_METERS: readonly [number, number][] = [[4, 4], [3, 4], [6, 8]];
+
+/**
+ * A meter and downbeat from the notes alone (steps, onset order): for bars of 16 steps (4/4) and of 12
+ * (3/4 or 6/8), each phase is scored by the note time starting on its downbeats, as a multiple of what
+ * an even spread would put there; the highest score wins (ties: the longer bar, phase 0). Twelve-step bars
+ * are 6/8 when more note time starts half-way through the bar than on its second and third quarter beats.
+ */
+export function estimateMeter(notes: NoteList): { numerator: number; denominator: number; phase: number } {
+  let total = 0;
+  for (let i = 0; i < notes.count; i++) total += Math.max(1, notes.end[i] - notes.start[i]);
+  let best = { numerator: 4, denominator: 4, phase: 0 }, bestScore = -Infinity;
+  for (const bar of [16, 12]) {
+    const atPosition = new Float64Array(bar);
+    for (let i = 0; i < notes.count; i++) atPosition[((notes.start[i] % bar) + bar) % bar] += Math.min(bar, Math.max(1, notes.end[i] - notes.start[i]));
+    for (let phase = 0; phase < bar; phase++) {
+      const score = total > 0 ? (atPosition[phase] / total) * bar : 0;
+      if (score > bestScore + 1e-9) {
+        bestScore = score;
+        let meter: [number, number] = bar === 16 ? ESTIMATED_METERS[0] : ESTIMATED_METERS[1];
+        if (bar === 12) {
+          const at = (offset: number) => atPosition[(phase + offset) % bar];
+          if (at(6) > (at(4) + at(8)) / 2) meter = ESTIMATED_METERS[2];
+        }
+        best = { numerator: meter[0], denominator: meter[1], phase };
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * The time signature in force at the first note (4/4 when the file has none; estimated from the notes
+ * when it is a one-beat placeholder such as 1/4), how often it changes, and the step a bar line falls on.
+ */
+function meterAt(midi: MidiFile, firstOnsetTick: number, ticksPerStep: number, gridOffsetTicks: number, notes: NoteList): { meter: MelodyMeter; barOriginStep: number } {
   const sorted = [...midi.timeSignatures].sort((a, b) => a.tick - b.tick);
   let changes = 0;
   for (let i = 1; i < sorted.length; i++) if (sorted[i].numerator !== sorted[i - 1].numerator || sorted[i].denominator !== sorted[i - 1].denominator) changes++;
   const first = inForceAt(sorted, firstOnsetTick);
-  if (first === null || first.numerator === 0) return { numerator: 4, denominator: 4, stepsPerBar: 16, source: 'default', changes };
-  return { numerator: first.numerator, denominator: first.denominator, stepsPerBar: (first.numerator * 16) / first.denominator, source: 'signature', changes };
+  if (first === null || first.numerator === 0) return { meter: { numerator: 4, denominator: 4, stepsPerBar: 16, source: 'default', changes }, barOriginStep: 0 };
+  if (first.numerator === 1) {
+    const estimate = estimateMeter(notes);
+    return {
+      meter: { numerator: estimate.numerator, denominator: estimate.denominator, stepsPerBar: (estimate.numerator * 16) / estimate.denominator, source: 'estimated', placeholder: `${first.numerator}/${first.denominator}`, changes },
+      barOriginStep: estimate.phase,
+    };
+  }
+  return {
+    meter: { numerator: first.numerator, denominator: first.denominator, stepsPerBar: (first.numerator * 16) / first.denominator, source: 'signature', changes },
+    barOriginStep: Math.round((first.tick - gridOffsetTicks) / ticksPerStep),
+  };
 }
 
 /** The tempo in force at the first note in quarter notes per minute (120 without a tempo event). */

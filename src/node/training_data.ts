@@ -4,18 +4,21 @@
  */
 import { fileListFingerprint } from '../io/fingerprint.js';
 import { buildCorpus, splitByNameHash, type CorpusReport, type Melody, type MelodyInfo, type MidiSource } from '../music/corpus.js';
-import { HELD_OUT_DESCRIPTION, HELD_OUT_SHARE, TrainingDataError, type DataChoice, type Splits } from '../train/training_data.js';
+import { HELD_OUT_DESCRIPTION, HELD_OUT_SHARE, TIMING_BEFORE_ALIGNED, TrainingDataError, type DataChoice, type Splits } from '../train/training_data.js';
 import { readMidiSources, readNottinghamSplit } from './corpus_files.js';
 
-/** A model's compact record of one melody: [name, key in the file, 's'ignature or 'e'stimated, transposition, meter, steps per bar, qpm]. */
-function melodyRecord(info: MelodyInfo): [string, string, string, number, string, number, number] {
-  return [info.name, info.key, info.keySource === 'signature' ? 's' : 'e', info.transposition, info.meter, info.stepsPerBar, info.qpm];
+/**
+ * A model's compact record of one melody: [name, key in the file, 's'ignature, 't'ext event or 'e'stimated,
+ * transposition, meter, steps per bar, qpm, bar position of the first note (null: bars are not whole steps)].
+ */
+function melodyRecord(info: MelodyInfo): [string, string, string, number, string, number, number, number | null] {
+  return [info.name, info.key, info.keySource === 'signature' ? 's' : info.keySource === 'text' ? 't' : 'e', info.transposition, info.meter, info.stepsPerBar, info.qpm, info.barPosition];
 }
 
 /** The corpora of a run (train, valid, test), imported with the run's part and import settings. */
 export async function loadSplits(choice: DataChoice): Promise<Splits> {
   const record = choice.import ?? { transposeBy: 'key', keepKey: false };
-  const options = { ...choice.part, transposeBy: record.transposeBy, ...(record.keepKey ? { transpose: false } : {}) };
+  const options = { ...choice.part, transposeBy: record.transposeBy, timing: record.timing ?? TIMING_BEFORE_ALIGNED, ...(record.keepKey ? { transpose: false } : {}) };
   const build = (name: string, sources: MidiSource[]) => {
     const { melodies, report } = buildCorpus(sources, options);
     return { melodies: melodies.map((m) => m.tokens), names: melodies.map((m) => m.name), report, name };

@@ -118,7 +118,7 @@ export const CONFIG_FIELDS = {
   weightRhythm: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term rhythm (note durations' likelihood under the Nottingham train split's: −5..0)" },
   weightPitchRange: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term pitch_range (range outside the train split's 10th..90th percentile: −5..0)" },
   weightPhraseRecurrence: { kind: 'number', min: 0, max: 100, default: 0, doc: 'weight of the composition term phrase_recurrence (a 2-bar window recurs: 3, a 1-bar one: 1; pieces of ≥ 64 steps)' },
-  key: { kind: 'choice', values: TONIC_NAMES, default: 'C', doc: 'tonic of the key the rules reward (the tonic note is the one nearest C4)' },
+  key: { kind: 'choice', values: TONIC_NAMES, default: 'C', doc: 'tonic of the key the rules reward and the samples are written in (the tonic note is C4 or A3, by the mode\'s third, moved to this tonic: −5..+6 semitones)' },
   mode: { kind: 'choice', values: MODE_NAMES, default: 'major', doc: 'mode of that key: its scale is the key set; its 1st, 5th and 3rd degrees are the tonic, fifth and third classes' },
   klTarget: { kind: 'number', min: 0, max: 100, default: 0, doc: 'adaptive KL: nats per note to keep the policy from the prior, adjusting rewardScaler after each logging interval (0: off)' },
   klHorizon: { kind: 'number', min: 1, max: MAX_STEPS, default: 10_000, doc: 'adaptive KL: steps over which the reward scaler adapts (Ziegler et al. 2019)' },

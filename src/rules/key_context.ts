@@ -4,22 +4,27 @@
  * tables on the 38 classes.
  *
  * - key set: the specials and every note class whose pitch class is in the mode's scale;
- * - tonic: the tonic-class note nearest C4 (MIDI 60), ties upward (F# → F#4), so C major keeps C4 and
- *   A minor gets A3;
- * - tonic, fifth and third classes: the notes of the scale's 1st, 5th and 3rd degrees, every octave;
- * - noteOffset: how far the key lies above its reference layout (C for major modes, A for minor ones),
- *   in −5..+6 semitones, so rule 4 (autocorrelation) reads a melody the same in every key.
+ * - noteOffset: how far the key lies above its reference layout, in −5..+6 semitones: the layout is C
+ *   major's for the modes with a major third (major, lydian, mixolydian) and A minor's for the modes with
+ *   a minor third (minor, dorian, phrygian, locrian), the tonics an import moves a tune's tonic to
+ *   (transpositionToReference, SPEC §2.3);
+ * - tonic: the reference tonic (C4 for major-third modes, A3 for minor-third ones) moved up by noteOffset,
+ *   so C major keeps C4, A minor gets A3, D major D4, F# major F#4, G major G3, E minor E3 and D dorian D4.
+ *   Rule 2 (tonic) and rule 4 (autocorrelation) then read the tonic in the same octave, and a melody moved
+ *   from the reference layout into any key scores the same on every rule (test/rules/key_context.test.ts);
+ * - tonic, fifth and third classes: the notes of the scale's 1st, 5th and 3rd degrees, every octave.
  * The tables list the note classes of one octave above B5 as well (tokens 38..49): the rules are pure
  * functions of integer tokens, and a composition moved into another key (as the tests move the golden
  * compositions) may pass the top of the encoding; the models never play those classes.
  */
 import { NO_EVENT, NOTE_OFF, NUM_CLASSES, NUM_SPECIAL, PITCH_OFFSET } from '../music/encoding.js';
-import { keyNamed, scaleOf, transpositionToReference, type Key } from '../music/keys.js';
+import { isMajorMode, keyNamed, scaleOf, transpositionToReference, type Key } from '../music/keys.js';
 import { ruleContext, type RuleContext } from './rules.js';
 
 /** Highest token the tables list: one octave above the last class. */
 const LAST_TABLE_TOKEN = NUM_CLASSES - 1 + 12;
 const C4 = 60;
+const A3 = 57;
 
 export interface KeyRuleOptions extends Partial<Omit<RuleContext, 'key' | 'tonic' | 'tonicNotes' | 'fifthNotes' | 'thirdNotes' | 'noteOffset'>> {
   /** Tonic name ("C", "F#", "Bb"). Default "C". */
@@ -43,15 +48,15 @@ export function keyTables(key: Key): Pick<RuleContext, 'key' | 'tonic' | 'tonicN
   const keySet = notesOfPitchClasses(scale);
   keySet.add(NOTE_OFF);
   keySet.add(NO_EVENT);
-  const above = (((key.tonic - C4) % 12) + 12) % 12; // 0..11 semitones from C4 up to the next tonic
-  const tonicPitch = above <= 6 ? C4 + above : C4 + above - 12;
+  const noteOffset = 0 - transpositionToReference(key); // −5..+6 (0 - turns −0 into 0)
+  const tonicPitch = (isMajorMode(key.mode) ? C4 : A3) + noteOffset;
   return {
     key: keySet,
     tonic: tonicPitch - PITCH_OFFSET,
     tonicNotes: notesOfPitchClasses([scale[0]]),
     fifthNotes: notesOfPitchClasses([scale[4]]),
     thirdNotes: notesOfPitchClasses([scale[2]]),
-    noteOffset: 0 - transpositionToReference(key),
+    noteOffset,
   };
 }
 

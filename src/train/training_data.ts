@@ -5,7 +5,7 @@
  */
 import type { Fingerprints } from '../io/fingerprint.js';
 import type { CorpusReport } from '../music/corpus.js';
-import type { TransposeRule } from '../music/midi_import.js';
+import type { TimingRule, TransposeRule } from '../music/midi_import.js';
 
 /** The data flags of a run; paths are recorded as given (for reports) and resolved (to compare and load). */
 export const DATA_FLAGS = ['nottingham', 'data', 'valid', 'test'] as const;
@@ -26,10 +26,14 @@ export interface DataChoice {
 export interface ImportRecord {
   transposeBy: TransposeRule;
   keepKey: boolean;
+  /** How notes were put on the grid; absent in runs from before 'aligned' timing: those used 'nearest'. */
+  timing?: TimingRule;
 }
 
 /** What a run trained on when its records say nothing of the import: the note-count rule of the first importer. */
-export const IMPORT_BEFORE_KEYS: ImportRecord = Object.freeze({ transposeBy: 'note-count', keepKey: false });
+export const IMPORT_BEFORE_KEYS: ImportRecord = Object.freeze({ transposeBy: 'note-count', keepKey: false, timing: 'nearest' });
+/** The timing of a run whose record names none: the first importer's ('nearest'), which it was trained with. */
+export const TIMING_BEFORE_ALIGNED: TimingRule = 'nearest';
 
 export interface Splits {
   train: Uint8Array[];

@@ -81,19 +81,74 @@ describe('rltuner generate with a primer', () => {
     const r = await rltuner(['generate', '--primer', 'e_minor.mid', '--count', '2', '--length', '24', '--out', 'gen_e']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/primer e_minor\.mid: .*key E minor \(key signature\)/);
-    expect(r.stderr).toMatch(/writing in E minor, the primer's key/);
+    // The shipped model was trained on melodies moved by note count: the primer goes down 2 (onto the white
+    // keys), the melodies come back up 2.
+    expect(r.stderr).toMatch(/moved -2 for the model; meter 6\/8, 100 qpm/);
+    expect(r.stderr).toMatch(/writing in E minor \(the notes are in D minor, the key the primer was moved to for the model, moved \+2 back to the primer's key\); meter 6\/8/);
     for (const file of readdirSync(join(work, 'gen_e'))) {
       const midi = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_e', file))));
       expect(midi.timeSignatures.map((t) => `${t.numerator}/${t.denominator}`)).toEqual(['6/8']);
       expect(midi.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[1, 'minor']]);
       expect(midi.tempos[0].microsecondsPerQuarter).toBe(600_000);
     }
-    const d = await rltuner(['generate', '--count', '1', '--length', '16', '--key', 'D', '--out', 'gen_d']);
-    expect(d.stderr).toMatch(/writing in D major, from --key\/--mode/);
-    const written = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_d', 'melody_001.mid'))));
-    expect(written.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[2, 'major']]);
-    expect((await rltuner(['generate', '--key', 'H', '--out', 'gen_h'])).stderr).toMatch(/--key: key "H" is not a tonic name/);
   }, 30_000);
+
+  it('--key/--mode name the key of the notes (checked against the model); --transpose moves them for playback', async () => {
+    // The shipped Note RNN's notes are on the white keys: D dorian is a key of them, written with no sharps
+    // or flats and a text event naming it.
+    const dorian = await rltuner(['generate', '--count', '1', '--length', '16', '--key', 'D', '--mode', 'dorian', '--out', 'gen_dorian']);
+    expect(dorian.code).toBe(0);
+    expect(dorian.stderr).toMatch(/writing in D dorian \(the notes are in D dorian, --key\/--mode\)/);
+    const dorianFile = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_dorian', 'melody_001.mid'))));
+    expect(dorianFile.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[0, 'minor']]);
+    expect(dorianFile.texts.map((t) => t.text)).toEqual(['D dorian']);
+    // D major is not: the error names the model's key and the fix.
+    const dMajor = await rltuner(['generate', '--count', '1', '--key', 'D', '--out', 'gen_d']);
+    expect(dMajor.code).not.toBe(0);
+    expect(dMajor.stderr).toMatch(/--key\/--mode D major: the notes of .* are on the white keys, C major's notes .* and D major is not; .*--transpose <semitones>/);
+    // Moving C major up a whole tone gives D major, signature and all.
+    const moved = await rltuner(['generate', '--count', '1', '--length', '16', '--transpose', '2', '--out', 'gen_up']);
+    expect(moved.stderr).toMatch(/writing in D major \(the notes are in C major, .*, moved \+2 by --transpose\)/);
+    const movedFile = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_up', 'melody_001.mid'))));
+    expect(movedFile.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[2, 'major']]);
+    expect(movedFile.texts).toEqual([]);
+    expect((await rltuner(['generate', '--key', 'H', '--out', 'gen_h'])).stderr).toMatch(/--key: key "H" is not a tonic name/);
+    expect((await rltuner(['generate', '--transpose', '1.5', '--out', 'gen_h'])).stderr).toMatch(/--transpose 1\.5: expected a whole number of semitones from -24 to 24/);
+  }, 30_000);
+});
+
+describe('one meaning of --key: tune, generate and evaluate', () => {
+  it('a model tuned in D dorian: its samples, generate and evaluate all take D dorian; another key is refused', async () => {
+    const t = await rltuner(['tune', '--key', 'D', '--mode', 'dorian', '--training-steps', '640', '--eval-every', '0', '--eval-compositions', '8', '--sample-count', '2', '--out', 'tune_dorian', '--quiet']);
+    expect(t.code).toBe(0);
+    const signatureOf = (path: string) => {
+      const midi = readMidiFile(new Uint8Array(readFileSync(join(work, path))));
+      return { signatures: midi.keySignatures.map((k) => [k.sharps, k.mode]), texts: midi.texts.map((x) => x.text), meters: midi.timeSignatures.map((m) => `${m.numerator}/${m.denominator}`) };
+    };
+    expect(signatureOf('tune_dorian/samples/g_1.mid')).toEqual({ signatures: [[0, 'minor']], texts: ['D dorian'], meters: ['4/4'] });
+    expect(signatureOf('tune_dorian/samples/note_rnn_1.mid')).toEqual({ signatures: [[0, 'major']], texts: [], meters: ['4/4'] });
+    const model = join('tune_dorian', 'g_tuned.safetensors');
+
+    const plain = await rltuner(['generate', '--model', model, '--count', '1', '--length', '16', '--out', 'gen_tuned']);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toMatch(/writing in D dorian \(the notes are in D dorian, the key the model was tuned in\)/);
+    expect(signatureOf('gen_tuned/melody_001.mid')).toEqual({ signatures: [[0, 'minor']], texts: ['D dorian'], meters: ['4/4'] });
+    const same = await rltuner(['generate', '--model', model, '--key', 'D', '--mode', 'dorian', '--count', '1', '--length', '16', '--out', 'gen_tuned_same']);
+    expect(same.code).toBe(0);
+    expect(readFileSync(join(work, 'gen_tuned_same', 'melody_001.mid'))).toEqual(readFileSync(join(work, 'gen_tuned', 'melody_001.mid')));
+    const other = await rltuner(['generate', '--model', model, '--key', 'E', '--mode', 'dorian', '--count', '1', '--out', 'gen_tuned_e']);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toMatch(/--key\/--mode E dorian: .*g_tuned\.safetensors was tuned in D dorian, so its notes are in D dorian; leave --key\/--mode out .* --transpose <semitones>/);
+    const up = await rltuner(['generate', '--model', model, '--transpose', '2', '--count', '1', '--length', '16', '--out', 'gen_tuned_up']);
+    expect(up.stderr).toMatch(/writing in E dorian \(the notes are in D dorian, the key the model was tuned in, moved \+2 by --transpose\)/);
+    expect(signatureOf('gen_tuned_up/melody_001.mid')).toEqual({ signatures: [[2, 'minor']], texts: ['E dorian'], meters: ['4/4'] });
+
+    const e = await rltuner(['evaluate', '--tuned', model, '--count', '16', '--length', '16', '--quiet']);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toMatch(/rules in D dorian \(the key the tuned models were tuned in\)/);
+    const asked = await rltuner(['evaluate', '--tuned', model, '--count', '16', '--length', '16', '--key', 'C', '--quiet']);
+    expect(asked.stdout).toMatch(/rules in C major \(--key\/--mode\)/);
+  }, 60_000);
 });
 
 describe('rltuner score', () => {

@@ -142,7 +142,7 @@ describe('a corpus with entries that cannot be read', () => {
     expect(summary.split('\n')[0]).toBe(`9 files read, ${kept.length} melodies kept, ${skipped} files skipped (unreadable ${skipped}):`);
     const summaryLines = summary.split('\n');
     expect(summaryLines.slice(1, -1).map((line) => line.split(':')[0].trim())).toEqual(report.skippedFiles.map((skip) => skip.name.replace(escape, '\\x1b[31m')));
-    expect(summaryLines[summaryLines.length - 1]).toMatch(/^ {2}keys: \d+ from signatures, \d+ estimated/);
+    expect(summaryLines[summaryLines.length - 1]).toMatch(/^ {2}keys: \d+ from signatures, \d+ named by text, \d+ estimated/);
   });
 
   it('counts skipped files of different reasons separately, and says when none was skipped', () => {

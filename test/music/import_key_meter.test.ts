@@ -100,13 +100,34 @@ describe('key and transposition', () => {
     expect(importMidi(melodyFile(line(eMinor)), { transpose: false }).tokensKey).toBe(importMidi(melodyFile(line(eMinor)), { transpose: false }).key.name);
   });
 
-  it('a signature the notes contradict is replaced by the estimate, and the report says so', () => {
+  it('a signature the notes contradict is replaced by the estimate, and the report says so (a C major one is named a placeholder)', () => {
     // A D major tune under a C major signature (sequencers write one by default): F# and C# are 30% of it.
     const result = importMidi(melodyFile(line(D_MAJOR_TUNE), [keySignatureAt(0, 0)]));
     expect(result.key.source).toBe('estimated');
     expect(result.key.name).toBe('D major');
-    expect(result.key.reason).toMatch(/^the notes contradict the key signature C major: \d+% of note steps fall outside its scale, 0% outside D major$/);
+    expect(result.key.reason).toMatch(/^the notes contradict the key signature C major, a placeholder \(what sequencers write when no key was chosen\): \d+% of note steps fall outside its scale, 0% outside D major$/);
+    expect(result.key.placeholder).toBe(true);
+    expect(result.warnings.join('\n')).toMatch(/placeholder key signature C major/);
     expect(result.transposition).toBe(-2);
+    // Under a Bb major signature the same tune is contradicted too, but Bb major is no placeholder.
+    const underBb = importMidi(melodyFile(line(D_MAJOR_TUNE), [keySignatureAt(0, -2)]));
+    expect(underBb.key).toMatchObject({ name: 'D major', source: 'estimated', placeholder: false });
+    expect(underBb.key.reason).toMatch(/^the notes contradict the key signature Bb major: \d+% of note steps/);
+  });
+
+  it('a C major placeholder over a G major tune with a few F sharps is replaced (from 3% outside; other signatures from 10%)', () => {
+    // G major: one F# among long G, B and D notes (about 4% of the note time).
+    const gTune: [number, number][] = [[67, 4], [71, 2], [74, 2], [72, 2], [71, 2], [69, 4], [67, 2], [69, 2], [71, 4], [66, 1], [67, 7]];
+    const underC = importMidi(melodyFile(line(gTune), [keySignatureAt(0, 0)]));
+    expect(underC.key.outsideScale).toBe(0);
+    expect(underC.key).toMatchObject({ name: 'G major', source: 'estimated', placeholder: true });
+    expect(underC.transposition).toBe(5);
+    // The same tune a fifth lower with its one out-of-scale note a C natural, under a D major signature:
+    // the signature's tonic stands, the C (and no C#) makes it D mixolydian.
+    const dTune = gTune.map(([p, d]): [number, number] => [p === 66 ? 72 : p + 7 - 12, d]);
+    const underD = importMidi(melodyFile(line(dTune), [keySignatureAt(0, 2)]));
+    expect(underD.key).toMatchObject({ name: 'D mixolydian', source: 'signature', modeFrom: 'notes', placeholder: false });
+    expect(underD.transposition).toBe(-2);
   });
 
   it('keys and signatures: names, sharps and the −6..+5 shift to C or A', () => {
@@ -149,9 +170,45 @@ describe('meter, tempo and the grid', () => {
     const straight: NoteSpec[] = [[64, 960, 1200], [62, 1200, 1440]];
     const result = importMidi(melodyFile([...triplets, ...straight]));
     expect(result.offGridNotes).toBe(4); // 1.33, 2.67, 5.33, 6.67 steps; 0, 4, 8 and 10 are on the grid
-    expect(result.warnings.join()).toMatch(/4 notes more than a quarter step off the 16th grid \(triplets or swing\)/);
+    expect(result.tripletGroups).toBe(2);
+    expect(result.warnings.join()).toMatch(/4 notes more than a quarter step off the 16th grid \(2 triplet groups, triplets or swing\)/);
+    // Rounded as closely as the grid allows: each beat of triplets becomes 16th, 8th, 16th.
+    expect([...result.tokens].slice(0, 8)).toEqual([14, 16, 1, 18, 14, 16, 1, 18]);
     // Notes one tick late (the collection of the issue) are on the grid.
     expect(importMidi(melodyFile(line(D_MAJOR_TUNE).map(([p, s, e]): NoteSpec => [p, s + 1, e + 1]))).offGridNotes).toBe(0);
+  });
+});
+
+describe('timing: the grid offset, swing, sixteenth triplets', () => {
+  it('swung eighths (every second onset 2/3 of a beat late) are no grid offset: half the onsets are on the grid', () => {
+    const swung: NoteSpec[] = Array.from({ length: 16 }, (_, i): NoteSpec => {
+      const start = Math.floor(i / 2) * Q + (i % 2 ? 320 : 0);
+      return [60 + (i % 5), start, start + (i % 2 ? 160 : 320)];
+    });
+    const result = importMidi(melodyFile(swung));
+    expect(result.gridOffsetTicks).toBe(0);
+    expect(result.offGridNotes).toBe(8); // the late ones, at 2.67 steps into each beat
+  });
+
+  it('a whole file 40 ticks early is moved back onto the grid (a negative offset)', () => {
+    const early = line(D_MAJOR_TUNE).map(([p, s, e]): NoteSpec => [p, s + Q - 40, e + Q - 40]);
+    const result = importMidi(melodyFile(early, [metreAt(0, 4, 4)]));
+    expect(result.gridOffsetTicks).toBe(-40);
+    expect(result.offGridNotes).toBe(0);
+    expect(result.barPosition).toBe(4); // one beat into the bar, as written before the offset
+  });
+
+  it('three sixteenth triplets in two steps: one is dropped (the grid holds two), the nearer note kept on each step', () => {
+    const notes: NoteSpec[] = [[72, 0, 80], [74, 80, 160], [76, 160, 240], [77, 240, 480], [79, 480, 960]];
+    const result = importMidi(melodyFile(notes), { transpose: false, minSteps: 1 });
+    expect(result.tripletGroups).toBe(1);
+    expect(result.notesMergedOnStep).toBe(1);
+    expect(result.chordNotesDropped).toBe(0);
+    // Onsets 0, 0.67, 1.33 round to 0, 1, 1: both lie a third of a step from step 1, and the later (E) is kept.
+    expect([...result.tokens].slice(0, 4)).toEqual([26, 30, 31, 1]);
+    // The first importer kept the higher of the two at step 1 (the E too) and counted it as a chord note.
+    const nearest = importMidi(melodyFile(notes), { transpose: false, minSteps: 1, timing: 'nearest' });
+    expect(nearest.chordNotesDropped).toBe(1);
   });
 });
 
@@ -167,7 +224,7 @@ describe('corpus report', () => {
     expect(melodies[1].info).toMatchObject({ name: 'd_plain.mid', key: 'D major', keySource: 'estimated', transposition: -2, tokensKey: 'C major', meter: '6/8', stepsPerBar: 12, qpm: 120 });
     const markdown = formatCorpusMarkdown(report);
     expect(markdown).toMatch(/\| empty\.mid \| has no notes \| no-notes \|/);
-    expect(markdown).toMatch(/\| d_plain\.mid \| 0\/0 \| the only part with notes .* \| D major \| estimated: no key signature \| -2 → C major \| 6\/8 \| 12 \| 120 \|/);
+    expect(markdown).toMatch(/\| d_plain\.mid \| 0\/0 \| the only part with notes .* \| D major \| estimated: no key signature \| -2 → C major \| 6\/8 \| 12 \| 0 \| 120 \|/);
   });
 
   it('splits by a hash of the file name: the same file always lands on the same side', () => {

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseMidi, type MidiEvent } from 'midi-file';
 import { describe, expect, it } from 'vitest';
-import { MidiFileError, printableText, readMidiFile, type MidiFile, type MidiFileProblem } from '../../src/music/midi_file.js';
+import { MAX_KEPT_TEXTS, MidiFileError, printableText, readMidiFile, type MidiFile, type MidiFileProblem } from '../../src/music/midi_file.js';
 import { loadFuzzSeeds } from './midi_fuzz.js';
 import { midiFile, track } from './midi_test_files.js';
 
@@ -123,7 +123,7 @@ describe('readMidiFile: what it reads', () => {
     expect([...n.pitch]).toEqual([60, 60, 64, 64]);
     expect([...n.velocity]).toEqual([90, 0, 80, 40]);
     expect([...n.isOn]).toEqual([1, 0, 1, 0]);
-    expect(midi.tracks).toEqual([{ index: 0, byteOffset: 14, name: null, endTick: 72, firstNote: 0, noteCount: 4 }]);
+    expect(midi.tracks).toEqual([{ index: 0, byteOffset: 14, name: null, instrument: null, endTick: 72, firstNote: 0, noteCount: 4 }]);
   });
 
   it('keeps running status across meta and sysex events (some writers rely on it)', () => {
@@ -152,6 +152,33 @@ describe('readMidiFile: what it reads', () => {
       { track: 0, tick: 96, sharps: 2, mode: 'major' },
     ]);
     expect(midi.warnings).toEqual([]);
+  });
+
+  it('the first instrument name of each track, and short text and marker events with their tick', () => {
+    const text = (type: number, s: string) => [type, s.length, ...[...s].map((c) => c.charCodeAt(0))];
+    const long = 'x'.repeat(65);
+    const midi = readMidiFile(
+      rawFile([
+        ...[0x00, 0xff, ...text(0x04, 'Lead Vocal')],
+        ...[0x00, 0xff, ...text(0x04, 'Piano')], // a second instrument name: ignored
+        ...[0x00, 0xff, ...text(0x01, 'D dorian')],
+        ...[0x10, 0xff, ...text(0x06, 'Verse')],
+        ...[0x00, 0xff, ...text(0x01, long)], // longer than MAX_KEPT_TEXT_BYTES: not kept
+        ...END_OF_TRACK,
+      ]),
+    );
+    expect(midi.tracks[0].instrument).toBe('Lead Vocal');
+    expect(midi.tracks[0].name).toBeNull();
+    expect(midi.texts).toEqual([
+      { track: 0, tick: 0, kind: 'text', text: 'D dorian' },
+      { track: 0, tick: 16, kind: 'marker', text: 'Verse' },
+    ]);
+  });
+
+  it('keeps at most MAX_KEPT_TEXTS text events however many the file holds', () => {
+    const events: number[] = [];
+    for (let i = 0; i < MAX_KEPT_TEXTS + 10; i++) events.push(0x00, 0xff, 0x01, 0x01, 0x41);
+    expect(readMidiFile(rawFile([...events, ...END_OF_TRACK])).texts).toHaveLength(MAX_KEPT_TEXTS);
   });
 
   it('ignores malformed meta payloads, counting them in one warning per kind', () => {

@@ -2,6 +2,8 @@ import { parseMidi } from 'midi-file';
 import { describe, expect, it } from 'vitest';
 import { NO_EVENT, NOTE_OFF } from '../../src/music/encoding.js';
 import { MidiExportError, exportMidi } from '../../src/music/midi_export.js';
+import { keyOfText } from '../../src/music/keys.js';
+import { readMidiFile } from '../../src/music/midi_file.js';
 import { importMidi } from '../../src/music/midi_import.js';
 import { Random } from '../../src/random.js';
 import { randomMelody, repeat } from './midi_test_files.js';
@@ -77,5 +79,48 @@ describe('export → import round trip', () => {
     expect([...imported.tokens]).toEqual(twinkle);
     expect(imported.transposition).toBe(0);
     expect(imported.octaveShift).toBe(0);
+  });
+});
+
+describe('keys, modes and bars survive export → import', () => {
+  const tune = [16, 1, 19, 1, 23, 1, 19, 1, 21, 1, 25, 1, 23, 1, 21, 1, 19, 1, 16, 1, 18, 1, 19, 1, 16, 1, 1, 1];
+
+  it('D dorian is written with no sharps or flats (minor by its third) and a text event naming it, and read back as D dorian', () => {
+    const bytes = exportMidi(tune, { key: { tonic: 2, mode: 'dorian' } });
+    const file = readMidiFile(bytes);
+    expect(file.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[0, 'minor']]);
+    expect(file.texts.map((t) => [t.tick, t.text])).toEqual([[0, 'D dorian']]);
+    const back = importMidi(bytes);
+    expect(back.key).toMatchObject({ name: 'D dorian', source: 'text', modeFrom: 'text' });
+    expect(back.transposition).toBe(-5);
+    expect(back.tokensKey).toBe('A dorian');
+    expect([...importMidi(bytes, AS_WRITTEN).tokens]).toEqual(tune);
+  });
+
+  it('major and minor keys get a signature only; G mixolydian the signature of C major and its name', () => {
+    expect(readMidiFile(exportMidi(tune, { key: { tonic: 9, mode: 'minor' } })).texts).toEqual([]);
+    expect(readMidiFile(exportMidi(tune, { key: { tonic: 2, mode: 'ionian' } })).texts).toEqual([]);
+    const mixolydian = readMidiFile(exportMidi(tune, { key: { tonic: 7, mode: 'mixolydian' } }));
+    expect(mixolydian.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[0, 'major']]);
+    expect(mixolydian.texts.map((t) => t.text)).toEqual(['G mixolydian']);
+  });
+
+  it('a melody written 10 steps into a 6/8 bar comes back with bar position 10 and its tokens', () => {
+    const bytes = exportMidi(tune, { timeSignature: { numerator: 6, denominator: 8 }, barPosition: 10 });
+    const back = importMidi(bytes, AS_WRITTEN);
+    expect(back.barPosition).toBe(10);
+    expect(back.meter.stepsPerBar).toBe(12);
+    expect([...back.tokens]).toEqual(tune);
+    expect(importMidi(exportMidi(tune), AS_WRITTEN).barPosition).toBe(0);
+    expect(() => exportMidi(tune, { timeSignature: { numerator: 6, denominator: 8 }, barPosition: 12 })).toThrow(/barPosition 12 must be a whole number of steps from 0 to 11 \(a 6\/8 bar has 12 steps\)/);
+  });
+
+  it('reads keys named in text: a mode word is needed, abc forms and flats accepted', () => {
+    expect(keyOfText('D dorian')).toEqual({ tonic: 2, mode: 'dorian' });
+    expect(keyOfText('Key: F# Minor')).toEqual({ tonic: 6, mode: 'minor' });
+    expect(keyOfText('Bb mixolydian')).toEqual({ tonic: 10, mode: 'mixolydian' });
+    expect(keyOfText('Ador')).toEqual({ tonic: 9, mode: 'dorian' });
+    expect(keyOfText('Emin')).toEqual({ tonic: 4, mode: 'minor' });
+    for (const notAKey of ['A', 'B', 'Verse', 'Ab', 'Dorian', 'D dorian mode of the tune']) expect(keyOfText(notAKey), notAKey).toBeNull();
   });
 });

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NUM_CLASSES } from '../../src/music/encoding.js';
-import { KeyNameError } from '../../src/music/keys.js';
+import { KeyNameError, MODE_NAMES, TONIC_NAMES, isMajorMode, modeNamed, tonicPitchClass } from '../../src/music/keys.js';
+import { Random } from '../../src/random.js';
 import { keyRuleContext } from '../../src/rules/key_context.js';
 import { C_MAJOR_RULES, RULE_NAMES, autocorrelation, musicTheoryReward, newLeapState, type RuleContext } from '../../src/rules/rules.js';
 
@@ -39,7 +40,7 @@ describe('keyRuleContext', () => {
     expect(ctx.numNotes).toBe(64);
   });
 
-  it('minor and church modes: degrees from the mode, the tonic nearest C4 (ties upward)', () => {
+  it('minor and church modes: degrees from the mode, the tonic C4 or A3 (by the third) moved to the key', () => {
     const aMinor = keyRuleContext({ key: 'A', mode: 'minor' });
     expect(aMinor.tonic).toBe(11); // A3 (57) is nearer C4 than A4 (69)
     expect(onClasses(aMinor.key)).toEqual(onClasses(C_MAJOR_RULES.key)); // same notes as C major
@@ -53,6 +54,12 @@ describe('keyRuleContext', () => {
     expect(keyRuleContext({ key: 'F#' }).tonic).toBe(20); // F#4 (66), a tie with F#3 (54) broken upward
     expect(keyRuleContext({ key: 'G' }).tonic).toBe(9); // G3 (55)
     expect(keyRuleContext({ key: 'E', mode: 'minor' }).noteOffset).toBe(-5);
+    // E, F and F# minor lie below A minor, as rule 4 reads them: the tonic is E3, F3, F#3 (not E4, F4, F#4).
+    expect(keyRuleContext({ key: 'E', mode: 'minor' }).tonic).toBe(52 - 46);
+    expect(keyRuleContext({ key: 'F', mode: 'dorian' }).tonic).toBe(53 - 46);
+    expect(keyRuleContext({ key: 'F#', mode: 'phrygian' }).tonic).toBe(54 - 46);
+    expect(keyRuleContext({ key: 'G', mode: 'minor' }).tonic).toBe(55 - 46);
+    expect(keyRuleContext({ key: 'D#', mode: 'minor' }).tonic).toBe(63 - 46);
   });
 
   it('names an unknown tonic or mode and lists the known ones', () => {
@@ -88,6 +95,50 @@ describe('golden reward vectors moved up two semitones and scored in D major', (
         if (Math.abs(result.total - goldenCase.rewards[beat][9]) > 1e-5) differs = true;
       }
       expect(differs).toBe(true);
+    });
+  }
+});
+
+describe('the same melody moved to any tonic scores the same on every rule, in every mode', () => {
+  /** Melodies of the reference layout: notes in 7..37 (so a move of −5..+6 stays a note), holds and rests. */
+  const rng = new Random(24);
+  const melodies: number[][] = Object.values(golden.cases).map((c) => c.composition.map((t) => (t < 2 || t >= 7 ? t : t + 12)));
+  for (let m = 0; m < 6; m++) {
+    melodies.push(Array.from({ length: 32 }, (_, i) => {
+      const r = rng.float();
+      if (i > 0 && r < 0.3) return 1;
+      if (i > 0 && r < 0.35) return 0;
+      return 7 + Math.floor(rng.float() * 31);
+    }));
+  }
+  for (const modeName of MODE_NAMES) {
+    it(`${modeName}: 12 tonics give the nine rule values of the reference key (${isMajorMode(modeNamed(modeName)) ? 'C' : 'A'} ${modeName}) at every step`, () => {
+      const reference = keyRuleContext({ key: isMajorMode(modeNamed(modeName)) ? 'C' : 'A', mode: modeName });
+      expect(reference.noteOffset).toBe(0);
+      const seenTonics = new Set<number>();
+      for (const tonic of TONIC_NAMES) {
+        const ctx = keyRuleContext({ key: tonic, mode: modeName });
+        seenTonics.add(tonicPitchClass(tonic));
+        const offset = ctx.noteOffset as number;
+        expect(offset).toBeGreaterThanOrEqual(-5);
+        expect(offset).toBeLessThanOrEqual(6);
+        expect(ctx.tonic).toBe(reference.tonic + offset);
+        for (const melody of melodies) {
+          const moved = melody.map((t) => (t < 2 ? t : t + offset));
+          const leapRef = newLeapState();
+          const leapMoved = newLeapState();
+          for (let beat = 0; beat < melody.length; beat++) {
+            const want = musicTheoryReward(melody, beat, melody[beat], leapRef, reference);
+            const got = musicTheoryReward(moved, beat, moved[beat], leapMoved, ctx);
+            for (let r = 0; r < RULE_NAMES.length; r++) {
+              if (got.perRule[r] !== want.perRule[r]) {
+                expect.fail(`${tonic} ${modeName}, beat ${beat}: rule ${RULE_NAMES[r]} gives ${got.perRule[r]}, the reference key ${want.perRule[r]}`);
+              }
+            }
+          }
+        }
+      }
+      expect(seenTonics.size).toBe(12);
     });
   }
 });
