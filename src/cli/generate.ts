@@ -14,7 +14,7 @@ import { keyName, keyOfSignature, transpositionToReference, type Key } from '../
 import { IMPORT_FLAGS_HELP, importFlags, keyFlag } from './key_flags.js';
 import { Random } from '../random.js';
 import {
-  loadKernelsFromDist, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, readInput, readModelBytes, stopOnSignal, UsageError, writeFileAtomic,
+  loadKernelsFromDist, MIDI_FILE_LIMIT, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, readInput, readModelBytes, stopOnSignal, UsageError, writeFileAtomic,
   yieldToEventLoop,
 } from './common.js';
 import { loadPolicy } from './policy.js';
@@ -67,7 +67,7 @@ export async function generateCommand(args: string[]): Promise<number | void> {
   const primerPath = s('primer');
   let primer: ImportResult | null = null;
   if (primerPath) {
-    const bytes = readInput(resolve(primerPath), 'primer MIDI file', 'Pass a Standard MIDI File with a melody, or omit --primer.');
+    const bytes = readInput(resolve(primerPath), 'primer MIDI file', 'Pass a Standard MIDI File with a melody, or omit --primer.', MIDI_FILE_LIMIT);
     primer = importMidi(bytes, { name: primerPath, ...importOptions });
     priming = { kind: 'primer', tokens: primer.tokens };
     process.stderr.write(`primer ${primerPath}: ${primer.partChoice}; key ${primer.key.name} (${primer.key.source === 'signature' ? 'key signature' : `estimated: ${primer.key.reason}`}), ` +
@@ -131,7 +131,7 @@ function writtenKey(v: Record<string, unknown>, primer: ImportResult | null, imp
   let target: Key | null = asked;
   let from = asked ? '--key/--mode' : '';
   if (keyOf) {
-    const result = importMidi(readInput(resolve(keyOf), '--key-of MIDI file', 'Pass a Standard MIDI File whose key the melodies should take.'), { name: keyOf });
+    const result = importMidi(readInput(resolve(keyOf), '--key-of MIDI file', 'Pass a Standard MIDI File whose key the melodies should take.', MIDI_FILE_LIMIT), { name: keyOf });
     target = { tonic: result.key.tonic, mode: result.key.mode };
     from = `--key-of ${keyOf} (${result.key.source === 'signature' ? 'its key signature' : 'estimated'})`;
   }

@@ -72,6 +72,13 @@ export class MidiImportError extends Error {
   }
 }
 
+/**
+ * The largest MIDI file rltuner's readers take: 64 MiB, a thousand times the largest melody file one meets
+ * (the Nottingham files are 1 to 20 KB). The CLI and the page check a file's size against it before
+ * reading it; importMidi itself reads any size in time and memory linear in it.
+ */
+export const MAX_MIDI_FILE_BYTES = 64 * 1024 * 1024;
+
 /** Default for ImportOptions.maxSteps: 65,536 steps is 4,096 bars of 4/4, far beyond any song. */
 export const DEFAULT_MAX_STEPS = 65_536;
 /** The largest maxSteps an import accepts (2^22 steps, a 4 MB token array), so no option can make one file take unbounded memory. */
