@@ -221,6 +221,18 @@ interface Part {
   endTick: number;
 }
 
+/**
+ * Every part of a file as parallel arrays (a file may have hundreds of thousands of one-note parts, and an
+ * object per part would cost many times the 4 bytes of file each takes): part i is channel channel[i] of
+ * track track[i], with noteCount[i] note-ons.
+ */
+interface PartList {
+  count: number;
+  track: Int32Array;
+  channel: Uint8Array;
+  noteCount: Int32Array;
+}
+
 const DRUM_CHANNEL = 9;
 const C_MAJOR_PITCH_CLASSES: ReadonlySet<number> = new Set([0, 2, 4, 5, 7, 9, 11]);
 /** Shifts in tie-break order: smaller |shift| first, negative before positive. */
@@ -344,18 +356,35 @@ function readMidi(bytes: Uint8Array, name: string): MidiFile {
 }
 
 /** Every (track, channel) with at least one note-on, sorted by track, then channel, with its note count. */
-function listParts(events: NoteEvents, tracks: readonly MidiTrack[]): Part[] {
-  const parts: Part[] = [];
+function listParts(events: NoteEvents, tracks: readonly MidiTrack[]): PartList {
   const notesPerChannel = new Int32Array(16);
-  for (const track of tracks) {
+  const countNotes = (track: MidiTrack): void => {
     notesPerChannel.fill(0);
     for (let i = track.firstNote; i < track.firstNote + track.noteCount; i++) notesPerChannel[events.channel[i]] += events.isOn[i];
+  };
+  let count = 0;
+  for (const track of tracks) {
+    countNotes(track);
+    for (let channel = 0; channel < 16; channel++) if (notesPerChannel[channel] > 0) count++;
+  }
+  const parts: PartList = { count, track: new Int32Array(count), channel: new Uint8Array(count), noteCount: new Int32Array(count) };
+  let p = 0;
+  for (const track of tracks) {
+    countNotes(track);
     for (let channel = 0; channel < 16; channel++) {
-      const noteCount = notesPerChannel[channel];
-      if (noteCount > 0) parts.push({ track: track.index, channel, noteCount, endTick: track.endTick });
+      if (notesPerChannel[channel] === 0) continue;
+      parts.track[p] = track.index;
+      parts.channel[p] = channel;
+      parts.noteCount[p] = notesPerChannel[channel];
+      p++;
     }
   }
   return parts;
+}
+
+/** Part i as an object (for the chosen part and messages). */
+function partAt(parts: PartList, i: number, tracks: readonly MidiTrack[]): Part {
+  return { track: parts.track[i], channel: parts.channel[i], noteCount: parts.noteCount[i], endTick: tracks[parts.track[i]].endTick };
 }
 
 /**
@@ -478,7 +507,7 @@ function describeShape(shapes: PartShapes, i: number): string {
  * part is listed with the reason it was skipped; `partChoice` says why the chosen one won.
  */
 function choosePart(
-  parts: Part[],
+  parts: PartList,
   midi: MidiFile,
   ticksPerStep: number,
   options: ImportOptions,
@@ -497,61 +526,63 @@ function choosePart(
   // Each reason is one string shared by every part it applies to (a file may have many thousands of parts).
   const notRequestedTrack = `not the requested track ${options.track}`;
   const notRequestedChannel = `not the requested channel ${options.channel}`;
-  const exclusionReason = (part: Part): string | null => {
-    if (options.track !== undefined && part.track !== options.track) return notRequestedTrack;
-    if (options.channel !== undefined && part.channel !== options.channel) return notRequestedChannel;
-    if (options.channel === undefined && part.channel === DRUM_CHANNEL) return 'drum channel (index 9, MIDI channel 10)';
+  const exclusionReason = (i: number): string | null => {
+    if (options.track !== undefined && parts.track[i] !== options.track) return notRequestedTrack;
+    if (options.channel !== undefined && parts.channel[i] !== options.channel) return notRequestedChannel;
+    if (options.channel === undefined && parts.channel[i] === DRUM_CHANNEL) return 'drum channel (index 9, MIDI channel 10)';
     return null;
   };
-  const eligible = parts.filter((part) => exclusionReason(part) === null);
-  if (eligible.length === 0) {
-    const listed = parts.slice(0, 5).map((p) => `track ${p.track} channel ${p.channel}: ${p.noteCount} notes`);
-    if (parts.length > listed.length) listed.push(`${parts.length - listed.length} more parts`);
+  const n = parts.count;
+  const isEligible = new Uint8Array(n);
+  let eligibleCount = 0;
+  for (let i = 0; i < n; i++) if (exclusionReason(i) === null) (isEligible[i] = 1), eligibleCount++;
+  if (eligibleCount === 0) {
+    const listed: string[] = [];
+    for (let i = 0; i < Math.min(5, n); i++) listed.push(`track ${parts.track[i]} channel ${parts.channel[i]}: ${parts.noteCount[i]} notes`);
+    if (n > listed.length) listed.push(`${n - listed.length} more parts`);
     const found = listed.join('; ');
-    if (parts.length === 0) throw new MidiImportError(name, 'no-notes', 'has no notes');
+    if (n === 0) throw new MidiImportError(name, 'no-notes', 'has no notes');
     const requested = [options.track !== undefined ? `track ${options.track}` : '', options.channel !== undefined ? `channel ${options.channel}` : ''].filter(Boolean).join(' ');
     if (requested) throw new MidiImportError(name, 'part-missing', `has no notes in the requested ${requested} (found ${found}); choose another part, or leave the track/channel options out to let the melody be chosen`);
     throw new MidiImportError(name, 'no-notes', `has no notes in a usable part (found ${found}); choose one with the track/channel options`);
   }
 
-  const n = parts.length;
   const shapes: PartShapes = { chordShare: new Float64Array(n), range: new Float64Array(n), meanPitch: new Float64Array(n), tier: new Uint8Array(n) };
-  const isEligible = new Uint8Array(n);
   let bestTier = 3;
   for (let i = 0; i < n; i++) {
-    if (exclusionReason(parts[i]) !== null) continue;
-    isEligible[i] = 1;
-    measurePart(shapes, i, midi.notes, midi.tracks[parts[i].track], parts[i].channel, ticksPerStep);
+    if (!isEligible[i]) continue;
+    measurePart(shapes, i, midi.notes, midi.tracks[parts.track[i]], parts.channel[i], ticksPerStep);
     bestTier = Math.min(bestTier, shapes.tier[i]);
   }
   let busiest = 0;
-  for (let i = 0; i < n; i++) if (isEligible[i] && shapes.tier[i] === bestTier) busiest = Math.max(busiest, parts[i].noteCount);
+  for (let i = 0; i < n; i++) if (isEligible[i] && shapes.tier[i] === bestTier) busiest = Math.max(busiest, parts.noteCount[i]);
   const minNotes = MIN_SHARE_OF_BUSIEST * busiest;
   let c = -1; // the chosen part's index
   for (let i = 0; i < n; i++) {
-    if (!isEligible[i] || shapes.tier[i] !== bestTier || parts[i].noteCount < minNotes) continue;
+    if (!isEligible[i] || shapes.tier[i] !== bestTier || parts.noteCount[i] < minNotes) continue;
     const higher = c < 0 ? 1 : shapes.meanPitch[i] - shapes.meanPitch[c];
-    if (higher > 0 || (higher === 0 && parts[i].noteCount > parts[c].noteCount)) c = i;
+    if (higher > 0 || (higher === 0 && parts.noteCount[i] > parts.noteCount[c])) c = i;
   }
-  const chosen = parts[c];
+  const chosen = partAt(parts, c, midi.tracks);
   const requestedPart = options.track !== undefined || options.channel !== undefined;
-  const partChoice = (requestedPart ? 'the requested part' : eligible.length === 1 ? 'the only part with notes' : `the most melodic of ${eligible.length} parts`) +
+  const partChoice = (requestedPart ? 'the requested part' : eligibleCount === 1 ? 'the only part with notes' : `the most melodic of ${eligibleCount} parts`) +
     ` (track ${chosen.track} channel ${chosen.channel}, ${chosen.noteCount} notes: ${TIER_NAMES[shapes.tier[c]]}; ${describeShape(shapes, c)})`;
 
   const inFull = n <= PARTS_DESCRIBED_IN_FULL;
   const lessMelodic = TIER_NAMES.map((name) => `less melodic than the chosen part: ${name}`);
   const fewNotes = `too few notes beside the busiest part of its kind (under ${Math.round(100 * MIN_SHARE_OF_BUSIEST)}%)`;
   const lower = 'lower than the chosen part (the tune is taken to be the highest line)';
-  const skippedParts: SkippedPart[] = [];
+  const skippedParts: SkippedPart[] = new Array(n - 1);
+  let k = 0;
   for (let i = 0; i < n; i++) {
     if (i === c) continue;
-    const part = parts[i];
-    let reason = exclusionReason(part);
+    const noteCount = parts.noteCount[i];
+    let reason = exclusionReason(i);
     if (reason === null) {
-      reason = shapes.tier[i] > bestTier ? lessMelodic[shapes.tier[i]] : part.noteCount < minNotes ? fewNotes : lower;
-      if (inFull) reason += ` (${part.noteCount} notes; ${describeShape(shapes, i)})`;
+      reason = shapes.tier[i] > bestTier ? lessMelodic[shapes.tier[i]] : noteCount < minNotes ? fewNotes : lower;
+      if (inFull) reason += ` (${noteCount} notes; ${describeShape(shapes, i)})`;
     }
-    skippedParts.push({ track: part.track, channel: part.channel, noteCount: part.noteCount, reason });
+    skippedParts[k++] = { track: parts.track[i], channel: parts.channel[i], noteCount, reason };
   }
   return { chosen, skippedParts, partChoice };
 }

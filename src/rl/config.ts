@@ -321,10 +321,10 @@ export function resolveConfigWithNotes(
   for (const field of FIELD_NAMES) checkField(field, config[field], fromFile.has(field) ? jsonFile : undefined);
   const resolved = config as unknown as TunerConfig;
   if (resolved.klTarget > 0 && resolved.rewardScaler === 0) {
-    throw new ConfigError('klTarget', resolved.klTarget, '0 when rewardScaler is 0', 'needs a positive rewardScaler to adapt (β = 1/s)', fromFile.has('klTarget') ? jsonFile : undefined);
+    throw new ConfigError('klTarget', resolved.klTarget, '0 when rewardScaler is 0', 'needs a positive rewardScaler to adapt (β = 1/s)', fromFile.has('klTarget') || fromFile.has('rewardScaler') ? jsonFile : undefined);
   }
   if (resolved.batchSize > resolved.replayCapacity) {
-    throw new ConfigError('batchSize', resolved.batchSize, `integer <= replayCapacity (${resolved.replayCapacity})`, 'is larger than the replay can hold', fromFile.has('batchSize') ? jsonFile : undefined);
+    throw new ConfigError('batchSize', resolved.batchSize, `integer <= replayCapacity (${resolved.replayCapacity})`, 'is larger than the replay can hold', fromFile.has('batchSize') || fromFile.has('replayCapacity') ? jsonFile : undefined);
   }
   const notes: string[] = [];
   if (resolved.explorationSteps > resolved.trainingSteps && resolved.explorationMode === 'egreedy') {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_STEPS_LIMIT, MidiImportError, importMidi } from '../../src/music/midi_import.js';
-import { heapInUse } from './midi_fuzz.js';
+import { heapInUse } from '../fuzz/runner.js';
 import { denseNoteFile, manyKeySignaturesFile, manyTinyTracksFile } from './midi_test_files.js';
 
 const REPRO_DIR = fileURLToPath(new URL('../fixtures/midi_repro/', import.meta.url));
