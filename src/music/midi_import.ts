@@ -466,34 +466,53 @@ interface PartShapes {
   tier: Uint8Array;
 }
 
-function measurePart(shapes: PartShapes, i: number, events: NoteEvents, track: MidiTrack, channel: number, ticksPerStep: number): void {
-  let onsetSteps = 0, chordSteps = 0, notesHere = 0, lastStep = NaN;
-  let low = Infinity, high = -Infinity, pitchSum = 0, notes = 0;
+/** Per-channel running figures of measureTrackParts, reused for every track (the importer is synchronous). */
+const CHANNEL_TALLIES = {
+  onsetSteps: new Float64Array(16), chordSteps: new Float64Array(16), notesHere: new Float64Array(16), lastStep: new Float64Array(16),
+  low: new Float64Array(16), high: new Float64Array(16), pitchSum: new Float64Array(16), notes: new Float64Array(16),
+};
+
+/**
+ * Measures every eligible part of one track in one pass over its note events: `partOfChannel[c]` is the
+ * index of channel c's part (or −1 to skip the channel). Each part's figures are those of its own events
+ * in file order, as if measured alone.
+ */
+function measureTrackParts(shapes: PartShapes, partOfChannel: Int32Array, events: NoteEvents, track: MidiTrack, ticksPerStep: number): void {
+  const { onsetSteps, chordSteps, notesHere, lastStep, low, high, pitchSum, notes } = CHANNEL_TALLIES;
+  for (const tally of [onsetSteps, chordSteps, notesHere, pitchSum, notes]) tally.fill(0);
+  lastStep.fill(NaN);
+  low.fill(Infinity);
+  high.fill(-Infinity);
   for (let e = track.firstNote; e < track.firstNote + track.noteCount; e++) {
-    if (!events.isOn[e] || events.channel[e] !== channel) continue;
+    const c = events.channel[e];
+    if (!events.isOn[e] || partOfChannel[c] < 0) continue;
     const step = Math.round(events.tick[e] / ticksPerStep);
-    if (step !== lastStep) {
-      if (notesHere > 1) chordSteps++;
-      onsetSteps++;
-      notesHere = 0;
-      lastStep = step;
+    if (step !== lastStep[c]) {
+      if (notesHere[c] > 1) chordSteps[c]++;
+      onsetSteps[c]++;
+      notesHere[c] = 0;
+      lastStep[c] = step;
     }
-    notesHere++;
+    notesHere[c]++;
     const pitch = events.pitch[e];
-    if (pitch < low) low = pitch;
-    if (pitch > high) high = pitch;
-    pitchSum += pitch;
-    notes++;
+    if (pitch < low[c]) low[c] = pitch;
+    if (pitch > high[c]) high[c] = pitch;
+    pitchSum[c] += pitch;
+    notes[c]++;
   }
-  if (notesHere > 1) chordSteps++;
-  const chordShare = onsetSteps > 0 ? chordSteps / onsetSteps : 0;
-  const range = notes > 0 ? high - low : 0;
-  const line = chordShare <= LINE_MAX_CHORD_SHARE;
-  const singable = range <= SINGABLE_RANGE;
-  shapes.chordShare[i] = chordShare;
-  shapes.range[i] = range;
-  shapes.meanPitch[i] = notes > 0 ? pitchSum / notes : 0;
-  shapes.tier[i] = line ? (singable ? 0 : 1) : singable ? 2 : 3;
+  for (let c = 0; c < 16; c++) {
+    const i = partOfChannel[c];
+    if (i < 0) continue;
+    if (notesHere[c] > 1) chordSteps[c]++;
+    const chordShare = onsetSteps[c] > 0 ? chordSteps[c] / onsetSteps[c] : 0;
+    const range = notes[c] > 0 ? high[c] - low[c] : 0;
+    const line = chordShare <= LINE_MAX_CHORD_SHARE;
+    const singable = range <= SINGABLE_RANGE;
+    shapes.chordShare[i] = chordShare;
+    shapes.range[i] = range;
+    shapes.meanPitch[i] = notes[c] > 0 ? pitchSum[c] / notes[c] : 0;
+    shapes.tier[i] = line ? (singable ? 0 : 1) : singable ? 2 : 3;
+  }
 }
 
 const TIER_NAMES = ['a line of singable range', 'a line wider than two octaves', 'chords of singable range', 'chords over more than two octaves'];
@@ -548,12 +567,17 @@ function choosePart(
   }
 
   const shapes: PartShapes = { chordShare: new Float64Array(n), range: new Float64Array(n), meanPitch: new Float64Array(n), tier: new Uint8Array(n) };
-  let bestTier = 3;
-  for (let i = 0; i < n; i++) {
-    if (!isEligible[i]) continue;
-    measurePart(shapes, i, midi.notes, midi.tracks[parts.track[i]], parts.channel[i], ticksPerStep);
-    bestTier = Math.min(bestTier, shapes.tier[i]);
+  // Parts come sorted by track: each track's parts are measured in one pass over its events.
+  const partOfChannel = new Int32Array(16);
+  for (let first = 0; first < n; ) {
+    let end = first;
+    partOfChannel.fill(-1);
+    for (; end < n && parts.track[end] === parts.track[first]; end++) if (isEligible[end]) partOfChannel[parts.channel[end]] = end;
+    measureTrackParts(shapes, partOfChannel, midi.notes, midi.tracks[parts.track[first]], ticksPerStep);
+    first = end;
   }
+  let bestTier = 3;
+  for (let i = 0; i < n; i++) if (isEligible[i]) bestTier = Math.min(bestTier, shapes.tier[i]);
   let busiest = 0;
   for (let i = 0; i < n; i++) if (isEligible[i] && shapes.tier[i] === bestTier) busiest = Math.max(busiest, parts.noteCount[i]);
   const minNotes = MIN_SHARE_OF_BUSIEST * busiest;
@@ -572,8 +596,7 @@ function choosePart(
   const lessMelodic = TIER_NAMES.map((name) => `less melodic than the chosen part: ${name}`);
   const fewNotes = `too few notes beside the busiest part of its kind (under ${Math.round(100 * MIN_SHARE_OF_BUSIEST)}%)`;
   const lower = 'lower than the chosen part (the tune is taken to be the highest line)';
-  const skippedParts: SkippedPart[] = new Array(n - 1);
-  let k = 0;
+  const skippedParts: SkippedPart[] = [];
   for (let i = 0; i < n; i++) {
     if (i === c) continue;
     const noteCount = parts.noteCount[i];
@@ -582,7 +605,7 @@ function choosePart(
       reason = shapes.tier[i] > bestTier ? lessMelodic[shapes.tier[i]] : noteCount < minNotes ? fewNotes : lower;
       if (inFull) reason += ` (${noteCount} notes; ${describeShape(shapes, i)})`;
     }
-    skippedParts[k++] = { track: parts.track[i], channel: parts.channel[i], noteCount, reason };
+    skippedParts.push({ track: parts.track[i], channel: parts.channel[i], noteCount, reason });
   }
   return { chosen, skippedParts, partChoice };
 }

@@ -33,7 +33,7 @@ export function tunedModelSettings(decoded: DecodedModel, source: string): Tuned
   if (typeof notes !== 'object' || notes === null || Array.isArray(notes)) return { ...UNRECORDED_SETTINGS };
   const { algorithm, steps, config } = notes as { algorithm?: unknown; steps?: unknown; config?: unknown };
   const refuse = (field: string, value: unknown, allowed: string): never => {
-    throw new ModelFileError(`${source}: its metadata records ${field} = ${typeof value === 'number' ? String(value) : preview(value)}, outside what rltuner allows (${allowed}); the file is damaged or was edited`);
+    throw new ModelFileError(`${source}: its metadata records ${field} = ${typeof value === 'number' ? String(value) : preview(value)}, outside what rltuner allows (${allowed}, as for a tuning config); the file is damaged or was edited`);
   };
   const settings: TunedModelSettings = { ...UNRECORDED_SETTINGS };
   if (algorithm !== undefined) {
