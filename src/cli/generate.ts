@@ -9,7 +9,7 @@ import { sampleCompositions, type Priming } from '../rl/sampling.js';
 import { NO_EVENT, tokenName } from '../music/encoding.js';
 import { exportMidi, type ExportOptions } from '../music/midi_export.js';
 import { importMidi, type ImportOptions, type ImportResult } from '../music/midi_import.js';
-import { decodeModel } from '../io/model_file.js';
+import { decodeModel, recordedImport } from '../io/model_file.js';
 import { keyName, keyOfSignature, transpositionToReference, type Key } from '../music/keys.js';
 import { IMPORT_FLAGS_HELP, importFlags, keyFlag } from './key_flags.js';
 import { Random } from '../random.js';
@@ -113,7 +113,7 @@ export async function generateCommand(args: string[]): Promise<number | void> {
 function modelImportOptions(model: string | undefined): ImportOptions {
   const { path, bytes } = readModelBytes(model);
   const decoded = decodeModel(bytes, path);
-  const record = (decoded.info.data as { import?: { transposeBy?: 'key' | 'note-count'; keepKey?: boolean } } | undefined)?.import;
+  const record = recordedImport(decoded, path);
   if (record === undefined) return { transposeBy: 'note-count' };
   return record.keepKey ? { transpose: false } : { transposeBy: record.transposeBy ?? 'key' };
 }

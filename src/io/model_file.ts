@@ -15,6 +15,7 @@ import {
 } from './safetensors.js';
 import { preview, previewName } from './preview.js';
 import { NUM_CLASSES } from '../music/encoding.js';
+import { TRANSPOSE_RULES, type TransposeRule } from '../music/midi_import.js';
 import type { Fingerprints } from './fingerprint.js';
 
 export const MODEL_FORMAT = 'rltuner-note-rnn';
@@ -186,7 +187,7 @@ function checkTensorsMatch(entries: readonly SafetensorsEntry[], config: LstmSta
   }
   if (byName.size > 0) {
     const extra = [...byName.keys()].slice(0, 3).map((name) => `"${previewName(name)}"`).join(', ');
-    throw new ModelFileError(`${source}: ${claimed}, but the file also holds ${byName.size} other tensors (${extra}); the file is damaged or not an rltuner model`);
+    throw new ModelFileError(`${source}: ${claimed}, but the file also holds ${byName.size} other tensor${byName.size === 1 ? '' : 's'} (${extra}); the file is damaged or not an rltuner model`);
   }
 }
 
@@ -201,6 +202,48 @@ function checkWeights(tensors: Map<string, { shape: number[]; data: Float32Array
       throw new ModelFileError(`${source}: tensor "${previewName(name)}" holds ${v} at element ${i}, ${problem}; the file is damaged or comes from a run that diverged`);
     }
   }
+}
+
+/** How a model's training melodies were imported, as its metadata records it (data.import), each field checked. */
+export interface RecordedImport {
+  transposeBy?: TransposeRule;
+  keepKey?: boolean;
+  track?: number;
+  channel?: number;
+}
+
+/**
+ * The import settings a model file records (metadata `data.import`, written by `rltuner train`), or
+ * undefined when it records none. A field of the wrong type or out of range is a ModelFileError naming
+ * the file, the field and the value, rather than an error about every MIDI file read with it.
+ */
+export function recordedImport(decoded: DecodedModel, source: string): RecordedImport | undefined {
+  const data = decoded.info.data;
+  const record = typeof data === 'object' && data !== null ? (data as { import?: unknown }).import : undefined;
+  if (record === undefined) return undefined;
+  const refuse = (field: string, value: unknown, allowed: string): never => {
+    throw new ModelFileError(`${source}: its metadata records data.import${field} = ${preview(value)}, not ${allowed}; the file is damaged or was edited`);
+  };
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return refuse('', record, 'an object of import settings');
+  const { transposeBy, keepKey, track, channel } = record as Record<string, unknown>;
+  const out: RecordedImport = {};
+  if (transposeBy !== undefined) {
+    if (!(TRANSPOSE_RULES as readonly unknown[]).includes(transposeBy)) refuse('.transposeBy', transposeBy, TRANSPOSE_RULES.join(' or '));
+    out.transposeBy = transposeBy as TransposeRule;
+  }
+  if (keepKey !== undefined) {
+    if (typeof keepKey !== 'boolean') refuse('.keepKey', keepKey, 'true or false');
+    out.keepKey = keepKey as boolean;
+  }
+  if (track !== undefined) {
+    if (!(Number.isInteger(track) && (track as number) >= 0 && (track as number) <= 65_535)) refuse('.track', track, 'a track index 0..65535');
+    out.track = track as number;
+  }
+  if (channel !== undefined) {
+    if (!(Number.isInteger(channel) && (channel as number) >= 0 && (channel as number) <= 15)) refuse('.channel', channel, 'a channel index 0..15');
+    out.channel = channel as number;
+  }
+  return out;
 }
 
 /** What a JSON file handed over as a model is (a Magenta/tfjs checkpoint's manifest or config), or null when the bytes are not JSON. */
