@@ -32,6 +32,7 @@ import { MAX_HIDDEN_UNITS, MAX_LAYERS, type LstmStackConfig } from '../engine/la
 import { MAX_PITCH, MIN_PITCH, NUM_CLASSES } from '../music/encoding.js';
 import { MAX_ABS_WEIGHT, type DecodedModel, type ModelInfo } from './model_file.js';
 import { float16ToNumber, joinParts } from './safetensors.js';
+import { excessiveNestingAt, MAX_JSON_NESTING } from './json_text.js';
 import { preview, previewName } from './preview.js';
 
 export const MAGENTA_CONFIG_FILE = 'config.json';
@@ -184,6 +185,8 @@ function parseJson(value: unknown, file: string): unknown {
   if (value.length > MAX_MAGENTA_JSON_BYTES) {
     throw new MagentaCheckpointError(`${file}: ${value.length} characters, above the ${MAX_MAGENTA_JSON_BYTES} a checkpoint's JSON file may have (MAX_MAGENTA_JSON_BYTES)`);
   }
+  const deep = excessiveNestingAt(value);
+  if (deep >= 0) throw new MagentaCheckpointError(`${file}: nests arrays and objects more than ${MAX_JSON_NESTING} deep (at character ${deep}; MAX_JSON_NESTING); the file is damaged`);
   try {
     return JSON.parse(value);
   } catch (e) {

@@ -13,6 +13,7 @@ import type { LstmModel, ModelPlan } from '../engine/lstm_model.js';
 import {
   decodeSafetensorsHeader, decodeSafetensorsTensors, encodeSafetensors, SafetensorsError, type SafetensorsEntry,
 } from './safetensors.js';
+import { excessiveNestingAt, MAX_JSON_NESTING } from './json_text.js';
 import { preview, previewName } from './preview.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 import { TRANSPOSE_RULES, type TransposeRule } from '../music/midi_import.js';
@@ -113,6 +114,11 @@ export function decodeModel(bytes: Uint8Array, source = 'model file'): DecodedMo
   }
   if (md.token_order !== TOKEN_ORDER) {
     throw new ModelFileError(`${source}: token order "${previewName(md.token_order ?? '(none)')}" differs from rltuner's "${TOKEN_ORDER}"; convert the model first`);
+  }
+  // Metadata values are JSON text parsed below: none may nest deeply enough to make parsing slow.
+  for (const [key, value] of Object.entries(md)) {
+    const deep = excessiveNestingAt(value);
+    if (deep >= 0) throw new ModelFileError(`${source}: metadata "${previewName(key)}" nests arrays and objects more than ${MAX_JSON_NESTING} deep (at character ${deep}; MAX_JSON_NESTING); the file is damaged`);
   }
   const config = architectureOf(md.architecture, source);
   checkTensorsMatch(header.entries, config, source);
@@ -253,7 +259,9 @@ function describeJsonFile(bytes: Uint8Array): string | null {
   if (bytes.length > MAX_JSON_SNIFF_BYTES || (bytes[first] !== 0x7b && bytes[first] !== 0x5b)) return null; // '{' or '['
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (excessiveNestingAt(text) >= 0) return null;
+    value = JSON.parse(text);
   } catch {
     return null;
   }

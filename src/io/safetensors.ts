@@ -12,6 +12,7 @@
  * Browser- and Worker-safe: only Uint8Array, DataView and TextEncoder/TextDecoder, so byte order is
  * explicit and the result is the same on any host.
  */
+import { excessiveNestingAt, MAX_JSON_NESTING } from './json_text.js';
 import { preview, previewName } from './preview.js';
 
 /** A tensor to write: `data.length` must equal the product of `shape`. */
@@ -318,9 +319,17 @@ export function decodeSafetensorsTensors(bytes: Uint8Array, header: SafetensorsH
 }
 
 function parseHeader(headerBytes: Uint8Array, fail: (problem: string) => never): Record<string, unknown> {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch (error) {
+    return fail(`header is not valid UTF-8 JSON (${preview((error as Error).message, 120).slice(1, -1)}); the file is damaged or not safetensors`);
+  }
+  const deep = excessiveNestingAt(text);
+  if (deep >= 0) fail(`header nests arrays and objects more than ${MAX_JSON_NESTING} deep (at character ${deep}; MAX_JSON_NESTING); the file is damaged or not safetensors`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+    parsed = JSON.parse(text);
   } catch (error) {
     return fail(`header is not valid UTF-8 JSON (${preview((error as Error).message, 120).slice(1, -1)}); the file is damaged or not safetensors`);
   }

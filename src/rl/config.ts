@@ -6,6 +6,7 @@
  */
 import { ALGORITHMS, type Algorithm } from './targets.js';
 import { parseDecimal } from '../io/decimal.js';
+import { excessiveNestingAt, MAX_JSON_NESTING } from '../io/json_text.js';
 import { preview, previewName } from '../io/preview.js';
 import { MODE_NAMES, TONIC_NAMES } from '../music/keys.js';
 
@@ -366,6 +367,10 @@ export class ConfigFileError extends Error {
 export function configOverridesFromText(text: string, file: string): Record<string, unknown> {
   if (text.length > MAX_CONFIG_FILE_BYTES) {
     throw new ConfigFileError(`${file}: ${text.length} characters, above the ${MAX_CONFIG_FILE_BYTES} a config file may have (MAX_CONFIG_FILE_BYTES); a config is a JSON object of a few dozen fields`);
+  }
+  const deep = excessiveNestingAt(text);
+  if (deep >= 0) {
+    throw new ConfigFileError(`${file}: nests arrays and objects more than ${MAX_JSON_NESTING} deep (at character ${deep}; MAX_JSON_NESTING); a config is a flat JSON object of fields`);
   }
   let json: unknown;
   try {

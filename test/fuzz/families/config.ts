@@ -110,6 +110,7 @@ class ConfigMutator {
 
 const ERROR_KINDS: readonly (readonly [string, RegExp])[] = [
   ['not-json', /is not valid JSON/],
+  ['too-deep', /nests arrays and objects/],
   ['not-an-object', /must hold a JSON object/],
   ['too-large', /MAX_CONFIG_FILE_BYTES/],
   ['unknown-field', /unknown field/],

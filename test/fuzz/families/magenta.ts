@@ -300,6 +300,7 @@ class CheckpointMutator {
 
 /** Kinds of refusal, by the words of the message (after the checkpoint's name). */
 const ERROR_KINDS: readonly (readonly [string, RegExp])[] = [
+  ['too-deep', /nests arrays and objects/],
   ['config', /^config\.json/],
   ['not-json', /not valid JSON/],
   ['dtype', /dtype/],

@@ -259,6 +259,7 @@ class ModelMutator {
 
 /** Kinds of refusal, by the words of the message (after the file name). */
 const ERROR_KINDS: readonly (readonly [string, RegExp])[] = [
+  ['too-deep', /nests arrays and objects/],
   ['header', /header length|too short|header is not valid|header JSON|__metadata__|^metadata "/],
   ['dtype', /unsupported dtype/],
   ['tensor-layout', /has shape|data_offsets|dimensions, above|overlap|belong to no tensor|trailing bytes|run past|tensors, above/],
