@@ -323,7 +323,7 @@ function parseHeader(headerBytes: Uint8Array, fail: (problem: string) => never):
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
   } catch (error) {
-    return fail(`header is not valid UTF-8 JSON (${preview((error as Error).message, 120).slice(1, -1)}); the file is damaged or not safetensors`);
+    return fail(`header is not valid UTF-8 JSON (${previewName((error as Error).message, 120)}); the file is damaged or not safetensors`);
   }
   const deep = excessiveNestingAt(text);
   if (deep >= 0) fail(`header nests arrays and objects more than ${MAX_JSON_NESTING} deep (at character ${deep}; MAX_JSON_NESTING); the file is damaged or not safetensors`);
@@ -331,7 +331,7 @@ function parseHeader(headerBytes: Uint8Array, fail: (problem: string) => never):
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return fail(`header is not valid UTF-8 JSON (${preview((error as Error).message, 120).slice(1, -1)}); the file is damaged or not safetensors`);
+    return fail(`header is not valid UTF-8 JSON (${previewName((error as Error).message, 120)}); the file is damaged or not safetensors`);
   }
   if (!isPlainObject(parsed)) return fail('header JSON is not an object of tensor entries');
   return parsed;
