@@ -31,10 +31,11 @@ export { KernelThreads, runKernelThread, type KernelThreadStart, type StartKerne
 export { createArena, createModel, cloneModel } from './engine/arena.js';
 export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan } from './engine/lstm_model.js';
 export type { LstmStackConfig } from './engine/layout.js';
-export { encodeModel, decodeModel, loadModel, loadModelInto, ModelFileError, type DecodedModel } from './io/model_file.js';
+export { encodeModel, decodeModel, loadModel, loadModelInto, ModelFileError, MAX_MODEL_FILE_BYTES, MAX_ABS_WEIGHT, type DecodedModel } from './io/model_file.js';
+export { tunedModelSettings, UNRECORDED_SETTINGS, type TunedModelSettings } from './rl/tuned_model.js';
 export { sampleCompositions, primingFor, policyProbabilities, type Priming, type SampleOptions, type SampleResult } from './policy/sampling.js';
 export * from './music/encoding.js';
-export { importMidi, MidiImportError, TRANSPOSE_RULES, type ImportOptions, type ImportResult, type MelodyKey, type MelodyMeter, type TransposeRule } from './music/midi_import.js';
+export { importMidi, MidiImportError, MAX_MIDI_FILE_BYTES, TRANSPOSE_RULES, type ImportOptions, type ImportResult, type MelodyKey, type MelodyMeter, type TransposeRule } from './music/midi_import.js';
 export { keyNamed, keyName, keyOfSignature, signatureOfKey, transpositionToReference, scaleOf, TONIC_NAMES, MODE_NAMES, KeyNameError, type Key, type ModeName } from './music/keys.js';
 export { estimateKey, pitchClassDurations, KEY_PROFILES, KEY_PROFILE_NAMES, DEFAULT_KEY_PROFILE, type KeyEstimate, type KeyProfileName } from './music/key_finding.js';
 export { keyRuleContext, keyTables, type KeyRuleOptions } from './rules/key_context.js';

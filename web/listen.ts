@@ -10,8 +10,9 @@
 import wasmUrl from '../dist/rltuner.wasm?url';
 import modelUrl from '../models/note_rnn.safetensors?url';
 import {
-  decodeModel, loadKernels, loadNoteRnn, sampleCompositions, tokensToNotes, Random, type Kernels, type LstmModel,
+  loadKernels, loadNoteRnn, sampleCompositions, tokensToNotes, Random, type Kernels, type LstmModel,
 } from '../src/index.js';
+import { fileSizeProblem, modelOf, readModelFile } from './loaded_files.js';
 import { readNumberField, watchNumberField, type NumberFieldSpec } from './fields.js';
 import { answersToCsv, percent, tallyAnswers, type Answer, type AnswerRecord } from './listening_stats.js';
 import { playTracks, type Playback } from './synth.js';
@@ -153,17 +154,15 @@ let noteRnn: LstmModel | null = null;
 
 async function policyFromFile(file: File): Promise<Policy> {
   if (!kernels || !noteRnn) throw new Error('the kernels are still loading');
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  const decoded = decodeModel(bytes, file.name);
-  const notes = (decoded.info.notes ?? {}) as { algorithm?: unknown; config?: { numNotes?: unknown; temperature?: unknown } };
-  const model = loadNoteRnn(kernels, bytes, 1, file.name).model;
-  const numNotes = notes.config?.numNotes;
-  const temperature = notes.config?.temperature;
+  const tooLarge = fileSizeProblem(file, 'model');
+  if (tooLarge) throw new Error(tooLarge);
+  const { decoded, settings } = readModelFile(new Uint8Array(await file.arrayBuffer()), file.name);
+  const model = modelOf(kernels, decoded, file.name);
   return {
     name: file.name,
-    models: notes.algorithm === 'g' ? [model, noteRnn] : [model],
-    numNotes: typeof numNotes === 'number' && Number.isInteger(numNotes) && numNotes > 0 ? numNotes : 32,
-    temperature: typeof temperature === 'number' && temperature > 0 ? temperature : 1,
+    models: settings.algorithm === 'g' ? [model, noteRnn] : [model],
+    numNotes: settings.numNotes,
+    temperature: settings.temperature,
   };
 }
 

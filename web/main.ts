@@ -22,6 +22,7 @@ import { PAPER_COLUMN_LABELS, PAPER_VALUES, type PaperColumn } from './paper_tab
 import { drawPianoRoll, type RollStyle } from './piano_roll.js';
 import { KEY_NAMES, MODE_NAMES, MODES, mapNotes, type Mode } from './pitch_map.js';
 import type { FromWorker, ProgressPoint, ToWorker, TunedModelInfo, TuneRequest } from './protocol.js';
+import { fileSizeProblem } from './loaded_files.js';
 import { drawLegend, drawRewardChart } from './reward_chart.js';
 import { playTracks, selectMidiProgram, VOICE_LABELS, VOICE_MIDI_PROGRAMS, VOICES, type Playback, type Voice } from './synth.js';
 
@@ -289,6 +290,8 @@ ui.primerFile.addEventListener('change', async () => {
   const file = ui.primerFile.files?.[0];
   if (!file) return;
   try {
+    const tooLarge = fileSizeProblem(file, 'midi');
+    if (tooLarge) throw new Error(tooLarge);
     const imported = importMidi(new Uint8Array(await file.arrayBuffer()), { name: file.name });
     const cut = imported.tokens.length > MAX_PRIMER_STEPS;
     primer = { name: file.name, tokens: imported.tokens.slice(0, MAX_PRIMER_STEPS) };
@@ -413,6 +416,11 @@ ui.loadModel.addEventListener('change', async () => {
   const seed = readField('compareSeed');
   if (seed === null) return;
   stopPlaying();
+  const tooLarge = fileSizeProblem(file, 'model');
+  if (tooLarge) {
+    setStatus(ui.modelStatus, 'error', `Could not load that model: ${tooLarge}. Choose a .safetensors file saved from this page (or by rltuner tune).`);
+    return;
+  }
   setStatus(ui.modelStatus, 'loading', `Loading ${file.name}…`);
   const bytes = await file.arrayBuffer();
   send({ type: 'load-model', name: file.name, bytes, seed, primer: primerTokens() }, [bytes]);

@@ -6,12 +6,13 @@
  * from the same seed.
  */
 import {
-  decodeModel, kernelsFromModule, loadNoteRnn, sampleCompositions, tune, Random,
+  kernelsFromModule, loadNoteRnn, sampleCompositions, tune, Random,
   type Kernels, type LstmModel, type Priming, type TuneProgress,
 } from '../src/index.js';
 import { EVALUATION_ROWS, referenceNote, referenceOf, rowLabel } from '../src/eval/report.js';
 import { KernelThreads, type StartKernelThread } from '../src/engine/kernel_threads.js';
 import type { EvaluationValues, FromWorker, ProgressPoint, ToWorker, TunedModelInfo, TuneRequest } from './protocol.js';
+import { modelOf, readModelFile } from './loaded_files.js';
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -172,25 +173,17 @@ async function runTune(request: TuneRequest): Promise<void> {
 
 /**
  * A tuned model file as the policy: a Note RNN, Q or Ψ network acts alone; a G network acts with the
- * Note RNN it was tuned from (SPEC §4.4), which in this page is the page's Note RNN.
+ * Note RNN it was tuned from (SPEC §4.4), which in this page is the page's Note RNN. The file is read
+ * through the library's bounded readers (web/loaded_files.ts): a file that claims too much, holds absurd
+ * weights or records settings out of range is refused with a message naming it.
  */
 function loadTunedModel(name: string, bytes: Uint8Array): void {
   if (!kernels || !noteRnn) throw new Error('worker: load-model before init');
-  const decoded = decodeModel(bytes, name);
-  const notes = (decoded.info.notes ?? {}) as { algorithm?: unknown; steps?: unknown; config?: { numNotes?: unknown; temperature?: unknown } };
-  const algorithm = typeof notes.algorithm === 'string' ? notes.algorithm : 'note_rnn';
-  const model = loadNoteRnn(kernels, bytes, 1, name).model;
-  const numNotes = notes.config?.numNotes;
-  const temperature = notes.config?.temperature;
+  const { decoded, settings } = readModelFile(bytes, name);
+  const model = modelOf(kernels, decoded, name);
   tuned = {
-    models: algorithm === 'g' ? [model, noteRnn] : [model],
-    info: {
-      source: name,
-      algorithm,
-      steps: typeof notes.steps === 'number' ? notes.steps : 0,
-      numNotes: typeof numNotes === 'number' && Number.isInteger(numNotes) && numNotes > 0 ? numNotes : 32,
-      temperature: typeof temperature === 'number' && temperature > 0 ? temperature : 1,
-    },
+    models: settings.algorithm === 'g' ? [model, noteRnn] : [model],
+    info: { source: name, algorithm: settings.algorithm, steps: settings.steps, numNotes: settings.numNotes, temperature: settings.temperature },
   };
   scope.postMessage({ type: 'model-loaded', model: tuned.info });
 }

@@ -4,7 +4,7 @@
  * writes, stopping on a signal with the conventional exit code, and progress on a terminal. The only place
  * (with src/node/) that touches the file system and the process.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,9 @@ import { startNodeKernelThread } from '../node/kernel_thread.js';
 import { decimalProblem, parseDecimal } from '../io/decimal.js';
 import { kernelDigest } from '../io/fingerprint.js';
 import { readFileNamed, writeFileAtomic as writeFileAtomicNamed } from '../node/run_folder.js';
+import { InputFileError, readRegularFile } from '../node/input_files.js';
+import { MAX_MODEL_FILE_BYTES } from '../io/model_file.js';
+import { MAX_MIDI_FILE_BYTES } from '../music/midi_import.js';
 
 /** A command: parses its arguments and runs; a returned number is the process exit code (default 0). */
 export type Command = (args: string[]) => Promise<number | void>;
@@ -181,10 +184,30 @@ export function loadKernelsFromDist(relaxed = false): Kernels {
   return loadKernelBuildFromDist(relaxed).kernels;
 }
 
-/** Reads a file, or fails with a message naming it and what to pass instead. */
-export function readInput(path: string, what: string, hint: string): Uint8Array {
-  if (!existsSync(path)) throw new UsageError(`${what} not found: ${path}\n  ${hint}`);
-  return readFileNamed(path);
+/** A limit on the size of an input file: its value in bytes and its name (for the message). */
+export interface SizeLimit {
+  bytes: number;
+  name: string;
+}
+
+/** The most Node reads into one buffer (2 GiB − 1): the limit of an input without one of its own. */
+export const NODE_READ_LIMIT: SizeLimit = { bytes: 2 ** 31 - 1, name: 'the most Node reads into one buffer' };
+/** Model files: MAX_MODEL_FILE_BYTES (src/io/model_file.ts). */
+export const MODEL_FILE_LIMIT: SizeLimit = { bytes: MAX_MODEL_FILE_BYTES, name: 'MAX_MODEL_FILE_BYTES' };
+/** MIDI files (a primer): MAX_MIDI_FILE_BYTES (src/music/midi_import.ts). */
+export const MIDI_FILE_LIMIT: SizeLimit = { bytes: MAX_MIDI_FILE_BYTES, name: 'MAX_MIDI_FILE_BYTES' };
+
+/**
+ * Reads a regular file of at most `limit` bytes (src/node/input_files.ts), or fails with a message naming
+ * it, what was found (missing, a FIFO or device, too large) and what to pass instead.
+ */
+export function readInput(path: string, what: string, hint: string, limit: SizeLimit = NODE_READ_LIMIT): Uint8Array {
+  try {
+    return readRegularFile(path, what, limit.bytes, limit.name);
+  } catch (e) {
+    if (!(e instanceof InputFileError)) throw e;
+    throw new UsageError(e.problem === 'missing' ? `${what} not found: ${path}\n  ${hint}` : `${e.message}\n  ${hint}`);
+  }
 }
 
 /** The model file to use: the given path, or the shipped default ('' is an error, not the default). */
@@ -198,7 +221,7 @@ export function readModelBytes(given: string | undefined): { path: string; bytes
   const hint = given
     ? 'Pass a model written by `rltuner train` (or `rltuner tune`), or omit --model to use the shipped default.'
     : 'The shipped default model is missing from this install; train one with `rltuner train --nottingham <dir>` and pass it with --model.';
-  return { path, bytes: readInput(path, 'model file', hint) };
+  return { path, bytes: readInput(path, 'model file', hint, MODEL_FILE_LIMIT) };
 }
 
 /**

@@ -3,14 +3,16 @@
  * (src/io/magenta_checkpoint.ts does the conversion; this file reads and writes the files). The direction
  * comes from what <in> is: a folder (or a .json file in it) is a Magenta checkpoint, a file is a model.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { createModel } from '../engine/arena.js';
 import {
-  exportMagentaCheckpoint, importMagentaCheckpoint, MAGENTA_CONFIG_FILE, MAGENTA_MANIFEST_FILE, MUSIC_RNN_CONFIG,
+  exportMagentaCheckpoint, importMagentaCheckpoint, MAGENTA_CONFIG_FILE, MAGENTA_MANIFEST_FILE, MAX_CHECKPOINT_BYTES,
+  MAX_MAGENTA_JSON_BYTES, MAX_MANIFEST_SHARDS, MUSIC_RNN_CONFIG,
 } from '../io/magenta_checkpoint.js';
+import { InputFileError, readRegularFile } from '../node/input_files.js';
 import { decodeModel, encodeModel, loadModelInto } from '../io/model_file.js';
-import { loadKernelsFromDist, parseFlags, readInput, UsageError, writeFileAtomic } from './common.js';
+import { loadKernelsFromDist, MODEL_FILE_LIMIT, parseFlags, readInput, UsageError, writeFileAtomic } from './common.js';
 
 export const CONVERT_HELP = `rltuner convert: between rltuner models and Magenta.js MusicRNN checkpoints
 
@@ -70,18 +72,7 @@ function fromMagenta(folder: string, jsonFile: string | null, output: string, fo
     throw new UsageError(`${configPath} not found: it says which model the weights belong to; for Magenta's basic_rnn melody model write ${example} there`);
   }
   const manifest = readJson(manifestPath);
-  const shards = new Map<string, Uint8Array>();
-  if (Array.isArray(manifest)) {
-    for (const group of manifest) {
-      for (const path of Array.isArray(group?.paths) ? group.paths : []) {
-        if (typeof path !== 'string' || isAbsolute(path) || normalize(path).startsWith('..')) {
-          throw new UsageError(`${manifestPath}: shard path ${JSON.stringify(path)} leaves the checkpoint folder; shard paths are relative to it`);
-        }
-        const file = join(folder, path);
-        if (existsSync(file)) shards.set(path, new Uint8Array(readFileSync(file)));
-      }
-    }
-  }
+  const shards = readShards(manifest, folder, manifestPath);
   const decoded = importMagentaCheckpoint({ config: readJson(configPath), manifest, shards }, folder);
   if (existsSync(output) && statSync(output).isDirectory()) {
     throw new UsageError(`${output} is a folder; name the model file to write, e.g. ${join(output, 'note_rnn.safetensors')}`);
@@ -95,7 +86,7 @@ function fromMagenta(folder: string, jsonFile: string | null, output: string, fo
 
 /** rltuner model file → Magenta checkpoint folder. */
 function toMagenta(input: string, output: string, force: boolean): void {
-  const bytes = readInput(input, 'model file', 'Pass a model written by `rltuner train` or `rltuner tune`.');
+  const bytes = readInput(input, 'model file', 'Pass a model written by `rltuner train` or `rltuner tune`.', MODEL_FILE_LIMIT);
   const decoded = decodeModel(bytes, input);
   const checkpoint = exportMagentaCheckpoint(decoded, decoded.info, input);
   if (existsSync(output) && !statSync(output).isDirectory()) {
@@ -117,12 +108,66 @@ function refuseOverwrite(paths: string[], force: boolean): void {
   if (existing.length > 0 && !force) throw new UsageError(`${existing.join(', ')} already ${existing.length === 1 ? 'exists' : 'exist'}; pass --force to replace, or choose another <out>`);
 }
 
+/** A checkpoint's JSON file: a regular file of at most MAX_MAGENTA_JSON_BYTES, parsed. */
 function readJson(path: string): unknown {
-  const text = readFileSync(path, 'utf8');
+  const text = new TextDecoder().decode(readCheckpointFile(path, 'checkpoint JSON file', MAX_MAGENTA_JSON_BYTES, 'MAX_MAGENTA_JSON_BYTES'));
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new UsageError(`${path}: not valid JSON (${(e as Error).message.slice(0, 160)})`);
+  }
+}
+
+/**
+ * The shard files the manifest lists, each read once: paths inside the folder only, regular files only
+ * (a shard linked to /dev/zero or a FIFO is refused), their sizes summed and checked against
+ * MAX_CHECKPOINT_BYTES before any is read. A shard that does not exist is left out (the import names it);
+ * one listed twice is read once (the import refuses the manifest).
+ */
+function readShards(manifest: unknown, folder: string, manifestPath: string): Map<string, Uint8Array> {
+  const shards = new Map<string, Uint8Array>();
+  if (!Array.isArray(manifest)) return shards;
+  const paths = new Set<string>();
+  for (const group of manifest) {
+    for (const path of Array.isArray(group?.paths) ? group.paths : []) {
+      if (typeof path !== 'string' || path === '' || path.includes('\0') || isAbsolute(path) || normalize(path).startsWith('..')) {
+        throw new UsageError(`${manifestPath}: shard path ${JSON.stringify(path)?.slice(0, 120)} leaves the checkpoint folder or is not a file name; shard paths are relative to it`);
+      }
+      paths.add(path);
+      if (paths.size > MAX_MANIFEST_SHARDS) throw new UsageError(`${manifestPath}: lists more than ${MAX_MANIFEST_SHARDS} shard files (MAX_MANIFEST_SHARDS); the manifest is damaged`);
+    }
+  }
+  let total = 0;
+  const present: string[] = [];
+  for (const path of paths) {
+    const file = join(folder, path);
+    let info;
+    try {
+      info = statSync(file);
+    } catch {
+      continue; // missing: importMagentaCheckpoint names it
+    }
+    if (!info.isFile()) {
+      const kind = info.isDirectory() ? 'a folder' : info.isFIFO() ? 'a FIFO (named pipe)' : 'a device or socket';
+      throw new UsageError(`${file}: the shard is ${kind}, not a regular file; a checkpoint's shards are files of weight bytes`);
+    }
+    total += info.size;
+    if (total > MAX_CHECKPOINT_BYTES) {
+      throw new UsageError(`${folder}: the shards listed in ${MAGENTA_MANIFEST_FILE} hold more than ${MAX_CHECKPOINT_BYTES} bytes (${total} up to ${path}), above what a checkpoint may have (MAX_CHECKPOINT_BYTES)`);
+    }
+    present.push(path);
+  }
+  for (const path of present) shards.set(path, readCheckpointFile(join(folder, path), 'shard', MAX_CHECKPOINT_BYTES, 'MAX_CHECKPOINT_BYTES'));
+  return shards;
+}
+
+/** A regular file of at most `maxBytes`, or a UsageError naming it, what it is and the limit. */
+function readCheckpointFile(path: string, what: string, maxBytes: number, limitName: string): Uint8Array {
+  try {
+    return readRegularFile(path, what, maxBytes, limitName);
+  } catch (e) {
+    if (e instanceof InputFileError) throw new UsageError(e.message);
+    throw e;
   }
 }
 

@@ -103,7 +103,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     tuned.forEach((t, i) => {
       const model = arena.models[`tuned${i}`];
       loadModelInto(model, t.decoded, t.path);
-      const kind = policyKind(t.decoded);
+      const kind = policyKind(t.decoded, t.path);
       // A G model acts with its prior: it must be the Note RNN it was tuned from (--model).
       if (kind === 'g') checkPriorFingerprint(t.decoded, t.path, base.bytes, base.path, (line) => process.stderr.write(`warning: ${line}\n`), '--model');
       const label = kind === 'q' ? 'Q' : kind === 'psi' ? 'Ψ' : kind === 'g' ? 'G' : kind;

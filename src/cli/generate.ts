@@ -8,14 +8,14 @@ import { join, resolve } from 'node:path';
 import { sampleCompositions, type Priming } from '../policy/sampling.js';
 import { NO_EVENT, NUM_CLASSES, NUM_SPECIAL, tokenName } from '../music/encoding.js';
 import { exportMidi, type ExportOptions } from '../music/midi_export.js';
-import { importMidi, type ImportOptions, type ImportResult, type TimingRule } from '../music/midi_import.js';
-import { decodeModel } from '../io/model_file.js';
+import { importMidi, type ImportOptions, type ImportResult } from '../music/midi_import.js';
+import { decodeModel, recordedImport } from '../io/model_file.js';
 import { keyName, transposeKey, type Key } from '../music/keys.js';
 import { checkKeyOfModel, describeModelKey, IMPORT_FLAGS_HELP, importFlags, keyFlag, modelKeyOf, transposeFlag, type ModelKey } from './key_flags.js';
 import { TIMING_BEFORE_ALIGNED } from '../train/training_data.js';
 import { Random } from '../random.js';
 import {
-  lengthFlag, loadKernelsFromDist, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, readInput, readModelBytes, stopOnSignal, UsageError, writeFileAtomic,
+  lengthFlag, loadKernelsFromDist, MIDI_FILE_LIMIT, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, readInput, readModelBytes, stopOnSignal, UsageError, writeFileAtomic,
   yieldToEventLoop,
 } from './common.js';
 import { loadPolicy } from './policy.js';
@@ -78,14 +78,14 @@ export async function generateCommand(args: string[]): Promise<number | void> {
   const decoded = decodeModel(model.bytes, model.path);
   const modelKey = modelKeyOf(decoded);
   if (asked) checkKeyOfModel('generate', asked, modelKey, model.path);
-  const importOptions = { ...modelImportOptions(decoded), ...partFlags('generate', v), ...importFlags('generate', v) };
+  const importOptions = { ...modelImportOptions(decoded, model.path), ...partFlags('generate', v), ...importFlags('generate', v) };
 
   let priming: Priming = { kind: 'random_note' };
   const primerPath = s('primer');
   let primer: ImportResult | null = null;
   let primerShift = 0;
   if (primerPath) {
-    const bytes = readInput(resolve(primerPath), 'primer MIDI file', 'Pass a Standard MIDI File with a melody, or omit --primer.');
+    const bytes = readInput(resolve(primerPath), 'primer MIDI file', 'Pass a Standard MIDI File with a melody, or omit --primer.', MIDI_FILE_LIMIT);
     primer = importMidi(bytes, { name: primerPath, ...importOptions });
     let tokens = primer.tokens;
     if (modelKey.kind === 'tuned') {
@@ -167,9 +167,12 @@ function shiftToTonic(tokens: ArrayLike<number>, from: number, to: number): numb
   throw new UsageError(`--primer: its notes span ${high - low} semitones; moved to the model's tonic they would leave MIDI 48..83 (pass a primer of a narrower range)`, 'generate');
 }
 
-/** How the model's training melodies were imported (its metadata); note-count and nearest timing for models that record none. */
-function modelImportOptions(decoded: ReturnType<typeof decodeModel>): ImportOptions {
-  const record = (decoded.info.data as { import?: { transposeBy?: 'key' | 'note-count'; keepKey?: boolean; timing?: TimingRule } } | undefined)?.import;
+/**
+ * How the model's training melodies were imported (its metadata, checked: recordedImport); note-count and
+ * nearest timing for models that record none.
+ */
+function modelImportOptions(decoded: ReturnType<typeof decodeModel>, path: string): ImportOptions {
+  const record = recordedImport(decoded, path);
   if (record === undefined) return { transposeBy: 'note-count', timing: TIMING_BEFORE_ALIGNED };
   const timing = record.timing ?? TIMING_BEFORE_ALIGNED;
   return record.keepKey ? { transpose: false, timing } : { transposeBy: record.transposeBy ?? 'key', timing };

@@ -8,6 +8,7 @@ import { createArena } from '../engine/arena.js';
 import type { LstmModel } from '../engine/lstm_model.js';
 import { decodeModel, loadModelInto, type DecodedModel } from '../io/model_file.js';
 import { sha256Hex } from '../io/sha256.js';
+import { tunedModelSettings } from '../rl/tuned_model.js';
 import { readModelBytes, UsageError } from './common.js';
 
 export interface Policy {
@@ -19,16 +20,15 @@ export interface Policy {
   decoded: DecodedModel;
 }
 
-/** The tuning algorithm recorded in a tuned model's metadata, or 'note_rnn'. */
-export function policyKind(decoded: DecodedModel): string {
-  const notes = decoded.info.notes as { algorithm?: string } | undefined;
-  return notes?.algorithm ?? 'note_rnn';
+/** The tuning algorithm recorded in a tuned model's metadata, or 'note_rnn'; an unknown one is refused, naming `path`. */
+export function policyKind(decoded: DecodedModel, path: string): string {
+  return tunedModelSettings(decoded, path).algorithm;
 }
 
 export function loadPolicy(kernels: Kernels, modelFile: string | undefined, maxBatch: number, priorFile?: string): Policy {
   const { path, bytes } = readModelBytes(modelFile);
   const decoded = decodeModel(bytes, path);
-  const kind = policyKind(decoded);
+  const kind = policyKind(decoded, path);
   if (kind !== 'g') {
     const arena = createArena(kernels, { policy: { config: decoded.config, maxBatch } });
     loadModelInto(arena.models.policy, decoded, path);

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { decodeModel, type DecodedModel } from '../io/model_file.js';
+import { decodeModel, recordedImport, type DecodedModel } from '../io/model_file.js';
 import { buildCorpus, formatCorpusSummary, splitByNameHash, type CorpusOptions, type Melody } from '../music/corpus.js';
 import { readMidiSources, readNottinghamSplit } from '../node/corpus_files.js';
 import { scoreNoteRnn, type NoteRnnScore } from '../train/scoring.js';
@@ -39,13 +39,11 @@ interface RecordedData {
   data?: string;
   valid?: string;
   heldOut?: string[];
-  import?: Partial<ImportRecord> & { track?: number; channel?: number };
 }
 
 /** The import the model's training data went through (note-count for models that record none). */
-function recordedImport(decoded: DecodedModel): { options: CorpusOptions; description: string } {
-  const data = (decoded.info.data ?? {}) as RecordedData;
-  const record = data.import;
+function recordedImportOf(decoded: DecodedModel, path: string): { options: CorpusOptions; description: string } {
+  const record = recordedImport(decoded, path);
   if (record === undefined || (record.transposeBy === undefined && record.keepKey === undefined)) {
     return {
       options: { transposeBy: IMPORT_BEFORE_KEYS.transposeBy, timing: TIMING_BEFORE_ALIGNED },
@@ -61,7 +59,13 @@ function recordedImport(decoded: DecodedModel): { options: CorpusOptions; descri
 
 /** The baseline training and validation melodies the model's metadata points to, or why there are none. */
 async function recordedBaselineData(decoded: DecodedModel, options: CorpusOptions): Promise<{ train: Melody[]; valid: Melody[]; description: string } | string> {
-  const data = (decoded.info.data ?? {}) as RecordedData;
+  // Metadata from an untrusted file: only fields of the types train writes are followed.
+  const given = (typeof decoded.info.data === 'object' && decoded.info.data !== null ? decoded.info.data : {}) as Record<string, unknown>;
+  const text = (key: keyof RecordedData) => (typeof given[key] === 'string' && given[key] !== '' ? (given[key] as string) : undefined);
+  const data: RecordedData = {
+    corpus: text('corpus'), nottingham: text('nottingham'), data: text('data'), valid: text('valid'),
+    heldOut: Array.isArray(given.heldOut) ? given.heldOut.filter((name): name is string => typeof name === 'string') : undefined,
+  };
   const build = (sources: Awaited<ReturnType<typeof readMidiSources>>) => buildCorpus(sources, options).melodies;
   if (data.nottingham !== undefined || data.corpus?.startsWith('Nottingham')) {
     const candidates = [data.nottingham && resolve(data.nottingham), resolve(PACKAGE_ROOT, 'data', 'nottingham')].filter((d): d is string => Boolean(d));
@@ -110,7 +114,7 @@ export async function scoreCommand(args: string[]): Promise<number | void> {
   }
   const model = readModelBytes(typeof v.model === 'string' ? v.model : undefined);
   const decoded = decodeModel(model.bytes, model.path);
-  const recorded = recordedImport(decoded);
+  const recorded = recordedImportOf(decoded, model.path);
   const given = { ...partFlags('score', v), ...importFlags('score', v) };
   const options: CorpusOptions = { ...recorded.options, ...given };
   const importDescription = Object.keys(given).length > 0 ? `as asked: ${JSON.stringify(given)}` : recorded.description;

@@ -21,12 +21,14 @@ import { readMidiSources } from '../node/corpus_files.js';
 import { RunFolder } from '../node/run_folder.js';
 import { heatmap, lineChart } from '../report/svg.js';
 import { CheckpointCopies, encodeTunerCheckpointDetached, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
-import { CONFIG_FIELDS, ConfigError, describeConfig, resolveConfigWithNotes, type TunerConfig } from '../rl/config.js';
+import {
+  CONFIG_FIELDS, ConfigError, ConfigFileError, configOverridesFromText, describeConfig, MAX_CONFIG_FILE_BYTES, resolveConfigWithNotes, type TunerConfig,
+} from '../rl/config.js';
 import { heatmapRows, runTuning, type BackgroundCheckpoint, type FinalReport, type LogRecord } from '../rl/driver.js';
 import { primingFor, type Priming } from '../policy/sampling.js';
 import { RlTuner, TuneDivergedError } from '../rl/tuner.js';
 import {
-  formatDuration, loadKernelsOnThreads, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, threadsFlag, threadsHelp, UsageError,
+  formatDuration, loadKernelsOnThreads, MIDI_FILE_LIMIT, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, threadsFlag, threadsHelp, UsageError,
   yieldToEventLoop, type FlagValues,
 } from './common.js';
 
@@ -239,24 +241,17 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
 
 /** The config asked for on the command line: preset, then the --config file, then the flags. */
 function resolveRequestedConfig(preset: string | undefined, configPath: string | undefined, flags: Record<string, string | boolean>): TunerConfig {
-  let json: Record<string, unknown> = {};
-  if (configPath) {
-    const text = new TextDecoder().decode(readInput(configPath, 'config file', 'Pass a JSON object of tuning fields (see --help).'));
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new UsageError(`${configPath} is not valid JSON: ${(e as Error).message}`, 'tune');
-    }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UsageError(`${configPath} must hold a JSON object of fields`, 'tune');
-    // A run folder's config.json holds the config under "config".
-    if (typeof json.config === 'object' && json.config !== null && !Array.isArray(json.config)) json = json.config as Record<string, unknown>;
-  }
   try {
-    const { config, notes } = resolveConfigWithNotes(preset ?? 'default', json, flags);
+    let json: Record<string, unknown> = {};
+    if (configPath) {
+      const bytes = readInput(configPath, 'config file', 'Pass a JSON object of tuning fields (see --help).', { bytes: MAX_CONFIG_FILE_BYTES, name: 'MAX_CONFIG_FILE_BYTES' });
+      json = configOverridesFromText(new TextDecoder().decode(bytes), configPath);
+    }
+    const { config, notes } = resolveConfigWithNotes(preset ?? 'default', json, flags, configPath);
     for (const note of notes) process.stderr.write(`note: ${note}\n`);
     return config;
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message, 'tune');
+    if (e instanceof ConfigError || e instanceof ConfigFileError) throw new UsageError(e.message, 'tune');
     throw e;
   }
 }
@@ -335,7 +330,7 @@ function checkSameInputs(checkpoint: TunerCheckpoint, record: RunRecord, v: Flag
 async function loadPriming(config: TunerConfig, record: RunRecord): Promise<{ priming: Priming; tokens: ArrayLike<number>[] | null }> {
   if (config.priming === 'primer') {
     if (!record.primer) throw new UsageError('--priming primer needs --primer <file.mid>', 'tune');
-    const bytes = readInput(record.primer, 'primer MIDI file', 'Pass a Standard MIDI File with a melody.');
+    const bytes = readInput(record.primer, 'primer MIDI file', 'Pass a Standard MIDI File with a melody.', MIDI_FILE_LIMIT);
     const primer = importMidi(bytes, { name: record.primer, ...record.part }).tokens;
     return { priming: primingFor('primer', { primer }), tokens: [primer] };
   }

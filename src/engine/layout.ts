@@ -63,19 +63,30 @@ export interface ParameterLayout {
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
+/**
+ * The most LSTM layers a stack may have: 8. The paper's Note RNN has one; deeper melody LSTMs gain nothing
+ * past two or three. Model files claiming more are refused by name (src/io/model_file.ts).
+ */
+export const MAX_LAYERS = 8;
+/**
+ * The most hidden units a layer may have: 4,096 (a 4,096-unit layer alone holds 4,096 × 16,384 recurrent
+ * weights, 268 MB in float32; the shipped model has 100). Also the most input and output classes.
+ */
+export const MAX_HIDDEN_UNITS = 4096;
+
 function validateConfig(config: LstmStackConfig): void {
   const intIn = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
-  if (!intIn(config.inputSize, 1, 4096)) {
-    throw new RangeError(`LSTM config: inputSize must be an integer in 1..4096, got ${config.inputSize}`);
+  if (!intIn(config.inputSize, 1, MAX_HIDDEN_UNITS)) {
+    throw new RangeError(`LSTM config: inputSize must be an integer in 1..${MAX_HIDDEN_UNITS}, got ${config.inputSize}`);
   }
-  if (!intIn(config.outputSize, 1, 4096)) {
-    throw new RangeError(`LSTM config: outputSize must be an integer in 1..4096, got ${config.outputSize}`);
+  if (!intIn(config.outputSize, 1, MAX_HIDDEN_UNITS)) {
+    throw new RangeError(`LSTM config: outputSize must be an integer in 1..${MAX_HIDDEN_UNITS}, got ${config.outputSize}`);
   }
-  if (!Array.isArray(config.hiddenSizes) || config.hiddenSizes.length < 1 || config.hiddenSizes.length > 8) {
-    throw new RangeError(`LSTM config: hiddenSizes must list 1 to 8 layer sizes, got ${JSON.stringify(config.hiddenSizes)}`);
+  if (!Array.isArray(config.hiddenSizes) || config.hiddenSizes.length < 1 || config.hiddenSizes.length > MAX_LAYERS) {
+    throw new RangeError(`LSTM config: hiddenSizes must list 1 to ${MAX_LAYERS} layer sizes, got ${JSON.stringify(config.hiddenSizes)}`);
   }
   config.hiddenSizes.forEach((h, l) => {
-    if (!intIn(h, 1, 4096)) throw new RangeError(`LSTM config: hiddenSizes[${l}] must be an integer in 1..4096, got ${h}`);
+    if (!intIn(h, 1, MAX_HIDDEN_UNITS)) throw new RangeError(`LSTM config: hiddenSizes[${l}] must be an integer in 1..${MAX_HIDDEN_UNITS}, got ${h}`);
   });
 }
 

@@ -28,10 +28,12 @@
  * refused, naming the file and the field. Pure (no Node import): the library core uses it; the CLI
  * (`rltuner convert`) reads and writes the files.
  */
-import type { LstmStackConfig } from '../engine/layout.js';
+import { MAX_HIDDEN_UNITS, MAX_LAYERS, type LstmStackConfig } from '../engine/layout.js';
 import { MAX_PITCH, MIN_PITCH, NUM_CLASSES } from '../music/encoding.js';
-import type { DecodedModel, ModelInfo } from './model_file.js';
+import { MAX_ABS_WEIGHT, type DecodedModel, type ModelInfo } from './model_file.js';
 import { float16ToNumber, joinParts } from './safetensors.js';
+import { excessiveNestingAt, MAX_JSON_NESTING } from './json_text.js';
+import { preview, previewName } from './preview.js';
 
 export const MAGENTA_CONFIG_FILE = 'config.json';
 export const MAGENTA_MANIFEST_FILE = 'weights_manifest.json';
@@ -84,8 +86,8 @@ const TF_GATE_BLOCK = [0, 2, 1, 3];
 const F_GATE = 1; // our block index of the forget gate
 /** Magenta's class of our class k (and back): 0 and 1 swap, pitches stay. */
 const swapClass = (k: number): number => (k === 0 ? 1 : k === 1 ? 0 : k);
-/** Bytes per stored value of a dtype in a manifest. */
-const BYTES_PER_VALUE: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+/** Bytes per stored value of each dtype a manifest may name (tfjs's dtypes, and its quantized ones); read with Object.hasOwn. */
+const BYTES_PER_VALUE: Readonly<Record<string, number>> = Object.freeze({ float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 });
 
 // ---------------------------------------------------------------- import
 
@@ -112,6 +114,10 @@ export function importMagentaCheckpoint(files: MagentaCheckpointFiles, source = 
       throw new MagentaCheckpointError(`${manifestFile}: ${cellName(l, 'bias')} has shape [${bias.shape}]; an LSTM bias is [4·hidden]`);
     }
     const H = bias.shape[0] / 4;
+    if (l >= MAX_LAYERS) throw new MagentaCheckpointError(`${manifestFile}: the checkpoint has more than ${MAX_LAYERS} LSTM layers, above what rltuner supports (MAX_LAYERS)`);
+    if (H > MAX_HIDDEN_UNITS) {
+      throw new MagentaCheckpointError(`${manifestFile}: ${cellName(l, 'bias')} has shape [${bias.shape}], a layer of ${H} hidden units, above the ${MAX_HIDDEN_UNITS} rltuner supports (MAX_HIDDEN_UNITS)`);
+    }
     const X = l === 0 ? NUM_CLASSES : hiddenSizes[l - 1];
     if (kernel.shape.length !== 2 || kernel.shape[0] !== X + H || kernel.shape[1] !== 4 * H) {
       const what = l === 0
@@ -123,7 +129,7 @@ export function importMagentaCheckpoint(files: MagentaCheckpointFiles, source = 
     for (const [name, t] of Object.entries(splitKernelAndBias(kernel.data, bias.data, X, H, l === 0))) tensors.set(`lstm.${l}.${name}`, t);
   }
   if (hiddenSizes.length === 0) {
-    const names = [...weights.keys()].slice(0, 8).join(', ');
+    const names = previewName([...weights.keys()].slice(0, 8).join(', '), 300);
     throw new MagentaCheckpointError(`${manifestFile}: no ${cellName(0, 'kernel')}; a MusicRNN checkpoint of TF BasicLSTMCells names its layers so (found: ${names || 'no weights'})`);
   }
   const top = hiddenSizes[hiddenSizes.length - 1];
@@ -141,8 +147,11 @@ export function importMagentaCheckpoint(files: MagentaCheckpointFiles, source = 
   tensors.set('output.w', { shape: [top, NUM_CLASSES], data: outW });
   tensors.set('output.b', { shape: [NUM_CLASSES], data: outB });
   for (const [name, t] of tensors) {
-    const bad = t.data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new MagentaCheckpointError(`${manifestFile}: a weight behind rltuner's ${name} holds ${t.data[bad]}; the checkpoint is damaged`);
+    const bad = t.data.findIndex((v) => !(v >= -MAX_ABS_WEIGHT && v <= MAX_ABS_WEIGHT)); // NaN too
+    if (bad >= 0) {
+      const limit = Number.isFinite(t.data[bad]) ? `, beyond the ±${MAX_ABS_WEIGHT} a weight may have (MAX_ABS_WEIGHT)` : '';
+      throw new MagentaCheckpointError(`${manifestFile}: a weight behind rltuner's ${name} holds ${t.data[bad]}${limit}; the checkpoint is damaged`);
+    }
   }
   const info: ModelInfo = { notes: { importedFrom: 'Magenta.js MusicRNN checkpoint', source, magentaConfig: config } };
   return {
@@ -173,10 +182,15 @@ function splitKernelAndBias(kernel: Float32Array, bias: Float32Array, X: number,
 
 function parseJson(value: unknown, file: string): unknown {
   if (typeof value !== 'string') return value;
+  if (value.length > MAX_MAGENTA_JSON_BYTES) {
+    throw new MagentaCheckpointError(`${file}: ${value.length} characters, above the ${MAX_MAGENTA_JSON_BYTES} a checkpoint's JSON file may have (MAX_MAGENTA_JSON_BYTES)`);
+  }
+  const deep = excessiveNestingAt(value);
+  if (deep >= 0) throw new MagentaCheckpointError(`${file}: nests arrays and objects more than ${MAX_JSON_NESTING} deep (at character ${deep}; MAX_JSON_NESTING); the file is damaged`);
   try {
     return JSON.parse(value);
   } catch (e) {
-    throw new MagentaCheckpointError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new MagentaCheckpointError(`${file}: not valid JSON (${previewName((e as Error).message, 160)})`);
   }
 }
 
@@ -186,76 +200,177 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** Refuses every MusicRNN spec but the one-hot melody model of MIDI 48..83, naming the field. */
 function checkMusicRnnConfig(config: unknown, file: string): void {
-  if (!isObject(config)) throw new MagentaCheckpointError(`${file}: expected a JSON object (the MusicRNN spec), got ${JSON.stringify(config)?.slice(0, 80)}`);
+  if (!isObject(config)) throw new MagentaCheckpointError(`${file}: expected a JSON object (the MusicRNN spec), got ${preview(config)}`);
   if (config.type !== 'MusicRNN') {
-    throw new MagentaCheckpointError(`${file}: "type" is ${JSON.stringify(config.type ?? null)}; only MusicRNN checkpoints (melody models) convert to an rltuner Note RNN`);
+    throw new MagentaCheckpointError(`${file}: "type" is ${preview(config.type ?? null)}; only MusicRNN checkpoints (melody models) convert to an rltuner Note RNN`);
   }
   const converter = config.dataConverter;
   if (!isObject(converter) || converter.type !== 'MelodyConverter') {
-    const type = isObject(converter) ? JSON.stringify(converter.type ?? null) : 'missing';
+    const type = isObject(converter) ? preview(converter.type ?? null) : 'missing';
     throw new MagentaCheckpointError(`${file}: "dataConverter.type" is ${type}; rltuner's Note RNN reads melodies, which Magenta.js encodes with "MelodyConverter" (basic_rnn); drum and other encodings cannot be converted`);
   }
   const args = isObject(converter.args) ? converter.args : {};
   if (args.minPitch !== MIN_PITCH || args.maxPitch !== MAX_PITCH) {
-    throw new MagentaCheckpointError(`${file}: "dataConverter.args" has minPitch ${JSON.stringify(args.minPitch ?? null)} and maxPitch ${JSON.stringify(args.maxPitch ?? null)}; rltuner's 38 classes are MIDI ${MIN_PITCH}..${MAX_PITCH} (minPitch ${MIN_PITCH}, maxPitch ${MAX_PITCH})`);
+    throw new MagentaCheckpointError(`${file}: "dataConverter.args" has minPitch ${preview(args.minPitch ?? null)} and maxPitch ${preview(args.maxPitch ?? null)}; rltuner's 38 classes are MIDI ${MIN_PITCH}..${MAX_PITCH} (minPitch ${MIN_PITCH}, maxPitch ${MAX_PITCH})`);
   }
   for (const [field, what] of [['chordEncoder', 'conditions on chords'], ['auxInputs', 'takes auxiliary inputs'], ['attentionLength', 'uses attention']] as const) {
     if (config[field] !== undefined && config[field] !== null) {
-      throw new MagentaCheckpointError(`${file}: "${field}" is ${JSON.stringify(config[field])}: this model ${what}, which rltuner's Note RNN (the one-hot basic_rnn melody input) cannot represent`);
+      throw new MagentaCheckpointError(`${file}: "${field}" is ${preview(config[field])}: this model ${what}, which rltuner's Note RNN (the one-hot basic_rnn melody input) cannot represent`);
     }
   }
 }
 
 function needWeight(weights: Map<string, { shape: number[]; data: Float32Array }>, name: string, file: string) {
   const w = weights.get(name);
-  if (!w) throw new MagentaCheckpointError(`${file}: the weight ${name} is missing`);
+  if (!w) throw new MagentaCheckpointError(`${file}: the weight ${name} is missing`); // `name` is one of ours, not the file's
   return w;
 }
 
-/** Decodes every float32 weight of every group (the others are skipped over), dequantizing. */
+/**
+ * The most shard bytes a checkpoint may hold: 1 GiB. A basic_rnn of two 4,096-unit layers (the largest
+ * rltuner runs) is 0.81 GB in float32; Magenta's released melody checkpoints are tens of MB. Checked
+ * (with the other limits here) before a shard's bytes are read or copied.
+ */
+export const MAX_CHECKPOINT_BYTES = 1024 * 1024 * 1024;
+/**
+ * The most float values the float32 weights may hold in all: 2^28 (1 GiB as float32), so a checkpoint
+ * quantized to uint8 cannot dequantize into four times its bytes beyond what rltuner could load.
+ */
+export const MAX_CHECKPOINT_VALUES = 2 ** 28;
+/** The most weights a manifest may list: 10,000 (a MusicRNN lists 2 per layer and 2 more). */
+export const MAX_MANIFEST_WEIGHTS = 10_000;
+/** The most shard files a manifest may list: 4,096 (tfjs writes 4 MB shards: 1 GiB is 256 of them). */
+export const MAX_MANIFEST_SHARDS = 4096;
+/** The most dimensions a weight's shape may have: 8 (a MusicRNN's have 1 or 2). */
+export const MAX_WEIGHT_DIMENSIONS = 8;
+/** The largest config.json or weights_manifest.json read: 16 MiB (Magenta's are a few KB). */
+export const MAX_MAGENTA_JSON_BYTES = 16 * 1024 * 1024;
+
+/** A weight checked against the manifest's rules, with where its bytes lie in its group's shards. */
+interface PlacedWeight {
+  spec: MagentaWeightSpec;
+  count: number;
+  offset: number;
+}
+
+/**
+ * Decodes every float32 weight of every group (the others are skipped over), dequantizing. Everything the
+ * manifest claims is checked before a value is decoded: dtypes from the list tfjs writes, shapes of
+ * non-negative integers, each group's byte counts against its shards, every shard listed once, and the
+ * totals against MAX_CHECKPOINT_BYTES and MAX_CHECKPOINT_VALUES.
+ */
 function readWeights(manifest: unknown, shards: Map<string, Uint8Array>, file: string, source: string): Map<string, { shape: number[]; data: Float32Array }> {
-  if (!Array.isArray(manifest)) throw new MagentaCheckpointError(`${file}: expected a list of weight groups ({paths, weights}), got ${JSON.stringify(manifest)?.slice(0, 80)}`);
-  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  if (!Array.isArray(manifest)) throw new MagentaCheckpointError(`${file}: expected a list of weight groups ({paths, weights}), got ${preview(manifest)}`);
+  const groups: { paths: string[]; weights: unknown[]; where: string }[] = [];
+  const listedIn = new Map<string, number>();
+  let weightCount = 0;
   manifest.forEach((group: unknown, g) => {
     const where = `${file}: group ${g}`;
     if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights) || group.paths.some((p) => typeof p !== 'string')) {
       throw new MagentaCheckpointError(`${where} is not {paths: [file names], weights: [specs]}`);
     }
-    const bytes = concatShards(group.paths as string[], shards, where, source);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const path of group.paths as string[]) {
+      const earlier = listedIn.get(path);
+      if (earlier !== undefined) {
+        throw new MagentaCheckpointError(`${where} lists the shard ${previewName(path)} again (first in group ${earlier}); a tfjs manifest lists each shard once, so the manifest is damaged`);
+      }
+      listedIn.set(path, g);
+    }
+    if (listedIn.size > MAX_MANIFEST_SHARDS) throw new MagentaCheckpointError(`${file}: lists more than ${MAX_MANIFEST_SHARDS} shard files (MAX_MANIFEST_SHARDS)`);
+    weightCount += group.weights.length;
+    if (weightCount > MAX_MANIFEST_WEIGHTS) throw new MagentaCheckpointError(`${file}: lists more than ${MAX_MANIFEST_WEIGHTS} weights (MAX_MANIFEST_WEIGHTS); a MusicRNN lists 2 per layer and 2 more`);
+    groups.push({ paths: group.paths as string[], weights: group.weights, where });
+  });
+  let totalBytes = 0;
+  for (const path of listedIn.keys()) totalBytes += shards.get(path)?.length ?? 0;
+  if (totalBytes > MAX_CHECKPOINT_BYTES) {
+    throw new MagentaCheckpointError(`${file}: the shards hold ${totalBytes} bytes, above the ${MAX_CHECKPOINT_BYTES} a checkpoint may have (MAX_CHECKPOINT_BYTES)`);
+  }
+
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  let totalValues = 0;
+  for (const group of groups) {
+    const pieces = shardsOf(group.paths, shards, group.where, source);
+    const available = pieces.reduce((n, p) => n + p.length, 0);
+    // Every weight placed and checked against the shards' bytes before any is decoded.
+    const placed: PlacedWeight[] = [];
     let offset = 0;
-    for (const spec of group.weights as unknown[]) {
-      const w = checkWeightSpec(spec, where);
-      const count = w.shape.reduce((a, b) => a * b, 1);
-      const q = w.quantization;
+    for (const spec of group.weights) {
+      const w = checkWeightSpec(spec, group.where);
+      const count = elementCount(w, group.where);
       if (w.dtype === 'string') {
-        for (let i = 0; i < count; i++) { // length-prefixed values, not needed
-          if (offset + 4 > bytes.length) throw new MagentaCheckpointError(`${where}: the shards end inside the string weight ${w.name}; a shard is truncated`);
-          offset += 4 + view.getUint32(offset, true);
-        }
+        offset = skipStrings(pieces, offset, count, available, w, group.where); // length-prefixed values, not needed
         continue;
       }
-      const size = count * BYTES_PER_VALUE[q ? q.dtype : w.dtype];
-      if (offset + size > bytes.length) {
-        throw new MagentaCheckpointError(`${where}: the shards ${JSON.stringify(group.paths)} hold ${bytes.length} bytes, but ${w.name} needs bytes ${offset}..${offset + size}; a shard is truncated or missing`);
+      const size = count * BYTES_PER_VALUE[w.quantization ? w.quantization.dtype : w.dtype];
+      if (offset + size > available) {
+        throw new MagentaCheckpointError(`${group.where}: the shards ${preview(group.paths)} hold ${available} bytes, but ${previewName(w.name)} needs bytes ${offset}..${offset + size}; a shard is truncated or missing`);
       }
-      if (w.dtype === 'float32') out.set(w.name, { shape: w.shape, data: decodeFloats(view, offset, count, w) });
+      if (w.dtype === 'float32') {
+        totalValues += count;
+        if (totalValues > MAX_CHECKPOINT_VALUES) {
+          throw new MagentaCheckpointError(`${group.where}: the float32 weights up to ${previewName(w.name)} hold ${totalValues} values, above the ${MAX_CHECKPOINT_VALUES} a checkpoint may have (MAX_CHECKPOINT_VALUES)`);
+        }
+        placed.push({ spec: w, count, offset });
+      }
       offset += size;
     }
-  });
+    if (placed.length === 0) continue;
+    const bytes = pieces.length === 1 ? pieces[0] : joinParts(pieces);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const { spec, count, offset: at } of placed) out.set(spec.name, { shape: spec.shape, data: decodeFloats(view, at, count, spec) });
+  }
   return out;
+}
+
+/** A weight's element count from its checked shape; a count beyond 2^53 (a shape of absurd dimensions) is refused. */
+function elementCount(w: MagentaWeightSpec, where: string): number {
+  let count = 1;
+  for (const d of w.shape) count *= d;
+  if (!Number.isSafeInteger(count)) throw new MagentaCheckpointError(`${where}: weight ${previewName(w.name)} has shape [${w.shape.join(', ')}], ${count} values; the manifest is damaged`);
+  return count;
+}
+
+/** Skips `count` length-prefixed strings starting at `offset` of the group's shards; returns the offset after them. */
+function skipStrings(pieces: Uint8Array[], offset: number, count: number, available: number, w: MagentaWeightSpec, where: string): number {
+  for (let i = 0; i < count; i++) {
+    if (offset + 4 > available) throw new MagentaCheckpointError(`${where}: the shards end inside the string weight ${previewName(w.name)}; a shard is truncated`);
+    offset += 4 + readUint32At(pieces, offset);
+  }
+  return offset;
+}
+
+/** The little-endian u32 at `offset` of the shards laid back to back. */
+function readUint32At(pieces: Uint8Array[], offset: number): number {
+  let value = 0;
+  for (let k = 0; k < 4; k++) {
+    let at = offset + k;
+    let piece = 0;
+    while (at >= pieces[piece].length) at -= pieces[piece++].length;
+    value += pieces[piece][at] * 2 ** (8 * k);
+  }
+  return value;
 }
 
 function checkWeightSpec(spec: unknown, where: string): MagentaWeightSpec {
   const name = isObject(spec) && typeof spec.name === 'string' ? spec.name : null;
-  if (!isObject(spec) || name === null || !Array.isArray(spec.shape) || spec.shape.some((d) => !Number.isInteger(d) || d < 0) || typeof spec.dtype !== 'string') {
-    throw new MagentaCheckpointError(`${where}: weight ${JSON.stringify(spec)?.slice(0, 120)} is not {name, shape, dtype}`);
+  if (isObject(spec) && Array.isArray(spec.shape) && spec.shape.length > MAX_WEIGHT_DIMENSIONS) {
+    throw new MagentaCheckpointError(`${where}: weight ${previewName(name ?? '?')} has ${spec.shape.length} dimensions, above the ${MAX_WEIGHT_DIMENSIONS} a weight may have (MAX_WEIGHT_DIMENSIONS)`);
   }
-  if (!(spec.dtype in BYTES_PER_VALUE) && spec.dtype !== 'string') throw new MagentaCheckpointError(`${where}: weight ${name} has dtype ${JSON.stringify(spec.dtype)}, which tfjs does not write`);
+  if (!isObject(spec) || name === null || !Array.isArray(spec.shape) || typeof spec.dtype !== 'string') {
+    throw new MagentaCheckpointError(`${where}: weight ${preview(spec, 120)} is not {name, shape, dtype}`);
+  }
+  const badDimension = spec.shape.find((d) => !Number.isSafeInteger(d) || d < 0);
+  if (badDimension !== undefined) {
+    throw new MagentaCheckpointError(`${where}: weight ${previewName(name)} has shape ${preview(spec.shape)}: dimension ${typeof badDimension === 'number' ? String(badDimension) : preview(badDimension)} is not a whole number from 0 to 2^53 − 1; the manifest is damaged`);
+  }
+  if (!Object.hasOwn(BYTES_PER_VALUE, spec.dtype) && spec.dtype !== 'string') {
+    throw new MagentaCheckpointError(`${where}: weight ${previewName(name)} has dtype ${preview(spec.dtype)}, which tfjs does not write (a manifest's dtypes: ${[...Object.keys(BYTES_PER_VALUE), 'string'].join(', ')})`);
+  }
   const q = spec.quantization;
   if (q !== undefined) {
     const ok = isObject(q) && (q.dtype === 'float16' || ((q.dtype === 'uint8' || q.dtype === 'uint16') && Number.isFinite(q.scale) && Number.isFinite(q.min)));
-    if (!ok) throw new MagentaCheckpointError(`${where}: weight ${name} has quantization ${JSON.stringify(q)}; expected {dtype: "uint8" or "uint16", scale, min} or {dtype: "float16"}`);
+    if (!ok) throw new MagentaCheckpointError(`${where}: weight ${previewName(name)} has quantization ${preview(q)}; expected {dtype: "uint8" or "uint16", scale, min} or {dtype: "float16"}`);
   }
   return spec as unknown as MagentaWeightSpec;
 }
@@ -276,14 +391,13 @@ function decodeFloats(view: DataView, offset: number, count: number, w: MagentaW
   return data;
 }
 
-/** A group's shards back to back, in the manifest's order; a missing shard is named. */
-function concatShards(paths: string[], shards: Map<string, Uint8Array>, where: string, source: string): Uint8Array {
-  const pieces = paths.map((p) => {
+/** A group's shards in the manifest's order; a missing shard is named. */
+function shardsOf(paths: string[], shards: Map<string, Uint8Array>, where: string, source: string): Uint8Array[] {
+  return paths.map((p) => {
     const bytes = shards.get(p);
-    if (!bytes) throw new MagentaCheckpointError(`${where}: the shard ${source}/${p} is missing (the manifest lists ${paths.join(', ')})`);
+    if (!bytes) throw new MagentaCheckpointError(`${where}: the shard ${source}/${previewName(p)} is missing (the manifest lists ${previewName(paths.join(', '), 200)})`);
     return bytes;
   });
-  return pieces.length === 1 ? pieces[0] : joinParts(pieces);
 }
 
 // ---------------------------------------------------------------- export

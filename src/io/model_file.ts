@@ -7,11 +7,16 @@
  * `sha256Hex(bytes)` of the whole file.
  */
 import type { Kernels } from '../engine/kernels.js';
-import type { LstmStackConfig } from '../engine/layout.js';
+import { MAX_HIDDEN_UNITS, MAX_LAYERS, planParameters, type LstmStackConfig } from '../engine/layout.js';
 import { createArena } from '../engine/arena.js';
 import type { LstmModel, ModelPlan } from '../engine/lstm_model.js';
-import { decodeSafetensors, encodeSafetensors, SafetensorsError } from './safetensors.js';
+import {
+  decodeSafetensorsHeader, decodeSafetensorsTensors, encodeSafetensors, SafetensorsError, type SafetensorsEntry,
+} from './safetensors.js';
+import { excessiveNestingAt, MAX_JSON_NESTING } from './json_text.js';
+import { preview, previewName } from './preview.js';
 import { NUM_CLASSES } from '../music/encoding.js';
+import { TIMING_RULES, TRANSPOSE_RULES, type TimingRule, type TransposeRule } from '../music/midi_import.js';
 import type { Fingerprints } from './fingerprint.js';
 
 export const MODEL_FORMAT = 'rltuner-note-rnn';
@@ -71,41 +76,54 @@ export function encodeModel(model: LstmModel, info: ModelInfo = {}): Uint8Array 
   return encodeSafetensors(model.exportTensors(), metadata);
 }
 
-/** Parses and checks a model file without building a model. */
+/**
+ * The largest model file rltuner reads: 2 GiB − 1 byte, the most Node reads into one buffer. It holds a
+ * Note RNN of two 4,096-unit layers (0.8 GB in float32); the shipped model is 245 KB. Readers check a
+ * file's size against it before reading a byte (the CLI's readModelBytes, the page's model input).
+ */
+export const MAX_MODEL_FILE_BYTES = 2 ** 31 - 1;
+
+/**
+ * The largest magnitude a weight may have: 1e6. Trained Note RNNs keep their weights within a few units
+ * (the shipped model's largest is 3.03) and Adam moves a weight by about the learning rate a step
+ * (0.001 by default), so a real model comes nowhere near. Bounded so, no pre-activation or logit can
+ * pass 1e6 × (4,096 + 4,096 + 1) ≈ 8.2e9, far inside float32's 3.4e38: a model file cannot make the
+ * network overflow into Infinity and NaN (a file of 3e38s once made sampling fail without its name).
+ */
+export const MAX_ABS_WEIGHT = 1e6;
+
+/** Files up to this size that look like JSON are parsed to say which Magenta file was given instead of a model (16 MiB). */
+const MAX_JSON_SNIFF_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Parses and checks a model file without building a model. Decided from the header alone, before any
+ * value is read: the format, version and token order; the architecture (at most MAX_LAYERS layers of at
+ * most MAX_HIDDEN_UNITS units); and that the tensors are exactly those of that architecture, each of its
+ * shape, their bytes in the file. Then the checksum, and every weight finite and within ±MAX_ABS_WEIGHT.
+ * Every error is a ModelFileError starting with `source`. So what a file makes rltuner allocate later
+ * (the model's arena) is bounded by the bytes the file holds.
+ */
 export function decodeModel(bytes: Uint8Array, source = 'model file'): DecodedModel {
-  let decoded;
-  try {
-    decoded = decodeSafetensors(bytes, source);
-  } catch (e) {
-    if (e instanceof SafetensorsError) {
-      const json = describeJsonFile(bytes);
-      if (json) throw new ModelFileError(`${source}: this is ${json}, not an rltuner model file; convert the checkpoint folder with \`rltuner convert <folder> <model.safetensors>\` (or importMagentaCheckpoint in the library)`);
-      throw new ModelFileError(`${e.message}\n  The file is damaged or not a model; retrain with \`rltuner train\` or use the shipped default (omit --model).`);
-    }
-    throw e;
-  }
-  const md = decoded.metadata;
+  const header = readSafetensors(() => decodeSafetensorsHeader(bytes, source), bytes, source);
+  const md = header.metadata;
   if (md.format !== MODEL_FORMAT) {
-    throw new ModelFileError(`${source}: not an rltuner Note RNN (metadata format is ${JSON.stringify(md.format ?? null)}, expected "${MODEL_FORMAT}")`);
+    throw new ModelFileError(`${source}: not an rltuner Note RNN (metadata format is ${preview(md.format ?? null)}, expected "${MODEL_FORMAT}")`);
   }
   if (!READABLE_MODEL_FORMAT_VERSIONS.includes(md.format_version)) {
-    throw new ModelFileError(`${source}: model format version ${md.format_version} is not supported by this rltuner (which reads versions ${READABLE_MODEL_FORMAT_VERSIONS.join(' and ')}); upgrade rltuner or retrain`);
+    throw new ModelFileError(`${source}: model format version ${previewName(md.format_version ?? '(none)')} is not supported by this rltuner (which reads versions ${READABLE_MODEL_FORMAT_VERSIONS.join(' and ')}); upgrade rltuner or retrain`);
   }
   if (md.token_order !== TOKEN_ORDER) {
-    throw new ModelFileError(`${source}: token order "${md.token_order}" differs from rltuner's "${TOKEN_ORDER}"; convert the model first`);
+    throw new ModelFileError(`${source}: token order "${previewName(md.token_order ?? '(none)')}" differs from rltuner's "${TOKEN_ORDER}"; convert the model first`);
   }
-  let arch: { inputSize?: unknown; hiddenSizes?: unknown; outputSize?: unknown };
-  try {
-    arch = JSON.parse(md.architecture ?? '');
-  } catch {
-    throw new ModelFileError(`${source}: the architecture metadata is missing or not JSON`);
+  // Metadata values are JSON text parsed below: none may nest deeply enough to make parsing slow.
+  for (const [key, value] of Object.entries(md)) {
+    const deep = excessiveNestingAt(value);
+    if (deep >= 0) throw new ModelFileError(`${source}: metadata "${previewName(key)}" nests arrays and objects more than ${MAX_JSON_NESTING} deep (at character ${deep}; MAX_JSON_NESTING); the file is damaged`);
   }
-  const hidden = arch.hiddenSizes;
-  if (arch.inputSize !== NUM_CLASSES || arch.outputSize !== NUM_CLASSES || !Array.isArray(hidden) ||
-      hidden.length === 0 || hidden.some((h) => !Number.isInteger(h) || h < 1)) {
-    throw new ModelFileError(`${source}: unsupported architecture ${md.architecture} (rltuner models take ${NUM_CLASSES} classes in and out)`);
-  }
-  const config: LstmStackConfig = { inputSize: NUM_CLASSES, hiddenSizes: hidden as number[], outputSize: NUM_CLASSES };
+  const config = architectureOf(md.architecture, source);
+  checkTensorsMatch(header.entries, config, source);
+  const tensors = readSafetensors(() => decodeSafetensorsTensors(bytes, header, source), bytes, source);
+  checkWeights(tensors, source);
   const parse = (key: string): unknown => {
     if (md[key] === undefined) return undefined;
     try {
@@ -116,22 +134,145 @@ export function decodeModel(bytes: Uint8Array, source = 'model file'): DecodedMo
   };
   return {
     config,
-    tensors: decoded.tensors,
+    tensors,
     metadata: md,
     info: { data: parse('data'), training: parse('training'), notes: parse('notes'), fingerprints: parseFingerprints(md.fingerprints, source) },
   };
 }
 
+/** Runs a safetensors step, turning its errors into ModelFileErrors that say what the file is and what to do. */
+function readSafetensors<T>(step: () => T, bytes: Uint8Array, source: string): T {
+  try {
+    return step();
+  } catch (e) {
+    if (!(e instanceof SafetensorsError)) throw e;
+    const json = describeJsonFile(bytes);
+    if (json) throw new ModelFileError(`${source}: this is ${json}, not an rltuner model file; convert the checkpoint folder with \`rltuner convert <folder> <model.safetensors>\` (or importMagentaCheckpoint in the library)`);
+    throw new ModelFileError(`${e.message}\n  The file is damaged or not a model; retrain with \`rltuner train\` or use the shipped default (omit --model).`);
+  }
+}
+
+/** The LSTM stack the `architecture` metadata claims, within MAX_LAYERS layers of MAX_HIDDEN_UNITS units. */
+function architectureOf(text: string | undefined, source: string): LstmStackConfig {
+  let arch: { inputSize?: unknown; hiddenSizes?: unknown; outputSize?: unknown };
+  try {
+    arch = JSON.parse(text ?? '');
+  } catch {
+    throw new ModelFileError(`${source}: the architecture metadata is missing or not JSON`);
+  }
+  const hidden = typeof arch === 'object' && arch !== null ? arch.hiddenSizes : undefined;
+  if (typeof arch !== 'object' || arch === null || arch.inputSize !== NUM_CLASSES || arch.outputSize !== NUM_CLASSES || !Array.isArray(hidden) || hidden.length === 0) {
+    throw new ModelFileError(`${source}: unsupported architecture ${preview(text)} (rltuner models are LSTM stacks taking ${NUM_CLASSES} classes in and out)`);
+  }
+  if (hidden.length > MAX_LAYERS) {
+    throw new ModelFileError(`${source}: the architecture claims ${hidden.length} LSTM layers, above the ${MAX_LAYERS} rltuner supports (MAX_LAYERS); the file is damaged or not an rltuner model`);
+  }
+  hidden.forEach((h, l) => {
+    if (!Number.isInteger(h) || h < 1) throw new ModelFileError(`${source}: the architecture claims layer ${l} has ${preview(h)} hidden units; expected a whole number from 1`);
+    if (h > MAX_HIDDEN_UNITS) {
+      throw new ModelFileError(`${source}: the architecture claims layer ${l} has ${h} hidden units, above the ${MAX_HIDDEN_UNITS} rltuner supports (MAX_HIDDEN_UNITS); the file is damaged or not an rltuner model`);
+    }
+  });
+  return { inputSize: NUM_CLASSES, hiddenSizes: hidden as number[], outputSize: NUM_CLASSES };
+}
+
+/** The file's tensors must be exactly those of the claimed architecture, each of its shape (from the header alone). */
+function checkTensorsMatch(entries: readonly SafetensorsEntry[], config: LstmStackConfig, source: string): void {
+  const claimed = `the architecture metadata claims LSTM layers [${config.hiddenSizes.join(', ')}]`;
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const expected = planParameters(config).tensors;
+  for (const spec of expected) {
+    const entry = byName.get(spec.name);
+    if (!entry) {
+      throw new ModelFileError(`${source}: ${claimed}, but the file has no tensor "${spec.name}" [${spec.shape.join(', ')}]; the file is damaged or its metadata was edited`);
+    }
+    if (entry.shape.length !== spec.shape.length || entry.shape.some((d, i) => d !== spec.shape[i])) {
+      throw new ModelFileError(`${source}: ${claimed}, which needs tensor "${spec.name}" of shape [${spec.shape.join(', ')}], but the file's is [${entry.shape.join(', ')}]; the file is damaged or its metadata was edited`);
+    }
+    byName.delete(spec.name);
+  }
+  if (byName.size > 0) {
+    const extra = [...byName.keys()].slice(0, 3).map((name) => `"${previewName(name)}"`).join(', ');
+    throw new ModelFileError(`${source}: ${claimed}, but the file also holds ${byName.size} other tensor${byName.size === 1 ? '' : 's'} (${extra}); the file is damaged or not an rltuner model`);
+  }
+}
+
+/** Every weight finite and within ±MAX_ABS_WEIGHT; the error names the tensor, the element and the value. */
+function checkWeights(tensors: Map<string, { shape: number[]; data: Float32Array }>, source: string): void {
+  for (const [name, tensor] of tensors) {
+    const { data } = tensor;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v >= -MAX_ABS_WEIGHT && v <= MAX_ABS_WEIGHT) continue; // false for NaN too
+      const problem = Number.isFinite(v) ? `beyond the ±${MAX_ABS_WEIGHT} a weight may have (MAX_ABS_WEIGHT)` : 'not a finite number';
+      throw new ModelFileError(`${source}: tensor "${previewName(name)}" holds ${v} at element ${i}, ${problem}; the file is damaged or comes from a run that diverged`);
+    }
+  }
+}
+
+/** How a model's training melodies were imported, as its metadata records it (data.import), each field checked. */
+export interface RecordedImport {
+  transposeBy?: TransposeRule;
+  keepKey?: boolean;
+  /** How notes were put on the grid (absent in models from before 'aligned' timing: those used 'nearest'). */
+  timing?: TimingRule;
+  track?: number;
+  channel?: number;
+}
+
+/**
+ * The import settings a model file records (metadata `data.import`, written by `rltuner train`), or
+ * undefined when it records none. A field of the wrong type or out of range is a ModelFileError naming
+ * the file, the field and the value, rather than an error about every MIDI file read with it.
+ */
+export function recordedImport(decoded: DecodedModel, source: string): RecordedImport | undefined {
+  const data = decoded.info.data;
+  const record = typeof data === 'object' && data !== null ? (data as { import?: unknown }).import : undefined;
+  if (record === undefined) return undefined;
+  const refuse = (field: string, value: unknown, allowed: string): never => {
+    throw new ModelFileError(`${source}: its metadata records data.import${field} = ${preview(value)}, not ${allowed}; the file is damaged or was edited`);
+  };
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return refuse('', record, 'an object of import settings');
+  const { transposeBy, keepKey, track, channel, timing } = record as Record<string, unknown>;
+  const out: RecordedImport = {};
+  if (timing !== undefined) {
+    if (!(TIMING_RULES as readonly unknown[]).includes(timing)) refuse('.timing', timing, TIMING_RULES.join(' or '));
+    out.timing = timing as TimingRule;
+  }
+  if (transposeBy !== undefined) {
+    if (!(TRANSPOSE_RULES as readonly unknown[]).includes(transposeBy)) refuse('.transposeBy', transposeBy, TRANSPOSE_RULES.join(' or '));
+    out.transposeBy = transposeBy as TransposeRule;
+  }
+  if (keepKey !== undefined) {
+    if (typeof keepKey !== 'boolean') refuse('.keepKey', keepKey, 'true or false');
+    out.keepKey = keepKey as boolean;
+  }
+  if (track !== undefined) {
+    if (!(Number.isInteger(track) && (track as number) >= 0 && (track as number) <= 65_535)) refuse('.track', track, 'a track index 0..65535');
+    out.track = track as number;
+  }
+  if (channel !== undefined) {
+    if (!(Number.isInteger(channel) && (channel as number) >= 0 && (channel as number) <= 15)) refuse('.channel', channel, 'a channel index 0..15');
+    out.channel = channel as number;
+  }
+  return out;
+}
+
 /** What a JSON file handed over as a model is (a Magenta/tfjs checkpoint's manifest or config), or null when the bytes are not JSON. */
 function describeJsonFile(bytes: Uint8Array): string | null {
+  let first = 0;
+  while (first < bytes.length && (bytes[first] === 0x20 || bytes[first] === 0x0a || bytes[first] === 0x0d || bytes[first] === 0x09)) first++;
+  if (bytes.length > MAX_JSON_SNIFF_BYTES || (bytes[first] !== 0x7b && bytes[first] !== 0x5b)) return null; // '{' or '['
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (excessiveNestingAt(text) >= 0) return null;
+    value = JSON.parse(text);
   } catch {
     return null;
   }
   if (Array.isArray(value)) return 'a Magenta/tfjs weights manifest (weights_manifest.json)';
-  if (typeof value === 'object' && value !== null && 'type' in value) return `a Magenta/tfjs checkpoint's config.json (type ${JSON.stringify((value as { type: unknown }).type)})`;
+  if (typeof value === 'object' && value !== null && 'type' in value) return `a Magenta/tfjs checkpoint's config.json (type ${preview((value as { type: unknown }).type)})`;
   return 'a JSON file (a Magenta/tfjs checkpoint file?)';
 }
 

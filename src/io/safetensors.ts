@@ -12,6 +12,8 @@
  * Browser- and Worker-safe: only Uint8Array, DataView and TextEncoder/TextDecoder, so byte order is
  * explicit and the result is the same on any host.
  */
+import { excessiveNestingAt, MAX_JSON_NESTING } from './json_text.js';
+import { preview, previewName } from './preview.js';
 
 /** A tensor to write: `data.length` must equal the product of `shape`. */
 export interface TensorToWrite {
@@ -230,13 +232,33 @@ function elementCount(shape: readonly number[]): number {
 
 // ---- reading ----
 
-/** A header entry after validation. */
-interface TensorEntry {
+/**
+ * The largest header the reader parses: 16 MiB. rltuner's own headers are a few kilobytes (the shipped
+ * model's is 7,792 bytes; training records hold counts and settings, not file lists), and 16 MiB holds
+ * the header of any safetensors file of up to tens of thousands of tensors, while a corrupt 8-byte
+ * length (up to 2^64) is refused before a byte of it is decoded.
+ */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+/** The most tensors a file may list: 65,536. A Note RNN has 3 per layer and 2 more (26 at 8 layers). */
+export const MAX_TENSORS = 65_536;
+/** The most dimensions a tensor's shape may have: 8. rltuner's tensors have 1 or 2. */
+export const MAX_DIMENSIONS = 8;
+
+/** A header entry after validation: its bytes are [begin, end) of the tensor bytes, checked against the file. */
+export interface SafetensorsEntry {
   name: string;
   dtype: string;
   shape: number[];
   begin: number;
   end: number;
+}
+
+/** A file's header, checked against the file's size: nothing of the tensor bytes has been read. */
+export interface SafetensorsHeader {
+  entries: SafetensorsEntry[];
+  metadata: Record<string, string>;
+  /** Offset of the tensor bytes in the file. */
+  dataStart: number;
 }
 
 /**
@@ -245,6 +267,17 @@ interface TensorEntry {
  * non-string metadata, or a checksum mismatch ("corrupt").
  */
 export function decodeSafetensors(bytes: Uint8Array, source = 'model file'): DecodedSafetensors {
+  const header = decodeSafetensorsHeader(bytes, source);
+  return { tensors: decodeSafetensorsTensors(bytes, header, source), metadata: header.metadata };
+}
+
+/**
+ * Reads and checks a file's header alone: its length against MAX_HEADER_BYTES and the file, each entry's
+ * dtype, shape (at most MAX_DIMENSIONS) and byte count against its offsets, and the entries against the
+ * tensor bytes (in bounds, no overlap, no gap, nothing after the last). Nothing is allocated for the
+ * tensors: a caller can refuse what the header claims before any value is read.
+ */
+export function decodeSafetensorsHeader(bytes: Uint8Array, source = 'model file'): SafetensorsHeader {
   const fail = (problem: string): never => {
     throw new SafetensorsError(`${source}: ${problem}`);
   };
@@ -257,34 +290,48 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'model file'): Dec
   if (headerLength > BigInt(available)) {
     fail(`header length ${headerLength} is larger than the ${available} bytes after it; the file is truncated or not safetensors`);
   }
+  if (headerLength > BigInt(MAX_HEADER_BYTES)) {
+    fail(`header length ${headerLength} is above the ${MAX_HEADER_BYTES} bytes a header may have (MAX_HEADER_BYTES); the file is damaged or not a model`);
+  }
   const dataStart = HEADER_LENGTH_BYTES + Number(headerLength);
   const header = parseHeader(bytes.subarray(HEADER_LENGTH_BYTES, dataStart), fail);
   const metadata = readMetadata(header[METADATA_KEY], fail);
-  const entries = Object.keys(header)
-    .filter((name) => name !== METADATA_KEY)
-    .map((name) => readTensorEntry(name, header[name], fail));
-  const data = bytes.subarray(dataStart);
-  checkLayout(entries, data.length, fail);
+  const names = Object.keys(header).filter((name) => name !== METADATA_KEY);
+  if (names.length > MAX_TENSORS) fail(`the header lists ${names.length} tensors, above the ${MAX_TENSORS} a file may hold (MAX_TENSORS)`);
+  const entries = names.map((name) => readTensorEntry(name, header[name], fail));
+  checkLayout(entries, bytes.length - dataStart, fail);
+  return { entries, metadata, dataStart };
+}
 
-  const expected = metadata[CHECKSUM_KEY];
+/** The tensors of a file whose header decodeSafetensorsHeader checked: verifies the checksum, then reads the values. */
+export function decodeSafetensorsTensors(bytes: Uint8Array, header: SafetensorsHeader, source = 'model file'): Map<string, DecodedTensor> {
+  const data = bytes.subarray(header.dataStart);
+  const expected = header.metadata[CHECKSUM_KEY];
   if (expected !== undefined && checksumHex(data) !== expected.toLowerCase()) {
-    fail(`file is corrupt: tensor bytes have checksum ${checksumHex(data)}, header says ${expected}; re-create or re-download it`);
+    throw new SafetensorsError(`${source}: file is corrupt: tensor bytes have checksum ${checksumHex(data)}, header says ${preview(expected)}; re-create or re-download it`);
   }
-
   const tensors = new Map<string, DecodedTensor>();
   const dataView = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  for (const entry of entries) {
+  for (const entry of header.entries) {
     tensors.set(entry.name, { shape: entry.shape, dtype: entry.dtype, data: readValues(dataView, entry) });
   }
-  return { tensors, metadata };
+  return tensors;
 }
 
 function parseHeader(headerBytes: Uint8Array, fail: (problem: string) => never): Record<string, unknown> {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch (error) {
+    return fail(`header is not valid UTF-8 JSON (${previewName((error as Error).message, 120)}); the file is damaged or not safetensors`);
+  }
+  const deep = excessiveNestingAt(text);
+  if (deep >= 0) fail(`header nests arrays and objects more than ${MAX_JSON_NESTING} deep (at character ${deep}; MAX_JSON_NESTING); the file is damaged or not safetensors`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+    parsed = JSON.parse(text);
   } catch (error) {
-    return fail(`header is not valid UTF-8 JSON (${(error as Error).message}); the file is damaged or not safetensors`);
+    return fail(`header is not valid UTF-8 JSON (${previewName((error as Error).message, 120)}); the file is damaged or not safetensors`);
   }
   if (!isPlainObject(parsed)) return fail('header JSON is not an object of tensor entries');
   return parsed;
@@ -293,62 +340,67 @@ function parseHeader(headerBytes: Uint8Array, fail: (problem: string) => never):
 function readMetadata(value: unknown, fail: (problem: string) => never): Record<string, string> {
   if (value === undefined) return {};
   if (!isPlainObject(value)) return fail(`"${METADATA_KEY}" is not an object of strings`);
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string> = Object.create(null);
   for (const [key, entry] of Object.entries(value)) {
-    if (typeof entry !== 'string') fail(`metadata "${key}" is ${JSON.stringify(entry)}, not a string`);
+    if (typeof entry !== 'string') fail(`metadata "${previewName(key)}" is ${preview(entry)}, not a string`);
     metadata[key] = entry as string;
   }
   return metadata;
 }
 
-function readTensorEntry(name: string, value: unknown, fail: (problem: string) => never): TensorEntry {
-  if (!isPlainObject(value)) return fail(`tensor "${name}" has no {dtype, shape, data_offsets} entry`);
+function readTensorEntry(name: string, value: unknown, fail: (problem: string) => never): SafetensorsEntry {
+  const shown = previewName(name);
+  if (!isPlainObject(value)) return fail(`tensor "${shown}" has no {dtype, shape, data_offsets} entry`);
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string' || !Object.hasOwn(BYTES_PER_ELEMENT, dtype)) {
-    fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(dtype)}; supported: ${Object.keys(BYTES_PER_ELEMENT).join(', ')}`);
+    fail(`tensor "${shown}" has unsupported dtype ${preview(dtype)}; supported: ${Object.keys(BYTES_PER_ELEMENT).join(', ')}`);
+  }
+  if (Array.isArray(shape) && shape.length > MAX_DIMENSIONS) {
+    fail(`tensor "${shown}" has ${shape.length} dimensions, above the ${MAX_DIMENSIONS} a tensor may have (MAX_DIMENSIONS)`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    fail(`tensor "${name}" has shape ${JSON.stringify(shape)}; expected an array of non-negative integers`);
+    fail(`tensor "${shown}" has shape ${preview(shape)}; expected an array of non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    fail(`tensor "${name}" has data_offsets ${JSON.stringify(offsets)}; expected [begin, end] non-negative integers`);
+    fail(`tensor "${shown}" has data_offsets ${preview(offsets)}; expected [begin, end] non-negative integers`);
   }
   const [begin, end] = offsets as number[];
-  const entry: TensorEntry = { name, dtype: dtype as string, shape: shape as number[], begin, end };
+  const entry: SafetensorsEntry = { name, dtype: dtype as string, shape: shape as number[], begin, end };
   const count = elementCount(entry.shape);
   const expectedBytes = count * BYTES_PER_ELEMENT[entry.dtype];
   if (end - begin !== expectedBytes) {
     fail(
-      `tensor "${name}" has shape [${entry.shape.join(', ')}] (${count} × ${entry.dtype} = ${expectedBytes} bytes) but data_offsets [${begin}, ${end}] span ${end - begin} bytes`,
+      `tensor "${shown}" has shape [${entry.shape.join(', ')}] (${count} × ${entry.dtype} = ${expectedBytes} bytes) but data_offsets [${begin}, ${end}] span ${end - begin} bytes`,
     );
   }
   return entry;
 }
 
 /** The tensors must tile the byte buffer exactly: in bounds, no overlap, no gap, nothing after the last. */
-function checkLayout(entries: TensorEntry[], dataLength: number, fail: (problem: string) => never): void {
+function checkLayout(entries: SafetensorsEntry[], dataLength: number, fail: (problem: string) => never): void {
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
   let previous = '';
   for (const entry of sorted) {
+    const shown = previewName(entry.name);
     if (entry.end > dataLength) {
-      fail(`tensor "${entry.name}" data_offsets [${entry.begin}, ${entry.end}] run past the ${dataLength} tensor bytes; the file is truncated`);
+      fail(`tensor "${shown}" data_offsets [${entry.begin}, ${entry.end}] run past the ${dataLength} tensor bytes; the file is truncated`);
     }
     if (entry.begin < covered) {
-      fail(`tensor "${entry.name}" bytes [${entry.begin}, ${entry.end}) overlap tensor "${previous}" (ends at ${covered})`);
+      fail(`tensor "${shown}" bytes [${entry.begin}, ${entry.end}) overlap tensor "${previous}" (ends at ${covered})`);
     }
     if (entry.begin > covered) {
-      fail(`bytes [${covered}, ${entry.begin}) before tensor "${entry.name}" belong to no tensor`);
+      fail(`bytes [${covered}, ${entry.begin}) before tensor "${shown}" belong to no tensor`);
     }
     covered = entry.end;
-    previous = entry.name;
+    previous = shown;
   }
   if (covered < dataLength) {
     fail(`${dataLength - covered} trailing bytes after the last tensor (which ends at ${covered}); the file is damaged`);
   }
 }
 
-function readValues(dataView: DataView, entry: TensorEntry): Float32Array {
+function readValues(dataView: DataView, entry: SafetensorsEntry): Float32Array {
   const width = BYTES_PER_ELEMENT[entry.dtype];
   const values = new Float32Array((entry.end - entry.begin) / width);
   for (let i = 0, offset = entry.begin; i < values.length; i++, offset += width) {

@@ -116,6 +116,13 @@ export class MidiImportError extends Error {
   }
 }
 
+/**
+ * The largest MIDI file rltuner's readers take: 64 MiB, a thousand times the largest melody file one meets
+ * (the Nottingham files are 1 to 20 KB). The CLI and the page check a file's size against it before
+ * reading it; importMidi itself reads any size in time and memory linear in it.
+ */
+export const MAX_MIDI_FILE_BYTES = 64 * 1024 * 1024;
+
 /** Default for ImportOptions.maxSteps: 65,536 steps is 4,096 bars of 4/4, far beyond any song. */
 export const DEFAULT_MAX_STEPS = 65_536;
 /** The largest maxSteps an import accepts (2^22 steps, a 4 MB token array), so no option can make one file take unbounded memory. */
@@ -304,6 +311,29 @@ interface Part {
   endTick: number;
 }
 
+/**
+ * Every part of a file as parallel arrays (a file may have hundreds of thousands of one-note parts, and an
+ * object per part would cost many times the 4 bytes of file each takes): part i is channel channel[i] of
+ * track track[i], with noteCount[i] note-ons. Names are the tracks' (trackLabel).
+ */
+interface PartList {
+  count: number;
+  track: Int32Array;
+  channel: Uint8Array;
+  noteCount: Int32Array;
+}
+
+/** A track's name and instrument name, as written ("" when it has none). */
+function trackLabel(track: MidiTrack): string {
+  return [track.name, track.instrument].filter((text): text is string => text !== null && text.trim() !== '').join(' / ');
+}
+
+/** Part i as an object (for the chosen part and messages). */
+function partAt(parts: PartList, i: number, tracks: readonly MidiTrack[]): Part {
+  const track = tracks[parts.track[i]];
+  return { track: parts.track[i], channel: parts.channel[i], noteCount: parts.noteCount[i], label: trackLabel(track), endTick: track.endTick };
+}
+
 const DRUM_CHANNEL = 9;
 const C_MAJOR_PITCH_CLASSES: ReadonlySet<number> = new Set([0, 2, 4, 5, 7, 9, 11]);
 /** Shifts in tie-break order: smaller |shift| first, negative before positive. */
@@ -457,16 +487,27 @@ function readMidi(bytes: Uint8Array, name: string): MidiFile {
 }
 
 /** Every (track, channel) with at least one note-on, sorted by track, then channel, with its note count. */
-function listParts(events: NoteEvents, tracks: readonly MidiTrack[]): Part[] {
-  const parts: Part[] = [];
+function listParts(events: NoteEvents, tracks: readonly MidiTrack[]): PartList {
   const notesPerChannel = new Int32Array(16);
-  for (const track of tracks) {
+  const countNotes = (track: MidiTrack): void => {
     notesPerChannel.fill(0);
     for (let i = track.firstNote; i < track.firstNote + track.noteCount; i++) notesPerChannel[events.channel[i]] += events.isOn[i];
-    const label = [track.name, track.instrument].filter((text): text is string => text !== null && text.trim() !== '').join(' / ');
+  };
+  let count = 0;
+  for (const track of tracks) {
+    countNotes(track);
+    for (let channel = 0; channel < 16; channel++) if (notesPerChannel[channel] > 0) count++;
+  }
+  const parts: PartList = { count, track: new Int32Array(count), channel: new Uint8Array(count), noteCount: new Int32Array(count) };
+  let p = 0;
+  for (const track of tracks) {
+    countNotes(track);
     for (let channel = 0; channel < 16; channel++) {
-      const noteCount = notesPerChannel[channel];
-      if (noteCount > 0) parts.push({ track: track.index, channel, noteCount, label, endTick: track.endTick });
+      if (notesPerChannel[channel] === 0) continue;
+      parts.track[p] = track.index;
+      parts.channel[p] = channel;
+      parts.noteCount[p] = notesPerChannel[channel];
+      p++;
     }
   }
   return parts;
@@ -556,35 +597,56 @@ interface PartShapes {
   named: Int8Array;
 }
 
-function measurePart(shapes: PartShapes, i: number, events: NoteEvents, track: MidiTrack, channel: number, ticksPerStep: number, label: string): void {
-  let onsetSteps = 0, chordSteps = 0, notesHere = 0, lastStep = NaN;
-  let low = Infinity, high = -Infinity, pitchSum = 0, notes = 0;
+/** Per-channel running figures of measureTrackParts, reused for every track (the importer is synchronous). */
+const CHANNEL_TALLIES = {
+  onsetSteps: new Float64Array(16), chordSteps: new Float64Array(16), notesHere: new Float64Array(16), lastStep: new Float64Array(16),
+  low: new Float64Array(16), high: new Float64Array(16), pitchSum: new Float64Array(16), notes: new Float64Array(16),
+};
+
+/**
+ * Measures every eligible part of one track in one pass over its note events: `partOfChannel[c]` is the
+ * index of channel c's part (or −1 to skip the channel). Each part's figures are those of its own events
+ * in file order, as if measured alone; its name is the track's.
+ */
+function measureTrackParts(shapes: PartShapes, partOfChannel: Int32Array, events: NoteEvents, track: MidiTrack, ticksPerStep: number): void {
+  const { onsetSteps, chordSteps, notesHere, lastStep, low, high, pitchSum, notes } = CHANNEL_TALLIES;
+  for (const tally of [onsetSteps, chordSteps, notesHere, pitchSum, notes]) tally.fill(0);
+  lastStep.fill(NaN);
+  low.fill(Infinity);
+  high.fill(-Infinity);
   for (let e = track.firstNote; e < track.firstNote + track.noteCount; e++) {
-    if (!events.isOn[e] || events.channel[e] !== channel) continue;
+    const c = events.channel[e];
+    if (!events.isOn[e] || partOfChannel[c] < 0) continue;
     const step = Math.round(events.tick[e] / ticksPerStep);
-    if (step !== lastStep) {
-      if (notesHere > 1) chordSteps++;
-      onsetSteps++;
-      notesHere = 0;
-      lastStep = step;
+    if (step !== lastStep[c]) {
+      if (notesHere[c] > 1) chordSteps[c]++;
+      onsetSteps[c]++;
+      notesHere[c] = 0;
+      lastStep[c] = step;
     }
-    notesHere++;
+    notesHere[c]++;
     const pitch = events.pitch[e];
-    if (pitch < low) low = pitch;
-    if (pitch > high) high = pitch;
-    pitchSum += pitch;
-    notes++;
+    if (pitch < low[c]) low[c] = pitch;
+    if (pitch > high[c]) high[c] = pitch;
+    pitchSum[c] += pitch;
+    notes[c]++;
   }
-  if (notesHere > 1) chordSteps++;
-  const chordShare = onsetSteps > 0 ? chordSteps / onsetSteps : 0;
-  const range = notes > 0 ? high - low : 0;
-  const line = chordShare <= LINE_MAX_CHORD_SHARE;
-  const singable = range <= SINGABLE_RANGE;
-  shapes.chordShare[i] = chordShare;
-  shapes.range[i] = range;
-  shapes.meanPitch[i] = notes > 0 ? pitchSum / notes : 0;
-  shapes.tier[i] = line ? (singable ? 0 : 1) : singable ? 2 : 3;
-  shapes.named[i] = MELODY_NAME.test(label) ? 1 : ACCOMPANIMENT_NAME.test(label) ? -1 : 0;
+  const label = trackLabel(track);
+  const named = MELODY_NAME.test(label) ? 1 : ACCOMPANIMENT_NAME.test(label) ? -1 : 0;
+  for (let c = 0; c < 16; c++) {
+    const i = partOfChannel[c];
+    if (i < 0) continue;
+    if (notesHere[c] > 1) chordSteps[c]++;
+    const chordShare = onsetSteps[c] > 0 ? chordSteps[c] / onsetSteps[c] : 0;
+    const range = notes[c] > 0 ? high[c] - low[c] : 0;
+    const line = chordShare <= LINE_MAX_CHORD_SHARE;
+    const singable = range <= SINGABLE_RANGE;
+    shapes.chordShare[i] = chordShare;
+    shapes.range[i] = range;
+    shapes.meanPitch[i] = notes[c] > 0 ? pitchSum[c] / notes[c] : 0;
+    shapes.tier[i] = line ? (singable ? 0 : 1) : singable ? 2 : 3;
+    shapes.named[i] = named;
+  }
 }
 
 const TIER_NAMES = ['a line of singable range', 'a line wider than two octaves', 'chords of singable range', 'chords over more than two octaves'];
@@ -603,7 +665,7 @@ function describeName(part: Part): string {
  * part is listed with the reason it was skipped; `partChoice` says why the chosen one won.
  */
 function choosePart(
-  parts: Part[],
+  parts: PartList,
   midi: MidiFile,
   ticksPerStep: number,
   options: ImportOptions,
@@ -622,33 +684,43 @@ function choosePart(
   // Each reason is one string shared by every part it applies to (a file may have many thousands of parts).
   const notRequestedTrack = `not the requested track ${options.track}`;
   const notRequestedChannel = `not the requested channel ${options.channel}`;
-  const exclusionReason = (part: Part): string | null => {
-    if (options.track !== undefined && part.track !== options.track) return notRequestedTrack;
-    if (options.channel !== undefined && part.channel !== options.channel) return notRequestedChannel;
-    if (options.channel === undefined && part.channel === DRUM_CHANNEL) return 'drum channel (index 9, MIDI channel 10)';
+  const exclusionReason = (i: number): string | null => {
+    if (options.track !== undefined && parts.track[i] !== options.track) return notRequestedTrack;
+    if (options.channel !== undefined && parts.channel[i] !== options.channel) return notRequestedChannel;
+    if (options.channel === undefined && parts.channel[i] === DRUM_CHANNEL) return 'drum channel (index 9, MIDI channel 10)';
     return null;
   };
-  const eligible = parts.filter((part) => exclusionReason(part) === null);
-  if (eligible.length === 0) {
-    const listed = parts.slice(0, 5).map((p) => `track ${p.track} channel ${p.channel}: ${p.noteCount} notes`);
-    if (parts.length > listed.length) listed.push(`${parts.length - listed.length} more parts`);
+  const n = parts.count;
+  const isEligible = new Uint8Array(n);
+  let eligibleCount = 0;
+  for (let i = 0; i < n; i++) {
+    if (exclusionReason(i) !== null) continue;
+    isEligible[i] = 1;
+    eligibleCount++;
+  }
+  if (eligibleCount === 0) {
+    const listed: string[] = [];
+    for (let i = 0; i < Math.min(5, n); i++) listed.push(`track ${parts.track[i]} channel ${parts.channel[i]}: ${parts.noteCount[i]} notes`);
+    if (n > listed.length) listed.push(`${n - listed.length} more parts`);
     const found = listed.join('; ');
-    if (parts.length === 0) throw new MidiImportError(name, 'no-notes', 'has no notes');
+    if (n === 0) throw new MidiImportError(name, 'no-notes', 'has no notes');
     const requested = [options.track !== undefined ? `track ${options.track}` : '', options.channel !== undefined ? `channel ${options.channel}` : ''].filter(Boolean).join(' ');
     if (requested) throw new MidiImportError(name, 'part-missing', `has no notes in the requested ${requested} (found ${found}); choose another part, or leave the track/channel options out to let the melody be chosen`);
     throw new MidiImportError(name, 'no-notes', `has no notes in a usable part (found ${found}); choose one with the track/channel options`);
   }
 
-  const n = parts.length;
   const shapes: PartShapes = { chordShare: new Float64Array(n), range: new Float64Array(n), meanPitch: new Float64Array(n), tier: new Uint8Array(n), named: new Int8Array(n) };
-  const isEligible = new Uint8Array(n);
-  let anyMoves = false;
-  for (let i = 0; i < n; i++) {
-    if (exclusionReason(parts[i]) !== null) continue;
-    isEligible[i] = 1;
-    measurePart(shapes, i, midi.notes, midi.tracks[parts[i].track], parts[i].channel, ticksPerStep, parts[i].label);
-    if (shapes.range[i] > 0) anyMoves = true;
+  // Parts come sorted by track: each track's parts are measured in one pass over its events.
+  const partOfChannel = new Int32Array(16);
+  for (let first = 0; first < n;) {
+    let end = first;
+    partOfChannel.fill(-1);
+    for (; end < n && parts.track[end] === parts.track[first]; end++) if (isEligible[end]) partOfChannel[parts.channel[end]] = end;
+    measureTrackParts(shapes, partOfChannel, midi.notes, midi.tracks[parts.track[first]], ticksPerStep);
+    first = end;
   }
+  let anyMoves = false;
+  for (let i = 0; i < n; i++) if (isEligible[i] && shapes.range[i] > 0) anyMoves = true;
   // Who may compete: not a one-pitch part while another part moves; parts named as the melody (lines or
   // singable chords) before the rest; parts named as accompaniment only when nothing else is left.
   const onePitch = (i: number) => anyMoves && shapes.range[i] === 0;
@@ -664,23 +736,23 @@ function choosePart(
   let bestTier = 3;
   for (let i = 0; i < n; i++) if (competes(i)) bestTier = Math.min(bestTier, shapes.tier[i]);
   let busiest = 0;
-  for (let i = 0; i < n; i++) if (competes(i) && shapes.tier[i] === bestTier) busiest = Math.max(busiest, parts[i].noteCount);
+  for (let i = 0; i < n; i++) if (competes(i) && shapes.tier[i] === bestTier) busiest = Math.max(busiest, parts.noteCount[i]);
   const minNotes = MIN_SHARE_OF_BUSIEST * busiest;
   let c = -1; // the chosen part's index
   for (let i = 0; i < n; i++) {
-    if (!competes(i) || shapes.tier[i] !== bestTier || parts[i].noteCount < minNotes) continue;
+    if (!competes(i) || shapes.tier[i] !== bestTier || parts.noteCount[i] < minNotes) continue;
     const higher = c < 0 ? 1 : shapes.meanPitch[i] - shapes.meanPitch[c];
-    if (higher > 0 || (higher === 0 && parts[i].noteCount > parts[c].noteCount)) c = i;
+    if (higher > 0 || (higher === 0 && parts.noteCount[i] > parts.noteCount[c])) c = i;
   }
   if (c < 0) { // only one-pitch parts: the busiest of them
-    for (let i = 0; i < n; i++) if (isEligible[i] && (c < 0 || parts[i].noteCount > parts[c].noteCount)) c = i;
+    for (let i = 0; i < n; i++) if (isEligible[i] && (c < 0 || parts.noteCount[i] > parts.noteCount[c])) c = i;
   }
-  const chosen = parts[c];
+  const chosen = partAt(parts, c, midi.tracks);
   const requestedPart = options.track !== undefined || options.channel !== undefined;
   const chosenName = describeName(chosen);
-  const partChoice = (requestedPart ? 'the requested part' : eligible.length === 1 ? 'the only part with notes' : `the most melodic of ${eligible.length} parts`) +
+  const partChoice = (requestedPart ? 'the requested part' : eligibleCount === 1 ? 'the only part with notes' : `the most melodic of ${eligibleCount} parts`) +
     ` (track ${chosen.track} channel ${chosen.channel}${chosenName ? `, ${chosenName}` : ''}, ${chosen.noteCount} notes: ${TIER_NAMES[shapes.tier[c]]}; ${describeShape(shapes, c)})` +
-    (anyNamedMelody && !requestedPart && eligible.length > 1 ? '; its name says it is the melody' : '');
+    (anyNamedMelody && !requestedPart && eligibleCount > 1 ? '; its name says it is the melody' : '');
 
   const inFull = n <= PARTS_DESCRIBED_IN_FULL;
   const lessMelodic = TIER_NAMES.map((name) => `less melodic than the chosen part: ${name}`);
@@ -692,16 +764,19 @@ function choosePart(
   const skippedParts: SkippedPart[] = [];
   for (let i = 0; i < n; i++) {
     if (i === c) continue;
-    const part = parts[i];
-    let reason = exclusionReason(part);
+    const noteCount = parts.noteCount[i];
+    let reason = exclusionReason(i);
     if (reason === null) {
       reason = onePitch(i) ? onePitchReason
         : anyNamedMelody && !namedMelody(i) ? notNamedMelody
         : !competes(i) ? namedAccompaniment
-        : shapes.tier[i] > bestTier ? lessMelodic[shapes.tier[i]] : part.noteCount < minNotes ? fewNotes : lower;
-      if (inFull) reason += ` (${part.label ? `${describeName(part)}, ` : ''}${part.noteCount} notes; ${describeShape(shapes, i)})`;
+        : shapes.tier[i] > bestTier ? lessMelodic[shapes.tier[i]] : noteCount < minNotes ? fewNotes : lower;
+      if (inFull) {
+        const part = partAt(parts, i, midi.tracks);
+        reason += ` (${part.label ? `${describeName(part)}, ` : ''}${noteCount} notes; ${describeShape(shapes, i)})`;
+      }
     }
-    skippedParts.push({ track: part.track, channel: part.channel, noteCount: part.noteCount, reason });
+    skippedParts.push({ track: parts.track[i], channel: parts.channel[i], noteCount, reason });
   }
   return { chosen, skippedParts, partChoice };
 }

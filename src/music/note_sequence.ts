@@ -26,10 +26,11 @@
  */
 
 import { MAX_PITCH, MIN_PITCH, STEPS_PER_QUARTER, assertTokens } from './encoding.js';
+import { preview } from '../io/preview.js';
 import { tokensToNotes } from './notes.js';
 import {
-  chooseMelodyEnd, chooseOctaveShift, chooseTransposition, cutOverlaps, encodeNotes, foldIntoRange,
-  keepHighestAtEachOnset, stepsInCMajor, type NoteList,
+  chooseMelodyEnd, chooseOctaveShift, chooseTransposition, cutOverlaps, DEFAULT_MAX_STEPS, encodeNotes, foldIntoRange,
+  keepHighestAtEachOnset, MAX_STEPS_LIMIT, stepsInCMajor, type NoteList,
 } from './midi_import.js';
 
 /** A number field as Magenta.js and protobuf JSON write it (64-bit steps may come as decimal strings). */
@@ -94,6 +95,11 @@ export interface FromNoteSequenceOptions {
   instrument?: number;
   /** Silence after the last note, up to the sequence's end, is kept when at most this many steps. Default 16. */
   maxTrailingRestSteps?: number;
+  /**
+   * Melodies longer than this many steps are refused before any token is allocated (as importMidi's
+   * maxSteps). Default DEFAULT_MAX_STEPS (65,536); at most MAX_STEPS_LIMIT (4,194,304).
+   */
+  maxSteps?: number;
 }
 
 export interface FromNoteSequenceResult {
@@ -150,46 +156,84 @@ const KEY_SIGNATURE_AGREEMENT = 0.9;
 
 // ---- in ----
 
+/**
+ * The most notes a sequence may hold: 1,000,000. A long piano performance (MAESTRO's longest) has tens of
+ * thousands; a melody a few hundred. Checked before any note is read.
+ */
+export const MAX_NOTE_SEQUENCE_NOTES = 1_000_000;
+/**
+ * The most tempo changes, key signatures or time signatures a sequence may list: 100,000 each (a tempo
+ * change on every beat of an hour at 200 qpm is 12,000). Checked before the list is sorted.
+ */
+export const MAX_NOTE_SEQUENCE_EVENTS = 100_000;
+/**
+ * The fastest tempo read: 60,000,000 quarter notes per minute, one microsecond per quarter, the fastest a
+ * MIDI tempo event can say. Bounds how far a time in seconds can reach in steps.
+ */
+export const MAX_QPM = 60_000_000;
+/** The finest quantization read: 2,147,483,647 steps per quarter or per second (Magenta stores them as int32). */
+export const MAX_STEPS_PER_UNIT = 2_147_483_647;
+
 /** Reads a NoteSequence's melody as tokens (see the file comment for every decision). */
 export function fromNoteSequence(sequence: NoteSequence, options: FromNoteSequenceOptions = {}): FromNoteSequenceResult {
   const name = options.name ?? '<NoteSequence>';
   if (typeof sequence !== 'object' || sequence === null || Array.isArray(sequence)) {
     throw new NoteSequenceError(`${name}: a NoteSequence is an object with a notes list, got ${Array.isArray(sequence) ? 'an array' : typeof sequence}`);
   }
+  const maxSteps = checkMaxSteps(options.maxSteps, name);
   const warnings: string[] = [];
-  const qpm = firstTempo(sequence, name);
+  const given = sequence.notes ?? [];
+  if (!Array.isArray(given)) throw new NoteSequenceError(`${name}: notes is ${preview(given)}, not a list of notes`);
+  if (given.length > MAX_NOTE_SEQUENCE_NOTES) {
+    throw new NoteSequenceError(`${name}: holds ${given.length} notes, above the ${MAX_NOTE_SEQUENCE_NOTES} a sequence may have (MAX_NOTE_SEQUENCE_NOTES)`);
+  }
+  const tempos = sortedByTime(sequence.tempos, `${name}: tempos`, true);
+  const qpm = tempos.length === 0 ? DEFAULT_QPM : (tempos[0].qpm as number);
   const key = firstKey(sequence, name);
-  const toStep = stepReader(sequence, name);
+  const toStep = stepReader(sequence, tempos, name);
 
-  const read: { pitch: number; start: number; end: number }[] = [];
+  // Notes as parallel arrays (no object per note), in the order given; then sorted by onset below.
+  const pitch = new Int32Array(given.length);
+  const start = new Float64Array(given.length);
+  const end = new Float64Array(given.length);
   let noteCount = 0;
-  (sequence.notes ?? []).forEach((note, i) => {
+  given.forEach((note, i) => {
     const where = `${name}: notes[${i}]`;
-    if (typeof note !== 'object' || note === null) throw new NoteSequenceError(`${where} is ${JSON.stringify(note)}, not a note object`);
+    if (typeof note !== 'object' || note === null) throw new NoteSequenceError(`${where} is ${preview(note)}, not a note object`);
     if (note.isDrum) return;
     if (options.instrument !== undefined && (note.instrument ?? 0) !== options.instrument) return;
-    const pitch = note.pitch ?? 0;
-    if (!Number.isInteger(pitch) || pitch < 0 || pitch > 127) throw new NoteSequenceError(`${where}.pitch = ${pitch} is not a MIDI pitch 0..127`);
-    const { start, end } = toStep(note, where);
+    const p = note.pitch ?? 0;
+    if (!Number.isInteger(p) || p < 0 || p > 127) throw new NoteSequenceError(`${where}.pitch = ${preview(p)} is not a MIDI pitch 0..127`);
+    const steps = toStep(note, where);
+    pitch[noteCount] = p;
+    start[noteCount] = steps.start;
+    end[noteCount] = Math.max(steps.start + 1, steps.end);
     noteCount++;
-    read.push({ pitch, start, end: Math.max(start + 1, end) });
   });
-  if (read.length === 0) {
-    const drums = (sequence.notes ?? []).length > 0 ? ' (drum notes and other instruments are skipped)' : '';
+  if (noteCount === 0) {
+    const drums = given.length > 0 ? ' (drum notes and other instruments are skipped)' : '';
     throw new NoteSequenceError(`${name}: has no notes to make a melody of${drums}`);
   }
   // The importer's note stages work in place on notes in onset order (ties: the order given).
-  read.sort((a, b) => a.start - b.start);
+  const order = Uint32Array.from({ length: noteCount }, (_, i) => i).sort((a, b) => start[a] - start[b] || a - b);
   const notes: NoteList = {
-    count: read.length,
-    pitch: Int32Array.from(read, (n) => n.pitch),
-    start: Float64Array.from(read, (n) => n.start),
-    end: Float64Array.from(read, (n) => n.end),
+    count: noteCount,
+    pitch: Int32Array.from(order, (i) => pitch[i]),
+    start: Float64Array.from(order, (i) => start[i]),
+    end: Float64Array.from(order, (i) => end[i]),
   };
   const chordNotesDropped = keepHighestAtEachOnset(notes);
   const notesCut = cutOverlaps(notes);
   const sequenceEnd = toStep.sequenceEnd();
   const melodyEnd = chooseMelodyEnd(notes, sequenceEnd ?? 0, options.maxTrailingRestSteps ?? 16);
+  // The melody's length in steps is known here, before its tokens are allocated.
+  const length = melodyEnd - notes.start[0];
+  if (length > maxSteps) {
+    const fix = length > MAX_STEPS_LIMIT
+      ? `beyond the ${MAX_STEPS_LIMIT} steps any import allows; the sequence's times or quantization are corrupt`
+      : `raise maxSteps, up to ${MAX_STEPS_LIMIT}, if the sequence is right`;
+    throw new NoteSequenceError(`${name}: melody is ${length} steps long, above the maximum of ${maxSteps} (${fix})`);
+  }
 
   let transposition = 0;
   let keySource: FromNoteSequenceResult['keySource'] = 'not-transposed';
@@ -201,18 +245,25 @@ export function fromNoteSequence(sequence: NoteSequence, options: FromNoteSequen
     keySource = agrees ? 'key-signature' : 'notes';
     if (bySignature !== null && !agrees) warnings.push(`the key signature (key ${key!.key}, mode ${key!.mode}) does not fit the notes; transposed by the notes instead`);
   }
-  const transposed = notes.pitch.map((pitch) => pitch + transposition);
+  const transposed = notes.pitch.map((p) => p + transposition);
   const octaveShift = options.centre === false ? 0 : chooseOctaveShift(transposed);
-  const { pitches, notesFolded } = foldIntoRange(transposed.map((pitch) => pitch + 12 * octaveShift));
+  const { pitches, notesFolded } = foldIntoRange(transposed.map((p) => p + 12 * octaveShift));
   notes.pitch = pitches;
   if (chordNotesDropped > 0) warnings.push(`${chordNotesDropped} notes dropped: a higher note starts on the same step`);
   if (notesFolded > 0) warnings.push(`${notesFolded} notes outside MIDI ${MIN_PITCH}..${MAX_PITCH} folded by octaves`);
 
-  const folded = notes;
   return {
-    tokens: encodeNotes(folded, melodyEnd),
+    tokens: encodeNotes(notes, melodyEnd),
     qpm, key, keySource, transposition, octaveShift, noteCount, chordNotesDropped, notesCut, notesFolded, warnings,
   };
+}
+
+function checkMaxSteps(maxSteps: number | undefined, name: string): number {
+  if (maxSteps === undefined) return DEFAULT_MAX_STEPS;
+  if (!(Number.isInteger(maxSteps) && maxSteps >= 1 && maxSteps <= MAX_STEPS_LIMIT)) {
+    throw new NoteSequenceError(`${name}: maxSteps ${maxSteps} is out of range; expected an integer in 1..${MAX_STEPS_LIMIT}`);
+  }
+  return maxSteps;
 }
 
 /** The transposition (−6..+5) that moves a major tonic to C or a minor tonic to A; null for other modes. */
@@ -221,11 +272,6 @@ function signatureTransposition(key: MusicalKey): number | null {
   if (target === undefined) return null;
   const up = (((target - key.key) % 12) + 12) % 12; // 0..11
   return up > 5 ? up - 12 : up;
-}
-
-function firstTempo(sequence: NoteSequence, name: string): number {
-  const tempos = sortedByTime(sequence.tempos, `${name}: tempos`, true);
-  return tempos.length === 0 ? DEFAULT_QPM : (tempos[0].qpm as number);
 }
 
 function firstKey(sequence: NoteSequence, name: string): MusicalKey | null {
@@ -241,23 +287,29 @@ function firstKey(sequence: NoteSequence, name: string): MusicalKey | null {
 /** An enum field given as a number or as its name; absent means 0 (protobuf's default). */
 function enumValue(value: number | string | null | undefined, names: Record<string, number>, max: number, where: string): number {
   if (value === undefined || value === null) return 0;
-  const v = typeof value === 'string' && value in names ? names[value] : value;
+  const v = typeof value === 'string' && Object.hasOwn(names, value) ? names[value] : value;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-    throw new NoteSequenceError(`${where} = ${JSON.stringify(value)} is not one of 0..${max} or ${Object.keys(names).join(', ')}`);
+    throw new NoteSequenceError(`${where} = ${preview(value)} is not one of 0..${max} or ${Object.keys(names).join(', ')}`);
   }
   return v;
 }
 
-/** Entries sorted by time (absent time = 0), each checked to have a finite time ≥ 0 and, for tempos, a qpm > 0. */
+/**
+ * Entries sorted by time (absent time = 0), each checked to have a finite time ≥ 0 and, for tempos, a
+ * qpm in (0, MAX_QPM]; at most MAX_NOTE_SEQUENCE_EVENTS of them.
+ */
 function sortedByTime<T extends { time?: number | null; qpm?: number | null }>(list: T[] | null | undefined, where: string, tempos = false): T[] {
   if (list === undefined || list === null) return [];
-  if (!Array.isArray(list)) throw new NoteSequenceError(`${where} is not a list`);
+  if (!Array.isArray(list)) throw new NoteSequenceError(`${where} is ${preview(list)}, not a list`);
+  if (list.length > MAX_NOTE_SEQUENCE_EVENTS) {
+    throw new NoteSequenceError(`${where} lists ${list.length} entries, above the ${MAX_NOTE_SEQUENCE_EVENTS} a sequence may have (MAX_NOTE_SEQUENCE_EVENTS)`);
+  }
   list.forEach((entry, i) => {
-    if (typeof entry !== 'object' || entry === null) throw new NoteSequenceError(`${where}[${i}] is ${JSON.stringify(entry)}, not an object`);
+    if (typeof entry !== 'object' || entry === null) throw new NoteSequenceError(`${where}[${i}] is ${preview(entry)}, not an object`);
     const time = entry.time ?? 0;
-    if (!Number.isFinite(time) || time < 0) throw new NoteSequenceError(`${where}[${i}].time = ${time} is not a time ≥ 0 in seconds`);
-    if (tempos && !((entry.qpm ?? 0) > 0 && Number.isFinite(entry.qpm))) {
-      throw new NoteSequenceError(`${where}[${i}].qpm = ${entry.qpm} is not a tempo > 0 (quarter notes per minute)`);
+    if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) throw new NoteSequenceError(`${where}[${i}].time = ${preview(time)} is not a time ≥ 0 in seconds`);
+    if (tempos && !(typeof entry.qpm === 'number' && entry.qpm > 0 && entry.qpm <= MAX_QPM)) {
+      throw new NoteSequenceError(`${where}[${i}].qpm = ${preview(entry.qpm)} is not a tempo in (0, ${MAX_QPM}] quarter notes per minute (MAX_QPM)`);
     }
   });
   return [...list].sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
@@ -266,15 +318,24 @@ function sortedByTime<T extends { time?: number | null; qpm?: number | null }>(l
 /** A non-negative integer from a number or decimal-string field; absent means 0. */
 function stepValue(value: Numeric, where: string): number {
   if (value === undefined || value === null) return 0;
-  const v = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new NoteSequenceError(`${where} = ${JSON.stringify(value)} is not a step number ≥ 0`);
+  const v = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new NoteSequenceError(`${where} = ${preview(value)} is not a step number ≥ 0`);
   return v;
 }
 
 function secondsValue(value: number | null | undefined, where: string): number {
   const v = value ?? 0;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new NoteSequenceError(`${where} = ${JSON.stringify(value)} is not a time ≥ 0 in seconds`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new NoteSequenceError(`${where} = ${preview(value)} is not a time ≥ 0 in seconds`);
   return v;
+}
+
+/** A quantization rate: absent or 0 (not this kind of quantization), or a whole number up to MAX_STEPS_PER_UNIT. */
+function rateValue(value: unknown, where: string): number {
+  if (value === undefined || value === null) return 0;
+  if (!(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_STEPS_PER_UNIT)) {
+    throw new NoteSequenceError(`${where} = ${preview(value)} is not a whole number of steps from 0 to ${MAX_STEPS_PER_UNIT} (Magenta stores it as an int32; MAX_STEPS_PER_UNIT)`);
+  }
+  return value;
 }
 
 interface StepReader {
@@ -283,56 +344,80 @@ interface StepReader {
   sequenceEnd(): number | null;
 }
 
-/** Reads a note's onset and offset as 16th steps (see the file comment). */
-function stepReader(sequence: NoteSequence, name: string): StepReader {
-  const info = sequence.quantizationInfo ?? {};
-  const stepsPerQuarter = info.stepsPerQuarter ?? 0;
-  const stepsPerSecond = info.stepsPerSecond ?? 0;
-  if (!(Number.isFinite(stepsPerQuarter) && stepsPerQuarter >= 0) || !(Number.isFinite(stepsPerSecond) && stepsPerSecond >= 0)) {
-    throw new NoteSequenceError(`${name}: quantizationInfo ${JSON.stringify(info)} holds a negative or non-finite rate`);
-  }
+/** Reads a note's onset and offset as 16th steps (see the file comment); `tempos` sorted by time. */
+function stepReader(sequence: NoteSequence, tempos: readonly { time?: number | null; qpm?: number | null }[], name: string): StepReader {
+  const info: unknown = sequence.quantizationInfo ?? {};
+  if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new NoteSequenceError(`${name}: quantizationInfo is ${preview(info)}, not an object`);
+  const { stepsPerQuarter: perQuarter, stepsPerSecond: perSecond } = info as { stepsPerQuarter?: unknown; stepsPerSecond?: unknown };
+  const stepsPerQuarter = rateValue(perQuarter, `${name}: quantizationInfo.stepsPerQuarter`);
+  const stepsPerSecond = rateValue(perSecond, `${name}: quantizationInfo.stepsPerSecond`);
   const total = sequence.totalQuantizedSteps;
   if (stepsPerQuarter > 0) {
     // Quantized relative to the tempo: steps, rescaled to 4 per quarter.
     return quantizedStepReader((step) => Math.round((step * STEPS_PER_QUARTER) / stepsPerQuarter), total, name);
   }
-  const quarters = quartersAt(sortedByTime(sequence.tempos, `${name}: tempos`, true));
+  const quarters = quartersAt(tempos);
   const stepAt = (seconds: number) => Math.round(quarters(seconds) * STEPS_PER_QUARTER);
   if (stepsPerSecond > 0) {
     // Quantized in absolute time: steps of 1/stepsPerSecond seconds.
     return quantizedStepReader((step) => stepAt(step / stepsPerSecond), total, name);
   }
   // Not quantized: times in seconds.
-  const reader = ((note, where) => ({
-    start: stepAt(secondsValue(note.startTime, `${where}.startTime`)),
-    end: stepAt(secondsValue(note.endTime, `${where}.endTime`)),
-  })) as StepReader;
+  const reader = ((note, where) => checkedSteps(
+    stepAt(secondsValue(note.startTime, `${where}.startTime`)),
+    stepAt(secondsValue(note.endTime, `${where}.endTime`)),
+    where,
+  )) as StepReader;
   reader.sequenceEnd = () => (sequence.totalTime == null ? null : stepAt(secondsValue(sequence.totalTime, `${name}: totalTime`)));
   return reader;
 }
 
 /** Reads a quantized sequence's notes: their quantized steps (and the sequence's total) through `toStep`. */
 function quantizedStepReader(toStep: (step: number) => number, total: Numeric | null | undefined, name: string): StepReader {
-  const reader = ((note, where) => ({
-    start: toStep(stepValue(note.quantizedStartStep, `${where}.quantizedStartStep`)),
-    end: toStep(stepValue(note.quantizedEndStep, `${where}.quantizedEndStep`)),
-  })) as StepReader;
+  const reader = ((note, where) => checkedSteps(
+    toStep(stepValue(note.quantizedStartStep, `${where}.quantizedStartStep`)),
+    toStep(stepValue(note.quantizedEndStep, `${where}.quantizedEndStep`)),
+    where,
+  )) as StepReader;
   reader.sequenceEnd = () => (total == null ? null : toStep(stepValue(total, `${name}: totalQuantizedSteps`)));
   return reader;
 }
 
-/** Seconds → quarter notes through a tempo map (sorted; 120 qpm before the first tempo and without one). */
-function quartersAt(tempos: { time?: number | null; qpm?: number | null }[]): (seconds: number) => number {
-  const changes = [{ time: 0, qpm: DEFAULT_QPM }, ...tempos.map((t) => ({ time: t.time ?? 0, qpm: t.qpm as number }))];
+/** A note's steps, refused when they lie beyond 2^53 (times far past any music; the length check cannot count there). */
+function checkedSteps(start: number, end: number, where: string): { start: number; end: number } {
+  if (!(end <= Number.MAX_SAFE_INTEGER && start <= Number.MAX_SAFE_INTEGER)) {
+    throw new NoteSequenceError(`${where} lies at step ${Math.max(start, end)}, beyond 2^53 sixteenth notes; the sequence's times are corrupt`);
+  }
+  return { start, end };
+}
+
+/**
+ * Seconds → quarter notes through a tempo map (sorted; 120 qpm before the first tempo and without one).
+ * The quarters at each tempo change are summed once, in order; each lookup is a binary search, so a
+ * sequence of n notes and t tempo changes takes O(t + n log t).
+ */
+function quartersAt(tempos: readonly { time?: number | null; qpm?: number | null }[]): (seconds: number) => number {
+  const count = tempos.length + 1;
+  const times = new Float64Array(count);
+  const qpms = new Float64Array(count);
+  const quartersBefore = new Float64Array(count); // quarters from 0 s to times[i]
+  qpms[0] = DEFAULT_QPM;
+  tempos.forEach((t, i) => {
+    times[i + 1] = t.time ?? 0;
+    qpms[i + 1] = t.qpm as number;
+  });
+  for (let i = 1; i < count; i++) quartersBefore[i] = quartersBefore[i - 1] + ((times[i] - times[i - 1]) * qpms[i - 1]) / 60;
   return (seconds) => {
-    let quarters = 0;
-    for (let i = 0; i < changes.length; i++) {
-      const from = changes[i].time;
-      if (seconds <= from) break;
-      const to = i + 1 < changes.length ? Math.min(seconds, changes[i + 1].time) : seconds;
-      quarters += ((to - from) * changes[i].qpm) / 60;
+    if (seconds <= times[0]) return 0;
+    // The last change strictly before `seconds`.
+    let low = 0;
+    let high = count - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >>> 1;
+      if (times[mid] < seconds) low = mid;
+      else high = mid - 1;
     }
-    return quarters;
+    return quartersBefore[low] + ((seconds - times[low]) * qpms[low]) / 60;
   };
 }
 

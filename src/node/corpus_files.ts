@@ -19,6 +19,7 @@ import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadSplitList, type MidiSource } from '../music/corpus.js';
 import { printableText } from '../music/midi_file.js';
+import { MAX_MIDI_FILE_BYTES } from '../music/midi_import.js';
 
 /** A path that does not lead to MIDI files; the message names the path and what to pass instead. */
 export class CorpusFilesError extends Error {
@@ -34,8 +35,8 @@ export interface ReadSourcesOptions {
 
 export type NottinghamSplit = 'train' | 'valid' | 'test';
 
-/** Default ReadSourcesOptions.maxFileBytes: 64 MiB, a thousand times the largest melody file one meets. */
-export const DEFAULT_MAX_MIDI_FILE_BYTES = 64 * 1024 * 1024;
+/** Default ReadSourcesOptions.maxFileBytes: MAX_MIDI_FILE_BYTES (64 MiB), a thousand times the largest melody file one meets. */
+export const DEFAULT_MAX_MIDI_FILE_BYTES = MAX_MIDI_FILE_BYTES;
 /** Files read at the same time (keeps file descriptors well below the usual limit of 1024). */
 const CONCURRENT_READS = 32;
 const MIDI_EXTENSION = /\.midi?$/i;

@@ -6,6 +6,8 @@
  */
 import { ALGORITHMS, type Algorithm } from './targets.js';
 import { parseDecimal } from '../io/decimal.js';
+import { excessiveNestingAt, MAX_JSON_NESTING } from '../io/json_text.js';
+import { preview, previewName } from '../io/preview.js';
 import { MODE_NAMES, TONIC_NAMES } from '../music/keys.js';
 
 export type ExplorationMode = 'egreedy' | 'boltzmann';
@@ -216,15 +218,19 @@ export const PRESETS = {
 export type PresetName = keyof typeof PRESETS;
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
-/** A configuration problem: names the field, the offending value and what is allowed. */
+/**
+ * A configuration problem: names where it comes from (`source`: the JSON file, or "config"), the field,
+ * the offending value (cut to a few dozen characters) and what is allowed.
+ */
 export class ConfigError extends Error {
   constructor(
     readonly field: string,
     readonly value: unknown,
     readonly allowed: string,
     problem: string,
+    readonly source = 'config',
   ) {
-    super(`config: ${field} = ${typeof value === 'string' ? JSON.stringify(value) : String(value)} ${problem}; allowed: ${allowed}`);
+    super(`${source}: ${previewName(field)} = ${typeof value === 'number' ? String(value) : preview(value)} ${problem}; allowed: ${allowed}`);
     this.name = 'ConfigError';
   }
 }
@@ -239,22 +245,24 @@ export function allowedValues(spec: FieldSpec): string {
 }
 
 /** Throws a ConfigError unless `value` is an allowed value of `field`. */
-function checkField(field: FieldName, value: unknown): void {
+function checkField(field: FieldName, value: unknown, source?: string): void {
+  const problem = configFieldProblem(field, value);
+  if (problem !== null) throw new ConfigError(field, value, allowedValues(CONFIG_FIELDS[field]), problem, source);
+}
+
+/**
+ * Why `value` is not an allowed value of `field` ("is out of range", "is not an integer", ...), or null
+ * when it is. For readers of recorded settings (a tuned model's metadata) that name their own file.
+ */
+export function configFieldProblem(field: keyof TunerConfig, value: unknown): string | null {
   const spec: FieldSpec = CONFIG_FIELDS[field];
-  const allowed = allowedValues(spec);
-  if (spec.kind === 'choice') {
-    if (typeof value !== 'string' || !spec.values.includes(value)) throw new ConfigError(field, value, allowed, 'is not one of the choices');
-    return;
-  }
-  if (spec.kind === 'boolean') {
-    if (typeof value !== 'boolean') throw new ConfigError(field, value, allowed, 'is not a boolean');
-    return;
-  }
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(field, value, allowed, 'is not a finite number');
-  if (spec.integer && !Number.isInteger(value)) throw new ConfigError(field, value, allowed, 'is not an integer');
+  if (spec.kind === 'choice') return typeof value === 'string' && spec.values.includes(value) ? null : 'is not one of the choices';
+  if (spec.kind === 'boolean') return typeof value === 'boolean' ? null : 'is not a boolean';
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'is not a finite number';
+  if (spec.integer && !Number.isInteger(value)) return 'is not an integer';
   const belowMin = spec.minOpen ? value <= spec.min : value < spec.min;
   const aboveMax = spec.maxOpen ? value >= spec.max : value > spec.max;
-  if (belowMin || aboveMax) throw new ConfigError(field, value, allowed, 'is out of range');
+  return belowMin || aboveMax ? 'is out of range' : null;
 }
 
 /** `reward-scaler` → `rewardScaler`. */
@@ -263,10 +271,10 @@ function camelCase(name: string): string {
 }
 
 /** The field a name refers to, or a ConfigError listing the known fields. */
-function fieldNamed(name: string, source: string, value: unknown): FieldName {
+function fieldNamed(name: string, source: string, value: unknown, errorSource?: string): FieldName {
   const field = camelCase(name);
   if ((FIELD_NAMES as string[]).includes(field)) return field as FieldName;
-  throw new ConfigError(name, value, `one of ${FIELD_NAMES.join(', ')}`, `is an unknown field (from ${source})`);
+  throw new ConfigError(name, value, `one of ${FIELD_NAMES.join(', ')}`, `is an unknown field (from ${source})`, errorSource);
 }
 
 /** A command-line value converted to the field's type (numbers and booleans arrive as strings). */
@@ -300,11 +308,15 @@ export function resolveConfig(
   return resolveConfigWithNotes(preset, json, flags).config;
 }
 
-/** resolveConfig, plus one line for each adjustment it made or problem it saw (for the CLI to print). */
+/**
+ * resolveConfig, plus one line for each adjustment it made or problem it saw (for the CLI to print).
+ * `jsonFile` names the file `json` was read from: an error about a field it set starts with that name.
+ */
 export function resolveConfigWithNotes(
   preset: string = 'default',
   json: Record<string, unknown> = {},
   flags: Record<string, string | number | boolean> = {},
+  jsonFile?: string,
 ): { config: TunerConfig; notes: string[] } {
   if (!(PRESET_NAMES as string[]).includes(preset)) {
     throw new ConfigError('preset', preset, PRESET_NAMES.join(' | '), 'is not a known preset');
@@ -312,23 +324,26 @@ export function resolveConfigWithNotes(
   const presetConfig: Record<string, unknown> = { ...DEFAULT_CONFIG, ...PRESETS[preset as PresetName].overrides };
   const config: Record<string, unknown> = { ...presetConfig };
   const given = new Set<FieldName>();
+  const fromFile = new Set<FieldName>();
   for (const [name, value] of Object.entries(json)) {
-    const field = fieldNamed(name, 'the JSON config', value);
+    const field = fieldNamed(name, jsonFile === undefined ? 'the JSON config' : 'the config file', value, jsonFile);
     config[field] = value;
     given.add(field);
+    fromFile.add(field);
   }
   for (const [name, raw] of Object.entries(flags)) {
     const field = fieldNamed(name, `flag --${name}`, raw);
     config[field] = parseFlag(field, raw);
     given.add(field);
+    fromFile.delete(field);
   }
-  for (const field of FIELD_NAMES) checkField(field, config[field]);
+  for (const field of FIELD_NAMES) checkField(field, config[field], fromFile.has(field) ? jsonFile : undefined);
   const resolved = config as unknown as TunerConfig;
   if (resolved.klTarget > 0 && resolved.rewardScaler === 0) {
-    throw new ConfigError('klTarget', resolved.klTarget, '0 when rewardScaler is 0', 'needs a positive rewardScaler to adapt (β = 1/s)');
+    throw new ConfigError('klTarget', resolved.klTarget, '0 when rewardScaler is 0', 'needs a positive rewardScaler to adapt (β = 1/s)', fromFile.has('klTarget') || fromFile.has('rewardScaler') ? jsonFile : undefined);
   }
   if (resolved.batchSize > resolved.replayCapacity) {
-    throw new ConfigError('batchSize', resolved.batchSize, `integer <= replayCapacity (${resolved.replayCapacity})`, 'is larger than the replay can hold');
+    throw new ConfigError('batchSize', resolved.batchSize, `integer <= replayCapacity (${resolved.replayCapacity})`, 'is larger than the replay can hold', fromFile.has('batchSize') || fromFile.has('replayCapacity') ? jsonFile : undefined);
   }
   const notes: string[] = [];
   if (resolved.explorationSteps > resolved.trainingSteps && resolved.explorationMode === 'egreedy') {
@@ -349,6 +364,45 @@ export function resolveConfigWithNotes(
     }
   }
   return { config: resolved, notes };
+}
+
+/**
+ * The largest config file read: 1 MiB. A config of every field is under 2 KB and a run folder's
+ * config.json (which --config also takes) a few KB; the limit is checked before the text is parsed.
+ */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/** A config file that is not a JSON object of fields; the message starts with the file's name. */
+export class ConfigFileError extends Error {
+  override readonly name = 'ConfigFileError';
+}
+
+/**
+ * The field overrides a config file holds: a JSON object of fields, or a run folder's config.json (the
+ * fields under "config"). `file` names it in every error. Check the fields with resolveConfigWithNotes
+ * (passing `file` as its jsonFile).
+ */
+export function configOverridesFromText(text: string, file: string): Record<string, unknown> {
+  if (text.length > MAX_CONFIG_FILE_BYTES) {
+    throw new ConfigFileError(`${file}: ${text.length} characters, above the ${MAX_CONFIG_FILE_BYTES} a config file may have (MAX_CONFIG_FILE_BYTES); a config is a JSON object of a few dozen fields`);
+  }
+  const deep = excessiveNestingAt(text);
+  if (deep >= 0) {
+    throw new ConfigFileError(`${file}: nests arrays and objects more than ${MAX_JSON_NESTING} deep (at character ${deep}; MAX_JSON_NESTING); a config is a flat JSON object of fields`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigFileError(`${file} is not valid JSON: ${previewName((e as Error).message, 160)}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new ConfigFileError(`${file} must hold a JSON object of fields (camelCase names, see --help), not ${preview(json)}`);
+  }
+  const record = json as Record<string, unknown>;
+  // A run folder's config.json holds the config under "config".
+  const inner = record.config;
+  return typeof inner === 'object' && inner !== null && !Array.isArray(inner) ? (inner as Record<string, unknown>) : record;
 }
 
 /** Help text for the CLI's --help: one line per field (flag, allowed values, default, doc), then the presets. */

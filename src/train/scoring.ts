@@ -37,11 +37,22 @@ export interface NoteRnnScore {
   windowSteps: number;
 }
 
-/** The training batch and window a model file records, if any. */
+/**
+ * The most lanes × window steps a recorded plan may ask the evaluation for: 2^18 (64 lanes of 4,096 steps,
+ * or 512 of 512). The evaluation's arena grows with the product (64 × 64 at H = 100 is 13 MB; 4,096 ×
+ * 4,096 would be 50 GB), and the figures do not depend on it (state is carried through each melody), so a
+ * file recording more is evaluated with the defaults instead; the result says which plan was used.
+ */
+export const MAX_RECORDED_EVALUATION_STEPS = 2 ** 18;
+
+/** The training batch and window a model file records, if any (both ignored when their product is above MAX_RECORDED_EVALUATION_STEPS). */
 export function recordedEvaluationPlan(decoded: DecodedModel): { batch?: number; windowSteps?: number } {
   const training = decoded.info.training as { batchSize?: unknown; windowSteps?: unknown } | undefined;
   const positive = (x: unknown) => (typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= 4096 ? x : undefined);
-  return { batch: positive(training?.batchSize), windowSteps: positive(training?.windowSteps) };
+  const batch = positive(training?.batchSize);
+  const windowSteps = positive(training?.windowSteps);
+  if ((batch ?? 64) * (windowSteps ?? 64) > MAX_RECORDED_EVALUATION_STEPS) return {};
+  return { batch, windowSteps };
 }
 
 /** Scores a decoded Note RNN model file on `melodies` (each at least 2 steps). */

@@ -234,6 +234,29 @@ describe('Magenta checkpoint export and import', () => {
     expect(MagentaCheckpointError.name).toBe('MagentaCheckpointError');
   });
 
+  it('checks what the manifest claims before reading a shard: dtypes by name only, whole shapes, byte counts, each shard once', () => {
+    const model = randomModel([4], 7);
+    const good = exportMagentaCheckpoint({ config: model.config, tensors: model.exportTensors() });
+    const manifest = () => JSON.parse(good.manifest) as { paths: string[]; weights: { name: string; shape: unknown[]; dtype: string }[] }[];
+    const read = (m: unknown) => () => importMagentaCheckpoint({ ...good, manifest: m }, 'ckpt');
+    // Names found on every object's prototype are not dtypes.
+    for (const dtype of ['constructor', '__proto__', 'toString', 'float64']) {
+      const m = manifest();
+      m[0].weights.unshift({ name: 'pad', shape: [1], dtype });
+      expect(read(m)).toThrow(`ckpt/weights_manifest.json: group 0: weight pad has dtype ${JSON.stringify(dtype)}, which tfjs does not write`);
+    }
+    const huge = manifest();
+    huge[0].weights.unshift({ name: 'pad', shape: [1e308, 1e308, 0], dtype: 'float32' });
+    expect(read(huge)).toThrow('ckpt/weights_manifest.json: group 0: weight pad has shape [1e+308,1e+308,0]: dimension 1e+308 is not a whole number from 0 to 2^53 − 1');
+    const big = manifest();
+    big[0].weights.unshift({ name: 'pad', shape: [400_000_000], dtype: 'float32' });
+    expect(read(big)).toThrow(/ckpt\/weights_manifest\.json: group 0: the shards \["group1-shard1of1\.bin"\] hold \d+ bytes, but pad needs bytes 0\.\.1600000000/);
+    const twice = manifest();
+    twice.push({ paths: [...twice[0].paths], weights: [] });
+    expect(read(twice)).toThrow('ckpt/weights_manifest.json: group 1 lists the shard group1-shard1of1.bin again (first in group 0)');
+    expect(read(manifest())).not.toThrow();
+  });
+
   it('a Magenta manifest or config handed over as a model file says what it is and how to convert it', () => {
     const exported = exportMagentaCheckpoint(decodeModel(shippedBytes));
     const manifestBytes = new TextEncoder().encode(exported.manifest);

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createModel } from '../../src/engine/arena.js';
-import { encodeModel, decodeModel, loadModel, MODEL_FINGERPRINT_FORMAT, ModelFileError } from '../../src/io/model_file.js';
-import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
+import { MAX_HIDDEN_UNITS, MAX_LAYERS } from '../../src/engine/layout.js';
+import { encodeModel, decodeModel, loadModel, MAX_ABS_WEIGHT, MODEL_FINGERPRINT_FORMAT, ModelFileError, recordedImport } from '../../src/io/model_file.js';
+import { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES } from '../../src/io/safetensors.js';
 import { sha256Hex } from '../../src/io/sha256.js';
 import { Random } from '../../src/random.js';
 import { testKernels } from '../engine/support.js';
@@ -67,5 +68,60 @@ describe('model files', () => {
     expect(decodeModel(rewrite({ ...metadata, format_version: '1' })).info.training).toEqual({ epochs: 3 });
     expect(() => decodeModel(rewrite({ ...metadata, format_version: '3' }), 'v3.safetensors')).toThrow(/v3\.safetensors: model format version 3 is not supported/);
     expect(() => decodeModel(rewrite({ ...metadata, fingerprints: '{"format":1}' }), 'fp.safetensors')).toThrow(/fp\.safetensors: the fingerprints metadata is damaged/);
+  });
+});
+
+describe('model files are checked before anything is built from them', () => {
+  const model = createModel(testKernels(), config([6]), { maxBatch: 1 });
+  model.initialize(new Random(2));
+  const bytes = encodeModel(model);
+  const { tensors, metadata } = decodeSafetensors(bytes, 'm');
+  const rewrite = (edit: (md: Record<string, string>, t: { name: string; shape: number[]; data: Float32Array }[]) => void) => {
+    const { checksum: _checksum, ...md } = metadata;
+    const list = [...tensors].map(([name, t]) => ({ name, shape: [...t.shape], data: t.data.slice() }));
+    edit(md, list);
+    return encodeSafetensors(list, md);
+  };
+  const architecture = (hiddenSizes: unknown) => JSON.stringify({ kind: 'lstm-stack', inputSize: 38, hiddenSizes, outputSize: 38 });
+
+  it('refuses an architecture beyond the limits, naming the value and the limit', () => {
+    expect(() => decodeModel(rewrite((md) => (md.architecture = architecture(Array(MAX_LAYERS + 1).fill(6)))), 'deep.safetensors'))
+      .toThrow(`deep.safetensors: the architecture claims ${MAX_LAYERS + 1} LSTM layers, above the ${MAX_LAYERS} rltuner supports (MAX_LAYERS)`);
+    expect(() => decodeModel(rewrite((md) => (md.architecture = architecture([MAX_HIDDEN_UNITS + 1]))), 'wide.safetensors'))
+      .toThrow(`wide.safetensors: the architecture claims layer 0 has ${MAX_HIDDEN_UNITS + 1} hidden units, above the ${MAX_HIDDEN_UNITS} rltuner supports (MAX_HIDDEN_UNITS)`);
+  });
+
+  it('refuses tensors that are not exactly those of the claimed architecture', () => {
+    expect(() => decodeModel(rewrite((md) => (md.architecture = architecture([6, 6]))), 'm.safetensors'))
+      .toThrow('m.safetensors: the architecture metadata claims LSTM layers [6, 6], but the file has no tensor "lstm.1.w_x" [6, 24]');
+    expect(() => decodeModel(rewrite((_, t) => t.push({ name: 'extra', shape: [1], data: new Float32Array(1) })), 'm.safetensors'))
+      .toThrow('m.safetensors: the architecture metadata claims LSTM layers [6], but the file also holds 1 other tensor ("extra")');
+  });
+
+  it('refuses weights that are not finite or beyond ±MAX_ABS_WEIGHT, and takes every weight up to it', () => {
+    for (const [value, problem] of [[Number.NaN, 'not a finite number'], [-Infinity, 'not a finite number'], [MAX_ABS_WEIGHT * 2, 'beyond the ±1000000 a weight may have (MAX_ABS_WEIGHT)']] as const) {
+      const bad = rewrite((_, t) => (t[1].data[3] = value));
+      expect(() => decodeModel(bad, 'w.safetensors')).toThrow(`w.safetensors: tensor "lstm.0.w_h" holds ${value} at element 3, ${problem}`);
+    }
+    expect(() => decodeModel(rewrite((_, t) => (t[1].data[3] = -MAX_ABS_WEIGHT)), 'w.safetensors')).not.toThrow();
+  });
+
+  it('refuses a header longer than MAX_HEADER_BYTES before decoding it, and a shape of too many dimensions', () => {
+    const long = new Uint8Array(16 + MAX_HEADER_BYTES);
+    new DataView(long.buffer).setBigUint64(0, BigInt(MAX_HEADER_BYTES + 8), true);
+    expect(() => decodeModel(long, 'long.safetensors')).toThrow(`long.safetensors: header length ${MAX_HEADER_BYTES + 8} is above the ${MAX_HEADER_BYTES} bytes a header may have (MAX_HEADER_BYTES)`);
+    const header = JSON.stringify({ t: { dtype: 'F32', shape: Array(9).fill(1), data_offsets: [0, 4] } });
+    const file = new Uint8Array(8 + header.length + 4);
+    new DataView(file.buffer).setBigUint64(0, BigInt(header.length), true);
+    file.set(new TextEncoder().encode(header), 8);
+    expect(() => decodeSafetensors(file, 'dims.safetensors')).toThrow('dims.safetensors: tensor "t" has 9 dimensions, above the 8 a tensor may have (MAX_DIMENSIONS)');
+  });
+
+  it('reads the import settings a model records, refusing values that are not settings', () => {
+    const withImport = (record: unknown) => ({ ...decodeModel(bytes), info: { data: { import: record } } });
+    expect(recordedImport(withImport({ transposeBy: 'key', keepKey: false, track: 2, channel: 0 }), 'm')).toEqual({ transposeBy: 'key', keepKey: false, track: 2, channel: 0 });
+    expect(recordedImport(decodeModel(bytes), 'm')).toBeUndefined();
+    expect(() => recordedImport(withImport({ track: -5 }), 'm.safetensors')).toThrow('m.safetensors: its metadata records data.import.track = -5, not a track index 0..65535');
+    expect(() => recordedImport(withImport({ transposeBy: 'up' }), 'm.safetensors')).toThrow('m.safetensors: its metadata records data.import.transposeBy = "up", not key or note-count');
   });
 });

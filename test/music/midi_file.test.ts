@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseMidi, type MidiEvent } from 'midi-file';
 import { describe, expect, it } from 'vitest';
 import { MAX_KEPT_TEXTS, MidiFileError, printableText, readMidiFile, type MidiFile, type MidiFileProblem } from '../../src/music/midi_file.js';
-import { loadFuzzSeeds } from './midi_fuzz.js';
+import { loadFuzzSeeds } from '../fuzz/families/midi.js';
 import { midiFile, track } from './midi_test_files.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

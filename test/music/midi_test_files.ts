@@ -90,6 +90,19 @@ export function manyTinyTracksFile(byteCount: number): Uint8Array {
   return bytes;
 }
 
+/** A format-1 file of `tracks` tracks (at most 65,535), each with one note-on on every channel: 16 parts per track, 4.5 bytes each. */
+export function manyPartsFile(tracks: number): Uint8Array {
+  const trackBytes = 8 + 4 * 16;
+  const bytes = new Uint8Array(14 + trackBytes * tracks);
+  bytes.set([0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 1, (tracks >>> 8) & 0xff, tracks & 0xff, 0, 120]);
+  for (let t = 0; t < tracks; t++) {
+    const at = 14 + trackBytes * t;
+    bytes.set([0x4d, 0x54, 0x72, 0x6b, 0, 0, 0, 4 * 16], at);
+    for (let channel = 0; channel < 16; channel++) bytes.set([0x00, 0x90 | channel, 40 + (t % 40), 90], at + 8 + 4 * channel);
+  }
+  return bytes;
+}
+
 /** A format-0 file of about `byteCount` bytes: one key-signature meta event after another (6 bytes each), then one note. */
 export function manyKeySignaturesFile(byteCount: number): Uint8Array {
   const events = Math.floor((byteCount - 30) / 6);

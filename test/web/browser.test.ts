@@ -3,7 +3,8 @@
  * page with vite, serve dist-web/ from 127.0.0.1 on a random port, generate a melody, check the piano
  * roll and the MIDI download, play it, check that out-of-range inputs say so, take a primer MIDI, run a
  * short tune in the worker to the end, compare samples and switch the synced A/B playback, run the full
- * default tune (200,000 steps) to the end, save the tuned model and load it back into a fresh page, lay
+ * default tune (200,000 steps) to the end, save the tuned model and load it back into a fresh page, refuse
+ * hostile model files (test/fixtures/reader_repro) with a message naming the file and the limit, lay
  * the page out on a 390 × 844 phone (every control at least 44 × 44 px, nothing wider than the screen),
  * and run the blind listening test to its CSV. Screenshots (desktop and phone, page and listening test)
  * go to dist-web/ and to $RLTUNER_SHOTS (default /tmp/rltuner-shots). Skips only when Chromium is not
@@ -506,6 +507,28 @@ describe.skipIf(!HAVE_CHROMIUM)(
         await fresh.setInputFiles('#load-model', notAModel);
         await fresh.waitForSelector('#model-status[data-state="error"]');
         expect(await fresh.textContent('#model-status')).toMatch(/Could not load that model: .*not-a-model\.safetensors/);
+        expect(problems).toEqual([]);
+      } finally {
+        await fresh.close();
+      }
+    }, 60_000);
+
+    it('refuses hostile model files with a message naming the file, the value and the limit (the same readers as the CLI)', async () => {
+      const fresh = await context.newPage();
+      fresh.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      try {
+        await fresh.goto(url);
+        await fresh.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+        const fixture = (name: string) => join(root, 'test', 'fixtures', 'reader_repro', 'models', name);
+        // Metadata asking for 2e9-step melodies: the page once sampled for hours.
+        await fresh.setInputFiles('#load-model', fixture('numnotes_2e9.safetensors'));
+        await fresh.waitForSelector('#model-status[data-state="error"]', { timeout: 10_000 });
+        expect(await fresh.textContent('#model-status')).toContain('Could not load that model: ModelFileError: numnotes_2e9.safetensors: its metadata records notes.config.numNotes = 2000000000, outside what rltuner allows (integer in [8, 1024]');
+        expect(await fresh.getAttribute('#compare-section', 'data-ready')).toBe('false');
+        // A 245 KB file claiming 8 layers of 4,096 units: refused from its header, nothing planned.
+        await fresh.setInputFiles('#load-model', fixture('arch_h4096x8.safetensors'));
+        await fresh.waitForFunction(() => /arch_h4096x8\.safetensors: the architecture metadata claims LSTM layers \[4096/.test(document.getElementById('model-status')?.textContent ?? ''), undefined, { timeout: 10_000 });
+        expect(await fresh.getAttribute('#model-status', 'data-state')).toBe('error');
         expect(problems).toEqual([]);
       } finally {
         await fresh.close();

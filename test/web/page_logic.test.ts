@@ -1,9 +1,13 @@
 /**
  * The page's pure parts, without a browser: round chart ticks, key and mode mapping, the messages of
- * out-of-range fields, and the listening test's Wilson interval, tally and CSV.
+ * out-of-range fields, the listening test's Wilson interval, tally and CSV, and how it reads the files a
+ * visitor picks (the same bounded readers and limits as the CLI).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { MAX_MIDI_FILE_BYTES, MAX_MODEL_FILE_BYTES, ModelFileError } from '../../src/index.js';
 import { numberProblem } from '../../web/fields.js';
+import { fileSizeProblem, readModelFile } from '../../web/loaded_files.js';
 import { answersToCsv, tallyAnswers, wilsonInterval, type AnswerRecord } from '../../web/listening_stats.js';
 import { keyShift, mapPitch } from '../../web/pitch_map.js';
 import { niceTicks } from '../../web/reward_chart.js';
@@ -95,5 +99,31 @@ describe('listening test statistics', () => {
     expect(lines[1]).toBe('42,1,Note RNN,"tuned, ""q""",Note RNN,"tuned, ""q""",1001,B,"tuned, ""q""",2025-01-01T00:00:01.000Z');
     expect(lines[4]).toBe('42,4,Note RNN,"tuned, ""q""",Note RNN,"tuned, ""q""",1004,none,,2025-01-01T00:00:04.000Z');
     expect(lines).toHaveLength(6); // four rows and the final CRLF
+  });
+});
+
+describe('files a visitor picks', () => {
+  const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/reader_repro/models/${name}`, import.meta.url)));
+
+  it('a model recording 2e9-step compositions is refused with a message naming the file, the value and the range', () => {
+    expect(() => readModelFile(fixture('numnotes_2e9.safetensors'), 'numnotes_2e9.safetensors')).toThrow(ModelFileError);
+    expect(() => readModelFile(fixture('numnotes_2e9.safetensors'), 'numnotes_2e9.safetensors'))
+      .toThrow('numnotes_2e9.safetensors: its metadata records notes.config.numNotes = 2000000000, outside what rltuner allows (integer in [8, 1024], as for a tuning config)');
+  });
+
+  it('a model claiming 8 × 4,096 units, or holding weights of 3e38, is refused from its header and weights, naming the file', () => {
+    expect(() => readModelFile(fixture('arch_h4096x8.safetensors'), 'arch.safetensors')).toThrow(/^arch\.safetensors: the architecture metadata claims LSTM layers \[4096, 4096/);
+    expect(() => readModelFile(fixture('weights_big.safetensors'), 'big.safetensors')).toThrow(/^big\.safetensors: tensor "lstm\.0\.w_x" holds 3\.0000000054977558e\+38 at element 0, beyond the ±1000000/);
+  });
+
+  it('the shipped model plays with the defaults; a tuned one with what it records', () => {
+    const shipped = new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url)));
+    expect(readModelFile(shipped, 'note_rnn.safetensors').settings).toEqual({ algorithm: 'note_rnn', steps: 0, numNotes: 32, temperature: 1 });
+  });
+
+  it('files over the limits are refused by their size before they are read', () => {
+    expect(fileSizeProblem({ name: 'm.safetensors', size: MAX_MODEL_FILE_BYTES }, 'model')).toBeNull();
+    expect(fileSizeProblem({ name: 'm.safetensors', size: MAX_MODEL_FILE_BYTES + 1 }, 'model')).toBe('m.safetensors is 2,147,483,648 bytes, above the 2,147,483,647 bytes a model file may have');
+    expect(fileSizeProblem({ name: 'p.mid', size: MAX_MIDI_FILE_BYTES + 1 }, 'midi')).toBe('p.mid is 67,108,865 bytes, above the 67,108,864 bytes a MIDI file may have');
   });
 });

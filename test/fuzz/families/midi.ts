@@ -1,6 +1,6 @@
 /**
- * A seeded MIDI mutation fuzzer for importMidi, shared by the test suite (test/music/midi_fuzz.test.ts,
- * 20,000 inputs) and `npm run fuzz` (test/music/run_midi_fuzz.ts, a million by default).
+ * The MIDI family: a seeded MIDI mutation fuzzer for importMidi (test/fuzz/runner.ts runs it, in the suite
+ * through test/music/midi_fuzz.test.ts and in `npm run fuzz`).
  *
  * Inputs are seed files (Nottingham tunes, files written with midi-file's writer that use every kind of
  * event, and the regression files in test/fixtures/midi_repro) changed by 1..4 mutations drawn from
@@ -8,61 +8,25 @@
  * quantities (found by walking the valid seed), then byte flips, byte sets to values that matter in
  * MIDI, inserts, deletes, truncations, duplicated slices, repeated slices and splices with another seed.
  *
- * checkInput states the contract every input must meet: importMidi returns tokens (each 0..37, length
- * within minSteps..maxSteps) or throws a MidiImportError whose message starts with the file name (with
- * control characters escaped) and holds no control characters; within the time and memory bounds.
+ * The check: importMidi returns tokens (each 0..37, length within minSteps..maxSteps, starting with a
+ * note-on) or throws a MidiImportError whose message starts with the file name (with control characters
+ * escaped) and holds no control characters.
  */
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { MidiEvent } from 'midi-file';
-import { NUM_CLASSES } from '../../src/music/encoding.js';
-import { exportMidi } from '../../src/music/midi_export.js';
-import { printableText } from '../../src/music/midi_file.js';
-import { DEFAULT_MAX_STEPS, MidiImportError, importMidi, type MidiImportFailure } from '../../src/music/midi_import.js';
-import { Random } from '../../src/random.js';
-import { midiFile, track, type NoteSpec } from './midi_test_files.js';
+import { NUM_CLASSES } from '../../../src/music/encoding.js';
+import { exportMidi } from '../../../src/music/midi_export.js';
+import { printableText } from '../../../src/music/midi_file.js';
+import { DEFAULT_MAX_STEPS, MidiImportError, importMidi } from '../../../src/music/midi_import.js';
+import { Random } from '../../../src/random.js';
+import { midiFile, track, type NoteSpec } from '../../music/midi_test_files.js';
+import { checkNamedError, concat, FuzzFailure, MAX_INPUT_BYTES, splice, type FuzzFamily, type FuzzInput } from '../runner.js';
 
 export interface FuzzSeed {
   name: string;
   bytes: Uint8Array;
-}
-
-export interface FuzzInput {
-  /** Position in the stream of inputs (0-based); with the seed it reproduces the input. */
-  index: number;
-  /** The file name importMidi is given (some contain control characters on purpose). */
-  name: string;
-  seedName: string;
-  mutations: string[];
-  bytes: Uint8Array;
-}
-
-/** The bounds the contract allows (SPEC: 1 s and 64 MB of memory per MB of input). */
-export const MS_PER_MB = 1000;
-export const HEAP_BYTES_PER_INPUT_BYTE = 64;
-/** Floors under the per-input bounds for tiny inputs: timer and scheduling noise, and fixed costs (result objects, a token array of up to maxSteps bytes). */
-export const TIME_FLOOR_MS = 5;
-export const HEAP_FLOOR_BYTES = 16 * 1024 * 1024;
-/**
- * An input over its time bound is run again up to this many times and the fastest run counts: a slow
- * input is slow every time, while a garbage collection of the fuzzer's own garbage or a pause from other
- * processes on a shared machine hits one run.
- */
-const TIME_RETRIES = 8;
-/** Inputs at least this large are timed twice and have their time per MB and heap growth per byte tracked. */
-export const LARGE_INPUT_BYTES = 64 * 1024;
-/** Inputs grow by duplications and inserts; past this size no mutation adds bytes. */
-const MAX_INPUT_BYTES = 512 * 1024;
-
-export function timeBoundMs(byteLength: number): number {
-  return Math.max(TIME_FLOOR_MS, (MS_PER_MB * byteLength) / 1e6);
-}
-
-export function heapBoundBytes(byteLength: number): number {
-  return HEAP_FLOOR_BYTES + HEAP_BYTES_PER_INPUT_BYTE * byteLength;
 }
 
 // ---- seeds ----
@@ -151,7 +115,7 @@ export class MidiMutator {
     this.landmarks = seeds.map((seed) => findLandmarks(seed.bytes));
   }
 
-  next(): FuzzInput {
+  next(): FuzzInput<Uint8Array> {
     const r = this.random;
     const seedIndex = r.int(this.seeds.length);
     const seed = this.seeds[seedIndex];
@@ -167,7 +131,7 @@ export class MidiMutator {
     for (let m = 0; m < byteMutations; m++) bytes = this.mutateBytes(bytes, mutations);
     const index = this.index++;
     const name = index % 8 === 7 ? `fuzz\u001b[2J\u0007-${index}.mid` : `fuzz-${index}.mid`;
-    return { index, name, seedName: seed.name, mutations, bytes };
+    return { index, name, seedName: seed.name, mutations, value: bytes, size: bytes.length };
   }
 
   private corruptChunkLength(bytes: Uint8Array, landmarks: Landmarks, log: string[]): Uint8Array {
@@ -354,213 +318,30 @@ function encodeVlq(value: number): number[] {
   return out;
 }
 
-function splice(bytes: Uint8Array, at: number, remove: number, insert: Uint8Array): Uint8Array {
-  return concat(bytes.subarray(0, at), insert, bytes.subarray(Math.min(bytes.length, at + remove)));
-}
 
-function concat(...pieces: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
-}
+// ---- the family ----
 
-// ---- the contract ----
-
-/** What one input gave: tokens, or the reason importMidi named. */
-export type FuzzOutcome = 'tokens' | MidiImportFailure;
-
-export interface FuzzVerdict {
-  outcome: FuzzOutcome;
-  /** Fastest of the runs made (one, or more when the first was over the bound). */
-  ms: number;
-  /** Heap plus external (ArrayBuffer) memory growth across the call (see heapInUse). */
-  heapBytes: number;
-  /** Runs made: 1 (2 for a large input), more when a run was over the time bound. */
-  runs: number;
-  /** Slowest of the runs made. */
-  slowestRunMs: number;
-}
-
-/** An input that broke the contract; the message says how, with everything needed to reproduce it. */
-export class FuzzFailure extends Error {
-  override readonly name = 'FuzzFailure';
-  constructor(
-    readonly input: FuzzInput,
-    problem: string,
-  ) {
-    super(`input ${input.index} (seed file ${input.seedName}; ${input.mutations.join('; ')}; ${input.bytes.length} bytes): ${problem}`);
-  }
-}
-
-/** A full garbage collection (V8's gc function, reached without a command-line flag). */
-export function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
-
-/**
- * V8 heap in use plus memory held by ArrayBuffers. The growth across a call counts what it allocated and
- * still held when it returned, less anything a garbage collection freed during the call.
- */
-export function heapInUse(): number {
-  const stats = getHeapStatistics() as ReturnType<typeof getHeapStatistics> & { external_memory?: number };
-  return stats.used_heap_size + (stats.external_memory ?? 0);
-}
-
-/** Imports one input and checks the contract; throws FuzzFailure when it is broken. */
-export function checkInput(input: FuzzInput): FuzzVerdict {
-  let verdict = importOnce(input);
-  const bound = timeBoundMs(input.bytes.length);
-  // Large inputs always get a second run, so their time per MB is not set by one collection of the fuzzer's garbage.
-  const minimumRuns = input.bytes.length >= LARGE_INPUT_BYTES ? 2 : 1;
-  for (let retry = 0; retry < TIME_RETRIES && (verdict.ms > bound || verdict.runs < minimumRuns); retry++) {
-    const again = importOnce(input);
-    again.runs = verdict.runs + 1;
-    again.slowestRunMs = Math.max(verdict.slowestRunMs, again.ms);
-    if (again.ms < verdict.ms) verdict = again;
-    else Object.assign(verdict, { runs: again.runs, slowestRunMs: again.slowestRunMs });
-  }
-  if (verdict.ms > bound) throw new FuzzFailure(input, `took at least ${verdict.ms.toFixed(1)} ms on each of ${TIME_RETRIES + 1} runs, over the bound of ${bound.toFixed(1)} ms`);
-  const heapBound = heapBoundBytes(input.bytes.length);
-  if (verdict.heapBytes > heapBound) throw new FuzzFailure(input, `heap grew by ${verdict.heapBytes} bytes, over the bound of ${heapBound}`);
-  return verdict;
-}
-
-// C0, DEL and C1 control characters: no message may carry one.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
-
-function importOnce(input: FuzzInput): FuzzVerdict {
-  const heapBefore = heapInUse();
-  const started = performance.now();
-  let outcome: FuzzOutcome;
-  try {
-    const result = importMidi(input.bytes, { name: input.name });
-    const ms = performance.now() - started;
-    const heapBytes = heapInUse() - heapBefore;
-    const { tokens } = result;
-    if (tokens.length < 8 || tokens.length > DEFAULT_MAX_STEPS) throw new FuzzFailure(input, `melody of ${tokens.length} steps, outside 8..${DEFAULT_MAX_STEPS}`);
-    for (let i = 0; i < tokens.length; i++) {
-      if (tokens[i] >= NUM_CLASSES) throw new FuzzFailure(input, `token ${tokens[i]} at step ${i} is not a class 0..${NUM_CLASSES - 1}`);
+export const midiFamily: FuzzFamily<Uint8Array> = {
+  name: 'midi',
+  description: 'Standard MIDI Files (mutated Nottingham tunes and written files) through importMidi',
+  accepted: 'tokens',
+  inputs(random, repositoryRoot) {
+    const mutator = new MidiMutator(loadFuzzSeeds(repositoryRoot), random);
+    return () => mutator.next();
+  },
+  check(input) {
+    try {
+      const { tokens } = importMidi(input.value, { name: input.name });
+      if (tokens.length < 8 || tokens.length > DEFAULT_MAX_STEPS) throw new FuzzFailure(input, `melody of ${tokens.length} steps, outside 8..${DEFAULT_MAX_STEPS}`);
+      for (let i = 0; i < tokens.length; i++) {
+        if (tokens[i] >= NUM_CLASSES) throw new FuzzFailure(input, `token ${tokens[i]} at step ${i} is not a class 0..${NUM_CLASSES - 1}`);
+      }
+      if (tokens[0] < 2) throw new FuzzFailure(input, `melody starts with token ${tokens[0]}, not a note-on`);
+      return 'tokens';
+    } catch (error) {
+      checkNamedError(input, error, MidiImportError, `${printableText(input.name)}: `);
+      return (error as MidiImportError).reason;
     }
-    if (tokens[0] < 2) throw new FuzzFailure(input, `melody starts with token ${tokens[0]}, not a note-on`);
-    outcome = 'tokens';
-    return { outcome, ms, heapBytes, runs: 1, slowestRunMs: ms };
-  } catch (error) {
-    const ms = performance.now() - started;
-    const heapBytes = heapInUse() - heapBefore;
-    if (error instanceof FuzzFailure) throw error;
-    if (!(error instanceof MidiImportError)) {
-      throw new FuzzFailure(input, `threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)} instead of a MidiImportError`);
-    }
-    if (!error.message.startsWith(`${printableText(input.name)}: `)) throw new FuzzFailure(input, `message does not start with the file name: ${printableText(error.message)}`);
-    if (CONTROL_CHARACTER.test(error.message)) throw new FuzzFailure(input, `message holds a control character: ${printableText(error.message)}`);
-    outcome = error.reason;
-    return { outcome, ms, heapBytes, runs: 1, slowestRunMs: ms };
-  }
-}
-
-// ---- a run ----
-
-/** Inputs run before the heap is first measured for FuzzRunSummary.retainedHeapBytes. */
-const WARM_UP_INPUTS = 2_000;
-
-export interface FuzzRunSummary {
-  seed: number;
-  inputs: number;
-  seconds: number;
-  outcomes: Record<string, number>;
-  /** The slowest input relative to its bound, and the largest heap growth. */
-  worstTime: { ms: number; boundMs: number; bytes: number; index: number };
-  /** Inputs timed again (first run over the bound, or a large input; see TIME_RETRIES), and the slowest single run seen. */
-  retimedInputs: number;
-  slowestSingleRunMs: number;
-  worstHeap: { heapBytes: number; boundBytes: number; bytes: number; index: number };
-  /** Among inputs of LARGE_INPUT_BYTES or more (where the floors do not dominate): the largest heap growth per input byte, and the slowest time per MB. */
-  worstHeapPerByteOfLargeInputs: number;
-  worstMsPerMbOfLargeInputs: number;
-  largestInputBytes: number;
-  /**
-   * V8 heap in use after the run minus after its first WARM_UP_INPUTS inputs (each after a full garbage
-   * collection): what the imports kept. The warm-up holds the compiled code and caches a first run builds.
-   * ArrayBuffer memory is left out here: V8 frees it on a background thread, so right after a collection
-   * it still counts buffers already dead.
-   */
-  retainedHeapBytes: number;
-}
-
-/** Runs `count` inputs from `seed`; throws FuzzFailure at the first broken contract. `onProgress` is called every `progressEvery` inputs. */
-export function runFuzz(
-  seeds: readonly FuzzSeed[],
-  seed: number,
-  count: number,
-  onProgress?: (summary: FuzzRunSummary) => void,
-  progressEvery = 100_000,
-): FuzzRunSummary {
-  const mutator = new MidiMutator(seeds, new Random(seed));
-  let heapAfterWarmUp = 0;
-  const started = performance.now();
-  const summary: FuzzRunSummary = {
-    seed,
-    inputs: 0,
-    seconds: 0,
-    outcomes: {},
-    worstTime: { ms: 0, boundMs: 1, bytes: 0, index: -1 },
-    retimedInputs: 0,
-    slowestSingleRunMs: 0,
-    worstHeap: { heapBytes: 0, boundBytes: 1, bytes: 0, index: -1 },
-    worstHeapPerByteOfLargeInputs: 0,
-    worstMsPerMbOfLargeInputs: 0,
-    largestInputBytes: 0,
-    retainedHeapBytes: 0,
-  };
-  for (let i = 0; i < count; i++) {
-    if (i === Math.min(WARM_UP_INPUTS, count - 1)) {
-      collectGarbage();
-      heapAfterWarmUp = getHeapStatistics().used_heap_size;
-    }
-    const input = mutator.next();
-    const verdict = checkInput(input);
-    const bytes = input.bytes.length;
-    summary.inputs++;
-    summary.outcomes[verdict.outcome] = (summary.outcomes[verdict.outcome] ?? 0) + 1;
-    summary.largestInputBytes = Math.max(summary.largestInputBytes, bytes);
-    if (verdict.runs > (bytes >= LARGE_INPUT_BYTES ? 2 : 1)) summary.retimedInputs++;
-    summary.slowestSingleRunMs = Math.max(summary.slowestSingleRunMs, verdict.slowestRunMs);
-    const boundMs = timeBoundMs(bytes);
-    if (verdict.ms / boundMs > summary.worstTime.ms / summary.worstTime.boundMs) summary.worstTime = { ms: verdict.ms, boundMs, bytes, index: input.index };
-    const boundBytes = heapBoundBytes(bytes);
-    if (verdict.heapBytes > summary.worstHeap.heapBytes) summary.worstHeap = { heapBytes: verdict.heapBytes, boundBytes, bytes, index: input.index };
-    if (bytes >= LARGE_INPUT_BYTES) {
-      summary.worstHeapPerByteOfLargeInputs = Math.max(summary.worstHeapPerByteOfLargeInputs, verdict.heapBytes / bytes);
-      summary.worstMsPerMbOfLargeInputs = Math.max(summary.worstMsPerMbOfLargeInputs, verdict.ms / (bytes / 1e6));
-    }
-    if (onProgress && summary.inputs % progressEvery === 0) {
-      summary.seconds = (performance.now() - started) / 1000;
-      onProgress(summary);
-    }
-  }
-  summary.seconds = (performance.now() - started) / 1000;
-  collectGarbage();
-  summary.retainedHeapBytes = getHeapStatistics().used_heap_size - heapAfterWarmUp;
-  return summary;
-}
-
-export function formatFuzzSummary(s: FuzzRunSummary): string {
-  const outcomes = Object.entries(s.outcomes)
-    .sort((a, b) => b[1] - a[1])
-    .map(([outcome, n]) => `${outcome} ${n}`)
-    .join(', ');
-  return [
-    `seed ${s.seed}: ${s.inputs} inputs in ${s.seconds.toFixed(1)} s (${Math.round(s.inputs / Math.max(s.seconds, 1e-9))} inputs/s), largest input ${s.largestInputBytes} bytes`,
-    `  outcomes: ${outcomes}`,
-    `  slowest relative to its bound: input ${s.worstTime.index}, ${s.worstTime.ms.toFixed(2)} ms for ${s.worstTime.bytes} bytes (bound ${s.worstTime.boundMs.toFixed(1)} ms)`,
-    `  timed again after a run over the bound: ${s.retimedInputs} inputs (each then within it); slowest single run ${s.slowestSingleRunMs.toFixed(1)} ms`,
-    `  largest heap growth: input ${s.worstHeap.index}, ${(s.worstHeap.heapBytes / 1e6).toFixed(2)} MB for ${s.worstHeap.bytes} bytes (bound ${(s.worstHeap.boundBytes / 1e6).toFixed(1)} MB)`,
-    `  inputs of ${LARGE_INPUT_BYTES} bytes or more: at most ${s.worstMsPerMbOfLargeInputs.toFixed(0)} ms per MB (bound ${MS_PER_MB}), at most ${s.worstHeapPerByteOfLargeInputs.toFixed(1)} bytes of heap growth per input byte (bound ${HEAP_BYTES_PER_INPUT_BYTE} plus the floor)`,
-    `  heap retained after the run: ${(s.retainedHeapBytes / 1e6).toFixed(2)} MB`,
-  ].join('\n');
-}
+  },
+  files: (input) => ({ 'input.mid': input.value }),
+};
