@@ -20,8 +20,9 @@ import { resolveConfig, type TunerConfig } from './rl/config.js';
 import type { PolicyEvaluation } from './eval/evaluation.js';
 import { encodeTunerCheckpoint } from './rl/checkpoint.js';
 import { kernelDigest, tuningFingerprints } from './io/fingerprint.js';
-import { runTuning, type FinalReport, type LogRecord } from './rl/driver.js';
-import { RlTuner } from './rl/tuner.js';
+import { createTuner, runTuning, type FinalReport, type LogRecord } from './rl/driver.js';
+import type { RlTuner } from './rl/tuner.js';
+import type { PgTuner } from './rl/pg.js';
 
 export {
   loadKernels, kernelsFromModule, acceptsRelaxedBuild, type Kernels, type KernelSource, type WasmModule, type WasmMemory,
@@ -51,7 +52,8 @@ export { RlTuner, TuneDivergedError, type IntervalMetrics } from './rl/tuner.js'
 export { KlController } from './rl/kl_controller.js';
 export { OnlineAndTarget } from './engine/online_and_target.js';
 export { MelodyEnv, type StepOutcome } from './rl/env.js';
-export { runTuning, finalReport, type TuningHooks, type TuningOutcome, type FinalReport, type LogRecord } from './rl/driver.js';
+export { createTuner, runTuning, finalReport, type AnyTuner, type Tuner, type TuningHooks, type TuningOutcome, type FinalReport, type LogRecord } from './rl/driver.js';
+export { PgTuner } from './rl/pg.js';
 export { evaluatePolicy, evaluationMetrics, type PolicyEvaluation } from './eval/evaluation.js';
 export { compositionStatistics, statisticsTable, type CompositionStatistics } from './eval/statistics.js';
 export {
@@ -161,7 +163,7 @@ export interface TuneOptions {
 
 export interface TuneResult {
   config: TunerConfig;
-  tuner: RlTuner;
+  tuner: RlTuner | PgTuner;
   /**
    * The tuned network as model-file bytes (usable with loadNoteRnn for q/psi; g acts with its prior), with the
    * Note RNN's data and training notes and the fingerprints of what it was made from, as `rltuner tune` writes.
@@ -183,7 +185,7 @@ export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array | ArrayBuf
   const noteRnnFile = modelFileBytes(noteRnnBytes, 'tune');
   const noteRnn = decodeModel(noteRnnFile);
   const config = resolveConfig(options.preset ?? 'default', (options.config ?? {}) as Record<string, unknown>);
-  const tuner = new RlTuner(kernels, noteRnn, config, primingFor(config.priming, options));
+  const tuner = createTuner(kernels, noteRnn, config, primingFor(config.priming, options));
   // What the model is made from, as `rltuner tune` records it (primingFor has checked that the priming's
   // material was given; the thread count is not part of it).
   const primingMaterial = config.priming === 'primer' ? [options.primer!] : config.priming === 'corpus' ? options.corpus! : null;
@@ -201,7 +203,7 @@ export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array | ArrayBuf
     onEvaluation: options.onEvaluation,
     onCheckpoint: options.onCheckpoint && ((t) => options.onCheckpoint!(encodeTunerCheckpoint(t), t.counters.step)),
   });
-  const modelBytes = encodeModel(tuner.q, {
+  const modelBytes = encodeModel(tuner.tunedNetwork, {
     data: noteRnn.info.data, training: noteRnn.info.training, notes: { algorithm: config.algorithm, config: config, steps: tuner.counters.step }, fingerprints,
   });
   return { config, tuner, modelBytes, history, stopped: outcome.stopped, final: outcome.final };

@@ -17,7 +17,7 @@ import { goalMet, goalOutcomes, goalsForLength, goalTable, LONG_PIECE_EVALUATION
 import { loadDataReference } from '../node/data_summaries.js';
 import { CorpusFilesError } from '../node/corpus_files.js';
 import { CorpusError } from '../music/corpus.js';
-import { DEFAULT_CONFIG } from '../rl/config.js';
+import { ALGORITHM_LABELS, DEFAULT_CONFIG } from '../rl/config.js';
 import { lengthFlag, loadKernelsOnThreads, numberFlag, parseFlags, Progress, readModelBytes, threadsFlag, threadsHelp, UsageError, writeFileAtomic } from './common.js';
 import { keyName, type Key } from '../music/keys.js';
 import { keyRuleContext } from '../rules/key_context.js';
@@ -106,7 +106,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
       const kind = policyKind(t.decoded, t.path);
       // A G model acts with its prior: it must be the Note RNN it was tuned from (--model).
       if (kind === 'g') checkPriorFingerprint(t.decoded, t.path, base.bytes, base.path, (line) => process.stderr.write(`warning: ${line}\n`), '--model');
-      const label = kind === 'q' ? 'Q' : kind === 'psi' ? 'Ψ' : kind === 'g' ? 'G' : kind;
+      const label = kind === 'note_rnn' ? 'Note RNN' : ALGORITHM_LABELS[kind];
       run(`${label} (${t.path.split(/[\\/]/).pop()})`, groupName(label, t.decoded.info.notes, t.path), t.path, kind === 'g' ? [model, noteRnn] : [model]);
     });
     progress.done();

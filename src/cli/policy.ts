@@ -8,20 +8,20 @@ import { createArena } from '../engine/arena.js';
 import type { LstmModel } from '../engine/lstm_model.js';
 import { decodeModel, loadModelInto, type DecodedModel } from '../io/model_file.js';
 import { sha256Hex } from '../io/sha256.js';
-import { tunedModelSettings } from '../rl/tuned_model.js';
+import { tunedModelSettings, type TunedModelSettings } from '../rl/tuned_model.js';
 import { readModelBytes, UsageError } from './common.js';
 
 export interface Policy {
   /** Models stepped in lockstep; their logits are summed into acting scores. */
   models: LstmModel[];
-  /** What this policy is: 'note_rnn', 'q', 'psi' or 'g'. */
+  /** What this policy is: 'note_rnn', or the algorithm it was tuned with ('q', 'psi', 'g', 'pg'); only 'g' acts with its prior. */
   kind: string;
   path: string;
   decoded: DecodedModel;
 }
 
 /** The tuning algorithm recorded in a tuned model's metadata, or 'note_rnn'; an unknown one is refused, naming `path`. */
-export function policyKind(decoded: DecodedModel, path: string): string {
+export function policyKind(decoded: DecodedModel, path: string): TunedModelSettings['algorithm'] {
   return tunedModelSettings(decoded, path).algorithm;
 }
 

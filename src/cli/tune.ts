@@ -22,11 +22,11 @@ import { RunFolder } from '../node/run_folder.js';
 import { heatmap, lineChart } from '../report/svg.js';
 import { CheckpointCopies, encodeTunerCheckpointDetached, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
 import {
-  CONFIG_FIELDS, ConfigError, ConfigFileError, configOverridesFromText, describeConfig, MAX_CONFIG_FILE_BYTES, resolveConfigWithNotes, type TunerConfig,
+  ALGORITHM_LABELS, CONFIG_FIELDS, ConfigError, ConfigFileError, configOverridesFromText, describeConfig, MAX_CONFIG_FILE_BYTES, resolveConfigWithNotes, type TunerConfig,
 } from '../rl/config.js';
-import { heatmapRows, runTuning, type BackgroundCheckpoint, type FinalReport, type LogRecord } from '../rl/driver.js';
+import { createTuner, heatmapRows, runTuning, type AnyTuner, type BackgroundCheckpoint, type FinalReport, type LogRecord } from '../rl/driver.js';
 import { primingFor, type Priming } from '../policy/sampling.js';
-import { RlTuner, TuneDivergedError } from '../rl/tuner.js';
+import { TuneDivergedError } from '../rl/tuner.js';
 import {
   formatDuration, loadKernelsOnThreads, MIDI_FILE_LIMIT, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, threadsFlag, threadsHelp, UsageError,
   yieldToEventLoop, type FlagValues,
@@ -157,7 +157,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
       }
     }
 
-    const tuner = new RlTuner(kernels, noteRnn, config, priming);
+    const tuner = createTuner(kernels, noteRnn, config, priming);
     let metricsRecords = 0;
     if (checkpoint) {
       restoreTunerCheckpoint(tuner, checkpoint);
@@ -174,7 +174,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     // meanwhile (the driver then waits), with the ring slots those steps write copied aside. The driver
     // waits for one checkpoint's write before it asks for the next, so they share the copies' memory.
     const checkpointCopies = new CheckpointCopies();
-    const writeCheckpoint = (t: RlTuner): BackgroundCheckpoint => ({
+    const writeCheckpoint = (t: AnyTuner): BackgroundCheckpoint => ({
       written: folder.writeAtomicInBackground(
         'checkpoint.safetensors', encodeTunerCheckpointDetached(t, CHECKPOINT_WRITE_STEPS, fingerprints, { ...record, metricsRecords }, nativeCrc32, checkpointCopies)),
       validForSteps: CHECKPOINT_WRITE_STEPS,
@@ -188,9 +188,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
         onLog: (m: LogRecord) => {
           folder.appendJsonLineInBackground('metrics.jsonl', m);
           metricsRecords++;
-          progress.update(`step ${m.step}/${config.trainingSteps}  ${Math.round(m['charts/SPS'])} steps/s  ε ${m['charts/epsilon'].toFixed(2)}  ` +
-            `reward ${m['charts/reward_total'].toFixed(2)} (Note RNN ${m['charts/reward_note_rnn'].toFixed(2)}, music theory ${m['charts/reward_music_theory'].toFixed(2)})  ` +
-            `TD loss ${m['losses/td_loss'].toFixed(3)}  mean Q ${m['losses/q_values'].toFixed(2)}`);
+          progress.update(`step ${m.step}/${config.trainingSteps}  ${Math.round(m['charts/SPS'])} steps/s  ${progressFigures(config, m)}`);
         },
         onEvaluation: (rec, e) => {
           folder.appendJsonLineInBackground('metrics.jsonl', rec);
@@ -224,7 +222,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     }
     progress.log(`trained ${outcome.steps} steps in ${formatDuration(outcome.seconds)} (${Math.round(outcome.steps / Math.max(1e-9, outcome.seconds))} steps/s)`);
     const tunedName = `${config.algorithm}_tuned.safetensors`;
-    folder.writeAtomic(tunedName, encodeModel(tuner.q, {
+    folder.writeAtomic(tunedName, encodeModel(tuner.tunedNetwork, {
       data: noteRnn.info.data,
       training: noteRnn.info.training,
       notes: { algorithm: config.algorithm, tunedFrom: model.path, config: config, steps: tuner.counters.step },
@@ -347,6 +345,16 @@ async function loadPriming(config: TunerConfig, record: RunRecord): Promise<{ pr
   return { priming: primingFor('random_note'), tokens: null };
 }
 
+/** A logging interval's figures for the progress line: what the algorithm learns from. */
+function progressFigures(config: TunerConfig, m: LogRecord): string {
+  const f = (key: string, digits: number) => (typeof m[key] === 'number' && Number.isFinite(m[key]) ? m[key].toFixed(digits) : '–');
+  if (config.algorithm === 'pg') {
+    return `return ${f('charts/return', 2)}  log p ${f('charts/reward_note_rnn', 2)}  KL ${f('charts/kl', 3)}  β ${f('charts/kl_coefficient', 3)}  loss ${f('losses/policy_loss', 3)}`;
+  }
+  return `ε ${f('charts/epsilon', 2)}  reward ${f('charts/reward_total', 2)} (Note RNN ${f('charts/reward_note_rnn', 2)}, music theory ${f('charts/reward_music_theory', 2)})  ` +
+    `TD loss ${f('losses/td_loss', 3)}  mean Q ${f('losses/q_values', 2)}`;
+}
+
 function summary(e: PolicyEvaluation): string {
   const s = e.statistics;
   const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
@@ -358,12 +366,12 @@ function summary(e: PolicyEvaluation): string {
 }
 
 /** Evaluation table, samples and plots of a finished run. */
-function writeFinalReport(folder: RunFolder, tuner: RlTuner, final: FinalReport): void {
+function writeFinalReport(folder: RunFolder, tuner: AnyTuner, final: FinalReport): void {
   const c = tuner.config;
   const { noteRnn: base, tuned } = final;
   const table = evaluationTable([
     { name: 'Note RNN', evaluations: [base] },
-    { name: c.algorithm === 'q' ? 'Q' : c.algorithm === 'psi' ? 'Ψ' : 'G', evaluations: [tuned] },
+    { name: ALGORITHM_LABELS[c.algorithm], evaluations: [tuned] },
   ]);
   folder.writeAtomic('evaluation.md', `# Evaluation (${c.evalCompositions} compositions per model, temperature ${c.temperature})\n\n${table}\n`);
   const plain = (e: PolicyEvaluation) => ({ ...e, compositions: undefined, primers: undefined });

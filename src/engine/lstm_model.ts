@@ -551,6 +551,52 @@ export class LstmModel {
   }
 
   /**
+   * log softmax(logits)[label] for every row of the last forwardSequence over `steps` × `batch` rows (labels
+   * [steps][batch], time-major like the inputs; a negative label masks its row, which gets 0), as a view valid
+   * until the next call. The labels are kept for policyGradientStep.
+   */
+  labelLogProbs(labels: ArrayLike<number>, batch: number, steps: number): Float32Array {
+    this.checkBatch(batch);
+    this.checkSteps(steps);
+    const M = batch * steps;
+    if (labels.length < M) throw new RangeError(`labelLogProbs: expected ${M} labels, got ${labels.length}`);
+    const O = this.config.outputSize;
+    for (let m = 0; m < M; m++) {
+      const y = labels[m];
+      if (!Number.isInteger(y) || y >= O) throw new RangeError(`labelLogProbs: label ${y} at row ${m} is not a class in 0..${O - 1} (or negative to mask the row)`);
+      this.labelsView[m] = y < 0 ? -1 : y;
+    }
+    this.k.softmax_xent_forward(this.logpPtr, this.argmaxPtr, this.logits.ptr, this.outputStride, this.labelsPtr, M, O);
+    return this.logpView.subarray(0, M);
+  }
+
+  /**
+   * A policy-gradient step through the last forwardSequence and labelLogProbs: the loss Σ_m c_m · (−log π(label_m))
+   * with the given per-row coefficients c (any sign; masked rows ignored), i.e. ∂loss/∂logits_m = c_m ·
+   * (softmax_m − onehot(label_m)); then backward through time, clipping and Adam. A score-function loss
+   * −A·log π and a KL term whose gradient is k·(softmax − onehot) both take this form (src/rl/pg.ts).
+   */
+  policyGradientStep(
+    coefficients: ArrayLike<number>, batch: number, steps: number, adam: AdamSettings = DEFAULT_ADAM,
+    clip: ClipSettings = { mode: 'perTensor', maxNorm: 5 },
+  ): void {
+    this.checkTrainable('policyGradientStep');
+    this.checkBatch(batch);
+    this.checkSteps(steps);
+    const M = batch * steps;
+    if (coefficients.length < M) throw new RangeError(`policyGradientStep: expected ${M} coefficients, got ${coefficients.length}`);
+    for (let m = 0; m < M; m++) {
+      const c = coefficients[m];
+      if (!Number.isFinite(c)) throw new RangeError(`policyGradientStep: coefficient ${c} at row ${m} is not finite`);
+      this.weightsView[m] = this.labelsView[m] < 0 ? 0 : c;
+    }
+    this.k.softmax_xent_backward_set(this.dlogits.ptr, this.logits.ptr, this.outputStride, this.labelsPtr, this.weightsPtr, M, this.config.outputSize);
+    this.k.zero_bytes(this.gradsPtr, this.params.length * F32);
+    this.backward(batch, steps);
+    this.adamUpdate(adam, clip);
+  }
+
+  /**
    * The DQN update (SPEC §4.3): from start states (rows of stateSize floats), consume `tokens`, read the
    * value of `actions`, loss = mean (Q(s, a) − y)², backward through this one step (the start state is a
    * constant), clip, Adam. Returns the loss before the update.

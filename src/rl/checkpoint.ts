@@ -10,6 +10,7 @@ import type { Fingerprints } from '../io/fingerprint.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 import { ConfigError, resolveConfig, type TunerConfig } from './config.js';
 import type { KlControllerState } from './kl_controller.js';
+import { PgTuner, type PgSnapshot } from './pg.js';
 import { TuneDivergedError, type IntervalTotals, type RlTuner, type TunerCounters, type TunerSnapshot } from './tuner.js';
 
 export const TUNE_CHECKPOINT_FORMAT = 'rltuner-tune-checkpoint';
@@ -31,12 +32,34 @@ export interface TunerCheckpoint {
   fingerprints: Partial<Fingerprints>;
   /** What the caller recorded about the run (e.g. the CLI's input paths), as given to encodeTunerCheckpoint. */
   run: unknown;
-  state: Omit<TunerSnapshot, 'replay'> & { replay: { capacity: number; stateSize: number; size: number; next: number } };
+  /** The tuner's state: a Q/Ψ/G tuner's (with its replay's extent; the replay's fields are tensors), or a pg tuner's. */
+  state: ValueTunerState | PgSnapshot;
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
 
-export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fingerprints> = {}, run: unknown = null): Uint8Array {
-  return joinParts(encodeTunerCheckpointParts(tuner, fingerprints, run));
+/** A Q/Ψ/G tuner's checkpointed state, the replay's contents aside. */
+export type ValueTunerState = Omit<TunerSnapshot, 'replay'> & { replay: { capacity: number; stateSize: number; size: number; next: number } };
+
+export function encodeTunerCheckpoint(tuner: RlTuner | PgTuner, fingerprints: Partial<Fingerprints> = {}, run: unknown = null): Uint8Array {
+  return joinParts(tuner instanceof PgTuner ? encodePgCheckpointParts(tuner, fingerprints, run) : encodeTunerCheckpointParts(tuner, fingerprints, run));
+}
+
+/** A pg tuner's checkpoint in parts: the policy's weights and Adam's moments, and its state. */
+function encodePgCheckpointParts(tuner: PgTuner, fingerprints: Partial<Fingerprints>, run: unknown, checksum: Crc32 = crc32): Uint8Array[] {
+  const { policy } = tuner;
+  if (!policy.parametersFinite()) throw new TuneDivergedError(`the policy's weights are no longer finite at step ${tuner.counters.step}; not writing a checkpoint`);
+  return encodeSafetensorsParts([
+    { name: 'policy.params', shape: [policy.params.length], data: policy.params },
+    { name: 'policy.adam_m', shape: [policy.adamM.length], data: policy.adamM },
+    { name: 'policy.adam_v', shape: [policy.adamV.length], data: policy.adamV },
+  ], {
+    format: TUNE_CHECKPOINT_FORMAT,
+    format_version: TUNE_CHECKPOINT_VERSION,
+    config: JSON.stringify(tuner.config),
+    fingerprints: JSON.stringify(fingerprints),
+    run: JSON.stringify(run),
+    state: JSON.stringify(tuner.snapshot()),
+  }, checksum);
 }
 
 /**
@@ -49,10 +72,17 @@ export function encodeTunerCheckpoint(tuner: RlTuner, fingerprints: Partial<Fing
  * `copies`, which a run's checkpoints can share (see CheckpointCopies).
  */
 export function encodeTunerCheckpointDetached(
-  tuner: RlTuner, steps: number, fingerprints: Partial<Fingerprints> = {}, run: unknown = null, checksum: Crc32 = crc32,
+  tuner: RlTuner | PgTuner, steps: number, fingerprints: Partial<Fingerprints> = {}, run: unknown = null, checksum: Crc32 = crc32,
   copies: CheckpointCopies = new CheckpointCopies(),
 ): Uint8Array[] {
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`encodeTunerCheckpointDetached: steps = ${steps} must be an integer >= 0`);
+  if (tuner instanceof PgTuner) {
+    // A pg checkpoint is the policy and Adam's moments (a few hundred KB): all of what training writes is copied.
+    const parts = encodePgCheckpointParts(tuner, fingerprints, run, checksum);
+    const live = tuner.policy.params.buffer;
+    copies.begin(parts.reduce((n, p) => n + (p.buffer === live ? p.byteLength : 0), 0));
+    return parts.map((p) => (p.buffer === live ? copies.copy(p) : p));
+  }
   const ring = tuner.replay;
   const { next } = ring.snapshot();
   const slotsWritten = Math.min(steps + 1, ring.slots);
@@ -185,13 +215,13 @@ export function readTunerCheckpoint(bytes: Uint8Array, source = 'checkpoint'): T
   for (const [k, v] of Object.entries(fingerprints)) {
     if (typeof v !== 'string') throw new CheckpointError(`${source}: fingerprint ${k} is not a string`);
   }
-  const state = validateState(json('state'), source);
+  const state = config.algorithm === 'pg' ? validatePgState(json('state'), source) : validateState(json('state'), source);
   return { source, config, fingerprints: fingerprints as Partial<Fingerprints>, run: json('run'), state, tensors };
 }
 
 /** Restores a tuner (built with the checkpoint's config and Note RNN) to the checkpoint. */
-export function restoreTunerCheckpoint(tuner: RlTuner, checkpoint: TunerCheckpoint): void {
-  const { tensors, state, source } = checkpoint;
+export function restoreTunerCheckpoint(tuner: RlTuner | PgTuner, checkpoint: TunerCheckpoint): void {
+  const { tensors, source } = checkpoint;
   const get = (name: string, length?: number) => {
     const t = tensors.get(name);
     if (!t) throw new CheckpointError(`${source}: missing tensor ${name}`);
@@ -200,6 +230,16 @@ export function restoreTunerCheckpoint(tuner: RlTuner, checkpoint: TunerCheckpoi
     }
     return t.data;
   };
+  if (tuner instanceof PgTuner) {
+    if (checkpoint.config.algorithm !== 'pg') throw new CheckpointError(`${source}: a ${checkpoint.config.algorithm} checkpoint cannot restore a pg tuner`);
+    tuner.policy.params.set(get('policy.params', tuner.policy.params.length));
+    tuner.policy.adamM.set(get('policy.adam_m', tuner.policy.adamM.length));
+    tuner.policy.adamV.set(get('policy.adam_v', tuner.policy.adamV.length));
+    tuner.restore(checkpoint.state as PgSnapshot);
+    return;
+  }
+  if (checkpoint.config.algorithm === 'pg') throw new CheckpointError(`${source}: a pg checkpoint cannot restore a ${tuner.config.algorithm} tuner`);
+  const state = checkpoint.state as ValueTunerState;
   const { size, stateSize, capacity } = state.replay;
   // Slots in use (see ReplaySnapshot): the transitions so far, or every slot once the ring has filled.
   const fields = size === 0 ? 0 : size < capacity ? size : capacity + 1;
@@ -240,7 +280,31 @@ function requireObject(value: unknown, what: string, source: string): Record<str
   return value as Record<string, unknown>;
 }
 
-function validateState(value: unknown, source: string): TunerCheckpoint['state'] {
+/** The checked state of a pg checkpoint. */
+function validatePgState(value: unknown, source: string): PgSnapshot {
+  const bad = (what: string): never => {
+    throw new CheckpointError(`${source}: its state record is damaged (${what}); start a new run or restore the file`);
+  };
+  const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  const isNumber = (x: unknown): x is number => typeof x === 'number' && !Number.isNaN(x);
+  const s = requireObject(value, 'state', source);
+  const counters = requireObject(s.counters, 'state.counters', source) as unknown as TunerCounters;
+  for (const key of ['step', 'updates', 'compositions'] as const) if (!isCount(counters[key])) bad(`counters.${key} = ${String(counters[key])}`);
+  const interval = requireObject(s.interval, 'state.interval', source) as unknown as PgSnapshot['interval'];
+  for (const key of ['steps', 'compositions', 'updates'] as const) if (!isCount(interval[key])) bad(`interval.${key}`);
+  for (const key of ['reward', 'logPrior', 'kl', 'klK1', 'klK3', 'returns', 'loss', 'advantageStd'] as const) if (!isNumber(interval[key])) bad(`interval.${key}`);
+  for (const key of ['perRule', 'perComposition'] as const) if (!Array.isArray(interval[key]) || !interval[key].every(isNumber)) bad(`interval.${key}`);
+  const klController = requireObject(s.klController, 'state.klController', source) as unknown as KlControllerState;
+  if (!isNumber(klController.klSum) || !isCount(klController.steps)) bad('klController');
+  const random = requireObject(s.random, 'state.random', source) as unknown as PgSnapshot['random'];
+  if (!Array.isArray(random.words) || random.words.length !== 4 || !random.words.every((w) => isCount(w) && w <= 0xffffffff)) bad('random.words');
+  if (random.spareNormal !== null && !isNumber(random.spareNormal)) bad('random.spareNormal');
+  if (!isCount(s.adamStep)) bad('adamStep');
+  if (typeof s.klCoefficient !== 'number' || !Number.isFinite(s.klCoefficient) || s.klCoefficient < 0) bad('klCoefficient');
+  return { counters, interval, klController, random, adamStep: s.adamStep as number, klCoefficient: s.klCoefficient as number };
+}
+
+function validateState(value: unknown, source: string): ValueTunerState {
   const bad = (what: string): never => {
     throw new CheckpointError(`${source}: its state record is damaged (${what}); start a new run or restore the file`);
   };
@@ -264,7 +328,7 @@ function validateState(value: unknown, source: string): TunerCheckpoint['state']
   if (random.spareNormal !== null && !isNumber(random.spareNormal)) bad('random.spareNormal');
   if (!isCount(s.adamStep)) bad('adamStep');
   if (typeof s.rewardScaler !== 'number' || !Number.isFinite(s.rewardScaler) || s.rewardScaler < 0) bad('rewardScaler');
-  const replay = requireObject(s.replay, 'state.replay', source) as TunerCheckpoint['state']['replay'];
+  const replay = requireObject(s.replay, 'state.replay', source) as ValueTunerState['replay'];
   for (const key of ['capacity', 'stateSize', 'size', 'next'] as const) if (!isCount(replay[key])) bad(`replay.${key}`);
   return { counters, interval, klController, random, adamStep: s.adamStep as number, rewardScaler: s.rewardScaler as number, replay };
 }

@@ -4,7 +4,14 @@
  * applies a preset, JSON overrides and command-line flags in that order and validates every field.
  * The resolved config is a plain object, meant to be recorded with every run.
  */
-import { ALGORITHMS, type Algorithm } from './targets.js';
+/**
+ * The tuning algorithms: Q-learning, Ψ-learning and G-learning (one-step TD from a replay, src/rl/tuner.ts),
+ * and a KL-regularized policy gradient over whole compositions (src/rl/pg.ts).
+ */
+export const ALGORITHMS = ['q', 'psi', 'g', 'pg'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+/** How tables and charts name each algorithm's tuned model. */
+export const ALGORITHM_LABELS: Readonly<Record<Algorithm, string>> = { q: 'Q', psi: 'Ψ', g: 'G', pg: 'PG' };
 import { parseDecimal } from '../io/decimal.js';
 import { excessiveNestingAt, MAX_JSON_NESTING } from '../io/json_text.js';
 import { preview, previewName } from '../io/preview.js';
@@ -54,6 +61,11 @@ export interface TunerConfig {
   klTarget: number;
   klHorizon: number;
   klEvery: number;
+  pgGroups: number;
+  pgGroupSize: number;
+  pgAdvantage: 'rloo' | 'grpo';
+  pgReturn: 'composition' | 'to-go';
+  klCoefficient: number;
   rewardStatePrecision: 'f32' | 'f16';
   seed: number;
   evalEvery: number;
@@ -85,7 +97,7 @@ const MAX_STEPS = 1e12;
 
 /** Every field of TunerConfig: default (the `default` preset), doc and allowed values. */
 export const CONFIG_FIELDS = {
-  algorithm: { kind: 'choice', values: ALGORITHMS, default: 'q', doc: 'q (Q-learning), psi (Ψ-learning) or g (G-learning)' },
+  algorithm: { kind: 'choice', values: ALGORITHMS, default: 'q', doc: 'q (Q-learning), psi (Ψ-learning), g (G-learning): one-step TD from a replay; pg: KL-regularized policy gradient over whole compositions' },
   rewardScaler: { kind: 'number', min: 0, max: 1000, default: 2, doc: 's = 1/c: weight of the music-theory reward against log p' },
   gamma: { kind: 'number', min: 0, max: 1, default: 0.7, doc: 'discount factor γ of the TD target' },
   numNotes: { kind: 'number', min: 8, max: 1024, integer: true, default: 32, doc: 'steps (16th notes) per composition' },
@@ -124,7 +136,12 @@ export const CONFIG_FIELDS = {
   mode: { kind: 'choice', values: MODE_NAMES, default: 'major', doc: 'mode of that key: its scale is the key set; its 1st, 5th and 3rd degrees are the tonic, fifth and third classes' },
   klTarget: { kind: 'number', min: 0, max: 100, default: 0, doc: 'adaptive KL: nats per note to keep the policy from the prior, adjusting rewardScaler after each logging interval (0: off)' },
   klHorizon: { kind: 'number', min: 1, max: MAX_STEPS, default: 10_000, doc: 'adaptive KL: steps over which the reward scaler adapts (Ziegler et al. 2019)' },
-  klEvery: { kind: 'number', min: 1, max: MAX_STEPS, integer: true, default: 1000, doc: 'adaptive KL: training steps between adaptations of the reward scaler, each at the end of a composition' },
+  klEvery: { kind: 'number', min: 1, max: MAX_STEPS, integer: true, default: 1000, doc: 'adaptive KL: training steps between adaptations of the reward scaler (pg: of klCoefficient), each at the end of a composition (pg: of an update)' },
+  pgGroups: { kind: 'number', min: 1, max: 1024, integer: true, default: 4, doc: 'pg: groups of compositions per update, each group from one primer' },
+  pgGroupSize: { kind: 'number', min: 2, max: 1024, integer: true, default: 8, doc: 'pg: compositions per group, the baseline of each being the others of its group' },
+  pgAdvantage: { kind: 'choice', values: ['rloo', 'grpo'], default: 'rloo', doc: "pg: advantage against the group: rloo (return − the others' mean) or grpo ((return − mean) / std)" },
+  pgReturn: { kind: 'choice', values: ['composition', 'to-go'], default: 'composition', doc: "pg: each token's return: the whole composition's, or the rewards from its step on (to-go)" },
+  klCoefficient: { kind: 'number', min: 0, max: 1e6, default: 1, doc: 'pg: β, the weight of the per-token KL estimate k3 to the Note RNN in the loss (adaptive KL control adapts it)' },
   rewardStatePrecision: { kind: 'choice', values: ['f32', 'f16'], default: 'f32', doc: "how the replay keeps the Reward RNN's log p(·|s') that G's target needs: f32, or f16 (half the memory; named for the Reward RNN states it once held, kept so saved configs and sweep plans still load)" },
   seed: { kind: 'number', min: 0, max: 4_294_967_295, integer: true, default: 1, doc: 'seed of the one random source; same seed and config give the same run' },
   evalEvery: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 50_000, doc: 'training steps between evaluations (0: only at the end)' },
@@ -346,7 +363,8 @@ export function resolveConfigWithNotes(
     throw new ConfigError('batchSize', resolved.batchSize, `integer <= replayCapacity (${resolved.replayCapacity})`, 'is larger than the replay can hold', fromFile.has('batchSize') || fromFile.has('replayCapacity') ? jsonFile : undefined);
   }
   const notes: string[] = [];
-  if (resolved.explorationSteps > resolved.trainingSteps && resolved.explorationMode === 'egreedy') {
+  // ε-greedy exploration is Q, Ψ and G's (pg explores by sampling its own policy).
+  if (resolved.explorationSteps > resolved.trainingSteps && resolved.explorationMode === 'egreedy' && resolved.algorithm !== 'pg') {
     if (!given.has('explorationSteps')) {
       const share = (presetConfig.explorationSteps as number) / (presetConfig.trainingSteps as number);
       const scaled = Math.round(resolved.trainingSteps * share);

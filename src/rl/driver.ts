@@ -1,22 +1,57 @@
 /**
- * The one tuning loop: runs an RlTuner to `trainingSteps` with the schedule the config asks for — a
+ * The one tuning loop: runs a tuner (RlTuner for Q, Ψ and G; PgTuner for pg) to `trainingSteps` with the
+ * schedule the config asks for — a
  * metrics record every `logEvery` steps, an evaluation every `evalEvery`, a checkpoint every
  * `checkpointEvery` — and, at the end, the final comparison with the Note RNN, the MIDI samples and the
  * note-probability heat map. What happens to each (files, a chart, a message to a page) is the caller's:
- * the CLI, the library's `tune()` and the web worker pass hooks. The loop trains one composition at a
- * time and stops only between compositions, so anything scheduled falls due at the first composition end
- * at or after its multiple of steps; adaptive KL control adapts the reward scaler every `klEvery` steps.
+ * the CLI, the library's `tune()` and the web worker pass hooks. The loop trains a unit at a time (one
+ * composition for Q, Ψ and G; one update's batch of compositions for pg) and stops only between units, so
+ * anything scheduled falls due at the first unit end at or after its multiple of steps; adaptive KL
+ * control adapts every `klEvery` steps.
  *
  * Order at a step where several fall due: log, KL adaptation, evaluation, then checkpoint, so no stop
  * between a checkpoint and its records can lose a record (a resumed run drops records past its checkpoint).
  */
+import type { Kernels } from '../engine/kernels.js';
+import type { LstmModel } from '../engine/lstm_model.js';
 import { evaluationMetrics, type PolicyEvaluation } from '../eval/evaluation.js';
 import { NUM_CLASSES } from '../music/encoding.js';
-import { policyProbabilities } from '../policy/sampling.js';
-import type { IntervalMetrics, RlTuner } from './tuner.js';
+import { policyProbabilities, type Priming } from '../policy/sampling.js';
+import type { RuleContext } from '../rules/rules.js';
+import type { TunerConfig } from './config.js';
+import { PgTuner } from './pg.js';
+import { RlTuner, type NoteRnnWeights, type TunerCounters } from './tuner.js';
+
+/** What the loop drives: RlTuner (q, psi, g) and PgTuner (pg) alike. */
+export interface Tuner {
+  readonly config: TunerConfig;
+  readonly counters: TunerCounters;
+  /** The most environment steps one trainUnit takes (a background checkpoint's data must outlast them). */
+  readonly unitSteps: number;
+  /** Trains one unit: a composition (q, psi, g), or one update's batch of compositions (pg). */
+  trainUnit(): void;
+  /** The current logging interval's means (the metrics.jsonl record), and a fresh interval. */
+  takeIntervalMetrics(): Record<string, number> & { step: number };
+  /** Adaptive KL control: the reward scaler (pg: β) adapts to the KL seen since the last call. */
+  adaptRewardScaler(): void;
+  evaluatePolicy(count: number, step: number): PolicyEvaluation;
+  compareWithNoteRnn(count: number): { noteRnn: PolicyEvaluation; tuned: PolicyEvaluation };
+  /** The models whose summed logits are the policy's acting scores. */
+  policyModels(): LstmModel[];
+  /** The network a tuned model file holds (the Q-network; pg's policy). */
+  readonly tunedNetwork: LstmModel;
+}
+
+/** The tuners (both implement Tuner). */
+export type AnyTuner = RlTuner | PgTuner;
+
+/** The tuner the config's algorithm asks for. */
+export function createTuner(kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming?: Priming, rules?: RuleContext): RlTuner | PgTuner {
+  return config.algorithm === 'pg' ? new PgTuner(kernels, noteRnn, config, priming, rules) : new RlTuner(kernels, noteRnn, config, priming, rules);
+}
 
 /** A logging interval's record: the tuner's means plus environment steps per second. */
-export type LogRecord = IntervalMetrics & { 'charts/SPS': number };
+export type LogRecord = Record<string, number> & { step: number; 'charts/SPS': number };
 
 export interface TuningHooks {
   /** After every logging interval (and at the end of the run). */
@@ -28,8 +63,8 @@ export interface TuningHooks {
    * still being written: the loop then trains on for at most its `validForSteps` steps before waiting for
    * it, and waits for it before the run returns.
    */
-  onCheckpoint?(tuner: RlTuner): void | BackgroundCheckpoint | Promise<void | BackgroundCheckpoint>;
-  /** Asked between compositions; true stops the run there (after a checkpoint). */
+  onCheckpoint?(tuner: AnyTuner): void | BackgroundCheckpoint | Promise<void | BackgroundCheckpoint>;
+  /** Asked between units; true stops the run there (after a checkpoint). */
   shouldStop?(): boolean;
   /** Awaited between slices of work, so a page or a terminal can handle events. */
   yieldControl?(): Promise<void>;
@@ -96,7 +131,7 @@ class CheckpointInFlight {
   }
 
   /** Takes a checkpoint at `step` through the hook, after the previous one is written. */
-  async take(hook: TuningHooks['onCheckpoint'], tuner: RlTuner, step: number): Promise<void> {
+  async take(hook: TuningHooks['onCheckpoint'], tuner: AnyTuner, step: number): Promise<void> {
     await this.finish();
     const background = await hook?.(tuner);
     if (!isBackgroundCheckpoint(background)) return;
@@ -108,12 +143,13 @@ class CheckpointInFlight {
 }
 
 /** Runs the tuning to its end (or until `shouldStop`), calling the hooks on the config's schedule. */
-export async function runTuning(tuner: RlTuner, hooks: TuningHooks = {}): Promise<TuningOutcome> {
-  const c = tuner.config;
+export async function runTuning(tuner: AnyTuner, hooks: TuningHooks = {}): Promise<TuningOutcome> {
+  const loop: Tuner = tuner; // what the loop may use of it
+  const c = loop.config;
   const now = hooks.now ?? defaultNow;
   const sliceMs = hooks.sliceMs ?? 50;
   const started = now();
-  const startStep = tuner.counters.step;
+  const startStep = loop.counters.step;
   const next = { log: 0, kl: 0, evaluation: 0, checkpoint: 0 };
   const schedule = (step: number) => {
     next.log = nextMultiple(step, c.logEvery);
@@ -126,20 +162,20 @@ export async function runTuning(tuner: RlTuner, hooks: TuningHooks = {}): Promis
   let sliceStart = started;
   const checkpoint = new CheckpointInFlight();
 
-  while (tuner.counters.step < c.trainingSteps) {
-    await checkpoint.beforeTraining(tuner.counters.step, c.numNotes);
-    tuner.trainComposition();
-    const step = tuner.counters.step;
+  while (loop.counters.step < c.trainingSteps) {
+    await checkpoint.beforeTraining(loop.counters.step, loop.unitSteps);
+    loop.trainUnit();
+    const step = loop.counters.step;
     const finished = step >= c.trainingSteps;
     if (step >= next.log || finished) {
       const t = now();
       const sps = (step - interval.step) / Math.max(1e-9, (t - interval.time) / 1000);
       interval = { time: t, step };
-      await hooks.onLog?.({ ...tuner.takeIntervalMetrics(), 'charts/SPS': sps });
+      await hooks.onLog?.({ ...loop.takeIntervalMetrics(), 'charts/SPS': sps });
     }
-    if (step >= next.kl || finished) tuner.adaptRewardScaler();
+    if (step >= next.kl || finished) loop.adaptRewardScaler();
     if (step >= next.evaluation && !finished && c.evalCompositions > 0) {
-      const evaluation = tuner.evaluatePolicy(c.evalCompositions, step);
+      const evaluation = loop.evaluatePolicy(c.evalCompositions, step);
       await hooks.onEvaluation?.(evaluationMetrics(step, evaluation), evaluation);
     }
     const stop = !finished && (hooks.shouldStop?.() ?? false);
@@ -157,11 +193,11 @@ export async function runTuning(tuner: RlTuner, hooks: TuningHooks = {}): Promis
   const seconds = (now() - started) / 1000;
   const final = c.evalCompositions > 0 ? finalReport(tuner) : null; // while the last checkpoint is written
   await checkpoint.finish();
-  return { stopped: false, steps: tuner.counters.step - startStep, seconds, final };
+  return { stopped: false, steps: loop.counters.step - startStep, seconds, final };
 }
 
 /** The final comparison with the Note RNN, the samples and the heat map (SPEC §6–7). */
-export function finalReport(tuner: RlTuner): FinalReport {
+export function finalReport(tuner: Tuner): FinalReport {
   const c = tuner.config;
   const { noteRnn, tuned } = tuner.compareWithNoteRnn(c.evalCompositions);
   const take = (e: PolicyEvaluation) => Array.from({ length: c.sampleCount }, (_, i) => e.compositions[i % e.compositions.length]);

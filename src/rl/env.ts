@@ -22,10 +22,10 @@ import { musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, type Le
 import { compositionReward, compositionTermsInto, NOTTINGHAM_COMPOSITION_MODEL, NUM_COMPOSITION_TERMS, type CompositionModel } from '../rules/composition.js';
 import { primeModels, primingTokens, type Priming } from '../policy/sampling.js';
 import { logSoftmaxRow } from '../policy/softmax.js';
-import { stepReward, type Algorithm } from './targets.js';
+import { stepReward, type ValueAlgorithm } from './targets.js';
 
 export interface EnvSettings {
-  algorithm: Algorithm;
+  algorithm: ValueAlgorithm;
   numNotes: number;
   /** s = 1/c: the weight of the music-theory reward against log p. */
   rewardScaler: number;

@@ -12,9 +12,9 @@
 import { NUM_CLASSES } from '../music/encoding.js';
 import { logSumExpRow, maxRow } from '../policy/softmax.js';
 
-/** The tuning algorithms: Q-learning, Ψ-learning, G-learning. */
-export type Algorithm = 'q' | 'psi' | 'g';
-export const ALGORITHMS: readonly Algorithm[] = ['q', 'psi', 'g'];
+/** The value-based tuning algorithms, which learn by one-step TD: Q-learning, Ψ-learning, G-learning. */
+export type ValueAlgorithm = 'q' | 'psi' | 'g';
+export const VALUE_ALGORITHMS: readonly ValueAlgorithm[] = ['q', 'psi', 'g'];
 
 /** log Σ_a exp(a_values[a] + b_values[a]) over one row of each, stable (G-learning's next-state value). */
 function logSumExpOfSumRow(aValues: ArrayLike<number>, bValues: ArrayLike<number>, offset: number, n: number): number {
@@ -33,7 +33,7 @@ function logSumExpOfSumRow(aValues: ArrayLike<number>, bValues: ArrayLike<number
  * The reward of one step (SPEC §4.2): log p(a|s) + s·r_MT for Q and Ψ; s·r_MT for G (the prior enters
  * through G's target); s·r_MT for every algorithm when `musicTheoryOnly` (the "pure RL" baseline).
  */
-export function stepReward(algorithm: Algorithm, logProb: number, musicTheory: number, rewardScaler: number, musicTheoryOnly = false): number {
+export function stepReward(algorithm: ValueAlgorithm, logProb: number, musicTheory: number, rewardScaler: number, musicTheoryOnly = false): number {
   const scaled = rewardScaler * musicTheory;
   if (musicTheoryOnly || algorithm === 'g') return scaled;
   return logProb + scaled;
@@ -44,7 +44,7 @@ export function stepReward(algorithm: Algorithm, logProb: number, musicTheory: n
  * Q_T(s', ·) per row; `nextLogProbs` the Reward RNN's log p(·|s') per row (same layout, required for g).
  */
 export function tdTargets(
-  algorithm: Algorithm,
+  algorithm: ValueAlgorithm,
   rewards: Float32Array, // (batch)
   terminal: Uint8Array, // (batch) 1 = last step of a composition
   batch: number,
@@ -80,7 +80,7 @@ export function tdTargets(
  * logits for q and psi; for g, the Q-network's logits plus the Reward RNN's logits (equal, up to a
  * constant per state, to G + log p, so softmax and argmax are the same).
  */
-export function actingScores(algorithm: Algorithm, qLogits: ArrayLike<number>, rewardLogits: ArrayLike<number>, out: Float32Array): Float32Array {
+export function actingScores(algorithm: ValueAlgorithm, qLogits: ArrayLike<number>, rewardLogits: ArrayLike<number>, out: Float32Array): Float32Array {
   for (let a = 0; a < NUM_CLASSES; a++) out[a] = algorithm === 'g' ? qLogits[a] + rewardLogits[a] : qLogits[a];
   return out;
 }

@@ -7,8 +7,7 @@
  */
 import { ModelFileError, type DecodedModel } from '../io/model_file.js';
 import { preview } from '../io/preview.js';
-import { allowedValues, CONFIG_FIELDS, configFieldProblem } from './config.js';
-import { ALGORITHMS, type Algorithm } from './targets.js';
+import { ALGORITHMS, allowedValues, CONFIG_FIELDS, configFieldProblem, type Algorithm } from './config.js';
 
 export interface TunedModelSettings {
   /** 'note_rnn' for a model the file does not say was tuned; else the tuning algorithm. */

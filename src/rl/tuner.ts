@@ -34,7 +34,7 @@ import { KlController, type KlControllerState } from './kl_controller.js';
 import { Minibatch, ReplayRing, type ReplaySnapshot } from './replay.js';
 import { primeModels, type Priming } from '../policy/sampling.js';
 import { argmaxRow, logSumExpRow, sampleFromScores } from '../policy/softmax.js';
-import { actingScores, tdTargets } from './targets.js';
+import { actingScores, tdTargets, type ValueAlgorithm } from './targets.js';
 import { NUM_CLASSES } from '../music/encoding.js';
 
 /** Rows the Q-network and Reward RNN are planned for beyond the minibatch (batched evaluation). */
@@ -85,9 +85,8 @@ export interface IntervalMetrics {
   'charts/kl': number;
   /** The reward scaler s during the interval (adaptive KL control changes it). */
   'charts/reward_scaler': number;
-  [rule: `rules/${string}`]: number;
-  /** Each composition term's mean over the compositions finished in the interval (NaN when none finished). */
-  [term: `composition/${string}`]: number;
+  /** rules/<name>: each rule's mean per step; composition/<name>: each composition term's mean per composition (NaN when none finished). */
+  [metric: string]: number;
 }
 
 export interface TunerCounters {
@@ -105,6 +104,8 @@ export interface NoteRnnWeights {
 
 export class RlTuner {
   readonly config: TunerConfig;
+  /** q, psi or g (pg runs in PgTuner, src/rl/pg.ts). */
+  readonly algorithm: ValueAlgorithm;
   readonly env: MelodyEnv;
   /** The Q-network (trained) and the Target network trailing it. */
   readonly networks: OnlineAndTarget;
@@ -127,6 +128,8 @@ export class RlTuner {
 
   constructor(kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming: Priming = { kind: 'random_note' }, rules: RuleContext = C_MAJOR_RULES) {
     const c = (this.config = { ...config });
+    if (c.algorithm === 'pg') throw new RangeError("RlTuner runs q, psi and g; algorithm 'pg' runs in PgTuner (createTuner picks the right one)");
+    this.algorithm = c.algorithm;
     this.rng = new Random(c.seed);
     const B = c.batchSize;
     const arena = createArena(kernels, {
@@ -138,7 +141,7 @@ export class RlTuner {
     q.importTensors(noteRnn.tensors, 'Note RNN');
     target.copyWeightsFrom(q);
     reward.copyWeightsFrom(q);
-    this.env = new MelodyEnv(reward, { ...c, ruleWeights: ruleWeights(c), compositionWeights: compositionWeights(c) },
+    this.env = new MelodyEnv(reward, { ...c, algorithm: this.algorithm, ruleWeights: ruleWeights(c), compositionWeights: compositionWeights(c) },
       { ...rules, ...keyTablesOf(c), numNotes: c.numNotes, tonicDominantBonus: c.tonicDominantBonus }, priming);
     this.networks = new OnlineAndTarget(q, target, kernels.threads);
     const g = c.algorithm === 'g';
@@ -168,7 +171,8 @@ export class RlTuner {
 
   /** One update from the replay: sample, targets, loss, optimise, soft update. Returns the loss. */
   learn(): number {
-    const { algorithm, batchSize: B, gamma, targetUpdateRate: eta } = this.config;
+    const { batchSize: B, gamma, targetUpdateRate: eta } = this.config;
+    const algorithm = this.algorithm;
     const t = this.replay.sample(this.rng, this.batch); //            sample B distinct transitions
     // Q(s, ·): the Q-network reads x from its stored state at s. Q_T(s', ·): the Target network reads a from
     // the Q-network's stored state after x (SPEC §4.3: the reference feeds it the online network's state).
@@ -193,7 +197,7 @@ export class RlTuner {
     this.oneToken[0] = token;
     const values = q.step(this.oneToken, 1);
     q.getStateRow(0, this.stateAfter);
-    actingScores(c.algorithm, values, priorLogits, this.scores);
+    actingScores(this.algorithm, values, priorLogits, this.scores);
     if (c.explorationMode === 'egreedy') return rng.float() < epsilon ? rng.int(NUM_CLASSES) : argmaxRow(this.scores, 0, NUM_CLASSES);
     return sampleFromScores(this.scores, 0, NUM_CLASSES, c.temperature, rng, this.scratch);
   }
@@ -232,6 +236,21 @@ export class RlTuner {
   trainComposition(): void {
     do this.step();
     while (!this.env.betweenCompositions);
+  }
+
+  /** The driver's unit of training (Tuner): one composition. */
+  trainUnit(): void {
+    this.trainComposition();
+  }
+
+  /** The most steps one trainUnit takes. */
+  get unitSteps(): number {
+    return this.config.numNotes;
+  }
+
+  /** The network a tuned model file holds: the Q-network (a G model acts with its prior). */
+  get tunedNetwork(): LstmModel {
+    return this.q;
   }
 
   /** The reward scaler adapts to the KL seen since the last call (adaptive KL control; unchanged when off). */

@@ -12,6 +12,7 @@ import { NUM_CLASSES } from '../../src/music/encoding.js';
 import { Random } from '../../src/random.js';
 import { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint } from '../../src/rl/checkpoint.js';
 import { resolveConfig } from '../../src/rl/config.js';
+import { PgTuner } from '../../src/rl/pg.js';
 import { RlTuner } from '../../src/rl/tuner.js';
 import { runIntervals } from '../rl/support.js';
 import { testKernels, uniform } from './support.js';
@@ -193,5 +194,20 @@ describe('a tuner on two threads', () => {
     expect([...firstMetrics, ...restMetrics]).toEqual(straightMetrics);
     expect(Array.from(resumed.q.params)).toEqual(Array.from(straight.q.params));
     expect(Array.from(resumed.target.params)).toEqual(Array.from(straight.target.params));
+  });
+
+  it('pg: a policy-gradient run on 2 threads (the large calls of its BPTT split) gives the bits of one thread', () => {
+    const shipped = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url))));
+    const pg = resolveConfig('classic', { algorithm: 'pg', pgGroups: 4, pgGroupSize: 8, trainingSteps: 4096, evalCompositions: 0 });
+    const single = new PgTuner(testKernels(), shipped, pg);
+    const posted = two.partsPosted;
+    const split = new PgTuner(two.kernels, shipped, pg);
+    for (let u = 0; u < 3; u++) {
+      single.trainUnit();
+      split.trainUnit();
+    }
+    expect(two.partsPosted).toBeGreaterThan(posted);
+    expect(Array.from(split.policy.params)).toEqual(Array.from(single.policy.params));
+    expect(split.takeIntervalMetrics()).toEqual(single.takeIntervalMetrics());
   });
 });

@@ -92,6 +92,31 @@ describe.each(BUILDS)('%s build', (build: Build) => {
       });
     }
 
+    for (const { hidden, B, T } of [{ hidden: [5], B: 3, T: 7 }, { hidden: [37], B: 32, T: 1 }, { hidden: [100], B: 5, T: 4 }, { hidden: [37, 5], B: 3, T: 7 }]) {
+      it(`policy-gradient step (signed per-row coefficients, masked rows): log π of the labels and every gradient element: hidden [${hidden}], B=${B}, T=${T}`, () => {
+        const cfg = config(hidden);
+        const model = createModel(kernels(), cfg, { maxBatch: B, maxSteps: T, trainable: true });
+        model.initialize(new Random(7 + hidden[0] + B + T), 1.0);
+        const ref = refParamsFromTensors(cfg, model.exportTensors());
+        const inputs = tokens(T * B, 3 + B);
+        // Every fourth row masked (label −1); coefficients of both signs, as −A·log π + β·k3 gives.
+        const labels = tokens(T * B, 4 + T).map((y, i) => (i % 4 === 1 ? -1 : y));
+        const coefficients = labels.map((_, i) => ((i % 3) - 1) * (0.5 + (i % 7) / 3));
+        const what = `hidden [${hidden}] B=${B} T=${T}`;
+        const cache = refForward(ref, inputs, B, T);
+        model.forwardSequence(inputs, B, T);
+        const logPi = model.labelLogProbs(labels, B, T);
+        const xent = refSoftmaxXent(cache.logits, O, labels.map((y) => Math.max(0, y)), labels.map((y, i) => (y < 0 ? 0 : coefficients[i])));
+        expectClose(logPi.map((v, m) => (labels[m] < 0 ? 0 : v)), Array.from(xent.logp, (v, m) => (labels[m] < 0 ? 0 : v)), { atol: 8 * F32_EPS, rtol: 8 * F32_EPS }, `log π ${what}`);
+        model.policyGradientStep(coefficients, B, T, NO_UPDATE, NO_CLIP);
+        const want = refBackward(ref, cache, xent.dlogits);
+        const got = gradsOf(model);
+        for (let i = 0; i < want.length; i++) expectClose(got[i].data, want[i].data, gradientTolerance(want[i].data), `d${want[i].name} ${what}`);
+        expect(() => model.policyGradientStep([NaN, ...coefficients.slice(1)], B, T, NO_UPDATE, NO_CLIP)).toThrow(/coefficient NaN at row 0 is not finite/);
+        expect(() => model.labelLogProbs([38, ...labels.slice(1)], B, T)).toThrow(/label 38 at row 0 is not a class in 0\.\.37/);
+      });
+    }
+
     for (const hidden of [[5], [37], [100], [37, 5], [64]]) {
       for (const B of [1, 3, 32]) {
         it(`TD update from given start states: hidden [${hidden}], B=${B}`, () => {

@@ -46,6 +46,11 @@ export interface FuzzFamily<T = unknown> {
   check(input: FuzzInput<T>): string;
   /** The input as files to write when it breaks the contract: file name → bytes. */
   files(input: FuzzInput<T>): Record<string, Uint8Array>;
+  /**
+   * The family's own time bound for an input, in ms, where the input's size is not what its work grows with
+   * (a sweep plan's work grows with its configs: the issue's bound, 1 s, holds). Default: timeBoundMs(size).
+   */
+  timeBoundMs?(input: FuzzInput<T>): number;
 }
 
 /** The bounds of the contract (SPEC: 1 s and 64 MB of memory per MB of input). */
@@ -148,7 +153,7 @@ function runOnce<T>(family: FuzzFamily<T>, input: FuzzInput<T>): Verdict {
 /** Runs one input through its family's check and holds it to the time and memory bounds; throws FuzzFailure when broken. */
 export function checkInput<T>(family: FuzzFamily<T>, input: FuzzInput<T>): Verdict {
   let verdict = runOnce(family, input);
-  const bound = timeBoundMs(input.size);
+  const bound = family.timeBoundMs?.(input) ?? timeBoundMs(input.size);
   // Large inputs always get a second run, so their time per MB is not set by one collection of the fuzzer's garbage.
   const minimumRuns = input.size >= LARGE_INPUT_BYTES ? 2 : 1;
   for (let retry = 0; retry < TIME_RETRIES && (verdict.ms > bound || verdict.runs < minimumRuns); retry++) {

@@ -28,4 +28,6 @@ export const sweepPlanFuzzFamily: FuzzFamily<SweepPlanFuzzInput> = {
     }
   },
   files: (input) => ({ [input.value.name]: input.value.bytes }),
+  // A plan's work grows with its configs (each resolved as tune would), not its bytes: the bound holds.
+  timeBoundMs: () => 1000,
 };

@@ -1,0 +1,391 @@
+/**
+ * A KL-regularized policy gradient over whole compositions (`--algorithm pg`): the policy is one LSTM
+ * started from the Note RNN, the prior the frozen Note RNN, and each update learns from a batch of whole
+ * compositions sampled from the policy, scored at their end. `trainUnit` below is the whole algorithm:
+ *
+ *   rollout    G groups of K compositions, each group from one primer, sampled as one batch: a ~ π(·|s);
+ *              per step the rules' r_MT and log p(a|s) under the prior, at the end the composition terms
+ *   return     R = s·(Σ_t Σ_i w_i r_i(t) + Σ_j v_j c_j)         (pgReturn 'composition'; 'to-go': R_t from step t on)
+ *   advantage  A = R − the mean of the other K − 1 returns of its group   (RLOO, Ahmadian et al. 2024)
+ *              A = (R − mean) / std over the group                     (GRPO, Shao et al. 2024)
+ *   loss       (1 / (B·T)) Σ_b Σ_t [ −A_bt · log π(a_bt|s_bt) + β · k3_bt ],   k3 = (r − 1) − log r, r = p/π
+ *              (the per-token KL estimate TRL's GRPO uses; β = klCoefficient, adapted under klTarget)
+ *   optimise   θ ← Adam(θ, clip(∇θ loss)), backpropagated through time over the priming and the whole composition
+ *
+ * The gradient of each token's loss with respect to its logits is (A + β(r − 1))·(π − onehot(a)) / (B·T)
+ * (∂k3/∂log π = 1 − r), so one signed-coefficient pass of the softmax kernel gives it (policyGradientStep).
+ * r is taken from the rollout's own log π and log p: at the Note RNN's weights it is exactly 1, so with a
+ * return of 0 (s = 0) nothing moves. All randomness comes from one seeded Random.
+ */
+import { createArena } from '../engine/arena.js';
+import type { Kernels } from '../engine/kernels.js';
+import type { AdamSettings, ClipSettings, LstmModel } from '../engine/lstm_model.js';
+import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
+import { NUM_CLASSES } from '../music/encoding.js';
+import { logSumExpRow, sampleFromScores } from '../policy/softmax.js';
+import { primeModels, primingTokens, type Priming } from '../policy/sampling.js';
+import { Random } from '../random.js';
+import { COMPOSITION_TERM_NAMES, compositionReward, compositionTermsInto, NOTTINGHAM_COMPOSITION_MODEL, NUM_COMPOSITION_TERMS } from '../rules/composition.js';
+import { keyTablesOf } from '../rules/key_context.js';
+import { C_MAJOR_RULES, musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, RULE_NAMES, type LeapState, type RuleContext } from '../rules/rules.js';
+import { compositionWeights, ruleWeights, type TunerConfig } from './config.js';
+import { KlController, type KlControllerState } from './kl_controller.js';
+import { EVALUATION_BATCH, evaluationSeed, TuneDivergedError, type NoteRnnWeights, type TunerCounters } from './tuner.js';
+import type { RandomState } from '../random.js';
+
+/** Sums over one logging interval (per step unless named per composition or per update). */
+export interface PgIntervalTotals {
+  steps: number;
+  /** Σ s·(r_MT + composition terms at the last step): the return spread over its steps. */
+  reward: number;
+  /** Σ log p(a|s) under the prior. */
+  logPrior: number;
+  /** Σ exact KL(π(·|s) ‖ p(·|s)) over visited states. */
+  kl: number;
+  /** Σ k1 = log π(a|s) − log p(a|s) and Σ k3 over sampled tokens. */
+  klK1: number;
+  klK3: number;
+  perRule: number[];
+  compositions: number;
+  perComposition: number[];
+  /** Σ of each composition's return R (unscaled by 1/T). */
+  returns: number;
+  updates: number;
+  /** Σ per update of the mean token loss, and of the advantages' standard deviation. */
+  loss: number;
+  advantageStd: number;
+}
+
+export interface PgSnapshot {
+  counters: TunerCounters;
+  interval: PgIntervalTotals;
+  klController: KlControllerState;
+  random: RandomState;
+  adamStep: number;
+  klCoefficient: number;
+}
+
+function emptyInterval(): PgIntervalTotals {
+  return {
+    steps: 0, reward: 0, logPrior: 0, kl: 0, klK1: 0, klK3: 0, perRule: new Array(NUM_RULES).fill(0), compositions: 0,
+    perComposition: new Array(NUM_COMPOSITION_TERMS).fill(0), returns: 0, updates: 0, loss: 0, advantageStd: 0,
+  };
+}
+
+export class PgTuner {
+  readonly config: TunerConfig;
+  /** The policy π (trained), started from the Note RNN. */
+  readonly policy: LstmModel;
+  /** The prior p: the frozen Note RNN. */
+  readonly prior: LstmModel;
+  readonly rules: RuleContext;
+  readonly priming: Priming;
+  readonly rng: Random;
+  readonly klController: KlController;
+  counters: TunerCounters = { step: 0, updates: 0, compositions: 0 };
+  interval: PgIntervalTotals = emptyInterval();
+  /** β, the weight of the KL term; adaptive KL control changes it. */
+  klCoefficient: number;
+  /** Compositions per update: groups × group size. */
+  readonly batch: number;
+  /** Priming steps fed before each composition (the same for every composition of a run). */
+  private leading = -1;
+  private readonly ruleWeights: readonly number[];
+  private readonly compositionWeights: readonly number[];
+  private readonly compositionActive: boolean;
+  private readonly adam: AdamSettings;
+  private readonly clip: ClipSettings;
+  // Rollout buffers, allocated once: (B) and (B, T) row-major by composition, except the BPTT arrays (time-major).
+  private readonly compositions: Uint8Array[];
+  private readonly leaps: LeapState[];
+  private readonly stepReward: Float64Array; // (B, T) s·(r_MT + composition terms at the last step)
+  private readonly logPi: Float64Array; // (B, T) log π(a|s) at the rollout
+  private readonly logP: Float64Array; // (B, T) log p(a|s)
+  private readonly advantage: Float64Array; // (B, T)
+  private readonly perRule = new Float64Array(NUM_RULES);
+  private readonly perComposition = new Float64Array(NUM_COMPOSITION_TERMS);
+  private readonly tokens: Int32Array;
+  private readonly scratch = new Float64Array(NUM_CLASSES);
+  private readonly priorScratch = new Float64Array(NUM_CLASSES);
+
+  constructor(kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming: Priming = { kind: 'random_note' }, rules: RuleContext = C_MAJOR_RULES) {
+    const c = (this.config = { ...config });
+    if (c.algorithm !== 'pg') throw new RangeError(`PgTuner runs algorithm 'pg', not '${c.algorithm}' (createTuner picks the right one)`);
+    this.rng = new Random(c.seed);
+    this.batch = c.pgGroups * c.pgGroupSize;
+    const B = this.batch;
+    const T = c.numNotes;
+    // The BPTT window holds the priming and the composition: its longest primer decides the plan.
+    const primingSteps = priming.kind === 'primer' ? priming.tokens.length : priming.kind === 'corpus' ? priming.length : 1;
+    const arena = createArena(kernels, {
+      policy: { config: noteRnn.config, maxBatch: Math.max(B, EVALUATION_BATCH), maxSteps: primingSteps - 1 + T, trainable: true },
+      prior: { config: noteRnn.config, maxBatch: Math.max(B, EVALUATION_BATCH) },
+    });
+    this.policy = arena.models.policy;
+    this.prior = arena.models.prior;
+    this.policy.importTensors(noteRnn.tensors, 'Note RNN');
+    this.prior.copyWeightsFrom(this.policy);
+    this.rules = { ...rules, ...keyTablesOf(c), numNotes: T, tonicDominantBonus: c.tonicDominantBonus };
+    this.priming = priming;
+    this.klController = new KlController(c.klTarget, c.klHorizon);
+    this.klCoefficient = c.klCoefficient;
+    this.ruleWeights = ruleWeights(c);
+    this.compositionWeights = compositionWeights(c);
+    this.compositionActive = this.compositionWeights.some((w) => w !== 0);
+    this.adam = { learningRate: c.learningRate, beta1: c.adamBeta1, beta2: c.adamBeta2, epsilon: c.adamEpsilon };
+    this.clip = { mode: 'perTensor', maxNorm: c.clipNorm };
+    this.compositions = Array.from({ length: B }, () => new Uint8Array(T));
+    this.leaps = Array.from({ length: B }, () => newLeapState());
+    this.stepReward = new Float64Array(B * T);
+    this.logPi = new Float64Array(B * T);
+    this.logP = new Float64Array(B * T);
+    this.advantage = new Float64Array(B * T);
+    this.tokens = new Int32Array(B);
+  }
+
+  /** Environment steps one update takes: a batch of whole compositions. */
+  get unitSteps(): number {
+    return this.batch * this.config.numNotes;
+  }
+
+  /** One update: rollout, return, advantage, loss, optimise (see the file comment). */
+  trainUnit(): void {
+    const primers = this.rollout();
+    this.returnsAndAdvantages();
+    this.optimise(primers);
+    this.counters.step += this.unitSteps;
+    this.counters.compositions += this.batch;
+    this.counters.updates++;
+  }
+
+  /**
+   * Samples the batch's compositions from π, group by group from one primer each, with the prior stepped
+   * alongside: per step the rules' reward and both log-probabilities of the note played. Returns each
+   * row's priming tokens.
+   */
+  private rollout(): ArrayLike<number>[] {
+    const { config: c, batch: B, rng, policy, prior } = this;
+    const T = c.numNotes;
+    const stride = policy.outputStride;
+    const primers: ArrayLike<number>[] = [];
+    for (let g = 0; g < c.pgGroups; g++) {
+      const tokens = primingTokens(this.priming, rng);
+      for (let k = 0; k < c.pgGroupSize; k++) primers.push(tokens);
+    }
+    if (this.leading < 0) this.leading = primers[0].length - 1;
+    if (primers.some((p) => p.length !== this.leading + 1)) throw new RangeError('PgTuner: every primer of a run must have the same length');
+    let [piLogits, pLogits] = primeModels([policy, prior], primers, B);
+    for (const leap of this.leaps) resetLeapState(leap);
+    const iv = this.interval;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const at = b * T + t;
+        // a ~ π(·|s) = softmax(policy logits); log π, log p and the exact KL(π ‖ p) at s, in float64.
+        const a = sampleFromScores(piLogits, b * stride, NUM_CLASSES, 1, rng, this.scratch);
+        const pi = this.scratch, p = this.priorScratch;
+        for (let j = 0; j < NUM_CLASSES; j++) {
+          pi[j] = piLogits[b * stride + j];
+          p[j] = pLogits[b * stride + j];
+        }
+        const lsePi = logSumExpRow(pi, 0, NUM_CLASSES), lseP = logSumExpRow(p, 0, NUM_CLASSES);
+        let kl = 0;
+        for (let j = 0; j < NUM_CLASSES; j++) {
+          const logPiJ = pi[j] - lsePi;
+          kl += Math.exp(logPiJ) * (logPiJ - (p[j] - lseP));
+        }
+        this.logPi[at] = pi[a] - lsePi;
+        this.logP[at] = p[a] - lseP;
+        const composition = this.compositions[b];
+        musicTheoryRewardInto(this.perRule, composition, t, a, this.leaps[b], this.rules);
+        let musicTheory = 0;
+        for (let i = 0; i < NUM_RULES; i++) {
+          musicTheory += this.ruleWeights[i] * this.perRule[i];
+          iv.perRule[i] += this.perRule[i];
+        }
+        composition[t] = a;
+        if (t === T - 1) {
+          compositionTermsInto(this.perComposition, composition, this.rules, NOTTINGHAM_COMPOSITION_MODEL);
+          for (let j = 0; j < NUM_COMPOSITION_TERMS; j++) iv.perComposition[j] += this.perComposition[j];
+          if (this.compositionActive) musicTheory += compositionReward(this.perComposition, this.compositionWeights);
+        }
+        this.stepReward[at] = c.rewardScaler * musicTheory;
+        const k1 = this.logPi[at] - this.logP[at];
+        iv.kl += kl;
+        this.klController.observe(kl);
+        iv.klK1 += k1;
+        iv.klK3 += Math.expm1(-k1) + k1;
+        iv.logPrior += this.logP[at];
+        iv.reward += this.stepReward[at];
+        this.tokens[b] = a;
+      }
+      if (t + 1 < T) {
+        piLogits = policy.step(this.tokens, B);
+        pLogits = prior.step(this.tokens, B);
+      }
+    }
+    iv.steps += B * T;
+    iv.compositions += B;
+    return primers;
+  }
+
+  /**
+   * Each composition's return (or each step's return to go) and its advantage against its group:
+   * leave-one-out mean (rloo) or standardised (grpo).
+   */
+  private returnsAndAdvantages(): void {
+    const { config: c, batch: B } = this;
+    const T = c.numNotes;
+    const K = c.pgGroupSize;
+    const R = this.advantage; // holds the returns first
+    for (let b = 0; b < B; b++) {
+      let toGo = 0;
+      for (let t = T - 1; t >= 0; t--) {
+        toGo += this.stepReward[b * T + t];
+        R[b * T + t] = toGo;
+      }
+      this.interval.returns += R[b * T];
+      if (c.pgReturn === 'composition') R.fill(R[b * T], b * T, (b + 1) * T);
+    }
+    let squares = 0;
+    const column = new Float64Array(K);
+    for (let g = 0; g < c.pgGroups; g++) {
+      for (let t = 0; t < T; t++) {
+        let sum = 0;
+        for (let k = 0; k < K; k++) sum += (column[k] = R[(g * K + k) * T + t]);
+        const mean = sum / K;
+        let variance = 0;
+        for (let k = 0; k < K; k++) variance += (column[k] - mean) ** 2;
+        const std = Math.sqrt(variance / K);
+        for (let k = 0; k < K; k++) {
+          const a = c.pgAdvantage === 'rloo' ? (K * column[k] - sum) / (K - 1) : (column[k] - mean) / (std + 1e-8);
+          R[(g * K + k) * T + t] = a;
+          squares += a * a;
+        }
+      }
+    }
+    this.interval.advantageStd += Math.sqrt(squares / (B * T));
+  }
+
+  /** The loss's gradient through BPTT over each row's priming and composition, and one Adam step. */
+  private optimise(primers: ArrayLike<number>[]): void {
+    const { config: c, batch: B, policy } = this;
+    const T = c.numNotes;
+    const L = this.leading;
+    const steps = L + T; // inputs: the priming tokens, then a_0 .. a_{T-2}; labels: a_0 .. a_{T-1} at rows L .. L+T-1
+    const inputs = new Int32Array(steps * B);
+    const labels = new Int32Array(steps * B).fill(-1);
+    const coefficients = new Float32Array(steps * B);
+    const beta = this.klCoefficient;
+    let loss = 0;
+    for (let b = 0; b < B; b++) {
+      const primer = primers[b];
+      for (let i = 0; i <= L; i++) inputs[i * B + b] = primer[i];
+      for (let t = 0; t < T; t++) {
+        const row = (L + t) * B + b;
+        const at = b * T + t;
+        if (t > 0) inputs[row] = this.compositions[b][t - 1];
+        labels[row] = this.compositions[b][t];
+        const k1 = this.logPi[at] - this.logP[at];
+        const r = Math.exp(-k1);
+        coefficients[row] = (this.advantage[at] + beta * (r - 1)) / (B * T);
+        loss += (-this.advantage[at] * this.logPi[at] + beta * (r - 1 + k1)) / (B * T);
+      }
+    }
+    if (!Number.isFinite(loss)) throw new TuneDivergedError(`the policy-gradient loss became ${loss} at step ${this.counters.step}; lower --learning-rate or --reward-scaler`);
+    policy.forwardSequence(inputs, B, steps, 'zero');
+    policy.labelLogProbs(labels, B, steps);
+    policy.policyGradientStep(coefficients, B, steps, this.adam, this.clip);
+    if (!policy.parametersFinite()) throw new TuneDivergedError(`the policy's weights are no longer finite at step ${this.counters.step}; lower --learning-rate`);
+    this.interval.updates++;
+    this.interval.loss += loss;
+  }
+
+  /** True between updates (checkpoints and evaluations happen there; a PgTuner is always between compositions). */
+  get betweenCompositions(): boolean {
+    return true;
+  }
+
+  /** The reward network of the evaluation: the prior (the Note RNN). */
+  get reward(): LstmModel {
+    return this.prior;
+  }
+
+  /** The network a tuned model file holds: the policy, which acts alone. */
+  get tunedNetwork(): LstmModel {
+    return this.policy;
+  }
+
+  /** The policy's models for sampling: the policy alone. */
+  policyModels(): LstmModel[] {
+    return [this.policy];
+  }
+
+  /** β adapts to the KL seen since the last call (adaptive KL control; unchanged when off). */
+  adaptRewardScaler(): void {
+    this.klCoefficient = 1 / this.klController.adapt(1 / this.klCoefficient);
+  }
+
+  /** The current logging interval's means, and a fresh interval. */
+  takeIntervalMetrics(): Record<string, number> & { step: number } {
+    const iv = this.interval;
+    const n = Math.max(1, iv.steps);
+    const u = iv.updates;
+    const out: Record<string, number> & { step: number } = {
+      step: this.counters.step,
+      'charts/reward_total': iv.reward / n,
+      'charts/reward_music_theory': iv.reward / n,
+      'charts/reward_note_rnn': iv.logPrior / n,
+      'charts/epsilon': 0,
+      'charts/return': iv.compositions ? iv.returns / iv.compositions : NaN,
+      'charts/kl': iv.kl / n,
+      'charts/kl_k1': iv.klK1 / n,
+      'charts/kl_k3': iv.klK3 / n,
+      'charts/reward_scaler': this.config.rewardScaler,
+      'charts/kl_coefficient': this.klCoefficient,
+      'losses/policy_loss': u ? iv.loss / u : NaN,
+      'losses/advantage_std': u ? iv.advantageStd / u : NaN,
+    };
+    RULE_NAMES.forEach((name, r) => (out[`rules/${name}`] = iv.perRule[r] / n));
+    COMPOSITION_TERM_NAMES.forEach((name, j) => (out[`composition/${name}`] = iv.compositions ? iv.perComposition[j] / iv.compositions : NaN));
+    this.interval = emptyInterval();
+    return out;
+  }
+
+  /** The tuned policy evaluated over `count` compositions with the stream of `step` (−1: the final one). */
+  evaluatePolicy(count: number, step: number): PolicyEvaluation {
+    return this.evaluate([this.policy], count, step);
+  }
+
+  /** The paper's statistics for the Note RNN and the tuned policy over `count` compositions each, primed alike. */
+  compareWithNoteRnn(count: number): { noteRnn: PolicyEvaluation; tuned: PolicyEvaluation } {
+    return { noteRnn: this.evaluate([this.prior], count, -1), tuned: this.evaluate([this.policy], count, -1) };
+  }
+
+  private evaluate(models: LstmModel[], count: number, step: number): PolicyEvaluation {
+    const c = this.config;
+    return evaluatePolicy(models, this.prior, new Random(evaluationSeed(c.seed, step)), {
+      count, numNotes: c.numNotes, temperature: c.temperature, priming: this.priming, rules: this.rules,
+    });
+  }
+
+  /** Everything a checkpoint needs besides the weights and Adam's moments. */
+  snapshot(): PgSnapshot {
+    return {
+      counters: { ...this.counters },
+      interval: { ...this.interval, perRule: [...this.interval.perRule], perComposition: [...this.interval.perComposition] },
+      klController: this.klController.state,
+      random: this.rng.getState(),
+      adamStep: this.policy.adamStep,
+      klCoefficient: this.klCoefficient,
+    };
+  }
+
+  restore(s: PgSnapshot): void {
+    this.counters = { ...s.counters };
+    this.interval = { ...emptyInterval(), ...s.interval, perRule: [...s.interval.perRule], perComposition: [...s.interval.perComposition] };
+    this.klController.state = s.klController;
+    this.rng.setState(s.random);
+    this.policy.adamStep = s.adamStep;
+    this.klCoefficient = s.klCoefficient;
+  }
+}
