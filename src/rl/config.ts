@@ -99,7 +99,7 @@ const MAX_STEPS = 1e12;
 export const CONFIG_FIELDS = {
   algorithm: { kind: 'choice', values: ALGORITHMS, default: 'q', doc: 'q (Q-learning), psi (Ψ-learning), g (G-learning): one-step TD from a replay; pg: KL-regularized policy gradient over whole compositions' },
   rewardScaler: { kind: 'number', min: 0, max: 1000, default: 2, doc: 's = 1/c: weight of the music-theory reward against log p' },
-  gamma: { kind: 'number', min: 0, max: 1, default: 0.7, doc: 'discount factor γ of the TD target' },
+  gamma: { kind: 'number', min: 0, max: 1, default: 0.7, doc: "discount factor γ of the TD target (pg: of the rules' rewards to go)" },
   numNotes: { kind: 'number', min: 8, max: 1024, integer: true, default: 32, doc: 'steps (16th notes) per composition' },
   trainingSteps: { kind: 'number', min: 1, max: MAX_STEPS, integer: true, default: 200_000, doc: 'environment steps of training (rounded up to whole compositions)' },
   explorationSteps: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 100_000, doc: 'steps over which ε anneals from initialEpsilon to finalEpsilon' },
@@ -140,7 +140,7 @@ export const CONFIG_FIELDS = {
   pgGroups: { kind: 'number', min: 1, max: 1024, integer: true, default: 4, doc: 'pg: groups of compositions per update, each group from one primer' },
   pgGroupSize: { kind: 'number', min: 2, max: 1024, integer: true, default: 8, doc: 'pg: compositions per group, the baseline of each being the others of its group' },
   pgAdvantage: { kind: 'choice', values: ['rloo', 'grpo'], default: 'rloo', doc: "pg: advantage against the group: rloo (return − the others' mean) or grpo ((return − mean) / std)" },
-  pgReturn: { kind: 'choice', values: ['composition', 'to-go'], default: 'composition', doc: "pg: each token's return: the whole composition's, or the rewards from its step on (to-go)" },
+  pgReturn: { kind: 'choice', values: ['composition', 'to-go'], default: 'composition', doc: "pg: each token's return: the whole composition's, or the rules' rewards from its step on discounted by gamma, plus the composition terms (to-go)" },
   klCoefficient: { kind: 'number', min: 0, max: 1e6, default: 1, doc: 'pg: β, the weight of the per-token KL estimate k3 to the Note RNN in the loss (adaptive KL control adapts it)' },
   rewardStatePrecision: { kind: 'choice', values: ['f32', 'f16'], default: 'f32', doc: "how the replay keeps the Reward RNN's log p(·|s') that G's target needs: f32, or f16 (half the memory; named for the Reward RNN states it once held, kept so saved configs and sweep plans still load)" },
   seed: { kind: 'number', min: 0, max: 4_294_967_295, integer: true, default: 1, doc: 'seed of the one random source; same seed and config give the same run' },

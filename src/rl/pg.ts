@@ -5,7 +5,9 @@
  *
  *   rollout    G groups of K compositions, each group from one primer, sampled as one batch: a ~ π(·|s);
  *              per step the rules' r_MT and log p(a|s) under the prior, at the end the composition terms
- *   return     R = s·(Σ_t Σ_i w_i r_i(t) + Σ_j v_j c_j)         (pgReturn 'composition'; 'to-go': R_t from step t on)
+ *   return     R = s·(Σ_t Σ_i w_i r_i(t) + Σ_j v_j c_j)         (pgReturn 'composition': one return per composition)
+ *              R_t = s·(Σ_{t' ≥ t} γ^(t'−t) Σ_i w_i r_i(t') + Σ_j v_j c_j)   (pgReturn 'to-go': per step, the rules'
+ *              rewards from its step on, discounted by γ, and the composition terms, which belong to every step)
  *   advantage  A = R − the mean of the other K − 1 returns of its group   (RLOO, Ahmadian et al. 2024)
  *              A = (R − mean) / std over the group                     (GRPO, Shao et al. 2024)
  *   loss       (1 / (B·T)) Σ_b Σ_t [ −A_bt · log π(a_bt|s_bt) + β · k3_bt ],   k3 = (r − 1) − log r, r = p/π
@@ -98,7 +100,8 @@ export class PgTuner {
   // Rollout buffers, allocated once: (B) and (B, T) row-major by composition, except the BPTT arrays (time-major).
   private readonly compositions: Uint8Array[];
   private readonly leaps: LeapState[];
-  private readonly stepReward: Float64Array; // (B, T) s·(r_MT + composition terms at the last step)
+  private readonly stepReward: Float64Array; // (B, T) s·r_MT of each step
+  private readonly compositionReturn: Float64Array; // (B) s·Σ_j v_j c_j of each finished composition
   private readonly logPi: Float64Array; // (B, T) log π(a|s) at the rollout
   private readonly logP: Float64Array; // (B, T) log p(a|s)
   private readonly advantage: Float64Array; // (B, T)
@@ -137,6 +140,7 @@ export class PgTuner {
     this.compositions = Array.from({ length: B }, () => new Uint8Array(T));
     this.leaps = Array.from({ length: B }, () => newLeapState());
     this.stepReward = new Float64Array(B * T);
+    this.compositionReturn = new Float64Array(B);
     this.logPi = new Float64Array(B * T);
     this.logP = new Float64Array(B * T);
     this.advantage = new Float64Array(B * T);
@@ -203,12 +207,13 @@ export class PgTuner {
           iv.perRule[i] += this.perRule[i];
         }
         composition[t] = a;
+        this.stepReward[at] = c.rewardScaler * musicTheory;
         if (t === T - 1) {
           compositionTermsInto(this.perComposition, composition, this.rules, NOTTINGHAM_COMPOSITION_MODEL);
           for (let j = 0; j < NUM_COMPOSITION_TERMS; j++) iv.perComposition[j] += this.perComposition[j];
-          if (this.compositionActive) musicTheory += compositionReward(this.perComposition, this.compositionWeights);
+          this.compositionReturn[b] = this.compositionActive ? c.rewardScaler * compositionReward(this.perComposition, this.compositionWeights) : 0;
+          iv.reward += this.compositionReturn[b];
         }
-        this.stepReward[at] = c.rewardScaler * musicTheory;
         const k1 = this.logPi[at] - this.logP[at];
         iv.kl += kl;
         this.klController.observe(kl);
@@ -237,14 +242,17 @@ export class PgTuner {
     const T = c.numNotes;
     const K = c.pgGroupSize;
     const R = this.advantage; // holds the returns first
+    const gamma = c.pgReturn === 'to-go' ? c.gamma : 1;
     for (let b = 0; b < B; b++) {
-      let toGo = 0;
+      let whole = this.compositionReturn[b], toGo = 0;
       for (let t = T - 1; t >= 0; t--) {
-        toGo += this.stepReward[b * T + t];
-        R[b * T + t] = toGo;
+        const r = this.stepReward[b * T + t];
+        whole += r;
+        toGo = r + gamma * toGo;
+        R[b * T + t] = toGo + this.compositionReturn[b];
       }
-      this.interval.returns += R[b * T];
-      if (c.pgReturn === 'composition') R.fill(R[b * T], b * T, (b + 1) * T);
+      this.interval.returns += whole;
+      if (c.pgReturn === 'composition') R.fill(whole, b * T, (b + 1) * T);
     }
     let squares = 0;
     const column = new Float64Array(K);
