@@ -1,12 +1,13 @@
 /**
  * The page: loads the kernels (compiled once, here) and the default Note RNN, generates and plays
- * melodies (tempo, instrument, key, mode, loop; Web MIDI output where the browser has it), offers them
- * as MIDI, takes a primer MIDI, tunes in a Web Worker (handed the compiled module) with a progress bar,
- * time left and a live reward chart, saves and loads tuned models, and compares Note RNN and tuned
- * samples side by side with a synced A/B toggle and the paper's evaluation table.
+ * melodies (tempo, instrument, the key and mode they are heard in, loop; Web MIDI output where the
+ * browser has it), offers them as MIDI in the key they are written in, takes a primer MIDI, tunes in a
+ * Web Worker (handed the compiled module) in the key and mode asked for, with a progress bar, time left
+ * from the measured speed and a live reward chart, saves and loads tuned models, and compares Note RNN
+ * and tuned samples side by side with a synced A/B toggle and the paper's evaluation table.
  *
- * Stable hooks for tests: #status[data-state], #roll-*[data-note-count][data-tokens], #download-*[href],
- * #tune-status[data-state], #tune-progress[data-step], #reward-chart[data-points],
+ * Stable hooks for tests: #status[data-state], #roll-*[data-note-count][data-tokens][data-key],
+ * #download-*[href][data-key], #tune-status[data-state], #tune-estimate, #tune-progress[data-step], #reward-chart[data-points],
  * #compare-section[data-ready][data-seed][data-audible], #ab-play[data-gains], #model-status[data-state],
  * #primer-status[data-state]; invalid fields get aria-invalid and a message #<id>-error.
  */
