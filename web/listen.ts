@@ -4,8 +4,14 @@
  * source (seeded from the clock; the seed is recorded with every answer), answers of A / B / no
  * preference kept in localStorage, a CSV export, and each model's win rate with a 95 % Wilson interval.
  *
+ * An answer counts only when both melodies were heard: the answer buttons unlock once A and B have each
+ * played to the end at least once in this pair (stopping one early does not count; replaying is free).
+ * To the end rather than merely started, because a melody is judged by its whole shape, and how it ends
+ * (on the tonic, a leap resolved) is part of what the tuning rewards; a pair lasts seconds, not minutes.
+ *
  * Stable hooks for tests: #status[data-state], #start, #trial-label[data-trial], #play-a, #play-b,
- * #answer-a, #answer-b, #answer-none, #results[data-answers], #export-csv[href], #clear-answers.
+ * #trial-section[data-heard], #answer-hint, #answer-a, #answer-b, #answer-none, #results[data-answers],
+ * #export-csv[href], #clear-answers.
  */
 import wasmUrl from '../dist/rltuner.wasm?url';
 import modelUrl from '../models/note_rnn.safetensors?url';
@@ -36,6 +42,7 @@ const ui = {
   trialLabel: $('trial-label'),
   playA: $<HTMLButtonElement>('play-a'),
   playB: $<HTMLButtonElement>('play-b'),
+  answerHint: $('answer-hint'),
   answerA: $<HTMLButtonElement>('answer-a'),
   answerB: $<HTMLButtonElement>('answer-b'),
   answerNone: $<HTMLButtonElement>('answer-none'),
@@ -184,8 +191,11 @@ interface Pair {
   b: { policy: Policy; tokens: Uint8Array };
 }
 
+type Side = 'a' | 'b';
 let session: { seed: number; policies: [Policy, Policy]; pairs: Pair[]; next: number } | null = null;
-let playing: { playback: Playback; button: HTMLButtonElement; label: string } | null = null;
+let playing: { playback: Playback; button: HTMLButtonElement; label: string; side: Side } | null = null;
+/** Which melodies of the current pair have played to the end. */
+const heard = { a: false, b: false };
 
 function sample(policy: Policy, seed: number): Uint8Array {
   return sampleCompositions(policy.models, new Random(seed), {
@@ -198,10 +208,12 @@ ui.start.addEventListener('click', async () => {
   if (count === null || !kernels || !noteRnn) return;
   let policies: [Policy, Policy];
   try {
+    const second = await policyFromFile(ui.model2File.files![0]);
+    // The shipped Note RNN records no length or temperature: it plays at model 2's, as the tuner's side-by-side
+    // does, so a pair never differs in length (which would tell which model made which).
     const first: Policy = ui.model1Kind.value === 'file'
       ? await policyFromFile(ui.model1File.files![0])
-      : { name: 'Note RNN (shipped)', models: [noteRnn], numNotes: 32, temperature: 1 };
-    const second = await policyFromFile(ui.model2File.files![0]);
+      : { name: 'Note RNN (shipped)', models: [noteRnn], numNotes: second.numNotes, temperature: second.temperature };
     if (second.name === first.name) second.name = `${second.name} (model 2)`;
     policies = [first, second];
   } catch (error) {
@@ -232,40 +244,70 @@ function stopPlaying(): void {
   playing = null;
 }
 
-function play(button: HTMLButtonElement, tokens: Uint8Array): void {
+/** Plays one melody of the pair, or stops it; played to the end, it counts as heard. */
+function play(button: HTMLButtonElement, tokens: Uint8Array, side: Side): void {
   const wasThis = playing?.button === button;
   stopPlaying();
   if (wasThis) return;
   const label = button.textContent ?? '';
   const playback = playTracks([{ notes: tokensToNotes(tokens), steps: tokens.length }], { bpm: BPM, voice: VOICE, loop: false });
-  playing = { playback, button, label };
+  playing = { playback, button, label, side };
   button.dataset.playing = 'true';
   button.textContent = '■ Stop';
   const current = playing;
   const poll = (): void => {
     if (playing !== current) return;
-    if (current.playback.position() === null) return stopPlaying();
+    if (current.playback.position() === null) {
+      stopPlaying();
+      heard[side] = true;
+      showHeard();
+      return;
+    }
     requestAnimationFrame(poll);
   };
   requestAnimationFrame(poll);
 }
 
+/** Seconds a melody of `steps` sixteenth notes plays at the page's tempo. */
+const secondsOf = (steps: number): number => (steps * 60) / BPM / 4;
+
+/** Unlocks the answers once both melodies were heard to the end, and says what is still to hear. */
+function showHeard(): void {
+  if (!session || session.next >= session.pairs.length) return;
+  const both = heard.a && heard.b;
+  for (const b of [ui.answerA, ui.answerB, ui.answerNone]) b.disabled = !both;
+  ui.trialSection.dataset.heard = (['a', 'b'] as const).filter((s) => heard[s]).join(',');
+  const pair = session.pairs[session.next];
+  const left = (['a', 'b'] as const).filter((s) => !heard[s]).map((s) => `${s.toUpperCase()} (${secondsOf(pair[s].tokens.length).toFixed(0)} s)`);
+  ui.answerHint.textContent = both
+    ? 'Both heard to the end: choose (replay either as often as you like).'
+    : `The answers unlock once both melodies have played to the end: still to hear ${left.join(' and ')}.`;
+}
+
 function showTrial(): void {
   if (!session) return;
   stopPlaying();
+  heard.a = false;
+  heard.b = false;
   const done = session.next >= session.pairs.length;
   for (const b of [ui.playA, ui.playB, ui.answerA, ui.answerB, ui.answerNone]) b.disabled = done;
   ui.trialLabel.dataset.trial = String(done ? 0 : session.next + 1);
   ui.trialLabel.textContent = done
     ? `Session ${session.seed} done: thank you. Start another session for more pairs.`
-    : `Pair ${session.next + 1} of ${session.pairs.length}: play A and B (as often as you like), then choose.`;
+    : `Pair ${session.next + 1} of ${session.pairs.length}: play A and B to the end (then as often as you like), then choose.`;
+  if (done) {
+    ui.answerHint.textContent = '';
+    delete ui.trialSection.dataset.heard;
+  } else {
+    showHeard();
+  }
 }
 
-ui.playA.addEventListener('click', () => session && play(ui.playA, session.pairs[session.next].a.tokens));
-ui.playB.addEventListener('click', () => session && play(ui.playB, session.pairs[session.next].b.tokens));
+ui.playA.addEventListener('click', () => session && play(ui.playA, session.pairs[session.next].a.tokens, 'a'));
+ui.playB.addEventListener('click', () => session && play(ui.playB, session.pairs[session.next].b.tokens, 'b'));
 
 function answer(choice: Answer): void {
-  if (!session || session.next >= session.pairs.length) return;
+  if (!session || session.next >= session.pairs.length || !(heard.a && heard.b)) return;
   const pair = session.pairs[session.next];
   answers.push({
     sessionSeed: session.seed,

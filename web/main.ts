@@ -1,12 +1,13 @@
 /**
  * The page: loads the kernels (compiled once, here) and the default Note RNN, generates and plays
- * melodies (tempo, instrument, key, mode, loop; Web MIDI output where the browser has it), offers them
- * as MIDI, takes a primer MIDI, tunes in a Web Worker (handed the compiled module) with a progress bar,
- * time left and a live reward chart, saves and loads tuned models, and compares Note RNN and tuned
- * samples side by side with a synced A/B toggle and the paper's evaluation table.
+ * melodies (tempo, instrument, the key and mode they are heard in, loop; Web MIDI output where the
+ * browser has it), offers them as MIDI in the key they are written in, takes a primer MIDI, tunes in a
+ * Web Worker (handed the compiled module) in the key and mode asked for, with a progress bar, time left
+ * from the measured speed and a live reward chart, saves and loads tuned models, and compares Note RNN
+ * and tuned samples side by side with a synced A/B toggle and the paper's evaluation table.
  *
- * Stable hooks for tests: #status[data-state], #roll-*[data-note-count][data-tokens], #download-*[href],
- * #tune-status[data-state], #tune-progress[data-step], #reward-chart[data-points],
+ * Stable hooks for tests: #status[data-state], #roll-*[data-note-count][data-tokens][data-key],
+ * #download-*[href][data-key], #tune-status[data-state], #tune-estimate, #tune-progress[data-step], #reward-chart[data-points],
  * #compare-section[data-ready][data-seed][data-audible], #ab-play[data-gains], #model-status[data-state],
  * #primer-status[data-state]; invalid fields get aria-invalid and a message #<id>-error.
  */
@@ -14,13 +15,16 @@ import wasmUrl from '../dist/rltuner.wasm?url';
 import sharedWasmUrl from '../dist/rltuner-shared.wasm?url';
 import modelUrl from '../models/note_rnn.safetensors?url';
 import {
-  compositionToMidi, generate, importMidi, loadKernels, loadNoteRnn, tokenName, tokensToNotes, type LstmModel,
+  compositionToMidi, generate, importMidi, keyName, keyNamed, loadKernels, loadNoteRnn, tokenName, tokensToNotes, type Key, type LstmModel,
 } from '../src/index.js';
 import { EVALUATION_ROWS } from '../src/eval/report.js';
-import { readNumberField, watchNumberField, type NumberFieldSpec } from './fields.js';
+import { numberProblem, readNumberField, watchNumberField, type NumberFieldSpec } from './fields.js';
 import { PAPER_COLUMN_LABELS, PAPER_VALUES, type PaperColumn } from './paper_table.js';
 import { drawPianoRoll, type RollStyle } from './piano_roll.js';
-import { KEY_NAMES, MODE_NAMES, MODES, mapNotes, type Mode } from './pitch_map.js';
+import {
+  C_MAJOR, heardKey, KEY_NAMES, MODE_LABELS, MODE_NAMES, mapNotes, TONIC_BY_PITCH_CLASS, type HeardAs, type Mode,
+} from './pitch_map.js';
+import { duration, runEstimate, secondsLeft, type MeasuredRun } from './estimate.js';
 import type { FromWorker, ProgressPoint, ToWorker, TunedModelInfo, TuneRequest } from './protocol.js';
 import { fileSizeProblem } from './loaded_files.js';
 import { drawLegend, drawRewardChart } from './reward_chart.js';
@@ -47,6 +51,7 @@ const ui = {
   genTemperature: $<HTMLInputElement>('gen-temperature'),
   genSeed: $<HTMLInputElement>('gen-seed'),
   generate: $<HTMLButtonElement>('generate'),
+  generateNext: $<HTMLButtonElement>('generate-next'),
   playMain: $<HTMLButtonElement>('play-main'),
   download: $<HTMLAnchorElement>('download-midi'),
   primerFile: $<HTMLInputElement>('primer-file'),
@@ -57,6 +62,9 @@ const ui = {
   tuneAlgorithm: $<HTMLSelectElement>('tune-algorithm'),
   tuneSteps: $<HTMLInputElement>('tune-steps'),
   tuneSeed: $<HTMLInputElement>('tune-seed'),
+  tuneKey: $<HTMLSelectElement>('tune-key'),
+  tuneMode: $<HTMLSelectElement>('tune-mode'),
+  tuneEstimate: $('tune-estimate'),
   tune: $<HTMLButtonElement>('tune'),
   tuneStop: $<HTMLButtonElement>('tune-stop'),
   tuneProgress: $<HTMLProgressElement>('tune-progress'),
@@ -64,6 +72,7 @@ const ui = {
   tuneAnnounce: $('tune-announce'),
   chart: $<SVGSVGElement>('reward-chart'),
   legend: $('reward-legend'),
+  rewardNote: $('reward-note'),
   downloadModel: $<HTMLAnchorElement>('download-model'),
   loadModel: $<HTMLInputElement>('load-model'),
   modelStatus: $('model-status'),
@@ -131,14 +140,18 @@ window.addEventListener('unhandledrejection', (e) => fail(e.reason));
 // ---- playback settings --------------------------------------------------------------------------
 
 for (const voice of VOICES) ui.voice.append(new Option(VOICE_LABELS[voice], voice));
+ui.key.append(new Option('as written', ''));
 KEY_NAMES.forEach((name, i) => ui.key.append(new Option(name, String(i))));
-for (const mode of MODE_NAMES) ui.mode.append(new Option(MODES[mode].label, mode));
+ui.mode.append(new Option('as written', ''));
+for (const mode of MODE_NAMES) ui.mode.append(new Option(MODE_LABELS[mode], mode));
+// The tune's key: the library's tonic names (config `key`), shown as the playback names.
+KEY_NAMES.forEach((name, i) => ui.tuneKey.append(new Option(name, TONIC_BY_PITCH_CLASS[i])));
+for (const mode of MODE_NAMES) ui.tuneMode.append(new Option(MODE_LABELS[mode], mode));
 
-const settings = (): { bpm: number; voice: Voice; key: number; mode: Mode; loop: boolean } => ({
+const settings = (): { bpm: number; voice: Voice; heard: HeardAs; loop: boolean } => ({
   bpm: readField('tempo') ?? 120,
   voice: ui.voice.value as Voice,
-  key: Number(ui.key.value),
-  mode: ui.mode.value as Mode,
+  heard: { tonic: ui.key.value === '' ? null : Number(ui.key.value), mode: ui.mode.value === '' ? null : ui.mode.value as Mode },
   loop: ui.loop.checked,
 });
 
@@ -147,24 +160,24 @@ const settings = (): { bpm: number; voice: Voice; key: number; mode: Mode; loop:
 interface Roll {
   tokens: Uint8Array;
   style: RollStyle;
+  /** The key the melody is written in (C major for the Note RNN's, the tuned key for a tuned model's). */
+  key: Key;
 }
 const rolls = new Map<HTMLCanvasElement, Roll>();
 
-const notesAsHeard = (tokens: Uint8Array) => {
-  const { key, mode } = settings();
-  return mapNotes(tokensToNotes(tokens), key, mode);
-};
+const notesAsHeard = (roll: Roll) => mapNotes(tokensToNotes(roll.tokens), roll.key, settings().heard);
 
-function drawRoll(canvas: HTMLCanvasElement, playheadStep?: number, dimmed = false): void {
+/** Draws a roll as heard; `silent` draws it hollow (a track playing silently beside the heard one). */
+function drawRoll(canvas: HTMLCanvasElement, playheadStep?: number, silent = false): void {
   const roll = rolls.get(canvas);
   if (!roll) return;
-  const style = dimmed ? { ...roll.style, noteColor: `${roll.style.noteColor}66` } : roll.style;
-  drawPianoRoll(canvas, notesAsHeard(roll.tokens), roll.tokens.length, style, playheadStep);
+  drawPianoRoll(canvas, notesAsHeard(roll), roll.tokens.length, roll.style, heardKey(roll.key, settings().heard), { playheadStep, hollow: silent });
 }
 
-function showRoll(canvas: HTMLCanvasElement, tokens: Uint8Array, style: RollStyle): void {
-  rolls.set(canvas, { tokens, style });
+function showRoll(canvas: HTMLCanvasElement, tokens: Uint8Array, style: RollStyle, key: Key): void {
+  rolls.set(canvas, { tokens, style, key });
   canvas.dataset.tokens = Array.from(tokens).join(',');
+  canvas.dataset.writtenKey = keyName(key);
   drawRoll(canvas);
 }
 
@@ -195,7 +208,7 @@ function togglePlay(button: HTMLButtonElement, canvases: HTMLCanvasElement[], au
   stopPlaying();
   if (wasThis) return;
   const tracks = canvases.map((c) => rolls.get(c)).filter((r): r is Roll => r !== undefined)
-    .map((r) => ({ notes: notesAsHeard(r.tokens), steps: r.tokens.length }));
+    .map((r) => ({ notes: notesAsHeard(r), steps: r.tokens.length }));
   if (tracks.length !== canvases.length) return;
   const s = settings();
   const output = midiOutput();
@@ -234,19 +247,22 @@ window.addEventListener('resize', () => {
   redrawChart();
 });
 
-const midiLinks = new Map<HTMLAnchorElement, { tokens: Uint8Array; url: string }>();
-function offerMidi(link: HTMLAnchorElement, tokens: Uint8Array): void {
+const midiLinks = new Map<HTMLAnchorElement, { tokens: Uint8Array; key: Key; url: string }>();
+/** Offers the melody as a MIDI file, as written: its notes, its key's signature, the tempo and instrument. */
+function offerMidi(link: HTMLAnchorElement, tokens: Uint8Array, key: Key): void {
   const previous = midiLinks.get(link);
   if (previous) URL.revokeObjectURL(previous.url);
   const { bpm, voice } = settings();
-  const url = URL.createObjectURL(new Blob([compositionToMidi(tokens, { qpm: bpm, program: VOICE_MIDI_PROGRAMS[voice] }) as BlobPart], { type: 'audio/midi' }));
-  midiLinks.set(link, { tokens, url });
+  const bytes = compositionToMidi(tokens, { qpm: bpm, program: VOICE_MIDI_PROGRAMS[voice], key });
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'audio/midi' }));
+  midiLinks.set(link, { tokens, key, url });
   link.href = url;
+  link.dataset.key = keyName(key);
   link.classList.remove('disabled');
   link.removeAttribute('aria-disabled');
 }
 function refreshMidiLinks(): void {
-  midiLinks.forEach(({ tokens }, link) => offerMidi(link, tokens));
+  midiLinks.forEach(({ tokens, key }, link) => offerMidi(link, tokens, key));
 }
 
 // ---- Web MIDI output (only where the browser has it) --------------------------------------------
@@ -329,16 +345,22 @@ function generateMelody(): void {
   if (length === null || temperature === null || seed === null) return;
   stopPlaying();
   const tokens = generate(noteRnn, { count: 1, length, temperature, seed, primer: primer?.tokens })[0];
-  showRoll(ui.rollMain, tokens, MAIN_STYLE);
+  showRoll(ui.rollMain, tokens, MAIN_STYLE, C_MAJOR);
   ui.rollMain.dataset.seed = String(seed);
-  offerMidi(ui.download, tokens);
+  offerMidi(ui.download, tokens, C_MAJOR);
   ui.download.download = `rltuner-seed${seed}.mid`;
   ui.playMain.disabled = false;
+  // The Seed field keeps the seed of the melody shown (Generate again gives it back); "New melody" moves on.
   ui.tokens.textContent = `seed ${seed}: ${Array.from(tokens, tokenName).join(' ')}`;
-  ui.genSeed.value = String(seed >= MAX_SEED ? 0 : seed + 1);
 }
 
 ui.generate.addEventListener('click', generateMelody);
+ui.generateNext.addEventListener('click', () => {
+  const seed = readField('genSeed');
+  if (seed === null) return;
+  ui.genSeed.value = String(seed >= MAX_SEED ? 0 : seed + 1);
+  generateMelody();
+});
 ui.playMain.addEventListener('click', () => togglePlay(ui.playMain, [ui.rollMain]));
 
 // ---- 2. tune in a worker ------------------------------------------------------------------------
@@ -351,6 +373,10 @@ let chartQueued = false;
 let smoothedStepsPerSecond = 0;
 let announcedTenth = -1;
 let modelUrlOffered: string | null = null;
+/** The algorithm of the run the chart shows. */
+let chartAlgorithm = ui.tuneAlgorithm.value;
+/** What the last finished run measured in this tab (for the estimate of the next one). */
+let lastRun: MeasuredRun | null = null;
 
 drawLegend(ui.legend);
 
@@ -359,15 +385,18 @@ function redrawChart(): void {
   chartQueued = true;
   requestAnimationFrame(() => {
     chartQueued = false;
-    drawRewardChart(ui.chart, points, totalSteps);
+    drawRewardChart(ui.chart, points, totalSteps, chartAlgorithm, ui.rewardNote);
   });
 }
 
-/** "1 min 05 s", "42 s". */
-function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
+/** The estimate under the Tune button: from the last run's measured speed, never a fixed claim. */
+function showEstimate(): void {
+  // Read without marking the field: its own messages come from watchNumberField.
+  if (numberProblem(ui.tuneSteps.value, FIELDS.tuneSteps) !== null) return;
+  ui.tuneEstimate.textContent = runEstimate(Number(ui.tuneSteps.value), lastRun);
+  ui.tuneEstimate.dataset.stepsPerSecond = lastRun ? String(Math.round(lastRun.stepsPerSecond)) : '';
 }
+ui.tuneSteps.addEventListener('input', showEstimate);
 
 ui.tune.addEventListener('click', () => {
   const trainingSteps = readField('tuneSteps');
@@ -381,6 +410,8 @@ ui.tune.addEventListener('click', () => {
     // About 200 points on the chart (the default run logs every 1,000 steps, as the CLI does).
     logEvery: Math.max(100, Math.round(trainingSteps / 200 / 100) * 100),
     seed,
+    key: ui.tuneKey.value,
+    mode: ui.tuneMode.value,
     evaluationCount: EVALUATION_COUNT,
     primer: primerTokens(),
   };
@@ -388,7 +419,8 @@ ui.tune.addEventListener('click', () => {
   totalSteps = trainingSteps;
   smoothedStepsPerSecond = 0;
   announcedTenth = -1;
-  drawRewardChart(ui.chart, points, totalSteps);
+  chartAlgorithm = request.algorithm;
+  drawRewardChart(ui.chart, points, totalSteps, chartAlgorithm, ui.rewardNote);
   ui.tuneProgress.value = 0;
   ui.tuneProgress.dataset.step = '0';
   ui.tune.disabled = true;
@@ -396,7 +428,7 @@ ui.tune.addEventListener('click', () => {
   ui.loadModel.disabled = true;
   setComparing(false);
   ui.compareSeed.value = String(seed);
-  setStatus(ui.tuneStatus, 'running', `Tuning ${request.algorithm} for ${trainingSteps.toLocaleString('en')} steps…`);
+  setStatus(ui.tuneStatus, 'running', `Tuning ${request.algorithm} in ${keyName(keyNamed(request.key, request.mode))} for ${trainingSteps.toLocaleString('en')} steps; measuring the speed…`);
   ui.tuneAnnounce.textContent = `Tuning started: ${trainingSteps.toLocaleString('en')} steps.`;
   send({ type: 'tune', request });
 });
@@ -407,7 +439,7 @@ ui.tuneStop.addEventListener('click', () => send({ type: 'stop' }));
 function describeModel(model: TunedModelInfo): string {
   const names: Record<string, string> = { q: 'Q-learning', psi: 'Ψ-learning', g: 'G-learning (acts with the page’s Note RNN)', note_rnn: 'a Note RNN' };
   const steps = model.steps ? `, ${model.steps.toLocaleString('en')} steps` : '';
-  return `${names[model.algorithm] ?? model.algorithm}${steps}, ${model.numNotes}-step melodies at temperature ${model.temperature}`;
+  return `${names[model.algorithm] ?? model.algorithm}${steps}, ${model.numNotes}-step melodies in ${keyName(model.key)} at temperature ${model.temperature}`;
 }
 
 ui.loadModel.addEventListener('change', async () => {
@@ -516,15 +548,15 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const fraction = Math.min(1, p.step / m.totalSteps);
       ui.tuneProgress.value = fraction;
       ui.tuneProgress.dataset.step = String(p.step);
-      const left = smoothedStepsPerSecond > 0 ? (m.totalSteps - p.step) / smoothedStepsPerSecond : NaN;
+      const left = secondsLeft(p.step, m.totalSteps, smoothedStepsPerSecond);
       ui.tuneStatus.textContent =
         `step ${p.step.toLocaleString('en')} / ${m.totalSteps.toLocaleString('en')} · ` +
         `${Math.round(smoothedStepsPerSecond).toLocaleString('en')} steps/s on ${threadsLabel()} · ` +
-        `${Number.isFinite(left) ? `about ${duration(left)} left` : 'estimating time left'} · reward ${p.total.toFixed(2)}`;
+        `${left !== null ? `about ${duration(left)} left` : 'estimating time left'} · reward ${p.total.toFixed(2)}`;
       const tenth = Math.floor(fraction * 10);
       if (tenth > announcedTenth && tenth < 10) {
         announcedTenth = tenth;
-        if (tenth > 0) ui.tuneAnnounce.textContent = `Tuning ${tenth * 10}% done${Number.isFinite(left) ? `, about ${duration(left)} left` : ''}.`;
+        if (tenth > 0) ui.tuneAnnounce.textContent = `Tuning ${tenth * 10}% done${left !== null ? `, about ${duration(left)} left` : ''}.`;
       }
       redrawChart();
       break;
@@ -540,6 +572,10 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       ui.tuneProgress.value = m.steps / Math.max(1, totalSteps);
       ui.tuneProgress.dataset.step = String(m.steps);
       const training = m.seconds - m.evaluationSeconds;
+      if (!m.stopped && m.steps > 0 && training > 0) {
+        lastRun = { stepsPerSecond: m.steps / training, evaluationSeconds: m.evaluationSeconds, threads: threadsLabel() };
+        showEstimate();
+      }
       const text =
         `${m.stopped ? 'Stopped' : 'Tuned'} after ${m.steps.toLocaleString('en')} steps in ${m.seconds.toFixed(1)} s ` +
         `(${Math.round(m.steps / Math.max(1e-9, training)).toLocaleString('en')} steps/s on ${threadsLabel()}` +
@@ -563,10 +599,10 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       break;
     case 'samples':
       stopPlaying();
-      showRoll(ui.rollNoteRnn, m.noteRnn, NOTE_RNN_STYLE);
-      showRoll(ui.rollTuned, m.tuned, TUNED_STYLE);
-      offerMidi(ui.downloadNoteRnn, m.noteRnn);
-      offerMidi(ui.downloadTuned, m.tuned);
+      showRoll(ui.rollNoteRnn, m.noteRnn, NOTE_RNN_STYLE, C_MAJOR);
+      showRoll(ui.rollTuned, m.tuned, TUNED_STYLE, m.tunedKey);
+      offerMidi(ui.downloadNoteRnn, m.noteRnn, C_MAJOR);
+      offerMidi(ui.downloadTuned, m.tuned, m.tunedKey);
       ui.compare.dataset.seed = String(m.seed);
       setComparing(true);
       break;
@@ -606,6 +642,7 @@ async function start(): Promise<void> {
   send({ type: 'init', module: kernels.module as WebAssembly.Module, sharedModule, model: modelBytes.slice().buffer });
   noteRnn = loadNoteRnn(kernels, modelBytes, 1).model;
   ui.generate.disabled = false;
+  ui.generateNext.disabled = false;
   generateMelody();
   showReady();
 }
@@ -620,5 +657,6 @@ function showReady(): void {
   else if (noteRnn) setStatus(status, 'loading', 'Kernels and Note RNN loaded; starting the tuning worker…');
 }
 
-drawRewardChart(ui.chart, [], readField('tuneSteps') ?? 200_000);
+drawRewardChart(ui.chart, [], readField('tuneSteps') ?? 200_000, chartAlgorithm, ui.rewardNote);
+showEstimate();
 start().catch(fail);

@@ -5,6 +5,8 @@
  */
 
 /** Per logging interval, the reward curves the chart draws (means per step over the interval). */
+import type { Key } from '../src/index.js';
+
 export interface ProgressPoint {
   step: number;
   total: number;
@@ -27,11 +29,14 @@ export interface EvaluationValues {
 }
 
 export interface TuneRequest {
-  algorithm: 'q' | 'psi' | 'g';
+  algorithm: 'q' | 'psi' | 'g' | 'pg';
   trainingSteps: number;
   explorationSteps: number;
   logEvery: number;
   seed: number;
+  /** The key the rules reward, and so the key of the tuned model's notes: a tonic name (config `key`) and a mode. */
+  key: string;
+  mode: string;
   /** Compositions per model in the final evaluation (the table after tuning; 0 to skip). */
   evaluationCount: number;
   /** Tokens every episode starts from (config priming 'primer'), or null for one random note. */
@@ -48,6 +53,8 @@ export interface TunedModelInfo {
   numNotes: number;
   /** Its sampling temperature. */
   temperature: number;
+  /** The key of its notes: the key it was tuned in (C major for a Note RNN and for models that record none). */
+  key: Key;
 }
 
 export type ToWorker =
@@ -86,5 +93,6 @@ export type FromWorker =
       modelBytes: ArrayBuffer;
     }
   | { type: 'model-loaded'; model: TunedModelInfo }
-  | { type: 'samples'; seed: number; noteRnn: Uint8Array; tuned: Uint8Array }
+  /** noteRnn's notes are in C major; tuned's in tunedKey (the key the tuned model was tuned in). */
+  | { type: 'samples'; seed: number; noteRnn: Uint8Array; tuned: Uint8Array; tunedKey: Key }
   | { type: 'error'; during: 'init' | 'tune' | 'sample' | 'load-model'; message: string };

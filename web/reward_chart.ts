@@ -3,14 +3,36 @@
  * step over a logging interval) against training steps, rescaled as points arrive. Ticks sit at round
  * values (1, 2 or 5 × 10^k) on both axes, both axes have titles, and the legend is HTML beside the SVG
  * so it wraps on a narrow screen instead of losing a series.
+ *
+ * The total is drawn last, thin and dashed, over a wider music-theory line: for G-learning the reward is
+ * s · r_MT alone (the Note RNN enters through G's prior, not the reward), so the two series are the same
+ * numbers and one line would hide the other. Drawn so, the music-theory line shows between the dashes,
+ * and a note under the legend says that they coincide, and why, whenever the data says they do.
  */
 import type { ProgressPoint } from './protocol.js';
 
 export const SERIES = [
-  { key: 'total', label: 'total reward', color: '#222' },
-  { key: 'musicTheory', label: 'music-theory reward', color: '#c8640f' },
-  { key: 'noteRnn', label: 'Note RNN log p', color: '#2f6fd0' },
+  { key: 'total', label: 'total reward', color: '#222', width: 2, dash: '7 5' },
+  { key: 'musicTheory', label: 'music-theory reward', color: '#c8640f', width: 4, dash: '' },
+  { key: 'noteRnn', label: 'Note RNN log p', color: '#2f6fd0', width: 2, dash: '' },
 ] as const;
+/** The order the lines are drawn in: the dashed total on top. */
+const DRAW_ORDER = ['noteRnn', 'musicTheory', 'total'] as const;
+const seriesOf = (key: (typeof SERIES)[number]['key']) => SERIES.find((s) => s.key === key)!;
+
+/** True when the total and the music-theory reward are the same numbers at every point (as for G-learning). */
+export function totalIsMusicTheory(points: readonly ProgressPoint[]): boolean {
+  return points.length > 0 && points.every((p) => Math.abs(p.total - p.musicTheory) <= 1e-9 * Math.max(1, Math.abs(p.total)));
+}
+
+/** The note under the legend: why two lines lie on each other, or '' when they do not. */
+export function chartNote(points: readonly ProgressPoint[], algorithm: string): string {
+  if (!totalIsMusicTheory(points)) return '';
+  return algorithm === 'g'
+    ? 'The dashed total lies on the music-theory line: for G-learning the reward is the music-theory reward (s · r_MT) ' +
+      'alone, and the Note RNN enters through G’s prior, not the reward. Its log p is the blue line.'
+    : 'The dashed total lies on the music-theory line: the two are the same numbers in this run.';
+}
 
 const H = 260, LEFT = 58, RIGHT = 16, TOP = 12, BOTTOM = 46;
 const SVG = 'http://www.w3.org/2000/svg';
@@ -64,14 +86,16 @@ export function drawLegend(list: HTMLElement): void {
     const item = document.createElement('li');
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
-    swatch.style.background = s.color;
+    if (s.dash) swatch.style.borderTop = `3px dashed ${s.color}`;
+    else swatch.style.background = s.color;
     item.append(swatch, s.label);
     item.dataset.series = s.key;
     return item;
   }));
 }
 
-export function drawRewardChart(svg: SVGSVGElement, points: ProgressPoint[], totalSteps: number): void {
+/** Draws the chart; `note` gets chartNote's words (hidden when there are none). */
+export function drawRewardChart(svg: SVGSVGElement, points: ProgressPoint[], totalSteps: number, algorithm: string, note?: HTMLElement): void {
   const W = Math.max(300, Math.round(svg.clientWidth || 640)); // one user unit per CSS pixel
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.replaceChildren();
@@ -106,18 +130,24 @@ export function drawRewardChart(svg: SVGSVGElement, points: ProgressPoint[], tot
   yTitle.textContent = 'reward per step';
   svg.append(xTitle, yTitle);
 
-  for (const s of SERIES) {
+  for (const key of DRAW_ORDER) {
+    const s = seriesOf(key);
     svg.append(el('polyline', {
       points: points.filter((p) => Number.isFinite(p[s.key])).map((p) => `${x(p.step).toFixed(1)},${y(p[s.key]).toFixed(1)}`).join(' '),
-      fill: 'none', stroke: s.color, 'stroke-width': 2, 'stroke-linejoin': 'round',
+      fill: 'none', stroke: s.color, 'stroke-width': s.width, 'stroke-linejoin': 'round',
+      ...(s.dash ? { 'stroke-dasharray': s.dash } : {}),
       'data-series': s.key, 'data-points': points.length,
     }));
+  }
+  if (note) {
+    note.textContent = chartNote(points, algorithm);
+    note.hidden = note.textContent === '';
   }
   svg.dataset.points = String(points.length);
   const last = points[points.length - 1];
   svg.setAttribute('aria-label', last
     ? `Reward per step during tuning, ${points.length} logging intervals up to step ${last.step.toLocaleString('en')} of ` +
       `${totalSteps.toLocaleString('en')}: latest total ${last.total.toFixed(2)}, music theory ${last.musicTheory.toFixed(2)}, ` +
-      `Note RNN log p ${last.noteRnn.toFixed(2)}`
+      `Note RNN log p ${last.noteRnn.toFixed(2)}${totalIsMusicTheory(points) ? ' (the total is the music-theory reward in this run)' : ''}`
     : 'Reward per step during tuning: no data yet');
 }

@@ -6,7 +6,7 @@
  * from the same seed.
  */
 import {
-  kernelsFromModule, loadNoteRnn, sampleCompositions, tune, Random,
+  keyNamed, kernelsFromModule, loadNoteRnn, sampleCompositions, tune, Random,
   type Kernels, type LstmModel, type Priming, type TuneProgress,
 } from '../src/index.js';
 import { EVALUATION_ROWS, referenceNote, referenceOf, rowLabel } from '../src/eval/report.js';
@@ -114,6 +114,9 @@ async function runTune(request: TuneRequest): Promise<void> {
       explorationSteps: request.explorationSteps,
       logEvery: request.logEvery,
       seed: request.seed,
+      // The rules reward this key and mode, so the tuned model's notes are in it (as `rltuner tune --key --mode`).
+      key: request.key,
+      mode: request.mode,
       priming: request.primer ? 'primer' : 'random_note',
       evalEvery: 0,
       checkpointEvery: 0,
@@ -148,6 +151,7 @@ async function runTune(request: TuneRequest): Promise<void> {
     steps: result.tuner.counters.step,
     numNotes: result.config.numNotes,
     temperature: result.config.temperature,
+    key: keyNamed(result.config.key, result.config.mode),
   };
   tuned = { models: result.tuner.policyModels(), info };
   const final = result.final;
@@ -179,11 +183,11 @@ async function runTune(request: TuneRequest): Promise<void> {
  */
 function loadTunedModel(name: string, bytes: Uint8Array): void {
   if (!kernels || !noteRnn) throw new Error('worker: load-model before init');
-  const { decoded, settings } = readModelFile(bytes, name);
+  const { decoded, settings, key } = readModelFile(bytes, name);
   const model = modelOf(kernels, decoded, name);
   tuned = {
     models: settings.algorithm === 'g' ? [model, noteRnn] : [model],
-    info: { source: name, algorithm: settings.algorithm, steps: settings.steps, numNotes: settings.numNotes, temperature: settings.temperature },
+    info: { source: name, algorithm: settings.algorithm, steps: settings.steps, numNotes: settings.numNotes, temperature: settings.temperature, key },
   };
   scope.postMessage({ type: 'model-loaded', model: tuned.info });
 }
@@ -195,5 +199,5 @@ function postSamples(seed: number, primer: number[] | null): void {
   const options = { count: 1, numNotes: tuned.info.numNotes, temperature: tuned.info.temperature, priming };
   const fromNoteRnn = sampleCompositions([noteRnn], new Random(seed), options).compositions[0];
   const fromTuned = sampleCompositions(tuned.models, new Random(seed), options).compositions[0];
-  scope.postMessage({ type: 'samples', seed, noteRnn: fromNoteRnn, tuned: fromTuned });
+  scope.postMessage({ type: 'samples', seed, noteRnn: fromNoteRnn, tuned: fromTuned, tunedKey: tuned.info.key });
 }

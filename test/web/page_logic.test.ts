@@ -1,16 +1,19 @@
 /**
- * The page's pure parts, without a browser: round chart ticks, key and mode mapping, the messages of
- * out-of-range fields, the listening test's Wilson interval, tally and CSV, and how it reads the files a
- * visitor picks (the same bounded readers and limits as the CLI).
+ * The page's pure parts, without a browser: round chart ticks and the note on lines that coincide, key
+ * and mode mapping from a melody's own key, the estimate of a run's time from measured speed, the messages
+ * of out-of-range fields, the listening test's Wilson interval, tally and CSV, and how it reads the files a
+ * visitor picks (the same bounded readers and limits as the CLI; the key a tuned model records).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MAX_MIDI_FILE_BYTES, MAX_MODEL_FILE_BYTES, ModelFileError } from '../../src/index.js';
+import { decodeModel, keyNamed, MAX_MIDI_FILE_BYTES, MAX_MODEL_FILE_BYTES, ModelFileError, scaleOf, type DecodedModel } from '../../src/index.js';
+import { duration, runEstimate, secondsLeft } from '../../web/estimate.js';
 import { numberProblem } from '../../web/fields.js';
-import { fileSizeProblem, readModelFile } from '../../web/loaded_files.js';
+import { fileSizeProblem, readModelFile, recordedKey } from '../../web/loaded_files.js';
 import { answersToCsv, tallyAnswers, wilsonInterval, type AnswerRecord } from '../../web/listening_stats.js';
-import { keyShift, mapPitch } from '../../web/pitch_map.js';
-import { niceTicks } from '../../web/reward_chart.js';
+import { AS_WRITTEN, C_MAJOR, heardKey, keyShift, mapNotes, mapPitch, MODE_NAMES, TONIC_BY_PITCH_CLASS } from '../../web/pitch_map.js';
+import type { ProgressPoint } from '../../web/protocol.js';
+import { chartNote, niceTicks, totalIsMusicTheory } from '../../web/reward_chart.js';
 
 describe('niceTicks', () => {
   it('puts ticks at 1, 2 or 5 × 10^k covering the data', () => {
@@ -31,16 +34,79 @@ describe('niceTicks', () => {
 });
 
 describe('key and mode', () => {
+  const key = (tonic: number, mode: Parameters<typeof keyNamed>[1] = 'major') => keyNamed(TONIC_BY_PITCH_CLASS[tonic], mode);
+
   it('transposes by the nearest shift and maps major degrees onto the mode', () => {
-    expect(keyShift(2)).toBe(2);
-    expect(keyShift(7)).toBe(-5); // G: down a fourth rather than up a fifth
-    expect(mapPitch(64, 0, 'major')).toBe(64);
-    expect(mapPitch(64, 0, 'minor')).toBe(63); // E → E♭
-    expect(mapPitch(71, 0, 'mixolydian')).toBe(70); // B → B♭
-    expect(mapPitch(69, 0, 'dorian')).toBe(69); // A stays in Dorian
-    expect(mapPitch(61, 0, 'minor')).toBe(61); // C♯: a semitone above the (unchanged) tonic
-    expect(mapPitch(60, 9, 'minor')).toBe(57); // C in A minor: down to A
-    expect(() => keyShift(12)).toThrow(/0\.\.11/);
+    expect(keyShift(0, 2)).toBe(2);
+    expect(keyShift(0, 7)).toBe(-5); // G: down a fourth rather than up a fifth
+    expect(keyShift(2, 0)).toBe(-2);
+    expect(keyShift(7, 0)).toBe(5);
+    expect(mapPitch(64, C_MAJOR, key(0))).toBe(64);
+    expect(mapPitch(64, C_MAJOR, key(0, 'minor'))).toBe(63); // E → E♭
+    expect(mapPitch(71, C_MAJOR, key(0, 'mixolydian'))).toBe(70); // B → B♭
+    expect(mapPitch(69, C_MAJOR, key(0, 'dorian'))).toBe(69); // A stays in Dorian
+    expect(mapPitch(61, C_MAJOR, key(0, 'minor'))).toBe(61); // C♯: a semitone above the (unchanged) tonic
+    expect(mapPitch(60, C_MAJOR, key(9, 'minor'))).toBe(57); // C in A minor: down to A
+    expect(() => keyShift(0, 12)).toThrow(/0\.\.11/);
+  });
+
+  it('maps a melody from the key it is written in: a tuned melody in D dorian heard in C major', () => {
+    const dDorian = key(2, 'dorian');
+    // D dorian's degrees D E F G A B C land on C major's C D E F G A B, a whole tone down.
+    const dorianScale = [62, 64, 65, 67, 69, 71, 72];
+    expect(dorianScale.map((p) => mapPitch(p, dDorian, C_MAJOR))).toEqual([60, 62, 64, 65, 67, 69, 71]);
+    expect(mapPitch(66, dDorian, C_MAJOR)).toBe(65); // F♯, a semitone above F (the third degree): E♯ → F
+    // Every key and mode heard as written is the identity, and a round trip on the scale comes back.
+    for (let tonic = 0; tonic < 12; tonic++) {
+      for (const mode of MODE_NAMES) {
+        const written = key(tonic, mode);
+        const scale = scaleOf(written).map((pc) => 48 + pc);
+        expect(scale.map((p) => mapPitch(p, written, written))).toEqual(scale);
+        // The nearest shift is +6 both ways at the tritone (F♯ ↔ C), so there the round trip ends an octave up.
+        expect(scale.map((p) => mapPitch(mapPitch(p, written, C_MAJOR), C_MAJOR, written))).toEqual(scale.map((p) => (tonic === 6 ? p + 12 : p)));
+      }
+    }
+  });
+
+  it('playback keeps what is "as written" and changes only what is chosen', () => {
+    const dMajor = key(2);
+    expect(heardKey(dMajor, AS_WRITTEN)).toEqual(dMajor);
+    expect(heardKey(dMajor, { tonic: null, mode: 'minor' })).toEqual({ tonic: 2, mode: 'minor' });
+    expect(heardKey(C_MAJOR, { tonic: 2, mode: null })).toEqual(dMajor);
+    const notes = [{ pitch: 62, start: 0, end: 2 }, { pitch: 66, start: 2, end: 4 }]; // D, F♯ in D major
+    expect(mapNotes(notes, dMajor, AS_WRITTEN)).toEqual(notes);
+    expect(mapNotes(notes, dMajor, { tonic: null, mode: 'minor' }).map((n) => n.pitch)).toEqual([62, 65]); // F♯ → F
+    expect(mapNotes(notes, dMajor, { tonic: 0, mode: null }).map((n) => n.pitch)).toEqual([60, 64]);
+  });
+});
+
+describe('the reward chart when two series are the same numbers', () => {
+  const point = (step: number, total: number, musicTheory: number): ProgressPoint => ({ step, total, musicTheory, noteRnn: -3, epsilon: 0, tdLoss: 0 });
+
+  it('says the total lies on the music-theory line, and why for G, only when the data says so', () => {
+    const g = [point(100, 0.5, 0.5), point(200, -1.25, -1.25)];
+    const q = [point(100, -2.5, 0.5), point(200, -4.25, -1.25)];
+    expect(totalIsMusicTheory(g)).toBe(true);
+    expect(totalIsMusicTheory(q)).toBe(false);
+    expect(totalIsMusicTheory([])).toBe(false);
+    expect(chartNote(g, 'g')).toMatch(/^The dashed total lies on the music-theory line: for G-learning the reward is the music-theory reward \(s · r_MT\)/);
+    expect(chartNote(g, 'q')).toBe('The dashed total lies on the music-theory line: the two are the same numbers in this run.');
+    expect(chartNote(q, 'q')).toBe('');
+    expect(chartNote([...g, point(300, 1, 0.9)], 'g')).toBe(''); // one point apart is enough to say nothing
+  });
+});
+
+describe('time estimates', () => {
+  it('from the speed measured, never a fixed claim', () => {
+    expect(duration(42.4)).toBe('42 s');
+    expect(duration(65)).toBe('1 min 05 s');
+    expect(secondsLeft(50_000, 200_000, 10_000)).toBe(15);
+    expect(secondsLeft(0, 200_000, 0)).toBeNull();
+    expect(runEstimate(200_000, null)).toMatch(/^How long a tune takes depends on this machine/);
+    expect(runEstimate(200_000, null)).not.toMatch(/\d/);
+    expect(runEstimate(200_000, { stepsPerSecond: 8000, evaluationSeconds: 3.6, threads: '1 thread' }))
+      .toBe('At the 8,000 steps/s the last run here measured (1 thread), 200,000 steps take about 25 s, then about 4 s for the evaluation table; the line beside the bar shows the time left as it runs.');
+    expect(runEstimate(1_000_000, { stepsPerSecond: 2500, evaluationSeconds: 0, threads: '2 threads' })).toMatch(/1,000,000 steps take about 6 min 40 s;/);
   });
 });
 
@@ -119,6 +185,18 @@ describe('files a visitor picks', () => {
   it('the shipped model plays with the defaults; a tuned one with what it records', () => {
     const shipped = new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url)));
     expect(readModelFile(shipped, 'note_rnn.safetensors').settings).toEqual({ algorithm: 'note_rnn', steps: 0, numNotes: 32, temperature: 1 });
+    expect(readModelFile(shipped, 'note_rnn.safetensors').key).toEqual(C_MAJOR);
+  });
+
+  it('a tuned model\'s notes are in the key it records; a key that is none is refused, naming the file', () => {
+    const shipped = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url))), 'note_rnn.safetensors');
+    const recording = (config: Record<string, unknown>): DecodedModel => ({ ...shipped, info: { ...shipped.info, notes: { algorithm: 'g', steps: 1000, config } } });
+    expect(recordedKey(recording({ key: 'D', mode: 'dorian' }), 'd.safetensors')).toEqual({ tonic: 2, mode: 'dorian' });
+    expect(recordedKey(recording({ key: 'Bb', mode: 'minor' }), 'b.safetensors')).toEqual({ tonic: 10, mode: 'minor' });
+    expect(recordedKey(recording({}), 'old.safetensors')).toEqual(C_MAJOR); // tuned before keys: C major
+    expect(() => recordedKey(recording({ key: 'H', mode: 'major' }), 'h.safetensors')).toThrow(ModelFileError);
+    expect(() => recordedKey(recording({ key: 'H', mode: 'major' }), 'h.safetensors')).toThrow(/^h\.safetensors: its metadata records a tuning key rltuner does not know \(notes\.config: key "H" is not a tonic name; expected one of C C# /);
+    expect(() => recordedKey(recording({ key: 'D', mode: 7 }), 'm.safetensors')).toThrow(/^m\.safetensors: .*mode 7 are not names/);
   });
 
   it('files over the limits are refused by their size before they are read', () => {
