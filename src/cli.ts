@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The rltuner command line: train, generate, tune, evaluate, sweep, corpus, score, convert. Each command lives in
+ * The rltuner command line: train, generate, tune, evaluate, sweep, corpus, score, convert, prefs. Each command lives in
  * src/cli/<name>.ts.
  */
 import { UsageError, type Command } from './cli/common.js';
@@ -19,6 +19,8 @@ Commands:
   corpus     report what importing MIDI files gives: part chosen, key, meter, notes changed, skipped files
   score      how well a Note RNN predicts melodies it has not seen, beside n-gram baselines
   convert    between rltuner models and Magenta.js MusicRNN checkpoints (both directions)
+  prefs      learn a reward from A/B answers: listening sessions (prefs pairs) and a reward model
+             (prefs train) that tune --reward-model tunes on
 
 Without --model, tune, evaluate and generate use the shipped default Note RNN (trained on the
 Nottingham folk tunes; see models/README.md).`;
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   corpus: async () => (await import('./cli/corpus.js')).corpusCommand,
   score: async () => (await import('./cli/score.js')).scoreCommand,
   convert: async () => (await import('./cli/convert.js')).convertCommand,
+  prefs: async () => (await import('./cli/prefs.js')).prefsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

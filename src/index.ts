@@ -13,7 +13,7 @@ import { describeValue, type Kernels } from './engine/kernels.js';
 import { bundledNoteRnnBytes } from './engine/bundled_assets.js';
 import type { LstmModel } from './engine/lstm_model.js';
 import { primingFor, sampleCompositions, type Priming } from './policy/sampling.js';
-import { decodeModel, encodeModel, loadModelInto, MODEL_FINGERPRINT_FORMAT, type DecodedModel } from './io/model_file.js';
+import { decodeModel, encodeModel, loadModelInto, MODEL_FINGERPRINT_FORMAT, REWARD_MODEL, type DecodedModel } from './io/model_file.js';
 import { exportMidi, type ExportOptions } from './music/midi_export.js';
 import { Random } from './random.js';
 import { resolveConfig, type TunerConfig } from './rl/config.js';
@@ -32,7 +32,23 @@ export { KernelThreads, runKernelThread, type KernelThreadStart, type StartKerne
 export { createArena, createModel, cloneModel } from './engine/arena.js';
 export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan } from './engine/lstm_model.js';
 export type { LstmStackConfig } from './engine/layout.js';
-export { encodeModel, decodeModel, loadModel, loadModelInto, ModelFileError, MAX_MODEL_FILE_BYTES, MAX_ABS_WEIGHT, type DecodedModel } from './io/model_file.js';
+export {
+  encodeModel, decodeModel, loadModel, loadModelInto, ModelFileError, MAX_MODEL_FILE_BYTES, MAX_ABS_WEIGHT, NOTE_RNN_MODEL, REWARD_MODEL, type DecodedModel,
+  type ModelKind,
+} from './io/model_file.js';
+export { answerTarget, bradleyTerryLoss, pairAgreement, type PairAnswer } from './prefs/bradley_terry.js';
+export {
+  RewardModelTrainer, runRewardTraining, scoreCompositions, evaluatePairs, splitPairs, pairName, rewardModelConfig, longestComposition,
+  DEFAULT_REWARD_TRAINING, MAX_COMPOSITION_STEPS, type PreferencePair, type RewardTrainingSettings, type PairMetrics, type RewardEpochRecord,
+} from './prefs/reward_model.js';
+export { trainRewardModel, type TrainRewardModelOptions, type TrainRewardModelResult } from './prefs/train_reward_model.js';
+export { PreferenceReward, type RewardModelWeights } from './prefs/preference_reward.js';
+export {
+  readAnswers, readAnswersCsv, readAnswersJsonLines, answersToJsonLines, tokensToField, parseCsv, AnswersFileError, ANSWER_CSV_COLUMNS,
+  MAX_ANSWERS_FILE_BYTES, type AnswersRead,
+} from './prefs/answers.js';
+export { readSession, sessionToJson, SessionFileError, SESSION_FORMAT, MAX_SESSION_FILE_BYTES, type ListeningSession, type SessionPair } from './prefs/session.js';
+export { SCRIPTED_LISTENERS, SCRIPTED_LISTENER_NAMES, noisyListener, rankingAgreement, type ListenerFunction, type ScriptedListener } from './prefs/listeners.js';
 export { tunedModelSettings, UNRECORDED_SETTINGS, type TunedModelSettings } from './rl/tuned_model.js';
 export { sampleCompositions, primingFor, policyProbabilities, type Priming, type SampleOptions, type SampleResult } from './policy/sampling.js';
 export * from './music/encoding.js';
@@ -149,6 +165,11 @@ export interface TuneOptions {
   primer?: ArrayLike<number>;
   /** Training melodies (tokens) for config.priming 'corpus'. */
   corpus?: readonly Uint8Array[];
+  /**
+   * A reward model's file bytes (from `rltuner prefs train` or trainRewardModel): the learned preference reward,
+   * weighted by config.weightPreference (which must then be positive).
+   */
+  rewardModel?: Uint8Array | ArrayBuffer;
   /** Called after every logging interval (config.logEvery). */
   onProgress?: (progress: TuneProgress) => void;
   /** Called after every periodic evaluation (config.evalEvery, config.evalCompositions). */
@@ -185,12 +206,17 @@ export async function tune(kernels: Kernels, noteRnnBytes: Uint8Array | ArrayBuf
   const noteRnnFile = modelFileBytes(noteRnnBytes, 'tune');
   const noteRnn = decodeModel(noteRnnFile);
   const config = resolveConfig(options.preset ?? 'default', (options.config ?? {}) as Record<string, unknown>);
-  const tuner = createTuner(kernels, noteRnn, config, primingFor(config.priming, options));
+  const rewardModelFile = options.rewardModel === undefined ? null : modelFileBytes(options.rewardModel, 'tune (rewardModel)');
+  if (rewardModelFile && !(config.weightPreference > 0)) {
+    throw new RangeError('tune: a rewardModel counts only with a positive config.weightPreference (it is 0); set weightPreference, e.g. 1');
+  }
+  const rewardModel = rewardModelFile ? decodeModel(rewardModelFile, 'the reward model', REWARD_MODEL) : null;
+  const tuner = createTuner(kernels, noteRnn, config, primingFor(config.priming, options), undefined, rewardModel);
   // What the model is made from, as `rltuner tune` records it (primingFor has checked that the priming's
   // material was given; the thread count is not part of it).
   const primingMaterial = config.priming === 'primer' ? [options.primer!] : config.priming === 'corpus' ? options.corpus! : null;
   const fingerprints = tuningFingerprints(
-    MODEL_FINGERPRINT_FORMAT, kernels.relaxed ? 'relaxed' : 'plain', noteRnnFile, primingMaterial, kernels.wasmBytes && kernelDigest(kernels.wasmBytes));
+    MODEL_FINGERPRINT_FORMAT, kernels.relaxed ? 'relaxed' : 'plain', noteRnnFile, primingMaterial, kernels.wasmBytes && kernelDigest(kernels.wasmBytes), rewardModelFile);
   const history: LogRecord[] = [];
   const outcome = await runTuning(tuner, {
     sliceMs: options.sliceMs,

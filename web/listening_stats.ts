@@ -1,8 +1,10 @@
 /**
  * The listening test's answers and what they add up to: the answer record kept in the browser, the CSV
- * it exports, and each model's win rate against the other with a 95 % Wilson score interval (answers of
- * "no preference" are counted but left out of the rate, as ties). Pure functions; the page is listen.ts.
+ * it exports (with both compositions' tokens, which `rltuner prefs train` reads: src/prefs/answers.ts), and
+ * each model's win rate against the other with a 95 % Wilson score interval (answers of "no preference" are
+ * counted but left out of the rate, as ties). Pure functions; the page is listen.ts.
  */
+import { ANSWER_CSV_COLUMNS, tokensToField } from '../src/prefs/answers.js';
 
 export type Answer = 'A' | 'B' | 'none';
 
@@ -25,11 +27,13 @@ export interface AnswerRecord {
   preferred: string;
   /** ISO 8601 time of the answer. */
   answeredAt: string;
+  /** The tokens of the compositions played as A and B (absent in answers stored before the page kept them). */
+  tokensA?: number[];
+  tokensB?: number[];
 }
 
-export const CSV_COLUMNS = [
-  'session_seed', 'trial', 'model_1', 'model_2', 'model_a', 'model_b', 'composition_seed', 'answer', 'preferred', 'answered_at',
-] as const;
+/** The CSV's columns: src/prefs/answers.ts's, which `rltuner prefs train` reads. */
+export const CSV_COLUMNS = ANSWER_CSV_COLUMNS;
 
 /** A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
 function csvField(value: string | number): string {
@@ -41,6 +45,7 @@ function csvField(value: string | number): string {
 export function answersToCsv(answers: readonly AnswerRecord[]): string {
   const rows = answers.map((a) => [
     a.sessionSeed, a.trial, a.model1, a.model2, a.modelA, a.modelB, a.compositionSeed, a.answer, a.preferred, a.answeredAt,
+    a.tokensA ? tokensToField(a.tokensA) : '', a.tokensB ? tokensToField(a.tokensB) : '',
   ].map(csvField).join(','));
   return `${[CSV_COLUMNS.join(','), ...rows].join('\r\n')}\r\n`;
 }

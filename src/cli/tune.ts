@@ -5,12 +5,13 @@
  * one run: it is locked while in use, resumes exactly (--resume) from what it was started with or not at
  * all, and a stopped run (Ctrl-C, SIGTERM) checkpoints and exits 130 / 143.
  */
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import * as zlib from 'node:zlib';
 import { EVALUATION_ROWS, evaluationTable } from '../eval/report.js';
 import type { PolicyEvaluation } from '../eval/evaluation.js';
 import { fingerprintMismatches, tuningFingerprints, type Fingerprints } from '../io/fingerprint.js';
-import { encodeModel, decodeModel, MODEL_FINGERPRINT_FORMAT } from '../io/model_file.js';
+import { encodeModel, decodeModel, MODEL_FINGERPRINT_FORMAT, ModelFileError, REWARD_MODEL, type DecodedModel } from '../io/model_file.js';
 import { crc32, type Crc32 } from '../io/safetensors.js';
 import { buildCorpus } from '../music/corpus.js';
 import { tokenName, NUM_CLASSES } from '../music/encoding.js';
@@ -28,7 +29,7 @@ import { createTuner, heatmapRows, runTuning, type AnyTuner, type BackgroundChec
 import { primingFor, type Priming } from '../policy/sampling.js';
 import { TuneDivergedError } from '../rl/tuner.js';
 import {
-  formatDuration, loadKernelsOnThreads, MIDI_FILE_LIMIT, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, threadsFlag, threadsHelp, UsageError,
+  formatDuration, loadKernelsOnThreads, MIDI_FILE_LIMIT, MODEL_FILE_LIMIT, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, threadsFlag, threadsHelp, UsageError,
   yieldToEventLoop, type FlagValues,
 } from './common.js';
 
@@ -46,6 +47,10 @@ Usage: rltuner tune [--model <note_rnn.safetensors>] [--preset default|library|s
                        --training-steps may differ from the run's settings (to extend it)
   --overwrite          replace the earlier run in --out: only the files its marker lists as written by
                        it are removed; a folder no rltuner tune run started is refused, untouched
+  --reward-model <file>  a reward model from \`rltuner prefs train\` (its reward_model.safetensors, or the run
+                       folder holding it): the learned preference reward, weighted by --weight-preference
+                       (pg: w·R(composition) in each return; q, psi, g: potential-based shaping w·(R(s') − R(s))
+                       each step); recorded in config.json, fingerprinted, and at --resume the run's own
   --primer <file.mid>  the primer melody for --priming primer
   --corpus <path>      MIDI folder/file/list for --priming corpus (windows of 16 steps)
 ${PART_FLAGS_HELP}
@@ -98,6 +103,8 @@ interface RunRecord {
   primer?: string;
   corpus?: string;
   part?: { track?: number; channel?: number };
+  /** The reward model file of the learned preference reward (resolved), when the run has one. */
+  rewardModel?: string;
   /** Records metrics.jsonl held when the checkpoint was taken (in checkpoints only): a resume finds them all or refuses. */
   metricsRecords?: number;
 }
@@ -111,7 +118,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
   const configFlags = configFlagOptions();
   const v = parseFlags('tune', args, {
     model: { type: 'string' }, preset: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' },
-    resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, primer: { type: 'string' }, corpus: { type: 'string' },
+    resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, primer: { type: 'string' }, corpus: { type: 'string' }, 'reward-model': { type: 'string' },
     quiet: { type: 'boolean' }, track: { type: 'string' }, channel: { type: 'string' },
     'relaxed-simd': { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...configFlags,
   });
@@ -138,9 +145,16 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
       primer: s('primer') && resolve(s('primer') as string),
       corpus: s('corpus') && resolve(s('corpus') as string),
       part: partFlags('tune', v),
+      ...(s('reward-model') !== undefined ? { rewardModel: rewardModelPath(s('reward-model') as string) } : {}),
     };
     const config = checkpoint ? configForResume(checkpoint, requested, v, flags) : requested;
     if (checkpoint) checkSameInputs(checkpoint, record, v);
+    if (config.weightPreference > 0 && !record.rewardModel) {
+      throw new UsageError(`--weight-preference ${config.weightPreference} weighs a learned preference reward: pass its reward model with --reward-model <file> (from \`rltuner prefs train\`)`, 'tune');
+    }
+    if (record.rewardModel && !(config.weightPreference > 0)) {
+      throw new UsageError(`--reward-model ${record.rewardModel} counts only with a positive --weight-preference (it is 0): pass --weight-preference <w>, e.g. 1`, 'tune');
+    }
 
     // The thread count is not part of the run: every count computes the same bits, so a resume may change it.
     const loaded = await loadKernelsOnThreads(threads, Boolean(v['relaxed-simd']));
@@ -149,7 +163,8 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     const model = readModelBytes(checkpoint ? record.model : s('model'));
     const noteRnn = decodeModel(model.bytes, model.path);
     const { priming, tokens: primingMaterial } = await loadPriming(config, record);
-    const fingerprints = tuningFingerprints(`${TUNE_CHECKPOINT_FORMAT}/${TUNE_CHECKPOINT_VERSION}`, build, model.bytes, primingMaterial, digest);
+    const rewardModel = record.rewardModel ? readRewardModel(record.rewardModel) : null;
+    const fingerprints = tuningFingerprints(`${TUNE_CHECKPOINT_FORMAT}/${TUNE_CHECKPOINT_VERSION}`, build, model.bytes, primingMaterial, digest, rewardModel?.bytes);
     if (checkpoint) {
       const mismatches = fingerprintMismatches(checkpoint.fingerprints as Partial<Fingerprints>, fingerprints, 'the run');
       if (mismatches.length) {
@@ -157,7 +172,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
       }
     }
 
-    const tuner = createTuner(kernels, noteRnn, config, priming);
+    const tuner = createTuner(kernels, noteRnn, config, priming, undefined, rewardModel?.decoded ?? null);
     let metricsRecords = 0;
     if (checkpoint) {
       restoreTunerCheckpoint(tuner, checkpoint);
@@ -225,7 +240,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     folder.writeAtomic(tunedName, encodeModel(tuner.tunedNetwork, {
       data: noteRnn.info.data,
       training: noteRnn.info.training,
-      notes: { algorithm: config.algorithm, tunedFrom: model.path, config: config, steps: tuner.counters.step },
+      notes: { algorithm: config.algorithm, tunedFrom: model.path, config: config, steps: tuner.counters.step, ...(record.rewardModel ? { rewardModel: record.rewardModel } : {}) },
       fingerprints: { ...fingerprints, format: MODEL_FINGERPRINT_FORMAT },
     }));
     if (outcome.final) writeFinalReport(folder, tuner, outcome.final);
@@ -307,7 +322,7 @@ function configForResume(checkpoint: TunerCheckpoint, requested: TunerConfig, v:
   return { ...saved, trainingSteps };
 }
 
-/** --model / --primer / --corpus / --track / --channel given at --resume must name what the run used. */
+/** --model / --primer / --corpus / --reward-model / --track / --channel given at --resume must name what the run used. */
 function checkSameInputs(checkpoint: TunerCheckpoint, record: RunRecord, v: FlagValues): void {
   const differs: string[] = [];
   const path = (flag: 'model' | 'primer' | 'corpus') => {
@@ -317,11 +332,31 @@ function checkSameInputs(checkpoint: TunerCheckpoint, record: RunRecord, v: Flag
   path('model');
   path('primer');
   path('corpus');
+  const rewardModel = v['reward-model'];
+  if (typeof rewardModel === 'string' && rewardModelPath(rewardModel) !== record.rewardModel) {
+    differs.push(`--reward-model: the run used ${record.rewardModel ?? 'none'}, the command gives ${rewardModelPath(rewardModel)}`);
+  }
   const part = partFlags('tune', v);
   for (const key of ['track', 'channel'] as const) {
     if (part[key] !== undefined && part[key] !== record.part?.[key]) differs.push(`--${key}: the run used ${record.part?.[key] ?? 'the default'}, the command gives ${part[key]}`);
   }
   if (differs.length) throw new UsageError(`--resume: ${checkpoint.source}:\n  ${differs.join('\n  ')}\n  Drop those flags (the run remembers its inputs), or start a new run in another folder.`, 'tune');
+}
+
+/** The reward model file --reward-model names: the file, or in a run folder of \`prefs train\` its reward_model.safetensors. */
+function rewardModelPath(given: string): string {
+  const path = resolve(given);
+  return existsSync(path) && statSync(path).isDirectory() ? join(path, 'reward_model.safetensors') : path;
+}
+
+/** The reward model file's bytes (read within MAX_MODEL_FILE_BYTES) and its checked contents; problems name the file. */
+function readRewardModel(path: string): { bytes: Uint8Array; decoded: DecodedModel } {
+  const bytes = readInput(path, 'reward model file', 'Pass the reward_model.safetensors written by `rltuner prefs train` (or its run folder).', MODEL_FILE_LIMIT);
+  try {
+    return { bytes, decoded: decodeModel(bytes, path, REWARD_MODEL) };
+  } catch (e) {
+    throw e instanceof ModelFileError ? new UsageError(e.message, 'tune') : e;
+  }
 }
 
 /** The priming the config asks for, loaded from the recorded primer or corpus; and the tokens fingerprinted. */

@@ -166,6 +166,7 @@ export class LstmModel {
   private readonly actionsView: Int32Array;
   private readonly targetsView: Float32Array;
   private readonly logitsView: Float32Array;
+  private readonly dlogitsView: Float32Array;
   private readonly stateViews: { c: Float32Array; h: Float32Array; c0: Float32Array; h0: Float32Array }[];
 
   /** Bytes a model of this config and plan needs in an arena (for planning a shared memory). */
@@ -280,6 +281,7 @@ export class LstmModel {
     this.actionsView = new Int32Array(buf, a.actions, B);
     this.targetsView = new Float32Array(buf, a.targets, B);
     this.logitsView = new Float32Array(buf, a.logits.ptr, T * B * this.outputStride);
+    this.dlogitsView = this.trainable ? new Float32Array(buf, a.dlogits.ptr, T * B * this.outputStride) : new Float32Array(0);
     this.stateViews = a.layout.layers.map((d, l) => ({
       c: new Float32Array(buf, a.layers[l].cCarried, B * d.padded),
       h: new Float32Array(buf, a.layers[l].hCarried, B * d.padded),
@@ -594,6 +596,31 @@ export class LstmModel {
     this.k.zero_bytes(this.gradsPtr, this.params.length * F32);
     this.backward(batch, steps);
     this.adamUpdate(adam, clip);
+  }
+
+  /**
+   * Backward through the last forwardSequence from a gradient given for its outputs, for a loss computed in
+   * TypeScript on them (a reward model's Bradley–Terry loss, src/prefs/bradley_terry.ts): dOutputs[m·O + j] =
+   * ∂loss/∂output_j of row m, rows [steps][batch] time-major like the inputs, O = outputSize (unpadded). The
+   * gradient block is overwritten with ∂loss/∂θ; clip and step with adamUpdate.
+   */
+  backwardFromOutputGradient(dOutputs: ArrayLike<number>, batch: number, steps: number): void {
+    this.checkTrainable('backwardFromOutputGradient');
+    this.checkBatch(batch);
+    this.checkSteps(steps);
+    const M = batch * steps, O = this.config.outputSize, Q = this.outputStride;
+    if (dOutputs.length < M * O) throw new RangeError(`backwardFromOutputGradient: expected ${M * O} values (${steps} steps x batch ${batch} x ${O} outputs), got ${dOutputs.length}`);
+    const d = this.dlogitsView;
+    for (let m = 0; m < M; m++) {
+      for (let j = 0; j < O; j++) {
+        const v = dOutputs[m * O + j];
+        if (!Number.isFinite(v)) throw new RangeError(`backwardFromOutputGradient: value ${v} at row ${m}, output ${j} is not finite`);
+        d[m * Q + j] = v;
+      }
+      d.fill(0, m * Q + O, (m + 1) * Q);
+    }
+    this.k.zero_bytes(this.gradsPtr, this.params.length * F32);
+    this.backward(batch, steps);
   }
 
   /**

@@ -16,6 +16,10 @@ export interface Fingerprints {
   noteRnn?: string;
   /** SHA-256 of the priming material: the primer's tokens or the corpus melodies' tokens. */
   priming?: string;
+  /** SHA-256 (hex) of the reward model file a tuning's learned preference reward came from (src/prefs). */
+  rewardModel?: string;
+  /** SHA-256 of the answers a reward model was trained on: every answers file's name and SHA-256 of its bytes, in order. */
+  answers?: string;
   /** SHA-256 of the training data list: every file's name and SHA-256 of its bytes, in order. */
   trainingData?: string;
   /** SHA-256 of the validation data list (same digest as trainingData), when it is given apart from it. */
@@ -25,7 +29,7 @@ export interface Fingerprints {
 }
 
 /** The order in which mismatches are listed (fields not named here follow, sorted). */
-const FIELD_ORDER = ['format', 'kernelBuild', 'kernels', 'noteRnn', 'priming', 'trainingData', 'validationData', 'testData'];
+const FIELD_ORDER = ['format', 'kernelBuild', 'kernels', 'noteRnn', 'priming', 'rewardModel', 'answers', 'trainingData', 'validationData', 'testData'];
 
 /**
  * Digest of melodies (token arrays), in order, length-prefixed: a tag, the count, then per melody its
@@ -90,15 +94,17 @@ export function kernelDigest(wasm: Uint8Array): string {
 
 /**
  * What a tuning was made from, in a file of `format` (a tune checkpoint, a tuned model): the kernel build
- * and its kernelDigest (when known), the Note RNN model file's digest and, when the priming has material (a primer, a corpus), its digest.
+ * and its kernelDigest (when known), the Note RNN model file's digest and, when the priming has material (a primer, a corpus), its digest,
+ * and the reward model file's digest when the run has a learned preference reward.
  */
 export function tuningFingerprints(
   format: string, kernelBuild: Fingerprints['kernelBuild'], noteRnnFile: Uint8Array, primingMaterial: readonly ArrayLike<number>[] | null,
-  kernels?: string,
+  kernels?: string, rewardModelFile?: Uint8Array | null,
 ): Fingerprints {
   return {
     format, kernelBuild, ...(kernels ? { kernels } : {}), noteRnn: sha256Hex(noteRnnFile),
     ...(primingMaterial ? { priming: melodiesFingerprint(primingMaterial) } : {}),
+    ...(rewardModelFile ? { rewardModel: sha256Hex(rewardModelFile) } : {}),
   };
 }
 

@@ -29,6 +29,41 @@ export const MODEL_FINGERPRINT_FORMAT = `${MODEL_FORMAT}/${MODEL_FORMAT_VERSION}
 /** The token order every rltuner model uses (SPEC §1). */
 export const TOKEN_ORDER = '0=NOTE_OFF,1=NO_EVENT,2..37=note-on MIDI 48..83';
 
+/**
+ * What a model file holds: the Note RNN (38 classes in and out) or a reward model (38 classes in, one score
+ * out; src/prefs/reward_model.ts). Each has its format name and versions; a file of the other kind is named
+ * as such when handed over in the wrong place.
+ */
+export interface ModelKind {
+  format: string;
+  /** The version written. */
+  version: string;
+  /** The versions read. */
+  readable: readonly string[];
+  outputSize: number;
+  /** How errors name it ("Note RNN"). */
+  what: string;
+  /** What to do when a file of this kind is given where another is expected. */
+  use: string;
+}
+
+export const NOTE_RNN_MODEL: ModelKind = Object.freeze({
+  format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, readable: READABLE_MODEL_FORMAT_VERSIONS, outputSize: NUM_CLASSES, what: 'Note RNN',
+  use: 'a Note RNN or tuned model goes to --model (tune, generate, evaluate)',
+});
+
+export const REWARD_MODEL_FORMAT = 'rltuner-reward-model';
+export const REWARD_MODEL_FORMAT_VERSION = '1';
+/** `Fingerprints.format` of a reward model file written by this rltuner. */
+export const REWARD_MODEL_FINGERPRINT_FORMAT = `${REWARD_MODEL_FORMAT}/${REWARD_MODEL_FORMAT_VERSION}`;
+
+export const REWARD_MODEL: ModelKind = Object.freeze({
+  format: REWARD_MODEL_FORMAT, version: REWARD_MODEL_FORMAT_VERSION, readable: [REWARD_MODEL_FORMAT_VERSION], outputSize: 1, what: 'reward model',
+  use: 'a reward model (written by `rltuner prefs train`) goes to tune --reward-model',
+});
+
+const MODEL_KINDS: readonly ModelKind[] = [NOTE_RNN_MODEL, REWARD_MODEL];
+
 export class ModelFileError extends Error {
   constructor(message: string) {
     super(message);
@@ -54,11 +89,14 @@ export interface DecodedModel {
   info: ModelInfo;
 }
 
-/** Serialises a model's weights and description. */
-export function encodeModel(model: LstmModel, info: ModelInfo = {}): Uint8Array {
+/** Serialises a model's weights and description (a Note RNN, or with `kind` REWARD_MODEL a reward model). */
+export function encodeModel(model: LstmModel, info: ModelInfo = {}, kind: ModelKind = NOTE_RNN_MODEL): Uint8Array {
+  if (model.config.inputSize !== NUM_CLASSES || model.config.outputSize !== kind.outputSize) {
+    throw new RangeError(`encodeModel: a ${kind.what} takes ${NUM_CLASSES} classes in and gives ${kind.outputSize} out; this model has ${model.config.inputSize} and ${model.config.outputSize}`);
+  }
   const metadata: Record<string, string> = {
-    format: MODEL_FORMAT,
-    format_version: MODEL_FORMAT_VERSION,
+    format: kind.format,
+    format_version: kind.version,
     token_order: TOKEN_ORDER,
     architecture: JSON.stringify({
       kind: 'lstm-stack',
@@ -103,14 +141,16 @@ const MAX_JSON_SNIFF_BYTES = 16 * 1024 * 1024;
  * Every error is a ModelFileError starting with `source`. So what a file makes rltuner allocate later
  * (the model's arena) is bounded by the bytes the file holds.
  */
-export function decodeModel(bytes: Uint8Array, source = 'model file'): DecodedModel {
+export function decodeModel(bytes: Uint8Array, source = 'model file', kind: ModelKind = NOTE_RNN_MODEL): DecodedModel {
   const header = readSafetensors(() => decodeSafetensorsHeader(bytes, source), bytes, source);
   const md = header.metadata;
-  if (md.format !== MODEL_FORMAT) {
-    throw new ModelFileError(`${source}: not an rltuner Note RNN (metadata format is ${preview(md.format ?? null)}, expected "${MODEL_FORMAT}")`);
+  if (md.format !== kind.format) {
+    const other = MODEL_KINDS.find((k) => k.format === md.format);
+    if (other) throw new ModelFileError(`${source}: this is an rltuner ${other.what} (metadata format "${other.format}"), not a ${kind.what}; ${other.use}`);
+    throw new ModelFileError(`${source}: not an rltuner ${kind.what} (metadata format is ${preview(md.format ?? null)}, expected "${kind.format}")`);
   }
-  if (!READABLE_MODEL_FORMAT_VERSIONS.includes(md.format_version)) {
-    throw new ModelFileError(`${source}: model format version ${previewName(md.format_version ?? '(none)')} is not supported by this rltuner (which reads versions ${READABLE_MODEL_FORMAT_VERSIONS.join(' and ')}); upgrade rltuner or retrain`);
+  if (!kind.readable.includes(md.format_version)) {
+    throw new ModelFileError(`${source}: model format version ${previewName(md.format_version ?? '(none)')} is not supported by this rltuner (which reads versions ${kind.readable.join(' and ')}); upgrade rltuner or retrain`);
   }
   if (md.token_order !== TOKEN_ORDER) {
     throw new ModelFileError(`${source}: token order "${previewName(md.token_order ?? '(none)')}" differs from rltuner's "${TOKEN_ORDER}"; convert the model first`);
@@ -120,7 +160,7 @@ export function decodeModel(bytes: Uint8Array, source = 'model file'): DecodedMo
     const deep = excessiveNestingAt(value);
     if (deep >= 0) throw new ModelFileError(`${source}: metadata "${previewName(key)}" nests arrays and objects more than ${MAX_JSON_NESTING} deep (at character ${deep}; MAX_JSON_NESTING); the file is damaged`);
   }
-  const config = architectureOf(md.architecture, source);
+  const config = architectureOf(md.architecture, source, kind);
   checkTensorsMatch(header.entries, config, source);
   const tensors = readSafetensors(() => decodeSafetensorsTensors(bytes, header, source), bytes, source);
   checkWeights(tensors, source);
@@ -153,7 +193,7 @@ function readSafetensors<T>(step: () => T, bytes: Uint8Array, source: string): T
 }
 
 /** The LSTM stack the `architecture` metadata claims, within MAX_LAYERS layers of MAX_HIDDEN_UNITS units. */
-function architectureOf(text: string | undefined, source: string): LstmStackConfig {
+function architectureOf(text: string | undefined, source: string, kind: ModelKind): LstmStackConfig {
   let arch: { inputSize?: unknown; hiddenSizes?: unknown; outputSize?: unknown };
   try {
     arch = JSON.parse(text ?? '');
@@ -161,8 +201,10 @@ function architectureOf(text: string | undefined, source: string): LstmStackConf
     throw new ModelFileError(`${source}: the architecture metadata is missing or not JSON`);
   }
   const hidden = typeof arch === 'object' && arch !== null ? arch.hiddenSizes : undefined;
-  if (typeof arch !== 'object' || arch === null || arch.inputSize !== NUM_CLASSES || arch.outputSize !== NUM_CLASSES || !Array.isArray(hidden) || hidden.length === 0) {
-    throw new ModelFileError(`${source}: unsupported architecture ${preview(text)} (rltuner models are LSTM stacks taking ${NUM_CLASSES} classes in and out)`);
+  if (typeof arch !== 'object' || arch === null || arch.inputSize !== NUM_CLASSES || arch.outputSize !== kind.outputSize || !Array.isArray(hidden) || hidden.length === 0) {
+    throw new ModelFileError(kind.outputSize === NUM_CLASSES
+      ? `${source}: unsupported architecture ${preview(text)} (rltuner models are LSTM stacks taking ${NUM_CLASSES} classes in and out)`
+      : `${source}: unsupported architecture ${preview(text)} (an rltuner ${kind.what} is an LSTM stack taking ${NUM_CLASSES} classes in and giving ${kind.outputSize} out)`);
   }
   if (hidden.length > MAX_LAYERS) {
     throw new ModelFileError(`${source}: the architecture claims ${hidden.length} LSTM layers, above the ${MAX_LAYERS} rltuner supports (MAX_LAYERS); the file is damaged or not an rltuner model`);
@@ -173,7 +215,7 @@ function architectureOf(text: string | undefined, source: string): LstmStackConf
       throw new ModelFileError(`${source}: the architecture claims layer ${l} has ${h} hidden units, above the ${MAX_HIDDEN_UNITS} rltuner supports (MAX_HIDDEN_UNITS); the file is damaged or not an rltuner model`);
     }
   });
-  return { inputSize: NUM_CLASSES, hiddenSizes: hidden as number[], outputSize: NUM_CLASSES };
+  return { inputSize: NUM_CLASSES, hiddenSizes: hidden as number[], outputSize: kind.outputSize };
 }
 
 /** The file's tensors must be exactly those of the claimed architecture, each of its shape (from the header alone). */

@@ -30,7 +30,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
-export type RunKind = 'tune' | 'train';
+/** The commands that claim run folders (the name is shown as "rltuner <kind>"). */
+export const RUN_KINDS = ['tune', 'train', 'prefs train', 'prefs pairs'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
 
 /** The lock file that stops a second run in the same folder. */
 export const LOCK_FILE = '.rltuner.lock';
@@ -650,7 +652,7 @@ export class RunFolder {
     if (m.format === undefined && m.version === undefined) return { marker: null, found: 'v1', kind: m.kind };
     const names = (x: unknown) => Array.isArray(x) && x.every((n) => typeof n === 'string' && isInside(n));
     if (m.format !== RUN_MARKER_FORMAT || m.version !== RUN_MARKER_VERSION || typeof m.runId !== 'string' || typeof m.started !== 'string'
-      || !names(m.files) || !names(m.folders) || (m.kind !== 'tune' && m.kind !== 'train')) {
+      || !names(m.files) || !names(m.folders) || !(RUN_KINDS as readonly string[]).includes(m.kind)) {
       return { marker: null, found: 'damaged', kind: m.kind };
     }
     return { marker: m as RunMarker, found: 'v2', kind: m.kind };

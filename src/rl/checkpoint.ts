@@ -293,6 +293,7 @@ function validatePgState(value: unknown, source: string): PgSnapshot {
   const interval = requireObject(s.interval, 'state.interval', source) as unknown as PgSnapshot['interval'];
   for (const key of ['steps', 'compositions', 'updates'] as const) if (!isCount(interval[key])) bad(`interval.${key}`);
   for (const key of ['reward', 'logPrior', 'kl', 'klK1', 'klK3', 'returns', 'loss', 'advantageStd'] as const) if (!isNumber(interval[key])) bad(`interval.${key}`);
+  if (interval.preference !== undefined && !isNumber(interval.preference)) bad('interval.preference');
   for (const key of ['perRule', 'perComposition'] as const) if (!Array.isArray(interval[key]) || !interval[key].every(isNumber)) bad(`interval.${key}`);
   const klController = requireObject(s.klController, 'state.klController', source) as unknown as KlControllerState;
   if (!isNumber(klController.klSum) || !isCount(klController.steps)) bad('klController');
@@ -320,6 +321,7 @@ function validateState(value: unknown, source: string): ValueTunerState {
   }
   if (!Array.isArray(interval.perRule) || !interval.perRule.every(isNumber)) bad('interval.perRule');
   if (!isCount(interval.compositions)) bad('interval.compositions');
+  if (interval.preference !== undefined && !isNumber(interval.preference)) bad('interval.preference');
   if (!Array.isArray(interval.perComposition) || !interval.perComposition.every(isNumber)) bad('interval.perComposition');
   const klController = requireObject(s.klController, 'state.klController', source) as unknown as KlControllerState;
   if (!isNumber(klController.klSum) || !isCount(klController.steps)) bad('klController');

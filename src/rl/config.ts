@@ -56,6 +56,7 @@ export interface TunerConfig {
   weightRhythm: number;
   weightPitchRange: number;
   weightPhraseRecurrence: number;
+  weightPreference: number;
   key: string;
   mode: string;
   klTarget: number;
@@ -132,6 +133,7 @@ export const CONFIG_FIELDS = {
   weightRhythm: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term rhythm (note durations' likelihood under the Nottingham train split's: −5..0)" },
   weightPitchRange: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term pitch_range (range outside the train split's 10th..90th percentile: −5..0)" },
   weightPhraseRecurrence: { kind: 'number', min: 0, max: 100, default: 0, doc: 'weight of the composition term phrase_recurrence (a 2-bar window recurs: 3, a 1-bar one: 1; pieces of ≥ 64 steps)' },
+  weightPreference: { kind: 'number', min: 0, max: 1000, default: 0, doc: "weight w of the learned preference reward R (a reward model from `rltuner prefs train`, given with --reward-model), scaled by s like the rules: pg adds w·R(composition) to each composition's return; q, psi and g add w·(R(s_{t+1}) − R(s_t)) to each step (potential-based shaping, R the model's running score)" },
   key: { kind: 'choice', values: TONIC_NAMES, default: 'C', doc: 'tonic of the key the rules reward and the samples are written in (the tonic note is C4 or A3, by the mode\'s third, moved to this tonic: −5..+6 semitones)' },
   mode: { kind: 'choice', values: MODE_NAMES, default: 'major', doc: 'mode of that key: its scale is the key set; its 1st, 5th and 3rd degrees are the tonic, fifth and third classes' },
   klTarget: { kind: 'number', min: 0, max: 100, default: 0, doc: 'adaptive KL: nats per note to keep the policy from the prior, adjusting rewardScaler after each logging interval (0: off)' },

@@ -19,6 +19,7 @@ import { NUM_CLASSES } from '../music/encoding.js';
 import { policyProbabilities, type Priming } from '../policy/sampling.js';
 import type { RuleContext } from '../rules/rules.js';
 import type { TunerConfig } from './config.js';
+import type { RewardModelWeights } from '../prefs/preference_reward.js';
 import { PgTuner } from './pg.js';
 import { RlTuner, type NoteRnnWeights, type TunerCounters } from './tuner.js';
 
@@ -45,9 +46,16 @@ export interface Tuner {
 /** The tuners (both implement Tuner). */
 export type AnyTuner = RlTuner | PgTuner;
 
-/** The tuner the config's algorithm asks for. */
-export function createTuner(kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming?: Priming, rules?: RuleContext): RlTuner | PgTuner {
-  return config.algorithm === 'pg' ? new PgTuner(kernels, noteRnn, config, priming, rules) : new RlTuner(kernels, noteRnn, config, priming, rules);
+/**
+ * The tuner the config's algorithm asks for; `rewardModel` is the learned preference reward's model, needed
+ * when config.weightPreference > 0.
+ */
+export function createTuner(
+  kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming?: Priming, rules?: RuleContext, rewardModel: RewardModelWeights | null = null,
+): RlTuner | PgTuner {
+  return config.algorithm === 'pg'
+    ? new PgTuner(kernels, noteRnn, config, priming, rules, rewardModel)
+    : new RlTuner(kernels, noteRnn, config, priming, rules, rewardModel);
 }
 
 /** A logging interval's record: the tuner's means plus environment steps per second. */

@@ -14,6 +14,10 @@
  * w_i = 1 is the paper's reward; the composition terms c_j (src/rules/composition.ts: ending on the tonic,
  * rhythm, pitch range, phrase recurrence) are scored on the finished composition at its last step, with
  * weights v_j (0 by default: then the reward is exactly the paper's form, not even a 0 is added).
+ *
+ * With a learned preference reward (src/prefs/preference_reward.ts; weight u > 0), r_MT also gains
+ * u·(R(s_{t+1}) − R(s_t)) at every step, R the reward model's running score of the composition so far
+ * (potential-based shaping: over a composition it sums to u·R(composition)).
  */
 import type { LstmModel } from '../engine/lstm_model.js';
 import { NUM_CLASSES } from '../music/encoding.js';
@@ -22,6 +26,7 @@ import { musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, type Le
 import { compositionReward, compositionTermsInto, NOTTINGHAM_COMPOSITION_MODEL, NUM_COMPOSITION_TERMS, type CompositionModel } from '../rules/composition.js';
 import { primeModels, primingTokens, type Priming } from '../policy/sampling.js';
 import { logSoftmaxRow } from '../policy/softmax.js';
+import type { PreferenceReward } from '../prefs/preference_reward.js';
 import { stepReward, type ValueAlgorithm } from './targets.js';
 
 export interface EnvSettings {
@@ -37,6 +42,8 @@ export interface EnvSettings {
   compositionWeights?: readonly number[];
   /** What the composition terms are fitted on [the Nottingham train split's model]. */
   compositionModel?: CompositionModel;
+  /** u: the weight of the learned preference reward's shaping (used with a PreferenceReward; 0 or absent: none). */
+  preferenceWeight?: number;
 }
 
 /** What one step of the environment gives back. Views are reused by the next step. */
@@ -56,6 +63,10 @@ export interface StepOutcome {
   perComposition: Float64Array;
   /** Σ_j v_j c_j, before the reward scaler (0 before the last step and without composition weights). */
   composition: number;
+  /** R(s_{t+1}) − R(s_t) of the learned preference reward, unweighted (0 without one). */
+  preference: number;
+  /** R(s_{t+1}): the reward model's running score after this step (at the last step, of the composition; 0 without one). */
+  preferenceScore: number;
   /** True at the last step of the composition: the next step starts a new one. */
   done: boolean;
   /** log p(·|s') under the Reward RNN at the next state (undefined when done: there is none); reused by the next step. */
@@ -75,9 +86,10 @@ export class MelodyEnv {
   private readonly logits = new Float32Array(NUM_CLASSES);
   private readonly logProbs = new Float32Array(NUM_CLASSES);
   private readonly oneToken = new Int32Array(1);
+  private readonly increment = new Float64Array(1);
   private readonly outcome: StepOutcome = {
     reward: 0, logProb: 0, musicTheory: 0, perRule: new Float64Array(NUM_RULES), perComposition: new Float64Array(NUM_COMPOSITION_TERMS), composition: 0, done: false,
-    logPriorNext: this.logProbs,
+    preference: 0, preferenceScore: 0, logPriorNext: this.logProbs,
   };
   /** The composition weights, and whether any is set (else nothing is added to the reward). */
   private readonly compositionWeights: readonly number[];
@@ -91,6 +103,8 @@ export class MelodyEnv {
     readonly settings: EnvSettings,
     readonly rules: RuleContext,
     readonly priming: Priming,
+    /** The learned preference reward, stepped alongside each composition (with settings.preferenceWeight > 0). */
+    readonly preference: PreferenceReward | null = null,
   ) {
     this.composition = new Uint8Array(settings.numNotes);
     this.rewardScaler = settings.rewardScaler;
@@ -100,6 +114,7 @@ export class MelodyEnv {
       throw new RangeError(`MelodyEnv: ${this.compositionWeights.length} composition weights given, ${NUM_COMPOSITION_TERMS} composition terms`);
     }
     this.compositionActive = this.compositionWeights.some((w) => w !== 0);
+    if (preference && !((settings.preferenceWeight ?? 0) > 0)) throw new RangeError('MelodyEnv: a preference reward needs a positive preferenceWeight');
   }
 
   /**
@@ -131,6 +146,7 @@ export class MelodyEnv {
     primeModels([this.rewardRnn], [leading], 1);
     this.beat = 0;
     resetLeapState(this.leap);
+    this.preference?.start(1);
     this.read(tokens[tokens.length - 1]);
     this.inComposition = true;
     return leading;
@@ -159,6 +175,13 @@ export class MelodyEnv {
       }
     } else {
       outcome.perComposition.fill(0);
+    }
+    if (this.preference) {
+      this.oneToken[0] = action;
+      this.preference.read(this.oneToken, 1, this.increment);
+      outcome.preference = this.increment[0];
+      outcome.preferenceScore = this.preference.scores[0];
+      weighted += s.preferenceWeight! * outcome.preference;
     }
     outcome.musicTheory = weighted;
     outcome.reward = stepReward(s.algorithm, outcome.logProb, weighted, this.rewardScaler, s.musicTheoryOnly);

@@ -5,9 +5,11 @@
  *
  *   rollout    G groups of K compositions, each group from one primer, sampled as one batch: a ~ π(·|s);
  *              per step the rules' r_MT and log p(a|s) under the prior, at the end the composition terms
- *   return     R = s·(Σ_t Σ_i w_i r_i(t) + Σ_j v_j c_j)         (pgReturn 'composition': one return per composition)
- *              R_t = s·(Σ_{t' ≥ t} γ^(t'−t) Σ_i w_i r_i(t') + Σ_j v_j c_j)   (pgReturn 'to-go': per step, the rules'
- *              rewards from its step on, discounted by γ, and the composition terms, which belong to every step)
+ *   return     R = s·(Σ_t Σ_i w_i r_i(t) + Σ_j v_j c_j + u·R_pref)   (pgReturn 'composition': one return per composition;
+ *              R_pref the learned preference reward's score of the composition, src/prefs, when weightPreference u > 0)
+ *              R_t = s·(Σ_{t' ≥ t} γ^(t'−t) Σ_i w_i r_i(t') + Σ_j v_j c_j + u·R_pref)   (pgReturn 'to-go': per step, the
+ *              rules' rewards from its step on, discounted by γ, and the composition terms and the preference, which
+ *              belong to every step)
  *   advantage  A = R − the mean of the other K − 1 returns of its group   (RLOO, Ahmadian et al. 2024)
  *              A = (R − mean) / std over the group                     (GRPO, Shao et al. 2024)
  *   loss       (1 / (B·T)) Σ_b Σ_t [ −A_bt · log π(a_bt|s_bt) + β · k3_bt ],   k3 = (r − 1) − log r, r = p/π
@@ -19,7 +21,7 @@
  * r is taken from the rollout's own log π and log p: at the Note RNN's weights it is exactly 1, so with a
  * return of 0 (s = 0) nothing moves. All randomness comes from one seeded Random.
  */
-import { createArena } from '../engine/arena.js';
+import { createArena, type ArenaModelRequest } from '../engine/arena.js';
 import type { Kernels } from '../engine/kernels.js';
 import type { AdamSettings, ClipSettings, LstmModel } from '../engine/lstm_model.js';
 import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
@@ -32,7 +34,8 @@ import { keyTablesOf } from '../rules/key_context.js';
 import { C_MAJOR_RULES, musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, RULE_NAMES, type LeapState, type RuleContext } from '../rules/rules.js';
 import { compositionWeights, ruleWeights, type TunerConfig } from './config.js';
 import { KlController, type KlControllerState } from './kl_controller.js';
-import { EVALUATION_BATCH, evaluationSeed, TuneDivergedError, type NoteRnnWeights, type TunerCounters } from './tuner.js';
+import { EVALUATION_BATCH, evaluationSeed, preferenceModel, TuneDivergedError, type NoteRnnWeights, type TunerCounters } from './tuner.js';
+import { PreferenceReward, type RewardModelWeights } from '../prefs/preference_reward.js';
 import type { RandomState } from '../random.js';
 
 /** Sums over one logging interval (per step unless named per composition or per update). */
@@ -56,6 +59,8 @@ export interface PgIntervalTotals {
   /** Σ per update of the mean token loss, and of the advantages' standard deviation. */
   loss: number;
   advantageStd: number;
+  /** Σ over compositions of the learned preference reward's score R(composition) (only in runs with one). */
+  preference?: number;
 }
 
 export interface PgSnapshot {
@@ -67,10 +72,11 @@ export interface PgSnapshot {
   klCoefficient: number;
 }
 
-function emptyInterval(): PgIntervalTotals {
+function emptyInterval(withPreference: boolean): PgIntervalTotals {
   return {
     steps: 0, reward: 0, logPrior: 0, kl: 0, klK1: 0, klK3: 0, perRule: new Array(NUM_RULES).fill(0), compositions: 0,
     perComposition: new Array(NUM_COMPOSITION_TERMS).fill(0), returns: 0, updates: 0, loss: 0, advantageStd: 0,
+    ...(withPreference ? { preference: 0 } : {}),
   };
 }
 
@@ -85,7 +91,9 @@ export class PgTuner {
   readonly rng: Random;
   readonly klController: KlController;
   counters: TunerCounters = { step: 0, updates: 0, compositions: 0 };
-  interval: PgIntervalTotals = emptyInterval();
+  interval: PgIntervalTotals;
+  /** The learned preference reward (with weightPreference > 0), stepped alongside the batch's compositions. */
+  readonly preference: PreferenceReward | null;
   /** β, the weight of the KL term; adaptive KL control changes it. */
   klCoefficient: number;
   /** Compositions per update: groups × group size. */
@@ -111,7 +119,11 @@ export class PgTuner {
   private readonly scratch = new Float64Array(NUM_CLASSES);
   private readonly priorScratch = new Float64Array(NUM_CLASSES);
 
-  constructor(kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming: Priming = { kind: 'random_note' }, rules: RuleContext = C_MAJOR_RULES) {
+  /** `rewardModel`: the learned preference reward's model, needed when config.weightPreference > 0 (as for RlTuner). */
+  constructor(
+    kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming: Priming = { kind: 'random_note' }, rules: RuleContext = C_MAJOR_RULES,
+    rewardModel: RewardModelWeights | null = null,
+  ) {
     const c = (this.config = { ...config });
     if (c.algorithm !== 'pg') throw new RangeError(`PgTuner runs algorithm 'pg', not '${c.algorithm}' (createTuner picks the right one)`);
     this.rng = new Random(c.seed);
@@ -120,12 +132,16 @@ export class PgTuner {
     const T = c.numNotes;
     // The BPTT window holds the priming and the composition: its longest primer decides the plan.
     const primingSteps = priming.kind === 'primer' ? priming.tokens.length : priming.kind === 'corpus' ? priming.length : 1;
+    const preferred = preferenceModel(c, rewardModel);
     const arena = createArena(kernels, {
       policy: { config: noteRnn.config, maxBatch: Math.max(B, EVALUATION_BATCH), maxSteps: primingSteps - 1 + T, trainable: true },
       prior: { config: noteRnn.config, maxBatch: Math.max(B, EVALUATION_BATCH) },
-    });
+      ...(preferred ? { preference: PreferenceReward.request(preferred, B) } : {}),
+    } as Record<'policy' | 'prior' | 'preference', ArenaModelRequest>);
     this.policy = arena.models.policy;
     this.prior = arena.models.prior;
+    this.preference = preferred ? new PreferenceReward(arena.models.preference, preferred) : null;
+    this.interval = emptyInterval(this.preference !== null);
     this.policy.importTensors(noteRnn.tensors, 'Note RNN');
     this.prior.copyWeightsFrom(this.policy);
     this.rules = { ...rules, ...keyTablesOf(c), numNotes: T, tonicDominantBonus: c.tonicDominantBonus };
@@ -180,6 +196,7 @@ export class PgTuner {
     if (primers.some((p) => p.length !== this.leading + 1)) throw new RangeError('PgTuner: every primer of a run must have the same length');
     let [piLogits, pLogits] = primeModels([policy, prior], primers, B);
     for (const leap of this.leaps) resetLeapState(leap);
+    this.preference?.start(B);
     const iv = this.interval;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
@@ -222,6 +239,18 @@ export class PgTuner {
         iv.logPrior += this.logP[at];
         iv.reward += this.stepReward[at];
         this.tokens[b] = a;
+      }
+      if (this.preference) {
+        // The reward model reads the step's notes; after the last, its scores are the compositions' R_pref.
+        const scores = this.preference.read(this.tokens, B);
+        if (t === T - 1) {
+          for (let b = 0; b < B; b++) {
+            const bonus = c.rewardScaler * c.weightPreference * scores[b];
+            this.compositionReturn[b] += bonus;
+            iv.reward += bonus;
+            iv.preference! += scores[b];
+          }
+        }
       }
       if (t + 1 < T) {
         piLogits = policy.step(this.tokens, B);
@@ -355,7 +384,8 @@ export class PgTuner {
     };
     RULE_NAMES.forEach((name, r) => (out[`rules/${name}`] = iv.perRule[r] / n));
     COMPOSITION_TERM_NAMES.forEach((name, j) => (out[`composition/${name}`] = iv.compositions ? iv.perComposition[j] / iv.compositions : NaN));
-    this.interval = emptyInterval();
+    if (this.preference) out['preference/score'] = iv.compositions ? iv.preference! / iv.compositions : NaN;
+    this.interval = emptyInterval(this.preference !== null);
     return out;
   }
 
@@ -390,7 +420,7 @@ export class PgTuner {
 
   restore(s: PgSnapshot): void {
     this.counters = { ...s.counters };
-    this.interval = { ...emptyInterval(), ...s.interval, perRule: [...s.interval.perRule], perComposition: [...s.interval.perComposition] };
+    this.interval = { ...emptyInterval(this.preference !== null), ...s.interval, perRule: [...s.interval.perRule], perComposition: [...s.interval.perComposition] };
     this.klController.state = s.klController;
     this.rng.setState(s.random);
     this.policy.adamStep = s.adamStep;

@@ -19,7 +19,7 @@
  * driver.ts's; how the kernels spread the work (threads, fused passes) is the engine's (OnlineAndTarget).
  */
 import type { Kernels } from '../engine/kernels.js';
-import { createArena } from '../engine/arena.js';
+import { createArena, type ArenaModelRequest } from '../engine/arena.js';
 import type { LstmStackConfig } from '../engine/layout.js';
 import type { AdamSettings, ClipSettings, LstmModel } from '../engine/lstm_model.js';
 import { OnlineAndTarget } from '../engine/online_and_target.js';
@@ -36,6 +36,7 @@ import { primeModels, type Priming } from '../policy/sampling.js';
 import { argmaxRow, logSumExpRow, sampleFromScores } from '../policy/softmax.js';
 import { actingScores, tdTargets, type ValueAlgorithm } from './targets.js';
 import { NUM_CLASSES } from '../music/encoding.js';
+import { PreferenceReward, type RewardModelWeights } from '../prefs/preference_reward.js';
 
 /** Rows the Q-network and Reward RNN are planned for beyond the minibatch (batched evaluation). */
 export const EVALUATION_BATCH = 128;
@@ -69,6 +70,8 @@ export interface IntervalTotals {
   qValue: number;
   /** Σ over steps of KL(π(·|s) ‖ p(·|s)), π = softmax(acting scores / temperature), exact per state. */
   kl: number;
+  /** Σ over finished compositions of the reward model's score R(composition) (only in runs with a learned preference reward). */
+  preference?: number;
 }
 
 /** One logging interval's means, as written to metrics.jsonl (cleanrl's metric names). */
@@ -113,7 +116,9 @@ export class RlTuner {
   readonly klController: KlController;
   readonly rng: Random;
   counters: TunerCounters = { step: 0, updates: 0, compositions: 0 };
-  interval: IntervalTotals = emptyInterval();
+  interval: IntervalTotals;
+  /** True when a learned preference reward is part of the reward (its score is then logged as preference/score). */
+  readonly withPreference: boolean;
   /** The acting scores of the last `act` (Q, Ψ, or G + the prior's logits). */
   readonly scores = new Float32Array(NUM_CLASSES);
   /** The Q-network's LSTM state before and after it read the current token (what the replay stores). */
@@ -126,23 +131,36 @@ export class RlTuner {
   private readonly oneToken = new Int32Array(1);
   private readonly scratch = new Float64Array(NUM_CLASSES);
 
-  constructor(kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming: Priming = { kind: 'random_note' }, rules: RuleContext = C_MAJOR_RULES) {
+  /**
+   * `rewardModel`: the learned preference reward's model (src/prefs), needed when config.weightPreference > 0
+   * (and not used otherwise); it is stepped alongside each composition, frozen, in this tuner's arena.
+   */
+  constructor(
+    kernels: Kernels, noteRnn: NoteRnnWeights, config: TunerConfig, priming: Priming = { kind: 'random_note' }, rules: RuleContext = C_MAJOR_RULES,
+    rewardModel: RewardModelWeights | null = null,
+  ) {
     const c = (this.config = { ...config });
     if (c.algorithm === 'pg') throw new RangeError("RlTuner runs q, psi and g; algorithm 'pg' runs in PgTuner (createTuner picks the right one)");
     this.algorithm = c.algorithm;
     this.rng = new Random(c.seed);
     const B = c.batchSize;
+    const preferred = preferenceModel(c, rewardModel);
     const arena = createArena(kernels, {
       q: { config: noteRnn.config, maxBatch: Math.max(B, EVALUATION_BATCH), trainable: true },
       target: { config: noteRnn.config, maxBatch: B },
       reward: { config: noteRnn.config, maxBatch: Math.max(B, EVALUATION_BATCH) },
-    });
+      ...(preferred ? { preference: PreferenceReward.request(preferred, 1) } : {}),
+    } as Record<'q' | 'target' | 'reward' | 'preference', ArenaModelRequest>);
     const { q, target, reward } = arena.models;
     q.importTensors(noteRnn.tensors, 'Note RNN');
     target.copyWeightsFrom(q);
     reward.copyWeightsFrom(q);
-    this.env = new MelodyEnv(reward, { ...c, algorithm: this.algorithm, ruleWeights: ruleWeights(c), compositionWeights: compositionWeights(c) },
-      { ...rules, ...keyTablesOf(c), numNotes: c.numNotes, tonicDominantBonus: c.tonicDominantBonus }, priming);
+    this.withPreference = preferred !== null;
+    const preference = preferred ? new PreferenceReward(arena.models.preference, preferred) : null;
+    this.interval = emptyInterval(this.withPreference);
+    this.env = new MelodyEnv(reward, {
+      ...c, algorithm: this.algorithm, ruleWeights: ruleWeights(c), compositionWeights: compositionWeights(c), preferenceWeight: c.weightPreference,
+    }, { ...rules, ...keyTablesOf(c), numNotes: c.numNotes, tonicDominantBonus: c.tonicDominantBonus }, priming, preference);
     this.networks = new OnlineAndTarget(q, target, kernels.threads);
     const g = c.algorithm === 'g';
     this.replay = new ReplayRing(c.replayCapacity, q.stateSize, { storeNextLogProbs: g, nextLogProbPrecision: c.rewardStatePrecision });
@@ -276,7 +294,8 @@ export class RlTuner {
     };
     RULE_NAMES.forEach((name, r) => (out[`rules/${name}`] = iv.perRule[r] / n));
     COMPOSITION_TERM_NAMES.forEach((name, j) => (out[`composition/${name}`] = iv.compositions > 0 ? iv.perComposition[j] / iv.compositions : NaN));
-    this.interval = emptyInterval();
+    if (this.withPreference) out['preference/score'] = iv.compositions > 0 ? iv.preference! / iv.compositions : NaN;
+    this.interval = emptyInterval(this.withPreference);
     return out;
   }
 
@@ -308,6 +327,7 @@ export class RlTuner {
       this.counters.compositions++;
       iv.compositions++;
       for (let j = 0; j < NUM_COMPOSITION_TERMS; j++) iv.perComposition[j] += r.perComposition[j];
+      if (this.withPreference) iv.preference! += r.preferenceScore;
     }
   }
 
@@ -384,7 +404,7 @@ export class RlTuner {
 
   restore(s: TunerSnapshot): void {
     this.counters = { ...s.counters };
-    this.interval = { ...emptyInterval(), ...s.interval, perRule: [...s.interval.perRule], perComposition: [...s.interval.perComposition] };
+    this.interval = { ...emptyInterval(this.withPreference), ...s.interval, perRule: [...s.interval.perRule], perComposition: [...s.interval.perComposition] };
     this.klController.state = s.klController;
     this.rng.setState(s.random);
     this.q.adamStep = s.adamStep;
@@ -420,11 +440,24 @@ function meanAt(rows: Float32Array, stride: number, index: ArrayLike<number>, B:
   return sum / B;
 }
 
-function emptyInterval(): IntervalTotals {
+function emptyInterval(withPreference: boolean): IntervalTotals {
   return {
     steps: 0, rewardTotal: 0, rewardMusicTheory: 0, rewardNoteRnn: 0, perRule: new Array(NUM_RULES).fill(0),
     compositions: 0, perComposition: new Array(NUM_COMPOSITION_TERMS).fill(0), updates: 0, tdLoss: 0, targetValue: 0, qValue: 0, kl: 0,
+    ...(withPreference ? { preference: 0 } : {}),
   };
+}
+
+/**
+ * The reward model a run uses: the given one when config.weightPreference > 0 (which then needs one), null
+ * otherwise. Throws a RangeError naming the setting when the weight is set without a model.
+ */
+export function preferenceModel(config: TunerConfig, rewardModel: RewardModelWeights | null): RewardModelWeights | null {
+  if (!(config.weightPreference > 0)) return null;
+  if (!rewardModel) {
+    throw new RangeError(`weightPreference ${config.weightPreference} needs a reward model (from \`rltuner prefs train\`; tune --reward-model <file>), and none was given`);
+  }
+  return rewardModel;
 }
 
 /** A 32-bit seed from (run seed, step): integer mixing with Math.imul only, so it is exact for every input. */

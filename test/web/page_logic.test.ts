@@ -11,6 +11,7 @@ import { duration, runEstimate, secondsLeft } from '../../web/estimate.js';
 import { numberProblem } from '../../web/fields.js';
 import { fileSizeProblem, readModelFile, recordedKey } from '../../web/loaded_files.js';
 import { answersToCsv, tallyAnswers, wilsonInterval, type AnswerRecord } from '../../web/listening_stats.js';
+import { readAnswers } from '../../src/prefs/answers.js';
 import { AS_WRITTEN, C_MAJOR, heardKey, keyShift, mapNotes, mapPitch, MODE_NAMES, TONIC_BY_PITCH_CLASS } from '../../web/pitch_map.js';
 import type { ProgressPoint } from '../../web/protocol.js';
 import { chartNote, niceTicks, totalIsMusicTheory } from '../../web/reward_chart.js';
@@ -159,12 +160,20 @@ describe('listening test statistics', () => {
     expect(t.interval2).toEqual(wilsonInterval(2, 3));
   });
 
-  it('writes CSV with a header, quoting fields that need it', () => {
-    const lines = answersToCsv(answers).split('\r\n');
-    expect(lines[0]).toBe('session_seed,trial,model_1,model_2,model_a,model_b,composition_seed,answer,preferred,answered_at');
-    expect(lines[1]).toBe('42,1,Note RNN,"tuned, ""q""",Note RNN,"tuned, ""q""",1001,B,"tuned, ""q""",2025-01-01T00:00:01.000Z');
-    expect(lines[4]).toBe('42,4,Note RNN,"tuned, ""q""",Note RNN,"tuned, ""q""",1004,none,,2025-01-01T00:00:04.000Z');
+  it('writes CSV with a header, quoting fields that need it, and the tokens of both compositions', () => {
+    const withTokens = answers.map((a, i) => (i === 3 ? a : { ...a, tokensA: [14, 1, 1, 16], tokensB: [2, 1, 0, 37 - i] }));
+    const lines = answersToCsv(withTokens).split('\r\n');
+    expect(lines[0]).toBe('session_seed,trial,model_1,model_2,model_a,model_b,composition_seed,answer,preferred,answered_at,tokens_a,tokens_b');
+    expect(lines[1]).toBe('42,1,Note RNN,"tuned, ""q""",Note RNN,"tuned, ""q""",1001,B,"tuned, ""q""",2025-01-01T00:00:01.000Z,14 1 1 16,2 1 0 37');
+    // An answer stored before the page kept tokens has empty token fields.
+    expect(lines[4]).toBe('42,4,Note RNN,"tuned, ""q""",Note RNN,"tuned, ""q""",1004,none,,2025-01-01T00:00:04.000Z,,');
     expect(lines).toHaveLength(6); // four rows and the final CRLF
+    // What `rltuner prefs train` reads of it: the pairs with tokens and their answers; the row without, skipped.
+    const read = readAnswers(answersToCsv(withTokens), 'rltuner-listening.csv');
+    expect(read.pairs.map((p) => [Array.from(p.a), Array.from(p.b), p.answer])).toEqual([
+      [[14, 1, 1, 16], [2, 1, 0, 37], 'B'], [[14, 1, 1, 16], [2, 1, 0, 36], 'A'], [[14, 1, 1, 16], [2, 1, 0, 35], 'B'],
+    ]);
+    expect(read.skipped).toEqual([{ line: 5, reason: 'no tokens (answered before the page recorded them)' }]);
   });
 });
 
