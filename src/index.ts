@@ -64,6 +64,7 @@ export { tokensToNotes, type StepNote } from './music/notes.js';
 export { buildCorpus, formatCorpusReport, formatCorpusMarkdown, splitByNameHash, type MidiSource, type Melody, type MelodyInfo, type CorpusReport } from './music/corpus.js';
 export { Random, type RandomState } from './random.js';
 export { resolveConfig, resolveConfigWithNotes, describeConfig, PRESETS, PRESET_NAMES, DEFAULT_CONFIG, CONFIG_FIELDS, ConfigError, type TunerConfig } from './rl/config.js';
+export { PREFERENCE_TUNING } from './rl/preference_tuning.js';
 export { RlTuner, TuneDivergedError, type IntervalMetrics } from './rl/tuner.js';
 export { KlController } from './rl/kl_controller.js';
 export { OnlineAndTarget } from './engine/online_and_target.js';

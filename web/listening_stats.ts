@@ -84,10 +84,14 @@ export interface PairTally {
   interval2: { low: number; high: number } | null;
 }
 
-/** The answers tallied per (model1, model2) pair of the sessions, in order of first appearance. */
+/**
+ * The answers tallied per (model1, model2) pair of the sessions, in order of first appearance. Answers to
+ * pairs of one model's melodies (model1 = model2: they teach a reward model) are no contest and left out.
+ */
 export function tallyAnswers(answers: readonly AnswerRecord[]): PairTally[] {
   const tallies = new Map<string, PairTally>();
   for (const a of answers) {
+    if (a.model1 === a.model2) continue;
     const key = JSON.stringify([a.model1, a.model2]);
     let t = tallies.get(key);
     if (!t) {

@@ -6,7 +6,8 @@
  * default tune (200,000 steps) to the end, save the tuned model and load it back into a fresh page, refuse
  * hostile model files (test/fixtures/reader_repro) with a message naming the file and the limit, lay
  * the page out on a 390 × 844 phone (every control at least 44 × 44 px, nothing wider than the screen),
- * and run the blind listening test to its CSV. Screenshots (desktop and phone, page and listening test)
+ * run the blind listening test to its CSV, and the listener-in-the-loop (answer pairs, train a reward model
+ * and tune on it in the worker, listen again). Screenshots (desktop and phone, page and listening test)
  * go to dist-web/ and to $RLTUNER_SHOTS (default /tmp/rltuner-shots). Skips only when Chromium is not
  * installed.
  */
@@ -24,6 +25,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compositionToMidi, importMidi, loadKernels, shippedReference, tune } from '../../src/index.js';
 import { EVALUATION_ROWS } from '../../src/eval/report.js';
 import { readModelFile } from '../../web/loaded_files.js';
+import { readAnswers } from '../../src/prefs/answers.js';
+import { sessionToJson } from '../../src/prefs/session.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -878,7 +881,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
         const [download] = await Promise.all([listen.waitForEvent('download'), listen.click('#export-csv')]);
         const csv = await readFile(await download.path(), 'utf8');
         const [header, ...rows] = csv.trimEnd().split('\r\n').map((line) => line.split(','));
-        expect(header).toEqual(['session_seed', 'trial', 'model_1', 'model_2', 'model_a', 'model_b', 'composition_seed', 'answer', 'preferred', 'answered_at']);
+        expect(header).toEqual(['session_seed', 'trial', 'model_1', 'model_2', 'model_a', 'model_b', 'composition_seed', 'answer', 'preferred', 'answered_at', 'tokens_a', 'tokens_b']);
         expect(rows).toHaveLength(3);
         const column = (name: string) => rows.map((r) => r[header.indexOf(name)]);
         expect(column('trial')).toEqual(['1', '2', '3']);
@@ -891,6 +894,8 @@ describe.skipIf(!HAVE_CHROMIUM)(
           expect([get('model_a'), get('model_b')].sort()).toEqual(['Note RNN (shipped)', 'short-q.safetensors']);
           expect(get('preferred')).toBe(get('answer') === 'A' ? get('model_a') : get('answer') === 'B' ? get('model_b') : '');
           expect(Number.isNaN(Date.parse(get('answered_at')))).toBe(false);
+          expect(get('tokens_a').split(' ')).toHaveLength(8); // both melodies' tokens, which prefs train reads
+          expect(get('tokens_b').split(' ')).toHaveLength(8);
         }
 
         // The answers survive a reload (localStorage), and the phone layout keeps every control usable.
@@ -910,5 +915,91 @@ describe.skipIf(!HAVE_CHROMIUM)(
         await rm(dir, { recursive: true, force: true });
       }
     }, 60_000);
+
+    it('runs the whole loop in one tab: answer pairs of the Note RNN, train a reward model and tune in the worker, listen again, export', async () => {
+      const listen = await context.newPage();
+      listen.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      listen.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+      try {
+        await listen.goto(`${url}listen.html`);
+        await listen.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+        await listen.evaluate(() => localStorage.clear());
+        await listen.reload();
+        await listen.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+        expect(await listen.isDisabled('#train-reward')).toBe(true); // no answers yet
+        // A session written by `rltuner prefs pairs` loads and plays its own pairs (a damaged one is refused, named).
+        const dir = await mkdtemp(join(tmpdir(), 'rltuner-session-'));
+        const sessionPath = join(dir, 'session.json');
+        await writeFile(sessionPath, sessionToJson({
+          format: 'rltuner-listening-session', version: 1, seed: 5, models: ['note-rnn', 'pg_tuned.safetensors'], numNotes: 8,
+          pairs: [{ trial: 1, seed: 9, modelA: 'pg_tuned.safetensors', modelB: 'note-rnn', a: Uint8Array.from([14, 1, 16, 1, 18, 1, 1, 1]), b: Uint8Array.from([9, 1, 1, 1, 2, 1, 1, 1]) }],
+        }));
+        await listen.setInputFiles('#session-file', sessionPath);
+        await listen.waitForSelector('#trial-label[data-trial="1"]');
+        expect(await listen.getAttribute('#trial-section', 'data-tokens-a')).toBe('14 1 16 1 18 1 1 1');
+        expect(await listen.textContent('#setup-status')).toMatch(/^Session 5 from session\.json: 1 pair of note-rnn and pg_tuned\.safetensors\./);
+        await writeFile(sessionPath, '{"format": "rltuner-listening-session", "version": 2}');
+        await listen.setInputFiles('#session-file', sessionPath);
+        await listen.waitForSelector('#setup-status[data-state="error"]');
+        expect(await listen.textContent('#setup-status')).toMatch(/session\.json: version is 2; allowed: 1/);
+        await rm(dir, { recursive: true, force: true });
+        // Pairs of the shipped Note RNN's own melodies, 8 steps (1 s each), answered by a scripted chooser that
+        // prefers the melody ending on the tonic class (C: tokens 2, 14, 26) as the page shows them.
+        await listen.selectOption('#model-2-kind', 'note-rnn');
+        expect(await listen.isVisible('#model-2-file')).toBe(false);
+        await listen.fill('#pair-length', '8');
+        await listen.fill('#pair-count', '3');
+        await listen.click('#start');
+        const lastNote = (tokens: string) => tokens.split(' ').map(Number).filter((t) => t >= 2).pop();
+        const endsOnTonic = (tokens: string) => [2, 14, 26].includes(lastNote(tokens) ?? -1);
+        const answered: string[] = [];
+        for (let trial = 1; trial <= 3; trial++) {
+          await listen.waitForSelector(`#trial-label[data-trial="${trial}"]`);
+          const a = (await listen.getAttribute('#trial-section', 'data-tokens-a'))!, b = (await listen.getAttribute('#trial-section', 'data-tokens-b'))!;
+          expect(a).not.toBe(b); // two different melodies of one model
+          for (const side of ['a', 'b']) {
+            await listen.click(`#play-${side}`);
+            await listen.waitForSelector(`#play-${side}[data-playing="false"]`, { timeout: 10_000 });
+          }
+          const choice = endsOnTonic(a) === endsOnTonic(b) ? (trial % 2 ? 'a' : 'b') : endsOnTonic(a) ? 'a' : 'b';
+          answered.push(choice.toUpperCase());
+          await listen.click(`#answer-${choice}`);
+        }
+        await listen.waitForSelector('#trial-label[data-trial="0"]');
+        expect(await listen.getAttribute('#loop-answers', 'data-pairs')).toBe('3');
+        expect(await listen.textContent('#results')).toMatch(/3 answers to pairs of one model's melodies \(no model wins these/);
+        // Train the reward model in the worker: progress, then what it did on the held-out answers.
+        await listen.click('#train-reward');
+        await listen.waitForSelector('#train-status[data-state="done"]', { timeout: 30_000 });
+        expect(await listen.textContent('#train-status')).toMatch(/^Reward model trained on \d of your 3 answers in [\d.]+ s \(best epoch \d+ of \d+\)\. On the \d held out/);
+        expect(await listen.getAttribute('#download-reward-model', 'href')).toMatch(/^blob:/);
+        // Tune on it (tiny: 2,048 steps of 8-step melodies), with progress and time left.
+        await listen.fill('#loop-steps', '2048');
+        await listen.click('#loop-tune');
+        await listen.waitForSelector('#loop-tune-status[data-state="done"]', { timeout: 30_000 });
+        expect(await listen.textContent('#loop-tune-status')).toMatch(/^Tuned after 2,048 steps in [\d.]+ s/);
+        expect(await listen.evaluate(() => (document.getElementById('loop-tune-progress') as HTMLProgressElement).value)).toBe(1);
+        // The tuned model against the Note RNN, blind, one pair.
+        await listen.fill('#pair-count', '1');
+        await listen.click('#loop-listen');
+        await listen.waitForSelector('#trial-label[data-trial="1"]');
+        for (const side of ['a', 'b']) {
+          await listen.click(`#play-${side}`);
+          await listen.waitForSelector(`#play-${side}[data-playing="false"]`, { timeout: 10_000 });
+        }
+        await listen.click('#answer-none');
+        expect(await listen.textContent('#results')).toMatch(/tuned here vs Note RNN \(shipped\): no answer with a preference yet \(1 without\)/);
+        expect(await axeViolations(listen, '#loop-section')).toEqual([]);
+        // The export holds all four answers with their melodies: what `rltuner prefs train` reads.
+        const [download] = await Promise.all([listen.waitForEvent('download'), listen.click('#export-csv')]);
+        const read = readAnswers(await readFile(await download.path(), 'utf8'), 'rltuner-listening.csv');
+        expect(read.pairs.map((p) => p.answer)).toEqual([...answered, 'none']);
+        expect(read.pairs.every((p) => p.a.length === 8 && p.b.length === 8)).toBe(true);
+        await shot(listen, 'listen-loop');
+        expect(problems).toEqual([]);
+      } finally {
+        await listen.close();
+      }
+    }, 90_000);
   },
 );

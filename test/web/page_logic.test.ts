@@ -12,6 +12,7 @@ import { numberProblem } from '../../web/fields.js';
 import { fileSizeProblem, readModelFile, recordedKey } from '../../web/loaded_files.js';
 import { answersToCsv, tallyAnswers, wilsonInterval, type AnswerRecord } from '../../web/listening_stats.js';
 import { readAnswers } from '../../src/prefs/answers.js';
+import { answeredPairs, loopLength, rewardProgressText, rewardSummaryText } from '../../web/prefs_loop.js';
 import { AS_WRITTEN, C_MAJOR, heardKey, keyShift, mapNotes, mapPitch, MODE_NAMES, TONIC_BY_PITCH_CLASS } from '../../web/pitch_map.js';
 import type { ProgressPoint } from '../../web/protocol.js';
 import { chartNote, niceTicks, totalIsMusicTheory } from '../../web/reward_chart.js';
@@ -212,5 +213,32 @@ describe('files a visitor picks', () => {
     expect(fileSizeProblem({ name: 'm.safetensors', size: MAX_MODEL_FILE_BYTES }, 'model')).toBeNull();
     expect(fileSizeProblem({ name: 'm.safetensors', size: MAX_MODEL_FILE_BYTES + 1 }, 'model')).toBe('m.safetensors is 2,147,483,648 bytes, above the 2,147,483,647 bytes a model file may have');
     expect(fileSizeProblem({ name: 'p.mid', size: MAX_MIDI_FILE_BYTES + 1 }, 'midi')).toBe('p.mid is 67,108,865 bytes, above the 67,108,864 bytes a MIDI file may have');
+  });
+});
+
+describe('the listening page\'s loop', () => {
+  const record = (trial: number, answer: 'A' | 'B' | 'none', tokens?: [number[], number[]], models = ['Note RNN', 'Note RNN']): AnswerRecord => ({
+    sessionSeed: 1, trial, model1: models[0], model2: models[1], modelA: models[0], modelB: models[1], compositionSeed: trial, answer,
+    preferred: answer === 'A' ? models[0] : answer === 'B' ? models[1] : '', answeredAt: '2026-12-01T00:00:00.000Z',
+    ...(tokens ? { tokensA: tokens[0], tokensB: tokens[1] } : {}),
+  });
+
+  it('learns from the stored answers that hold both melodies; pairs of one model\'s melodies are no contest', () => {
+    const records = [record(1, 'A', [[14, 1], [2, 1, 1]]), record(2, 'none'), record(3, 'B', [[2, 1, 1], [3, 1, 1]]), record(4, 'A', [[5], [6, 1, 1]], ['Note RNN', 'tuned'])];
+    expect(answeredPairs(records)).toEqual([
+      { a: [14, 1], b: [2, 1, 1], answer: 'A' }, { a: [2, 1, 1], b: [3, 1, 1], answer: 'B' }, { a: [5], b: [6, 1, 1], answer: 'A' },
+    ]);
+    // The commonest length (3 steps), within the tuner's 8..1024.
+    expect(loopLength(answeredPairs(records))).toBe(8);
+    expect(loopLength([{ a: new Array(40).fill(1), b: new Array(40).fill(1), answer: 'A' }, { a: [1], b: new Array(16).fill(1), answer: 'B' }])).toBe(40);
+    expect(tallyAnswers(records)).toEqual([expect.objectContaining({ model1: 'Note RNN', model2: 'tuned', wins1: 1, wins2: 0 })]);
+  });
+
+  it('says how long each long step has left, from what was measured', () => {
+    expect(rewardProgressText(3, 20, null)).toBe('epoch 3 of at most 20 · estimating time left (it stops early when the held-out answers stop improving)');
+    expect(rewardProgressText(3, 20, 0.5)).toMatch(/^epoch 3 of at most 20 · about 9 s left at most/);
+    expect(rewardSummaryText({ pairs: 30, train: 27, heldOut: 3, heldOutDecided: 2, heldOutAccuracy: 0.5, heldOutLoss: 0.7, trainAccuracy: 0.9, bestEpoch: 4, epochsRun: 10, seconds: 1.25 }))
+      .toBe('Reward model trained on 27 of your 30 answers in 1.3 s (best epoch 4 of 10). On the 3 held out (2 with a preference) it orders 50 % as you did; ' +
+        'on the answers it learnt from, 90 %. With few answers these figures are rough.');
   });
 });
