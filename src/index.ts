@@ -48,7 +48,10 @@ export {
   MAX_ANSWERS_FILE_BYTES, type AnswersRead,
 } from './prefs/answers.js';
 export { readSession, sessionToJson, SessionFileError, SESSION_FORMAT, MAX_SESSION_FILE_BYTES, type ListeningSession, type SessionPair } from './prefs/session.js';
-export { SCRIPTED_LISTENERS, SCRIPTED_LISTENER_NAMES, noisyListener, rankingAgreement, type ListenerFunction, type ScriptedListener } from './prefs/listeners.js';
+export {
+  SCRIPTED_LISTENERS, SCRIPTED_LISTENER_NAMES, NARROW_RANGE_SEMITONES, noisyListener, rankingAgreement, type ListenerFunction, type ScriptedListener,
+  type ScriptedListenerName,
+} from './prefs/listeners.js';
 export { tunedModelSettings, UNRECORDED_SETTINGS, type TunedModelSettings } from './rl/tuned_model.js';
 export { sampleCompositions, primingFor, policyProbabilities, type Priming, type SampleOptions, type SampleResult } from './policy/sampling.js';
 export * from './music/encoding.js';
