@@ -111,6 +111,7 @@ process.stdout.write(`3. tuning in ${((performance.now() - t0) / 1000).toFixed(1
 await page.fill('#pair-count', String(CHECK));
 await page.click('#loop-listen');
 const check = await answerPairs(page, CHECK);
-process.stdout.write(`4. ${CHECK} pairs of the tuned model against the Note RNN in ${check.seconds.toFixed(0)} s: ${(await page.textContent('#results'))?.split('.')[0]}.\n`);
+const verdict = await page.locator('#results p.result').first().textContent();
+process.stdout.write(`4. ${CHECK} pairs of the tuned model against the Note RNN in ${check.seconds.toFixed(0)} s: ${tally(check.answers)}; the page: ${verdict}\n`);
 await browser.close();
 server.close();

@@ -105,53 +105,71 @@ export function readAnswers(text: string, name: string): AnswersRead {
 export function parseCsv(text: string, name: string): { line: number; fields: string[] }[] {
   const rows: { line: number; fields: string[] }[] = [];
   let fields: string[] = [];
-  let field = '';
-  let quoted = false;
   let line = 1, rowLine = 1;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; // a byte-order mark
-  const endField = () => {
+  const tooLong = () => new AnswersFileError(`${name}: line ${rowLine}: a field longer than ${MAX_ANSWER_LINE_CHARS} characters (MAX_ANSWER_LINE_CHARS)`);
+  const push = (field: string) => {
     if (fields.length >= MAX_CSV_FIELDS) throw new AnswersFileError(`${name}: line ${rowLine}: more than ${MAX_CSV_FIELDS} fields (MAX_CSV_FIELDS); is this the listening page's CSV?`);
+    if (field.length > MAX_ANSWER_LINE_CHARS) throw tooLong();
     fields.push(field);
-    field = '';
   };
   const endRow = () => {
-    endField();
     if (!(fields.length === 1 && fields[0] === '')) rows.push({ line: rowLine, fields });
     fields = [];
   };
-  for (; i < text.length; i++) {
-    const c = text[i];
-    if (field.length > MAX_ANSWER_LINE_CHARS) {
-      throw new AnswersFileError(`${name}: line ${rowLine}: a field longer than ${MAX_ANSWER_LINE_CHARS} characters (MAX_ANSWER_LINE_CHARS)`);
-    }
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
+  // Each turn reads one field (slices of the text, never a character at a time) and what ends it.
+  while (i <= text.length) {
+    let field: string;
+    if (text[i] === '"') {
+      const parts: string[] = [];
+      let from = i + 1;
+      for (;;) {
+        const quote = text.indexOf('"', from);
+        if (quote < 0) throw new AnswersFileError(`${name}: line ${rowLine}: a quoted field is not closed before the end of the file`);
+        parts.push(text.slice(from, quote));
+        if (quote - i > MAX_ANSWER_LINE_CHARS) throw tooLong();
+        if (text[quote + 1] === '"') {
+          parts.push('"');
+          from = quote + 2;
         } else {
-          quoted = false;
+          i = quote + 1;
+          break;
         }
-      } else {
-        if (c === '\n') line++;
-        field += c;
       }
-    } else if (c === '"') {
-      if (field !== '') throw new AnswersFileError(`${name}: line ${line}: a quote inside an unquoted field (${preview(field)}); quote the whole field and write quotes in it as ""`);
-      quoted = true;
-    } else if (c === ',') {
-      endField();
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      endRow();
-      line++;
-      rowLine = line;
+      field = parts.join('');
+      for (let k = 0; k < field.length; k++) if (field.charCodeAt(k) === 10) line++;
+      const next = text[i];
+      if (i < text.length && next !== ',' && next !== '\n' && next !== '\r') {
+        throw new AnswersFileError(`${name}: line ${line}: a quote inside a field (${preview(text.slice(i - 1, i + 20))}); quote the whole field and write quotes in it as ""`);
+      }
     } else {
-      field += c;
+      let end = i;
+      while (end < text.length) {
+        const c = text.charCodeAt(end);
+        if (c === 44 || c === 10 || c === 13) break; // , \n \r
+        if (c === 34) throw new AnswersFileError(`${name}: line ${line}: a quote inside an unquoted field (${preview(text.slice(i, end + 1))}); quote the whole field and write quotes in it as ""`);
+        end++;
+      }
+      if (end - i > MAX_ANSWER_LINE_CHARS) throw tooLong();
+      field = text.slice(i, end);
+      i = end;
     }
+    push(field);
+    if (i >= text.length) {
+      endRow();
+      break;
+    }
+    if (text[i] === ',') {
+      i++;
+      continue;
+    }
+    // A line break ends the row (CRLF, LF or CR).
+    i += text[i] === '\r' && text[i + 1] === '\n' ? 2 : 1;
+    endRow();
+    line++;
+    rowLine = line;
+    if (i === text.length) break;
   }
-  if (quoted) throw new AnswersFileError(`${name}: line ${rowLine}: a quoted field is not closed before the end of the file`);
-  if (field !== '' || fields.length > 0) endRow();
   return rows;
 }
 

@@ -53,6 +53,16 @@ describe('rltuner prefs', () => {
     expect(again.code).toBe(0);
     expect(readFileSync(join(work, 'session2/answers.jsonl'), 'utf8')).toBe(readFileSync(join(work, 'session/answers.jsonl'), 'utf8'));
 
+    // A listener script: an ES module whose default export answers (here: always the pair's second melody).
+    writeFileSync(join(work, 'second.mjs'), "export default (a, b, random) => (random() < 2 && b.length === a.length ? 'B' : 'none');\n");
+    const scriptedByModule = await rltuner(['prefs', 'pairs', '--models', 'note-rnn,note-rnn', '--count', '3', '--num-notes', '8', '--listener', 'second.mjs', '--out', 'session3', '--quiet']);
+    expect(scriptedByModule.code, scriptedByModule.stderr).toBe(0);
+    expect(readAnswersJsonLines(readFileSync(join(work, 'session3/answers.jsonl'), 'utf8'), 'a').pairs.map((p) => p.answer)).toEqual(['B', 'B', 'B']);
+    writeFileSync(join(work, 'bad.mjs'), 'export default () => 7;\n');
+    const badListener = await rltuner(['prefs', 'pairs', '--models', 'note-rnn,note-rnn', '--count', '1', '--listener', 'bad.mjs', '--out', 'session4', '--quiet']);
+    expect(badListener.code).toBe(2);
+    expect(badListener.stderr).toMatch(/--listener .*bad\.mjs answered 7; a listener answers 'A', 'B' or 'none'/);
+
     // The listening page's export of those answers (its own CSV writer), as a person's session would give.
     const records: AnswerRecord[] = session.pairs.map((p, i) => ({
       sessionSeed: session.seed, trial: p.trial, model1: 'note-rnn', model2: 'note-rnn', modelA: p.modelA, modelB: p.modelB, compositionSeed: p.seed,

@@ -3,6 +3,7 @@
  * more entry here: a FuzzFamily (test/fuzz/runner.ts) saying how to make inputs and how to check one.
  */
 import type { FuzzFamily } from '../runner.js';
+import { answersFamily } from './answers.js';
 import { configFamily } from './config.js';
 import { magentaFamily } from './magenta.js';
 import { midiFamily } from './midi.js';
@@ -21,4 +22,5 @@ export const FUZZ_FAMILIES: readonly AnyFuzzFamily[] = [
   noteSequenceFamily,
   configFamily,
   sweepPlanFuzzFamily,
+  answersFamily,
 ];
