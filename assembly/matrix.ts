@@ -93,8 +93,7 @@ export function gemm_packed_bias_set(
   }
   // Leftover rows (all rows when M < 4; a batch-1 step is all leftover). Over the columns in whole groups
   // of 32, each output vector is one chain over k in order, two panels (4 chains) at a time with k
-  // unrolled by 2 (four panels at once, 8 chains, ran the batch-1 step at 5.3 µs, this at 3.4: the bench's
-  // step rows in bench/results/2026-11-30-quick.json and 2026-11-30-evening-quick.json). The
+  // unrolled by 2 (four panels at once, 8 chains, ran the batch-1 step slower: the bench's step rows). The
   // grouping is part of the bits: a column split (kernel_threads.ts) cuts at multiples of 32 so every
   // column meets the same path as in one call.
   for (let m = M4; m < M; m++) {

@@ -94,11 +94,11 @@ const LOCAL_AFTER_LATE = 256;
  * Work below which a call runs whole on the calling thread: each part costs a handshake between threads and
  * moves rows or weights between the cores' caches, so it must be much larger than that. At the TD update's
  * shapes (H = 100, B = 32) nothing is cut: cutting its gemms, weight gradients and cells made the update
- * 0.76× as fast on two threads (bench/results/2026-11-30-evening-quick.json); BPTT's 64 rows at H = 100,
- * the evaluation's 128 and every call at H >= 256 are. The flat passes over the parameters (Adam,
- * the soft update, scaling, zeroing) run whole: a helper that writes half the weights must send them across
- * to the calling thread's cache before the next forward pass, and Adam alone gained nothing on two threads
- * (bench/results/2026-11-30-quick.json, Adam at H = 100, 256, 512: 0.97×, 0.96×, 1.02×).
+ * slower on two threads; BPTT's 64 rows at H = 100, the evaluation's 128 and every call at H >= 256 are.
+ * The flat passes over the parameters (Adam, the soft update, scaling, zeroing) run whole: a helper that
+ * writes half the weights must send them across to the calling thread's cache before the next forward
+ * pass, and Adam alone gained nothing on two threads. `npm run bench:quick` measures each of these
+ * on one and two threads; bench/results/README.md lists the stored runs.
  */
 const MIN_SPLIT_MACS = 2_000_000;
 const MIN_SPLIT_CELLS = 4_096;

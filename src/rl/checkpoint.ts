@@ -118,9 +118,9 @@ export function encodeTunerCheckpointDetached(
 
 /**
  * Where a run's detached checkpoints keep their copies: one buffer, reused by each checkpoint after the
- * last. In fresh memory each time, the copies (about 17 MB) made encoding a default run's checkpoint take 98 ms
- * against 30 (bench/checkpoint_speed.ts in bench/results/2026-11-30-night.md): most of it the first touch
- * of new pages. Pass the same object to every encodeTunerCheckpointDetached of a run, and only once the
+ * last. In fresh memory each time, the copies (about 17 MB for a G run's replay) made encoding a checkpoint
+ * about three times as slow, most of it the first touch of new pages (bench/checkpoint_speed.ts measures
+ * both). Pass the same object to every encodeTunerCheckpointDetached of a run, and only once the
  * previous checkpoint is written.
  */
 export class CheckpointCopies {
