@@ -68,7 +68,8 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join('\n')}
 
 Without --model, tune, evaluate and generate use the shipped default Note RNN (trained on the
-Nottingham folk tunes; see models/README.md). Every command's flags: docs/flags.md.
+Nottingham folk tunes; see models/README.md). Every command's flags on one page: docs/flags.md in the
+source repository.
 `;
 }
 
