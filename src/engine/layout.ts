@@ -74,6 +74,18 @@ export const MAX_LAYERS = 8;
  */
 export const MAX_HIDDEN_UNITS = 4096;
 
+/**
+ * Why `hiddenSizes` cannot be an LSTM stack's layer sizes (1 to MAX_LAYERS layers of 1 to MAX_HIDDEN_UNITS
+ * units), or null when it can: the one check of the limits, for the engine, the trainer and the CLI.
+ */
+export function hiddenSizesProblem(hiddenSizes: unknown): string | null {
+  if (!Array.isArray(hiddenSizes) || hiddenSizes.length < 1 || hiddenSizes.length > MAX_LAYERS) {
+    return `hiddenSizes must list 1 to ${MAX_LAYERS} layer sizes, got ${JSON.stringify(hiddenSizes)}`;
+  }
+  const l = hiddenSizes.findIndex((h) => !(Number.isInteger(h) && h >= 1 && h <= MAX_HIDDEN_UNITS));
+  return l < 0 ? null : `hiddenSizes[${l}] must be an integer in 1..${MAX_HIDDEN_UNITS}, got ${hiddenSizes[l]}`;
+}
+
 function validateConfig(config: LstmStackConfig): void {
   const intIn = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
   if (!intIn(config.inputSize, 1, MAX_HIDDEN_UNITS)) {
@@ -82,12 +94,8 @@ function validateConfig(config: LstmStackConfig): void {
   if (!intIn(config.outputSize, 1, MAX_HIDDEN_UNITS)) {
     throw new RangeError(`LSTM config: outputSize must be an integer in 1..${MAX_HIDDEN_UNITS}, got ${config.outputSize}`);
   }
-  if (!Array.isArray(config.hiddenSizes) || config.hiddenSizes.length < 1 || config.hiddenSizes.length > MAX_LAYERS) {
-    throw new RangeError(`LSTM config: hiddenSizes must list 1 to ${MAX_LAYERS} layer sizes, got ${JSON.stringify(config.hiddenSizes)}`);
-  }
-  config.hiddenSizes.forEach((h, l) => {
-    if (!intIn(h, 1, MAX_HIDDEN_UNITS)) throw new RangeError(`LSTM config: hiddenSizes[${l}] must be an integer in 1..${MAX_HIDDEN_UNITS}, got ${h}`);
-  });
+  const problem = hiddenSizesProblem(config.hiddenSizes);
+  if (problem !== null) throw new RangeError(`LSTM config: ${problem}`);
 }
 
 export function planParameters(config: LstmStackConfig): ParameterLayout {

@@ -95,7 +95,10 @@ type FieldSpec = (NumberField | ChoiceField | BooleanField) & { default: number 
 
 const MAX_STEPS = 1e12;
 
-/** Every field of TunerConfig: default (the `default` preset), doc and allowed values. */
+/**
+ * Every field of TunerConfig: its field default (the `classic` preset; the `default` preset, what a bare
+ * `rltuner tune` runs, lays PRESETS.default.overrides over these), doc and allowed values.
+ */
 export const CONFIG_FIELDS = {
   algorithm: { kind: 'choice', values: ALGORITHMS, default: 'q', doc: 'q (Q-learning), psi (Ψ-learning), g (G-learning): one-step TD from a replay; pg: KL-regularized policy gradient over whole compositions' },
   rewardScaler: { kind: 'number', min: 0, max: 1000, default: 2, doc: 's = 1/c: weight of the music-theory reward against log p' },
@@ -173,7 +176,10 @@ export function compositionWeights(config: TunerConfig): number[] {
   return COMPOSITION_WEIGHT_FIELDS.map((field) => config[field]);
 }
 
-/** The defaults of every field: the `default` preset. */
+/**
+ * The field defaults of CONFIG_FIELDS: the `classic` preset. Not what a bare `rltuner tune` or
+ * resolveConfig() runs: that is the `default` preset, these with PRESETS.default.overrides laid over them.
+ */
 export const DEFAULT_CONFIG: Readonly<TunerConfig> = Object.freeze(
   Object.fromEntries(FIELD_NAMES.map((name) => [name, CONFIG_FIELDS[name].default])) as unknown as TunerConfig,
 );
@@ -423,13 +429,17 @@ export function configOverridesFromText(text: string, file: string): Record<stri
   return typeof inner === 'object' && inner !== null && !Array.isArray(inner) ? (inner as Record<string, unknown>) : record;
 }
 
-/** Help text for the CLI's --help: one line per field (flag, allowed values, default, doc), then the presets. */
+/**
+ * Help text for the CLI's --help: one line per field (flag, allowed values, default, doc), then the presets.
+ * Each default is the `default` preset's value: what resolveConfig() and a bare `rltuner tune` run.
+ */
 export function describeConfig(): string[] {
-  const lines = ['Tuning options (flags in kebab-case; a JSON config uses the camelCase names):'];
+  const bare = resolveConfig();
+  const lines = ['Tuning options (flags in kebab-case; a JSON config uses the camelCase names; each default is what a bare `rltuner tune` runs, the default preset):'];
   for (const field of FIELD_NAMES) {
     const spec: FieldSpec = CONFIG_FIELDS[field];
     const flag = field.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-    lines.push(`  --${flag} <${allowedValues(spec)}>  default ${String(spec.default)}  ${spec.doc}`);
+    lines.push(`  --${flag} <${allowedValues(spec)}>  default ${String(bare[field])}  ${spec.doc}`);
   }
   lines.push('Presets (--preset NAME):');
   for (const name of PRESET_NAMES) lines.push(`  ${name}: ${PRESETS[name].doc}`);

@@ -10,6 +10,7 @@
  */
 import type { Kernels } from '../engine/kernels.js';
 import { createModel } from '../engine/arena.js';
+import { hiddenSizesProblem } from '../engine/layout.js';
 import type { AdamSettings, LstmModel } from '../engine/lstm_model.js';
 import { NO_EVENT, NUM_CLASSES } from '../music/encoding.js';
 import { Random, type RandomState } from '../random.js';
@@ -282,11 +283,13 @@ export async function runTraining(
 
 /**
  * Next-step metrics of any model over whole melodies, lanes of at most the model's batch, windows of
- * `windowSteps` (at most the model's maxSteps). Scratch arrays may be passed to avoid allocation.
+ * `windowSteps` (at most the model's maxSteps). Scratch arrays may be passed to avoid allocation;
+ * `onProgress` hears the predicted steps done after each window.
  */
 export function evaluateNoteRnn(
   model: LstmModel, melodies: readonly Uint8Array[], windowSteps = model.maxSteps,
   inputs?: Int32Array, labels?: Int32Array, weights?: Float32Array, fresh?: Uint8Array,
+  onProgress?: (done: number, total: number) => void,
 ): SequenceMetrics {
   const B = model.maxBatch, T = Math.min(windowSteps, model.maxSteps);
   inputs ??= new Int32Array(B * T);
@@ -295,6 +298,7 @@ export function evaluateNoteRnn(
   fresh ??= new Uint8Array(B);
   const scheduler = new LaneScheduler(melodies, Int32Array.from(melodies.keys()), B);
   let loss = 0, steps = 0, correct = 0, correctOnEvents = 0, events = 0;
+  const total = onProgress ? melodies.reduce((sum, m) => sum + Math.max(0, m.length - 1), 0) : 0;
   model.resetState(B);
   for (;;) {
     const rows = scheduler.fill(T, inputs, labels, weights, fresh);
@@ -306,24 +310,34 @@ export function evaluateNoteRnn(
     correct += s.correct;
     correctOnEvents += s.correctOnEvents;
     events += s.events;
+    onProgress?.(steps, total);
   }
   if (steps === 0) throw new Error('evaluate: the melodies hold no step to predict (each needs at least 2 steps)');
   const nats = loss / steps;
   return { nats, perplexity: Math.exp(nats), accuracy: correct / steps, accuracyOnEvents: events ? correctOnEvents / events : NaN, steps };
 }
 
+/**
+ * The allowed range of each numeric training setting (hiddenSizes: the engine's hiddenSizesProblem): what
+ * validateTrainingSettings holds a trainer to and `rltuner train` its flags.
+ */
+export const TRAINING_LIMITS = {
+  batchSize: { min: 1, max: 4096, integer: true },
+  windowSteps: { min: 1, max: 4096, integer: true },
+  epochs: { min: 0, max: 100000, integer: true },
+  patience: { min: 1, max: 100000, integer: true },
+  learningRate: { min: 1e-7, max: 1, integer: false },
+  clipNorm: { min: 1e-6, max: 1e6, integer: false },
+} as const satisfies Record<Exclude<keyof TrainingSettings, 'hiddenSizes' | 'seed'>, { min: number; max: number; integer: boolean }>;
+
 export function validateTrainingSettings(s: TrainingSettings): void {
-  const check = (name: string, v: number, lo: number, hi: number, integer = true) => {
-    if (!Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-      throw new RangeError(`training setting ${name} = ${v} is outside ${lo}..${hi}${integer ? ' (an integer)' : ''}`);
+  for (const [name, { min, max, integer }] of Object.entries(TRAINING_LIMITS)) {
+    const v = s[name as keyof typeof TRAINING_LIMITS];
+    if (v === undefined && name === 'patience') continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+      throw new RangeError(`training setting ${name} = ${v} is outside ${min}..${max}${integer ? ' (an integer)' : ''}`);
     }
-  };
-  check('batchSize', s.batchSize, 1, 4096);
-  check('windowSteps', s.windowSteps, 1, 4096);
-  check('epochs', s.epochs, 0, 100000);
-  if (s.patience !== undefined) check('patience', s.patience, 1, 100000);
-  check('learningRate', s.learningRate, 1e-7, 1, false);
-  check('clipNorm', s.clipNorm, 1e-6, 1e6, false);
-  if (!Array.isArray(s.hiddenSizes) || s.hiddenSizes.length < 1) throw new RangeError('training setting hiddenSizes must list at least one layer size');
-  s.hiddenSizes.forEach((h, i) => check(`hiddenSizes[${i}]`, h, 1, 4096));
+  }
+  const problem = hiddenSizesProblem(s.hiddenSizes);
+  if (problem !== null) throw new RangeError(`training setting ${problem}`);
 }

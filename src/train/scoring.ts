@@ -25,6 +25,8 @@ export interface ScoreOptions {
   baselineValid?: readonly Uint8Array[];
   /** n-gram orders. Default 1..4. */
   orders?: readonly number[];
+  /** Hears the model's predicted steps done (of all), after each window. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface NoteRnnScore {
@@ -62,7 +64,7 @@ export function scoreNoteRnn(kernels: Kernels, decoded: DecodedModel, melodies: 
   const windowSteps = options.windowSteps ?? recorded.windowSteps ?? 64;
   const model = createArena(kernels, { model: { config: decoded.config, maxBatch: batch, maxSteps: windowSteps } }).models.model;
   loadModelInto(model, decoded, 'model');
-  const metrics = evaluateNoteRnn(model, melodies, windowSteps);
+  const metrics = evaluateNoteRnn(model, melodies, windowSteps, undefined, undefined, undefined, undefined, options.onProgress);
   let baselines: NoteRnnScore['baselines'] = [];
   if (options.baselineTrain !== undefined && options.baselineTrain.length > 0) {
     const rows = ngramBaselines([...options.baselineTrain], [...(options.baselineValid ?? options.baselineTrain)], [...melodies], options.orders);
