@@ -338,7 +338,7 @@ describe('rltuner CLI', () => {
     const help = (await rltuner(['tune', '--help'])).stdout.split('\n');
     // `rltuner tune --help | grep -A1 algorithm`: the algorithm field's line and the next, the reward scaler's.
     const at = help.findIndex((l) => l.startsWith('  --algorithm '));
-    expect(help.slice(at, at + 2).join('\n')).toMatch(/^ {2}--algorithm <q \| psi \| g> {2}default g .*\n {2}--reward-scaler <number in \[0, 1000\]> {2}default 1 /);
+    expect(help.slice(at, at + 2).join('\n')).toMatch(/^ {2}--algorithm <q \| psi \| g \| pg> {2}default g .*\n {2}--reward-scaler <number in \[0, 1000\]> {2}default 1 /);
     const command = await rltuner(['tunee']);
     expect(command.code).toBe(2);
     expect(command.stderr).toContain('rltuner: unknown command "tunee"; did you mean tune?');
