@@ -66,8 +66,8 @@ export { cutPieces, dataReference, referenceTunesOf, shippedReference, SHIPPED_R
 export { EVALUATION_ROWS, DATA_ROWS, evaluationTable, type EvaluationRow } from './eval/report.js';
 export { GOALS, LONG_PIECE_GOALS, LONG_PIECE_EVALUATION, goalOutcomes, goalMet, goalTable, type Goal, type RunEvaluation } from './eval/goals.js';
 export {
-  compositionTerms, compositionTermsInto, compositionReward, tonicEndingTerm, rhythmTerm, pitchRangeTerm, pitchRangeBand, phraseRecurrenceTerm,
-  durationLogLikelihood, COMPOSITION_TERM_NAMES, NUM_COMPOSITION_TERMS, NOTTINGHAM_COMPOSITION_MODEL, type CompositionModel, type CompositionTermName,
+  compositionTerms, compositionTermsInto, compositionReward, tonicEndingTerm, rhythmTerm, pitchRangeTerm, pitchRangeModel, phraseRecurrenceTerm,
+  durationHistogram, COMPOSITION_TERM_NAMES, NUM_COMPOSITION_TERMS, NOTTINGHAM_COMPOSITION_MODEL, type CompositionModel, type CompositionTermName,
 } from './rules/composition.js';
 export { hasRecurringWindow } from './music/recurrence.js';
 export { musicTheoryReward, RULE_NAMES, C_MAJOR_RULES, type RuleContext } from './rules/rules.js';
