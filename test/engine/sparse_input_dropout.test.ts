@@ -145,7 +145,7 @@ describe.each(BUILDS)('%s build', (build: Build) => {
         const M = c.B * c.T;
         const inputs = inputsOf(c.kind, M, 5 + c.T);
         const labels = labelsOf(cfg.outputSize, M, 6 + c.B);
-        const weights = labels.map((_, i) => (i % 4 === 1 ? 0 : 1));
+        const weights: number[] = labels.map((_, i) => (i % 4 === 1 ? 0 : 1));
         const total = weights.reduce((a, b) => a + b, 0);
         const dropout: DropoutSettings | undefined = dropping ? { input: c.input, output: c.output, source: new Random(77) } : undefined;
 
