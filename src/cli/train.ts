@@ -26,6 +26,7 @@ import { formatNgramTable, ngramBaselines, type NgramBaselineRow } from '../trai
 import {
   DEFAULT_TRAINING, NoteRnnTrainer, runTraining, type EpochRecord, type SequenceMetrics, type TrainingSettings,
 } from '../train/note_rnn_training.js';
+import { ENCODING_NAMES, type EncodingName } from '../music/encodings.js';
 import {
   DATA_FLAGS, HELD_OUT_DESCRIPTION, IMPORT_BEFORE_KEYS, TIMING_BEFORE_ALIGNED, TrainingDataError, type DataChoice, type Splits,
 } from '../train/training_data.js';
@@ -56,9 +57,18 @@ Model and training (defaults in brackets):
   --epochs <n>         the most passes over the training set [${DEFAULT_TRAINING.epochs}]
   --patience <n>       stop when validation has not improved for this many epochs [${DEFAULT_TRAINING.patience}]
   --batch <n>          melodies trained side by side [${DEFAULT_TRAINING.batchSize}]
-  --window <n>         BPTT window in steps (state carries across windows) [${DEFAULT_TRAINING.windowSteps}]
+  --window <n>         BPTT window in steps (state carries across a melody's windows; 128 or more trains on
+                       whole phrases of a tune at a time) [${DEFAULT_TRAINING.windowSteps}]
   --lr <x>             Adam learning rate [${DEFAULT_TRAINING.learningRate}]
   --clip <x>           global gradient-norm bound [${DEFAULT_TRAINING.clipNorm}]
+  --encoding <name>    basic: the 38 classes in and out; lookback: Magenta's Lookback RNN (the events one and
+                       two bars back, whether they repeat, where the next step falls in the bar, and two
+                       more output classes "repeat the event of one / two bars ago"; bars from each
+                       melody's meter and pickup) [${DEFAULT_TRAINING.encoding}]
+  --dropout <p>        drop each unit of the LSTM layers' outputs with probability p while training
+                       (Magenta trains with 0.5); masks come from --seed, evaluation never drops [${DEFAULT_TRAINING.dropout}]
+  --input-dropout <p>  drop each entry of the first layer's input with probability p while training [${DEFAULT_TRAINING.inputDropout}]
+  --weight-decay <x>   decoupled weight decay (AdamW): weight matrices shrink by lr·x per step [${DEFAULT_TRAINING.weightDecay}]
   --seed <n>           random seed (same seed, data and build give the same model) [${DEFAULT_TRAINING.seed}]
 Numbers are plain decimals (12, 0.5, 1e-3).
 
@@ -98,6 +108,14 @@ function settingsFromFlags(values: FlagValues): Partial<TrainingSettings> {
   if (str('lr') !== undefined) given.learningRate = numberFlag('train', 'lr', str('lr'), 0, 1e-7, 1);
   if (str('clip') !== undefined) given.clipNorm = numberFlag('train', 'clip', str('clip'), 0, 1e-6, 1e6);
   if (str('seed') !== undefined) given.seed = numberFlag('train', 'seed', str('seed'), 0, 0, 2 ** 32 - 1, true);
+  if (str('encoding') !== undefined) {
+    const name = str('encoding')!;
+    if (!(ENCODING_NAMES as readonly string[]).includes(name)) throw new UsageError(`--encoding ${JSON.stringify(name)}: expected ${ENCODING_NAMES.join(' or ')}`, 'train');
+    given.encoding = name as EncodingName;
+  }
+  if (str('dropout') !== undefined) given.dropout = numberFlag('train', 'dropout', str('dropout'), 0, 0, 0.95);
+  if (str('input-dropout') !== undefined) given.inputDropout = numberFlag('train', 'input-dropout', str('input-dropout'), 0, 0, 0.95);
+  if (str('weight-decay') !== undefined) given.weightDecay = numberFlag('train', 'weight-decay', str('weight-decay'), 0, 0, 100);
   return given;
 }
 
@@ -115,6 +133,7 @@ function dataFromFlags(values: FlagValues): DataChoice {
 /** The flag each training setting comes from. */
 const SETTING_FLAGS: Record<Exclude<keyof TrainingSettings, 'epochs' | 'patience'>, string> = {
   hiddenSizes: 'hidden', batchSize: 'batch', windowSteps: 'window', learningRate: 'lr', clipNorm: 'clip', seed: 'seed',
+  encoding: 'encoding', dropout: 'dropout', inputDropout: 'input-dropout', weightDecay: 'weight-decay',
 };
 
 /**
@@ -127,7 +146,8 @@ function resumedChoice(saved: TrainingCheckpoint, given: Partial<TrainingSetting
   const mismatches: string[] = [];
   const shown = (v: unknown) => (v === undefined ? 'none' : Array.isArray(v) ? v.join(',') : String(v));
   for (const [key, flag] of Object.entries(SETTING_FLAGS) as [keyof typeof SETTING_FLAGS, string][]) {
-    const a = saved.state.settings[key], b = given[key];
+    // Checkpoints from before a setting existed ran with its default.
+    const a = saved.state.settings[key] ?? DEFAULT_TRAINING[key], b = given[key];
     if (b !== undefined && shown(a) !== shown(b)) mismatches.push(`--${flag}: the checkpoint has ${shown(a)}, this run has ${shown(b)}`);
   }
   const givenAnyData = Object.keys(data.paths).length > 0;
@@ -167,6 +187,7 @@ export async function trainCommand(args: string[]): Promise<number | void> {
     nottingham: { type: 'string' }, data: { type: 'string' }, valid: { type: 'string' }, test: { type: 'string' },
     hidden: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, window: { type: 'string' },
     lr: { type: 'string' }, clip: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, patience: { type: 'string' },
+    encoding: { type: 'string' }, dropout: { type: 'string' }, 'input-dropout': { type: 'string' }, 'weight-decay': { type: 'string' },
     track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' }, timing: { type: 'string' },
     resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, 'no-baselines': { type: 'boolean' }, 'relaxed-simd': { type: 'boolean' }, threads: { type: 'string' },
     quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -337,7 +358,7 @@ async function runEpochs(
 
   // Report: the best model on valid and test, beside the n-gram baselines.
   const { bestValid, bestTest } = trainer.withBestParams(() => ({
-    bestValid: trainer.evaluate(splits.valid), bestTest: splits.test.length ? trainer.evaluate(splits.test) : null,
+    bestValid: trainer.evaluate(splits.valid, splits.grids.valid), bestTest: splits.test.length ? trainer.evaluate(splits.test, splits.grids.test) : null,
   }));
   let baselines: NgramBaselineRow[] = [];
   if (!values['no-baselines']) {
@@ -356,14 +377,27 @@ async function runEpochs(
     ``,
     `| model | valid nats/step | valid perplexity | valid accuracy | valid accuracy (events) | test nats/step | test perplexity | test accuracy | test accuracy (events) |`,
     `|---|---|---|---|---|---|---|---|---|`,
-    `| LSTM [${settings.hiddenSizes}] (best epoch) | ${row(bestValid)} | ${bestTest ? row(bestTest) : '– | – | – | –'} |`,
+    `| LSTM [${settings.hiddenSizes}]${modelNotes(settings)} (best epoch) | ${row(bestValid)} | ${bestTest ? row(bestTest) : '– | – | – | –'} |`,
     ...baselines.map((b) => `| ${b.order}-gram (KN, D=${b.discount}) | ${row(b.valid)} | ${bestTest ? row(b.test) : '– | – | – | –'} |`),
     ``,
   ];
+  if (bestValid.labelNats !== undefined) {
+    lines.push(`The ${settings.encoding} encoding's figures are per event (each event's probability sums the classes that play it); its label loss, what training minimises, is ${bestValid.labelNats.toFixed(4)} nats/step on valid${bestTest?.labelNats !== undefined ? ` and ${bestTest.labelNats.toFixed(4)} on test` : ''}.`, '');
+  }
   if (baselines.length && bestTest) lines.push('n-gram detail:', '', formatNgramTable(baselines), '');
   folder.writeAtomic('report.md', lines.join('\n'));
   process.stdout.write(`${lines.join('\n')}\n`);
   process.stdout.write(`best model: ${folder.path(MODEL_FILE)}  (total ${formatDuration((performance.now() - started) / 1000)})\n`);
+}
+
+/** What the report's model row says besides the layer sizes: an encoding other than basic, dropout, weight decay. */
+function modelNotes(settings: TrainingSettings): string {
+  const notes: string[] = [];
+  if ((settings.encoding ?? 'basic') !== 'basic') notes.push(settings.encoding!);
+  if (settings.dropout) notes.push(`dropout ${settings.dropout}`);
+  if (settings.inputDropout) notes.push(`input dropout ${settings.inputDropout}`);
+  if (settings.weightDecay) notes.push(`weight decay ${settings.weightDecay}`);
+  return notes.length ? ` ${notes.join(', ')}` : '';
 }
 
 function row(m: { nats: number; perplexity: number; accuracy: number; accuracyOnEvents: number }): string {

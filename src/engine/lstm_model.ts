@@ -527,6 +527,13 @@ export class LstmModel {
     return this.logitsView.subarray(0, batch * this.outputStride);
   }
 
+  /** The logits of the last sequence pass (forwardSequence, evaluateSequence, trainSequence): a view of [steps][batch][outputStride]. */
+  lastSequenceLogits(batch: number, steps: number): Float32Array {
+    this.checkBatch(batch);
+    this.checkSteps(steps);
+    return this.logitsView.subarray(0, steps * batch * this.outputStride);
+  }
+
   /**
    * One step from given start states (rows of stateSize floats in `states`), leaving the carried state
    * alone: the Target network and Reward RNN in a TD update. Returns logits [batch][outputStride].
