@@ -14,7 +14,8 @@ import { scoreNoteRnn, type NoteRnnScore } from '../train/scoring.js';
 import { loadKernelsFromDist, PACKAGE_ROOT, parseFlags, partFlags, PART_FLAGS_HELP, readModelBytes, UsageError } from './common.js';
 import { readSourcesOf } from './corpus.js';
 import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
-import { HELD_OUT_SHARE, IMPORT_BEFORE_KEYS, TIMING_BEFORE_ALIGNED, type ImportRecord } from '../train/training_data.js';
+import { HELD_OUT_SHARE, IMPORT_BEFORE_KEYS, melodyGrid, TIMING_BEFORE_ALIGNED, type ImportRecord } from '../train/training_data.js';
+import { encodingOf } from '../music/encodings.js';
 
 export const SCORE_HELP = `rltuner score: how well a Note RNN predicts melodies it has not seen
 
@@ -31,7 +32,8 @@ ${IMPORT_FLAGS_HELP.replace('[key]', "[as the model's training data was imported
   -h, --help              this text
 
 Figures: nats per predicted step (the first step of each melody is context), perplexity, accuracy, and
-accuracy on the steps whose target is not NO_EVENT.`;
+accuracy on the steps whose target is not NO_EVENT. A lookback model reads each melody's meter and pickup;
+its figures are per event (the classes that play an event summed), so they compare with a basic model's.`;
 
 interface RecordedData {
   corpus?: string;
@@ -145,7 +147,7 @@ export async function scoreCommand(args: string[]): Promise<number | void> {
       }
     }
   }
-  const score = scoreNoteRnn(loadKernelsFromDist(), decoded, melodies.map((m) => m.tokens), { baselineTrain, baselineValid });
+  const score = scoreNoteRnn(loadKernelsFromDist(), decoded, melodies.map((m) => m.tokens), { baselineTrain, baselineValid, grids: melodies.map((m) => melodyGrid(m.info)) });
   if (v.json) {
     process.stdout.write(`${JSON.stringify({ modelFile: model.path, import: importDescription, baselinesFittedOn: baselineDescription, ...score }, null, 2)}\n`);
     return;
@@ -157,7 +159,9 @@ export async function scoreCommand(args: string[]): Promise<number | void> {
     `Baselines fitted on: ${baselineDescription}`,
     `Evaluated in ${score.batch} lanes of ${score.windowSteps}-step windows, state carried through each melody`,
     '',
-    formatScoreTable(score, `LSTM [${hidden}]`),
+    formatScoreTable(score, `LSTM [${hidden}]${encodingOf(decoded.config).name === 'basic' ? '' : ` ${encodingOf(decoded.config).name}`}`),
     '',
+    ...(score.model.labelNats === undefined ? [] : [
+      `The ${encodingOf(decoded.config).name} encoding's figures are per event (each event's probability sums the classes that play it); its label loss (what training minimises) is ${score.model.labelNats.toFixed(4)} nats/step.`, '']),
   ].join('\n'));
 }

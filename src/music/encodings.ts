@@ -81,7 +81,7 @@ export function barGrid(stepsPerBar: number, barPosition: number | null = 0): Ba
   return { stepsPerBar, barPosition: position };
 }
 
-/** The grid of a melody whose first `before` steps precede a step at bar position `startPosition` (a primer before a composition). */
+/** The grid of a melody that starts `before` steps ahead of a step on `grid` (a primer of that length before a composition). */
 export function gridBefore(grid: BarGrid, before: number): BarGrid {
   return barGrid(grid.stepsPerBar, grid.barPosition - before);
 }
@@ -267,8 +267,9 @@ export class MelodyHistories {
     for (let i = 0; i < primer.length; i++) this.push(row, primer[i]);
   }
 
-  /** Appends the event played by row `row`. */
+  /** Appends the event played by row `row` (a class 0..37). */
   push(row: number, event: number): void {
+    if (!(Number.isInteger(event) && event >= 0 && event < NUM_CLASSES)) throw new RangeError(`MelodyHistories.push: event ${event} is not a class in 0..${NUM_CLASSES - 1}`);
     let buffer = this.events[row];
     const n = this.lengths[row];
     if (n === buffer.length) {
@@ -283,6 +284,12 @@ export class MelodyHistories {
   /** The input id of reading row `row`'s last event. */
   inputId(row: number): number {
     return this.encoding.inputAt(this.events[row], this.lengths[row] - 1, this.grids[row]);
+  }
+
+  /** The input id of reading event `position` of row `row` (priming a network with the row's events). */
+  inputIdAt(row: number, position: number): number {
+    if (!(position >= 0 && position < this.lengths[row])) throw new RangeError(`MelodyHistories.inputIdAt: row ${row} holds ${this.lengths[row]} events, not ${position + 1}`);
+    return this.encoding.inputAt(this.events[row], position, this.grids[row]);
   }
 
   /** The event output class `action` plays next in row `row`. */
