@@ -90,7 +90,7 @@ describe('the lookback encoding', () => {
     expect(at[76 + m[30 + 1 - 24]]).toBe(1);
     // The next step lies 8 + 31 = 39 steps after the first bar line: step 3 of bar 3 (an odd bar: + 16).
     expect(counterValue(39, 12)).toBe(3 + 16);
-    const bits = at.slice(114, 119).map((v) => (v > 0 ? 1 : 0));
+    const bits: number[] = at.slice(114, 119).map((v) => (v > 0 ? 1 : 0));
     expect(bits.reduce((s, b, i) => s + (b << i), 0)).toBe(19);
     // Before the melody's start, a lookback reads NO_EVENT.
     expect(dense(LOOKBACK_ENCODING.inputAt(m, 20, g))[76 + NO_EVENT]).toBe(1);
