@@ -327,20 +327,28 @@ async function runEpochs(
   };
 
   let epochStarted = performance.now();
+  // CPU time of the whole process (every thread: the kernel helpers too), beside the wall-clock seconds:
+  // on a shared machine the wall clock says little about what a run costs.
+  let cpuStarted = process.cpuUsage();
+  const cpuSeconds: number[] = [];
   const { stoppedEarly } = await runTraining(trainer, splits, {
     onProgress: (epoch, done, total, nats) => {
       const elapsed = (performance.now() - epochStarted) / 1000;
       progress.update(`epoch ${epoch}/${settings.epochs}  ${(100 * done / total).toFixed(0)}%  train ${nats.toFixed(4)} nats/step  ${Math.round(done / elapsed)} steps/s`);
     },
     onEpoch: async ({ epoch, trainNats, valid, seconds }, isBest) => {
+      const cpu = process.cpuUsage(cpuStarted);
+      const cpu_seconds = (cpu.user + cpu.system) / 1e6;
+      cpuSeconds.push(cpu_seconds);
       if (isBest) writeBestModel();
       // The metrics line first, then the checkpoint that records its epoch: a kill between them leaves a
       // line that the resume drops and writes again, never a checkpoint without its line.
-      folder.appendJsonLine(METRICS_FILE, { epoch, train_nats: trainNats, valid, seconds });
+      folder.appendJsonLine(METRICS_FILE, { epoch, train_nats: trainNats, valid, seconds, cpu_seconds });
       folder.writeAtomic(CHECKPOINT_FILE, encodeTrainingCheckpoint(trainer, data, checkpointFingerprints));
-      progress.log(`epoch ${epoch}/${settings.epochs}: train ${trainNats.toFixed(4)}, valid ${fmt(valid)}${isBest ? '  (best)' : ''}  [${seconds.toFixed(1)} s]`);
+      progress.log(`epoch ${epoch}/${settings.epochs}: train ${trainNats.toFixed(4)}, valid ${fmt(valid)}${isBest ? '  (best)' : ''}  [${seconds.toFixed(1)} s, CPU ${cpu_seconds.toFixed(1)} s]`);
       await yieldToEventLoop(); // lets a pending Ctrl-C be seen
       epochStarted = performance.now();
+      cpuStarted = process.cpuUsage();
     },
     shouldStop: () => stop.requested,
   });
@@ -373,7 +381,8 @@ async function runEpochs(
     `Settings: ${JSON.stringify(settings)}`,
     `Data: ${JSON.stringify(splits.description)}`,
     `Kernel build: ${build}`,
-    `Epochs run: ${trainer.epoch}${stoppedEarly ? ` (stopped early: no improvement for ${settings.patience} epochs)` : ''}; best epoch by validation loss: ${trainer.bestEpoch}; mean seconds per epoch: ${(trainer.history.reduce((s, h) => s + h.seconds, 0) / Math.max(1, trainer.history.length)).toFixed(2)}`,
+    `Epochs run: ${trainer.epoch}${stoppedEarly ? ` (stopped early: no improvement for ${settings.patience} epochs)` : ''}; best epoch by validation loss: ${trainer.bestEpoch}; mean seconds per epoch: ${(trainer.history.reduce((s, h) => s + h.seconds, 0) / Math.max(1, trainer.history.length)).toFixed(2)}` +
+      (cpuSeconds.length ? ` (CPU ${(cpuSeconds.reduce((a, b) => a + b, 0) / cpuSeconds.length).toFixed(2)} s per epoch of this process, ${cpuSeconds.length} epoch${cpuSeconds.length === 1 ? '' : 's'})` : ''),
     ``,
     `| model | valid nats/step | valid perplexity | valid accuracy | valid accuracy (events) | test nats/step | test perplexity | test accuracy | test accuracy (events) |`,
     `|---|---|---|---|---|---|---|---|---|`,
