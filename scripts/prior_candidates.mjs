@@ -21,8 +21,8 @@
 //   node scripts/prior_candidates.mjs --measure-only           re-measure finished runs in --out
 //
 // Options: --out <dir> [runs/prior-candidates], --only <name[,name..]>, --epochs <n> [the train default, with
-// early stopping], --window <n> [128], --threads <n> [train's default], --pieces <n> [300], --seed <n> [1],
-// --measure-only. An existing run folder is resumed (--resume), so a stopped comparison continues.
+// early stopping], --window <n> [128], --lr <x> and --batch <n> [train's defaults], --threads <n> [train's
+// default], --pieces <n> [300], --seed <n> [1], --measure-only. An existing run folder is resumed (--resume), so a stopped comparison continues.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -41,6 +41,7 @@ const { values } = parseArgs({
   options: {
     out: { type: 'string', default: 'runs/prior-candidates' }, only: { type: 'string' }, epochs: { type: 'string' },
     window: { type: 'string', default: '128' }, threads: { type: 'string' }, pieces: { type: 'string', default: '300' },
+    lr: { type: 'string' }, batch: { type: 'string' },
     seed: { type: 'string', default: '1' }, 'measure-only': { type: 'boolean' },
   },
 });
@@ -74,6 +75,8 @@ const reference = shippedReference(PIECE_STEPS);
 function trainArgs(candidate, dir) {
   const args = ['train', '--nottingham', nottingham, ...candidate.flags, '--window', values.window, '--out', dir, '--quiet', '--no-baselines'];
   if (values.epochs) args.push('--epochs', values.epochs);
+  if (values.lr) args.push('--lr', values.lr);
+  if (values.batch) args.push('--batch', values.batch);
   if (values.threads) args.push('--threads', values.threads);
   if (existsSync(join(dir, 'checkpoint.safetensors'))) args.push('--resume');
   return args;
@@ -117,7 +120,7 @@ const jsonPath = join(out, 'candidates.json');
 const earlier = existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : [];
 const merged = CANDIDATES.map((c) => results.find((r) => r.name === c.name) ?? earlier.find((r) => r.name === c.name)).filter(Boolean);
 const table = [
-  `Nottingham, key-based import, BPTT window ${values.window}; ${pieces} pieces of ${PIECE_STEPS} steps per model (seed ${values.seed}). ` +
+  `Nottingham, key-based import, BPTT window ${values.window}${values.lr ? `, lr ${values.lr}` : ''}${values.batch ? `, batch ${values.batch}` : ''}; ${pieces} pieces of ${PIECE_STEPS} steps per model (seed ${values.seed}). ` +
     `Data: 2-bar recurrence ${(100 * reference.stats.recurring2Bar / reference.stats.recurrencePieces).toFixed(1)} % of the test split's ${PIECE_STEPS}-step pieces.`,
   '',
   '| candidate | parameters | test nats/step | 2-bar window recurs | duration TV | epochs (best) | s/epoch (CPU) | training min (CPU) |',
