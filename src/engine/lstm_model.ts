@@ -991,24 +991,22 @@ export class LstmModel {
     if ((input > 0 || output > 0) && !this.dropoutPlanned) {
       throw new Error('dropout: this model was planned without dropout masks (plan.dropout: true)');
     }
-    const draw = (mask: Float32Array, at: number, rate: number) => {
-      // Kept when a uniform u32 falls below (1 − rate) · 2^32.
-      const threshold = Math.floor((1 - rate) * 4294967296);
-      const kept = Math.fround(1 / (1 - rate));
-      mask[at] = source.nextU32() < threshold ? kept : 0;
-    };
+    // An element is kept when a uniform u32 falls below (1 − rate) · 2^32; its mask is then 1 / (1 − rate).
+    const threshold = (rate: number) => Math.floor((1 - rate) * 4294967296);
     const n = batch * steps;
     if (input > 0) {
-      const mask = this.inputMaskView;
-      for (let j = 0; j < n * this.K; j++) draw(mask, j, input);
+      const mask = this.inputMaskView, below = threshold(input), kept = 1 / (1 - input);
+      for (let j = 0; j < n * this.K; j++) mask[j] = source.nextU32() < below ? kept : 0;
       if (this.config.input) this.k.multiply_set(this.entryValuesPtr, this.entryValuesPtr, this.inputMaskPtr, n * this.K);
     }
     if (output > 0) {
+      const below = threshold(output), kept = 1 / (1 - output);
       this.layout.layers.forEach(({ hidden: H, padded: P }, l) => {
         const mask = this.outMaskViews[l];
         for (let r = 0; r < n; r++) {
-          for (let u = 0; u < H; u++) draw(mask, r * P + u, output);
-          mask.fill(0, r * P + H, (r + 1) * P);
+          const row = r * P;
+          for (let u = 0; u < H; u++) mask[row + u] = source.nextU32() < below ? kept : 0;
+          for (let u = H; u < P; u++) mask[row + u] = 0;
         }
       });
     }
