@@ -15,6 +15,8 @@ import { runTuning, type LogRecord } from '../../src/rl/driver.js';
 import { MelodyEnv } from '../../src/rl/env.js';
 import { RlTuner } from '../../src/rl/tuner.js';
 import { C_MAJOR_RULES, musicTheoryReward, newLeapState } from '../../src/rules/rules.js';
+import { generate, loadNoteRnn, tune } from '../../src/index.js';
+import { encodingOf } from '../../src/music/encodings.js';
 import { testKernels } from '../engine/support.js';
 
 function lookbackNoteRnn(seed = 3) {
@@ -133,5 +135,17 @@ describe('a lookback tune', () => {
     const basic = createModel(testKernels(), { inputSize: 38, hiddenSizes: [4], outputSize: 38 }, { maxBatch: 4 });
     expect(() => sampleCompositions([basic, tuner.reward], new Random(1), { count: 1, numNotes: 4, temperature: 1, priming: { kind: 'random_note' } }))
       .toThrow(/must share an encoding; got basic and lookback/);
+  });
+
+  it('the library: loadNoteRnn, generate and tune take a lookback model file; the tuned network is a lookback network', async () => {
+    const model = createModel(testKernels(), encodingConfig(LOOKBACK_ENCODING, [12]), { maxBatch: 1 });
+    model.initialize(new Random(11));
+    const bytes = encodeModel(model);
+    const { model: loaded } = loadNoteRnn(testKernels(), bytes, 4);
+    const pieces = generate(loaded, { count: 4, length: 40, seed: 2 });
+    expect(pieces.every((p) => p.length === 40 && Math.max(...p) < NUM_CLASSES)).toBe(true);
+    const result = await tune(testKernels(), bytes, { preset: 'classic', config: { trainingSteps: 320, explorationSteps: 160, replayCapacity: 300, evalEvery: 0, evalCompositions: 0, checkpointEvery: 0 } });
+    expect(result.tuner.counters.step).toBe(320);
+    expect(encodingOf(decodeModel(result.modelBytes).config)).toBe(LOOKBACK_ENCODING);
   });
 });
