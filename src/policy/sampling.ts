@@ -96,7 +96,7 @@ export function sharedEncoding(models: readonly LstmModel[]): MelodyEncoding {
   const encoding = encodingOf(models[0].config);
   for (const m of models) {
     const other = encodingOf(m.config);
-    if (other !== encoding) throw new RangeError(`the models of a policy must share an encoding; got ${encoding.name} and ${other.name} (a tuned network shares its Note RNN's)`);
+    if (other !== encoding) throw new RangeError(`the models of a policy must share an encoding; got ${encoding.name} and ${other.name}: a tuned network shares its Note RNN's encoding, so act with (and score against) the Note RNN it was tuned from`);
   }
   return encoding;
 }
