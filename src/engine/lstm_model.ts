@@ -234,7 +234,7 @@ export class LstmModel {
     const drop = train && (plan.dropout ?? false);
     const Q = layout.outputPadded;
     const K = config.input?.entries ?? 1;
-    const entries = Math.ceil((T * B * K) / 4) * 4; // multiply_set runs over whole vectors of 4
+    const entries = Math.ceil((T * B * K) / 4) * 4; // [T][B][K], rounded up to whole vectors of 4 floats
     const params = alloc(layout.size * F32);
     const grads = train ? alloc(layout.size * F32) : 0;
     const adamM = train ? alloc(layout.size * F32) : 0;
