@@ -293,3 +293,56 @@ export function scatter_rows_accumulate(
     }
   }
 }
+
+/**
+ * out[m][:] = bias + Σ_k values[m][k] · table[indices[m][k]][:] for m < M, the K entries of a row added in
+ * order k = 0..K−1 (an entry whose value is 0 adds nothing and is skipped); N % 4 == 0. A sparse input row
+ * times W_x: the lookback encoding's few one-hot blocks and counter bits, or a one-hot row under input
+ * dropout (its value the mask's). indices and values are [M][K] (i32 and f32).
+ */
+export function gather_weighted_rows_bias_set(
+  out: usize, ldo: i32, bias: usize, table: usize, ldt: i32, indices: usize, values: usize, K: i32, M: i32, N: i32,
+): void {
+  const entryRow = <usize>K << 2;
+  for (let m = 0; m < M; m++) {
+    const o = out + (<usize>m * <usize>ldo << 2);
+    const ip = indices + <usize>m * entryRow;
+    const vp = values + <usize>m * entryRow;
+    for (let n = 0; n < N; n += 4) {
+      const off = <usize>n << 2;
+      let acc = v128.load(bias + off);
+      for (let k = 0; k < K; k++) {
+        const v = load<f32>(vp + (<usize>k << 2));
+        if (v == 0) continue;
+        const row = table + (<usize>load<i32>(ip + (<usize>k << 2)) * <usize>ldt << 2);
+        acc = madd(f32x4.splat(v), v128.load(row + off), acc);
+      }
+      v128.store(o + off, acc);
+    }
+  }
+}
+
+/**
+ * table[indices[m][k]][:] += values[m][k] · d[m][:] for m < M, k < K in that order (entries whose value is
+ * 0 are skipped); N % 4 == 0. The gradient of gather_weighted_rows_bias_set with respect to its table.
+ */
+export function scatter_weighted_rows_accumulate(
+  table: usize, ldt: i32, indices: usize, values: usize, K: i32, d: usize, ldd: i32, M: i32, N: i32,
+): void {
+  const entryRow = <usize>K << 2;
+  for (let m = 0; m < M; m++) {
+    const dp = d + (<usize>m * <usize>ldd << 2);
+    const ip = indices + <usize>m * entryRow;
+    const vp = values + <usize>m * entryRow;
+    for (let k = 0; k < K; k++) {
+      const v = load<f32>(vp + (<usize>k << 2));
+      if (v == 0) continue;
+      const row = table + (<usize>load<i32>(ip + (<usize>k << 2)) * <usize>ldt << 2);
+      const vv = f32x4.splat(v);
+      for (let n = 0; n < N; n += 4) {
+        const off = <usize>n << 2;
+        v128.store(row + off, madd(vv, v128.load(dp + off), v128.load(row + off)));
+      }
+    }
+  }
+}

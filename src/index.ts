@@ -15,6 +15,7 @@ import type { LstmModel } from './engine/lstm_model.js';
 import { primingFor, sampleCompositions, type Priming } from './policy/sampling.js';
 import { decodeModel, encodeModel, loadModelInto, MODEL_FINGERPRINT_FORMAT, type DecodedModel } from './io/model_file.js';
 import { exportMidi, type ExportOptions } from './music/midi_export.js';
+import { barGrid } from './music/encodings.js';
 import { Random } from './random.js';
 import { resolveConfig, type TunerConfig } from './rl/config.js';
 import type { PolicyEvaluation } from './eval/evaluation.js';
@@ -32,13 +33,17 @@ export {
 } from './engine/kernels.js';
 export { KernelThreads, runKernelThread, type KernelThreadStart, type StartKernelThread } from './engine/kernel_threads.js';
 export { createArena, createModel, cloneModel } from './engine/arena.js';
-export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan } from './engine/lstm_model.js';
-export type { LstmStackConfig } from './engine/layout.js';
+export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan, type DropoutSettings, type MaskSource } from './engine/lstm_model.js';
+export type { LstmStackConfig, InputFeatures } from './engine/layout.js';
 export { encodeModel, decodeModel, loadModel, loadModelInto, ModelFileError, MAX_MODEL_FILE_BYTES, MAX_ABS_WEIGHT, type DecodedModel } from './io/model_file.js';
 export { tunedModelSettings, UNRECORDED_SETTINGS, type TunedModelSettings } from './rl/tuned_model.js';
 export { priorMatch, type PriorMatch } from './rl/tuned_policy.js';
 export { sampleCompositions, primingFor, policyProbabilities, type Priming, type SampleOptions, type SampleResult } from './policy/sampling.js';
 export * from './music/encoding.js';
+export {
+  BASIC_ENCODING, LOOKBACK_ENCODING, LOOKBACK_FEATURES, ENCODING_NAMES, encodingNamed, encodingOf, encodingConfig, barGrid, DEFAULT_BAR_GRID,
+  MelodyHistories, actionsPlaying, REPEAT_ONE_BAR, REPEAT_TWO_BARS, type MelodyEncoding, type EncodingName, type BarGrid,
+} from './music/encodings.js';
 export { importMidi, MidiImportError, MAX_MIDI_FILE_BYTES, TRANSPOSE_RULES, type ImportOptions, type ImportResult, type MelodyKey, type MelodyMeter, type TransposeRule } from './music/midi_import.js';
 export { keyNamed, keyName, keyOfSignature, signatureOfKey, transpositionToReference, scaleOf, TONIC_NAMES, MODE_NAMES, KeyNameError, type Key, type ModeName } from './music/keys.js';
 export { estimateKey, pitchClassDurations, KEY_PROFILES, KEY_PROFILE_NAMES, DEFAULT_KEY_PROFILE, type KeyEstimate, type KeyProfileName } from './music/key_finding.js';
@@ -185,14 +190,20 @@ export interface GenerateOptions {
   seed?: number;
   /** Tokens fed before sampling (e.g. importMidi(bytes).tokens); default one random note. */
   primer?: ArrayLike<number>;
+  /**
+   * Where the compositions' bars fall, for a lookback model: steps per bar (16 in 4/4, 12 in 3/4 and 6/8)
+   * and the bar position of the first step (after the primer) [16, 0]. A basic model ignores it.
+   */
+  meter?: { stepsPerBar: number; barPosition?: number };
 }
 
-/** Samples compositions (token arrays) from a model (loadNoteRnn) or a policy (loadPolicy: any model file, a G model with its prior). */
+/** Samples compositions (token arrays) from a model (loadNoteRnn, either encoding) or a policy (loadPolicy: any model file, a G model with its prior). */
 export function generate(model: LstmModel | Policy, options: GenerateOptions = {}): Uint8Array[] {
   const priming: Priming = options.primer ? { kind: 'primer', tokens: options.primer } : { kind: 'random_note' };
   const models = 'models' in model ? model.models : [model];
+  const meter = options.meter ? barGrid(options.meter.stepsPerBar, options.meter.barPosition ?? 0) : undefined;
   return sampleCompositions(models, new Random(options.seed ?? 1), {
-    count: options.count ?? 1, numNotes: options.length ?? 64, temperature: options.temperature ?? 1, priming,
+    count: options.count ?? 1, numNotes: options.length ?? 64, temperature: options.temperature ?? 1, priming, ...(meter ? { meter } : {}),
   }).compositions;
 }
 

@@ -14,6 +14,7 @@ import { InputFileError, readRegularFile } from '../node/input_files.js';
 import { decodeModel, encodeModel, loadModelInto } from '../io/model_file.js';
 import { loadKernelsFromDist, MODEL_FILE_LIMIT, readInput, STDOUT, UsageError, writeFileAtomic, writeOutput } from './common.js';
 import { commandHelp, defineCommand, parseCommandLine } from './flags.js';
+import { encodingOf } from '../music/encodings.js';
 
 export const CONVERT = defineCommand({
   name: 'convert',
@@ -31,10 +32,16 @@ export const CONVERT = defineCommand({
     { name: 'force', kind: 'boolean', doc: 'replace output files that already exist' },
   ],
   notes: `What converts: Magenta's basic_rnn melody model, a one-hot input of 38 classes (MIDI 48..83, note off,
-no event) into TF BasicLSTMCell layers (any number, any size) and a fully connected output; weights in
-float32 or quantized to uint8, uint16 or float16. Classes 0 and 1 swap (Magenta: 0 = no event, 1 = note
-off), gates are reordered and TF's run-time forget bias of 1.0 is folded into rltuner's bias.
-Refused, with the reason: chord-conditioned, attention, lookback and drum models, other pitch ranges, and
+no event), and its lookback_rnn (rltuner's --encoding lookback: 121 inputs, 40 classes), into TF
+BasicLSTMCell layers (any number, any size) and a fully connected output; weights in float32 or
+quantized to uint8, uint16 or float16. Classes 0 and 1 swap (Magenta: 0 = no event, 1 = note off; in
+each of the lookback input's three one-hot blocks too), gates are reordered and TF's run-time forget
+bias of 1.0 is folded into rltuner's bias. A lookback checkpoint is one whose config.json names Magenta's
+LookbackEventSequenceEncoderDecoder (an export writes it so) or whose weights have the lookback shapes.
+Magenta.js has no lookback data converter: it cannot run a lookback export (Magenta's Python lookback_rnn
+takes the weights). A lookback model trained with other bars than 4/4 (its meter) still converts; Magenta
+always looks back 16 and 32 steps.
+Refused, with the reason: chord-conditioned, attention and drum models, other pitch ranges, and
 G-tuned models (they act with their Note RNN prior, which a MusicRNN cannot hold).`,
 });
 
@@ -88,7 +95,7 @@ function fromMagenta(folder: string, jsonFile: string | null, output: string, fo
   loadModelInto(model, decoded, folder);
   const written = writeOutput(output, encodeModel(model, decoded.info));
   (output === STDOUT ? process.stderr : process.stdout).write(
-    `wrote ${written}: a Note RNN of LSTM layers [${decoded.config.hiddenSizes}] from the MusicRNN checkpoint ${folder}\n`);
+    `wrote ${written}: a Note RNN of LSTM layers [${decoded.config.hiddenSizes}] (${encodingOf(decoded.config).name} encoding) from the MusicRNN checkpoint ${folder}\n`);
 }
 
 /** rltuner model file → Magenta checkpoint folder. */
@@ -105,8 +112,10 @@ function toMagenta(input: string, output: string, force: boolean): void {
   refuseOverwrite(files.map(([name]) => join(output, name)), force);
   for (const [name, data] of files) writeFileAtomic(join(output, name), data);
   process.stdout.write(
-    `wrote ${output}: ${files.map(([name]) => name).join(', ')} (MusicRNN basic_rnn melody model, LSTM layers [${decoded.config.hiddenSizes}])\n` +
-      `  load it in Magenta.js with new mm.MusicRNN('<URL of ${basename(output)}>')\n`,
+    `wrote ${output}: ${files.map(([name]) => name).join(', ')} (MusicRNN ${encodingOf(decoded.config).name}_rnn melody model, LSTM layers [${decoded.config.hiddenSizes}])\n` +
+      (encodingOf(decoded.config).name === 'basic'
+        ? `  load it in Magenta.js with new mm.MusicRNN('<URL of ${basename(output)}>')\n`
+        : '  Magenta.js has no lookback data converter and cannot run it; Magenta\'s Python lookback_rnn takes the weights\n'),
   );
 }
 

@@ -7,6 +7,7 @@
 import { join, resolve } from 'node:path';
 import { sampleCompositions, type Priming } from '../policy/sampling.js';
 import { NO_EVENT, NUM_CLASSES, NUM_SPECIAL, tokenName } from '../music/encoding.js';
+import { barGrid } from '../music/encodings.js';
 import { exportMidi, type ExportOptions } from '../music/midi_export.js';
 import { importMidi, type ImportOptions, type ImportResult } from '../music/midi_import.js';
 import { decodeModel, recordedImport } from '../io/model_file.js';
@@ -118,6 +119,8 @@ export async function generateCommand(args: string[]): Promise<number | void> {
     : 0;
   const qpm = given.has('qpm') || !primer ? v.qpm : primer.qpm;
   const exportOptions: ExportOptions = { qpm, key: written.key, transpose: written.transpose, timeSignature: meter, barPosition };
+  // Where the melodies' bars fall, for a lookback model (it looks back by bars and counts the steps in them).
+  const grid = barGrid(stepsPerBar, barPosition);
   process.stderr.write(`writing in ${written.description}; meter ${meter.numerator}/${meter.denominator}${barPosition ? `, starting ${barPosition} steps into the bar (after the primer)` : ''}\n`);
   const kernels = loadKernelsFromDist();
   const batch = Math.min(count, MAX_BATCH);
@@ -127,7 +130,7 @@ export async function generateCommand(args: string[]): Promise<number | void> {
   let writtenCount = 0;
   try {
     while (writtenCount < count && !stop.requested) {
-      const { compositions } = sampleCompositions(policy.models, rng, { count: Math.min(batch, count - writtenCount), numNotes: length, temperature, priming });
+      const { compositions } = sampleCompositions(policy.models, rng, { count: Math.min(batch, count - writtenCount), numNotes: length, temperature, priming, meter: grid });
       for (const c of compositions) {
         writtenCount++;
         const preview = Array.from(c.slice(0, 16), (t) => (t === NO_EVENT ? '-' : tokenName(t))).join(' ');

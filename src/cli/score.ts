@@ -15,7 +15,8 @@ import { loadKernelsFromDist, PACKAGE_ROOT, PART_FLAGS, partFlags, Progress, QUI
 import { readSourcesOf } from './corpus.js';
 import { commandHelp, defineCommand, parseCommandLine } from './flags.js';
 import { importFlagRows, importFlags } from './key_flags.js';
-import { HELD_OUT_SHARE, IMPORT_BEFORE_KEYS, TIMING_BEFORE_ALIGNED, type ImportRecord } from '../train/training_data.js';
+import { HELD_OUT_SHARE, IMPORT_BEFORE_KEYS, melodyGrid, TIMING_BEFORE_ALIGNED, type ImportRecord } from '../train/training_data.js';
+import { encodingOf } from '../music/encodings.js';
 
 export const SCORE = defineCommand({
   name: 'score',
@@ -37,7 +38,8 @@ export const SCORE = defineCommand({
     QUIET,
   ],
   notes: `Figures: nats per predicted step (the first step of each melody is context), perplexity, accuracy, and
-accuracy on the steps whose target is not NO_EVENT.`,
+accuracy on the steps whose target is not NO_EVENT. A lookback model reads each melody's meter and pickup;
+its figures are per event (the classes that play an event summed), so they compare with a basic model's.`,
 });
 
 interface RecordedData {
@@ -150,7 +152,7 @@ export async function scoreCommand(args: string[]): Promise<number | void> {
   }
   const progress = new Progress(Boolean(v.quiet));
   const score = scoreNoteRnn(loadKernelsFromDist(), decoded, melodies.map((m) => m.tokens), {
-    baselineTrain, baselineValid,
+    baselineTrain, baselineValid, grids: melodies.map((m) => melodyGrid(m.info)),
     onProgress: (done, total) => progress.bar(done, total, `the model: ${done}/${total} steps${baselineTrain ? ', then the n-gram baselines' : ''}`),
   });
   progress.done();
@@ -165,7 +167,9 @@ export async function scoreCommand(args: string[]): Promise<number | void> {
     `Baselines fitted on: ${baselineDescription}`,
     `Evaluated in ${score.batch} lanes of ${score.windowSteps}-step windows, state carried through each melody`,
     '',
-    formatScoreTable(score, `LSTM [${hidden}]`),
+    formatScoreTable(score, `LSTM [${hidden}]${encodingOf(decoded.config).name === 'basic' ? '' : ` ${encodingOf(decoded.config).name}`}`),
     '',
+    ...(score.model.labelNats === undefined ? [] : [
+      `The ${encodingOf(decoded.config).name} encoding's figures are per event (each event's probability sums the classes that play it); its label loss (what training minimises) is ${score.model.labelNats.toFixed(4)} nats/step.`, '']),
   ].join('\n'));
 }

@@ -26,6 +26,7 @@ import { formatNgramTable, ngramBaselines, type NgramBaselineRow } from '../trai
 import {
   DEFAULT_TRAINING, NoteRnnTrainer, runTraining, TRAINING_LIMITS, type EpochRecord, type SequenceMetrics, type TrainingSettings,
 } from '../train/note_rnn_training.js';
+import { ENCODING_NAMES, type EncodingName } from '../music/encodings.js';
 import {
   DATA_FLAGS, HELD_OUT_DESCRIPTION, IMPORT_BEFORE_KEYS, TIMING_BEFORE_ALIGNED, TrainingDataError, type DataChoice, type Splits,
 } from '../train/training_data.js';
@@ -71,9 +72,16 @@ export const TRAIN = defineCommand({
       settingRow('epochs', 'epochs', '<n>', 'the most passes over the training set'),
       settingRow('patience', 'patience', '<n>', 'stop when validation has not improved for this many epochs'),
       settingRow('batch', 'batchSize', '<n>', 'melodies trained side by side'),
-      settingRow('window', 'windowSteps', '<n>', 'BPTT window in steps (state carries across windows)'),
+      settingRow('window', 'windowSteps', '<n>', "BPTT window in steps (state carries across a melody's windows; 128 or more trains on whole phrases of a tune at a time)"),
       settingRow('lr', 'learningRate', '<x>', 'Adam learning rate'),
       settingRow('clip', 'clipNorm', '<x>', 'global gradient-norm bound'),
+      {
+        name: 'encoding', field: 'encoding', kind: 'choice', values: ENCODING_NAMES, default: DEFAULT_TRAINING.encoding, arg: '<name>',
+        doc: 'basic: the 38 classes in and out; lookback: Magenta\'s Lookback RNN (the events one and two bars back, whether they repeat, where the next step falls in the bar, and two more output classes "repeat the event of one / two bars ago"; bars from each melody\'s meter and pickup)',
+      },
+      settingRow('dropout', 'dropout', '<p>', "drop each unit of the LSTM layers' outputs with probability p while training (Magenta trains with 0.5); masks come from --seed, evaluation never drops"),
+      settingRow('input-dropout', 'inputDropout', '<p>', "drop each entry of the first layer's input with probability p while training"),
+      settingRow('weight-decay', 'weightDecay', '<x>', 'decoupled weight decay (AdamW): weight matrices shrink by lr·x per step'),
       { name: 'seed', field: 'seed', kind: 'integer', ...SEED_RANGE, default: DEFAULT_TRAINING.seed, doc: 'random seed (same seed, data and build give the same model)' },
     ]),
     ...inGroup('Output', [
@@ -142,7 +150,8 @@ function resumedChoice(saved: TrainingCheckpoint, given: Partial<TrainingSetting
   const shown = (v: unknown) => (v === undefined ? 'none' : Array.isArray(v) ? v.join(',') : String(v));
   for (const [key, flag] of Object.entries(SETTING_FLAGS) as [keyof TrainingSettings, string][]) {
     if (key === 'epochs' || key === 'patience') continue;
-    const a = saved.state.settings[key], b = given[key];
+    // Checkpoints from before a setting existed ran with its default.
+    const a = saved.state.settings[key] ?? DEFAULT_TRAINING[key], b = given[key];
     if (b !== undefined && shown(a) !== shown(b)) mismatches.push(`--${flag}: the checkpoint has ${shown(a)}, this run has ${shown(b)}`);
   }
   const givenAnyData = Object.keys(data.paths).length > 0;
@@ -314,6 +323,10 @@ async function runEpochs(
   };
 
   let epochStarted = performance.now();
+  // CPU time of the whole process (every thread: the kernel helpers too), beside the wall-clock seconds:
+  // on a shared machine the wall clock says little about what a run costs.
+  let cpuStarted = process.cpuUsage();
+  const cpuSeconds: number[] = [];
   const { stoppedEarly } = await runTraining(trainer, splits, {
     onProgress: (epoch, done, total, nats) => {
       const elapsed = (performance.now() - epochStarted) / 1000;
@@ -321,14 +334,18 @@ async function runEpochs(
       progress.bar(done, total, `epoch ${epoch}/${settings.epochs}, train ${nats.toFixed(4)} nats/step, ${Math.round(done / elapsed)} steps/s`, false);
     },
     onEpoch: async ({ epoch, trainNats, valid, seconds }, isBest) => {
+      const cpu = process.cpuUsage(cpuStarted);
+      const cpu_seconds = (cpu.user + cpu.system) / 1e6;
+      cpuSeconds.push(cpu_seconds);
       if (isBest) writeBestModel();
       // The metrics line first, then the checkpoint that records its epoch: a kill between them leaves a
       // line that the resume drops and writes again, never a checkpoint without its line.
-      folder.appendJsonLine(METRICS_FILE, { epoch, train_nats: trainNats, valid, seconds });
+      folder.appendJsonLine(METRICS_FILE, { epoch, train_nats: trainNats, valid, seconds, cpu_seconds });
       folder.writeAtomic(CHECKPOINT_FILE, encodeTrainingCheckpoint(trainer, data, checkpointFingerprints));
-      progress.log(`epoch ${epoch}/${settings.epochs}: train ${trainNats.toFixed(4)}, valid ${fmt(valid)}${isBest ? '  (best)' : ''}  [${seconds.toFixed(1)} s]`);
+      progress.log(`epoch ${epoch}/${settings.epochs}: train ${trainNats.toFixed(4)}, valid ${fmt(valid)}${isBest ? '  (best)' : ''}  [${seconds.toFixed(1)} s, CPU ${cpu_seconds.toFixed(1)} s]`);
       await yieldToEventLoop(); // lets a pending Ctrl-C be seen
       epochStarted = performance.now();
+      cpuStarted = process.cpuUsage();
     },
     shouldStop: () => stop.requested,
   });
@@ -346,7 +363,7 @@ async function runEpochs(
 
   // Report: the best model on valid and test, beside the n-gram baselines.
   const { bestValid, bestTest } = trainer.withBestParams(() => ({
-    bestValid: trainer.evaluate(splits.valid), bestTest: splits.test.length ? trainer.evaluate(splits.test) : null,
+    bestValid: trainer.evaluate(splits.valid, splits.grids.valid), bestTest: splits.test.length ? trainer.evaluate(splits.test, splits.grids.test) : null,
   }));
   let baselines: NgramBaselineRow[] = [];
   if (!values['no-baselines']) {
@@ -361,18 +378,32 @@ async function runEpochs(
     `Settings: ${JSON.stringify(settings)}`,
     `Data: ${JSON.stringify(splits.description)}`,
     `Kernel build: ${build}`,
-    `Epochs run: ${trainer.epoch}${stoppedEarly ? ` (stopped early: no improvement for ${settings.patience} epochs)` : ''}; best epoch by validation loss: ${trainer.bestEpoch}; mean seconds per epoch: ${(trainer.history.reduce((s, h) => s + h.seconds, 0) / Math.max(1, trainer.history.length)).toFixed(2)}`,
+    `Epochs run: ${trainer.epoch}${stoppedEarly ? ` (stopped early: no improvement for ${settings.patience} epochs)` : ''}; best epoch by validation loss: ${trainer.bestEpoch}; mean seconds per epoch: ${(trainer.history.reduce((s, h) => s + h.seconds, 0) / Math.max(1, trainer.history.length)).toFixed(2)}` +
+      (cpuSeconds.length ? ` (CPU ${(cpuSeconds.reduce((a, b) => a + b, 0) / cpuSeconds.length).toFixed(2)} s per epoch of this process, ${cpuSeconds.length} epoch${cpuSeconds.length === 1 ? '' : 's'})` : ''),
     ``,
     `| model | valid nats/step | valid perplexity | valid accuracy | valid accuracy (events) | test nats/step | test perplexity | test accuracy | test accuracy (events) |`,
     `|---|---|---|---|---|---|---|---|---|`,
-    `| LSTM [${settings.hiddenSizes}] (best epoch) | ${row(bestValid)} | ${bestTest ? row(bestTest) : '– | – | – | –'} |`,
+    `| LSTM [${settings.hiddenSizes}]${modelNotes(settings)} (best epoch) | ${row(bestValid)} | ${bestTest ? row(bestTest) : '– | – | – | –'} |`,
     ...baselines.map((b) => `| ${b.order}-gram (KN, D=${b.discount}) | ${row(b.valid)} | ${bestTest ? row(b.test) : '– | – | – | –'} |`),
     ``,
   ];
+  if (bestValid.labelNats !== undefined) {
+    lines.push(`The ${settings.encoding} encoding's figures are per event (each event's probability sums the classes that play it); its label loss, what training minimises, is ${bestValid.labelNats.toFixed(4)} nats/step on valid${bestTest?.labelNats !== undefined ? ` and ${bestTest.labelNats.toFixed(4)} on test` : ''}.`, '');
+  }
   if (baselines.length && bestTest) lines.push('n-gram detail:', '', formatNgramTable(baselines), '');
   folder.writeAtomic('report.md', lines.join('\n'));
   process.stdout.write(`${lines.join('\n')}\n`);
   process.stdout.write(`best model: ${folder.path(MODEL_FILE)}  (total ${formatDuration((performance.now() - started) / 1000)})\n`);
+}
+
+/** What the report's model row says besides the layer sizes: an encoding other than basic, dropout, weight decay. */
+function modelNotes(settings: TrainingSettings): string {
+  const notes: string[] = [];
+  if ((settings.encoding ?? 'basic') !== 'basic') notes.push(settings.encoding!);
+  if (settings.dropout) notes.push(`dropout ${settings.dropout}`);
+  if (settings.inputDropout) notes.push(`input dropout ${settings.inputDropout}`);
+  if (settings.weightDecay) notes.push(`weight decay ${settings.weightDecay}`);
+  return notes.length ? ` ${notes.join(', ')}` : '';
 }
 
 function row(m: { nats: number; perplexity: number; accuracy: number; accuracyOnEvents: number }): string {

@@ -1,7 +1,8 @@
 /**
  * Note RNN model files: safetensors (little-endian f32 tensors behind a JSON header) with metadata that
- * says what the file is: format and version, token order, architecture, how it was trained, and (from
- * version 2) the fingerprints of what it was made from. Loading a file of another format, version or
+ * says what the file is: format and version, token order, architecture (with its encoding: absent for the
+ * basic one, "lookback" for Magenta's Lookback RNN inputs and classes, src/music/encodings.ts), how it was
+ * trained, and (from version 2) the fingerprints of what it was made from. Loading a file of another format, version or
  * architecture, or a corrupt file, fails with a message that says which and what to do. Version 1 files
  * (no fingerprints; the shipped default model is one) still load. A file's own fingerprint is
  * `sha256Hex(bytes)` of the whole file.
@@ -16,6 +17,7 @@ import {
 import { excessiveNestingAt, MAX_JSON_NESTING } from './json_text.js';
 import { preview, previewName } from './preview.js';
 import { NUM_CLASSES } from '../music/encoding.js';
+import { BASIC_ENCODING, encodingConfig, encodingNamed, encodingOf, ENCODING_NAMES, type MelodyEncoding } from '../music/encodings.js';
 import { TIMING_RULES, TRANSPOSE_RULES, type TimingRule, type TransposeRule } from '../music/midi_import.js';
 import type { Fingerprints } from './fingerprint.js';
 
@@ -67,6 +69,8 @@ export function encodeModel(model: LstmModel, info: ModelInfo = {}): Uint8Array 
       outputSize: model.config.outputSize,
       gateOrder: 'i,f,g,o',
       forgetBias: 'included in lstm.L.b (the reference adds 1.0 at run time instead)',
+      // The basic encoding writes no field, so its files read as they always have.
+      ...(encodingOf(model.config) === BASIC_ENCODING ? {} : { encoding: encodingOf(model.config).name }),
     }),
   };
   if (info.data !== undefined) metadata.data = JSON.stringify(info.data);
@@ -154,15 +158,22 @@ function readSafetensors<T>(step: () => T, bytes: Uint8Array, source: string): T
 
 /** The LSTM stack the `architecture` metadata claims, within MAX_LAYERS layers of MAX_HIDDEN_UNITS units. */
 function architectureOf(text: string | undefined, source: string): LstmStackConfig {
-  let arch: { inputSize?: unknown; hiddenSizes?: unknown; outputSize?: unknown };
+  let arch: { inputSize?: unknown; hiddenSizes?: unknown; outputSize?: unknown; encoding?: unknown };
   try {
     arch = JSON.parse(text ?? '');
   } catch {
     throw new ModelFileError(`${source}: the architecture metadata is missing or not JSON`);
   }
   const hidden = typeof arch === 'object' && arch !== null ? arch.hiddenSizes : undefined;
-  if (typeof arch !== 'object' || arch === null || arch.inputSize !== NUM_CLASSES || arch.outputSize !== NUM_CLASSES || !Array.isArray(hidden) || hidden.length === 0) {
-    throw new ModelFileError(`${source}: unsupported architecture ${preview(text)} (rltuner models are LSTM stacks taking ${NUM_CLASSES} classes in and out)`);
+  let encoding: MelodyEncoding = BASIC_ENCODING;
+  if (typeof arch === 'object' && arch !== null && arch.encoding !== undefined) {
+    if (typeof arch.encoding !== 'string' || !(ENCODING_NAMES as readonly string[]).includes(arch.encoding)) {
+      throw new ModelFileError(`${source}: the architecture names the encoding ${preview(arch.encoding)}, not one rltuner knows (${ENCODING_NAMES.join(', ')}); upgrade rltuner or retrain`);
+    }
+    encoding = encodingNamed(arch.encoding);
+  }
+  if (typeof arch !== 'object' || arch === null || arch.inputSize !== encoding.inputSize || arch.outputSize !== encoding.outputSize || !Array.isArray(hidden) || hidden.length === 0) {
+    throw new ModelFileError(`${source}: unsupported architecture ${preview(text)} (rltuner models are LSTM stacks taking ${NUM_CLASSES} classes in and out, or with "encoding": "lookback" ${encodingNamed('lookback').inputSize} inputs and ${encodingNamed('lookback').outputSize} classes)`);
   }
   if (hidden.length > MAX_LAYERS) {
     throw new ModelFileError(`${source}: the architecture claims ${hidden.length} LSTM layers, above the ${MAX_LAYERS} rltuner supports (MAX_LAYERS); the file is damaged or not an rltuner model`);
@@ -173,7 +184,7 @@ function architectureOf(text: string | undefined, source: string): LstmStackConf
       throw new ModelFileError(`${source}: the architecture claims layer ${l} has ${h} hidden units, above the ${MAX_HIDDEN_UNITS} rltuner supports (MAX_HIDDEN_UNITS); the file is damaged or not an rltuner model`);
     }
   });
-  return { inputSize: NUM_CLASSES, hiddenSizes: hidden as number[], outputSize: NUM_CLASSES };
+  return encodingConfig(encoding, hidden as number[]);
 }
 
 /** The file's tensors must be exactly those of the claimed architecture, each of its shape (from the header alone). */
@@ -298,6 +309,10 @@ function parseFingerprints(text: string | undefined, source: string): Fingerprin
 export function loadModelInto(model: LstmModel, decoded: DecodedModel, source = 'model file'): void {
   if (decoded.config.hiddenSizes.join() !== model.config.hiddenSizes.join()) {
     throw new ModelFileError(`${source}: the file holds an LSTM of hidden sizes [${decoded.config.hiddenSizes}], but this model has [${model.config.hiddenSizes}]`);
+  }
+  const fileEncoding = encodingOf(decoded.config).name, modelEncoding = encodingOf(model.config).name;
+  if (fileEncoding !== modelEncoding) {
+    throw new ModelFileError(`${source}: the file holds a Note RNN of the ${fileEncoding} encoding, but this model was built for the ${modelEncoding} encoding`);
   }
   try {
     model.importTensors(decoded.tensors, source);

@@ -7,7 +7,6 @@
  */
 import { crc32, decodeSafetensors, encodeSafetensorsParts, joinParts, type Crc32 } from '../io/safetensors.js';
 import type { Fingerprints } from '../io/fingerprint.js';
-import { NUM_CLASSES } from '../music/encoding.js';
 import { ConfigError, resolveConfig, type TunerConfig } from './config.js';
 import type { KlControllerState } from './kl_controller.js';
 import { PgTuner, type PgSnapshot } from './pg.js';
@@ -90,6 +89,7 @@ export function encodeTunerCheckpointDetached(
   const pieces: { bytes: Uint8Array; copy: boolean }[] = [];
   /** What training writes: the networks' memory and the replay's fields (the rows are detached below). */
   const live = new Set<ArrayBufferLike>([tuner.q.params.buffer, tuner.target.params.buffer, ring.tokenIn.buffer, ring.action.buffer, ring.reward.buffer, ring.terminal.buffer]);
+  if (ring.inputIn) live.add(ring.inputIn.buffer).add(ring.inputNext!.buffer);
   /** A part of `slotBytes` per slot (slot 0 first) with the slots the coming steps write copied, the rest left as views. */
   const detach = (part: Uint8Array, slotBytes: number): void => {
     const rows = part.byteLength / slotBytes;
@@ -109,7 +109,7 @@ export function encodeTunerCheckpointDetached(
   for (const part of encodeTunerCheckpointParts(tuner, fingerprints, run, checksum)) {
     if (part.byteLength === 0) pieces.push({ bytes: part, copy: false });
     else if (part.buffer === ring.qStates.buffer) detach(part, ring.stateSize * 4);
-    else if (part.buffer === ring.nextLogProbs.buffer) detach(part, NUM_CLASSES * ring.nextLogProbs.BYTES_PER_ELEMENT);
+    else if (part.buffer === ring.nextLogProbs.buffer) detach(part, ring.actions * ring.nextLogProbs.BYTES_PER_ELEMENT);
     else pieces.push({ bytes: part, copy: live.has(part.buffer) }); // the header and converted fields are the file's own
   }
   copies.begin(pieces.reduce((n, p) => n + (p.copy ? p.bytes.byteLength : 0), 0));
@@ -167,8 +167,12 @@ export function encodeTunerCheckpointParts(
     { name: 'replay.reward', shape: [r.reward.length], data: r.reward },
     { name: 'replay.terminal', shape: [r.terminal.length], data: f32(r.terminal) },
     { name: 'replay.q_states', shape: [r.qStates.length / r.stateSize, r.stateSize], data: r.qStates },
-    { name: 'replay.next_log_probs', shape: [r.nextLogProbs.length / NUM_CLASSES, NUM_CLASSES], data: r.nextLogProbs },
+    { name: 'replay.next_log_probs', shape: [r.nextLogProbs.length / tuner.replay.actions, tuner.replay.actions], data: r.nextLogProbs },
   ];
+  // An encoding whose inputs are not its tokens (lookback): the input ids at s and s' (below 2^24, exact in f32).
+  if (r.inputIn && r.inputNext) {
+    tensors.push({ name: 'replay.input_in', shape: [r.inputIn.length], data: Float32Array.from(r.inputIn) }, { name: 'replay.input_next', shape: [r.inputNext.length], data: Float32Array.from(r.inputNext) });
+  }
   const state = {
     counters: s.counters, interval: s.interval, klController: s.klController, random: s.random, adamStep: s.adamStep, rewardScaler: s.rewardScaler,
     replay: { capacity: r.capacity, stateSize: r.stateSize, size: r.size, next: r.next },
@@ -254,6 +258,16 @@ export function restoreTunerCheckpoint(tuner: RlTuner | PgTuner, checkpoint: Tun
     }
     return out;
   };
+  const inputIds = (name: string, length: number) => {
+    const data = get(name, length);
+    const out = new Uint32Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (!Number.isInteger(v) || v < 0 || v >= 2 ** 24) throw new CheckpointError(`${source}: ${name}[${i}] = ${v} is not an input id`);
+      out[i] = v;
+    }
+    return out;
+  };
   tuner.q.params.set(get('q.params', tuner.q.params.length));
   tuner.q.adamM.set(get('q.adam_m', tuner.q.adamM.length));
   tuner.q.adamV.set(get('q.adam_v', tuner.q.adamV.length));
@@ -265,7 +279,8 @@ export function restoreTunerCheckpoint(tuner: RlTuner | PgTuner, checkpoint: Tun
       ...state.replay,
       tokenIn: u8('replay.token_in', fields), action: u8('replay.action', fields), reward: get('replay.reward', fields),
       terminal: u8('replay.terminal', fields), qStates: get('replay.q_states', rows * stateSize),
-      nextLogProbs: get('replay.next_log_probs', tuner.replay.storesNextLogProbs ? fields * NUM_CLASSES : 0),
+      nextLogProbs: get('replay.next_log_probs', tuner.replay.storesNextLogProbs ? fields * tuner.replay.actions : 0),
+      ...(tuner.replay.inputIn ? { inputIn: inputIds('replay.input_in', fields), inputNext: inputIds('replay.input_next', fields) } : {}),
     },
   };
   try {

@@ -149,7 +149,7 @@ describe('train runs that cannot lie', () => {
     const straight = await rltuner([...small, '--epochs', total, '--out', 'straight', '--quiet']);
     expect(straight.code, straight.stderr).toBe(0);
     expect(Buffer.compare(modelBytes('stopped'), modelBytes('straight'))).toBe(0);
-    const withoutTime = (m: { seconds?: number }) => ({ ...m, seconds: undefined });
+    const withoutTime = (m: { seconds?: number; cpu_seconds?: number }) => ({ ...m, seconds: undefined, cpu_seconds: undefined });
     const straightLines = readFileSync(join(work, 'straight', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines().map(withoutTime)).toEqual(straightLines.map(withoutTime));
   }, 60_000);
