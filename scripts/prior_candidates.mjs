@@ -1,5 +1,5 @@
 // Trains and compares the candidates for the default Note RNN (issue: a prior that remembers its phrases):
-// the basic and lookback encodings × 100 and 256 units × without and with dropout 0.5, each trained on the
+// the basic, lookback and phrase encodings × 100 and 256 units × without and with dropout 0.5, each trained on the
 // Nottingham splits with the key-based import by one `rltuner train` command (printed before it runs), then
 // measured alike:
 //   test nats/step   the best epoch on data/nottingham/splits/test.txt (per event, so lookback and basic
@@ -15,7 +15,7 @@
 // figures of candidates measured by earlier calls in the same --out).
 //
 //   npm run build
-//   node scripts/prior_candidates.mjs                          all eight, to the end (early stopping)
+//   node scripts/prior_candidates.mjs                          all twelve, to the end (early stopping)
 //   node scripts/prior_candidates.mjs --only lookback-256-dropout
 //   node scripts/prior_candidates.mjs --epochs 2 --out runs/prior-smoke     a short functional run
 //   node scripts/prior_candidates.mjs --measure-only           re-measure finished runs in --out
@@ -48,7 +48,7 @@ const { values } = parseArgs({
 
 /** The comparison set: name → train flags beyond the common ones. */
 const CANDIDATES = [];
-for (const encoding of ['basic', 'lookback']) {
+for (const encoding of ['basic', 'lookback', 'phrase']) {
   for (const hidden of [100, 256]) {
     for (const dropout of [0, 0.5]) {
       CANDIDATES.push({

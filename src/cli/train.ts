@@ -77,7 +77,7 @@ export const TRAIN = defineCommand({
       settingRow('clip', 'clipNorm', '<x>', 'global gradient-norm bound'),
       {
         name: 'encoding', field: 'encoding', kind: 'choice', values: ENCODING_NAMES, default: DEFAULT_TRAINING.encoding, arg: '<name>',
-        doc: 'basic: the 38 classes in and out; lookback: Magenta\'s Lookback RNN (the events one and two bars back, whether they repeat, where the next step falls in the bar, and two more output classes "repeat the event of one / two bars ago"; bars from each melody\'s meter and pickup)',
+        doc: 'basic: the 38 classes in and out; lookback: Magenta\'s Lookback RNN (the events one and two bars back, whether they repeat, where the next step falls in the bar, and two more output classes "repeat the event of one / two bars ago"; bars from each melody\'s meter and pickup); phrase: lookback that also looks four bars back, where phrases come back (rltuner\'s own; no Magenta model has it)',
       },
       settingRow('dropout', 'dropout', '<p>', "drop each unit of the LSTM layers' outputs with probability p while training (Magenta trains with 0.5); masks come from --seed, evaluation never drops"),
       settingRow('input-dropout', 'inputDropout', '<p>', "drop each entry of the first layer's input with probability p while training"),

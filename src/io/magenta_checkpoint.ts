@@ -481,6 +481,9 @@ export function exportMagentaCheckpoint(model: NoteRnnTensors, info: ModelInfo =
   } catch {
     throw new MagentaCheckpointError(`${source}: takes ${config.inputSize} classes in and ${config.outputSize} out; a MusicRNN basic_rnn melody model has ${NUM_CLASSES} and ${NUM_CLASSES}, a lookback_rnn ${LOOKBACK_ENCODING.inputSize} inputs and ${LOOKBACK_ENCODING.outputSize} classes`);
   }
+  if (encoding !== BASIC_ENCODING && encoding !== LOOKBACK_ENCODING) {
+    throw new MagentaCheckpointError(`${source}: uses rltuner's ${encoding.name} encoding (it also looks back four bars), which no Magenta model has; only basic and lookback models convert`);
+  }
   const tensors = model.tensors instanceof Map ? model.tensors : new Map(model.tensors.map((t) => [t.name, t]));
   const need = (name: string, shape: number[]) => {
     const t = tensors.get(name);

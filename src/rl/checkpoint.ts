@@ -169,9 +169,13 @@ export function encodeTunerCheckpointParts(
     { name: 'replay.q_states', shape: [r.qStates.length / r.stateSize, r.stateSize], data: r.qStates },
     { name: 'replay.next_log_probs', shape: [r.nextLogProbs.length / tuner.replay.actions, tuner.replay.actions], data: r.nextLogProbs },
   ];
-  // An encoding whose inputs are not its tokens (lookback): the input ids at s and s' (below 2^24, exact in f32).
+  // An encoding whose inputs are not its tokens (lookback, phrase): the input ids at s and s', each as its
+  // low 16 bits and the rest (a phrase id reaches 2^30, past what f32 holds exactly).
   if (r.inputIn && r.inputNext) {
-    tensors.push({ name: 'replay.input_in', shape: [r.inputIn.length], data: Float32Array.from(r.inputIn) }, { name: 'replay.input_next', shape: [r.inputNext.length], data: Float32Array.from(r.inputNext) });
+    tensors.push(
+      { name: 'replay.input_in', shape: [r.inputIn.length, 2], data: inputIdHalves(r.inputIn) },
+      { name: 'replay.input_next', shape: [r.inputNext.length, 2], data: inputIdHalves(r.inputNext) },
+    );
   }
   const state = {
     counters: s.counters, interval: s.interval, klController: s.klController, random: s.random, adamStep: s.adamStep, rewardScaler: s.rewardScaler,
@@ -259,12 +263,14 @@ export function restoreTunerCheckpoint(tuner: RlTuner | PgTuner, checkpoint: Tun
     return out;
   };
   const inputIds = (name: string, length: number) => {
-    const data = get(name, length);
-    const out = new Uint32Array(data.length);
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i];
-      if (!Number.isInteger(v) || v < 0 || v >= 2 ** 24) throw new CheckpointError(`${source}: ${name}[${i}] = ${v} is not an input id`);
-      out[i] = v;
+    const data = get(name, 2 * length);
+    const out = new Uint32Array(length);
+    for (let i = 0; i < length; i++) {
+      const low = data[2 * i], high = data[2 * i + 1];
+      if (!Number.isInteger(low) || low < 0 || low >= 2 ** 16 || !Number.isInteger(high) || high < 0 || high >= 2 ** 16) {
+        throw new CheckpointError(`${source}: ${name}[${i}] = [${low}, ${high}] is not an input id (its low 16 bits and the rest)`);
+      }
+      out[i] = low + high * 2 ** 16;
     }
     return out;
   };
@@ -346,4 +352,14 @@ function validateState(value: unknown, source: string): ValueTunerState {
   const replay = requireObject(s.replay, 'state.replay', source) as ValueTunerState['replay'];
   for (const key of ['capacity', 'stateSize', 'size', 'next'] as const) if (!isCount(replay[key])) bad(`replay.${key}`);
   return { counters, interval, klController, random, adamStep: s.adamStep as number, rewardScaler: s.rewardScaler as number, replay };
+}
+
+/** Input ids as f32 pairs (low 16 bits, the rest), each exact in f32. */
+function inputIdHalves(ids: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(2 * ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    out[2 * i] = ids[i] & 0xffff;
+    out[2 * i + 1] = Math.floor(ids[i] / 2 ** 16);
+  }
+  return out;
 }

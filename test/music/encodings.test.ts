@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { NO_EVENT, NOTE_OFF } from '../../src/music/encoding.js';
 import {
   actionsPlaying, barGrid, BASIC_ENCODING, counterValue, DEFAULT_BAR_GRID, encodingNamed, encodingOf, gridBefore, LOOKBACK_ENCODING,
-  LOOKBACK_FEATURES, MelodyHistories, REPEAT_ONE_BAR, REPEAT_TWO_BARS, type BarGrid,
+  LOOKBACK_FEATURES, MelodyHistories, PHRASE_ENCODING, PHRASE_FEATURES, REPEAT_FOUR_BARS, REPEAT_ONE_BAR, REPEAT_TWO_BARS, type BarGrid,
 } from '../../src/music/encodings.js';
 import { Random } from '../../src/random.js';
 
@@ -120,12 +120,85 @@ describe('the lookback encoding', () => {
   });
 });
 
+describe('the phrase encoding', () => {
+  /** The dense 161-wide input of an id. */
+  const densePhrase = (id: number): number[] => {
+    const indices = new Int32Array(PHRASE_FEATURES.entries), values = new Float32Array(PHRASE_FEATURES.entries);
+    PHRASE_FEATURES.expand(id, indices, values, 0);
+    const out = new Array(161).fill(0);
+    indices.forEach((r, k) => (out[r] += values[k]));
+    return out;
+  };
+  const grid: BarGrid = { stepsPerBar: 16, barPosition: 0 };
+  // Five bars: bar 5 repeats bar 1 (four bars on), bars 2-4 are other notes.
+  const rng = new Random(8);
+  const bar1 = Array.from({ length: 16 }, (_, i) => (i % 4 === 0 ? 14 + rng.int(12) : NO_EVENT));
+  const melody = [...bar1, ...Array.from({ length: 48 }, (_, i) => (i % 2 === 0 ? 2 + ((i * 7) % 36) : NO_EVENT)), ...bar1];
+
+  it('inputs: the event, the events one, two and four bars back for the next step, a 6-bit counter, three repeat flags (161 rows)', () => {
+    const p = 70; // bar 5, step 6: the next step (71) four bars back is step 7
+    const x = densePhrase(PHRASE_ENCODING.inputAt(melody, p, grid));
+    const want = new Array(161).fill(0);
+    want[melody[p]] = 1;
+    want[38 + melody[p + 1 - 16]] = 1;
+    want[76 + melody[p + 1 - 32]] = 1;
+    want[114 + melody[p + 1 - 64]] = 1;
+    // n = 71 = 0b1000111: bits 0..5 of 71 mod 64 = 7 → 1,1,1,0,0,0 (the fourth bar of each four counts to 63).
+    [1, 1, 1, -1, -1, -1].forEach((v, bit) => (want[152 + bit] = v));
+    want[158] = melody[p] === melody[p - 16] ? 1 : 0;
+    want[159] = melody[p] === melody[p - 32] ? 1 : 0;
+    want[160] = 1; // step 70 repeats step 6, four bars back
+    expect(x).toEqual(want);
+    expect(counterValue(71, 16, 6)).toBe(7);
+    expect(counterValue(48 + 5, 16, 6)).toBe(53); // bar 4 of the four: 48 + 5
+    expect(counterValue(64 + 5, 16, 6)).toBe(5);
+  });
+
+  it('labels prefer four bars back, then two, then one; every label decodes back to its event', () => {
+    expect(PHRASE_ENCODING.labelAt(melody, 64, grid)).toBe(REPEAT_FOUR_BARS); // bar 5 = bar 1
+    expect(PHRASE_ENCODING.labelAt(melody, 1, grid)).toBe(REPEAT_FOUR_BARS); // NO_EVENT before four bars
+    expect(PHRASE_ENCODING.decode(REPEAT_FOUR_BARS, melody, 60, grid)).toBe(NO_EVENT); // less than four bars played
+    expect(PHRASE_ENCODING.decode(REPEAT_FOUR_BARS, melody, 66, grid)).toBe(melody[2]);
+    const r = new Random(6);
+    for (const g of [grid, barGrid(12, 7), barGrid(6, 1)]) {
+      const m: number[] = [];
+      for (let i = 0; i < 400; i++) {
+        const back = [1, 2, 4][r.int(3)] * g.stepsPerBar;
+        m.push(i >= back && r.float() < 0.5 ? m[i - back] : r.float() < 0.5 ? NO_EVENT : r.int(38));
+      }
+      for (let p = 1; p < m.length; p++) {
+        const label = PHRASE_ENCODING.labelAt(m, p, g);
+        expect(PHRASE_ENCODING.decode(label, m, p, g)).toBe(m[p]);
+        const out = new Int32Array(4);
+        const n = actionsPlaying(PHRASE_ENCODING, m[p], m, p, g, out);
+        expect(Array.from(out.subarray(0, n))).toContain(label);
+      }
+    }
+  });
+
+  it('ids expand into 13 entries within the 161 rows; the largest id still fits an int32', () => {
+    const r = new Random(2);
+    for (let i = 0; i < 200; i++) {
+      const x = densePhrase(r.int(PHRASE_FEATURES.ids));
+      for (const [from, to] of [[0, 38], [38, 76], [76, 114], [114, 152]]) expect(x.slice(from, to).filter((v) => v === 1)).toHaveLength(1);
+      expect(x.slice(152, 158).every((v) => v === 1 || v === -1)).toBe(true);
+      expect(x.slice(158).every((v) => v === 0 || v === 1)).toBe(true);
+    }
+    expect(PHRASE_FEATURES.ids).toBe(38 ** 4 * 64 * 8);
+    expect(PHRASE_FEATURES.ids).toBeLessThan(2 ** 31);
+    // The lookback encoding's ids are what they were (Magenta's checkpoints convert with them).
+    expect(LOOKBACK_ENCODING.inputAt([14, 1, 16], 2, DEFAULT_BAR_GRID)).toBe(16 + 38 * (1 + 38 * (1 + 38 * 3)));
+    expect(encodingNamed('phrase')).toBe(PHRASE_ENCODING);
+    expect(encodingOf({ inputSize: 161, hiddenSizes: [4], outputSize: 41, input: PHRASE_FEATURES })).toBe(PHRASE_ENCODING);
+  });
+});
+
 describe('encodings by name and by network shape', () => {
   it('basic is the token in and out; names and shapes map to their encodings', () => {
     expect(BASIC_ENCODING.inputAt([3, 4, 5], 1, DEFAULT_BAR_GRID)).toBe(4);
     expect(BASIC_ENCODING.labelAt([3, 4, 5], 2, DEFAULT_BAR_GRID)).toBe(5);
     expect(encodingNamed('lookback')).toBe(LOOKBACK_ENCODING);
-    expect(() => encodingNamed('attention')).toThrow(/unknown encoding "attention"; the encodings are basic and lookback/);
+    expect(() => encodingNamed('attention')).toThrow(/unknown encoding "attention"; the encodings are basic, lookback, phrase/);
     expect(encodingOf({ inputSize: 38, hiddenSizes: [4], outputSize: 38 })).toBe(BASIC_ENCODING);
     expect(encodingOf({ inputSize: 121, hiddenSizes: [4], outputSize: 40, input: LOOKBACK_FEATURES })).toBe(LOOKBACK_ENCODING);
     expect(() => encodingOf({ inputSize: 121, hiddenSizes: [4], outputSize: 40 })).toThrow(/matches no melody encoding/);

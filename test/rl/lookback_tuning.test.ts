@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createModel } from '../../src/engine/arena.js';
 import { decodeModel, encodeModel } from '../../src/io/model_file.js';
 import { NO_EVENT, NUM_CLASSES } from '../../src/music/encoding.js';
-import { encodingConfig, LOOKBACK_ENCODING, REPEAT_ONE_BAR, REPEAT_TWO_BARS } from '../../src/music/encodings.js';
+import { encodingConfig, LOOKBACK_ENCODING, PHRASE_ENCODING, REPEAT_ONE_BAR, REPEAT_TWO_BARS } from '../../src/music/encodings.js';
 import { policyProbabilities, primingFor, sampleCompositions, type Priming } from '../../src/policy/sampling.js';
 import { logSoftmaxRow } from '../../src/policy/softmax.js';
 import { Random } from '../../src/random.js';
@@ -20,8 +20,8 @@ import { generate, loadNoteRnn, tune } from '../../src/index.js';
 import { encodingOf } from '../../src/music/encodings.js';
 import { testKernels } from '../engine/support.js';
 
-function lookbackNoteRnn(seed = 3) {
-  const model = createModel(testKernels(), encodingConfig(LOOKBACK_ENCODING, [12]), { maxBatch: 1 });
+function lookbackNoteRnn(seed = 3, encoding = LOOKBACK_ENCODING) {
+  const model = createModel(testKernels(), encodingConfig(encoding, [12]), { maxBatch: 1 });
   model.initialize(new Random(seed));
   return decodeModel(encodeModel(model));
 }
@@ -95,11 +95,13 @@ describe('the environment on a lookback prior', () => {
 describe('a lookback tune', () => {
   const noteRnn = lookbackNoteRnn(4);
   const corpus = [Uint8Array.from({ length: 48 }, (_, i) => (i % 4 === 0 ? 14 + (i % 8) : NO_EVENT))];
-  const cases: [string, Partial<TunerConfig>, Priming][] = [
-    ['g, a wrapped ring', { algorithm: 'g', replayCapacity: 300 }, { kind: 'random_note' }],
-    ['q, corpus priming, 64-step compositions', { priming: 'corpus', numNotes: 64 }, primingFor('corpus', { corpus })],
+  const phraseNoteRnn = lookbackNoteRnn(4, PHRASE_ENCODING);
+  const cases: [string, Partial<TunerConfig>, Priming, typeof noteRnn][] = [
+    ['g, a wrapped ring', { algorithm: 'g', replayCapacity: 300 }, { kind: 'random_note' }, noteRnn],
+    ['q, corpus priming, 64-step compositions', { priming: 'corpus', numNotes: 64 }, primingFor('corpus', { corpus }), noteRnn],
+    ['g on a phrase prior (input ids past 2^24)', { algorithm: 'g', numNotes: 80 }, { kind: 'random_note' }, phraseNoteRnn],
   ];
-  for (const [name, overrides, priming] of cases) {
+  for (const [name, overrides, priming, noteRnn] of cases) {
     it(`resumes exactly: ${name}`, async () => {
       const c = config(overrides);
       const straight = new RlTuner(testKernels(), noteRnn, c, priming);
@@ -111,6 +113,7 @@ describe('a lookback tune', () => {
       await runTuning(first, { onLog: (m) => { logs.push(m); }, shouldStop: () => first.counters.step >= 600, onCheckpoint: (t) => { bytes = encodeTunerCheckpoint(t); } });
       const checkpoint = readTunerCheckpoint(bytes!);
       expect(checkpoint.tensors.has('replay.input_in')).toBe(true);
+      if (noteRnn === phraseNoteRnn) expect(Math.max(...first.replay.inputIn!.subarray(0, first.replay.size))).toBeGreaterThan(2 ** 24);
       const resumed = new RlTuner(testKernels(), noteRnn, checkpoint.config, priming);
       restoreTunerCheckpoint(resumed, checkpoint);
       await runTuning(resumed, { onLog: (m) => { logs.push(m); } });
