@@ -65,7 +65,7 @@ describe('a lookback prior on the command line', () => {
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/--encoding: the checkpoint has lookback, this run has basic/);
     expect(other.stderr).toMatch(/--dropout: the checkpoint has 0\.5, this run has 0\.2/);
-    expect((await rltuner([...common, '--encoding', 'attention', '--out', 'bad'])).stderr).toMatch(/--encoding "attention": expected basic or lookback/);
+    expect((await rltuner([...common, '--encoding', 'attention', '--out', 'bad'])).stderr).toMatch(/--encoding attention: expected basic, lookback, phrase/);
   }, 120_000);
 
   it('generate, tune, evaluate, score and convert take it', async () => {
