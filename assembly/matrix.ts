@@ -93,8 +93,7 @@ export function gemm_packed_bias_set(
   }
   // Leftover rows (all rows when M < 4; a batch-1 step is all leftover). Over the columns in whole groups
   // of 32, each output vector is one chain over k in order, two panels (4 chains) at a time with k
-  // unrolled by 2 (four panels at once, 8 chains, ran the batch-1 step at 5.3 µs, this at 3.4: the bench's
-  // step rows in bench/results/2026-11-30-quick.json and 2026-11-30-evening-quick.json). The
+  // unrolled by 2 (four panels at once, 8 chains, ran the batch-1 step slower: the bench's step rows). The
   // grouping is part of the bits: a column split (kernel_threads.ts) cuts at multiples of 32 so every
   // column meets the same path as in one call.
   for (let m = M4; m < M; m++) {
@@ -291,6 +290,59 @@ export function scatter_rows_accumulate(
     for (let n = 0; n < N; n += 4) {
       const off = <usize>n << 2;
       v128.store(row + off, f32x4.add(v128.load(row + off), v128.load(dp + off)));
+    }
+  }
+}
+
+/**
+ * out[m][:] = bias + Σ_k values[m][k] · table[indices[m][k]][:] for m < M, the K entries of a row added in
+ * order k = 0..K−1 (an entry whose value is 0 adds nothing and is skipped); N % 4 == 0. A sparse input row
+ * times W_x: the lookback encoding's few one-hot blocks and counter bits, or a one-hot row under input
+ * dropout (its value the mask's). indices and values are [M][K] (i32 and f32).
+ */
+export function gather_weighted_rows_bias_set(
+  out: usize, ldo: i32, bias: usize, table: usize, ldt: i32, indices: usize, values: usize, K: i32, M: i32, N: i32,
+): void {
+  const entryRow = <usize>K << 2;
+  for (let m = 0; m < M; m++) {
+    const o = out + (<usize>m * <usize>ldo << 2);
+    const ip = indices + <usize>m * entryRow;
+    const vp = values + <usize>m * entryRow;
+    for (let n = 0; n < N; n += 4) {
+      const off = <usize>n << 2;
+      let acc = v128.load(bias + off);
+      for (let k = 0; k < K; k++) {
+        const v = load<f32>(vp + (<usize>k << 2));
+        if (v == 0) continue;
+        const row = table + (<usize>load<i32>(ip + (<usize>k << 2)) * <usize>ldt << 2);
+        acc = madd(f32x4.splat(v), v128.load(row + off), acc);
+      }
+      v128.store(o + off, acc);
+    }
+  }
+}
+
+/**
+ * table[indices[m][k]][:] += values[m][k] · d[m][:] for m < M, k < K in that order (entries whose value is
+ * 0 are skipped); N % 4 == 0. The gradient of gather_weighted_rows_bias_set with respect to its table.
+ */
+export function scatter_weighted_rows_accumulate(
+  table: usize, ldt: i32, indices: usize, values: usize, K: i32, d: usize, ldd: i32, M: i32, N: i32,
+): void {
+  const entryRow = <usize>K << 2;
+  for (let m = 0; m < M; m++) {
+    const dp = d + (<usize>m * <usize>ldd << 2);
+    const ip = indices + <usize>m * entryRow;
+    const vp = values + <usize>m * entryRow;
+    for (let k = 0; k < K; k++) {
+      const v = load<f32>(vp + (<usize>k << 2));
+      if (v == 0) continue;
+      const row = table + (<usize>load<i32>(ip + (<usize>k << 2)) * <usize>ldt << 2);
+      const vv = f32x4.splat(v);
+      for (let n = 0; n < N; n += 4) {
+        const off = <usize>n << 2;
+        v128.store(row + off, madd(vv, v128.load(dp + off), v128.load(row + off)));
+      }
     }
   }
 }

@@ -95,6 +95,16 @@ export function scale_array(x: usize, n: i32, s: f32): void {
   for (let j = n4; j < (<usize>n << 2); j += 4) store<f32>(x + j, load<f32>(x + j) * s);
 }
 
+/**
+ * out[i] = a[i] * b[i] over n floats (out may be a or b). Dropout: a mask (0 or 1/keep, drawn by the
+ * caller) applied to activations in the forward pass and to their gradients in the backward pass.
+ */
+export function multiply_set(out: usize, a: usize, b: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  for (let j: usize = 0; j < n4; j += 16) v128.store(out + j, f32x4.mul(v128.load(a + j), v128.load(b + j)));
+  for (let j = n4; j < (<usize>n << 2); j += 4) store<f32>(out + j, load<f32>(a + j) * load<f32>(b + j));
+}
+
 /** Soft target update: target = (1 - eta) target + eta source, over n floats. */
 export function soft_update(target: usize, source: usize, n: i32, eta: f32): void {
   const a = f32x4.splat(1 - eta), b = f32x4.splat(eta);

@@ -2,7 +2,7 @@
 //   src/eval/nottingham_reference.json        the Nottingham test split cut into pieces of 32, 64 and 128
 //                                             steps, summarised for the data-likeness rows of evaluations
 //   src/rules/nottingham_composition_model.json  the composition-level reward terms' duration distribution and
-//                                             pitch-range bands, fitted on the Nottingham train split
+//                                             pitch-range distributions, fitted on the Nottingham train split
 // from data/nottingham, with the code in dist/ (src/node/data_summaries.ts). The build then turns them into
 // modules (src/generated/generate_inline_assets.mjs); test/eval/data_reference.test.ts recomputes both from
 // the data and fails when a committed file differs, so they cannot go stale.
@@ -18,6 +18,7 @@ writeFileSync(join(root, SUMMARY_FILES.compositionModel), summaryJson(summaries.
 for (const r of summaries.reference.references) {
   console.log(`reference ${r.numNotes} steps: ${r.stats.pieces} pieces from ${r.tunesUsed} of ${r.tunes} tunes`);
 }
-console.log(`composition model: mean duration log-likelihood ${summaries.compositionModel.meanLogLikelihoodPerNote.toFixed(4)} per note; ` +
-  `pitch range bands ${summaries.compositionModel.pitchRange.map((b) => `${b.numNotes}: ${b.low}..${b.high}`).join(', ')}`);
+const share = (p) => `${(100 * p).toFixed(1)}%`;
+console.log(`composition model: durations 16th ${share(summaries.compositionModel.durationProbs[0])}, 8th ${share(summaries.compositionModel.durationProbs[1])}, quarter ${share(summaries.compositionModel.durationProbs[3])}; ` +
+  `pitch ranges fitted for ${summaries.compositionModel.pitchRange.map((m) => `${m.numNotes}`).join(', ')} steps`);
 console.log(`wrote ${SUMMARY_FILES.reference} and ${SUMMARY_FILES.compositionModel}; run npm run build to inline them`);

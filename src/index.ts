@@ -15,6 +15,7 @@ import type { LstmModel } from './engine/lstm_model.js';
 import { primingFor, sampleCompositions, type Priming } from './policy/sampling.js';
 import { decodeModel, encodeModel, loadModelInto, MODEL_FINGERPRINT_FORMAT, REWARD_MODEL, type DecodedModel } from './io/model_file.js';
 import { exportMidi, type ExportOptions } from './music/midi_export.js';
+import { barGrid } from './music/encodings.js';
 import { Random } from './random.js';
 import { resolveConfig, type TunerConfig } from './rl/config.js';
 import type { PolicyEvaluation } from './eval/evaluation.js';
@@ -23,6 +24,8 @@ import { kernelDigest, tuningFingerprints } from './io/fingerprint.js';
 import { createTuner, runTuning, type FinalReport, type LogRecord } from './rl/driver.js';
 import type { RlTuner } from './rl/tuner.js';
 import type { PgTuner } from './rl/pg.js';
+import { tunedModelSettings, type TunedModelSettings } from './rl/tuned_model.js';
+import { actingPolicy, priorMatch } from './rl/tuned_policy.js';
 
 export {
   loadKernels, kernelsFromModule, acceptsRelaxedBuild, type Kernels, type KernelSource, type WasmModule, type WasmMemory,
@@ -30,8 +33,8 @@ export {
 } from './engine/kernels.js';
 export { KernelThreads, runKernelThread, type KernelThreadStart, type StartKernelThread } from './engine/kernel_threads.js';
 export { createArena, createModel, cloneModel } from './engine/arena.js';
-export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan } from './engine/lstm_model.js';
-export type { LstmStackConfig } from './engine/layout.js';
+export { LstmModel, type AdamSettings, type ClipSettings, type ModelPlan, type DropoutSettings, type MaskSource } from './engine/lstm_model.js';
+export type { LstmStackConfig, InputFeatures } from './engine/layout.js';
 export {
   encodeModel, decodeModel, loadModel, loadModelInto, ModelFileError, MAX_MODEL_FILE_BYTES, MAX_ABS_WEIGHT, NOTE_RNN_MODEL, REWARD_MODEL, type DecodedModel,
   type ModelKind,
@@ -53,8 +56,13 @@ export {
   type ScriptedListenerName,
 } from './prefs/listeners.js';
 export { tunedModelSettings, UNRECORDED_SETTINGS, type TunedModelSettings } from './rl/tuned_model.js';
+export { priorMatch, type PriorMatch } from './rl/tuned_policy.js';
 export { sampleCompositions, primingFor, policyProbabilities, type Priming, type SampleOptions, type SampleResult } from './policy/sampling.js';
 export * from './music/encoding.js';
+export {
+  BASIC_ENCODING, LOOKBACK_ENCODING, LOOKBACK_FEATURES, ENCODING_NAMES, encodingNamed, encodingOf, encodingConfig, barGrid, DEFAULT_BAR_GRID,
+  MelodyHistories, actionsPlaying, REPEAT_ONE_BAR, REPEAT_TWO_BARS, type MelodyEncoding, type EncodingName, type BarGrid,
+} from './music/encodings.js';
 export { importMidi, MidiImportError, MAX_MIDI_FILE_BYTES, TRANSPOSE_RULES, type ImportOptions, type ImportResult, type MelodyKey, type MelodyMeter, type TransposeRule } from './music/midi_import.js';
 export { keyNamed, keyName, keyOfSignature, signatureOfKey, transpositionToReference, scaleOf, TONIC_NAMES, MODE_NAMES, KeyNameError, type Key, type ModeName } from './music/keys.js';
 export { estimateKey, pitchClassDurations, KEY_PROFILES, KEY_PROFILE_NAMES, DEFAULT_KEY_PROFILE, type KeyEstimate, type KeyProfileName } from './music/key_finding.js';
@@ -83,8 +91,8 @@ export { cutPieces, dataReference, referenceTunesOf, shippedReference, SHIPPED_R
 export { EVALUATION_ROWS, DATA_ROWS, evaluationTable, type EvaluationRow } from './eval/report.js';
 export { GOALS, LONG_PIECE_GOALS, LONG_PIECE_EVALUATION, goalOutcomes, goalMet, goalTable, type Goal, type RunEvaluation } from './eval/goals.js';
 export {
-  compositionTerms, compositionTermsInto, compositionReward, tonicEndingTerm, rhythmTerm, pitchRangeTerm, pitchRangeBand, phraseRecurrenceTerm,
-  durationLogLikelihood, COMPOSITION_TERM_NAMES, NUM_COMPOSITION_TERMS, NOTTINGHAM_COMPOSITION_MODEL, type CompositionModel, type CompositionTermName,
+  compositionTerms, compositionTermsInto, compositionReward, tonicEndingTerm, rhythmTerm, pitchRangeTerm, pitchRangeModel, phraseRecurrenceTerm,
+  durationHistogram, COMPOSITION_TERM_NAMES, NUM_COMPOSITION_TERMS, NOTTINGHAM_COMPOSITION_MODEL, type CompositionModel, type CompositionTermName,
 } from './rules/composition.js';
 export { hasRecurringWindow } from './music/recurrence.js';
 export { musicTheoryReward, RULE_NAMES, C_MAJOR_RULES, type RuleContext } from './rules/rules.js';
@@ -110,12 +118,75 @@ function modelFileBytes(bytes: unknown, caller: string): Uint8Array {
   throw new TypeError(`${caller}: expected the model file's bytes (a Uint8Array or ArrayBuffer); got ${describeValue(bytes)}${hint}; loadDefaultNoteRnn(kernels) loads the shipped model`);
 }
 
-/** A Note RNN loaded from model-file bytes, ready to sample (up to `maxBatch` compositions at a time). */
+/**
+ * A policy cannot be loaded as asked: a G-tuned model without its prior, with another Note RNN as its prior,
+ * or passed to loadNoteRnn (which loads one network). The message names the model and what to pass.
+ */
+export class PolicyLoadError extends Error {
+  override readonly name = 'PolicyLoadError';
+}
+
+/** How to load a G model, for messages. */
+const G_MODEL_HINT = 'load it with loadPolicy(kernels, bytes, { prior: <the bytes of the Note RNN it was tuned from, e.g. await defaultNoteRnnBytes()> }) and pass the policy to generate';
+
+/**
+ * A Note RNN (or a Q- or Ψ-tuned network, which acts alone) loaded from model-file bytes, ready to sample
+ * (up to `maxBatch` compositions at a time). A G-tuned model is refused: it acts with its Note RNN prior,
+ * which loadPolicy pairs with it.
+ */
 export function loadNoteRnn(kernels: Kernels, bytes: Uint8Array | ArrayBuffer, maxBatch = 64, source = 'model file'): { model: LstmModel; decoded: DecodedModel } {
   const decoded = decodeModel(modelFileBytes(bytes, 'loadNoteRnn'), source);
+  if (tunedModelSettings(decoded, source).algorithm === 'g') {
+    throw new PolicyLoadError(`${source} is a G-tuned model: it acts with its Note RNN prior (acting scores = G + the prior's logits), and alone would sample the wrong distribution; ${G_MODEL_HINT}`);
+  }
   const model = createArena(kernels, { model: { config: decoded.config, maxBatch } }).models.model;
   loadModelInto(model, decoded, source);
   return { model, decoded };
+}
+
+/** A model file ready to act: the networks sampled in lockstep (generate takes it), and what it is. */
+export interface Policy {
+  /** One network, or a G network and its Note RNN prior, whose logits are summed into acting scores. */
+  models: LstmModel[];
+  algorithm: TunedModelSettings['algorithm'];
+  decoded: DecodedModel;
+  /** What was taken on trust (a G model from before fingerprints, whose prior cannot be checked). */
+  warnings: string[];
+}
+
+export interface LoadPolicyOptions {
+  /** A G model's Note RNN prior, as model-file bytes: the very Note RNN it was tuned from (checked by its SHA-256). */
+  prior?: Uint8Array | ArrayBuffer;
+  /** Compositions sampled at a time [64]. */
+  maxBatch?: number;
+  /** Names of the model and the prior in messages. */
+  source?: string;
+  priorSource?: string;
+}
+
+/**
+ * Any model file as a sampling policy: a Note RNN or a Q/Ψ-tuned network alone; a G-tuned network with its
+ * prior (`options.prior`), which must be the Note RNN it was tuned from. A G model without a prior, or with
+ * another one, is refused naming both fingerprints.
+ */
+export function loadPolicy(kernels: Kernels, bytes: Uint8Array | ArrayBuffer, options: LoadPolicyOptions = {}): Policy {
+  const source = options.source ?? 'model file';
+  const priorSource = options.priorSource ?? 'the prior';
+  const maxBatch = options.maxBatch ?? 64;
+  const decoded = decodeModel(modelFileBytes(bytes, 'loadPolicy'), source);
+  const { algorithm } = tunedModelSettings(decoded, source);
+  if (algorithm !== 'g') return { ...actingPolicy(kernels, decoded, source, maxBatch), decoded, warnings: [] };
+  if (options.prior === undefined) {
+    throw new PolicyLoadError(`${source} is a G-tuned model: it acts with its Note RNN prior; pass { prior: <the bytes of the Note RNN it was tuned from> } (for a model tuned from the shipped one, await defaultNoteRnnBytes())`);
+  }
+  const priorBytes = modelFileBytes(options.prior, 'loadPolicy (prior)');
+  const match = priorMatch(decoded, priorBytes);
+  if (match.kind === 'other') {
+    throw new PolicyLoadError(`${source}: this G model was tuned from the Note RNN ${match.recorded}${match.tunedFrom ? ` (${match.tunedFrom})` : ''}; ${priorSource} is ${match.actual}. A G model acts with the very Note RNN it was tuned from: pass that one as the prior`);
+  }
+  const warnings = match.kind === 'unrecorded' ? [`${source} records no fingerprint of the Note RNN it was tuned from (an older file); ${priorSource} is taken on trust`] : [];
+  const prior = { decoded: decodeModel(priorBytes, priorSource), source: priorSource };
+  return { ...actingPolicy(kernels, decoded, source, maxBatch, prior), decoded, warnings };
 }
 
 /** The shipped default Note RNN (models/note_rnn.safetensors) as model-file bytes, for tune or loadNoteRnn. */
@@ -139,13 +210,20 @@ export interface GenerateOptions {
   seed?: number;
   /** Tokens fed before sampling (e.g. importMidi(bytes).tokens); default one random note. */
   primer?: ArrayLike<number>;
+  /**
+   * Where the compositions' bars fall, for a lookback model: steps per bar (16 in 4/4, 12 in 3/4 and 6/8)
+   * and the bar position of the first step (after the primer) [16, 0]. A basic model ignores it.
+   */
+  meter?: { stepsPerBar: number; barPosition?: number };
 }
 
-/** Samples compositions (token arrays) from a model. */
-export function generate(model: LstmModel, options: GenerateOptions = {}): Uint8Array[] {
+/** Samples compositions (token arrays) from a model (loadNoteRnn, either encoding) or a policy (loadPolicy: any model file, a G model with its prior). */
+export function generate(model: LstmModel | Policy, options: GenerateOptions = {}): Uint8Array[] {
   const priming: Priming = options.primer ? { kind: 'primer', tokens: options.primer } : { kind: 'random_note' };
-  return sampleCompositions([model], new Random(options.seed ?? 1), {
-    count: options.count ?? 1, numNotes: options.length ?? 64, temperature: options.temperature ?? 1, priming,
+  const models = 'models' in model ? model.models : [model];
+  const meter = options.meter ? barGrid(options.meter.stepsPerBar, options.meter.barPosition ?? 0) : undefined;
+  return sampleCompositions(models, new Random(options.seed ?? 1), {
+    count: options.count ?? 1, numNotes: options.length ?? 64, temperature: options.temperature ?? 1, priming, ...(meter ? { meter } : {}),
   }).compositions;
 }
 
@@ -190,8 +268,9 @@ export interface TuneResult {
   config: TunerConfig;
   tuner: RlTuner | PgTuner;
   /**
-   * The tuned network as model-file bytes (usable with loadNoteRnn for q/psi; g acts with its prior), with the
-   * Note RNN's data and training notes and the fingerprints of what it was made from, as `rltuner tune` writes.
+   * The tuned network as model-file bytes (loadPolicy(kernels, modelBytes, { prior: noteRnnBytes }) makes it
+   * a policy for generate; a G network acts with that prior, and loadNoteRnn refuses it), with the Note RNN's
+   * data and training notes and the fingerprints of what it was made from, as `rltuner tune` writes.
    */
   modelBytes: Uint8Array;
   /** One record per logging interval. */

@@ -1,14 +1,14 @@
 /**
  * What every command shares: where the package's files are, loading the kernels and models from disk,
- * usage errors, strict flags (plain decimal numbers, true|false booleans, no empty values), atomic
- * writes, stopping on a signal with the conventional exit code, and progress on a terminal. The only place
- * (with src/node/) that touches the file system and the process.
+ * usage errors, number flags (plain decimals), the flags several commands take (--quiet, --threads,
+ * --relaxed-simd, --track, --channel), atomic writes and `-` for standard output, stopping on a signal with
+ * the conventional exit code, and progress bars. The only place (with src/node/) that touches the file
+ * system and the process. Flags are parsed by each command's table (flags.ts).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { acceptsRelaxedBuild, kernelsFromModule, type Kernels } from '../engine/kernels.js';
 import { KernelThreads } from '../engine/kernel_threads.js';
 import { startNodeKernelThread } from '../node/kernel_thread.js';
@@ -18,6 +18,8 @@ import { readFileNamed, writeFileAtomic as writeFileAtomicNamed } from '../node/
 import { InputFileError, readRegularFile } from '../node/input_files.js';
 import { MAX_MODEL_FILE_BYTES } from '../io/model_file.js';
 import { MAX_MIDI_FILE_BYTES } from '../music/midi_import.js';
+import { CONFIG_FIELDS } from '../rl/config.js';
+import type { BooleanFlag, NumberFlag, StringFlag } from './flags.js';
 
 /** A command: parses its arguments and runs; a returned number is the process exit code (default 0). */
 export type Command = (args: string[]) => Promise<number | void>;
@@ -35,84 +37,20 @@ export class UsageError extends Error {
   }
 }
 
-export type FlagValues = Record<string, string | boolean | string[] | undefined>;
-
-/**
- * Parses flags strictly: an unknown flag, a missing value or an empty value ('' or blanks) is a
- * UsageError naming it. Boolean flags take `--flag`, `--flag=true|false` or `--flag true|false`.
- * With `allowPositionals`, the arguments that are not flags are returned in `_`.
- */
-export function parseFlags(command: string, args: string[], options: NonNullable<ParseArgsConfig['options']>, allowPositionals = false): FlagValues {
-  const booleans = new Set(Object.entries(options).filter(([, o]) => o.type === 'boolean').map(([name]) => name));
-  const explicit: Record<string, boolean> = {};
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--') {
-      rest.push(...args.slice(i));
-      break;
-    }
-    const flag = /^--([^=]+)(?:=([\s\S]*))?$/.exec(arg);
-    if (!flag || !booleans.has(flag[1])) {
-      rest.push(arg);
-      continue;
-    }
-    let value = flag[2];
-    if (value === undefined && (args[i + 1] === 'true' || args[i + 1] === 'false')) value = args[++i];
-    if (value === undefined) {
-      rest.push(arg);
-    } else if (value === 'true' || value === 'false') {
-      explicit[flag[1]] = value === 'true';
-    } else {
-      throw new UsageError(`--${flag[1]}=${value}: expected true or false (--${flag[1]} alone means true)`, command);
-    }
-  }
-  let values: FlagValues;
-  try {
-    const parsed = parseArgs({ args: rest, options, strict: true, allowPositionals });
-    values = parsed.values as FlagValues;
-    if (allowPositionals) values._ = parsed.positionals;
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''), command);
-  }
-  Object.assign(values, explicit);
-  for (const [name, value] of Object.entries(values)) {
-    if (name === '_') continue;
-    const given = Array.isArray(value) ? value : [value];
-    if (given.some((v) => typeof v === 'string' && v.trim() === '')) {
-      throw new UsageError(name === 'out'
-        ? "--out '' would write into the current folder; name a folder"
-        : `--${name} '': the value is empty; give one, or leave --${name} out`, command);
-    }
-  }
-  return values;
-}
-
 /**
  * A number flag within [lo, hi], written as a plain decimal (see src/io/decimal.ts: no 0x/0b/0o, no
  * Infinity, nothing that overflows or underflows); names the flag, the value and the range when it is not.
  */
-export function numberFlag(command: string, name: string, value: string | undefined, fallback: number, lo: number, hi: number, integer = false): number {
+export function numberFlag(
+  command: string, name: string, value: string | undefined, fallback: number, lo: number, hi: number, integer = false, expected?: string,
+): number {
   if (value === undefined) return fallback;
   const v = parseDecimal(value);
   if (v === undefined || v < lo || v > hi || (integer && !Number.isInteger(v))) {
     const problem = v === undefined ? ` (${decimalProblem(value)})` : '';
-    throw new UsageError(`--${name} ${value}: expected ${integer ? 'an integer' : 'a number'} in ${lo}..${hi}${problem}`, command);
+    throw new UsageError(`--${name} ${value}: expected ${expected ?? `${integer ? 'an integer' : 'a number'} in ${lo}..${hi}`}${problem}`, command);
   }
   return v;
-}
-
-/**
- * Steps per composition from --length or its other name --num-notes (the config field `numNotes`, as
- * `tune` takes it): either may be given, not both with different values.
- */
-export function lengthFlag(command: string, values: FlagValues, fallback: number, lo: number, hi: number): number {
-  const length = typeof values.length === 'string' ? values.length : undefined;
-  const numNotes = typeof values['num-notes'] === 'string' ? values['num-notes'] : undefined;
-  if (length !== undefined && numNotes !== undefined && length !== numNotes) {
-    throw new UsageError(`--length ${length} and --num-notes ${numNotes} name the same setting; give one`, command);
-  }
-  return numberFlag(command, length !== undefined ? 'length' : 'num-notes', length ?? numNotes, fallback, lo, hi, true);
 }
 
 /** Which kernel build computed a run's numbers (recorded in fingerprints). */
@@ -144,20 +82,31 @@ export function loadKernelBuildFromDist(relaxed = false): LoadedKernels {
   return compiledKernels(readFileNamed(plain), 'plain');
 }
 
+/** The most threads --threads takes on any machine (fewer where there are fewer cores). */
+const MAX_THREADS = 16;
+
 /**
- * Help text of --threads, its description starting at `column`. `byDefault` is the command's default: 2 for
- * train and evaluate, 1 for tune (README, Results: at H = 100 a second thread does not speed tuning up).
+ * --threads. `byDefault` is the command's default: 2 for train and evaluate, 1 for tune (README, Results: at
+ * H = 100 a second thread does not speed tuning up).
  */
-export function threadsHelp(byDefault: 1 | 2, column = 23, hasRelaxed = true): string {
-  const flag = '  --threads <n>';
-  return `${flag.padEnd(column)}threads the kernels run on; every count gives the same results to the bit
-${' '.repeat(column)}[${byDefault === 2 ? `2, or 1 on a one-core machine${hasRelaxed ? ' or with --relaxed-simd' : ''}`
-    : '1: at H = 100 a second thread does not speed tuning up (README, Results); larger networks gain'}]`;
+export function threadsRow(byDefault: 1 | 2, relaxed = true) {
+  return {
+    name: 'threads', kind: 'string', arg: '<n>',
+    doc: `threads the kernels run on (1 to the number of cores, at most ${MAX_THREADS}); every count gives the same results to the bit`,
+    defaultText: byDefault === 2 ? `2, or 1 on a one-core machine${relaxed ? ' or with --relaxed-simd' : ''}`
+      : '1: at H = 100 a second thread does not speed tuning up (README, Results); larger networks gain',
+  } as const satisfies StringFlag;
 }
+
+/** The seeds every command takes: those of the tuning config's seed field (one random source, 32 bits). */
+export const SEED_RANGE = { min: CONFIG_FIELDS.seed.min, max: CONFIG_FIELDS.seed.max } as const;
+
+export const QUIET = { name: 'quiet', kind: 'boolean', doc: 'no progress output' } as const satisfies BooleanFlag;
+export const RELAXED_SIMD = { name: 'relaxed-simd', kind: 'boolean', doc: 'use the relaxed-SIMD kernels where the runtime accepts them' } as const satisfies BooleanFlag;
 
 /** --threads: an integer in 1..availableParallelism() (at most 16); by default `byDefault` (at most the cores; 1 with --relaxed-simd). */
 export function threadsFlag(value: string | boolean | undefined, command: string, relaxed: boolean, byDefault: 1 | 2): number {
-  const cores = Math.max(1, Math.min(16, availableParallelism()));
+  const cores = Math.max(1, Math.min(MAX_THREADS, availableParallelism()));
   if (value === undefined) return relaxed ? 1 : Math.min(byDefault, cores);
   if (typeof value !== 'string') throw new UsageError('--threads needs a value: the number of threads (1 is the reference)', command);
   const threads = numberFlag(command, 'threads', value, 1, 1, cores, true);
@@ -233,28 +182,112 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   writeFileAtomicNamed(path, data);
 }
 
+/** `-` names standard output wherever a command writes one file (--json -, --markdown -, ...). */
+export const STDOUT = '-';
+
 /**
- * Progress on stderr: a live, rewritten line on a terminal and nothing when stderr is not one (logs stay
- * clean); `log` lines (one per epoch, evaluation or notice) are written either way unless quiet.
+ * Writes one output file: atomically to `path`, or to standard output when it is `-`. Returns where it went,
+ * for messages.
+ */
+export function writeOutput(path: string, data: Uint8Array | string): string {
+  if (path === STDOUT) {
+    process.stdout.write(data);
+    return 'standard output';
+  }
+  writeFileAtomic(resolve(path), data);
+  return resolve(path);
+}
+
+/**
+ * At most one of several output flags may be `-` (standard output carries one file); returns the stream the
+ * command's own report goes to: stderr when a file takes stdout, else stdout.
+ */
+export function reportStream(command: string, outputs: Record<string, string | undefined>): NodeJS.WriteStream {
+  const toStdout = Object.entries(outputs).filter(([, path]) => path === STDOUT).map(([flag]) => `--${flag} -`);
+  if (toStdout.length > 1) throw new UsageError(`${toStdout.join(' and ')}: standard output holds one file; write the others to files`, command);
+  return toStdout.length === 1 ? process.stderr : process.stdout;
+}
+
+/** Time left in words, rounded to what a reader needs: "8 s", "3 min 20 s", "2 h 5 min". */
+export function formatTimeLeft(seconds: number): string {
+  const s = Math.max(1, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/** Width of the bar in characters. */
+const BAR_WIDTH = 24;
+
+/**
+ * Progress on stderr, never with --quiet. On a terminal: a live line, rewritten in place (cut to the
+ * terminal's width, so it never wraps) — `update` for free text, `bar` for a bar with the share done and
+ * the time left. Elsewhere (a log, a pipe): `bar` writes a plain line at each tenth of the work and
+ * `update` nothing. `log` lines (one per epoch, evaluation or notice) are written either way.
  */
 export class Progress {
-  private readonly tty = Boolean(process.stderr.isTTY);
+  private readonly tty: boolean;
   private open = false;
-  constructor(private readonly quiet = false) {}
+  /** Where the current piece of work started (for the rate), and the next tenth a plain line marks. */
+  private start: { seconds: number; done: number } | null = null;
+  private nextTenth = 1;
+  private lastDrawn = 0;
+  constructor(private readonly quiet = false, private readonly stream: NodeJS.WriteStream = process.stderr) {
+    this.tty = Boolean(stream.isTTY);
+  }
+
   update(text: string): void {
     if (this.quiet || !this.tty) return;
-    process.stderr.write(`\r\x1b[2K${text}`);
+    const width = Math.max(20, (this.stream.columns ?? 120) - 1);
+    this.stream.write(`\r\x1b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
     this.open = true;
   }
+
+  /** A new piece of work begins: the time left is measured from the next `bar` call on. */
+  restart(): void {
+    this.start = null;
+    this.nextTenth = 1;
+  }
+
+  /**
+   * `done` of `total` units: a bar and the time left at the rate since the piece began, then `text`.
+   * `plainLines` false: nothing off a terminal (the command logs its own lines there).
+   */
+  bar(done: number, total: number, text: string, plainLines = true): void {
+    if (this.quiet) return;
+    const now = performance.now() / 1000;
+    if (this.start === null || done < this.start.done) this.start = { seconds: now, done };
+    const share = total > 0 ? Math.min(1, done / total) : 0;
+    const rate = (done - this.start.done) / Math.max(1e-9, now - this.start.seconds);
+    const left = rate > 0 && done < total ? `, ${formatTimeLeft((total - done) / rate)} left` : '';
+    const percent = `${Math.floor(100 * share)}%`;
+    if (this.tty) {
+      if (now - this.lastDrawn < 0.1 && done < total) return;
+      this.lastDrawn = now;
+      const filled = Math.round(BAR_WIDTH * share);
+      this.update(`[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${percent}${left}  ${text}`);
+      return;
+    }
+    if (plainLines && share * 10 >= this.nextTenth && share < 1) {
+      this.nextTenth = Math.floor(share * 10) + 1;
+      this.log(`${text}  (${percent}${left})`);
+    }
+  }
+
   /** A line that stays. */
   log(text: string): void {
-    if (this.quiet) return;
-    if (this.open) process.stderr.write('\r\x1b[2K');
-    this.open = false;
-    process.stderr.write(`${text}\n`);
+    if (!this.quiet) this.note(text);
   }
+
+  /** A line that stays, even with --quiet (a result, a failure). */
+  note(text: string): void {
+    if (this.open) this.stream.write('\r\x1b[2K');
+    this.open = false;
+    this.stream.write(`${text}\n`);
+  }
+
   done(): void {
-    if (this.open) process.stderr.write('\n');
+    if (this.open) this.stream.write('\r\x1b[2K');
     this.open = false;
   }
 }
@@ -317,15 +350,19 @@ export function formatDuration(seconds: number): string {
 }
 
 /** The --track / --channel choice of which part of a MIDI file is the melody (SPEC §2: the user may choose). */
-export function partFlags(command: string, values: FlagValues): { track?: number; channel?: number } {
+export const PART_FLAGS = [
+  {
+    name: 'track', kind: 'integer', min: 0, max: 65535, arg: '<n>',
+    doc: 'take the melody from this track of each MIDI file (0-based); a file without it is skipped and listed',
+    defaultText: "each file's most melodic part: a line, singable, highest",
+  },
+  { name: 'channel', kind: 'integer', min: 0, max: 15, arg: '<n>', doc: 'take the melody from this channel (9 is drums)', defaultText: 'as for --track' },
+] as const satisfies readonly NumberFlag[];
+
+/** The part chosen by --track / --channel, as the importers take it. */
+export function partFlags(values: { track?: number; channel?: number }): { track?: number; channel?: number } {
   const out: { track?: number; channel?: number } = {};
-  if (typeof values.track === 'string') out.track = numberFlag(command, 'track', values.track, 0, 0, 65535, true);
-  if (typeof values.channel === 'string') out.channel = numberFlag(command, 'channel', values.channel, 0, 0, 15, true);
+  if (values.track !== undefined) out.track = values.track;
+  if (values.channel !== undefined) out.channel = values.channel;
   return out;
 }
-
-/** Help lines for --track / --channel. */
-export const PART_FLAGS_HELP = `  --track <n>          take the melody from this track of each MIDI file (0-based); a file without it is
-                       skipped and listed [each file's most melodic part: a line, singable, highest]
-  --channel <n>        take the melody from this channel (0-15; 9 is drums) [as for --track]`;
-

@@ -12,46 +12,59 @@ import {
 } from '../io/magenta_checkpoint.js';
 import { InputFileError, readRegularFile } from '../node/input_files.js';
 import { decodeModel, encodeModel, loadModelInto } from '../io/model_file.js';
-import { loadKernelsFromDist, MODEL_FILE_LIMIT, parseFlags, readInput, UsageError, writeFileAtomic } from './common.js';
+import { loadKernelsFromDist, MODEL_FILE_LIMIT, readInput, STDOUT, UsageError, writeFileAtomic, writeOutput } from './common.js';
+import { commandHelp, defineCommand, parseCommandLine } from './flags.js';
+import { encodingOf } from '../music/encodings.js';
 
-export const CONVERT_HELP = `rltuner convert: between rltuner models and Magenta.js MusicRNN checkpoints
-
-Usage: rltuner convert <in> <out> [--force]
-
-  From Magenta:  <in>  a MusicRNN checkpoint folder (config.json, weights_manifest.json and the shard
+export const CONVERT = defineCommand({
+  name: 'convert',
+  title: 'between rltuner models and Magenta.js MusicRNN checkpoints',
+  usage: ['convert <in> <out> [--force]'],
+  intro: `  From Magenta:  <in>  a MusicRNN checkpoint folder (config.json, weights_manifest.json and the shard
                        files it lists), or one of those two .json files in it
-                 <out> the rltuner model file to write (.safetensors), usable with --model anywhere
+                 <out> the rltuner model file to write (.safetensors), usable with --model anywhere;
+                       - writes it to standard output
   To Magenta:    <in>  an rltuner model file (a Note RNN, or a Q- or Psi-tuned model)
                  <out> the folder to write config.json, weights_manifest.json and group1-shard1of1.bin
-                       into; Magenta.js loads it with new mm.MusicRNN('<URL of the folder>')
-
-  --force       replace output files that already exist
-  -h, --help    this text
-
-What converts: Magenta's basic_rnn melody model, a one-hot input of 38 classes (MIDI 48..83, note off,
-no event) into TF BasicLSTMCell layers (any number, any size) and a fully connected output; weights in
-float32 or quantized to uint8, uint16 or float16. Classes 0 and 1 swap (Magenta: 0 = no event, 1 = note
-off), gates are reordered and TF's run-time forget bias of 1.0 is folded into rltuner's bias.
-Refused, with the reason: chord-conditioned, attention, lookback and drum models, other pitch ranges, and
-G-tuned models (they act with their Note RNN prior, which a MusicRNN cannot hold).`;
+                       into; Magenta.js loads it with new mm.MusicRNN('<URL of the folder>')`,
+  positionals: '<in> and <out>',
+  flags: [
+    { name: 'force', kind: 'boolean', doc: 'replace output files that already exist' },
+  ],
+  notes: `What converts: Magenta's basic_rnn melody model, a one-hot input of 38 classes (MIDI 48..83, note off,
+no event), and its lookback_rnn (rltuner's --encoding lookback: 121 inputs, 40 classes), into TF
+BasicLSTMCell layers (any number, any size) and a fully connected output; weights in float32 or
+quantized to uint8, uint16 or float16. Classes 0 and 1 swap (Magenta: 0 = no event, 1 = note off; in
+each of the lookback input's three one-hot blocks too), gates are reordered and TF's run-time forget
+bias of 1.0 is folded into rltuner's bias. A lookback checkpoint is one whose config.json names Magenta's
+LookbackEventSequenceEncoderDecoder (an export writes it so) or whose weights have the lookback shapes.
+Magenta.js has no lookback data converter: it cannot run a lookback export (Magenta's Python lookback_rnn
+takes the weights). A lookback model trained with other bars than 4/4 (its meter) still converts; Magenta
+always looks back 16 and 32 steps.
+Refused, with the reason: chord-conditioned, attention and drum models, other pitch ranges, and
+G-tuned models (they act with their Note RNN prior, which a MusicRNN cannot hold).`,
+});
 
 export async function convertCommand(args: string[]): Promise<number | void> {
-  const v = parseFlags('convert', args, { force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
-  if (v.help) {
-    process.stdout.write(`${CONVERT_HELP}\n`);
+  const { values: v, positionals, help } = parseCommandLine(CONVERT, args);
+  if (help) {
+    process.stdout.write(commandHelp(CONVERT));
     return;
   }
-  const positionals = v._ as string[];
   if (positionals.length !== 2) {
     throw new UsageError(`expected <in> and <out>, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')}`);
   }
-  const [input, output] = positionals.map((p) => resolve(p));
+  const input = resolve(positionals[0]);
+  const output = positionals[1] === STDOUT ? STDOUT : resolve(positionals[1]);
   const force = v.force === true;
   if (!existsSync(input)) {
     throw new UsageError(`${input} does not exist\n  Give a Magenta.js MusicRNN checkpoint folder or an rltuner model file (.safetensors).`);
   }
   if (statSync(input).isDirectory()) return fromMagenta(input, null, output, force);
   if (input.endsWith('.json')) return fromMagenta(dirname(input), input, output, force);
+  if (output === STDOUT) {
+    throw new UsageError(`<out> -: a MusicRNN checkpoint is a folder of several files, which standard output cannot hold; name a folder to write it into`);
+  }
   return toMagenta(input, output, force);
 }
 
@@ -74,14 +87,15 @@ function fromMagenta(folder: string, jsonFile: string | null, output: string, fo
   const manifest = readJson(manifestPath);
   const shards = readShards(manifest, folder, manifestPath);
   const decoded = importMagentaCheckpoint({ config: readJson(configPath), manifest, shards }, folder);
-  if (existsSync(output) && statSync(output).isDirectory()) {
+  if (output !== STDOUT && existsSync(output) && statSync(output).isDirectory()) {
     throw new UsageError(`${output} is a folder; name the model file to write, e.g. ${join(output, 'note_rnn.safetensors')}`);
   }
-  refuseOverwrite([output], force);
+  if (output !== STDOUT) refuseOverwrite([output], force);
   const model = createModel(loadKernelsFromDist(), decoded.config, { maxBatch: 1 });
   loadModelInto(model, decoded, folder);
-  writeFileAtomic(output, encodeModel(model, decoded.info));
-  process.stdout.write(`wrote ${output}: a Note RNN of LSTM layers [${decoded.config.hiddenSizes}] from the MusicRNN checkpoint ${folder}\n`);
+  const written = writeOutput(output, encodeModel(model, decoded.info));
+  (output === STDOUT ? process.stderr : process.stdout).write(
+    `wrote ${written}: a Note RNN of LSTM layers [${decoded.config.hiddenSizes}] (${encodingOf(decoded.config).name} encoding) from the MusicRNN checkpoint ${folder}\n`);
 }
 
 /** rltuner model file → Magenta checkpoint folder. */
@@ -98,8 +112,10 @@ function toMagenta(input: string, output: string, force: boolean): void {
   refuseOverwrite(files.map(([name]) => join(output, name)), force);
   for (const [name, data] of files) writeFileAtomic(join(output, name), data);
   process.stdout.write(
-    `wrote ${output}: ${files.map(([name]) => name).join(', ')} (MusicRNN basic_rnn melody model, LSTM layers [${decoded.config.hiddenSizes}])\n` +
-      `  load it in Magenta.js with new mm.MusicRNN('<URL of ${basename(output)}>')\n`,
+    `wrote ${output}: ${files.map(([name]) => name).join(', ')} (MusicRNN ${encodingOf(decoded.config).name}_rnn melody model, LSTM layers [${decoded.config.hiddenSizes}])\n` +
+      (encodingOf(decoded.config).name === 'basic'
+        ? `  load it in Magenta.js with new mm.MusicRNN('<URL of ${basename(output)}>')\n`
+        : '  Magenta.js has no lookback data converter and cannot run it; Magenta\'s Python lookback_rnn takes the weights\n'),
   );
 }
 

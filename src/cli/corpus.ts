@@ -7,20 +7,22 @@
 import { resolve } from 'node:path';
 import { buildCorpus, CorpusError, formatCorpusMarkdown, type MidiSource } from '../music/corpus.js';
 import { readMidiSources } from '../node/corpus_files.js';
-import { parseFlags, partFlags, PART_FLAGS_HELP, UsageError } from './common.js';
-import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
+import { PART_FLAGS, partFlags, UsageError } from './common.js';
+import { defineCommand, parseCommandLine, commandHelp } from './flags.js';
+import { importFlagRows, importFlags } from './key_flags.js';
 
-export const CORPUS_HELP = `rltuner corpus: report what importing MIDI files gives (before training on them)
-
-Usage: rltuner corpus <path> [<path> ...] [options]
-
-A path is a folder of .mid files (read recursively), one .mid file, or a text file listing .mid paths.
-${PART_FLAGS_HELP}
-${IMPORT_FLAGS_HELP}
-  --json               print the report as JSON instead of Markdown
-  -h, --help           this text
-
-Every file is accounted for: used (with the part chosen and why, its key and mode and where they came
+export const CORPUS = defineCommand({
+  name: 'corpus',
+  title: 'report what importing MIDI files gives (before training on them)',
+  usage: ['corpus <path> [<path> ...] [options]'],
+  intro: 'A path is a folder of .mid files (read recursively), one .mid file, or a text file listing .mid paths.',
+  positionals: 'the MIDI folders, files or lists to import',
+  flags: [
+    ...PART_FLAGS,
+    ...importFlagRows(false),
+    { name: 'json', kind: 'boolean', doc: 'print the report as JSON instead of Markdown' },
+  ],
+  notes: `Every file is accounted for: used (with the part chosen and why, its key and mode and where they came
 from, the transposition, meter, pickup, tempo, the grid offset removed, grace notes dropped, triplets
 and other notes rounded off the 16th grid, notes folded) or skipped with the reason.
 
@@ -29,7 +31,8 @@ the one the notes fit), its tonic kept unless the tune ends on another degree of
 profile fits better, its mode dorian or mixolydian when the notes say so; a signature the notes
 contradict is replaced by an estimate (a C major one is named a placeholder). With --transpose-by key
 (the default) tonics go to C for modes with a major third and to A for modes with a minor third, where
-\`tune --key/--mode\` puts its tonic: a D dorian tune becomes A dorian, a D mixolydian one C mixolydian.`;
+\`tune --key/--mode\` puts its tonic: a D dorian tune becomes A dorian, a D mixolydian one C mixolydian.`,
+});
 
 /** The sources of several paths; names are prefixed with their path when more than one path is given. */
 export async function readSourcesOf(paths: string[], command: string): Promise<MidiSource[]> {
@@ -43,16 +46,13 @@ export async function readSourcesOf(paths: string[], command: string): Promise<M
 }
 
 export async function corpusCommand(args: string[]): Promise<number | void> {
-  const v = parseFlags('corpus', args, {
-    json: { type: 'boolean' }, track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' },
-    'transpose-by': { type: 'string' }, timing: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  }, true);
-  if (v.help) {
-    process.stdout.write(`${CORPUS_HELP}\n`);
+  const { values: v, positionals, help } = parseCommandLine(CORPUS, args);
+  if (help) {
+    process.stdout.write(commandHelp(CORPUS));
     return;
   }
-  const sources = await readSourcesOf(v._ as string[], 'corpus');
-  const options = { ...partFlags('corpus', v), ...importFlags('corpus', v) };
+  const sources = await readSourcesOf(positionals, 'corpus');
+  const options = { ...partFlags(v), ...importFlags('corpus', v) };
   let report;
   try {
     report = buildCorpus(sources, options).report;

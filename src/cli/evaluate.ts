@@ -17,66 +17,64 @@ import { goalMet, goalOutcomes, goalsForLength, goalTable, LONG_PIECE_EVALUATION
 import { loadDataReference } from '../node/data_summaries.js';
 import { CorpusFilesError } from '../node/corpus_files.js';
 import { CorpusError } from '../music/corpus.js';
-import { ALGORITHM_LABELS, DEFAULT_CONFIG } from '../rl/config.js';
-import { lengthFlag, loadKernelsOnThreads, numberFlag, parseFlags, Progress, readModelBytes, threadsFlag, threadsHelp, UsageError, writeFileAtomic } from './common.js';
+import { ALGORITHM_LABELS, PRESET_NAMES, resolveConfig } from '../rl/config.js';
+import { loadKernelsOnThreads, Progress, QUIET, SEED_RANGE, readModelBytes, reportStream, threadsFlag, threadsRow, UsageError, writeOutput } from './common.js';
+import { commandHelp, defineCommand, parseCommandLine } from './flags.js';
 import { keyName, type Key } from '../music/keys.js';
 import { keyRuleContext } from '../rules/key_context.js';
 import { keyFlag, modelKeyOf, sameKey } from './key_flags.js';
 import { checkPriorFingerprint, policyKind } from './policy.js';
 
-export const EVALUATE_HELP = `rltuner evaluate: the RL Tuner paper's statistics, Note RNN beside tuned models
-
-Usage: rltuner evaluate [--model <note_rnn>] [--tuned <file> ...] [options]
-
-  --model <file>        the Note RNN (baseline column, log p and KL reference) [the shipped default]
-  --tuned <file>        a tuned model from \`rltuner tune\` (repeat for several); a G model acts with --model
-  --count <n>           compositions per model [10000]
-  --length <steps>      steps per composition [32]; --num-notes is the same flag (the config's name).
-                        The goals are stated for 10,000 pieces of 32 steps, and the 2-bar recurrence
-                        goal for 1,000 pieces of 128 steps (--length 128 --count 1000)
-  --reference <path>    the data the data-likeness rows compare with: a MIDI folder, a .mid file or a
-                        split list (imported as \`rltuner train\` imports it, cut into pieces of --length
-                        steps aligned to each tune's end) [the shipped Nottingham test split summary,
-                        at ${SHIPPED_REFERENCE_LENGTHS.join(', ')} steps]
-  --temperature <x>     sampling temperature of the acting softmax; 0 takes the argmax [1]
-  --seed <n>            random seed (each model gets the same priming notes) [1]
-  --key <tonic>         key the rules score in: C, C#, Db, D, ... B [the tuned models': the key they
-                        were tuned in (tune --key/--mode); C without tuned models]
-  --mode <name>         its mode: major, minor, dorian, phrygian, lydian, mixolydian, locrian [theirs;
-                        major]
-  --json <file>         also write the full results as JSON
-  --markdown <file>     also write the table as Markdown
-  --quiet               no progress output
-${threadsHelp(2, 24, false)}
-  -h, --help            this text`;
+export const EVALUATE = defineCommand({
+  name: 'evaluate',
+  title: "the RL Tuner paper's statistics, Note RNN beside tuned models",
+  usage: ['evaluate [--model <note_rnn>] [--tuned <file> ...] [options]'],
+  flags: [
+    { name: 'model', kind: 'string', arg: '<file>', doc: 'the Note RNN (baseline column, log p and KL reference)', defaultText: 'the shipped default' },
+    { name: 'tuned', kind: 'string', multiple: true, arg: '<file>', doc: 'a tuned model from `rltuner tune` (repeat for several); a G model acts with --model' },
+    { name: 'count', kind: 'integer', min: 1, max: 10_000_000, default: 10000, doc: 'compositions per model' },
+    {
+      name: 'length', alias: 'num-notes', kind: 'integer', min: 8, max: 1024, default: 32, arg: '<steps>',
+      doc: "steps per composition. The goals are stated for 10,000 pieces of 32 steps, and the 2-bar recurrence goal for 1,000 pieces of 128 steps (--length 128 --count 1000)",
+    },
+    {
+      name: 'reference', kind: 'string', arg: '<path>',
+      doc: 'the data the data-likeness rows compare with: a MIDI folder, a .mid file or a split list (imported as `rltuner train` imports it, cut into pieces of --length steps aligned to each tune\'s end)',
+      defaultText: `the shipped Nottingham test split summary, at ${SHIPPED_REFERENCE_LENGTHS.join(', ')} steps`,
+    },
+    { name: 'temperature', kind: 'number', min: 0, max: 100, default: 1, doc: 'sampling temperature of the acting softmax; 0 takes the argmax' },
+    { name: 'seed', kind: 'integer', ...SEED_RANGE, default: 1, doc: 'random seed (each model gets the same priming notes)' },
+    {
+      name: 'key', kind: 'string', arg: '<tonic>', doc: 'key the rules score in: C, C#, Db, D, ... B',
+      defaultText: "the tuned models': the key they were tuned in (tune --key/--mode); C without tuned models",
+    },
+    { name: 'mode', kind: 'string', arg: '<name>', doc: 'its mode: major, minor, dorian, phrygian, lydian, mixolydian, locrian', defaultText: 'theirs; major' },
+    { name: 'json', kind: 'output', doc: 'also write the full results as JSON (- for standard output, the table then going to standard error)' },
+    { name: 'markdown', kind: 'output', doc: 'also write the table as Markdown (- for standard output, as for --json)' },
+    QUIET,
+    threadsRow(2, false),
+  ],
+});
 
 export async function evaluateCommand(args: string[]): Promise<void> {
-  const v = parseFlags('evaluate', args, {
-    model: { type: 'string' }, tuned: { type: 'string', multiple: true }, count: { type: 'string' }, length: { type: 'string' },
-    'num-notes': { type: 'string' }, reference: { type: 'string' },
-    temperature: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, markdown: { type: 'string' },
-    key: { type: 'string' }, mode: { type: 'string' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  });
-  if (v.help) {
-    process.stdout.write(`${EVALUATE_HELP}\n`);
+  const { values: v, help } = parseCommandLine(EVALUATE, args);
+  if (help) {
+    process.stdout.write(commandHelp(EVALUATE));
     return;
   }
-  const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
-  const count = numberFlag('evaluate', 'count', s('count'), 10000, 1, 10_000_000, true);
-  const numNotes = lengthFlag('evaluate', v, 32, 8, 1024);
-  const temperature = numberFlag('evaluate', 'temperature', s('temperature'), 1, 0, 100);
-  const seed = numberFlag('evaluate', 'seed', s('seed'), 1, 0, 2 ** 32 - 1, true);
+  const { count, length: numNotes, temperature, seed } = v;
+  const report = reportStream('evaluate', { json: v.json, markdown: v.markdown });
   const askedKey = keyFlag('evaluate', v);
   const progress = new Progress(Boolean(v.quiet));
-  const reference = await referenceFlag(s('reference'), numNotes);
+  const reference = await referenceFlag(v.reference, numNotes);
   if (!reference) process.stderr.write(`note: no data reference at ${numNotes} steps (the shipped one covers ${SHIPPED_REFERENCE_LENGTHS.join(', ')}); pass --reference data/nottingham/splits/test.txt for the data rows' reference values\n`);
-  const { kernels, close } = await loadKernelsOnThreads(threadsFlag(s('threads'), 'evaluate', false, 2));
+  const { kernels, close } = await loadKernelsOnThreads(threadsFlag(v.threads, 'evaluate', false, 2));
   try {
     const batch = Math.min(count, 256);
 
-    const base = readModelBytes(s('model'));
+    const base = readModelBytes(v.model);
     const baseDecoded = decodeModel(base.bytes, base.path);
-    const tunedFiles = (v.tuned as string[] | undefined) ?? [];
+    const tunedFiles = v.tuned ?? [];
     const tuned = tunedFiles.map((f) => {
       const r = readModelBytes(f);
       return { ...r, decoded: decodeModel(r.bytes, r.path) };
@@ -90,11 +88,13 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     loadModelInto(noteRnn, baseDecoded, base.path);
 
     const runs: { name: string; group: string; evaluation: PolicyEvaluation; file: string }[] = [];
+    const models = 1 + tuned.length;
     const run = (name: string, group: string, file: string, policy: LstmModel[]) => {
       const started = performance.now();
+      const before = runs.length * count;
       const evaluation = evaluatePolicy(policy, noteRnn, new Random(seed), {
         count, numNotes, temperature, priming: { kind: 'random_note' }, rules, reference,
-        onProgress: (done, total) => progress.update(`${name}: ${done}/${total} compositions`),
+        onProgress: (done) => progress.bar(before + done, models * count, `model ${runs.length + 1}/${models}, ${name}: ${done}/${count} compositions`),
       });
       progress.log(`${name}: ${count} compositions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       runs.push({ name, group, evaluation, file });
@@ -132,10 +132,9 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     const goalsText = goals.length === 0 ? '' :
       `## Goals at ${numNotes} steps (stated for ${stated.toLocaleString('en')} compositions${count === stated ? '' : `; this evaluation has ${count.toLocaleString('en')}`})\n\n` +
       `${goalTable([{ name: 'Note RNN', runs: [asRun(columns[0].evaluations[0])] }, ...tunedColumns], goals)}\n`;
-    process.stdout.write(`${count} compositions of ${numNotes} steps per model, temperature ${temperature}, seed ${seed}, rules in ${keyShown}\n\n${table}\n${goalsText}`);
-    const jsonPath = s('json');
-    if (jsonPath) {
-      writeFileAtomic(resolve(jsonPath), `${JSON.stringify({
+    report.write(`${count} compositions of ${numNotes} steps per model, temperature ${temperature}, seed ${seed}, rules in ${keyShown}\n\n${table}\n${goalsText}`);
+    if (v.json !== undefined) {
+      writeOutput(v.json, `${JSON.stringify({
         count, numNotes, temperature, seed, key: TONIC_SPELLING[rulesKey.tonic], mode: rulesKey.mode, keyFrom: rulesFrom,
         reference,
         columns: columns.map((c) => ({ name: c.name, files: c.files, summary: summarizeEvaluations(c.evaluations) })),
@@ -147,8 +146,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
         models: runs.map((r) => ({ name: r.name, file: r.file, ...r.evaluation, compositions: undefined, primers: undefined, dataReference: undefined })),
       }, null, 2)}\n`);
     }
-    const mdPath = s('markdown');
-    if (mdPath) writeFileAtomic(resolve(mdPath), `${table}\n${goalsText}`);
+    if (v.markdown !== undefined) writeOutput(v.markdown, `${table}\n${goalsText}`);
   } finally {
     close();
   }
@@ -165,13 +163,22 @@ async function referenceFlag(path: string | undefined, numNotes: number): Promis
   }
 }
 
-/** Runs of one algorithm whose recorded settings differ only in the seed share a group. */
-function groupName(label: string, notes: unknown, file: string): string {
+/**
+ * Runs of one algorithm whose recorded settings differ only in the seed share a group, named by the preset
+ * nearest their settings (fewest fields apart; the default preset first, then in PRESET_NAMES order) and the
+ * fields that differ from it: "G" for a bare `rltuner tune`, "Q (classic preset)", "G (gamma 0.5)".
+ */
+export function groupName(label: string, notes: unknown, file: string): string {
   const config = (notes as { config?: Record<string, unknown> } | undefined)?.config;
   if (!config) return `${label} ${file}`; // unknown settings: a column of its own
   const { seed: _seed, ...rest } = config;
-  const differsFromDefault = Object.entries(rest).filter(([k, v]) => (DEFAULT_CONFIG as unknown as Record<string, unknown>)[k] !== v).map(([k, v]) => `${k} ${v}`);
-  return `${label}${differsFromDefault.length ? ` (${differsFromDefault.join(', ')})` : ''}`;
+  const nearest = PRESET_NAMES.map((preset) => {
+    const settings = resolveConfig(preset) as unknown as Record<string, unknown>;
+    // The algorithm is in the label already.
+    return { preset, differs: Object.entries(rest).filter(([k, v]) => k !== 'algorithm' && settings[k] !== v).map(([k, v]) => `${k} ${v}`) };
+  }).reduce((best, candidate) => (candidate.differs.length < best.differs.length ? candidate : best));
+  const parts = [...(nearest.preset === 'default' ? [] : [`${nearest.preset} preset`]), ...nearest.differs];
+  return `${label}${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
 
 /** A tonic name keyRuleContext accepts for each pitch class. */

@@ -7,81 +7,93 @@
 import { join, resolve } from 'node:path';
 import { sampleCompositions, type Priming } from '../policy/sampling.js';
 import { NO_EVENT, NUM_CLASSES, NUM_SPECIAL, tokenName } from '../music/encoding.js';
+import { barGrid } from '../music/encodings.js';
 import { exportMidi, type ExportOptions } from '../music/midi_export.js';
 import { importMidi, type ImportOptions, type ImportResult } from '../music/midi_import.js';
 import { decodeModel, recordedImport } from '../io/model_file.js';
 import { keyName, transposeKey, type Key } from '../music/keys.js';
-import { checkKeyOfModel, describeModelKey, IMPORT_FLAGS_HELP, importFlags, keyFlag, modelKeyOf, transposeFlag, type ModelKey } from './key_flags.js';
+import { checkKeyOfModel, describeModelKey, importFlagRows, importFlags, keyFlag, modelKeyOf, type ModelKey } from './key_flags.js';
 import { TIMING_BEFORE_ALIGNED } from '../train/training_data.js';
 import { Random } from '../random.js';
 import {
-  lengthFlag, loadKernelsFromDist, MIDI_FILE_LIMIT, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, readInput, readModelBytes, stopOnSignal, UsageError, writeFileAtomic,
+  loadKernelsFromDist, MIDI_FILE_LIMIT, PART_FLAGS, partFlags, readInput, readModelBytes, SEED_RANGE, STDOUT, stopOnSignal, UsageError, writeFileAtomic,
   yieldToEventLoop,
 } from './common.js';
+import { commandHelp, defineCommand, inGroup, parseCommandLine } from './flags.js';
 import { loadPolicy } from './policy.js';
 
-export const GENERATE_HELP = `rltuner generate: sample melodies from a model to MIDI files
-
-Usage: rltuner generate [options]
-
-  --model <file>        a Note RNN or tuned model (.safetensors) [the shipped default Note RNN]
-  --prior <file>        the Note RNN prior of a G-tuned model [the shipped default]
-  --count <n>           melodies to write [4]
-  --length <steps>      sixteenth-note steps per melody (--num-notes is the same flag) [64]
-  --temperature <x>     softmax temperature; 0 takes the most likely note [1]
-  --seed <n>            random seed [1]
-  --key <tonic>         the key of the melodies' notes, written in their key signature: C, C#, Db, D, ... B
-                        [the model's: a tuned model's --key/--mode, a Note RNN's C major]
-  --mode <name>         its mode: major, minor, dorian, phrygian, lydian, mixolydian, locrian [the model's]
-                        A tuned model's notes are in the key it was tuned in, so --key/--mode must name that
-                        key (the same flags as \`tune\`); a Note RNN's are in C or A (trained by key) or on
-                        the white keys (the shipped model). Modes beyond major and minor are written with
-                        their notes' signature (D dorian: no sharps or flats) and a text event naming them.
-  --transpose <n>       move the melodies n semitones (-24..24) for playback; the signature moves with
-                        them [0; with a primer and a Note RNN, back to the primer's key]
-  --primer <file.mid>   start from this melody (it is fed to the model, not written), moved to the
-                        model's key; the melodies continue it in its meter and tempo, bars lined up
-${PART_FLAGS_HELP.replace(/each MIDI file/, 'the primer')}
-${IMPORT_FLAGS_HELP.replace('[key]', "[as the model's training data was imported]").replace('[aligned]', "[as the model's training data]")}
-  --meter <n/d>         time signature written (e.g. 6/8) [the primer's, else 4/4]
-  --qpm <n>             tempo of the MIDI files [the primer's, else 120]
-  --out <dir>           folder for the files [runs/generate]
-  -h, --help            this text
-
-Files are written as their batch (up to 256 melodies) is sampled; Ctrl-C stops after the current batch.`;
+export const GENERATE = defineCommand({
+  name: 'generate',
+  title: 'sample melodies from a model to MIDI files',
+  usage: ['generate [options]'],
+  flags: [
+    { name: 'model', kind: 'string', arg: '<file>', doc: 'a Note RNN or tuned model (.safetensors)', defaultText: 'the shipped default Note RNN' },
+    { name: 'prior', kind: 'string', arg: '<file>', doc: 'the Note RNN prior of a G-tuned model (the very Note RNN it was tuned from)', defaultText: 'the shipped default' },
+    { name: 'count', kind: 'integer', min: 1, max: 100000, default: 4, doc: 'melodies to write' },
+    { name: 'length', alias: 'num-notes', kind: 'integer', min: 1, max: 100000, default: 64, arg: '<steps>', doc: 'sixteenth-note steps per melody' },
+    { name: 'temperature', kind: 'number', min: 0, max: 100, default: 1, doc: 'softmax temperature; 0 takes the most likely note' },
+    { name: 'seed', kind: 'integer', ...SEED_RANGE, default: 1, doc: 'random seed' },
+    {
+      name: 'key', kind: 'string', arg: '<tonic>',
+      doc: "the key of the melodies' notes, written in their key signature: C, C#, Db, D, ... B. A tuned model's notes are in the key it was tuned in, so --key/--mode must name that key (the same flags as `tune`); a Note RNN's are in C or A (trained by key) or on the white keys (the shipped model)",
+      defaultText: "the model's: a tuned model's --key/--mode, a Note RNN's C major",
+    },
+    {
+      name: 'mode', kind: 'string', arg: '<name>',
+      doc: 'its mode: major, minor, dorian, phrygian, lydian, mixolydian, locrian. Modes beyond major and minor are written with their notes\' signature (D dorian: no sharps or flats) and a text event naming them',
+      defaultText: "the model's",
+    },
+    {
+      name: 'transpose', kind: 'integer', min: -24, max: 24, arg: '<n>',
+      expected: 'a whole number of semitones from -24 to 24 (e.g. 2 moves the melodies a whole tone up)',
+      doc: 'move the melodies n semitones (-24..24) for playback; the signature moves with them', defaultText: "0; with a primer and a Note RNN, back to the primer's key",
+    },
+    ...inGroup('Primer', [
+      {
+        name: 'primer', kind: 'string', arg: '<file.mid>',
+        doc: "start from this melody (it is fed to the model, not written), moved to the model's key; the melodies continue it in its meter and tempo, bars lined up",
+      },
+      ...PART_FLAGS.map((row) => ({ ...row, doc: row.doc.replace('each MIDI file', 'the primer') })),
+      ...importFlagRows(true),
+    ]),
+    ...inGroup('Output', [
+      { name: 'meter', kind: 'string', arg: '<n/d>', doc: 'time signature written (e.g. 6/8)', defaultText: "the primer's, else 4/4" },
+      { name: 'qpm', kind: 'number', min: 1, max: 1000, default: 120, doc: 'tempo of the MIDI files', defaultText: "the primer's with --primer" },
+      {
+        name: 'out', kind: 'string', arg: '<dir>', default: 'runs/generate',
+        doc: 'folder for the files, melody_001.mid, ...; - writes the one melody of --count 1 to standard output',
+      },
+    ]),
+  ],
+  notes: 'Files are written as their batch (up to 256 melodies) is sampled; Ctrl-C stops after the current batch.',
+});
 
 /** Melodies sampled at a time (and so the most a Ctrl-C waits for); the policy's batch. */
 const MAX_BATCH = 256;
 
 export async function generateCommand(args: string[]): Promise<number | void> {
-  const v = parseFlags('generate', args, {
-    model: { type: 'string' }, prior: { type: 'string' }, count: { type: 'string' }, length: { type: 'string' }, 'num-notes': { type: 'string' },
-    temperature: { type: 'string' }, seed: { type: 'string' }, primer: { type: 'string' }, qpm: { type: 'string' },
-    out: { type: 'string' }, track: { type: 'string' }, channel: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    key: { type: 'string' }, mode: { type: 'string' }, transpose: { type: 'string' }, meter: { type: 'string' },
-    'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' }, timing: { type: 'string' },
-  });
-  if (v.help) {
-    process.stdout.write(`${GENERATE_HELP}\n`);
+  const { values: v, given, help } = parseCommandLine(GENERATE, args);
+  if (help) {
+    process.stdout.write(commandHelp(GENERATE));
     return;
   }
-  const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
-  const count = numberFlag('generate', 'count', s('count'), 4, 1, 100000, true);
-  const length = lengthFlag('generate', v, 64, 1, 100000);
-  const temperature = numberFlag('generate', 'temperature', s('temperature'), 1, 0, 100);
-  const seed = numberFlag('generate', 'seed', s('seed'), 1, 0, 2 ** 32 - 1, true);
-  const out = resolve(s('out') ?? 'runs/generate');
+  const { count, length, temperature, seed } = v;
+  const toStdout = v.out === STDOUT;
+  if (toStdout && count !== 1) {
+    throw new UsageError(`--out - writes one MIDI file to standard output, and --count ${count} asks for ${count}; pass --count 1, or name a folder`, 'generate');
+  }
+  const out = toStdout ? STDOUT : resolve(v.out);
   const asked = keyFlag('generate', v);
-  const transposeGiven = transposeFlag('generate', v);
-  const meterGiven = meterFlag(s('meter'));
-  const model = readModelBytes(s('model'));
+  const transposeGiven = v.transpose;
+  const meterGiven = meterFlag(v.meter);
+  const model = readModelBytes(v.model);
   const decoded = decodeModel(model.bytes, model.path);
   const modelKey = modelKeyOf(decoded);
   if (asked) checkKeyOfModel('generate', asked, modelKey, model.path);
-  const importOptions = { ...modelImportOptions(decoded, model.path), ...partFlags('generate', v), ...importFlags('generate', v) };
+  const importOptions = { ...modelImportOptions(decoded, model.path), ...partFlags(v), ...importFlags('generate', v) };
 
   let priming: Priming = { kind: 'random_note' };
-  const primerPath = s('primer');
+  const primerPath = v.primer;
   let primer: ImportResult | null = null;
   let primerShift = 0;
   if (primerPath) {
@@ -105,23 +117,30 @@ export async function generateCommand(args: string[]): Promise<number | void> {
   const barPosition = primer && primer.barPosition !== null && Number.isInteger(stepsPerBar) && !meterGiven
     ? (primer.barPosition + primer.tokens.length) % stepsPerBar
     : 0;
-  const qpm = numberFlag('generate', 'qpm', s('qpm'), primer?.qpm ?? 120, 1, 1000);
+  const qpm = given.has('qpm') || !primer ? v.qpm : primer.qpm;
   const exportOptions: ExportOptions = { qpm, key: written.key, transpose: written.transpose, timeSignature: meter, barPosition };
+  // Where the melodies' bars fall, for a lookback model (it looks back by bars and counts the steps in them).
+  const grid = barGrid(stepsPerBar, barPosition);
   process.stderr.write(`writing in ${written.description}; meter ${meter.numerator}/${meter.denominator}${barPosition ? `, starting ${barPosition} steps into the bar (after the primer)` : ''}\n`);
   const kernels = loadKernelsFromDist();
   const batch = Math.min(count, MAX_BATCH);
-  const policy = loadPolicy(kernels, s('model'), batch, s('prior'));
+  const policy = loadPolicy(kernels, v.model, batch, v.prior);
   const rng = new Random(seed);
   const stop = stopOnSignal(() => process.stderr.write('stopping after the current batch (Ctrl-C again to quit at once)...\n'));
   let writtenCount = 0;
   try {
     while (writtenCount < count && !stop.requested) {
-      const { compositions } = sampleCompositions(policy.models, rng, { count: Math.min(batch, count - writtenCount), numNotes: length, temperature, priming });
+      const { compositions } = sampleCompositions(policy.models, rng, { count: Math.min(batch, count - writtenCount), numNotes: length, temperature, priming, meter: grid });
       for (const c of compositions) {
         writtenCount++;
+        const preview = Array.from(c.slice(0, 16), (t) => (t === NO_EVENT ? '-' : tokenName(t))).join(' ');
+        if (toStdout) {
+          process.stdout.write(exportMidi(c, exportOptions));
+          process.stderr.write(`standard output  ${preview}${c.length > 16 ? ' ...' : ''}\n`);
+          continue;
+        }
         const file = join(out, `melody_${String(writtenCount).padStart(3, '0')}.mid`);
         writeFileAtomic(file, exportMidi(c, exportOptions));
-        const preview = Array.from(c.slice(0, 16), (t) => (t === NO_EVENT ? '-' : tokenName(t))).join(' ');
         process.stdout.write(`${file}  ${preview}${c.length > 16 ? ' ...' : ''}\n`);
       }
       await yieldToEventLoop(); // lets a pending Ctrl-C be seen
@@ -134,7 +153,7 @@ export async function generateCommand(args: string[]): Promise<number | void> {
     process.stderr.write(`stopped: wrote ${melodies(writtenCount)} of ${count} to ${out}\n`);
     return stop.exitCode;
   }
-  process.stdout.write(`wrote ${melodies(writtenCount)} from ${policy.path} (${policy.kind})\n`);
+  (toStdout ? process.stderr : process.stdout).write(`wrote ${melodies(writtenCount)} from ${policy.path} (${policy.kind})\n`);
 }
 
 const signed = (n: number) => `${n > 0 ? '+' : ''}${n}`;

@@ -8,12 +8,10 @@
  * key by default, and the same flags name the same key; moving melodies for playback is --transpose.
  */
 import type { DecodedModel } from '../io/model_file.js';
-import { isMajorMode, KeyNameError, keyName, keyNamed, MODE_NAMES, sameScale, TONIC_NAMES, type Key } from '../music/keys.js';
+import { isMajorMode, KeyNameError, keyName, keyNamed, sameScale, type Key } from '../music/keys.js';
 import { TIMING_RULES, TRANSPOSE_RULES, type ImportOptions, type TimingRule, type TransposeRule } from '../music/midi_import.js';
-import { UsageError, type FlagValues } from './common.js';
-
-export const KEY_FLAGS_HELP = `  --key <tonic>         key the rules score in: ${TONIC_NAMES.join(' ')} [C]
-  --mode <name>         its mode: ${MODE_NAMES.join(', ')} [major]`;
+import { UsageError } from './common.js';
+import type { FlagSpec } from './flags.js';
 
 /**
  * The key of a model's notes, from what the file records: a tuned model's notes are in the key it was
@@ -72,30 +70,36 @@ export function checkKeyOfModel(command: string, asked: Key, modelKey: ModelKey,
   }
 }
 
-/** --transpose <semitones> (−24..24), or undefined when not given. */
-export function transposeFlag(command: string, values: FlagValues): number | undefined {
-  const given = values.transpose;
-  if (typeof given !== 'string') return undefined;
-  const value = Number(given);
-  if (!(Number.isInteger(value) && value >= -24 && value <= 24)) {
-    throw new UsageError(`--transpose ${given}: expected a whole number of semitones from -24 to 24 (e.g. 2 moves the melodies a whole tone up)`, command);
-  }
-  return value;
+/**
+ * --keep-key / --transpose-by / --timing: how MIDI files are imported. `asModel`: the command reads files
+ * for a model (generate, score), and by default imports them as the model's training data was imported.
+ */
+export function importFlagRows(asModel: boolean) {
+  return [
+    { name: 'keep-key', kind: 'boolean', doc: 'keep each melody in its own key', defaultText: asModel ? "as the model's training data" : 'transpose its tonic to C (major) or A (minor)' },
+    {
+      name: 'transpose-by', kind: 'choice', values: TRANSPOSE_RULES, arg: '<rule>',
+      doc: "key: move the tonic of the file's key (signature, else estimated) to C or A; note-count: the first importer's rule (most notes on white keys), which the shipped model was trained with",
+      defaultText: asModel ? "as the model's training data was imported" : 'key',
+    },
+    {
+      name: 'timing', kind: 'choice', values: TIMING_RULES, arg: '<rule>',
+      doc: "aligned: remove a whole file's constant offset from the 16th grid, drop grace notes (a 32nd or shorter, leading into the next note), keep the note nearer the step when two successive notes round onto one; nearest: round every note as it is and keep the highest of each step, the first importer's rule",
+      defaultText: asModel ? "as the model's training data" : 'aligned',
+    },
+  ] as const satisfies readonly FlagSpec[];
 }
 
-export const IMPORT_FLAGS_HELP = `  --keep-key           keep each melody in its own key [transpose its tonic to C (major) or A (minor)]
-  --transpose-by <rule> key: move the tonic of the file's key (signature, else estimated) to C or A;
-                       note-count: the first importer's rule (most notes on white keys), which the
-                       shipped model was trained with [key]
-  --timing <rule>      aligned: remove a whole file's constant offset from the 16th grid, drop grace
-                       notes (a 32nd or shorter, leading into the next note), keep the note nearer the
-                       step when two successive notes round onto one; nearest: round every note as it
-                       is and keep the highest of each step, the first importer's rule [aligned]`;
+/** The values of the import flags, as parsed. */
+export interface ImportFlagValues {
+  'keep-key'?: boolean;
+  'transpose-by'?: string;
+  timing?: string;
+}
 
 /** The key named by --key / --mode, or null when neither is given. */
-export function keyFlag(command: string, values: FlagValues): Key | null {
-  const key = typeof values.key === 'string' ? values.key : undefined;
-  const mode = typeof values.mode === 'string' ? values.mode : undefined;
+export function keyFlag(command: string, values: { key?: string; mode?: string }): Key | null {
+  const { key, mode } = values;
   if (key === undefined && mode === undefined) return null;
   try {
     return keyNamed(key ?? 'C', mode ?? 'major');
@@ -105,20 +109,14 @@ export function keyFlag(command: string, values: FlagValues): Key | null {
   }
 }
 
-/** The import options of --keep-key / --transpose-by / --timing. */
-export function importFlags(command: string, values: FlagValues): Pick<ImportOptions, 'transpose' | 'transposeBy' | 'timing'> {
+/** The import options of --keep-key / --transpose-by / --timing (their values checked by the table). */
+export function importFlags(command: string, values: ImportFlagValues): Pick<ImportOptions, 'transpose' | 'transposeBy' | 'timing'> {
   const out: Pick<ImportOptions, 'transpose' | 'transposeBy' | 'timing'> = {};
-  const timing = values.timing;
-  if (typeof timing === 'string') {
-    if (!(TIMING_RULES as readonly string[]).includes(timing)) throw new UsageError(`--timing ${timing}: expected ${TIMING_RULES.join(' or ')}`, command);
-    out.timing = timing as TimingRule;
-  }
+  if (values.timing !== undefined) out.timing = values.timing as TimingRule;
   if (values['keep-key'] === true) out.transpose = false;
-  const rule = values['transpose-by'];
-  if (typeof rule === 'string') {
-    if (!(TRANSPOSE_RULES as readonly string[]).includes(rule)) throw new UsageError(`--transpose-by ${rule}: expected ${TRANSPOSE_RULES.join(' or ')}`, command);
+  if (values['transpose-by'] !== undefined) {
     if (out.transpose === false) throw new UsageError('--keep-key and --transpose-by contradict each other; pass one of them', command);
-    out.transposeBy = rule as TransposeRule;
+    out.transposeBy = values['transpose-by'] as TransposeRule;
   }
   return out;
 }

@@ -1,13 +1,12 @@
 /**
- * Loading a model file as a sampling policy: a Note RNN or a Q/Ψ-tuned network acts alone; a G-tuned
- * network acts with its Note RNN prior (acting scores G + prior logits, SPEC §4.4), which must be the
- * very Note RNN it was tuned from: its SHA-256 is checked against the G model's recorded fingerprint.
+ * Loading a model file as a sampling policy from the command line: a Note RNN or a Q/Ψ-tuned network acts
+ * alone; a G-tuned network acts with its Note RNN prior (--prior, or the shipped default), which must be the
+ * very Note RNN it was tuned from (src/rl/tuned_policy.ts pairs them and checks the fingerprint).
  */
 import type { Kernels } from '../engine/kernels.js';
-import { createArena } from '../engine/arena.js';
 import type { LstmModel } from '../engine/lstm_model.js';
-import { decodeModel, loadModelInto, type DecodedModel } from '../io/model_file.js';
-import { sha256Hex } from '../io/sha256.js';
+import { decodeModel, type DecodedModel } from '../io/model_file.js';
+import { actingPolicy, priorMatch } from '../rl/tuned_policy.js';
 import { tunedModelSettings, type TunedModelSettings } from '../rl/tuned_model.js';
 import { readModelBytes, UsageError } from './common.js';
 
@@ -29,21 +28,11 @@ export function loadPolicy(kernels: Kernels, modelFile: string | undefined, maxB
   const { path, bytes } = readModelBytes(modelFile);
   const decoded = decodeModel(bytes, path);
   const kind = policyKind(decoded, path);
-  if (kind !== 'g') {
-    const arena = createArena(kernels, { policy: { config: decoded.config, maxBatch } });
-    loadModelInto(arena.models.policy, decoded, path);
-    return { models: [arena.models.policy], kind, path, decoded };
-  }
+  if (kind !== 'g') return { models: actingPolicy(kernels, decoded, path, maxBatch).models, kind, path, decoded };
   const prior = readModelBytes(priorFile);
   checkPriorFingerprint(decoded, path, prior.bytes, prior.path, (line) => process.stderr.write(`warning: ${line}\n`));
   const priorDecoded = decodeModel(prior.bytes, prior.path);
-  const arena = createArena(kernels, {
-    policy: { config: decoded.config, maxBatch },
-    prior: { config: priorDecoded.config, maxBatch },
-  });
-  loadModelInto(arena.models.policy, decoded, path);
-  loadModelInto(arena.models.prior, priorDecoded, prior.path);
-  return { models: [arena.models.policy, arena.models.prior], kind, path, decoded };
+  return { models: actingPolicy(kernels, decoded, path, maxBatch, { decoded: priorDecoded, source: prior.path }).models, kind, path, decoded };
 }
 
 /**
@@ -54,17 +43,12 @@ export function loadPolicy(kernels: Kernels, modelFile: string | undefined, maxB
 export function checkPriorFingerprint(
   decoded: DecodedModel, modelPath: string, priorBytes: Uint8Array, priorPath: string, warn: (line: string) => void, flag = '--prior',
 ): void {
-  const recorded = decoded.info.fingerprints?.noteRnn;
-  const notes = decoded.info.notes as { tunedFrom?: unknown } | undefined;
-  const tunedFrom = typeof notes?.tunedFrom === 'string' ? ` (${notes.tunedFrom})` : '';
-  if (recorded === undefined) {
+  const match = priorMatch(decoded, priorBytes);
+  if (match.kind === 'unrecorded') {
     warn(`${modelPath} records no fingerprint of the Note RNN it was tuned from (an older file); its prior is taken on trust: ${priorPath}`);
-    return;
-  }
-  const actual = sha256Hex(priorBytes);
-  if (recorded !== actual) {
+  } else if (match.kind === 'other') {
     throw new UsageError(
-      `${modelPath}: this G model was tuned from ${recorded}${tunedFrom}; ${flag} ${priorPath} is ${actual}\n` +
+      `${modelPath}: this G model was tuned from ${match.recorded}${match.tunedFrom ? ` (${match.tunedFrom})` : ''}; ${flag} ${priorPath} is ${match.actual}\n` +
         `  A G model acts with the very Note RNN it was tuned from: pass that file with ${flag}.`,
     );
   }

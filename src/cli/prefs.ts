@@ -29,78 +29,136 @@ import {
 } from '../prefs/checkpoint.js';
 import { noisyListener, SCRIPTED_LISTENER_NAMES, SCRIPTED_LISTENERS, type ListenerFunction, type ScriptedListenerName } from '../prefs/listeners.js';
 import {
-  DEFAULT_REWARD_TRAINING, HELD_OUT_PAIRS_DESCRIPTION, longestComposition, MAX_COMPOSITION_STEPS, RewardModelTrainer, runRewardTraining, splitPairs,
-  type PairMetrics, type PreferencePair, type RewardTrainingSettings,
+  DEFAULT_REWARD_TRAINING, HELD_OUT_PAIRS_DESCRIPTION, longestComposition, MAX_COMPOSITION_STEPS, REWARD_TRAINING_LIMITS, RewardModelTrainer, runRewardTraining,
+  splitPairs, type PairMetrics, type PreferencePair, type RewardTrainingSettings,
 } from '../prefs/reward_model.js';
 import { SESSION_FORMAT, SESSION_VERSION, sessionToJson, type ListeningSession, type SessionPair } from '../prefs/session.js';
 import { tunedModelSettings } from '../rl/tuned_model.js';
+import { hiddenSizesProblem, MAX_HIDDEN_UNITS, MAX_LAYERS } from '../engine/layout.js';
 import {
-  formatDuration, loadKernelBuildFromDist, numberFlag, parseFlags, Progress, readInput, readModelBytes, stopOnSignal, UsageError, yieldToEventLoop,
-  type FlagValues, type KernelBuild,
+  formatDuration, loadKernelBuildFromDist, Progress, QUIET, readInput, readModelBytes, RELAXED_SIMD, stopOnSignal, UsageError, yieldToEventLoop,
+  type KernelBuild,
 } from './common.js';
+import { commandHelp, defineCommand, nearestName, parseCommandLine, type CommandSpec, type FlagValues } from './flags.js';
 import { loadPolicy, type Policy } from './policy.js';
 
-export const PREFS_HELP = `rltuner prefs: learn a reward from A/B answers (the listener in the loop)
+/** The seed range of both subcommands. */
+const SEED = { min: REWARD_TRAINING_LIMITS.seed.min, max: REWARD_TRAINING_LIMITS.seed.max } as const;
 
-Usage:
-  rltuner prefs pairs --models <a>,<b> --count <n> [--out <dir>] [options]
-  rltuner prefs train <answers.csv|answers.jsonl ...> [--out <dir>] [options]
-  rltuner prefs train --out <dir> --resume [--epochs <n>]
+export const PREFS_PAIRS = defineCommand({
+  name: 'prefs pairs',
+  title: 'a listening session of pairs, one composition of each model per pair',
+  usage: ['prefs pairs --models <a>,<b> [--count <n>] [--out <dir>] [options]'],
+  flags: [
+    {
+      name: 'models', kind: 'string', arg: '<a>,<b>',
+      doc: 'two model files (note-rnn: the shipped Note RNN); the same model twice gives pairs of two of its compositions (what a reward model learns from), two models a blind A/B test',
+    },
+    { name: 'count', kind: 'integer', min: 1, max: 5000, default: 20, doc: 'pairs' },
+    {
+      name: 'out', kind: 'string', arg: '<dir>', default: 'runs/prefs-pairs',
+      doc: 'session folder: session.json (the pairs\' tokens; the listening page loads it), pairs/<n>-a.mid and <n>-b.mid, and with --listener answers.jsonl',
+    },
+    { name: 'seed', kind: 'integer', ...SEED, default: 1, doc: 'seed of the pairs and of which model plays first' },
+    { name: 'num-notes', kind: 'integer', min: 1, max: MAX_COMPOSITION_STEPS, doc: 'steps per composition', defaultText: "the tuned model's, else 32" },
+    { name: 'temperature', kind: 'number', min: 0.01, max: 100, doc: 'sampling temperature of both models', defaultText: "each model's recorded one, else 1" },
+    { name: 'prior', kind: 'string', arg: '<file>', doc: 'the Note RNN a G-tuned model acts with (the very Note RNN it was tuned from)', defaultText: 'the shipped default' },
+    {
+      name: 'listener', kind: 'string', arg: '<name|module>',
+      doc: `answer the pairs with a scripted listener, for tests and benchmarks only: ${SCRIPTED_LISTENER_NAMES.join(', ')}, or an ES module whose default export is `
+        + "(a, b, random) => 'A' | 'B' | 'none' (a, b: Uint8Array tokens; random(): [0, 1))",
+    },
+    { name: 'listener-noise', kind: 'number', min: 0, max: 0.5, default: 0.2, doc: "a built-in listener's chance of answering against its statistic" },
+    { name: 'overwrite', kind: 'boolean', doc: 'replace an earlier session in --out (only the files it wrote)' },
+    QUIET,
+  ],
+});
 
-Then: rltuner tune --reward-model <dir>/reward_model.safetensors --weight-preference <w> [...]
+/** A reward training setting's flag: its range (REWARD_TRAINING_LIMITS) and default (DEFAULT_REWARD_TRAINING) from src/prefs. */
+function settingRow<const N extends string, const K extends keyof typeof REWARD_TRAINING_LIMITS>(name: N, field: K, arg: string, doc: string) {
+  const { min, max, integer } = REWARD_TRAINING_LIMITS[field];
+  return { name, field, kind: integer ? 'integer' : 'number', min, max, default: DEFAULT_REWARD_TRAINING[field], arg, doc } as const;
+}
 
-rltuner prefs pairs: a listening session of pairs, one composition of each model per pair
-  --models <a>,<b>     two model files (note-rnn: the shipped Note RNN); the same model twice gives pairs of
-                       two of its compositions (what a reward model learns from), two models a blind A/B test
-  --count <n>          pairs [20]
-  --out <dir>          session folder [runs/prefs-pairs]: session.json (the pairs' tokens; the listening page
-                       loads it), pairs/<n>-a.mid and <n>-b.mid, and with --listener answers.jsonl
-  --seed <n>           seed of the pairs and of which model plays first [1]
-  --num-notes <n>      steps per composition [the tuned model's, else 32]
-  --temperature <x>    sampling temperature of both models [each model's recorded one, else 1]
-  --prior <file>       the Note RNN a G-tuned model acts with [the shipped default]
-  --listener <name|module>  answer the pairs with a scripted listener, for tests and benchmarks only:
-                       ${SCRIPTED_LISTENER_NAMES.join(', ')}, or an ES module whose default export is
-                       (a, b, random) => 'A' | 'B' | 'none' (a, b: Uint8Array tokens; random(): [0, 1))
-  --listener-noise <x> a built-in listener's chance of answering against its statistic [0.2]
-  --overwrite          replace an earlier session in --out (only the files it wrote)
+export const PREFS_TRAIN = defineCommand({
+  name: 'prefs train',
+  title: 'a reward model trained on A/B answers with the Bradley–Terry loss',
+  usage: [
+    'prefs train <answers.csv|answers.jsonl ...> [--out <dir>] [options]',
+    'prefs train --out <dir> --resume [--epochs <n>]',
+  ],
+  intro: `The reward model is an LSTM over the tokens with a one-unit output read at the last step.
+  <answers ...>  the listening page's CSV export (columns answer, tokens_a, tokens_b) or JSON lines
+                 ({"a": [tokens], "b": [tokens], "answer": "A" | "B" | "none"} per line); "none" answers
+                 count as ties`,
+  positionals: 'the answers files',
+  flags: [
+    {
+      name: 'out', kind: 'string', arg: '<dir>', default: 'runs/prefs',
+      doc: 'run folder: reward_model.safetensors (the best epoch\'s), checkpoint.safetensors, metrics.jsonl, report.md, split.json. It must be empty or new.',
+    },
+    {
+      name: 'hidden', field: 'hiddenSizes', kind: 'integers', default: DEFAULT_REWARD_TRAINING.hiddenSizes, arg: '<n[,n..]>', doc: 'LSTM layer sizes',
+      defaultText: "with --init note-rnn the Note RNN's", allowed: `1 to ${MAX_LAYERS} layers of 1..${MAX_HIDDEN_UNITS} units`, problem: hiddenSizesProblem,
+    },
+    {
+      name: 'init', field: 'init', kind: 'choice', values: ['random', 'note-rnn'], default: DEFAULT_REWARD_TRAINING.init, arg: '<how>',
+      doc: "random, or note-rnn: the LSTM layers start from the Note RNN's weights",
+    },
+    { name: 'model', kind: 'string', arg: '<file>', doc: 'the Note RNN for --init note-rnn', defaultText: 'the shipped default' },
+    settingRow('epochs', 'epochs', '<n>', 'the most passes over the training pairs'),
+    settingRow('patience', 'patience', '<n>', 'stop when the held-out loss has not improved for this many epochs'),
+    settingRow('batch', 'batchPairs', '<n>', 'pairs per update'),
+    settingRow('lr', 'learningRate', '<x>', 'Adam learning rate'),
+    settingRow('clip', 'clipNorm', '<x>', 'global gradient-norm bound'),
+    settingRow('seed', 'seed', '<n>', 'random seed'),
+    { name: 'resume', kind: 'boolean', doc: 'continue the run in --out from its checkpoint (flags left out are taken from it; only --epochs may change)' },
+    { name: 'overwrite', kind: 'boolean', doc: 'replace the previous prefs train run in --out (only the files it wrote)' },
+    RELAXED_SIMD,
+    QUIET,
+  ],
+});
 
-rltuner prefs train: a reward model (an LSTM over the tokens with a one-unit output read at the last step)
-trained with the Bradley–Terry loss on (first, second, answer) pairs; "none" answers count as ties
-  <answers ...>        the listening page's CSV export (columns answer, tokens_a, tokens_b) or JSON lines
-                       ({"a": [tokens], "b": [tokens], "answer": "A" | "B" | "none"} per line)
-  --out <dir>          run folder [runs/prefs]: reward_model.safetensors (the best epoch's), checkpoint.safetensors,
-                       metrics.jsonl, report.md, split.json. It must be empty or new.
-  --hidden <n[,n..]>   LSTM layer sizes [${DEFAULT_REWARD_TRAINING.hiddenSizes.join(',')}; with --init note-rnn the Note RNN's]
-  --init <how>         random, or note-rnn: the LSTM layers start from the Note RNN's weights [${DEFAULT_REWARD_TRAINING.init}]
-  --model <file>       the Note RNN for --init note-rnn [the shipped default]
-  --epochs <n>         the most passes over the training pairs [${DEFAULT_REWARD_TRAINING.epochs}]
-  --patience <n>       stop when the held-out loss has not improved for this many epochs [${DEFAULT_REWARD_TRAINING.patience}]
-  --batch <n>          pairs per update [${DEFAULT_REWARD_TRAINING.batchPairs}]
-  --lr <x>             Adam learning rate [${DEFAULT_REWARD_TRAINING.learningRate}]
-  --clip <x>           global gradient-norm bound [${DEFAULT_REWARD_TRAINING.clipNorm}]
-  --seed <n>           random seed [${DEFAULT_REWARD_TRAINING.seed}]
-  --resume             continue the run in --out from its checkpoint (only --epochs may change)
-  --overwrite          replace the previous prefs train run in --out (only the files it wrote)
-  --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
+export const PREFS: CommandSpec = {
+  name: 'prefs',
+  title: 'learn a reward from A/B answers (the listener in the loop)',
+  usage: [
+    ...PREFS_PAIRS.usage,
+    ...PREFS_TRAIN.usage,
+  ],
+  intro: 'Then: rltuner tune --reward-model <dir>/reward_model.safetensors --weight-preference <w> [...]',
+  flags: [],
+  subcommands: [PREFS_PAIRS, PREFS_TRAIN],
+  notes: `prefs train holds out a tenth of the answers to choose the best epoch by its loss, and reports its
+accuracy (the share of its pairs with a preference that the model orders as answered) with the loss. Held out:
+${HELD_OUT_PAIRS_DESCRIPTION}.
+Ctrl-C (SIGTERM) stops prefs train after the current epoch's checkpoint; --resume continues it exactly.`,
+};
 
-The held-out tenth: ${HELD_OUT_PAIRS_DESCRIPTION}; it chooses the best epoch and its
-accuracy (the share of its pairs with a preference that the model orders as answered) is reported with the loss.
-Both commands: --quiet (no progress output), -h/--help. Numbers are plain decimals.
-Ctrl-C (SIGTERM) stops prefs train after the current epoch's checkpoint; --resume continues it exactly.`;
+type PairsValues = FlagValues<(typeof PREFS_PAIRS.flags)[number]>;
+type TrainValues = FlagValues<(typeof PREFS_TRAIN.flags)[number]>;
+
+/** `rltuner prefs <subcommand>`: each resolves to its exit code. */
+const SUBCOMMANDS = new Map<string, (args: string[]) => Promise<number | void>>([
+  ['pairs', (args) => prefsPairs(args)],
+  ['train', (args) => prefsTrain(args)],
+]);
 
 export async function prefsCommand(args: string[]): Promise<number | void> {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
-    process.stdout.write(`${PREFS_HELP}\n`);
+    process.stdout.write(commandHelp(PREFS));
     return sub === undefined ? 2 : 0;
   }
-  if (sub === 'train') return prefsTrain(rest);
-  if (sub === 'pairs') return prefsPairs(rest);
-  throw new UsageError(`unknown subcommand "${sub}"; expected train or pairs`, 'prefs');
+  const run = SUBCOMMANDS.get(sub);
+  if (!run) {
+    const names = [...SUBCOMMANDS.keys()];
+    const near = nearestName(sub, names);
+    throw new UsageError(`unknown subcommand "${sub}"; ${near ? `did you mean ${near}? ` : ''}the subcommands are ${names.join(' and ')}`, 'prefs');
+  }
+  return run(rest);
 }
 
-const str = (values: FlagValues, key: string) => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
 
 // ---- prefs pairs ------------------------------------------------------------------------------------
 
@@ -134,36 +192,29 @@ async function listenerFor(spec: string, noise: number): Promise<{ listen: Liste
 }
 
 async function prefsPairs(args: string[]): Promise<number> {
-  const v = parseFlags('prefs', args, {
-    models: { type: 'string' }, count: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, 'num-notes': { type: 'string' },
-    temperature: { type: 'string' }, prior: { type: 'string' }, listener: { type: 'string' }, 'listener-noise': { type: 'string' },
-    overwrite: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  });
-  if (v.help) {
-    process.stdout.write(`${PREFS_HELP}\n`);
+  const { values: v, given, help } = parseCommandLine(PREFS_PAIRS, args);
+  if (help) {
+    process.stdout.write(commandHelp(PREFS_PAIRS));
     return 0;
   }
-  const models = str(v, 'models')?.split(',').map((m) => m.trim());
+  const models = v.models?.split(',').map((m) => m.trim());
   if (!models || models.length !== 2 || models.some((m) => m === '')) {
     throw new UsageError('prefs pairs needs --models <a>,<b>: two model files (note-rnn for the shipped Note RNN), e.g. --models note-rnn,runs/tune-pg/pg_tuned.safetensors', 'prefs');
   }
-  const count = numberFlag('prefs', 'count', str(v, 'count'), 20, 1, 5000, true);
-  const seed = numberFlag('prefs', 'seed', str(v, 'seed'), 1, 0, 2 ** 32 - 1, true);
-  const noise = numberFlag('prefs', 'listener-noise', str(v, 'listener-noise'), 0.2, 0, 0.5);
-  if (v['listener-noise'] !== undefined && v.listener === undefined) throw new UsageError('--listener-noise is for a --listener; pass --listener <name>', 'prefs');
-  const listener = str(v, 'listener') ? await listenerFor(str(v, 'listener')!, noise) : null;
+  const { count, seed } = v;
+  if (given.has('listener-noise') && v.listener === undefined) throw new UsageError('--listener-noise is for a --listener; pass --listener <name>', 'prefs');
+  const listener = v.listener !== undefined ? await listenerFor(v.listener, v['listener-noise']) : null;
   const progress = new Progress(Boolean(v.quiet));
   const { kernels } = loadKernelBuildFromDist();
   const same = resolveModelName(models[0]) === resolveModelName(models[1]);
-  const loaded = models.map((m) => loadPolicy(kernels, m === 'note-rnn' ? undefined : m, 2, str(v, 'prior')));
+  const loaded = models.map((m) => loadPolicy(kernels, m === 'note-rnn' ? undefined : m, 2, v.prior));
   const names = models.map((m, i) => (m === 'note-rnn' ? 'note-rnn' : basename(loaded[i].path)));
   if (!same && names[0] === names[1]) names[1] = `${names[1]} (model 2)`;
   const settings = loaded.map((p) => tunedModelSettings(p.decoded, p.path));
-  const numNotes = numberFlag('prefs', 'num-notes', str(v, 'num-notes'), settings.find((s) => s.algorithm !== 'note_rnn')?.numNotes ?? 32, 1, MAX_COMPOSITION_STEPS, true);
-  const temperatureFlag = str(v, 'temperature');
-  const temperatures = settings.map((s) => numberFlag('prefs', 'temperature', temperatureFlag, s.temperature, 0.01, 100));
+  const numNotes = v['num-notes'] ?? settings.find((s) => s.algorithm !== 'note_rnn')?.numNotes ?? 32;
+  const temperatures = settings.map((s) => v.temperature ?? s.temperature);
 
-  const folder = RunFolder.claim(str(v, 'out') ?? 'runs/prefs-pairs', { kind: 'prefs pairs', resume: false, overwrite: Boolean(v.overwrite), notice: (l) => process.stderr.write(`note: ${l}\n`) });
+  const folder = RunFolder.claim(v.out, { kind: 'prefs pairs', resume: false, overwrite: Boolean(v.overwrite), notice: (l) => process.stderr.write(`note: ${l}\n`) });
   try {
     const rng = new Random(seed);
     const listenerRandom = new Random(rng.nextU32());
@@ -213,28 +264,17 @@ const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const MODEL_FILE = 'reward_model.safetensors';
 const METRICS_FILE = 'metrics.jsonl';
 
-/** The training settings given on the command line (absent: not given). */
-function settingsFromFlags(v: FlagValues): Partial<RewardTrainingSettings> {
-  const given: Partial<RewardTrainingSettings> = {};
-  const c = 'prefs';
-  if (str(v, 'hidden') !== undefined) given.hiddenSizes = str(v, 'hidden')!.split(',').map((h) => numberFlag(c, 'hidden', h, 0, 1, 4096, true));
-  if (str(v, 'init') !== undefined) {
-    const init = str(v, 'init');
-    if (init !== 'random' && init !== 'note-rnn') throw new UsageError(`--init ${init}: expected random or note-rnn`, c);
-    given.init = init;
-  }
-  if (str(v, 'epochs') !== undefined) given.epochs = numberFlag(c, 'epochs', str(v, 'epochs'), 0, 0, 100000, true);
-  if (str(v, 'patience') !== undefined) given.patience = numberFlag(c, 'patience', str(v, 'patience'), 0, 1, 100000, true);
-  if (str(v, 'batch') !== undefined) given.batchPairs = numberFlag(c, 'batch', str(v, 'batch'), 0, 1, 2048, true);
-  if (str(v, 'lr') !== undefined) given.learningRate = numberFlag(c, 'lr', str(v, 'lr'), 0, 1e-7, 1);
-  if (str(v, 'clip') !== undefined) given.clipNorm = numberFlag(c, 'clip', str(v, 'clip'), 0, 1e-6, 1e6);
-  if (str(v, 'seed') !== undefined) given.seed = numberFlag(c, 'seed', str(v, 'seed'), 0, 0, 2 ** 32 - 1, true);
-  return given;
-}
+/** The flag of each reward training setting (from the table). */
+const SETTING_FLAGS = Object.fromEntries(
+  PREFS_TRAIN.flags.flatMap((row) => ('field' in row && row.field !== undefined ? [[row.field, row.name]] : [])),
+) as Record<keyof RewardTrainingSettings, string>;
 
-const SETTING_FLAGS: Record<Exclude<keyof RewardTrainingSettings, 'epochs'>, string> = {
-  hiddenSizes: 'hidden', init: 'init', batchPairs: 'batch', patience: 'patience', learningRate: 'lr', clipNorm: 'clip', seed: 'seed',
-};
+/** The training settings given on the command line (absent: not given). */
+function settingsFromFlags(values: TrainValues, given: ReadonlySet<string>): Partial<RewardTrainingSettings> {
+  const settings: Record<string, unknown> = {};
+  for (const [field, flag] of Object.entries(SETTING_FLAGS)) if (given.has(flag)) settings[field] = values[flag as keyof TrainValues];
+  return settings as Partial<RewardTrainingSettings>;
+}
 
 /** The answers files read: their pairs (in file order), the rows skipped, and each file's bytes for the fingerprint. */
 function readAnswerFiles(paths: { given: string; path: string }[], notice: (line: string) => void): { pairs: PreferencePair[]; files: { name: string; bytes: Uint8Array }[] } {
@@ -261,17 +301,13 @@ function readAnswerFiles(paths: { given: string; path: string }[], notice: (line
 }
 
 async function prefsTrain(args: string[]): Promise<number | void> {
-  const v = parseFlags('prefs', args, {
-    out: { type: 'string' }, hidden: { type: 'string' }, init: { type: 'string' }, model: { type: 'string' }, epochs: { type: 'string' },
-    patience: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, clip: { type: 'string' }, seed: { type: 'string' },
-    resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, 'relaxed-simd': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  }, true);
-  if (v.help) {
-    process.stdout.write(`${PREFS_HELP}\n`);
+  const { values: v, given: flagsGiven, positionals, help } = parseCommandLine(PREFS_TRAIN, args);
+  if (help) {
+    process.stdout.write(commandHelp(PREFS_TRAIN));
     return;
   }
-  const given = settingsFromFlags(v);
-  const answerPaths = ((v._ as string[]) ?? []).map((p) => ({ given: p, path: resolve(p) }));
+  const given = settingsFromFlags(v, flagsGiven);
+  const answerPaths = positionals.map((p) => ({ given: p, path: resolve(p) }));
   const resume = Boolean(v.resume);
   if (resume && v.overwrite) throw new UsageError('--resume continues the run in --out and --overwrite replaces it; pass one of them', 'prefs');
   if (!resume && answerPaths.length === 0) {
@@ -279,7 +315,7 @@ async function prefsTrain(args: string[]): Promise<number | void> {
   }
   const progress = new Progress(Boolean(v.quiet));
   const notice = (line: string) => process.stderr.write(`note: ${line}\n`);
-  const folder = RunFolder.claim(str(v, 'out') ?? 'runs/prefs', { kind: 'prefs train', resume, overwrite: Boolean(v.overwrite), notice });
+  const folder = RunFolder.claim(v.out, { kind: 'prefs train', resume, overwrite: Boolean(v.overwrite), notice });
   const stop = stopOnSignal(() => progress.log('stopping at the end of this epoch (Ctrl-C again to quit at once)...'));
   try {
     return await train(folder, v, args, given, answerPaths, progress, notice, stop);
@@ -298,7 +334,7 @@ function resumeRefusal(path: string, mismatches: string[]): UsageError {
 }
 
 async function train(
-  folder: RunFolder, v: FlagValues, args: string[], given: Partial<RewardTrainingSettings>, answerPaths: { given: string; path: string }[],
+  folder: RunFolder, v: TrainValues, args: string[], given: Partial<RewardTrainingSettings>, answerPaths: { given: string; path: string }[],
   progress: Progress, notice: (line: string) => void, stop: ReturnType<typeof stopOnSignal>,
 ): Promise<number | void> {
   const started = performance.now();
@@ -314,7 +350,8 @@ async function train(
     }
     const mismatches: string[] = [];
     const shown = (x: unknown) => (x === undefined ? 'none' : Array.isArray(x) ? x.join(',') : String(x));
-    for (const [key, flag] of Object.entries(SETTING_FLAGS) as [keyof typeof SETTING_FLAGS, string][]) {
+    for (const [key, flag] of Object.entries(SETTING_FLAGS) as [keyof RewardTrainingSettings, string][]) {
+      if (key === 'epochs') continue; // the one setting a resume may change
       const a = saved.state.settings[key], b = given[key];
       if (b !== undefined && shown(a) !== shown(b)) mismatches.push(`--${flag}: the checkpoint has ${shown(a)}, this run has ${shown(b)}`);
     }
@@ -341,7 +378,7 @@ async function train(
 
   let noteRnn: { path: string; bytes: Uint8Array } | null = null;
   if (settings.init === 'note-rnn') {
-    noteRnn = readModelBytes(saved ? saved.data.noteRnn : str(v, 'model'));
+    noteRnn = readModelBytes(saved ? saved.data.noteRnn : v.model);
     data = { ...data, noteRnn: noteRnn.path };
     if (!given.hiddenSizes && !saved) settings.hiddenSizes = [...decodeModel(noteRnn.bytes, noteRnn.path).config.hiddenSizes];
   } else if (typeof v.model === 'string') {

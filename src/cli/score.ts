@@ -11,27 +11,36 @@ import { decodeModel, recordedImport, type DecodedModel } from '../io/model_file
 import { buildCorpus, formatCorpusSummary, splitByNameHash, type CorpusOptions, type Melody } from '../music/corpus.js';
 import { readMidiSources, readNottinghamSplit } from '../node/corpus_files.js';
 import { scoreNoteRnn, type NoteRnnScore } from '../train/scoring.js';
-import { loadKernelsFromDist, PACKAGE_ROOT, parseFlags, partFlags, PART_FLAGS_HELP, readModelBytes, UsageError } from './common.js';
+import { loadKernelsFromDist, PACKAGE_ROOT, PART_FLAGS, partFlags, Progress, QUIET, readModelBytes, UsageError } from './common.js';
 import { readSourcesOf } from './corpus.js';
-import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
-import { HELD_OUT_SHARE, IMPORT_BEFORE_KEYS, TIMING_BEFORE_ALIGNED, type ImportRecord } from '../train/training_data.js';
+import { commandHelp, defineCommand, parseCommandLine } from './flags.js';
+import { importFlagRows, importFlags } from './key_flags.js';
+import { HELD_OUT_SHARE, IMPORT_BEFORE_KEYS, melodyGrid, TIMING_BEFORE_ALIGNED, type ImportRecord } from '../train/training_data.js';
+import { encodingOf } from '../music/encodings.js';
 
-export const SCORE_HELP = `rltuner score: how well a Note RNN predicts melodies it has not seen
-
-Usage: rltuner score [--model <file>] <path> [<path> ...] [options]
-
-  --model <file>          a Note RNN (.safetensors) [the shipped default]
-  <path>                  the melodies to score: folders of .mid files, .mid files, or lists of them
-  --baseline-data <path>  fit the n-gram baselines on these melodies (a tenth, by file-name hash, chooses
-                          the discount) [the model's recorded training data: train split, discount on valid]
-  --no-baselines          only the model
-${PART_FLAGS_HELP}
-${IMPORT_FLAGS_HELP.replace('[key]', "[as the model's training data was imported]")}
-  --json                  print the figures as JSON
-  -h, --help              this text
-
-Figures: nats per predicted step (the first step of each melody is context), perplexity, accuracy, and
-accuracy on the steps whose target is not NO_EVENT.`;
+export const SCORE = defineCommand({
+  name: 'score',
+  title: 'how well a Note RNN predicts melodies it has not seen',
+  usage: ['score [--model <file>] <path> [<path> ...] [options]'],
+  intro: 'The melodies to score, <path>: folders of .mid files, .mid files, or lists of them.',
+  positionals: 'the melodies to score',
+  flags: [
+    { name: 'model', kind: 'string', arg: '<file>', doc: 'a Note RNN (.safetensors)', defaultText: 'the shipped default' },
+    {
+      name: 'baseline-data', kind: 'string', multiple: true, arg: '<path>',
+      doc: 'fit the n-gram baselines on these melodies (a tenth, by file-name hash, chooses the discount); repeat for several',
+      defaultText: "the model's recorded training data: train split, discount on valid",
+    },
+    { name: 'no-baselines', kind: 'boolean', doc: 'only the model' },
+    ...PART_FLAGS,
+    ...importFlagRows(true),
+    { name: 'json', kind: 'boolean', doc: 'print the figures as JSON' },
+    QUIET,
+  ],
+  notes: `Figures: nats per predicted step (the first step of each melody is context), perplexity, accuracy, and
+accuracy on the steps whose target is not NO_EVENT. A lookback model reads each melody's meter and pickup;
+its figures are per event (the classes that play an event summed), so they compare with a basic model's.`,
+});
 
 interface RecordedData {
   corpus?: string;
@@ -103,22 +112,18 @@ export function formatScoreTable(score: NoteRnnScore, modelName: string): string
 }
 
 export async function scoreCommand(args: string[]): Promise<number | void> {
-  const v = parseFlags('score', args, {
-    model: { type: 'string' }, 'baseline-data': { type: 'string', multiple: true }, 'no-baselines': { type: 'boolean' }, json: { type: 'boolean' },
-    track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' }, timing: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  }, true);
-  if (v.help) {
-    process.stdout.write(`${SCORE_HELP}\n`);
+  const { values: v, positionals, help } = parseCommandLine(SCORE, args);
+  if (help) {
+    process.stdout.write(commandHelp(SCORE));
     return;
   }
-  const model = readModelBytes(typeof v.model === 'string' ? v.model : undefined);
+  const model = readModelBytes(v.model);
   const decoded = decodeModel(model.bytes, model.path);
   const recorded = recordedImportOf(decoded, model.path);
-  const given = { ...partFlags('score', v), ...importFlags('score', v) };
+  const given = { ...partFlags(v), ...importFlags('score', v) };
   const options: CorpusOptions = { ...recorded.options, ...given };
   const importDescription = Object.keys(given).length > 0 ? `as asked: ${JSON.stringify(given)}` : recorded.description;
-  const sources = await readSourcesOf(v._ as string[], 'score');
+  const sources = await readSourcesOf(positionals, 'score');
   const { melodies, report } = buildCorpus(sources, options);
   process.stderr.write(`scored: ${formatCorpusSummary(report)}\n`);
 
@@ -126,7 +131,7 @@ export async function scoreCommand(args: string[]): Promise<number | void> {
   let baselineValid: Uint8Array[] | undefined;
   let baselineDescription = 'none (--no-baselines)';
   if (!v['no-baselines']) {
-    const paths = v['baseline-data'] as string[] | undefined;
+    const paths = v['baseline-data'];
     if (paths !== undefined) {
       const all = buildCorpus(await readSourcesOf(paths, 'score'), options).melodies;
       if (all.length < 2) throw new UsageError(`--baseline-data gives ${all.length} melody; need at least 2 (one tenth chooses the discount)`, 'score');
@@ -145,7 +150,12 @@ export async function scoreCommand(args: string[]): Promise<number | void> {
       }
     }
   }
-  const score = scoreNoteRnn(loadKernelsFromDist(), decoded, melodies.map((m) => m.tokens), { baselineTrain, baselineValid });
+  const progress = new Progress(Boolean(v.quiet));
+  const score = scoreNoteRnn(loadKernelsFromDist(), decoded, melodies.map((m) => m.tokens), {
+    baselineTrain, baselineValid, grids: melodies.map((m) => melodyGrid(m.info)),
+    onProgress: (done, total) => progress.bar(done, total, `the model: ${done}/${total} steps${baselineTrain ? ', then the n-gram baselines' : ''}`),
+  });
+  progress.done();
   if (v.json) {
     process.stdout.write(`${JSON.stringify({ modelFile: model.path, import: importDescription, baselinesFittedOn: baselineDescription, ...score }, null, 2)}\n`);
     return;
@@ -157,7 +167,9 @@ export async function scoreCommand(args: string[]): Promise<number | void> {
     `Baselines fitted on: ${baselineDescription}`,
     `Evaluated in ${score.batch} lanes of ${score.windowSteps}-step windows, state carried through each melody`,
     '',
-    formatScoreTable(score, `LSTM [${hidden}]`),
+    formatScoreTable(score, `LSTM [${hidden}]${encodingOf(decoded.config).name === 'basic' ? '' : ` ${encodingOf(decoded.config).name}`}`),
     '',
+    ...(score.model.labelNats === undefined ? [] : [
+      `The ${encodingOf(decoded.config).name} encoding's figures are per event (each event's probability sums the classes that play it); its label loss (what training minimises) is ${score.model.labelNats.toFixed(4)} nats/step.`, '']),
   ].join('\n'));
 }

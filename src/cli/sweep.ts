@@ -15,52 +15,68 @@ import { Worker } from 'node:worker_threads';
 import type { PolicyEvaluation } from '../eval/evaluation.js';
 import { GOALS, goalMet, goalOutcomes, goalTable, LONG_PIECE_EVALUATION, LONG_PIECE_GOALS, paretoTable, type ConfigResult, type RunEvaluation } from '../eval/goals.js';
 import { evaluationTable, summarizeEvaluations } from '../eval/report.js';
-import { formatDuration, numberFlag, parseFlags, stopOnSignal, UsageError, writeFileAtomic } from './common.js';
+import { formatDuration, Progress, QUIET, RELAXED_SIMD, reportStream, stopOnSignal, UsageError, writeOutput } from './common.js';
+import { commandHelp, defineCommand, inGroup, parseCommandLine } from './flags.js';
 import {
   CONFIGS_FOLDER, DONE_FOLDER, doneFileNames, isSweepFolder, jobState, readConfigFile, readDoneFile, readEvaluation, readSweepRecord,
   insideSweep, readBoundedFile, SWEEP_FILE, SweepFolderError, writeSweepFile, type JobState, type JobStateName, type RunEvaluation as StoredEvaluation,
   type SweepRecord,
 } from './sweep_folder.js';
 import { configFileText, PLAN_MAX_BYTES, PLAN_MAX_CONFIGS, PLAN_MAX_JOBS, PLAN_MAX_SEEDS, planJobs, readSweepPlan, type PlanJob, type SweepPlan } from './sweep_plan.js';
-import { parseShardFlag, shardFromEnvironment, type Shard } from './sweep_shard.js';
+import { MAX_SHARD_COUNT, parseShardFlag, shardFromEnvironment, type Shard } from './sweep_shard.js';
 
-export const SWEEP_HELP = `rltuner sweep: run configs × seeds of \`rltuner tune\` in parallel, on one machine or many, and collect the results
-
-Usage:
-  rltuner sweep <plan.json> [--out <dir>] [--jobs <n>] [--shard <i>/<n> | --shard auto [--shard-count <n>]]
-                [--relaxed-simd]
-  rltuner sweep --status <dir> [<dir> ...]
-  rltuner sweep --collect <dir> [<dir> ...] [--partial] [--json <file>] [--markdown <file>]
-
-  --out <dir>          sweep folder [runs/sweep-<plan name>]: one run folder per config and seed. Shards may
-                       share one (on a shared file system) or each write their own (collected together)
-  --jobs <n>           runs at a time, each in its own worker thread [the number of cores]
-  --shard <i>/<n>      run only the i-th of n slices of the jobs (1-based): the plan's jobs, config-major
-                       (as --status lists them), are dealt out in turn, job k to slice (k mod n) + 1
-  --shard auto         take i and n from the environment a scheduler sets, and print which it used:
-                         Slurm job array (sbatch --array=1-4, 0-3, 1-7:2, ...): SLURM_ARRAY_TASK_ID's place
-                           in SLURM_ARRAY_TASK_MIN..SLURM_ARRAY_TASK_MAX in steps of SLURM_ARRAY_TASK_STEP
-                           (or, without it, as many as SLURM_ARRAY_TASK_COUNT); ids may start at 0 or 1
-                         Kubernetes Job with completionMode: Indexed: JOB_COMPLETION_INDEX (0-based); the
-                           count from --shard-count or RLTUNER_SHARD_COUNT (the Job's spec.completions)
-                         anything else, e.g. a CI matrix: RLTUNER_SHARD_INDEX (0-based) and
-                           RLTUNER_SHARD_COUNT
-                       The variables of two of them at once, an index outside the count, a step that does
-                       not divide the array's range, a list of ids that is not a range, or a missing count
-                       is an error naming the variables and their values.
-  --shard-count <n>    with --shard auto: the number of shards, where the environment does not say it
-                       (Kubernetes); where it does, it must agree
-  --status <dir...>    list the jobs of one or more sweep folders (the shards of a sweep, or several
-                       sweeps) shard by shard: finished; running (its run folder's lock is held: by a live
-                       process on this host, or on another host, which cannot be checked from here);
-                       stopped (a checkpoint without a result: the shard's command resumes it); missing
-  --collect <dir...>   merge the finished runs of one or more sweep folders into one table; refused while
-                       a job of a folder's plan is not finished (naming the jobs)
-  --partial            with --collect: collect what is finished; the table says which jobs it lacks
-  --json <file>        with --collect: also write the merged results as JSON
-  --markdown <file>    with --collect: also write the tables as Markdown
-  --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
-  -h, --help           this text
+export const SWEEP = defineCommand({
+  name: 'sweep',
+  title: 'run configs × seeds of `rltuner tune` in parallel, on one machine or many, and collect the results',
+  usage: [
+    'sweep <plan.json> [--out <dir>] [--jobs <n>] [--shard <i>/<n> | --shard auto [--shard-count <n>]]',
+    '                [--relaxed-simd] [--quiet]',
+    'sweep --status <dir> [<dir> ...]',
+    'sweep --collect <dir> [<dir> ...] [--partial] [--json <file>] [--markdown <file>]',
+  ],
+  positionals: 'a plan file, or sweep folders with --status / --collect',
+  flags: [
+    ...inGroup('Running a plan', [
+      {
+        name: 'out', kind: 'string', arg: '<dir>', defaultText: 'runs/sweep-<plan name>',
+        doc: 'sweep folder: one run folder per config and seed. Shards may share one (on a shared file system) or each write their own (collected together)',
+      },
+      { name: 'jobs', kind: 'integer', min: 1, max: 256, arg: '<n>', doc: 'runs at a time, each in its own worker thread', defaultText: 'the number of cores' },
+      {
+        name: 'shard', kind: 'string', arg: '<i>/<n>|auto',
+        doc: 'run only the i-th of n slices of the jobs (1-based): the plan\'s jobs, config-major (as --status lists them), are dealt out in turn, job k to slice (k mod n) + 1; auto takes i and n from the environment a scheduler sets (below)',
+      },
+      {
+        name: 'shard-count', kind: 'integer', min: 1, max: MAX_SHARD_COUNT, arg: '<n>',
+        doc: 'with --shard auto: the number of shards, where the environment does not say it (Kubernetes); where it does, it must agree',
+      },
+      RELAXED_SIMD,
+      { ...QUIET, doc: 'no progress bar (the lines of finished jobs are written still)' },
+    ]),
+    ...inGroup('Reading sweep folders', [
+      {
+        name: 'status', kind: 'boolean',
+        doc: 'list the jobs of one or more sweep folders (the shards of a sweep, or several sweeps) shard by shard: finished; running (its run folder\'s lock is held: by a live process on this host, or on another host, which cannot be checked from here); stopped (a checkpoint without a result: the shard\'s command resumes it); missing',
+      },
+      {
+        name: 'collect', kind: 'boolean',
+        doc: 'merge the finished runs of one or more sweep folders into one table; refused while a job of a folder\'s plan is not finished (naming the jobs)',
+      },
+      { name: 'partial', kind: 'boolean', doc: 'with --collect: collect what is finished; the table says which jobs it lacks' },
+      { name: 'json', kind: 'output', doc: 'with --collect: also write the merged results as JSON (- for standard output, the tables then going to standard error)' },
+      { name: 'markdown', kind: 'output', doc: 'with --collect: also write the tables as Markdown (- for standard output, as for --json)' },
+    ]),
+  ],
+  notes: `--shard auto takes i and n from the environment a scheduler sets, and prints which it used:
+  Slurm job array (sbatch --array=1-4, 0-3, 1-7:2, ...): SLURM_ARRAY_TASK_ID's place
+    in SLURM_ARRAY_TASK_MIN..SLURM_ARRAY_TASK_MAX in steps of SLURM_ARRAY_TASK_STEP
+    (or, without it, as many as SLURM_ARRAY_TASK_COUNT); ids may start at 0 or 1
+  Kubernetes Job with completionMode: Indexed: JOB_COMPLETION_INDEX (0-based); the
+    count from --shard-count or RLTUNER_SHARD_COUNT (the Job's spec.completions)
+  anything else, e.g. a CI matrix: RLTUNER_SHARD_INDEX (0-based) and RLTUNER_SHARD_COUNT
+The variables of two of them at once, an index outside the count, a step that does
+not divide the array's range, a list of ids that is not a range, or a missing count
+is an error naming the variables and their values.
 
 The plan file is a JSON object (at most ${PLAN_MAX_BYTES / 1024 / 1024} MB; every field is checked before anything runs):
   {
@@ -88,8 +104,8 @@ in the source repository's sweeps/examples/ (see sweeps/README.md).
 The tables hold the paper's, the listener's and the data rows (the data reference's own values in the
 last column) and the goals met. The 2-bar recurrence goal needs each run's 128-step evaluation: write
 it with \`rltuner evaluate --tuned <run>/<algorithm>_tuned.safetensors --length 128 --count 1000 --json
-<run>/evaluation-128.json\`, and --collect counts that goal too.
-`;
+<run>/evaluation-128.json\`, and --collect counts that goal too.`,
+});
 
 interface Job extends PlanJob {
   /** The run folder's absolute path. */
@@ -98,18 +114,13 @@ interface Job extends PlanJob {
 }
 
 export async function sweepCommand(args: string[]): Promise<number> {
-  const v = parseFlags('sweep', args, {
-    out: { type: 'string' }, jobs: { type: 'string' }, shard: { type: 'string' }, 'shard-count': { type: 'string' },
-    collect: { type: 'boolean' }, status: { type: 'boolean' }, partial: { type: 'boolean' },
-    json: { type: 'string' }, markdown: { type: 'string' }, 'relaxed-simd': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  }, true);
-  if (v.help) {
-    process.stdout.write(SWEEP_HELP);
+  const { values: v, positionals, help } = parseCommandLine(SWEEP, args);
+  if (help) {
+    process.stdout.write(commandHelp(SWEEP));
     return 0;
   }
-  const positionals = (v._ as string[] | undefined) ?? [];
   if (v.collect && v.status) throw new UsageError('--collect and --status: pass one of them', 'sweep');
-  const runOnly = (['out', 'jobs', 'shard', 'shard-count', 'relaxed-simd'] as const).filter((f) => v[f] !== undefined);
+  const runOnly = (['out', 'jobs', 'shard', 'shard-count', 'relaxed-simd', 'quiet'] as const).filter((f) => v[f] !== undefined);
   if ((v.collect || v.status) && runOnly.length) throw new UsageError(`--${runOnly[0]} is for running a plan, not with --${v.collect ? 'collect' : 'status'}`, 'sweep');
   if (!v.collect) {
     const collectOnly = (['partial', 'json', 'markdown'] as const).filter((f) => v[f] !== undefined);
@@ -121,27 +132,24 @@ export async function sweepCommand(args: string[]): Promise<number> {
   }
   if (v.collect) {
     if (positionals.length === 0) throw new UsageError('--collect needs one or more sweep folders', 'sweep');
-    return collectCommand(positionals.map((d) => resolve(d)), {
-      jsonPath: v.json as string | undefined, markdownPath: v.markdown as string | undefined, partial: Boolean(v.partial),
-    });
+    return collectCommand(positionals.map((d) => resolve(d)), { jsonPath: v.json, markdownPath: v.markdown, partial: Boolean(v.partial) });
   }
   if (positionals.length !== 1) throw new UsageError('give one plan file (rltuner sweep <plan.json>), or --status / --collect <dirs...>', 'sweep');
   const planPath = resolve(positionals[0]);
   const plan = readSweepPlan(planPath);
   const out = resolve(typeof v.out === 'string' ? v.out : join('runs', `sweep-${basename(planPath).replace(/\.json$/i, '')}`));
-  const threads = numberFlag('sweep', 'jobs', v.jobs as string | undefined, availableParallelism(), 1, 256, true);
-  const shard = chooseShard(v.shard as string | undefined, v['shard-count'] as string | undefined);
-  return runSweep(plan, planPath, out, threads, shard, Boolean(v['relaxed-simd']));
+  const threads = v.jobs ?? availableParallelism();
+  const shard = chooseShard(v.shard, v['shard-count']);
+  return runSweep(plan, planPath, out, threads, shard, Boolean(v['relaxed-simd']), new Progress(Boolean(v.quiet)));
 }
 
 /** The shard to run: --shard i/n, --shard auto (from the environment), or the whole sweep. */
-function chooseShard(flag: string | undefined, countFlag: string | undefined): Shard {
+function chooseShard(flag: string | undefined, count: number | undefined): Shard {
   const parsed = parseShardFlag(flag);
   if (parsed !== 'auto') {
-    if (countFlag !== undefined) throw new UsageError('--shard-count goes with --shard auto (--shard <i>/<n> names the count itself)', 'sweep');
+    if (count !== undefined) throw new UsageError('--shard-count goes with --shard auto (--shard <i>/<n> names the count itself)', 'sweep');
     return parsed;
   }
-  const count = countFlag === undefined ? undefined : numberFlag('sweep', 'shard-count', countFlag, 1, 1, 1_000_000, true);
   const shard = shardFromEnvironment(process.env, count);
   process.stderr.write(`--shard auto: shard ${shard.index + 1}/${shard.count}, from the ${shard.source}\n`);
   return shard;
@@ -187,7 +195,7 @@ function withTuneArgs(job: PlanJob, plan: SweepPlan, planPath: string, out: stri
   return { ...job, path, args };
 }
 
-async function runSweep(plan: SweepPlan, planPath: string, out: string, threads: number, shard: Shard, relaxed: boolean): Promise<number> {
+async function runSweep(plan: SweepPlan, planPath: string, out: string, threads: number, shard: Shard, relaxed: boolean, progress: Progress): Promise<number> {
   prepareSweepFolder(out, plan, planPath, shard.count);
   const all = planJobs(plan);
   const mine = all.filter((_, k) => k % shard.count === shard.index);
@@ -209,6 +217,10 @@ async function runSweep(plan: SweepPlan, planPath: string, out: string, threads:
   let stopped = false;
   const started = performance.now();
   let finished = 0;
+  // The bar counts finished jobs (each job's tune runs --quiet in its worker); redrawn every second for the time.
+  let running = 0;
+  const showBar = () => progress.bar(finished, pending.length, `${finished}/${pending.length} jobs finished, ${running} running`, false);
+  const ticker = setInterval(showBar, 1000);
   try {
     const queue = [...pending];
     const runWorker = async () => {
@@ -217,24 +229,29 @@ async function runSweep(plan: SweepPlan, planPath: string, out: string, threads:
       try {
         for (let job = queue.shift(); job && !stop.requested; job = queue.shift()) {
           const t0 = performance.now();
-          const result = await runJob(worker, job, () => stop.requested);
+          running++;
+          const result = await runJob(worker, job, () => stop.requested).finally(() => running--);
           if (result.code === 0) {
             writeSweepFile(join(doneDir, `${job.id}.json`), `${JSON.stringify({ config: job.config, seed: job.seed, dir: job.dir, seconds: (performance.now() - t0) / 1000 })}\n`);
             finished++;
-            process.stderr.write(`done ${finished}/${pending.length}: ${job.config} seed ${job.seed} in ${formatDuration((performance.now() - t0) / 1000)}\n`);
+            progress.note(`done ${finished}/${pending.length}: ${job.config} seed ${job.seed} in ${formatDuration((performance.now() - t0) / 1000)}`);
+            showBar();
           } else if (result.code === 130 || result.code === 143) {
             stopped = true;
           } else {
             failures.push(`${job.config} seed ${job.seed} (${job.path}): ${result.message ?? `exit code ${result.code}`}`);
-            process.stderr.write(`failed: ${failures[failures.length - 1]}\n`);
+            progress.note(`failed: ${failures[failures.length - 1]}`);
           }
         }
       } finally {
         await worker.terminate();
       }
     };
+    showBar();
     await Promise.all(Array.from({ length: Math.min(threads, pending.length) }, runWorker));
   } finally {
+    clearInterval(ticker);
+    progress.done();
     stop.dispose();
   }
   if (stop.requested || stopped) {
@@ -394,6 +411,7 @@ interface CollectOptions {
  * is refused unless `partial`. Configs appear in plan order (folders in the order given), seeds ascending.
  */
 function collectCommand(dirs: string[], options: CollectOptions): number {
+  const report = reportStream('sweep', { json: options.jsonPath, markdown: options.markdownPath });
   const { groups, unplanned } = groupFolders(dirs);
   const byConfig = new Map<string, Map<number, RunEvaluation>>();
   const configFrom = new Map<string, { dir: string; text: string | null }>();
@@ -485,10 +503,10 @@ function collectCommand(dirs: string[], options: CollectOptions): number {
   const intro = 'Each config: mean [min–max] over its seeds; a goal counts as met when the mean meets it and at least 80 % of the seeds do.';
   const text = `# Sweep results\n\n${intro}\n\n${partialNote.length ? `${partialNote.join('\n\n')}\n\n` : ''}${table}\n` +
     `## Goals\n\n${goalTable(results, goals)}\n${longNote}\n\n## Goals met and the Pareto set over (goals met, mean log p)\n\n${paretoLines.join('\n')}\n`;
-  process.stdout.write(text);
-  if (options.markdownPath) writeFileAtomic(resolve(options.markdownPath), text);
-  if (options.jsonPath) {
-    writeFileAtomic(resolve(options.jsonPath), `${JSON.stringify({
+  report.write(text);
+  if (options.markdownPath !== undefined) writeOutput(options.markdownPath, text);
+  if (options.jsonPath !== undefined) {
+    writeOutput(options.jsonPath, `${JSON.stringify({
       goals: goals.map((g) => ({ row: g.row, goal: g.text, evaluation: g.evaluation ?? 'main' })),
       ...(partialNote.length ? { partial: { lacking: lackingIds, foldersWithoutPlan: unplanned.length } } : {}),
       configs: results.map((r) => ({

@@ -24,98 +24,120 @@ import {
 } from '../train/checkpoint.js';
 import { formatNgramTable, ngramBaselines, type NgramBaselineRow } from '../train/ngram.js';
 import {
-  DEFAULT_TRAINING, NoteRnnTrainer, runTraining, type EpochRecord, type SequenceMetrics, type TrainingSettings,
+  DEFAULT_TRAINING, NoteRnnTrainer, runTraining, TRAINING_LIMITS, type EpochRecord, type SequenceMetrics, type TrainingSettings,
 } from '../train/note_rnn_training.js';
+import { ENCODING_NAMES, type EncodingName } from '../music/encodings.js';
 import {
   DATA_FLAGS, HELD_OUT_DESCRIPTION, IMPORT_BEFORE_KEYS, TIMING_BEFORE_ALIGNED, TrainingDataError, type DataChoice, type Splits,
 } from '../train/training_data.js';
+import { hiddenSizesProblem, MAX_HIDDEN_UNITS, MAX_LAYERS } from '../engine/layout.js';
 import {
-  formatDuration, loadKernelsOnThreads, threadsFlag, threadsHelp, numberFlag, parseFlags, partFlags, PART_FLAGS_HELP, Progress, stopOnSignal, UsageError,
-  yieldToEventLoop, type FlagValues, type KernelBuild, type LoadedKernels,
+  formatDuration, loadKernelsOnThreads, PART_FLAGS, partFlags, Progress, QUIET, RELAXED_SIMD, SEED_RANGE, stopOnSignal, threadsFlag, threadsRow, UsageError,
+  yieldToEventLoop, type KernelBuild, type LoadedKernels,
 } from './common.js';
-import { IMPORT_FLAGS_HELP, importFlags } from './key_flags.js';
+import { commandHelp, defineCommand, inGroup, parseCommandLine, type FlagValues } from './flags.js';
+import { importFlagRows, importFlags } from './key_flags.js';
 
-export const TRAIN_HELP = `rltuner train: train a Note RNN (LSTM) on monophonic MIDI melodies
+/** A training setting's flag: its range (TRAINING_LIMITS) and default (DEFAULT_TRAINING) from src/train. */
+function settingRow<const N extends string, const K extends keyof typeof TRAINING_LIMITS>(name: N, field: K, arg: string, doc: string) {
+  const { min, max, integer } = TRAINING_LIMITS[field];
+  return { name, field, kind: integer ? 'integer' : 'number', min, max, default: DEFAULT_TRAINING[field], arg, doc } as const;
+}
 
-Usage:
-  rltuner train --nottingham <dir> [options]      the Nottingham set with its standard splits
-  rltuner train --data <path> [--valid <path>] [--test <path>] [options]
-  rltuner train --out <dir> --resume [--epochs <n>]
-
-Data (a path is a folder of .mid files, one .mid file, or a text file listing .mid paths):
-  --nottingham <dir>   folder with melody/ and splits/{train,valid,test}.txt (the repository ships data/nottingham)
-  --data <path>        training melodies; without --valid, the files whose name hashes into the lowest tenth
-                       are held out for validation (the same files whatever the seed; listed in split.json)
-  --valid <path>       validation melodies (chooses the best epoch and stops training)
-  --test <path>        test melodies (reported once, with the best model)
-${PART_FLAGS_HELP}
-${IMPORT_FLAGS_HELP}
-
-Model and training (defaults in brackets):
-  --hidden <n[,n..]>   LSTM layer sizes [${DEFAULT_TRAINING.hiddenSizes.join(',')}]
-  --epochs <n>         the most passes over the training set [${DEFAULT_TRAINING.epochs}]
-  --patience <n>       stop when validation has not improved for this many epochs [${DEFAULT_TRAINING.patience}]
-  --batch <n>          melodies trained side by side [${DEFAULT_TRAINING.batchSize}]
-  --window <n>         BPTT window in steps (state carries across windows) [${DEFAULT_TRAINING.windowSteps}]
-  --lr <x>             Adam learning rate [${DEFAULT_TRAINING.learningRate}]
-  --clip <x>           global gradient-norm bound [${DEFAULT_TRAINING.clipNorm}]
-  --seed <n>           random seed (same seed, data and build give the same model) [${DEFAULT_TRAINING.seed}]
-Numbers are plain decimals (12, 0.5, 1e-3).
-
-Output:
-  --out <dir>          run folder [runs/train]: note_rnn.safetensors (best model), checkpoint.safetensors
-                       (every epoch), metrics.jsonl, report.md, corpus.md and corpus.json (every file:
-                       part, key, meter, what was dropped), split.json. It must be empty or new.
-  --resume             continue the run in --out from its checkpoint, with its data and settings: flags
-                       left out are taken from it, flags given must match it (only --epochs may
-                       change; the data flags are left out together or all given as before)
-  --overwrite          replace the previous train run in --out: only the files its marker lists as written
-                       by it are removed; a folder no rltuner train run started is refused, untouched
-  --no-baselines       skip the n-gram baselines (fitted on train, reported on valid and test)
-  --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
-${threadsHelp(2)}
-  --quiet              no progress output
-  -h, --help           this text
-Boolean flags also take =true / =false (e.g. --quiet=false).
+export const TRAIN = defineCommand({
+  name: 'train',
+  title: 'train a Note RNN (LSTM) on monophonic MIDI melodies',
+  usage: [
+    'train --nottingham <dir> [options]      the Nottingham set with its standard splits',
+    'train --data <path> [--valid <path>] [--test <path>] [options]',
+    'train --out <dir> --resume [--epochs <n>]',
+  ],
+  flags: [
+    ...inGroup('Data (a path is a folder of .mid files, one .mid file, or a text file listing .mid paths)', [
+      { name: 'nottingham', kind: 'string', arg: '<dir>', doc: 'folder with melody/ and splits/{train,valid,test}.txt (the repository ships data/nottingham)' },
+      {
+        name: 'data', kind: 'string', arg: '<path>',
+        doc: 'training melodies; without --valid, the files whose name hashes into the lowest tenth are held out for validation (the same files whatever the seed; listed in split.json)',
+      },
+      { name: 'valid', kind: 'string', arg: '<path>', doc: 'validation melodies (chooses the best epoch and stops training)' },
+      { name: 'test', kind: 'string', arg: '<path>', doc: 'test melodies (reported once, with the best model)' },
+      ...PART_FLAGS,
+      ...importFlagRows(false),
+    ]),
+    ...inGroup('Model and training', [
+      {
+        name: 'hidden', field: 'hiddenSizes', kind: 'integers', default: DEFAULT_TRAINING.hiddenSizes, arg: '<n[,n..]>', doc: 'LSTM layer sizes, bottom first',
+        allowed: `1 to ${MAX_LAYERS} layers of 1..${MAX_HIDDEN_UNITS} units`, problem: hiddenSizesProblem,
+      },
+      settingRow('epochs', 'epochs', '<n>', 'the most passes over the training set'),
+      settingRow('patience', 'patience', '<n>', 'stop when validation has not improved for this many epochs'),
+      settingRow('batch', 'batchSize', '<n>', 'melodies trained side by side'),
+      settingRow('window', 'windowSteps', '<n>', "BPTT window in steps (state carries across a melody's windows; 128 or more trains on whole phrases of a tune at a time)"),
+      settingRow('lr', 'learningRate', '<x>', 'Adam learning rate'),
+      settingRow('clip', 'clipNorm', '<x>', 'global gradient-norm bound'),
+      {
+        name: 'encoding', field: 'encoding', kind: 'choice', values: ENCODING_NAMES, default: DEFAULT_TRAINING.encoding, arg: '<name>',
+        doc: 'basic: the 38 classes in and out; lookback: Magenta\'s Lookback RNN (the events one and two bars back, whether they repeat, where the next step falls in the bar, and two more output classes "repeat the event of one / two bars ago"; bars from each melody\'s meter and pickup); phrase: lookback that also looks four bars back, where phrases come back (rltuner\'s own; no Magenta model has it)',
+      },
+      settingRow('dropout', 'dropout', '<p>', "drop each unit of the LSTM layers' outputs with probability p while training (Magenta trains with 0.5); masks come from --seed, evaluation never drops"),
+      settingRow('input-dropout', 'inputDropout', '<p>', "drop each entry of the first layer's input with probability p while training"),
+      settingRow('weight-decay', 'weightDecay', '<x>', 'decoupled weight decay (AdamW): weight matrices shrink by lr·x per step'),
+      { name: 'seed', field: 'seed', kind: 'integer', ...SEED_RANGE, default: DEFAULT_TRAINING.seed, doc: 'random seed (same seed, data and build give the same model)' },
+    ]),
+    ...inGroup('Output', [
+      {
+        name: 'out', kind: 'string', arg: '<dir>', default: 'runs/train',
+        doc: 'run folder: note_rnn.safetensors (best model), checkpoint.safetensors (every epoch), metrics.jsonl, report.md, corpus.md and corpus.json (every file: part, key, meter, what was dropped), split.json. It must be empty or new.',
+      },
+      {
+        name: 'resume', kind: 'boolean',
+        doc: 'continue the run in --out from its checkpoint, with its data and settings: flags left out are taken from it, flags given must match it (only --epochs may change; the data flags are left out together or all given as before)',
+      },
+      {
+        name: 'overwrite', kind: 'boolean',
+        doc: 'replace the previous train run in --out: only the files its marker lists as written by it are removed; a folder no rltuner train run started is refused, untouched',
+      },
+      { name: 'no-baselines', kind: 'boolean', doc: 'skip the n-gram baselines (fitted on train, reported on valid and test)' },
+      RELAXED_SIMD,
+      threadsRow(2),
+      QUIET,
+    ]),
+  ],
+  notes: `Numbers are plain decimals (12, 0.5, 1e-3); boolean flags also take =true / =false (e.g. --quiet=false).
 
 Ctrl-C (or SIGTERM) stops at the end of the current epoch, after its checkpoint is written, and exits
 with 130 (143); --resume continues from there exactly (weights, Adam moments, random state, history).
-The same command, data and kernel build give a byte-identical note_rnn.safetensors.`;
+The same command, data and kernel build give a byte-identical note_rnn.safetensors.`,
+});
+
+type TrainValues = FlagValues<(typeof TRAIN.flags)[number]>;
 
 const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const MODEL_FILE = 'note_rnn.safetensors';
 const METRICS_FILE = 'metrics.jsonl';
 
+/** The flag of each training setting (from the table). */
+const SETTING_FLAGS = Object.fromEntries(
+  TRAIN.flags.flatMap((row) => ('field' in row && row.field !== undefined ? [[row.field, row.name]] : [])),
+) as Record<keyof TrainingSettings, string>;
+
 /** The training settings given on the command line (absent: not given). */
-function settingsFromFlags(values: FlagValues): Partial<TrainingSettings> {
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const given: Partial<TrainingSettings> = {};
-  if (str('hidden') !== undefined) given.hiddenSizes = str('hidden')!.split(',').map((h) => numberFlag('train', 'hidden', h, 0, 1, 4096, true));
-  if (str('epochs') !== undefined) given.epochs = numberFlag('train', 'epochs', str('epochs'), 0, 0, 100000, true);
-  if (str('patience') !== undefined) given.patience = numberFlag('train', 'patience', str('patience'), 0, 1, 100000, true);
-  if (str('batch') !== undefined) given.batchSize = numberFlag('train', 'batch', str('batch'), 0, 1, 4096, true);
-  if (str('window') !== undefined) given.windowSteps = numberFlag('train', 'window', str('window'), 0, 1, 4096, true);
-  if (str('lr') !== undefined) given.learningRate = numberFlag('train', 'lr', str('lr'), 0, 1e-7, 1);
-  if (str('clip') !== undefined) given.clipNorm = numberFlag('train', 'clip', str('clip'), 0, 1e-6, 1e6);
-  if (str('seed') !== undefined) given.seed = numberFlag('train', 'seed', str('seed'), 0, 0, 2 ** 32 - 1, true);
-  return given;
+function settingsFromFlags(values: TrainValues, given: ReadonlySet<string>): Partial<TrainingSettings> {
+  const settings: Record<string, unknown> = {};
+  for (const [field, flag] of Object.entries(SETTING_FLAGS)) if (given.has(flag)) settings[field] = values[flag as keyof TrainValues];
+  return settings as Partial<TrainingSettings>;
 }
 
 /** The data flags given on the command line. */
-function dataFromFlags(values: FlagValues): DataChoice {
+function dataFromFlags(values: TrainValues): DataChoice {
   const paths: DataChoice['paths'] = {};
   for (const flag of DATA_FLAGS) {
     const given = values[flag];
-    if (typeof given === 'string') paths[flag] = { given, path: resolve(given) };
+    if (given !== undefined) paths[flag] = { given, path: resolve(given) };
   }
   const flags = importFlags('train', values);
-  return { paths, part: partFlags('train', values), import: { transposeBy: flags.transposeBy ?? 'key', keepKey: flags.transpose === false, timing: flags.timing ?? 'aligned' } };
+  return { paths, part: partFlags(values), import: { transposeBy: flags.transposeBy ?? 'key', keepKey: flags.transpose === false, timing: flags.timing ?? 'aligned' } };
 }
-
-/** The flag each training setting comes from. */
-const SETTING_FLAGS: Record<Exclude<keyof TrainingSettings, 'epochs' | 'patience'>, string> = {
-  hiddenSizes: 'hidden', batchSize: 'batch', windowSteps: 'window', learningRate: 'lr', clipNorm: 'clip', seed: 'seed',
-};
 
 /**
  * The run a resume continues: the checkpoint's settings and data, checked against the flags given.
@@ -126,8 +148,10 @@ const SETTING_FLAGS: Record<Exclude<keyof TrainingSettings, 'epochs' | 'patience
 function resumedChoice(saved: TrainingCheckpoint, given: Partial<TrainingSettings>, data: DataChoice): { settings: TrainingSettings; data: DataChoice; mismatches: string[] } {
   const mismatches: string[] = [];
   const shown = (v: unknown) => (v === undefined ? 'none' : Array.isArray(v) ? v.join(',') : String(v));
-  for (const [key, flag] of Object.entries(SETTING_FLAGS) as [keyof typeof SETTING_FLAGS, string][]) {
-    const a = saved.state.settings[key], b = given[key];
+  for (const [key, flag] of Object.entries(SETTING_FLAGS) as [keyof TrainingSettings, string][]) {
+    if (key === 'epochs' || key === 'patience') continue;
+    // Checkpoints from before a setting existed ran with its default.
+    const a = saved.state.settings[key] ?? DEFAULT_TRAINING[key], b = given[key];
     if (b !== undefined && shown(a) !== shown(b)) mismatches.push(`--${flag}: the checkpoint has ${shown(a)}, this run has ${shown(b)}`);
   }
   const givenAnyData = Object.keys(data.paths).length > 0;
@@ -163,19 +187,12 @@ const fmt = (m: SequenceMetrics) =>
   `${m.nats.toFixed(4)} nats/step, perplexity ${m.perplexity.toFixed(3)}, accuracy ${(100 * m.accuracy).toFixed(2)}%, on events ${(100 * m.accuracyOnEvents).toFixed(2)}%`;
 
 export async function trainCommand(args: string[]): Promise<number | void> {
-  const values = parseFlags('train', args, {
-    nottingham: { type: 'string' }, data: { type: 'string' }, valid: { type: 'string' }, test: { type: 'string' },
-    hidden: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, window: { type: 'string' },
-    lr: { type: 'string' }, clip: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, patience: { type: 'string' },
-    track: { type: 'string' }, channel: { type: 'string' }, 'keep-key': { type: 'boolean' }, 'transpose-by': { type: 'string' }, timing: { type: 'string' },
-    resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, 'no-baselines': { type: 'boolean' }, 'relaxed-simd': { type: 'boolean' }, threads: { type: 'string' },
-    quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    process.stdout.write(`${TRAIN_HELP}\n`);
+  const { values, given: flagsGiven, help } = parseCommandLine(TRAIN, args);
+  if (help) {
+    process.stdout.write(commandHelp(TRAIN));
     return;
   }
-  const given = settingsFromFlags(values);
+  const given = settingsFromFlags(values, flagsGiven);
   const givenData = dataFromFlags(values);
   if (givenData.paths.nottingham && (givenData.paths.data || givenData.paths.valid || givenData.paths.test)) {
     throw new UsageError('--nottingham brings its own splits; pass it alone, or --data [--valid] [--test] instead', 'train');
@@ -192,7 +209,7 @@ export async function trainCommand(args: string[]): Promise<number | void> {
   }
   const progress = new Progress(Boolean(values.quiet));
   const notice = (line: string) => process.stderr.write(`note: ${line}\n`);
-  const folder = RunFolder.claim(typeof values.out === 'string' ? values.out : 'runs/train', {
+  const folder = RunFolder.claim(values.out, {
     kind: 'train', resume, overwrite: Boolean(values.overwrite), notice,
   });
   try {
@@ -203,7 +220,7 @@ export async function trainCommand(args: string[]): Promise<number | void> {
 }
 
 async function train(
-  folder: RunFolder, values: FlagValues, args: string[], given: Partial<TrainingSettings>, givenData: DataChoice, progress: Progress,
+  folder: RunFolder, values: TrainValues, args: string[], given: Partial<TrainingSettings>, givenData: DataChoice, progress: Progress,
   notice: (line: string) => void,
 ): Promise<number | void> {
   const checkpointPath = folder.path(CHECKPOINT_FILE);
@@ -227,7 +244,7 @@ async function train(
     if (values['relaxed-simd'] === undefined) relaxed = saved.fingerprints.kernelBuild === 'relaxed';
   }
   // Any thread count computes the same bits, so it is not part of the run (a resume may change it).
-  const threads = threadsFlag(typeof values.threads === 'string' ? values.threads : undefined, 'train', relaxed, 2);
+  const threads = threadsFlag(values.threads, 'train', relaxed, 2);
   const loaded = await loadKernelsOnThreads(threads, relaxed);
   const stop = stopOnSignal(() => progress.log('stopping at the end of this epoch (Ctrl-C again to quit at once)...'));
   try {
@@ -247,7 +264,7 @@ function resumeRefusal(checkpointPath: string, mismatches: string[]): UsageError
 }
 
 async function runEpochs(
-  folder: RunFolder, values: FlagValues, args: string[], settings: TrainingSettings, data: DataChoice, saved: TrainingCheckpoint | null,
+  folder: RunFolder, values: TrainValues, args: string[], settings: TrainingSettings, data: DataChoice, saved: TrainingCheckpoint | null,
   { kernels, build, digest }: LoadedKernels, progress: Progress, notice: (line: string) => void, stop: ReturnType<typeof stopOnSignal>,
 ): Promise<number | void> {
   const started = performance.now();
@@ -306,20 +323,29 @@ async function runEpochs(
   };
 
   let epochStarted = performance.now();
+  // CPU time of the whole process (every thread: the kernel helpers too), beside the wall-clock seconds:
+  // on a shared machine the wall clock says little about what a run costs.
+  let cpuStarted = process.cpuUsage();
+  const cpuSeconds: number[] = [];
   const { stoppedEarly } = await runTraining(trainer, splits, {
     onProgress: (epoch, done, total, nats) => {
       const elapsed = (performance.now() - epochStarted) / 1000;
-      progress.update(`epoch ${epoch}/${settings.epochs}  ${(100 * done / total).toFixed(0)}%  train ${nats.toFixed(4)} nats/step  ${Math.round(done / elapsed)} steps/s`);
+      // The bar is the epoch's (early stopping makes the run's length unknown); the epoch lines are the plain ones.
+      progress.bar(done, total, `epoch ${epoch}/${settings.epochs}, train ${nats.toFixed(4)} nats/step, ${Math.round(done / elapsed)} steps/s`, false);
     },
     onEpoch: async ({ epoch, trainNats, valid, seconds }, isBest) => {
+      const cpu = process.cpuUsage(cpuStarted);
+      const cpu_seconds = (cpu.user + cpu.system) / 1e6;
+      cpuSeconds.push(cpu_seconds);
       if (isBest) writeBestModel();
       // The metrics line first, then the checkpoint that records its epoch: a kill between them leaves a
       // line that the resume drops and writes again, never a checkpoint without its line.
-      folder.appendJsonLine(METRICS_FILE, { epoch, train_nats: trainNats, valid, seconds });
+      folder.appendJsonLine(METRICS_FILE, { epoch, train_nats: trainNats, valid, seconds, cpu_seconds });
       folder.writeAtomic(CHECKPOINT_FILE, encodeTrainingCheckpoint(trainer, data, checkpointFingerprints));
-      progress.log(`epoch ${epoch}/${settings.epochs}: train ${trainNats.toFixed(4)}, valid ${fmt(valid)}${isBest ? '  (best)' : ''}  [${seconds.toFixed(1)} s]`);
+      progress.log(`epoch ${epoch}/${settings.epochs}: train ${trainNats.toFixed(4)}, valid ${fmt(valid)}${isBest ? '  (best)' : ''}  [${seconds.toFixed(1)} s, CPU ${cpu_seconds.toFixed(1)} s]`);
       await yieldToEventLoop(); // lets a pending Ctrl-C be seen
       epochStarted = performance.now();
+      cpuStarted = process.cpuUsage();
     },
     shouldStop: () => stop.requested,
   });
@@ -337,7 +363,7 @@ async function runEpochs(
 
   // Report: the best model on valid and test, beside the n-gram baselines.
   const { bestValid, bestTest } = trainer.withBestParams(() => ({
-    bestValid: trainer.evaluate(splits.valid), bestTest: splits.test.length ? trainer.evaluate(splits.test) : null,
+    bestValid: trainer.evaluate(splits.valid, splits.grids.valid), bestTest: splits.test.length ? trainer.evaluate(splits.test, splits.grids.test) : null,
   }));
   let baselines: NgramBaselineRow[] = [];
   if (!values['no-baselines']) {
@@ -352,18 +378,32 @@ async function runEpochs(
     `Settings: ${JSON.stringify(settings)}`,
     `Data: ${JSON.stringify(splits.description)}`,
     `Kernel build: ${build}`,
-    `Epochs run: ${trainer.epoch}${stoppedEarly ? ` (stopped early: no improvement for ${settings.patience} epochs)` : ''}; best epoch by validation loss: ${trainer.bestEpoch}; mean seconds per epoch: ${(trainer.history.reduce((s, h) => s + h.seconds, 0) / Math.max(1, trainer.history.length)).toFixed(2)}`,
+    `Epochs run: ${trainer.epoch}${stoppedEarly ? ` (stopped early: no improvement for ${settings.patience} epochs)` : ''}; best epoch by validation loss: ${trainer.bestEpoch}; mean seconds per epoch: ${(trainer.history.reduce((s, h) => s + h.seconds, 0) / Math.max(1, trainer.history.length)).toFixed(2)}` +
+      (cpuSeconds.length ? ` (CPU ${(cpuSeconds.reduce((a, b) => a + b, 0) / cpuSeconds.length).toFixed(2)} s per epoch of this process, ${cpuSeconds.length} epoch${cpuSeconds.length === 1 ? '' : 's'})` : ''),
     ``,
     `| model | valid nats/step | valid perplexity | valid accuracy | valid accuracy (events) | test nats/step | test perplexity | test accuracy | test accuracy (events) |`,
     `|---|---|---|---|---|---|---|---|---|`,
-    `| LSTM [${settings.hiddenSizes}] (best epoch) | ${row(bestValid)} | ${bestTest ? row(bestTest) : '– | – | – | –'} |`,
+    `| LSTM [${settings.hiddenSizes}]${modelNotes(settings)} (best epoch) | ${row(bestValid)} | ${bestTest ? row(bestTest) : '– | – | – | –'} |`,
     ...baselines.map((b) => `| ${b.order}-gram (KN, D=${b.discount}) | ${row(b.valid)} | ${bestTest ? row(b.test) : '– | – | – | –'} |`),
     ``,
   ];
+  if (bestValid.labelNats !== undefined) {
+    lines.push(`The ${settings.encoding} encoding's figures are per event (each event's probability sums the classes that play it); its label loss, what training minimises, is ${bestValid.labelNats.toFixed(4)} nats/step on valid${bestTest?.labelNats !== undefined ? ` and ${bestTest.labelNats.toFixed(4)} on test` : ''}.`, '');
+  }
   if (baselines.length && bestTest) lines.push('n-gram detail:', '', formatNgramTable(baselines), '');
   folder.writeAtomic('report.md', lines.join('\n'));
   process.stdout.write(`${lines.join('\n')}\n`);
   process.stdout.write(`best model: ${folder.path(MODEL_FILE)}  (total ${formatDuration((performance.now() - started) / 1000)})\n`);
+}
+
+/** What the report's model row says besides the layer sizes: an encoding other than basic, dropout, weight decay. */
+function modelNotes(settings: TrainingSettings): string {
+  const notes: string[] = [];
+  if ((settings.encoding ?? 'basic') !== 'basic') notes.push(settings.encoding!);
+  if (settings.dropout) notes.push(`dropout ${settings.dropout}`);
+  if (settings.inputDropout) notes.push(`input dropout ${settings.inputDropout}`);
+  if (settings.weightDecay) notes.push(`weight decay ${settings.weightDecay}`);
+  return notes.length ? ` ${notes.join(', ')}` : '';
 }
 
 function row(m: { nats: number; perplexity: number; accuracy: number; accuracyOnEvents: number }): string {

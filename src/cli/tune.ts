@@ -23,43 +23,55 @@ import { RunFolder } from '../node/run_folder.js';
 import { heatmap, lineChart } from '../report/svg.js';
 import { CheckpointCopies, encodeTunerCheckpointDetached, readTunerCheckpoint, restoreTunerCheckpoint, TUNE_CHECKPOINT_FORMAT, TUNE_CHECKPOINT_VERSION, type TunerCheckpoint } from '../rl/checkpoint.js';
 import {
-  ALGORITHM_LABELS, CONFIG_FIELDS, ConfigError, ConfigFileError, configOverridesFromText, describeConfig, MAX_CONFIG_FILE_BYTES, resolveConfigWithNotes, type TunerConfig,
+  ALGORITHM_LABELS, ConfigError, ConfigFileError, configOverridesFromText, MAX_CONFIG_FILE_BYTES, PRESET_NAMES, resolveConfigWithNotes, type TunerConfig,
 } from '../rl/config.js';
 import { createTuner, heatmapRows, runTuning, type AnyTuner, type BackgroundCheckpoint, type FinalReport, type LogRecord } from '../rl/driver.js';
 import { primingFor, type Priming } from '../policy/sampling.js';
 import { TuneDivergedError } from '../rl/tuner.js';
 import {
-  formatDuration, loadKernelsOnThreads, MIDI_FILE_LIMIT, MODEL_FILE_LIMIT, parseFlags, partFlags, PART_FLAGS_HELP, Progress, readInput, readModelBytes, stopOnSignal, threadsFlag, threadsHelp, UsageError,
-  yieldToEventLoop, type FlagValues,
+  formatDuration, loadKernelsOnThreads, MIDI_FILE_LIMIT, MODEL_FILE_LIMIT, PART_FLAGS, partFlags, Progress, QUIET, readInput, readModelBytes, RELAXED_SIMD, stopOnSignal,
+  threadsFlag, threadsRow, UsageError, yieldToEventLoop,
 } from './common.js';
+import { commandHelp, defineCommand, parseCommandLine, type FlagValues } from './flags.js';
 
-export const TUNE_HELP = `rltuner tune: refine a Note RNN with reinforcement learning under music-theory rewards
-
-Usage: rltuner tune [--model <note_rnn.safetensors>] [--preset default|library|script] [--config <file.json>]
-                    [--<field> <value> ...] [--out <dir>] [--resume | --overwrite]
-
-  --model <file>       the Note RNN to tune [the shipped default, models/note_rnn.safetensors; at
-                       --resume, the model the run was started with]
-  --preset <name>      named settings laid under --config and the flags [default]
-  --config <file>      JSON object of fields (camelCase names, below) over the preset; never written to
-  --out <dir>          run folder [runs/tune-<algorithm>]; it must be new or empty, or hold this kind of run
-  --resume             continue the run in --out from its checkpoint, exactly as if never stopped; only
-                       --training-steps may differ from the run's settings (to extend it)
-  --overwrite          replace the earlier run in --out: only the files its marker lists as written by
-                       it are removed; a folder no rltuner tune run started is refused, untouched
-  --reward-model <file>  a reward model from \`rltuner prefs train\` (its reward_model.safetensors, or the run
-                       folder holding it): the learned preference reward, weighted by --weight-preference
-                       (pg: w·R(composition) in each return; q, psi, g: potential-based shaping w·(R(s') − R(s))
-                       each step); recorded in config.json, fingerprinted, and at --resume the run's own
-  --primer <file.mid>  the primer melody for --priming primer
-  --corpus <path>      MIDI folder/file/list for --priming corpus (windows of 16 steps)
-${PART_FLAGS_HELP}
-  --quiet              no progress output
-  --relaxed-simd       use the relaxed-SIMD kernels where the runtime accepts them
-${threadsHelp(1)}
-  -h, --help           this text
-
-The run folder receives: config.json (the resolved settings and what the run started from),
+export const TUNE = defineCommand({
+  name: 'tune',
+  title: 'refine a Note RNN with reinforcement learning under music-theory rewards',
+  usage: [
+    `tune [--model <note_rnn.safetensors>] [--preset ${PRESET_NAMES.join('|')}] [--config <file.json>]`,
+    '               [--<field> <value> ...] [--out <dir>] [--resume | --overwrite]',
+  ],
+  configFields: true,
+  flags: [
+    {
+      name: 'model', kind: 'string', arg: '<file>', doc: 'the Note RNN to tune',
+      defaultText: 'the shipped default, models/note_rnn.safetensors; at --resume, the model the run was started with',
+    },
+    { name: 'preset', kind: 'choice', values: PRESET_NAMES, arg: '<name>', default: 'default', doc: 'named settings laid under --config and the flags (listed below)' },
+    { name: 'config', kind: 'string', arg: '<file>', doc: 'JSON object of fields (camelCase names, below) over the preset; never written to' },
+    { name: 'out', kind: 'string', arg: '<dir>', doc: 'run folder; it must be new or empty, or hold this kind of run', defaultText: 'runs/tune-<algorithm>' },
+    {
+      name: 'resume', kind: 'boolean',
+      doc: "continue the run in --out from its checkpoint, exactly as if never stopped; only --training-steps may differ from the run's settings (to extend it)",
+    },
+    {
+      name: 'overwrite', kind: 'boolean',
+      doc: 'replace the earlier run in --out: only the files its marker lists as written by it are removed; a folder no rltuner tune run started is refused, untouched',
+    },
+    { name: 'primer', kind: 'string', arg: '<file.mid>', doc: 'the primer melody for --priming primer' },
+    { name: 'corpus', kind: 'string', arg: '<path>', doc: 'MIDI folder/file/list for --priming corpus (windows of 16 steps)' },
+    {
+      name: 'reward-model', kind: 'string', arg: '<file>',
+      doc: 'a reward model from `rltuner prefs train` (its reward_model.safetensors, or the run folder holding it): the learned preference reward, '
+        + 'weighted by --weight-preference (pg: w·R(composition) in each return; q, psi, g: potential-based shaping w·(R(s\') − R(s)) each step); '
+        + "recorded in config.json, fingerprinted, and at --resume the run's own",
+    },
+    ...PART_FLAGS,
+    QUIET,
+    RELAXED_SIMD,
+    threadsRow(1),
+  ],
+  notes: `The run folder receives: config.json (the resolved settings and what the run started from),
 metrics.jsonl (reward curves, TD loss, mean Q, each rule (rules/<name>) and composition term
 (composition/<name>, the mean per finished composition, whatever its weight), steps per second,
 evaluations with eval/, listener/ and data/ rows), checkpoint.safetensors, <algorithm>_tuned.safetensors
@@ -70,8 +82,10 @@ The composition terms (--weight-tonic-ending, --weight-rhythm, --weight-pitch-ra
 --weight-phrase-recurrence; 0 by default) reward the finished composition at its last step; --num-notes
 64 or 128 tunes longer pieces (phrase recurrence needs at least 64).
 Ctrl-C (or SIGTERM) writes a checkpoint at the end of the current composition and exits with code 130
-(143); the same command plus --resume continues it. A second Ctrl-C quits at once.
-`;
+(143); the same command plus --resume continues it. A second Ctrl-C quits at once.`,
+});
+
+type TuneValues = FlagValues<(typeof TUNE.flags)[number]>;
 
 /**
  * Training steps a checkpoint's data stays valid for while it is written in the background: the ring
@@ -82,19 +96,9 @@ const CHECKPOINT_WRITE_STEPS = 16_384;
 
 /**
  * The checkpoint's CRC-32: Node's native one (zlib.crc32, Node >= 20.15), the same values as the portable
- * one at 4,191 against 1,141 MB/s (bench/crc32_speed.ts, bench/results/2026-11-30-night.md); the portable
- * one where it is missing.
+ * one and several times faster (bench/crc32_speed.ts measures both); the portable one where it is missing.
  */
 const nativeCrc32: Crc32 = typeof zlib.crc32 === 'function' ? zlib.crc32 : crc32;
-
-/** The kebab-case flag of every config field. */
-function configFlagOptions(): Record<string, { type: 'string' | 'boolean' }> {
-  const out: Record<string, { type: 'string' | 'boolean' }> = {};
-  for (const [name, spec] of Object.entries(CONFIG_FIELDS)) {
-    out[name.replace(/[A-Z]/g, (l) => `-${l.toLowerCase()}`)] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
-  }
-  return out;
-}
 
 /** What a tuning run records about itself in config.json and its checkpoints, besides the config. */
 interface RunRecord {
@@ -115,25 +119,16 @@ export interface TuneCommandOptions {
 }
 
 export async function tuneCommand(args: string[], options: TuneCommandOptions = {}): Promise<number> {
-  const configFlags = configFlagOptions();
-  const v = parseFlags('tune', args, {
-    model: { type: 'string' }, preset: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' },
-    resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, primer: { type: 'string' }, corpus: { type: 'string' }, 'reward-model': { type: 'string' },
-    quiet: { type: 'boolean' }, track: { type: 'string' }, channel: { type: 'string' },
-    'relaxed-simd': { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...configFlags,
-  });
-  if (v.help) {
-    process.stdout.write(`${TUNE_HELP}\n${describeConfig().join('\n')}\n`);
+  const { values: v, given, config: flags, help } = parseCommandLine(TUNE, args);
+  if (help) {
+    process.stdout.write(commandHelp(TUNE));
     return 0;
   }
-  const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   if (v.resume && v.overwrite) throw new UsageError('--resume continues the run in --out and --overwrite replaces it; pass one of them', 'tune');
-  const flags: Record<string, string | boolean> = {};
-  for (const name of Object.keys(configFlags)) if (v[name] !== undefined) flags[name] = v[name] as string | boolean;
-  const configPath = s('config') === undefined ? undefined : resolve(s('config') as string);
-  const requested = resolveRequestedConfig(s('preset'), configPath, flags);
-  const threads = threadsFlag(s('threads'), 'tune', Boolean(v['relaxed-simd']), 1);
-  const out = s('out') ?? `runs/tune-${requested.algorithm}`;
+  const configPath = v.config === undefined ? undefined : resolve(v.config);
+  const requested = resolveRequestedConfig(v.preset, configPath, flags);
+  const threads = threadsFlag(v.threads, 'tune', Boolean(v['relaxed-simd']), 1);
+  const out = v.out ?? `runs/tune-${requested.algorithm}`;
   const progress = new Progress(Boolean(v.quiet));
   const notice = (line: string) => process.stderr.write(`${line}\n`);
   const folder = RunFolder.claim(out, { kind: 'tune', resume: Boolean(v.resume), overwrite: Boolean(v.overwrite), notice, protect: configPath ? [configPath] : [] });
@@ -141,13 +136,13 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
   try {
     const checkpoint = v.resume ? readTunerCheckpoint(folder.readBytes('checkpoint.safetensors'), folder.path('checkpoint.safetensors')) : null;
     const record: RunRecord = checkpoint ? recordedRun(checkpoint) : {
-      model: s('model') === undefined ? readModelBytes(undefined).path : resolve(s('model') as string),
-      primer: s('primer') && resolve(s('primer') as string),
-      corpus: s('corpus') && resolve(s('corpus') as string),
-      part: partFlags('tune', v),
-      ...(s('reward-model') !== undefined ? { rewardModel: rewardModelPath(s('reward-model') as string) } : {}),
+      model: v.model === undefined ? readModelBytes(undefined).path : resolve(v.model),
+      primer: v.primer && resolve(v.primer),
+      corpus: v.corpus && resolve(v.corpus),
+      part: partFlags(v),
+      ...(v['reward-model'] !== undefined ? { rewardModel: rewardModelPath(v['reward-model']) } : {}),
     };
-    const config = checkpoint ? configForResume(checkpoint, requested, v, flags) : requested;
+    const config = checkpoint ? configForResume(checkpoint, requested, given, flags) : requested;
     if (checkpoint) checkSameInputs(checkpoint, record, v);
     if (config.weightPreference > 0 && !record.rewardModel) {
       throw new UsageError(`--weight-preference ${config.weightPreference} weighs a learned preference reward: pass its reward model with --reward-model <file> (from \`rltuner prefs train\`)`, 'tune');
@@ -160,7 +155,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
     const loaded = await loadKernelsOnThreads(threads, Boolean(v['relaxed-simd']));
     closeThreads = loaded.close;
     const { kernels, build, digest } = loaded;
-    const model = readModelBytes(checkpoint ? record.model : s('model'));
+    const model = readModelBytes(checkpoint ? record.model : v.model);
     const noteRnn = decodeModel(model.bytes, model.path);
     const { priming, tokens: primingMaterial } = await loadPriming(config, record);
     const rewardModel = record.rewardModel ? readRewardModel(record.rewardModel) : null;
@@ -203,7 +198,7 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
         onLog: (m: LogRecord) => {
           folder.appendJsonLineInBackground('metrics.jsonl', m);
           metricsRecords++;
-          progress.update(`step ${m.step}/${config.trainingSteps}  ${Math.round(m['charts/SPS'])} steps/s  ${progressFigures(config, m)}`);
+          progress.bar(m.step, config.trainingSteps, `step ${m.step}/${config.trainingSteps}  ${Math.round(m['charts/SPS'])} steps/s  ${progressFigures(config, m)}`);
         },
         onEvaluation: (rec, e) => {
           folder.appendJsonLineInBackground('metrics.jsonl', rec);
@@ -253,14 +248,14 @@ export async function tuneCommand(args: string[], options: TuneCommandOptions = 
 }
 
 /** The config asked for on the command line: preset, then the --config file, then the flags. */
-function resolveRequestedConfig(preset: string | undefined, configPath: string | undefined, flags: Record<string, string | boolean>): TunerConfig {
+function resolveRequestedConfig(preset: string, configPath: string | undefined, flags: Record<string, string | boolean>): TunerConfig {
   try {
     let json: Record<string, unknown> = {};
     if (configPath) {
       const bytes = readInput(configPath, 'config file', 'Pass a JSON object of tuning fields (see --help).', { bytes: MAX_CONFIG_FILE_BYTES, name: 'MAX_CONFIG_FILE_BYTES' });
       json = configOverridesFromText(new TextDecoder().decode(bytes), configPath);
     }
-    const { config, notes } = resolveConfigWithNotes(preset ?? 'default', json, flags, configPath);
+    const { config, notes } = resolveConfigWithNotes(preset, json, flags, configPath);
     for (const note of notes) process.stderr.write(`note: ${note}\n`);
     return config;
   } catch (e) {
@@ -303,9 +298,9 @@ function checkedMetricsAtResume(folder: RunFolder, checkpoint: TunerCheckpoint, 
  * The saved config, with --training-steps extended if given. Any other setting given (flag, --config or
  * --preset) must equal the saved one: a resume cannot honour a change, so it refuses it.
  */
-function configForResume(checkpoint: TunerCheckpoint, requested: TunerConfig, v: FlagValues, flags: Record<string, string | boolean>): TunerConfig {
+function configForResume(checkpoint: TunerCheckpoint, requested: TunerConfig, flagsGiven: ReadonlySet<string>, flags: Record<string, string | boolean>): TunerConfig {
   const saved = checkpoint.config;
-  const given = v.config !== undefined || v.preset !== undefined ? Object.keys(saved) : Object.keys(flags).map((f) => f.replace(/-([a-z])/g, (_, l: string) => l.toUpperCase()));
+  const given = flagsGiven.has('config') || flagsGiven.has('preset') ? Object.keys(saved) : Object.keys(flags).map((f) => f.replace(/-([a-z])/g, (_, l: string) => l.toUpperCase()));
   const changed = given
     .filter((field) => field !== 'trainingSteps')
     .filter((field) => requested[field as keyof TunerConfig] !== saved[field as keyof TunerConfig])
@@ -323,27 +318,27 @@ function configForResume(checkpoint: TunerCheckpoint, requested: TunerConfig, v:
 }
 
 /** --model / --primer / --corpus / --reward-model / --track / --channel given at --resume must name what the run used. */
-function checkSameInputs(checkpoint: TunerCheckpoint, record: RunRecord, v: FlagValues): void {
+function checkSameInputs(checkpoint: TunerCheckpoint, record: RunRecord, v: TuneValues): void {
   const differs: string[] = [];
   const path = (flag: 'model' | 'primer' | 'corpus') => {
     const given = v[flag];
-    if (typeof given === 'string' && resolve(given) !== record[flag]) differs.push(`--${flag}: the run used ${record[flag] ?? 'none'}, the command gives ${resolve(given)}`);
+    if (given !== undefined && resolve(given) !== record[flag]) differs.push(`--${flag}: the run used ${record[flag] ?? 'none'}, the command gives ${resolve(given)}`);
   };
   path('model');
   path('primer');
   path('corpus');
   const rewardModel = v['reward-model'];
-  if (typeof rewardModel === 'string' && rewardModelPath(rewardModel) !== record.rewardModel) {
+  if (rewardModel !== undefined && rewardModelPath(rewardModel) !== record.rewardModel) {
     differs.push(`--reward-model: the run used ${record.rewardModel ?? 'none'}, the command gives ${rewardModelPath(rewardModel)}`);
   }
-  const part = partFlags('tune', v);
+  const part = partFlags(v);
   for (const key of ['track', 'channel'] as const) {
     if (part[key] !== undefined && part[key] !== record.part?.[key]) differs.push(`--${key}: the run used ${record.part?.[key] ?? 'the default'}, the command gives ${part[key]}`);
   }
   if (differs.length) throw new UsageError(`--resume: ${checkpoint.source}:\n  ${differs.join('\n  ')}\n  Drop those flags (the run remembers its inputs), or start a new run in another folder.`, 'tune');
 }
 
-/** The reward model file --reward-model names: the file, or in a run folder of \`prefs train\` its reward_model.safetensors. */
+/** The reward model file --reward-model names: the file, or in a run folder of `prefs train` its reward_model.safetensors. */
 function rewardModelPath(given: string): string {
   const path = resolve(given);
   return existsSync(path) && statSync(path).isDirectory() ? join(path, 'reward_model.safetensors') : path;

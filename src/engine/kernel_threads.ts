@@ -7,7 +7,7 @@
  * thread, along a dimension in which every output element is computed by the same arithmetic whatever
  * the cut — a gemm's rows at multiples of its 4-row tile (or its columns at multiples of 32 when the
  * weights outweigh the rows), 8-column panels of a weight gradient (each element's sum over rows keeps its
- * order), rows of the LSTM cell and the losses. The calling thread posts the other parts, computes its own,
+ * order), rows of the LSTM cell and the losses, rows of a sparse input's gather and columns of its scatter. The calling thread posts the other parts, computes its own,
  * and waits for them. Reductions (sum_squares, the TD loss), the flat passes over the parameters and small
  * calls run whole on the calling thread. Independent work can also be handed over whole (`deferred`: the
  * Target network's forward pass beside the Q-network's). So a run on N threads gives the bits of a run on
@@ -48,6 +48,7 @@ const OPS = [
   'gemm_packed_set', 'gemm_packed_accumulate', 'gemm_packed_bias_set', 'outer_accumulate',
   'gather_bias_rows', 'scatter_rows_accumulate', 'colsum_accumulate', 'lstm_cell_forward', 'lstm_cell_backward_set',
   'softmax_xent_forward', 'softmax_xent_backward_set',
+  'gather_weighted_rows_bias_set', 'scatter_weighted_rows_accumulate',
   // Run whole on a helper, never split: the bench's cross-core measurement (bench/cross_core.ts).
   'soft_update',
 ] as const satisfies readonly (keyof KernelExports)[];
@@ -94,11 +95,11 @@ const LOCAL_AFTER_LATE = 256;
  * Work below which a call runs whole on the calling thread: each part costs a handshake between threads and
  * moves rows or weights between the cores' caches, so it must be much larger than that. At the TD update's
  * shapes (H = 100, B = 32) nothing is cut: cutting its gemms, weight gradients and cells made the update
- * 0.76× as fast on two threads (bench/results/2026-11-30-evening-quick.json); BPTT's 64 rows at H = 100,
- * the evaluation's 128 and every call at H >= 256 are. The flat passes over the parameters (Adam,
- * the soft update, scaling, zeroing) run whole: a helper that writes half the weights must send them across
- * to the calling thread's cache before the next forward pass, and Adam alone gained nothing on two threads
- * (bench/results/2026-11-30-quick.json, Adam at H = 100, 256, 512: 0.97×, 0.96×, 1.02×).
+ * slower on two threads; BPTT's 64 rows at H = 100, the evaluation's 128 and every call at H >= 256 are.
+ * The flat passes over the parameters (Adam, the soft update, scaling, zeroing) run whole: a helper that
+ * writes half the weights must send them across to the calling thread's cache before the next forward
+ * pass, and Adam alone gained nothing on two threads. `npm run bench:quick` measures each of these
+ * on one and two threads; bench/results/README.md lists the stored runs.
  */
 const MIN_SPLIT_MACS = 2_000_000;
 const MIN_SPLIT_CELLS = 4_096;
@@ -466,6 +467,16 @@ function splitExports(local: KernelExports, threads: KernelThreads): KernelExpor
       // Rows may share a token: cut columns, so each table element keeps its order of additions.
       if (M * N < MIN_SPLIT_ROWS_ELEMENTS || N < 8) return local.scatter_rows_accumulate(table, ldt, tokens, d, ldd, M, N);
       run('scatter_rows_accumulate', cutPoints(N, helpers + 1, 4), (lo, hi) => [table + lo * F, ldt, tokens, d + lo * F, ldd, M, hi - lo]);
+    },
+    gather_weighted_rows_bias_set(out, ldo, bias, table, ldt, indices, values, K, M, N) {
+      if (M * N * K < MIN_SPLIT_ROWS_ELEMENTS) return local.gather_weighted_rows_bias_set(out, ldo, bias, table, ldt, indices, values, K, M, N);
+      run('gather_weighted_rows_bias_set', cutPoints(M, helpers + 1, 1), (lo, hi) => [
+        out + lo * ldo * F, ldo, bias, table, ldt, indices + lo * K * 4, values + lo * K * F, K, hi - lo, N]);
+    },
+    scatter_weighted_rows_accumulate(table, ldt, indices, values, K, d, ldd, M, N) {
+      // Rows may share a table row: cut columns, so each table element keeps its order of additions.
+      if (M * N * K < MIN_SPLIT_ROWS_ELEMENTS || N < 8) return local.scatter_weighted_rows_accumulate(table, ldt, indices, values, K, d, ldd, M, N);
+      run('scatter_weighted_rows_accumulate', cutPoints(N, helpers + 1, 4), (lo, hi) => [table + lo * F, ldt, indices, values, K, d + lo * F, ldd, M, hi - lo]);
     },
     colsum_accumulate(db, d, ldd, M, N) {
       if (M * N < MIN_SPLIT_ROWS_ELEMENTS || N < 8) return local.colsum_accumulate(db, d, ldd, M, N);

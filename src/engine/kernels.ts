@@ -24,6 +24,8 @@ export interface KernelExports {
   colsum_accumulate(db: number, d: number, ldd: number, M: number, N: number): void;
   gather_bias_rows(out: number, ldo: number, bias: number, table: number, ldt: number, tokens: number, M: number, N: number): void;
   scatter_rows_accumulate(table: number, ldt: number, tokens: number, d: number, ldd: number, M: number, N: number): void;
+  gather_weighted_rows_bias_set(out: number, ldo: number, bias: number, table: number, ldt: number, indices: number, values: number, K: number, M: number, N: number): void;
+  scatter_weighted_rows_accumulate(table: number, ldt: number, indices: number, values: number, K: number, d: number, ldd: number, M: number, N: number): void;
   lstm_cell_forward(act: number, c: number, tanhC: number, h: number, pre: number, cPrev: number, B: number, P: number): void;
   lstm_cell_backward_set(dpre: number, dcPrev: number, dh: number, dc: number, act: number, cPrev: number, tanhC: number, B: number, P: number, ldd: number): void;
   sigmoid_array(out: number, x: number, n: number): void;
@@ -37,6 +39,7 @@ export interface KernelExports {
   ): void;
   sum_squares(x: number, n: number): number;
   scale_array(x: number, n: number, s: number): void;
+  multiply_set(out: number, a: number, b: number, n: number): void;
   soft_update(target: number, source: number, n: number, eta: number): void;
   copy_bytes(dst: number, src: number, n: number): void;
   zero_bytes(dst: number, n: number): void;

@@ -6,7 +6,8 @@
  * rows (blocks i, f, g, o), O output classes (38), Q = O padded to a multiple of 8, B batch rows, T steps.
  *
  * Parameter tensors of layer l (must match assembly/lstm.ts and assembly/matrix.ts):
- *   lstm.l.w_x  layer 0: rows layout [I][G] (one-hot input: a row lookup); l > 0: panel-packed P_{l-1} x G
+ *   lstm.l.w_x  layer 0: rows layout [I][G] (one-hot input: a row lookup; sparse input: a weighted sum of
+ *               rows); l > 0: panel-packed P_{l-1} x G
  *   lstm.l.w_h  panel-packed P x G
  *   lstm.l.b    [G] (the forget bias lives here, so pre_f = W x + b with b_f = forget_bias at init)
  *   output.w    panel-packed P_last x Q
@@ -15,13 +16,38 @@
  */
 
 export interface LstmStackConfig {
-  /** Number of input classes (one-hot). */
+  /** Width of the input: the number of input classes of a one-hot input, or the rows of W_x that `input` expands into. */
   inputSize: number;
+  /**
+   * How a step's input id becomes rows of W_x when the input is not one-hot (absent: the id is the one
+   * class of a one-hot input, and layer 0's input is a row lookup).
+   */
+  input?: InputFeatures;
   /** Hidden units per LSTM layer, bottom first. */
   hiddenSizes: number[];
   /** Number of output classes (logits). */
   outputSize: number;
 }
+
+/**
+ * A sparse input: each step's input id expands into `entries` (row, value) pairs, and the input part of
+ * the gate pre-activations is Σ value · W_x[row] (a weighted gather of rows, its gradient a weighted
+ * scatter). The engine knows nothing of what the rows mean: src/music/lookback.ts's lookback encoding
+ * (one-hot blocks, counter bits and flags) is one such input.
+ */
+export interface InputFeatures {
+  /** Names the input in messages and model files (e.g. "lookback"). */
+  readonly name: string;
+  /** (row, value) entries per input, 1..MAX_INPUT_ENTRIES. */
+  readonly entries: number;
+  /** Input ids run 0 .. ids − 1. */
+  readonly ids: number;
+  /** Writes the entries of input `id` to indices[at .. at + entries) (rows below inputSize) and values[at ..]. */
+  expand(id: number, indices: Int32Array, values: Float32Array, at: number): void;
+}
+
+/** The most (row, value) entries a sparse input may expand into per step. */
+export const MAX_INPUT_ENTRIES = 64;
 
 export type TensorLayout = 'rows' | 'panel' | 'vector';
 
@@ -74,6 +100,18 @@ export const MAX_LAYERS = 8;
  */
 export const MAX_HIDDEN_UNITS = 4096;
 
+/**
+ * Why `hiddenSizes` cannot be an LSTM stack's layer sizes (1 to MAX_LAYERS layers of 1 to MAX_HIDDEN_UNITS
+ * units), or null when it can: the one check of the limits, for the engine, the trainer and the CLI.
+ */
+export function hiddenSizesProblem(hiddenSizes: unknown): string | null {
+  if (!Array.isArray(hiddenSizes) || hiddenSizes.length < 1 || hiddenSizes.length > MAX_LAYERS) {
+    return `hiddenSizes must list 1 to ${MAX_LAYERS} layer sizes, got ${JSON.stringify(hiddenSizes)}`;
+  }
+  const l = hiddenSizes.findIndex((h) => !(Number.isInteger(h) && h >= 1 && h <= MAX_HIDDEN_UNITS));
+  return l < 0 ? null : `hiddenSizes[${l}] must be an integer in 1..${MAX_HIDDEN_UNITS}, got ${hiddenSizes[l]}`;
+}
+
 function validateConfig(config: LstmStackConfig): void {
   const intIn = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
   if (!intIn(config.inputSize, 1, MAX_HIDDEN_UNITS)) {
@@ -82,12 +120,15 @@ function validateConfig(config: LstmStackConfig): void {
   if (!intIn(config.outputSize, 1, MAX_HIDDEN_UNITS)) {
     throw new RangeError(`LSTM config: outputSize must be an integer in 1..${MAX_HIDDEN_UNITS}, got ${config.outputSize}`);
   }
-  if (!Array.isArray(config.hiddenSizes) || config.hiddenSizes.length < 1 || config.hiddenSizes.length > MAX_LAYERS) {
-    throw new RangeError(`LSTM config: hiddenSizes must list 1 to ${MAX_LAYERS} layer sizes, got ${JSON.stringify(config.hiddenSizes)}`);
+  const problem = hiddenSizesProblem(config.hiddenSizes);
+  if (problem !== null) throw new RangeError(`LSTM config: ${problem}`);
+  const input = config.input;
+  if (input !== undefined) {
+    if (!intIn(input.entries, 1, MAX_INPUT_ENTRIES)) {
+      throw new RangeError(`LSTM config: input "${input.name}" expands into ${input.entries} entries per step; expected an integer in 1..${MAX_INPUT_ENTRIES}`);
+    }
+    if (!intIn(input.ids, 1, 2 ** 31 - 1)) throw new RangeError(`LSTM config: input "${input.name}" has ${input.ids} ids; expected an integer in 1..2^31 − 1`);
   }
-  config.hiddenSizes.forEach((h, l) => {
-    if (!intIn(h, 1, MAX_HIDDEN_UNITS)) throw new RangeError(`LSTM config: hiddenSizes[${l}] must be an integer in 1..${MAX_HIDDEN_UNITS}, got ${h}`);
-  });
 }
 
 export function planParameters(config: LstmStackConfig): ParameterLayout {

@@ -19,7 +19,12 @@
  *     dc              [B][P]       gradient w.r.t. c flowing back one step
  *     dpre            [B][G]       gradient w.r.t. the gate pre-activations of one step
  *     whT, wxT        W_h^T (G x P) and, above layer 0, W_x^T (G x X), panel-packed
- *   tokens (i32) [T][B]; labels (i32), weights, logp, argmax (i32) [T*B]; actions (i32), targets [B]
+ *   tokens (i32) [T][B]: the input ids (a one-hot model's classes); labels (i32), weights, logp, argmax
+ *     (i32) [T*B]; actions (i32), targets [B]
+ *   a sparse input (config.input) or input dropout: entryIndices (i32), entryValues [T][B][K], K entries per
+ *     input (a one-hot input under dropout uses tokens as its indices, K = 1)
+ *   dropout (plan.dropout): inputMask [T][B][K]; per LSTM layer outMask [T][B][P] and hOut [T][B][P], the
+ *     layer's output h · mask that the layer above and the output layer read while dropout is on
  *   logits, dlogits [T][B][Q]; outT = W_out^T (Q x P_top, panel-packed)
  */
 import type { KernelExports, WasmMemory } from './kernels.js';
@@ -39,6 +44,8 @@ export interface ModelPlan {
   maxSteps?: number;
   /** Whether gradients and Adam moments are allocated. */
   trainable?: boolean;
+  /** Whether dropout masks are allocated (training with dropout; needs trainable). */
+  dropout?: boolean;
 }
 
 export interface AdamSettings {
@@ -46,6 +53,30 @@ export interface AdamSettings {
   beta1: number;
   beta2: number;
   epsilon: number;
+  /**
+   * Decoupled weight decay λ (AdamW, Loshchilov & Hutter): each weight matrix (not the biases) is scaled
+   * by 1 − learningRate·λ before the Adam step. Absent or 0: plain Adam.
+   */
+  weightDecay?: number;
+}
+
+/** Where dropout masks come from: uniform 32-bit integers (src/random.ts's Random is one). */
+export interface MaskSource {
+  nextU32(): number;
+}
+
+/**
+ * Dropout for one forward pass and the backward pass after it (training only; inference never drops). Each
+ * kept element is scaled by 1 / (1 − rate), so the expected activation is unchanged. The masks are drawn
+ * from `source` in a fixed order (the input mask, then each layer's output mask, time-major), so the same
+ * seed gives the same masks.
+ */
+export interface DropoutSettings {
+  /** Probability of dropping each input entry of layer 0 (a one-hot input's whole token). */
+  input: number;
+  /** Probability of dropping each unit of each LSTM layer's output (what the layer above and the output layer read; not the recurrent state). */
+  output: number;
+  source: MaskSource;
 }
 
 export interface ClipSettings {
@@ -73,6 +104,8 @@ export interface Allocator {
 
 /** Bytes per element of every arena buffer (f32 and i32). */
 const F32 = 4;
+
+const NO_DROPOUT = Object.freeze({ input: false, output: false });
 
 /**
  * Row stride (floats) of dpre, one step's gate gradients: G = 4P, plus 16 when G is a multiple of 256. Rows
@@ -104,6 +137,7 @@ interface LstmLayerBuffers {
   c: Trace; h: Trace; act: Trace; tanhC: Trace;
   cCarried: number; hCarried: number;
   dh: Trace; dc: number; dpre: number; dpreStride: number; whT: number; wxT: number;
+  outMask: Trace; hOut: Trace;
 }
 
 /** Byte addresses of one LSTM layer's tensors in the parameter block or in the gradient block. */
@@ -168,6 +202,19 @@ export class LstmModel {
   private readonly logitsView: Float32Array;
   private readonly dlogitsView: Float32Array;
   private readonly stateViews: { c: Float32Array; h: Float32Array; c0: Float32Array; h0: Float32Array }[];
+  /** Entries per input (config.input's, 1 for a one-hot input). */
+  private readonly K: number;
+  private readonly entryIndicesPtr: number;
+  private readonly entryValuesPtr: number;
+  private readonly inputMaskPtr: number;
+  private readonly entryIndicesView: Int32Array;
+  private readonly entryValuesView: Float32Array;
+  private readonly inputMaskView: Float32Array;
+  private readonly outMaskViews: Float32Array[];
+  /** Whether dropout masks are planned. */
+  readonly dropoutPlanned: boolean;
+  /** The dropout of the last forward pass (what the backward pass must mirror); none after any other call. */
+  private dropping: { readonly input: boolean; readonly output: boolean } = NO_DROPOUT;
 
   /** Bytes a model of this config and plan needs in an arena (for planning a shared memory). */
   static planBytes(config: LstmStackConfig, plan: ModelPlan): number {
@@ -185,7 +232,10 @@ export class LstmModel {
     const B = plan.maxBatch;
     const T = plan.maxSteps ?? 1;
     const train = plan.trainable ?? false;
+    const drop = train && (plan.dropout ?? false);
     const Q = layout.outputPadded;
+    const K = config.input?.entries ?? 1;
+    const entries = Math.ceil((T * B * K) / 4) * 4; // [T][B][K], rounded up to whole vectors of 4 floats
     const params = alloc(layout.size * F32);
     const grads = train ? alloc(layout.size * F32) : 0;
     const adamM = train ? alloc(layout.size * F32) : 0;
@@ -203,6 +253,8 @@ export class LstmModel {
       dpreStride: dpreStride(d.gates),
       whT: train ? alloc(d.gates * d.padded * F32) : 0,
       wxT: train && l > 0 ? alloc(d.gates * d.inputStride * F32) : 0,
+      outMask: new Trace(drop ? alloc(T * B * d.padded * F32) : 0, d.padded),
+      hOut: new Trace(drop ? alloc(T * B * d.padded * F32) : 0, d.padded),
     }));
     const top = layout.layers[layout.layers.length - 1];
     return {
@@ -217,6 +269,10 @@ export class LstmModel {
       logits: new Trace(alloc(T * B * Q * F32), Q),
       dlogits: new Trace(train ? alloc(T * B * Q * F32) : 0, Q),
       outT: train ? alloc(Q * top.padded * F32) : 0,
+      entryIndices: config.input ? alloc(entries * 4) : 0,
+      entryValues: config.input || drop ? alloc(entries * F32) : 0,
+      inputMask: drop ? alloc(entries * F32) : 0,
+      entries,
     };
   }
 
@@ -231,10 +287,13 @@ export class LstmModel {
     if (!Number.isInteger(maxSteps) || maxSteps < 1) {
       throw new RangeError(`LstmModel: maxSteps must be a positive integer, got ${plan.maxSteps}`);
     }
+    if (plan.dropout && !plan.trainable) throw new RangeError('LstmModel: dropout needs a trainable plan (dropout is for training only)');
     const a = LstmModel.allocate(config, plan, alloc);
     this.k = kernels;
     this.memory = memory;
     this.config = { ...config, hiddenSizes: [...config.hiddenSizes] };
+    this.K = config.input?.entries ?? 1;
+    this.dropoutPlanned = (plan.trainable ?? false) && (plan.dropout ?? false);
     this.layout = a.layout;
     this.maxBatch = plan.maxBatch;
     this.maxSteps = maxSteps;
@@ -288,6 +347,13 @@ export class LstmModel {
       c0: new Float32Array(buf, a.layers[l].c.ptr, B * d.padded),
       h0: new Float32Array(buf, a.layers[l].h.ptr, B * d.padded),
     }));
+    this.entryIndicesPtr = a.entryIndices;
+    this.entryValuesPtr = a.entryValues;
+    this.inputMaskPtr = a.inputMask;
+    this.entryIndicesView = a.entryIndices ? new Int32Array(buf, a.entryIndices, a.entries) : new Int32Array(0);
+    this.entryValuesView = a.entryValues ? new Float32Array(buf, a.entryValues, a.entries) : new Float32Array(0);
+    this.inputMaskView = a.inputMask ? new Float32Array(buf, a.inputMask, a.entries) : new Float32Array(0);
+    this.outMaskViews = a.layers.map((L, l) => (L.outMask.ptr ? new Float32Array(buf, L.outMask.ptr, T * B * a.layout.layers[l].padded) : new Float32Array(0)));
     this.params.fill(0);
   }
 
@@ -463,6 +529,13 @@ export class LstmModel {
     return this.logitsView.subarray(0, batch * this.outputStride);
   }
 
+  /** The logits of the last sequence pass (forwardSequence, evaluateSequence, trainSequence): a view of [steps][batch][outputStride]. */
+  lastSequenceLogits(batch: number, steps: number): Float32Array {
+    this.checkBatch(batch);
+    this.checkSteps(steps);
+    return this.logitsView.subarray(0, steps * batch * this.outputStride);
+  }
+
   /**
    * One step from given start states (rows of stateSize floats in `states`), leaving the carried state
    * alone: the Target network and Reward RNN in a TD update. Returns logits [batch][outputStride].
@@ -476,14 +549,16 @@ export class LstmModel {
   }
 
   /**
-   * Forward over `steps` steps; inputs are [steps][batch] token ids (time-major). From the zero state, or
-   * with start 'carried' from the carried state, which then receives the final state (truncated BPTT over
-   * consecutive windows). Returns logits [steps*batch][outputStride].
+   * Forward over `steps` steps; inputs are [steps][batch] input ids (time-major; a one-hot model's token
+   * classes). From the zero state, or with start 'carried' from the carried state, which then receives the
+   * final state (truncated BPTT over consecutive windows). With `dropout` (a model planned for it), masks
+   * are drawn and applied, and the next backward pass mirrors them. Returns logits [steps*batch][outputStride].
    */
-  forwardSequence(inputs: ArrayLike<number>, batch: number, steps: number, start: StartState = 'zero'): Float32Array {
+  forwardSequence(inputs: ArrayLike<number>, batch: number, steps: number, start: StartState = 'zero', dropout?: DropoutSettings): Float32Array {
     this.checkBatch(batch);
     this.checkSteps(steps);
     this.writeTokens(inputs, batch, steps, 'forwardSequence');
+    if (dropout) this.drawDropoutMasks(dropout, batch, steps);
     if (start === 'carried') this.copyCarriedState(batch, 0, 'load');
     else this.zeroStartStates(batch);
     this.forward(batch, steps);
@@ -524,15 +599,17 @@ export class LstmModel {
   // ---------------------------------------------------------------- training
 
   /**
-   * One BPTT step on a window: forward from the zero (or carried) state, softmax cross-entropy averaged over the
-   * weighted rows, backward through time, clipping, Adam. Returns the mean loss (nats per weighted row).
+   * One BPTT step on a window: forward from the zero (or carried) state (under `dropout` when given), softmax
+   * cross-entropy averaged over the weighted rows, backward through time, clipping, Adam. Returns the mean
+   * loss (nats per weighted row).
    */
   trainSequence(
     inputs: ArrayLike<number>, labels: ArrayLike<number>, weights: ArrayLike<number>, batch: number, steps: number,
     adam: AdamSettings = DEFAULT_ADAM, clip: ClipSettings = { mode: 'global', maxNorm: 5 }, start: StartState = 'zero',
+    dropout?: DropoutSettings,
   ): number {
     this.checkTrainable('trainSequence');
-    this.forwardSequence(inputs, batch, steps, start);
+    this.forwardSequence(inputs, batch, steps, start, dropout);
     const M = batch * steps;
     this.writeLabels(labels, weights, M);
     let total = 0;
@@ -735,6 +812,8 @@ export class LstmModel {
     this.checkTrainable('adamUpdate');
     if (trailing) this.checkTrailing(trailing);
     const scales = this.clipScales(clip);
+    const decay = adam.weightDecay ?? 0;
+    if (decay !== 0) this.decayWeights(adam.learningRate * decay);
     this.adamStep++;
     const t = this.adamStep;
     const stepSize = adam.learningRate / (1 - Math.pow(adam.beta1, t));
@@ -751,6 +830,14 @@ export class LstmModel {
       this.k.adam_update(this.paramsPtr + at, this.gradsPtr + at, this.adamMPtr + at, this.adamVPtr + at, size,
         stepSize, adam.beta1, adam.beta2, adam.epsilon, vScale, scales[i], target ? target + at : 0, eta);
       i = j;
+    }
+  }
+
+  /** Decoupled weight decay: every weight matrix (not the biases) scaled by 1 − `amount` (one f32 multiply each). */
+  private decayWeights(amount: number): void {
+    if (!(amount >= 0 && amount < 1)) throw new RangeError(`adamUpdate: learningRate · weightDecay must be in [0, 1), got ${amount}`);
+    for (const spec of this.layout.tensors) {
+      if (spec.layout !== 'vector') this.k.scale_array(this.paramsPtr + spec.offset * F32, spec.size, 1 - amount);
     }
   }
 
@@ -775,22 +862,64 @@ export class LstmModel {
 
   // ---------------------------------------------------------------- layers: forward and backward pairs
 
-  /** The stack forward over T steps: the LSTM layers bottom up, then the output layer. */
+  /**
+   * The stack forward over T steps: the LSTM layers bottom up, then the output layer. Under output dropout
+   * each layer's output is masked (hOut = h · mask) before the layer above reads it.
+   */
   private forward(B: number, T: number): void {
-    for (let l = 0; l < this.layers.length; l++) this.lstmForward(l, B, T);
+    for (let l = 0; l < this.layers.length; l++) {
+      this.lstmForward(l, B, T);
+      if (this.dropping.output) this.dropoutForward(l, B, T);
+    }
     this.outputForward(B, T);
   }
 
-  /** The stack backward over T steps, top down; dlogits must be filled and grads zeroed. */
+  /**
+   * The stack backward over T steps, top down; dlogits must be filled and grads zeroed. Under output dropout
+   * the gradient arriving at a layer's output is masked (the mirror of dropoutForward) before the layer's
+   * own backward adds the recurrent part, which dropout does not touch.
+   */
   private backward(B: number, T: number): void {
     this.outputBackward(B, T);
-    for (let l = this.layers.length - 1; l >= 0; l--) this.lstmBackward(l, B, T);
+    for (let l = this.layers.length - 1; l >= 0; l--) {
+      if (this.dropping.output) this.dropoutBackward(l, B, T);
+      this.lstmBackward(l, B, T);
+    }
+  }
+
+  /** Output dropout of layer l forward. In: h (slots 1..T), outMask [T][B][P]. Out: hOut [T][B][P] = h · mask. */
+  private dropoutForward(l: number, B: number, T: number): void {
+    const L = this.layers[l];
+    this.k.multiply_set(L.hOut.at(0, B), L.h.at(1, B), L.outMask.at(0, B), T * B * this.layout.layers[l].padded);
+  }
+
+  /** Output dropout of layer l backward. In: dh [T][B][P] w.r.t. hOut (set by the layer above). Out: dh · mask, in place. */
+  private dropoutBackward(l: number, B: number, T: number): void {
+    const L = this.layers[l];
+    this.k.multiply_set(L.dh.at(0, B), L.dh.at(0, B), L.outMask.at(0, B), T * B * this.layout.layers[l].padded);
+  }
+
+  /** Byte address of step t's [B][P] output block of layer l as the layer above reads it: h (slot t + 1), or hOut under dropout. */
+  private layerOutput(l: number, t: number, B: number): number {
+    const L = this.layers[l];
+    return this.dropping.output ? L.hOut.at(t, B) : L.h.at(t + 1, B);
+  }
+
+  /**
+   * Layer 0's input rows when they are weighted (a sparse input, or input dropout): the entry indices (a
+   * one-hot input's tokens) and values (under input dropout, times the mask) of [T][B][K].
+   */
+  private weightedInput(): { indices: number; values: number } | null {
+    if (this.config.input) return { indices: this.entryIndicesPtr, values: this.entryValuesPtr };
+    if (this.dropping.input) return { indices: this.tokens.ptr, values: this.inputMaskPtr };
+    return null;
   }
 
   /**
    * LSTM layer l forward over T steps.
-   * In: the input x (layer 0: tokens [T][B]; above: h of the layer below, slots 1..T, [T][B][X]) and the
-   * start state c, h (slot 0). Out: c, h (slots 1..T). Saved for backward: act (i, f, g, o), tanhC.
+   * In: the input x (layer 0: tokens [T][B], or the weighted entries [T][B][K]; above: the output of the
+   * layer below, [T][B][X]) and the start state c, h (slot 0). Out: c, h (slots 1..T). Saved for backward:
+   * act (i, f, g, o), tanhC.
    */
   private lstmForward(l: number, B: number, T: number): void {
     const k = this.k;
@@ -798,8 +927,10 @@ export class LstmModel {
     const L = this.layers[l];
     const W = this.lstmParams[l];
     // The input part of every step's pre-activations at once: act[t] = b + x[t] . W_x.
-    if (l === 0) k.gather_bias_rows(L.act.at(0, B), G, W.b, W.wx, G, this.tokens.at(0, B), T * B, G);
-    else k.gemm_packed_bias_set(L.act.at(0, B), G, this.layers[l - 1].h.at(1, B), X, W.wx, W.b, T * B, X, G);
+    const weighted = l === 0 ? this.weightedInput() : null;
+    if (weighted) k.gather_weighted_rows_bias_set(L.act.at(0, B), G, W.b, W.wx, G, weighted.indices, weighted.values, this.K, T * B, G);
+    else if (l === 0) k.gather_bias_rows(L.act.at(0, B), G, W.b, W.wx, G, this.tokens.at(0, B), T * B, G);
+    else k.gemm_packed_bias_set(L.act.at(0, B), G, this.layerOutput(l - 1, 0, B), X, W.wx, W.b, T * B, X, G);
     for (let t = 0; t < T; t++) {
       const act = L.act.at(t, B); // [B][G]
       const cPrev = L.c.at(t, B); // [B][P]
@@ -824,6 +955,8 @@ export class LstmModel {
     const W = this.lstmParams[l];
     const dW = this.lstmGrads[l];
     const below = l > 0 ? this.layers[l - 1] : null;
+    const weighted = l === 0 ? this.weightedInput() : null;
+    const K = this.K;
     const dc = L.dc; // [B][P] in: dc of step t; out: dc of step t-1
     const dpre = L.dpre; // [B][G], rows D apart
     const D = L.dpreStride;
@@ -840,10 +973,13 @@ export class LstmModel {
       k.outer_accumulate(dW.wh, hPrev, P, dpre, D, B, P, G); // dW_h += hPrev^T . dpre
       k.colsum_accumulate(dW.b, dpre, D, B, G); // db += sum over rows of dpre
       if (below) {
-        const x = below.h.at(t + 1, B); // [B][X]
+        const x = this.layerOutput(l - 1, t, B); // [B][X]
         const dx = below.dh.at(t, B); // [B][X]
         k.outer_accumulate(dW.wx, x, X, dpre, D, B, X, G); // dW_x += x^T . dpre
         k.gemm_packed_set(dx, X, dpre, D, L.wxT, B, G, X); // dx = dpre . W_x^T (its first contribution)
+      } else if (weighted) {
+        const at = t * B * K * 4; // bytes to step t's [B][K] entries
+        k.scatter_weighted_rows_accumulate(dW.wx, G, weighted.indices + at, weighted.values + at, K, dpre, D, B, G); // dW_x[row] += value · dpre
       } else {
         k.scatter_rows_accumulate(dW.wx, G, this.tokens.at(t, B), dpre, D, B, G); // dW_x[token] += dpre
       }
@@ -851,18 +987,17 @@ export class LstmModel {
     }
   }
 
-  /** Output layer forward. In: h of the top layer, slots 1..T. Out: logits [T][B][Q] = b + h . W. */
+  /** Output layer forward. In: the top layer's output (h, slots 1..T; hOut under dropout). Out: logits [T][B][Q] = b + h . W. */
   private outputForward(B: number, T: number): void {
-    const top = this.layers[this.layers.length - 1];
     const P = this.layout.layers[this.layers.length - 1].padded;
     const Q = this.outputStride;
     const W = this.outputParams;
-    this.k.gemm_packed_bias_set(this.logits.at(0, B), Q, top.h.at(1, B), P, W.w, W.b, T * B, P, Q);
+    this.k.gemm_packed_bias_set(this.logits.at(0, B), Q, this.layerOutput(this.layers.length - 1, 0, B), P, W.w, W.b, T * B, P, Q);
   }
 
   /**
-   * Output layer backward. In: dlogits [T][B][Q], the saved h of the top layer.
-   * Out: dW, db (accumulated); the top layer's dh [T][B][P] (set).
+   * Output layer backward. In: dlogits [T][B][Q], the saved output of the top layer.
+   * Out: dW, db (accumulated); the top layer's dh [T][B][P] (set; w.r.t. its output).
    */
   private outputBackward(B: number, T: number): void {
     const k = this.k;
@@ -872,7 +1007,7 @@ export class LstmModel {
     const W = this.outputParams;
     const dW = this.outputGrads;
     for (let t = 0; t < T; t++) {
-      const h = top.h.at(t + 1, B); // [B][P]
+      const h = this.layerOutput(this.layers.length - 1, t, B); // [B][P]
       const dlogits = this.dlogits.at(t, B); // [B][Q]
       k.outer_accumulate(dW.w, h, P, dlogits, Q, B, P, Q); // dW += h^T . dlogits
     }
@@ -889,18 +1024,78 @@ export class LstmModel {
     return { hidden: d.hidden, padded: d.padded };
   }
 
+  /**
+   * Writes the input ids of `steps` × `batch` rows (a sparse input's expanded into its entries) and turns
+   * dropout off: only forwardSequence with dropout turns it on again, after this.
+   */
   private writeTokens(tokens: ArrayLike<number>, batch: number, steps: number, what: string): void {
     const n = batch * steps;
     if (tokens.length < n) throw new RangeError(`${what}: expected ${n} tokens (${steps} steps x batch ${batch}), got ${tokens.length}`);
-    const I = this.config.inputSize;
+    this.dropping = NO_DROPOUT;
+    const input = this.config.input;
+    const ids = input ? input.ids : this.config.inputSize;
     const view = this.tokensView;
     for (let i = 0; i < n; i++) {
       const t = tokens[i];
-      if (!(t >= 0 && t < I) || !Number.isInteger(t)) {
-        throw new RangeError(`${what}: token ${t} at position ${i} is out of range 0..${I - 1}`);
+      if (!(t >= 0 && t < ids) || !Number.isInteger(t)) {
+        throw new RangeError(`${what}: ${input ? `input id` : 'token'} ${t} at position ${i} is out of range 0..${ids - 1}`);
       }
       view[i] = t;
     }
+    if (!input) return;
+    const K = this.K, I = this.config.inputSize;
+    const indices = this.entryIndicesView, values = this.entryValuesView;
+    for (let i = 0; i < n; i++) input.expand(view[i], indices, values, i * K);
+    for (let j = 0; j < n * K; j++) {
+      if (!(indices[j] >= 0 && indices[j] < I)) throw new RangeError(`${what}: input "${input.name}" expanded id ${view[Math.floor(j / K)]} into row ${indices[j]}, outside 0..${I - 1} (internal error)`);
+    }
+  }
+
+  /**
+   * Draws the dropout masks of one forward pass from `dropout.source` (the input mask [T][B][K], then each
+   * layer's output mask [T][B][P], padded units 0) and turns dropout on for it and the next backward pass.
+   * A kept element's mask is 1 / (1 − rate), a dropped one's 0; a rate of 0 draws nothing and drops nothing.
+   */
+  private drawDropoutMasks(dropout: DropoutSettings, batch: number, steps: number): void {
+    const { input, output, source } = dropout;
+    for (const [name, rate] of [['input', input], ['output', output]] as const) {
+      if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout: the ${name} rate must be in [0, 1), got ${rate}`);
+    }
+    if ((input > 0 || output > 0) && !this.dropoutPlanned) {
+      throw new Error('dropout: this model was planned without dropout masks (plan.dropout: true)');
+    }
+    // An element is kept when a uniform u32 falls below (1 − rate) · 2^32; its mask is then 1 / (1 − rate).
+    const threshold = (rate: number) => Math.floor((1 - rate) * 4294967296);
+    const n = batch * steps;
+    if (input > 0) {
+      const mask = this.inputMaskView, below = threshold(input), kept = 1 / (1 - input);
+      for (let j = 0; j < n * this.K; j++) mask[j] = source.nextU32() < below ? kept : 0;
+      if (this.config.input) this.k.multiply_set(this.entryValuesPtr, this.entryValuesPtr, this.inputMaskPtr, n * this.K);
+    }
+    if (output > 0) {
+      const below = threshold(output), kept = 1 / (1 - output);
+      this.layout.layers.forEach(({ hidden: H, padded: P }, l) => {
+        const mask = this.outMaskViews[l];
+        for (let r = 0; r < n; r++) {
+          const row = r * P;
+          for (let u = 0; u < H; u++) mask[row + u] = source.nextU32() < below ? kept : 0;
+          for (let u = H; u < P; u++) mask[row + u] = 0;
+        }
+      });
+    }
+    this.dropping = { input: input > 0, output: output > 0 };
+  }
+
+  /**
+   * The masks of the last forward pass with dropout, for tests: the input mask [T][B][K] and each layer's
+   * output mask [T][B][P] of `batch` × `steps` rows (views, valid until the next call).
+   */
+  dropoutMasks(batch: number, steps: number): { input: Float32Array; outputs: Float32Array[] } {
+    const n = batch * steps;
+    return {
+      input: this.inputMaskView.subarray(0, n * this.K),
+      outputs: this.outMaskViews.map((v, l) => v.subarray(0, n * this.layout.layers[l].padded)),
+    };
   }
 
   private writeLabels(labels: ArrayLike<number>, weights: ArrayLike<number>, n: number): void {
@@ -983,8 +1178,9 @@ export class LstmModel {
   /** Throws unless `other` has this model's input, hidden and output sizes. */
   assertSameArchitecture(other: LstmModel): void {
     const a = this.config, b = other.config;
-    if (a.inputSize !== b.inputSize || a.outputSize !== b.outputSize || a.hiddenSizes.join() !== b.hiddenSizes.join()) {
-      throw new Error(`models differ in architecture: [${a.hiddenSizes}] vs [${b.hiddenSizes}]`);
+    if (a.inputSize !== b.inputSize || a.outputSize !== b.outputSize || a.hiddenSizes.join() !== b.hiddenSizes.join() || a.input?.name !== b.input?.name) {
+      const describe = (c: LstmStackConfig) => `[${c.hiddenSizes}] (${c.input ? `${c.input.name} input` : 'one-hot input'} of ${c.inputSize}, ${c.outputSize} out)`;
+      throw new Error(`models differ in architecture: ${describe(a)} vs ${describe(b)}`);
     }
   }
 }

@@ -20,10 +20,25 @@ export interface RefParams {
   ob: Float64Array; // [O]
 }
 
+/**
+ * Dropout masks for the reference, logical (unpadded): `input` [T][B][K] multiplies each input entry of
+ * layer 0 (K = 1 for a one-hot input: the token's row), `outputs[l]` [T][B][H_l] each unit of layer l's
+ * output as the layer above (or the output layer) reads it. Absent: no dropout there.
+ */
+export interface RefDropout {
+  input?: ArrayLike<number>;
+  outputs?: (ArrayLike<number> | undefined)[];
+}
+
 export interface RefCache {
   B: number;
   T: number;
   inputs: ArrayLike<number>;
+  /** Layer 0's input entries per row [T*B][K]: row indices and values (masked under input dropout). */
+  entries: { indices: Int32Array; values: Float64Array; K: number };
+  /** Per layer: its output as read above, h · mask under output dropout (t = 0..T-1), and the mask (or null). */
+  out: Float64Array[][];
+  masks: (Float64Array | null)[];
   /** Per layer: c[t], h[t] for t = 0..T (0 = start), gates act[t] (i, f, g, o) for t = 0..T-1. */
   c: Float64Array[][];
   h: Float64Array[][];
@@ -64,11 +79,19 @@ export function refParamArrays(p: RefParams): { name: string; data: Float64Array
 }
 
 /**
- * Forward over T steps for B rows; inputs [T][B] token ids; start states rows of the state layout
- * (per layer c then h) or zeros.
+ * Forward over T steps for B rows; inputs [T][B] input ids (a one-hot model's tokens; a sparse input's ids,
+ * expanded by config.input); start states rows of the state layout (per layer c then h) or zeros; dropout
+ * masks applied where given.
  */
-export function refForward(p: RefParams, inputs: ArrayLike<number>, B: number, T: number, start?: ArrayLike<number>): RefCache {
-  const c: Float64Array[][] = [], h: Float64Array[][] = [], act: Float64Array[][] = [];
+export function refForward(p: RefParams, inputs: ArrayLike<number>, B: number, T: number, start?: ArrayLike<number>, dropout: RefDropout = {}): RefCache {
+  const c: Float64Array[][] = [], h: Float64Array[][] = [], act: Float64Array[][] = [], out: Float64Array[][] = [];
+  const entries = refInputEntries(p, inputs, B * T, dropout.input);
+  const masks = p.layers.map((L, l) => {
+    const m = dropout.outputs?.[l];
+    if (m === undefined) return null;
+    if (m.length !== T * B * L.hidden) throw new Error(`reference: the output mask of layer ${l} has ${m.length} values, expected T·B·H = ${T * B * L.hidden}`);
+    return Float64Array.from(m);
+  });
   let stateOffset = 0;
   const S = p.layers.reduce((s, L) => s + 2 * L.hidden, 0);
   p.layers.forEach((L, l) => {
@@ -92,10 +115,13 @@ export function refForward(p: RefParams, inputs: ArrayLike<number>, B: number, T
         const row = pre.subarray(b * 4 * H, (b + 1) * 4 * H);
         row.set(L.b);
         if (l === 0) {
-          const tok = inputs[t * B + b];
-          for (let n = 0; n < 4 * H; n++) row[n] += L.wx[tok * 4 * H + n];
+          const { indices, values, K } = entries;
+          for (let k = 0; k < K; k++) {
+            const e = (t * B + b) * K + k;
+            for (let n = 0; n < 4 * H; n++) row[n] += values[e] * L.wx[indices[e] * 4 * H + n];
+          }
         } else {
-          const x = h[l - 1][t + 1];
+          const x = out[l - 1][t];
           for (let k = 0; k < L.inputSize; k++) {
             const xv = x[b * L.inputSize + k];
             for (let n = 0; n < 4 * H; n++) row[n] += xv * L.wx[k * 4 * H + n];
@@ -124,12 +150,14 @@ export function refForward(p: RefParams, inputs: ArrayLike<number>, B: number, T
       c[l].push(cn);
       h[l].push(hn);
     }
+    const mask = masks[l];
+    out.push(h[l].slice(1).map((ht, t) => (mask ? ht.map((v, i) => v * mask[t * B * H + i]) : ht)));
   });
   const top = p.layers[p.layers.length - 1];
   const H = top.hidden, O = p.config.outputSize;
   const logits = new Float64Array(T * B * O);
   for (let t = 0; t < T; t++) {
-    const ht = h[p.layers.length - 1][t + 1];
+    const ht = out[p.layers.length - 1][t];
     for (let b = 0; b < B; b++) {
       const row = (t * B + b) * O;
       for (let o = 0; o < O; o++) {
@@ -139,7 +167,36 @@ export function refForward(p: RefParams, inputs: ArrayLike<number>, B: number, T
       }
     }
   }
-  return { B, T, inputs, c, h, act, logits };
+  return { B, T, inputs, entries, out, masks, c, h, act, logits };
+}
+
+/**
+ * Layer 0's input entries of M rows: a one-hot input's token (value 1), or a sparse input's expansion
+ * (config.input); each value times the input mask's entry under input dropout.
+ */
+function refInputEntries(p: RefParams, inputs: ArrayLike<number>, M: number, mask?: ArrayLike<number>): RefCache['entries'] {
+  const features = p.config.input;
+  const K = features?.entries ?? 1;
+  const indices = new Int32Array(M * K);
+  const values = new Float64Array(M * K);
+  const rowIndices = new Int32Array(K), rowValues = new Float32Array(K);
+  for (let m = 0; m < M; m++) {
+    if (features) {
+      features.expand(inputs[m], rowIndices, rowValues, 0);
+      for (let k = 0; k < K; k++) {
+        indices[m * K + k] = rowIndices[k];
+        values[m * K + k] = rowValues[k];
+      }
+    } else {
+      indices[m] = inputs[m];
+      values[m] = 1;
+    }
+  }
+  if (mask) {
+    if (mask.length !== M * K) throw new Error(`reference: the input mask has ${mask.length} values, expected T·B·K = ${M * K}`);
+    for (let e = 0; e < M * K; e++) values[e] *= mask[e];
+  }
+  return { indices, values, K };
 }
 
 /** Weighted softmax cross-entropy: loss = sum_m w_m * -log p(label_m); dlogits of that loss. */
@@ -187,10 +244,12 @@ export function refBackward(p: RefParams, cache: RefCache, dlogits: Float64Array
   const top = p.layers[nL - 1];
   const O = p.config.outputSize;
   const dow = new Float64Array(p.ow.length), dob = new Float64Array(p.ob.length);
-  // dH[l][t] = gradient w.r.t. h of layer l after step t
+  // dOut[l][t] = gradient w.r.t. layer l's output after step t (as read above: h · mask under dropout);
+  // dH[l][t] = gradient w.r.t. its h: dOut · mask, plus the recurrent part added in layer l's own pass.
+  const dOut: Float64Array[][] = p.layers.map((L) => Array.from({ length: T }, () => new Float64Array(B * L.hidden)));
   const dH: Float64Array[][] = p.layers.map((L) => Array.from({ length: T }, () => new Float64Array(B * L.hidden)));
   for (let t = 0; t < T; t++) {
-    const ht = cache.h[nL - 1][t + 1];
+    const ht = cache.out[nL - 1][t];
     for (let b = 0; b < B; b++) {
       const row = (t * B + b) * O;
       for (let o = 0; o < O; o++) {
@@ -198,7 +257,7 @@ export function refBackward(p: RefParams, cache: RefCache, dlogits: Float64Array
         dob[o] += d;
         for (let k = 0; k < top.hidden; k++) {
           dow[k * O + o] += ht[b * top.hidden + k] * d;
-          dH[nL - 1][t][b * top.hidden + k] += d * p.ow[k * O + o];
+          dOut[nL - 1][t][b * top.hidden + k] += d * p.ow[k * O + o];
         }
       }
     }
@@ -207,6 +266,8 @@ export function refBackward(p: RefParams, cache: RefCache, dlogits: Float64Array
   for (let l = nL - 1; l >= 0; l--) {
     const L = p.layers[l];
     const H = L.hidden;
+    const mask = cache.masks[l];
+    for (let t = 0; t < T; t++) dH[l][t].set(mask ? dOut[l][t].map((v, i) => v * mask[t * B * H + i]) : dOut[l][t]);
     const dwx = new Float64Array(L.wx.length), dwh = new Float64Array(L.wh.length), db = new Float64Array(L.b.length);
     let dc = new Float64Array(B * H);
     for (let t = T - 1; t >= 0; t--) {
@@ -241,17 +302,20 @@ export function refBackward(p: RefParams, cache: RefCache, dlogits: Float64Array
           if (t > 0) dH[l][t - 1][b * H + k] += acc;
         }
         if (l === 0) {
-          const tok = cache.inputs[t * B + b];
-          for (let n = 0; n < 4 * H; n++) dwx[tok * 4 * H + n] += drow[n];
+          const { indices, values, K } = cache.entries;
+          for (let k = 0; k < K; k++) {
+            const e = (t * B + b) * K + k;
+            for (let n = 0; n < 4 * H; n++) dwx[indices[e] * 4 * H + n] += values[e] * drow[n];
+          }
         } else {
-          const x = cache.h[l - 1][t + 1];
+          const x = cache.out[l - 1][t];
           for (let k = 0; k < L.inputSize; k++) {
             let acc = 0;
             for (let n = 0; n < 4 * H; n++) {
               dwx[k * 4 * H + n] += x[b * L.inputSize + k] * drow[n];
               acc += drow[n] * L.wx[k * 4 * H + n];
             }
-            dH[l - 1][t][b * L.inputSize + k] += acc;
+            dOut[l - 1][t][b * L.inputSize + k] += acc;
           }
         }
       }

@@ -17,7 +17,7 @@ import { compositionStatistics, type CompositionStatistics } from './statistics.
 
 export interface PolicyEvaluation {
   statistics: CompositionStatistics;
-  /** Mean over notes of log p(a|s) under the Note RNN. */
+  /** Mean over notes of log p(a|s) under the Note RNN (a lookback prior's: of the class chosen, src/music/encodings.ts). */
   meanLogProbNoteRnn: number;
   /**
    * Mean over notes of log π(a|s) − log p(a|s): an estimate of KL(π ‖ p) per note. At temperature 0 the

@@ -118,6 +118,27 @@ export function fileListFingerprint(files: readonly { name: string; bytes: Uint8
   return sha256Hex(`rltuner-file-list\n${lines}`);
 }
 
+/**
+ * SHA-256 (hex) of a model's tensors alone, metadata left out: each tensor in name order as its name, its
+ * shape (JSON) and its float32 bytes. Two runs that computed the same weights share it whatever their files
+ * record about paths, settings or fingerprints.
+ */
+export function tensorsDigest(tensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>): string {
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  for (const name of [...tensors.keys()].sort()) {
+    const t = tensors.get(name)!;
+    parts.push(encoder.encode(`${name}${JSON.stringify(t.shape)}\n`), new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    joined.set(p, at);
+    at += p.length;
+  }
+  return sha256Hex(joined);
+}
+
 /** Lines "<field>: <what> has <saved>, this run has <current>" for each differing field (empty: same). */
 export function fingerprintMismatches(saved: Partial<Fingerprints>, current: Partial<Fingerprints>, what: string): string[] {
   const fields = new Set([...Object.keys(saved), ...Object.keys(current)]);

@@ -1,7 +1,7 @@
 /**
  * A guard for JSON text from a file: how deep it nests arrays and objects, found in one pass before
- * JSON.parse sees it. V8 parses deeply nested text far more slowly than flat text (50,000 levels of
- * brackets in 100 KB took 20 to 120 ms here, past a second per MB), and no file rltuner reads nests
+ * JSON.parse sees it. V8 parses deeply nested text far more slowly than flat text (tens of
+ * thousands of levels of brackets take V8 many times as long per byte as flat JSON), and no file rltuner reads nests
  * deeper than a few levels. Pure: no Node module.
  */
 

@@ -8,12 +8,13 @@
  *                          scale, min}}]}; a group's weights lie back to back across its shards, in order
  *   group1-shard1of1.bin   the weight bytes (little-endian)
  *
- * Tensors (H = hidden units of layer l, X = its input width: 38 for layer 0, H of the layer below above):
+ * Tensors (H = hidden units of layer l, X = its input width: 38 for layer 0 (121 for lookback_rnn), H of the
+ * layer below above):
  *   rnn/multi_rnn_cell/cell_{l}/basic_lstm_cell/kernel  [X + H, 4H]  rows: input x, then h; gate column
  *                                                        blocks i, j (the candidate, our g), f, o
  *   rnn/multi_rnn_cell/cell_{l}/basic_lstm_cell/bias    [4H]         TF adds forget_bias 1.0 to f at run time
- *   fully_connected/weights                             [H_top, 38]
- *   fully_connected/biases                              [38]
+ *   fully_connected/weights                             [H_top, 38]   (40 for lookback_rnn)
+ *   fully_connected/biases                              [38]          (40)
  * Magenta's melody classes are 0 = NO_EVENT, 1 = NOTE_OFF, 2.. = MIDI 48..; ours swap 0 and 1 (SPEC §1).
  *
  * Import (Magenta → rltuner): dequantize (q·scale + min), split the kernel into our w_x and w_h, reorder
@@ -23,13 +24,24 @@
  * ours → Magenta → ours returns every tensor bit for bit except f-gate biases outside [0.5, 2], which come
  * back within float32 rounding of the ±1 shift (one unit in the last place of numbers near 1).
  *
- * Only the one-hot `basic_rnn` melody input of 38 classes maps onto rltuner's Note RNN: checkpoints that
- * condition on chords, take auxiliary inputs, use attention, another pitch range or another converter are
- * refused, naming the file and the field. Pure (no Node import): the library core uses it; the CLI
- * (`rltuner convert`) reads and writes the files.
+ * Two melody models map onto rltuner's Note RNN: the one-hot `basic_rnn` of 38 classes, and Magenta's
+ * `lookback_rnn` (LookbackEventSequenceEncoderDecoder over the same 38 classes, lookback distances 16
+ * and 32, a 5-bit counter: rltuner's lookback encoding, src/music/encodings.ts). A lookback checkpoint's
+ * layer-0 kernel has 121 input rows ([0, 114): three one-hot blocks of 38, each with classes 0 and 1
+ * swapped as above; then the counter bits and the two repeat flags, as ours) and its output 40 classes
+ * (the repeat classes 38 and 39 as ours). Magenta.js has no lookback data converter, so an export's
+ * config.json names the encoder-decoder itself (LOOKBACK_CONFIG below, which Magenta.js cannot run);
+ * an import takes that config, or a plain MelodyConverter config whose kernel and output have the
+ * lookback shapes (a tfjs conversion of a Python lookback_rnn checkpoint). Checkpoints that condition on
+ * chords, take auxiliary inputs, use attention, another pitch range or another converter are refused,
+ * naming the file and the field. Pure (no Node import): the library core uses it; the CLI (`rltuner
+ * convert`) reads and writes the files.
  */
 import { MAX_HIDDEN_UNITS, MAX_LAYERS, type LstmStackConfig } from '../engine/layout.js';
 import { MAX_PITCH, MIN_PITCH, NUM_CLASSES } from '../music/encoding.js';
+import {
+  BASIC_ENCODING, COUNTER_BITS, encodingConfig, encodingOf, LOOKBACK_BARS, LOOKBACK_ENCODING, LOOKBACK_INPUT, type MelodyEncoding,
+} from '../music/encodings.js';
 import { MAX_ABS_WEIGHT, type DecodedModel, type ModelInfo } from './model_file.js';
 import { float16ToNumber, joinParts } from './safetensors.js';
 import { excessiveNestingAt, MAX_JSON_NESTING } from './json_text.js';
@@ -77,6 +89,19 @@ export const MUSIC_RNN_CONFIG = {
   dataConverter: { type: 'MelodyConverter', args: { minPitch: MIN_PITCH, maxPitch: MAX_PITCH } },
 } as const;
 
+/** The Python class of Magenta's lookback encoding, as a lookback export's config.json names it. */
+export const LOOKBACK_ENCODER_DECODER = 'LookbackEventSequenceEncoderDecoder';
+
+/**
+ * The `config.json` a lookback export writes: the melody spec plus the encoder-decoder it was trained with
+ * (Magenta's lookback_rnn: lookback distances 16 and 32 steps, 5 counter bits). Magenta.js has no such
+ * converter: the field says what the weights expect.
+ */
+export const LOOKBACK_CONFIG = {
+  ...MUSIC_RNN_CONFIG,
+  encoderDecoder: { type: LOOKBACK_ENCODER_DECODER, lookbackDistances: LOOKBACK_BARS.map((bars) => 16 * bars), binaryCounterBits: COUNTER_BITS },
+} as const;
+
 const cellName = (l: number, part: 'kernel' | 'bias') => `rnn/multi_rnn_cell/cell_${l}/basic_lstm_cell/${part}`;
 const FC_WEIGHTS = 'fully_connected/weights';
 const FC_BIASES = 'fully_connected/biases';
@@ -84,8 +109,18 @@ const ATTENTION_PREFIX = 'rnn/attention_cell_wrapper/';
 /** Gate blocks: ours are i, f, g, o; TF's are i, j (= g), f, o. Index by our block, get TF's (and back). */
 const TF_GATE_BLOCK = [0, 2, 1, 3];
 const F_GATE = 1; // our block index of the forget gate
-/** Magenta's class of our class k (and back): 0 and 1 swap, pitches stay. */
+/** Magenta's class of our class k (and back): 0 and 1 swap, pitches stay (and the lookback repeat classes 38, 39). */
 const swapClass = (k: number): number => (k === 0 ? 1 : k === 1 ? 0 : k);
+/**
+ * Magenta's layer-0 input row of our row r (and back): within each one-hot block of 38 (the basic input;
+ * the lookback input's event and two lookback blocks) classes 0 and 1 swap; the counter and flags stay.
+ */
+function magentaInputRow(encoding: MelodyEncoding, r: number): number {
+  const oneHotRows = encoding === BASIC_ENCODING ? NUM_CLASSES : LOOKBACK_INPUT.counter;
+  if (r >= oneHotRows) return r;
+  const block = Math.floor(r / NUM_CLASSES);
+  return block * NUM_CLASSES + swapClass(r % NUM_CLASSES);
+}
 /** Bytes per stored value of each dtype a manifest may name (tfjs's dtypes, and its quantized ones); read with Object.hasOwn. */
 const BYTES_PER_VALUE: Readonly<Record<string, number>> = Object.freeze({ float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 });
 
@@ -99,7 +134,7 @@ export function importMagentaCheckpoint(files: MagentaCheckpointFiles, source = 
   const configFile = `${source}/${MAGENTA_CONFIG_FILE}`;
   const manifestFile = `${source}/${MAGENTA_MANIFEST_FILE}`;
   const config = parseJson(files.config, configFile);
-  checkMusicRnnConfig(config, configFile);
+  const declared = checkMusicRnnConfig(config, configFile);
   const weights = readWeights(parseJson(files.manifest, manifestFile), files.shards, manifestFile, source);
 
   if ([...weights.keys()].some((n) => n.startsWith(ATTENTION_PREFIX))) {
@@ -107,6 +142,7 @@ export function importMagentaCheckpoint(files: MagentaCheckpointFiles, source = 
   }
   const hiddenSizes: number[] = [];
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  let encoding: MelodyEncoding = declared ?? BASIC_ENCODING;
   for (let l = 0; weights.has(cellName(l, 'kernel')); l++) {
     const kernel = needWeight(weights, cellName(l, 'kernel'), manifestFile);
     const bias = needWeight(weights, cellName(l, 'bias'), manifestFile);
@@ -118,15 +154,20 @@ export function importMagentaCheckpoint(files: MagentaCheckpointFiles, source = 
     if (H > MAX_HIDDEN_UNITS) {
       throw new MagentaCheckpointError(`${manifestFile}: ${cellName(l, 'bias')} has shape [${bias.shape}], a layer of ${H} hidden units, above the ${MAX_HIDDEN_UNITS} rltuner supports (MAX_HIDDEN_UNITS)`);
     }
-    const X = l === 0 ? NUM_CLASSES : hiddenSizes[l - 1];
+    // Without a declared encoder-decoder, the lookback_rnn's input shape says it is one.
+    if (l === 0 && declared === null && kernel.shape.length === 2 && kernel.shape[0] === LOOKBACK_ENCODING.inputSize + H) encoding = LOOKBACK_ENCODING;
+    const X = l === 0 ? encoding.inputSize : hiddenSizes[l - 1];
     if (kernel.shape.length !== 2 || kernel.shape[0] !== X + H || kernel.shape[1] !== 4 * H) {
       const what = l === 0
-        ? `the ${NUM_CLASSES}-class one-hot melody input (basic_rnn) of ${X} plus ${H} hidden units`
+        ? (encoding === BASIC_ENCODING
+          ? `the ${NUM_CLASSES}-class one-hot melody input (basic_rnn) of ${X} plus ${H} hidden units`
+          : `the lookback_rnn input of ${X} plus ${H} hidden units`)
         : `the ${X} units of layer ${l - 1} plus ${H} hidden units`;
-      throw new MagentaCheckpointError(`${manifestFile}: ${cellName(l, 'kernel')} has shape [${kernel.shape}], expected [${X + H}, ${4 * H}] (${what}); another input encoding (lookback, chords, aux inputs) cannot be converted`);
+      throw new MagentaCheckpointError(`${manifestFile}: ${cellName(l, 'kernel')} has shape [${kernel.shape}], expected [${X + H}, ${4 * H}] (${what}); only the basic_rnn and lookback_rnn melody inputs convert (not chords or aux inputs)`);
     }
     hiddenSizes.push(H);
-    for (const [name, t] of Object.entries(splitKernelAndBias(kernel.data, bias.data, X, H, l === 0))) tensors.set(`lstm.${l}.${name}`, t);
+    const rowOf = l === 0 ? (r: number) => magentaInputRow(encoding, r) : (r: number) => r;
+    for (const [name, t] of Object.entries(splitKernelAndBias(kernel.data, bias.data, X, H, rowOf))) tensors.set(`lstm.${l}.${name}`, t);
   }
   if (hiddenSizes.length === 0) {
     const names = previewName([...weights.keys()].slice(0, 8).join(', '), 300);
@@ -135,17 +176,18 @@ export function importMagentaCheckpoint(files: MagentaCheckpointFiles, source = 
   const top = hiddenSizes[hiddenSizes.length - 1];
   const fcW = needWeight(weights, FC_WEIGHTS, manifestFile);
   const fcB = needWeight(weights, FC_BIASES, manifestFile);
-  if (fcW.shape.join() !== `${top},${NUM_CLASSES}` || fcB.shape.join() !== `${NUM_CLASSES}`) {
-    throw new MagentaCheckpointError(`${manifestFile}: ${FC_WEIGHTS} [${fcW.shape}] and ${FC_BIASES} [${fcB.shape}] should be [${top}, ${NUM_CLASSES}] and [${NUM_CLASSES}] (${NUM_CLASSES} melody classes out)`);
+  const O = encoding.outputSize;
+  if (fcW.shape.join() !== `${top},${O}` || fcB.shape.join() !== `${O}`) {
+    throw new MagentaCheckpointError(`${manifestFile}: ${FC_WEIGHTS} [${fcW.shape}] and ${FC_BIASES} [${fcB.shape}] should be [${top}, ${O}] and [${O}] (${O} melody classes out, as the ${encoding === BASIC_ENCODING ? 'basic_rnn' : 'lookback_rnn'} input says)`);
   }
-  const outW = new Float32Array(top * NUM_CLASSES);
-  const outB = new Float32Array(NUM_CLASSES);
-  for (let k = 0; k < NUM_CLASSES; k++) {
+  const outW = new Float32Array(top * O);
+  const outB = new Float32Array(O);
+  for (let k = 0; k < O; k++) {
     outB[k] = fcB.data[swapClass(k)];
-    for (let r = 0; r < top; r++) outW[r * NUM_CLASSES + k] = fcW.data[r * NUM_CLASSES + swapClass(k)];
+    for (let r = 0; r < top; r++) outW[r * O + k] = fcW.data[r * O + swapClass(k)];
   }
-  tensors.set('output.w', { shape: [top, NUM_CLASSES], data: outW });
-  tensors.set('output.b', { shape: [NUM_CLASSES], data: outB });
+  tensors.set('output.w', { shape: [top, O], data: outW });
+  tensors.set('output.b', { shape: [O], data: outB });
   for (const [name, t] of tensors) {
     const bad = t.data.findIndex((v) => !(v >= -MAX_ABS_WEIGHT && v <= MAX_ABS_WEIGHT)); // NaN too
     if (bad >= 0) {
@@ -155,15 +197,15 @@ export function importMagentaCheckpoint(files: MagentaCheckpointFiles, source = 
   }
   const info: ModelInfo = { notes: { importedFrom: 'Magenta.js MusicRNN checkpoint', source, magentaConfig: config } };
   return {
-    config: { inputSize: NUM_CLASSES, hiddenSizes, outputSize: NUM_CLASSES },
+    config: encodingConfig(encoding, hiddenSizes),
     tensors,
     metadata: { format: 'magenta-music-rnn', source },
     info,
   };
 }
 
-/** Our w_x, w_h, b of one layer from TF's kernel [X + H, 4H] and bias [4H]. */
-function splitKernelAndBias(kernel: Float32Array, bias: Float32Array, X: number, H: number, oneHotInput: boolean) {
+/** Our w_x, w_h, b of one layer from TF's kernel [X + H, 4H] and bias [4H]; `rowOf` gives TF's input row of ours. */
+function splitKernelAndBias(kernel: Float32Array, bias: Float32Array, X: number, H: number, rowOf: (r: number) => number) {
   const G = 4 * H;
   const wx = new Float32Array(X * G);
   const wh = new Float32Array(H * G);
@@ -172,7 +214,7 @@ function splitKernelAndBias(kernel: Float32Array, bias: Float32Array, X: number,
     const tfCol = TF_GATE_BLOCK[gate] * H;
     for (let u = 0; u < H; u++) {
       const col = gate * H + u;
-      for (let r = 0; r < X; r++) wx[r * G + col] = kernel[(oneHotInput ? swapClass(r) : r) * G + tfCol + u];
+      for (let r = 0; r < X; r++) wx[r * G + col] = kernel[rowOf(r) * G + tfCol + u];
       for (let r = 0; r < H; r++) wh[r * G + col] = kernel[(X + r) * G + tfCol + u];
       b[col] = gate === F_GATE ? bias[tfCol + u] + TF_FORGET_BIAS : bias[tfCol + u];
     }
@@ -198,8 +240,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Refuses every MusicRNN spec but the one-hot melody model of MIDI 48..83, naming the field. */
-function checkMusicRnnConfig(config: unknown, file: string): void {
+/**
+ * Refuses every MusicRNN spec but the melody models of MIDI 48..83, naming the field; returns the
+ * lookback encoding when the spec names Magenta's lookback encoder-decoder (as LOOKBACK_CONFIG), else null.
+ */
+function checkMusicRnnConfig(config: unknown, file: string): MelodyEncoding | null {
   if (!isObject(config)) throw new MagentaCheckpointError(`${file}: expected a JSON object (the MusicRNN spec), got ${preview(config)}`);
   if (config.type !== 'MusicRNN') {
     throw new MagentaCheckpointError(`${file}: "type" is ${preview(config.type ?? null)}; only MusicRNN checkpoints (melody models) convert to an rltuner Note RNN`);
@@ -215,9 +260,16 @@ function checkMusicRnnConfig(config: unknown, file: string): void {
   }
   for (const [field, what] of [['chordEncoder', 'conditions on chords'], ['auxInputs', 'takes auxiliary inputs'], ['attentionLength', 'uses attention']] as const) {
     if (config[field] !== undefined && config[field] !== null) {
-      throw new MagentaCheckpointError(`${file}: "${field}" is ${preview(config[field])}: this model ${what}, which rltuner's Note RNN (the one-hot basic_rnn melody input) cannot represent`);
+      throw new MagentaCheckpointError(`${file}: "${field}" is ${preview(config[field])}: this model ${what}, which rltuner's Note RNN (the basic_rnn or lookback_rnn melody input) cannot represent`);
     }
   }
+  const coder = config.encoderDecoder;
+  if (coder === undefined || coder === null) return null;
+  const expected = LOOKBACK_CONFIG.encoderDecoder;
+  if (!isObject(coder) || coder.type !== LOOKBACK_ENCODER_DECODER || JSON.stringify(coder.lookbackDistances) !== JSON.stringify(expected.lookbackDistances) || coder.binaryCounterBits !== expected.binaryCounterBits) {
+    throw new MagentaCheckpointError(`${file}: "encoderDecoder" is ${preview(coder)}; rltuner reads Magenta's lookback_rnn encoding only: ${JSON.stringify(expected)}`);
+  }
+  return LOOKBACK_ENCODING;
 }
 
 function needWeight(weights: Map<string, { shape: number[]; data: Float32Array }>, name: string, file: string) {
@@ -423,8 +475,14 @@ export function exportMagentaCheckpoint(model: NoteRnnTensors, info: ModelInfo =
     throw new MagentaCheckpointError(`${source}: a G-tuned model acts with its Note RNN prior (acting scores G + prior logits, SPEC §4.4); a MusicRNN plays one network's logits, so it cannot be exported. Export a Note RNN or a Q- or Ψ-tuned model`);
   }
   const { config } = model;
-  if (config.inputSize !== NUM_CLASSES || config.outputSize !== NUM_CLASSES) {
-    throw new MagentaCheckpointError(`${source}: takes ${config.inputSize} classes in and ${config.outputSize} out; a MusicRNN basic_rnn melody model has ${NUM_CLASSES}`);
+  let encoding: MelodyEncoding;
+  try {
+    encoding = encodingOf(config);
+  } catch {
+    throw new MagentaCheckpointError(`${source}: takes ${config.inputSize} classes in and ${config.outputSize} out; a MusicRNN basic_rnn melody model has ${NUM_CLASSES} and ${NUM_CLASSES}, a lookback_rnn ${LOOKBACK_ENCODING.inputSize} inputs and ${LOOKBACK_ENCODING.outputSize} classes`);
+  }
+  if (encoding !== BASIC_ENCODING && encoding !== LOOKBACK_ENCODING) {
+    throw new MagentaCheckpointError(`${source}: uses rltuner's ${encoding.name} encoding (it also looks back four bars), which no Magenta model has; only basic and lookback models convert`);
   }
   const tensors = model.tensors instanceof Map ? model.tensors : new Map(model.tensors.map((t) => [t.name, t]));
   const need = (name: string, shape: number[]) => {
@@ -438,7 +496,7 @@ export function exportMagentaCheckpoint(model: NoteRnnTensors, info: ModelInfo =
   const specs: MagentaWeightSpec[] = [];
   const values: Float32Array[] = [];
   config.hiddenSizes.forEach((H, l) => {
-    const X = l === 0 ? NUM_CLASSES : config.hiddenSizes[l - 1];
+    const X = l === 0 ? encoding.inputSize : config.hiddenSizes[l - 1];
     const G = 4 * H;
     const wx = need(`lstm.${l}.w_x`, [X, G]);
     const wh = need(`lstm.${l}.w_h`, [H, G]);
@@ -449,7 +507,7 @@ export function exportMagentaCheckpoint(model: NoteRnnTensors, info: ModelInfo =
       const tfCol = TF_GATE_BLOCK[gate] * H;
       for (let u = 0; u < H; u++) {
         const col = gate * H + u;
-        for (let r = 0; r < X; r++) kernel[(l === 0 ? swapClass(r) : r) * G + tfCol + u] = wx[r * G + col];
+        for (let r = 0; r < X; r++) kernel[(l === 0 ? magentaInputRow(encoding, r) : r) * G + tfCol + u] = wx[r * G + col];
         for (let r = 0; r < H; r++) kernel[(X + r) * G + tfCol + u] = wh[r * G + col];
         bias[tfCol + u] = gate === F_GATE ? b[col] - TF_FORGET_BIAS : b[col];
       }
@@ -458,15 +516,16 @@ export function exportMagentaCheckpoint(model: NoteRnnTensors, info: ModelInfo =
     values.push(kernel, bias);
   });
   const top = config.hiddenSizes[config.hiddenSizes.length - 1];
-  const outW = need('output.w', [top, NUM_CLASSES]);
-  const outB = need('output.b', [NUM_CLASSES]);
-  const fcW = new Float32Array(top * NUM_CLASSES);
-  const fcB = new Float32Array(NUM_CLASSES);
-  for (let k = 0; k < NUM_CLASSES; k++) {
+  const O = encoding.outputSize;
+  const outW = need('output.w', [top, O]);
+  const outB = need('output.b', [O]);
+  const fcW = new Float32Array(top * O);
+  const fcB = new Float32Array(O);
+  for (let k = 0; k < O; k++) {
     fcB[swapClass(k)] = outB[k];
-    for (let r = 0; r < top; r++) fcW[r * NUM_CLASSES + swapClass(k)] = outW[r * NUM_CLASSES + k];
+    for (let r = 0; r < top; r++) fcW[r * O + swapClass(k)] = outW[r * O + k];
   }
-  specs.push({ name: FC_WEIGHTS, shape: [top, NUM_CLASSES], dtype: 'float32' }, { name: FC_BIASES, shape: [NUM_CLASSES], dtype: 'float32' });
+  specs.push({ name: FC_WEIGHTS, shape: [top, O], dtype: 'float32' }, { name: FC_BIASES, shape: [O], dtype: 'float32' });
   values.push(fcW, fcB);
 
   const shard = new Uint8Array(values.reduce((s, v) => s + 4 * v.length, 0));
@@ -476,7 +535,7 @@ export function exportMagentaCheckpoint(model: NoteRnnTensors, info: ModelInfo =
     for (let i = 0; i < v.length; i++, at += 4) view.setFloat32(at, v[i], true);
   }
   return {
-    config: `${JSON.stringify(MUSIC_RNN_CONFIG, null, 2)}\n`,
+    config: `${JSON.stringify(encoding === BASIC_ENCODING ? MUSIC_RNN_CONFIG : LOOKBACK_CONFIG, null, 2)}\n`,
     manifest: `${JSON.stringify([{ paths: [MAGENTA_SHARD_FILE], weights: specs }], null, 2)}\n`,
     shards: new Map([[MAGENTA_SHARD_FILE, shard]]),
   };

@@ -1,7 +1,8 @@
 /**
  * Note RNN model files: safetensors (little-endian f32 tensors behind a JSON header) with metadata that
- * says what the file is: format and version, token order, architecture, how it was trained, and (from
- * version 2) the fingerprints of what it was made from. Loading a file of another format, version or
+ * says what the file is: format and version, token order, architecture (with its encoding: absent for the
+ * basic one, "lookback" for Magenta's Lookback RNN inputs and classes, src/music/encodings.ts), how it was
+ * trained, and (from version 2) the fingerprints of what it was made from. Loading a file of another format, version or
  * architecture, or a corrupt file, fails with a message that says which and what to do. Version 1 files
  * (no fingerprints; the shipped default model is one) still load. A file's own fingerprint is
  * `sha256Hex(bytes)` of the whole file.
@@ -16,6 +17,7 @@ import {
 import { excessiveNestingAt, MAX_JSON_NESTING } from './json_text.js';
 import { preview, previewName } from './preview.js';
 import { NUM_CLASSES } from '../music/encoding.js';
+import { BASIC_ENCODING, encodingConfig, encodingNamed, encodingOf, ENCODING_NAMES, type MelodyEncoding } from '../music/encodings.js';
 import { TIMING_RULES, TRANSPOSE_RULES, type TimingRule, type TransposeRule } from '../music/midi_import.js';
 import type { Fingerprints } from './fingerprint.js';
 
@@ -30,9 +32,10 @@ export const MODEL_FINGERPRINT_FORMAT = `${MODEL_FORMAT}/${MODEL_FORMAT_VERSION}
 export const TOKEN_ORDER = '0=NOTE_OFF,1=NO_EVENT,2..37=note-on MIDI 48..83';
 
 /**
- * What a model file holds: the Note RNN (38 classes in and out) or a reward model (38 classes in, one score
- * out; src/prefs/reward_model.ts). Each has its format name and versions; a file of the other kind is named
- * as such when handed over in the wrong place.
+ * What a model file holds: the Note RNN (its encoding's inputs and classes: 38 in and out for the basic
+ * encoding) or a reward model (the basic encoding's 38 classes in, one score out; src/prefs/reward_model.ts).
+ * Each has its format name and versions; a file of the other kind is named as such when handed over in the
+ * wrong place.
  */
 export interface ModelKind {
   format: string;
@@ -40,7 +43,11 @@ export interface ModelKind {
   version: string;
   /** The versions read. */
   readable: readonly string[];
-  outputSize: number;
+  /**
+   * Its outputs: null for its encoding's classes (a Note RNN, of any encoding), or a fixed count of scores
+   * over the basic encoding's inputs (a reward model: 1).
+   */
+  outputSize: number | null;
   /** How errors name it ("Note RNN"). */
   what: string;
   /** What to do when a file of this kind is given where another is expected. */
@@ -48,7 +55,7 @@ export interface ModelKind {
 }
 
 export const NOTE_RNN_MODEL: ModelKind = Object.freeze({
-  format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, readable: READABLE_MODEL_FORMAT_VERSIONS, outputSize: NUM_CLASSES, what: 'Note RNN',
+  format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, readable: READABLE_MODEL_FORMAT_VERSIONS, outputSize: null, what: 'Note RNN',
   use: 'a Note RNN or tuned model goes to --model (tune, generate, evaluate)',
 });
 
@@ -91,9 +98,12 @@ export interface DecodedModel {
 
 /** Serialises a model's weights and description (a Note RNN, or with `kind` REWARD_MODEL a reward model). */
 export function encodeModel(model: LstmModel, info: ModelInfo = {}, kind: ModelKind = NOTE_RNN_MODEL): Uint8Array {
-  if (model.config.inputSize !== NUM_CLASSES || model.config.outputSize !== kind.outputSize) {
+  const scores = kind.outputSize !== null;
+  if (scores && (model.config.inputSize !== NUM_CLASSES || model.config.input !== undefined || model.config.outputSize !== kind.outputSize)) {
     throw new RangeError(`encodeModel: a ${kind.what} takes ${NUM_CLASSES} classes in and gives ${kind.outputSize} out; this model has ${model.config.inputSize} and ${model.config.outputSize}`);
   }
+  // A Note RNN's encoding is that of its network (encodingOf refuses a shape no encoding has).
+  const encoding = scores ? BASIC_ENCODING : encodingOf(model.config);
   const metadata: Record<string, string> = {
     format: kind.format,
     format_version: kind.version,
@@ -105,6 +115,8 @@ export function encodeModel(model: LstmModel, info: ModelInfo = {}, kind: ModelK
       outputSize: model.config.outputSize,
       gateOrder: 'i,f,g,o',
       forgetBias: 'included in lstm.L.b (the reference adds 1.0 at run time instead)',
+      // The basic encoding writes no field, so its files read as they always have.
+      ...(encoding === BASIC_ENCODING ? {} : { encoding: encoding.name }),
     }),
   };
   if (info.data !== undefined) metadata.data = JSON.stringify(info.data);
@@ -194,17 +206,27 @@ function readSafetensors<T>(step: () => T, bytes: Uint8Array, source: string): T
 
 /** The LSTM stack the `architecture` metadata claims, within MAX_LAYERS layers of MAX_HIDDEN_UNITS units. */
 function architectureOf(text: string | undefined, source: string, kind: ModelKind): LstmStackConfig {
-  let arch: { inputSize?: unknown; hiddenSizes?: unknown; outputSize?: unknown };
+  let arch: { inputSize?: unknown; hiddenSizes?: unknown; outputSize?: unknown; encoding?: unknown };
   try {
     arch = JSON.parse(text ?? '');
   } catch {
     throw new ModelFileError(`${source}: the architecture metadata is missing or not JSON`);
   }
   const hidden = typeof arch === 'object' && arch !== null ? arch.hiddenSizes : undefined;
-  if (typeof arch !== 'object' || arch === null || arch.inputSize !== NUM_CLASSES || arch.outputSize !== kind.outputSize || !Array.isArray(hidden) || hidden.length === 0) {
-    throw new ModelFileError(kind.outputSize === NUM_CLASSES
-      ? `${source}: unsupported architecture ${preview(text)} (rltuner models are LSTM stacks taking ${NUM_CLASSES} classes in and out)`
-      : `${source}: unsupported architecture ${preview(text)} (an rltuner ${kind.what} is an LSTM stack taking ${NUM_CLASSES} classes in and giving ${kind.outputSize} out)`);
+  let encoding: MelodyEncoding = BASIC_ENCODING;
+  if (typeof arch === 'object' && arch !== null && arch.encoding !== undefined) {
+    if (typeof arch.encoding !== 'string' || !(ENCODING_NAMES as readonly string[]).includes(arch.encoding)) {
+      throw new ModelFileError(`${source}: the architecture names the encoding ${preview(arch.encoding)}, not one rltuner knows (${ENCODING_NAMES.join(', ')}); upgrade rltuner or retrain`);
+    }
+    encoding = encodingNamed(arch.encoding);
+  }
+  if (kind.outputSize !== null) {
+    // A model that scores (a reward model) reads the basic encoding's events only.
+    if (typeof arch !== 'object' || arch === null || encoding !== BASIC_ENCODING || arch.inputSize !== NUM_CLASSES || arch.outputSize !== kind.outputSize || !Array.isArray(hidden) || hidden.length === 0) {
+      throw new ModelFileError(`${source}: unsupported architecture ${preview(text)} (an rltuner ${kind.what} is an LSTM stack taking ${NUM_CLASSES} classes in and giving ${kind.outputSize} out)`);
+    }
+  } else if (typeof arch !== 'object' || arch === null || arch.inputSize !== encoding.inputSize || arch.outputSize !== encoding.outputSize || !Array.isArray(hidden) || hidden.length === 0) {
+    throw new ModelFileError(`${source}: unsupported architecture ${preview(text)} (rltuner models are LSTM stacks taking ${NUM_CLASSES} classes in and out, or with "encoding": "lookback" ${encodingNamed('lookback').inputSize} inputs and ${encodingNamed('lookback').outputSize} classes)`);
   }
   if (hidden.length > MAX_LAYERS) {
     throw new ModelFileError(`${source}: the architecture claims ${hidden.length} LSTM layers, above the ${MAX_LAYERS} rltuner supports (MAX_LAYERS); the file is damaged or not an rltuner model`);
@@ -215,7 +237,9 @@ function architectureOf(text: string | undefined, source: string, kind: ModelKin
       throw new ModelFileError(`${source}: the architecture claims layer ${l} has ${h} hidden units, above the ${MAX_HIDDEN_UNITS} rltuner supports (MAX_HIDDEN_UNITS); the file is damaged or not an rltuner model`);
     }
   });
-  return { inputSize: NUM_CLASSES, hiddenSizes: hidden as number[], outputSize: kind.outputSize };
+  return kind.outputSize !== null
+    ? { inputSize: NUM_CLASSES, hiddenSizes: hidden as number[], outputSize: kind.outputSize }
+    : encodingConfig(encoding, hidden as number[]);
 }
 
 /** The file's tensors must be exactly those of the claimed architecture, each of its shape (from the header alone). */
@@ -340,6 +364,10 @@ function parseFingerprints(text: string | undefined, source: string): Fingerprin
 export function loadModelInto(model: LstmModel, decoded: DecodedModel, source = 'model file'): void {
   if (decoded.config.hiddenSizes.join() !== model.config.hiddenSizes.join()) {
     throw new ModelFileError(`${source}: the file holds an LSTM of hidden sizes [${decoded.config.hiddenSizes}], but this model has [${model.config.hiddenSizes}]`);
+  }
+  const fileEncoding = encodingOf(decoded.config).name, modelEncoding = encodingOf(model.config).name;
+  if (fileEncoding !== modelEncoding) {
+    throw new ModelFileError(`${source}: the file holds a Note RNN of the ${fileEncoding} encoding, but this model was built for the ${modelEncoding} encoding`);
   }
   try {
     model.importTensors(decoded.tensors, source);

@@ -239,7 +239,7 @@ export function buildCorpus(files: readonly MidiSource[], options: CorpusOptions
       if (result.meter.placeholder !== undefined) report.meterPlaceholders++;
       report.keys[info.key] = (report.keys[info.key] ?? 0) + 1;
       report.meters[info.meter] = (report.meters[info.meter] ?? 0) + 1;
-      report.skippedParts.push(...result.skippedParts.map((part) => ({ name: file.name, ...part })));
+      for (const part of result.skippedParts) report.skippedParts.push({ name: file.name, ...part }); // one at a time: a file may skip more parts than a call takes arguments
       report.warnings.push(...result.warnings.map((message) => ({ name: file.name, message })));
     } catch (error) {
       report.skippedFiles.push(

@@ -231,6 +231,60 @@ export interface SkippedPart {
   reason: string;
 }
 
+/**
+ * The parts not taken as the melody, each with the reason, in file order: kept as parallel arrays and a
+ * table of distinct reasons (a file may hold hundreds of thousands of one-note parts, and an object per
+ * part would cost the importer more memory than the file's bytes allow). Iterate it, or `at(i)`; JSON
+ * writes it as a list of SkippedPart.
+ */
+export class SkippedParts implements Iterable<SkippedPart> {
+  private readonly track: Int32Array;
+  private readonly channel: Uint8Array;
+  private readonly noteCount: Int32Array;
+  private readonly reasonOf: Uint32Array;
+  private readonly reasons: string[] = [];
+  private readonly reasonIndex = new Map<string, number>();
+  private count = 0;
+
+  constructor(capacity: number) {
+    this.track = new Int32Array(capacity);
+    this.channel = new Uint8Array(capacity);
+    this.noteCount = new Int32Array(capacity);
+    this.reasonOf = new Uint32Array(capacity);
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  add(track: number, channel: number, noteCount: number, reason: string): void {
+    let r = this.reasonIndex.get(reason);
+    if (r === undefined) {
+      r = this.reasons.length;
+      this.reasons.push(reason);
+      this.reasonIndex.set(reason, r);
+    }
+    const i = this.count++;
+    this.track[i] = track;
+    this.channel[i] = channel;
+    this.noteCount[i] = noteCount;
+    this.reasonOf[i] = r;
+  }
+
+  at(i: number): SkippedPart {
+    if (!(Number.isInteger(i) && i >= 0 && i < this.count)) throw new RangeError(`skipped part ${i} of ${this.count}`);
+    return { track: this.track[i], channel: this.channel[i], noteCount: this.noteCount[i], reason: this.reasons[this.reasonOf[i]] };
+  }
+
+  *[Symbol.iterator](): Iterator<SkippedPart> {
+    for (let i = 0; i < this.count; i++) yield this.at(i);
+  }
+
+  toJSON(): SkippedPart[] {
+    return [...this];
+  }
+}
+
 export interface ImportResult {
   name: string;
   /** The melody: classes 0..37, starting with a note-on. */
@@ -285,7 +339,8 @@ export interface ImportResult {
   octaveShift: number;
   /** Notes still outside 48..83 after centring, moved by octaves into range. */
   notesFolded: number;
-  skippedParts: SkippedPart[];
+  /** Every part but the chosen one, with the reason it was passed over. */
+  skippedParts: SkippedParts;
   warnings: string[];
 }
 
@@ -670,7 +725,7 @@ function choosePart(
   ticksPerStep: number,
   options: ImportOptions,
   name: string,
-): { chosen: Part; skippedParts: SkippedPart[]; partChoice: string } {
+): { chosen: Part; skippedParts: SkippedParts; partChoice: string } {
   const trackCount = midi.tracks.length;
   if (options.track !== undefined && !(Number.isInteger(options.track) && options.track >= 0)) {
     throw new MidiImportError(name, 'bad-option', `track ${options.track} is not a track index; expected an integer from 0`);
@@ -761,7 +816,7 @@ function choosePart(
   const onePitchReason = 'plays one pitch only (a drone or percussion), while another part moves';
   const notNamedMelody = `not named as the melody (${chosenName || 'the chosen part'} is)`;
   const namedAccompaniment = 'named as accompaniment';
-  const skippedParts: SkippedPart[] = [];
+  const skippedParts = new SkippedParts(Math.max(0, n - 1));
   for (let i = 0; i < n; i++) {
     if (i === c) continue;
     const noteCount = parts.noteCount[i];
@@ -776,7 +831,7 @@ function choosePart(
         reason += ` (${part.label ? `${describeName(part)}, ` : ''}${noteCount} notes; ${describeShape(shapes, i)})`;
       }
     }
-    skippedParts.push({ track: parts.track[i], channel: parts.channel[i], noteCount, reason });
+    skippedParts.add(parts.track[i], parts.channel[i], noteCount, reason);
   }
   return { chosen, skippedParts, partChoice };
 }

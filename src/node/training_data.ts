@@ -4,7 +4,7 @@
  */
 import { fileListFingerprint } from '../io/fingerprint.js';
 import { buildCorpus, splitByNameHash, type CorpusReport, type Melody, type MelodyInfo, type MidiSource } from '../music/corpus.js';
-import { HELD_OUT_DESCRIPTION, HELD_OUT_SHARE, TIMING_BEFORE_ALIGNED, TrainingDataError, type DataChoice, type Splits } from '../train/training_data.js';
+import { HELD_OUT_DESCRIPTION, HELD_OUT_SHARE, melodyGrid, TIMING_BEFORE_ALIGNED, TrainingDataError, type DataChoice, type Splits } from '../train/training_data.js';
 import { readMidiSources, readNottinghamSplit } from './corpus_files.js';
 
 /**
@@ -21,7 +21,7 @@ export async function loadSplits(choice: DataChoice): Promise<Splits> {
   const options = { ...choice.part, transposeBy: record.transposeBy, timing: record.timing ?? TIMING_BEFORE_ALIGNED, ...(record.keepKey ? { transpose: false } : {}) };
   const build = (name: string, sources: MidiSource[]) => {
     const { melodies, report } = buildCorpus(sources, options);
-    return { melodies: melodies.map((m) => m.tokens), names: melodies.map((m) => m.name), report, name };
+    return { melodies: melodies.map((m) => m.tokens), names: melodies.map((m) => m.name), grids: melodies.map((m) => melodyGrid(m.info)), report, name };
   };
   const importDescription = { import: { ...record, ...choice.part } };
   const { nottingham, data, valid, test } = choice.paths;
@@ -39,6 +39,7 @@ export async function loadSplits(choice: DataChoice): Promise<Splits> {
       reports: { train: train.report, valid: validSplit.report, test: testSplit.report },
       fingerprints: { trainingData: fileListFingerprint(tr), validationData: fileListFingerprint(va), testData: fileListFingerprint(te) },
       names: { train: train.names, valid: validSplit.names, test: testSplit.names },
+      grids: { train: train.grids, valid: validSplit.grids, test: testSplit.grids },
     };
   }
   if (!data) throw new TrainingDataError('no training data: pass --nottingham <dir> or --data <folder|file|list>');
@@ -81,6 +82,7 @@ export async function loadSplits(choice: DataChoice): Promise<Splits> {
     reports,
     fingerprints,
     names: { train: trainMelodies.map((m) => m.name), valid: validMelodies.map((m) => m.name), test: testMelodies.map((m) => m.name) },
+    grids: { train: trainMelodies.map((m) => melodyGrid(m.info)), valid: validMelodies.map((m) => melodyGrid(m.info)), test: testMelodies.map((m) => melodyGrid(m.info)) },
   };
 }
 

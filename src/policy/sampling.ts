@@ -2,9 +2,16 @@
  * Sampling compositions from a policy: one or more LSTM models stepped in lockstep whose logits are
  * summed into acting scores (the Note RNN alone; a Q or Ψ network alone; a G network plus the Reward
  * RNN, SPEC §4.4). Batched: up to the models' maxBatch compositions at a time.
+ *
+ * The models share one encoding (src/music/encodings.ts): the policy chooses among its output classes (the
+ * 38 events; the lookback encoding's 40, two of them "repeat the event of one / two bars ago"), the class is
+ * decoded to the event played, and the models read that event's input. Compositions hold events; the
+ * log-probabilities are of the classes chosen. A lookback model's bars: `meter` says where the
+ * composition's first step falls (default 4/4 from a downbeat), its primer lying just before.
  */
 import type { LstmModel } from '../engine/lstm_model.js';
 import { NUM_CLASSES } from '../music/encoding.js';
+import { DEFAULT_BAR_GRID, encodingOf, gridBefore, MelodyHistories, type BarGrid, type MelodyEncoding } from '../music/encodings.js';
 import type { Random } from '../random.js';
 import { logSoftmaxAt, sampleFromScores, softmaxAtTemperature } from './softmax.js';
 
@@ -47,6 +54,8 @@ export interface SampleOptions {
    * note is also scored; it may be one of the policy's models (it is then not stepped twice).
    */
   reference?: LstmModel;
+  /** The bar grid of each composition's first step (the lookback encoding reads it) [4/4 from a downbeat]. */
+  meter?: BarGrid;
 }
 
 export interface SampleResult {
@@ -82,8 +91,22 @@ export function primingTokens(priming: Priming, rng: Random): ArrayLike<number> 
   }
 }
 
-/** Feeds each row its priming tokens (rows may have different lengths) from the zero state. */
-export function primeModels(models: readonly LstmModel[], primers: ArrayLike<number>[], batch: number): Float32Array[] {
+/** The encoding `models` share; throws when they differ (a policy and its prior must read the same inputs). */
+export function sharedEncoding(models: readonly LstmModel[]): MelodyEncoding {
+  const encoding = encodingOf(models[0].config);
+  for (const m of models) {
+    const other = encodingOf(m.config);
+    if (other !== encoding) throw new RangeError(`the models of a policy must share an encoding; got ${encoding.name} and ${other.name}: a tuned network shares its Note RNN's encoding, so act with (and score against) the Note RNN it was tuned from`);
+  }
+  return encoding;
+}
+
+/**
+ * Feeds each row its priming tokens (rows may have different lengths) from the zero state. With
+ * `histories` (the models' encoding, rows started with these primers), the inputs are the encoding's;
+ * without, the tokens themselves (the basic encoding).
+ */
+export function primeModels(models: readonly LstmModel[], primers: ArrayLike<number>[], batch: number, histories?: MelodyHistories): Float32Array[] {
   for (const m of models) m.resetState(batch);
   const longest = Math.max(...primers.slice(0, batch).map((p) => p.length));
   // Rows with shorter primers are right-aligned: they start on a zero state and are fed their tokens last.
@@ -93,7 +116,7 @@ export function primeModels(models: readonly LstmModel[], primers: ArrayLike<num
     for (let b = 0; b < batch; b++) {
       const p = primers[b];
       const offset = longest - p.length;
-      tokens[b] = t >= offset ? p[t - offset] : 1;
+      tokens[b] = t < offset ? 1 : histories ? histories.inputIdAt(b, t - offset) : p[t - offset];
     }
     for (let i = 0; i < models.length; i++) {
       logits[i] = models[i].step(tokens, batch);
@@ -114,6 +137,9 @@ export function sampleCompositions(models: readonly LstmModel[], rng: Random, op
   const reference = options.reference ?? models[0];
   const separateReference = !models.includes(reference);
   const stepped = separateReference ? [...models, reference] : models;
+  const encoding = sharedEncoding(stepped);
+  const A = encoding.outputSize; // classes the policy chooses among
+  const meter = options.meter ?? DEFAULT_BAR_GRID;
   const maxBatch = Math.min(...stepped.map((m) => m.maxBatch));
   const stride = models[0].outputStride;
   const compositions: Uint8Array[] = [];
@@ -121,35 +147,39 @@ export function sampleCompositions(models: readonly LstmModel[], rng: Random, op
   const logProbPolicy = new Float64Array(count);
   const logProbReference = new Float64Array(count);
   const klK3 = new Float64Array(count);
-  const scores = new Float32Array(maxBatch * NUM_CLASSES);
-  const scratch = new Float64Array(NUM_CLASSES);
+  const scores = new Float32Array(maxBatch * A);
+  const scratch = new Float64Array(A);
   const tokens = new Int32Array(maxBatch);
+  const histories = new MelodyHistories(encoding, maxBatch);
   for (let start = 0; start < count; start += maxBatch) {
     const batch = Math.min(maxBatch, count - start);
     const batchPrimers = Array.from({ length: batch }, () => primingTokens(options.priming, rng));
     primers.push(...batchPrimers);
-    let logits = primeModels(stepped, batchPrimers, batch);
+    batchPrimers.forEach((p, b) => histories.start(b, p, gridBefore(meter, p.length)));
+    let logits = primeModels(stepped, batchPrimers, batch, histories);
     const refIndex = separateReference ? models.length : models.indexOf(reference);
     const batchCompositions = Array.from({ length: batch }, () => new Uint8Array(numNotes));
     for (let t = 0; t < numNotes; t++) {
       for (let b = 0; b < batch; b++) {
-        for (let j = 0; j < NUM_CLASSES; j++) {
+        for (let j = 0; j < A; j++) {
           let s = 0;
           for (let i = 0; i < models.length; i++) s += logits[i][b * stride + j];
-          scores[b * NUM_CLASSES + j] = s;
+          scores[b * A + j] = s;
         }
-        const a = sampleFromScores(scores, b * NUM_CLASSES, NUM_CLASSES, temperature, rng, scratch);
+        const a = sampleFromScores(scores, b * A, A, temperature, rng, scratch);
         let logPi = 0; // the argmax policy (temperature 0) plays a with probability 1
         if (temperature > 0) {
-          for (let j = 0; j < NUM_CLASSES; j++) scratch[j] = scores[b * NUM_CLASSES + j] / temperature;
-          logPi = logSoftmaxAt(scratch, 0, NUM_CLASSES, a);
+          for (let j = 0; j < A; j++) scratch[j] = scores[b * A + j] / temperature;
+          logPi = logSoftmaxAt(scratch, 0, A, a);
         }
-        const logP = logSoftmaxAt(logits[refIndex], b * stride, NUM_CLASSES, a);
+        const logP = logSoftmaxAt(logits[refIndex], b * stride, A, a);
         logProbPolicy[start + b] += logPi;
         logProbReference[start + b] += logP;
         klK3[start + b] += Math.expm1(logP - logPi) - (logP - logPi);
-        batchCompositions[b][t] = a;
-        tokens[b] = a;
+        const event = histories.decode(b, a);
+        batchCompositions[b][t] = event;
+        histories.push(b, event);
+        tokens[b] = histories.inputId(b);
       }
       if (t + 1 < numNotes) logits = stepped.map((m) => m.step(tokens, batch));
     }
@@ -160,19 +190,29 @@ export function sampleCompositions(models: readonly LstmModel[], rng: Random, op
 }
 
 /**
- * The policy's probabilities softmax(scores / temperature) at every step of `composition`, primed with
- * `primer` exactly as the composition was sampled: out[t * NUM_CLASSES + a] = π(a | step t).
+ * The policy's probabilities of each event at every step of `composition`, primed with `primer` exactly
+ * as the composition was sampled: out[t * NUM_CLASSES + e] = π(e | step t), the probability softmax(scores
+ * / temperature) gives the classes that play event e (for the basic encoding, class e alone).
  */
-export function policyProbabilities(models: readonly LstmModel[], primer: ArrayLike<number>, composition: ArrayLike<number>, temperature: number): Float64Array {
+export function policyProbabilities(
+  models: readonly LstmModel[], primer: ArrayLike<number>, composition: ArrayLike<number>, temperature: number, meter: BarGrid = DEFAULT_BAR_GRID,
+): Float64Array {
+  const encoding = sharedEncoding(models);
+  const A = encoding.outputSize;
   const out = new Float64Array(composition.length * NUM_CLASSES);
-  const scores = new Float64Array(NUM_CLASSES);
-  const probs = new Float64Array(NUM_CLASSES);
-  let logits = primeModels(models, [primer], 1);
+  const scores = new Float64Array(A);
+  const probs = new Float64Array(A);
+  const histories = new MelodyHistories(encoding, 1);
+  histories.start(0, primer, gridBefore(meter, primer.length));
+  let logits = primeModels(models, [primer], 1, histories);
   for (let t = 0; t < composition.length; t++) {
     scores.fill(0);
-    for (const l of logits) for (let j = 0; j < NUM_CLASSES; j++) scores[j] += l[j];
-    out.set(softmaxAtTemperature(scores, 0, NUM_CLASSES, temperature, probs), t * NUM_CLASSES);
-    if (t + 1 < composition.length) logits = models.map((m) => m.step([composition[t]], 1));
+    for (const l of logits) for (let j = 0; j < A; j++) scores[j] += l[j];
+    const p = softmaxAtTemperature(scores, 0, A, temperature, probs);
+    if (A === NUM_CLASSES) out.set(p, t * NUM_CLASSES);
+    else for (let a = 0; a < A; a++) out[t * NUM_CLASSES + histories.decode(0, a)] += p[a];
+    histories.push(0, composition[t]);
+    if (t + 1 < composition.length) logits = models.map((m) => m.step([histories.inputId(0)], 1));
   }
   return out;
 }

@@ -78,18 +78,26 @@ export const DEFAULT_REWARD_TRAINING: Readonly<RewardTrainingSettings> = Object.
   seed: 1,
 } as RewardTrainingSettings);
 
+/**
+ * The allowed range of each numeric reward training setting (hiddenSizes: 1..4096 units a layer): what
+ * validateRewardTrainingSettings holds a trainer to and `rltuner prefs train` its flags.
+ */
+export const REWARD_TRAINING_LIMITS = {
+  batchPairs: { min: 1, max: 2048, integer: true },
+  epochs: { min: 0, max: 100000, integer: true },
+  patience: { min: 1, max: 100000, integer: true },
+  learningRate: { min: 1e-7, max: 1, integer: false },
+  clipNorm: { min: 1e-6, max: 1e6, integer: false },
+  seed: { min: 0, max: 4294967295, integer: true },
+} as const satisfies Record<Exclude<keyof RewardTrainingSettings, 'hiddenSizes' | 'init'>, { min: number; max: number; integer: boolean }>;
+
 export function validateRewardTrainingSettings(s: RewardTrainingSettings): void {
   const check = (name: string, v: number, lo: number, hi: number, integer = true) => {
     if (!Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
       throw new RangeError(`reward training setting ${name} = ${v} is outside ${lo}..${hi}${integer ? ' (an integer)' : ''}`);
     }
   };
-  check('batchPairs', s.batchPairs, 1, 2048);
-  check('epochs', s.epochs, 0, 100000);
-  check('patience', s.patience, 1, 100000);
-  check('learningRate', s.learningRate, 1e-7, 1, false);
-  check('clipNorm', s.clipNorm, 1e-6, 1e6, false);
-  check('seed', s.seed, 0, 4294967295);
+  for (const [name, { min, max, integer }] of Object.entries(REWARD_TRAINING_LIMITS)) check(name, s[name as keyof typeof REWARD_TRAINING_LIMITS], min, max, integer);
   if (s.init !== 'note-rnn' && s.init !== 'random') throw new RangeError(`reward training setting init = ${String(s.init)} is not 'note-rnn' or 'random'`);
   if (!Array.isArray(s.hiddenSizes) || s.hiddenSizes.length < 1) throw new RangeError('reward training setting hiddenSizes must list at least one layer size');
   s.hiddenSizes.forEach((h, i) => check(`hiddenSizes[${i}]`, h, 1, 4096));

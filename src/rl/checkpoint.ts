@@ -7,7 +7,6 @@
  */
 import { crc32, decodeSafetensors, encodeSafetensorsParts, joinParts, type Crc32 } from '../io/safetensors.js';
 import type { Fingerprints } from '../io/fingerprint.js';
-import { NUM_CLASSES } from '../music/encoding.js';
 import { ConfigError, resolveConfig, type TunerConfig } from './config.js';
 import type { KlControllerState } from './kl_controller.js';
 import { PgTuner, type PgSnapshot } from './pg.js';
@@ -90,6 +89,7 @@ export function encodeTunerCheckpointDetached(
   const pieces: { bytes: Uint8Array; copy: boolean }[] = [];
   /** What training writes: the networks' memory and the replay's fields (the rows are detached below). */
   const live = new Set<ArrayBufferLike>([tuner.q.params.buffer, tuner.target.params.buffer, ring.tokenIn.buffer, ring.action.buffer, ring.reward.buffer, ring.terminal.buffer]);
+  if (ring.inputIn) live.add(ring.inputIn.buffer).add(ring.inputNext!.buffer);
   /** A part of `slotBytes` per slot (slot 0 first) with the slots the coming steps write copied, the rest left as views. */
   const detach = (part: Uint8Array, slotBytes: number): void => {
     const rows = part.byteLength / slotBytes;
@@ -109,7 +109,7 @@ export function encodeTunerCheckpointDetached(
   for (const part of encodeTunerCheckpointParts(tuner, fingerprints, run, checksum)) {
     if (part.byteLength === 0) pieces.push({ bytes: part, copy: false });
     else if (part.buffer === ring.qStates.buffer) detach(part, ring.stateSize * 4);
-    else if (part.buffer === ring.nextLogProbs.buffer) detach(part, NUM_CLASSES * ring.nextLogProbs.BYTES_PER_ELEMENT);
+    else if (part.buffer === ring.nextLogProbs.buffer) detach(part, ring.actions * ring.nextLogProbs.BYTES_PER_ELEMENT);
     else pieces.push({ bytes: part, copy: live.has(part.buffer) }); // the header and converted fields are the file's own
   }
   copies.begin(pieces.reduce((n, p) => n + (p.copy ? p.bytes.byteLength : 0), 0));
@@ -118,9 +118,9 @@ export function encodeTunerCheckpointDetached(
 
 /**
  * Where a run's detached checkpoints keep their copies: one buffer, reused by each checkpoint after the
- * last. In fresh memory each time, the copies (about 17 MB) made encoding a default run's checkpoint take 98 ms
- * against 30 (bench/checkpoint_speed.ts in bench/results/2026-11-30-night.md): most of it the first touch
- * of new pages. Pass the same object to every encodeTunerCheckpointDetached of a run, and only once the
+ * last. In fresh memory each time, the copies (about 17 MB for a G run's replay) made encoding a checkpoint
+ * about three times as slow, most of it the first touch of new pages (bench/checkpoint_speed.ts measures
+ * both). Pass the same object to every encodeTunerCheckpointDetached of a run, and only once the
  * previous checkpoint is written.
  */
 export class CheckpointCopies {
@@ -167,8 +167,16 @@ export function encodeTunerCheckpointParts(
     { name: 'replay.reward', shape: [r.reward.length], data: r.reward },
     { name: 'replay.terminal', shape: [r.terminal.length], data: f32(r.terminal) },
     { name: 'replay.q_states', shape: [r.qStates.length / r.stateSize, r.stateSize], data: r.qStates },
-    { name: 'replay.next_log_probs', shape: [r.nextLogProbs.length / NUM_CLASSES, NUM_CLASSES], data: r.nextLogProbs },
+    { name: 'replay.next_log_probs', shape: [r.nextLogProbs.length / tuner.replay.actions, tuner.replay.actions], data: r.nextLogProbs },
   ];
+  // An encoding whose inputs are not its tokens (lookback, phrase): the input ids at s and s', each as its
+  // low 16 bits and the rest (a phrase id reaches 2^30, past what f32 holds exactly).
+  if (r.inputIn && r.inputNext) {
+    tensors.push(
+      { name: 'replay.input_in', shape: [r.inputIn.length, 2], data: inputIdHalves(r.inputIn) },
+      { name: 'replay.input_next', shape: [r.inputNext.length, 2], data: inputIdHalves(r.inputNext) },
+    );
+  }
   const state = {
     counters: s.counters, interval: s.interval, klController: s.klController, random: s.random, adamStep: s.adamStep, rewardScaler: s.rewardScaler,
     replay: { capacity: r.capacity, stateSize: r.stateSize, size: r.size, next: r.next },
@@ -254,6 +262,18 @@ export function restoreTunerCheckpoint(tuner: RlTuner | PgTuner, checkpoint: Tun
     }
     return out;
   };
+  const inputIds = (name: string, length: number) => {
+    const data = get(name, 2 * length);
+    const out = new Uint32Array(length);
+    for (let i = 0; i < length; i++) {
+      const low = data[2 * i], high = data[2 * i + 1];
+      if (!Number.isInteger(low) || low < 0 || low >= 2 ** 16 || !Number.isInteger(high) || high < 0 || high >= 2 ** 16) {
+        throw new CheckpointError(`${source}: ${name}[${i}] = [${low}, ${high}] is not an input id (its low 16 bits and the rest)`);
+      }
+      out[i] = low + high * 2 ** 16;
+    }
+    return out;
+  };
   tuner.q.params.set(get('q.params', tuner.q.params.length));
   tuner.q.adamM.set(get('q.adam_m', tuner.q.adamM.length));
   tuner.q.adamV.set(get('q.adam_v', tuner.q.adamV.length));
@@ -265,7 +285,8 @@ export function restoreTunerCheckpoint(tuner: RlTuner | PgTuner, checkpoint: Tun
       ...state.replay,
       tokenIn: u8('replay.token_in', fields), action: u8('replay.action', fields), reward: get('replay.reward', fields),
       terminal: u8('replay.terminal', fields), qStates: get('replay.q_states', rows * stateSize),
-      nextLogProbs: get('replay.next_log_probs', tuner.replay.storesNextLogProbs ? fields * NUM_CLASSES : 0),
+      nextLogProbs: get('replay.next_log_probs', tuner.replay.storesNextLogProbs ? fields * tuner.replay.actions : 0),
+      ...(tuner.replay.inputIn ? { inputIn: inputIds('replay.input_in', fields), inputNext: inputIds('replay.input_next', fields) } : {}),
     },
   };
   try {
@@ -333,4 +354,14 @@ function validateState(value: unknown, source: string): ValueTunerState {
   const replay = requireObject(s.replay, 'state.replay', source) as ValueTunerState['replay'];
   for (const key of ['capacity', 'stateSize', 'size', 'next'] as const) if (!isCount(replay[key])) bad(`replay.${key}`);
   return { counters, interval, klController, random, adamStep: s.adamStep as number, rewardScaler: s.rewardScaler as number, replay };
+}
+
+/** Input ids as f32 pairs (low 16 bits, the rest), each exact in f32. */
+function inputIdHalves(ids: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(2 * ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    out[2 * i] = ids[i] & 0xffff;
+    out[2 * i + 1] = Math.floor(ids[i] / 2 ** 16);
+  }
+  return out;
 }

@@ -96,7 +96,10 @@ type FieldSpec = (NumberField | ChoiceField | BooleanField) & { default: number 
 
 const MAX_STEPS = 1e12;
 
-/** Every field of TunerConfig: default (the `default` preset), doc and allowed values. */
+/**
+ * Every field of TunerConfig: its field default (the `classic` preset; the `default` preset, what a bare
+ * `rltuner tune` runs, lays PRESETS.default.overrides over these), doc and allowed values.
+ */
 export const CONFIG_FIELDS = {
   algorithm: { kind: 'choice', values: ALGORITHMS, default: 'q', doc: 'q (Q-learning), psi (Ψ-learning), g (G-learning): one-step TD from a replay; pg: KL-regularized policy gradient over whole compositions' },
   rewardScaler: { kind: 'number', min: 0, max: 1000, default: 2, doc: 's = 1/c: weight of the music-theory reward against log p' },
@@ -130,8 +133,8 @@ export const CONFIG_FIELDS = {
   weightUniqueExtremes: { kind: 'number', min: 0, max: 100, default: 1, doc: 'weight of rule 9 (unique highest and lowest note) in r_MT' },
   tonicDominantBonus: { kind: 'number', min: 0, max: 10, default: 1, doc: "rule 7's extra for holding or resting after a tonic or fifth (1: the paper's; 0: none)" },
   weightTonicEnding: { kind: 'number', min: 0, max: 100, default: 0, doc: 'weight of the composition term tonic_ending (last note in the tonic class, on a strong beat: 0..3) in the reward of a composition\'s last step' },
-  weightRhythm: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term rhythm (note durations' likelihood under the Nottingham train split's: −5..0)" },
-  weightPitchRange: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term pitch_range (range outside the train split's 10th..90th percentile: −5..0)" },
+  weightRhythm: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term rhythm (−5 × the TV distance of the piece's note durations to the Nottingham train split's: −5..0)" },
+  weightPitchRange: { kind: 'number', min: 0, max: 100, default: 0, doc: "weight of the composition term pitch_range (how unusual the piece's range is among the train split's pieces of its length: −5..0)" },
   weightPhraseRecurrence: { kind: 'number', min: 0, max: 100, default: 0, doc: 'weight of the composition term phrase_recurrence (a 2-bar window recurs: 3, a 1-bar one: 1; pieces of ≥ 64 steps)' },
   weightPreference: { kind: 'number', min: 0, max: 1000, default: 0, doc: "weight w of the learned preference reward R (a reward model from `rltuner prefs train`, given with --reward-model), scaled by s like the rules: pg adds w·R(composition) to each composition's return; q, psi and g add w·(R(s_{t+1}) − R(s_t)) to each step (potential-based shaping, R the model's running score)" },
   key: { kind: 'choice', values: TONIC_NAMES, default: 'C', doc: 'tonic of the key the rules reward and the samples are written in (the tonic note is C4 or A3, by the mode\'s third, moved to this tonic: −5..+6 semitones)' },
@@ -175,7 +178,10 @@ export function compositionWeights(config: TunerConfig): number[] {
   return COMPOSITION_WEIGHT_FIELDS.map((field) => config[field]);
 }
 
-/** The defaults of every field: the `default` preset. */
+/**
+ * The field defaults of CONFIG_FIELDS: the `classic` preset. Not what a bare `rltuner tune` or
+ * resolveConfig() runs: that is the `default` preset, these with PRESETS.default.overrides laid over them.
+ */
 export const DEFAULT_CONFIG: Readonly<TunerConfig> = Object.freeze(
   Object.fromEntries(FIELD_NAMES.map((name) => [name, CONFIG_FIELDS[name].default])) as unknown as TunerConfig,
 );
@@ -425,13 +431,17 @@ export function configOverridesFromText(text: string, file: string): Record<stri
   return typeof inner === 'object' && inner !== null && !Array.isArray(inner) ? (inner as Record<string, unknown>) : record;
 }
 
-/** Help text for the CLI's --help: one line per field (flag, allowed values, default, doc), then the presets. */
+/**
+ * Help text for the CLI's --help: one line per field (flag, allowed values, default, doc), then the presets.
+ * Each default is the `default` preset's value: what resolveConfig() and a bare `rltuner tune` run.
+ */
 export function describeConfig(): string[] {
-  const lines = ['Tuning options (flags in kebab-case; a JSON config uses the camelCase names):'];
+  const bare = resolveConfig();
+  const lines = ['Tuning options (flags in kebab-case; a JSON config uses the camelCase names; each default is what a bare `rltuner tune` runs, the default preset):'];
   for (const field of FIELD_NAMES) {
     const spec: FieldSpec = CONFIG_FIELDS[field];
     const flag = field.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-    lines.push(`  --${flag} <${allowedValues(spec)}>  default ${String(spec.default)}  ${spec.doc}`);
+    lines.push(`  --${flag} <${allowedValues(spec)}>  default ${String(bare[field])}  ${spec.doc}`);
   }
   lines.push('Presets (--preset NAME):');
   for (const name of PRESET_NAMES) lines.push(`  ${name}: ${PRESETS[name].doc}`);

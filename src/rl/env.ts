@@ -11,16 +11,22 @@
  *   r = log p(a|s) + s·(Σ_i w_i r_i(a, s) + [last step] Σ_j v_j c_j(composition))      (Q and Ψ)
  *   r = s·(Σ_i w_i r_i(a, s) + [last step] Σ_j v_j c_j(composition))                   (G; music-theory-only runs)
  *
+ * The actions are the Reward RNN's output classes (src/music/encodings.ts): the 38 events, or the lookback
+ * encoding's 40 (two of them "repeat the event of one / two bars ago"), decoded to the event played; the
+ * rules and the composition see events, log p is the prior's over its classes. A composition starts on a
+ * downbeat of 16-step bars, its primer just before.
+ *
  * w_i = 1 is the paper's reward; the composition terms c_j (src/rules/composition.ts: ending on the tonic,
  * rhythm, pitch range, phrase recurrence) are scored on the finished composition at its last step, with
  * weights v_j (0 by default: then the reward is exactly the paper's form, not even a 0 is added).
  *
  * With a learned preference reward (src/prefs/preference_reward.ts; weight u > 0), r_MT also gains
  * u·(R(s_{t+1}) − R(s_t)) at every step, R the reward model's running score of the composition so far
- * (potential-based shaping: over a composition it sums to u·R(composition)).
+ * (potential-based shaping: over a composition it sums to u·R(composition)). The reward model reads the
+ * events played, as the answers it learned from hold them, whatever the Reward RNN's encoding.
  */
 import type { LstmModel } from '../engine/lstm_model.js';
-import { NUM_CLASSES } from '../music/encoding.js';
+import { DEFAULT_BAR_GRID, encodingOf, gridBefore, MelodyHistories, type MelodyEncoding } from '../music/encodings.js';
 import type { Random } from '../random.js';
 import { musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, type LeapState, type RuleContext } from '../rules/rules.js';
 import { compositionReward, compositionTermsInto, NOTTINGHAM_COMPOSITION_MODEL, NUM_COMPOSITION_TERMS, type CompositionModel } from '../rules/composition.js';
@@ -80,17 +86,20 @@ export class MelodyEnv {
   rewardScaler: number;
   /** Steps taken in this composition; 0 between compositions. */
   beat = 0;
-  /** The token the networks read at this step: the last priming token, then the previous action. */
+  /** The event the networks read at this step: the last priming token, then the previous action's event. */
   token = 0;
+  /** The input id the networks read at this step (the basic encoding's is `token`). */
+  input = 0;
+  /** The Reward RNN's encoding, whose classes are the actions. */
+  readonly encoding: MelodyEncoding;
+  /** The events so far (primer, then composition) in row 0: the encoding's inputs and decoding read them. */
+  readonly histories: MelodyHistories;
   private readonly leap: LeapState = newLeapState();
-  private readonly logits = new Float32Array(NUM_CLASSES);
-  private readonly logProbs = new Float32Array(NUM_CLASSES);
+  private readonly logits: Float32Array;
+  private readonly logProbs: Float32Array;
   private readonly oneToken = new Int32Array(1);
   private readonly increment = new Float64Array(1);
-  private readonly outcome: StepOutcome = {
-    reward: 0, logProb: 0, musicTheory: 0, perRule: new Float64Array(NUM_RULES), perComposition: new Float64Array(NUM_COMPOSITION_TERMS), composition: 0, done: false,
-    preference: 0, preferenceScore: 0, logPriorNext: this.logProbs,
-  };
+  private readonly outcome: StepOutcome;
   /** The composition weights, and whether any is set (else nothing is added to the reward). */
   private readonly compositionWeights: readonly number[];
   private readonly compositionActive: boolean;
@@ -107,6 +116,14 @@ export class MelodyEnv {
     readonly preference: PreferenceReward | null = null,
   ) {
     this.composition = new Uint8Array(settings.numNotes);
+    this.encoding = encodingOf(rewardRnn.config);
+    this.histories = new MelodyHistories(this.encoding, 1);
+    this.logits = new Float32Array(this.encoding.outputSize);
+    this.logProbs = new Float32Array(this.encoding.outputSize);
+    this.outcome = {
+      reward: 0, logProb: 0, musicTheory: 0, perRule: new Float64Array(NUM_RULES), perComposition: new Float64Array(NUM_COMPOSITION_TERMS), composition: 0, done: false,
+      preference: 0, preferenceScore: 0, logPriorNext: this.logProbs,
+    };
     this.rewardScaler = settings.rewardScaler;
     if (settings.ruleWeights.length !== NUM_RULES) throw new RangeError(`MelodyEnv: ${settings.ruleWeights.length} rule weights given, ${NUM_RULES} rules`);
     this.compositionWeights = settings.compositionWeights ?? new Array<number>(NUM_COMPOSITION_TERMS).fill(0);
@@ -138,12 +155,13 @@ export class MelodyEnv {
   /**
    * Starts a composition: the Reward RNN from the zero state reads every priming token but the last,
    * which becomes the first step's input, then reads that input too (so `logPrior` is log p(·|s_0)).
-   * Returns the leading tokens for the agent's network.
+   * Returns the leading tokens for the agent's network (prime it with `histories`, which holds them).
    */
   startComposition(rng: Random): ArrayLike<number> {
     const tokens = primingTokens(this.priming, rng);
     const leading = Array.from(tokens).slice(0, tokens.length - 1);
-    primeModels([this.rewardRnn], [leading], 1);
+    this.histories.start(0, tokens, gridBefore(DEFAULT_BAR_GRID, tokens.length));
+    primeModels([this.rewardRnn], [leading], 1, this.histories);
     this.beat = 0;
     resetLeapState(this.leap);
     this.preference?.start(1);
@@ -161,11 +179,12 @@ export class MelodyEnv {
     if (!this.inComposition) throw new Error('MelodyEnv.step: call startComposition() to start each composition');
     const { settings: s, outcome } = this;
     outcome.logProb = this.logProbs[action];
-    musicTheoryRewardInto(outcome.perRule, this.composition, this.beat, action, this.leap, this.rules);
+    const event = this.histories.decode(0, action); // the basic encoding's is the action itself
+    musicTheoryRewardInto(outcome.perRule, this.composition, this.beat, event, this.leap, this.rules);
     let weighted = 0;
     for (let i = 0; i < NUM_RULES; i++) weighted += s.ruleWeights[i] * outcome.perRule[i];
     outcome.done = this.beat === s.numNotes - 1;
-    this.composition[this.beat] = action;
+    this.composition[this.beat] = event;
     outcome.composition = 0;
     if (outcome.done) {
       compositionTermsInto(outcome.perComposition, this.composition, this.rules, s.compositionModel ?? NOTTINGHAM_COMPOSITION_MODEL);
@@ -177,7 +196,7 @@ export class MelodyEnv {
       outcome.perComposition.fill(0);
     }
     if (this.preference) {
-      this.oneToken[0] = action;
+      this.oneToken[0] = event; // the reward model reads events (answers hold them), whatever the Reward RNN's classes
       this.preference.read(this.oneToken, 1, this.increment);
       outcome.preference = this.increment[0];
       outcome.preferenceScore = this.preference.scores[0];
@@ -185,23 +204,30 @@ export class MelodyEnv {
     }
     outcome.musicTheory = weighted;
     outcome.reward = stepReward(s.algorithm, outcome.logProb, weighted, this.rewardScaler, s.musicTheoryOnly);
+    this.histories.push(0, event);
     if (outcome.done) {
       this.beat = 0;
       this.inComposition = false;
-      this.token = action;
+      this.token = event;
+      this.input = this.histories.inputId(0);
     } else {
       this.beat++;
-      this.read(action);
+      this.read(event);
     }
     return outcome;
   }
 
-  /** The Reward RNN reads `token`, the input at the new current state: its logits and log p(·|s). */
+  /**
+   * The Reward RNN reads `token` (the histories' last event), the input at the new current state: its
+   * logits and log p(·|s).
+   */
   private read(token: number): void {
     this.token = token;
-    this.oneToken[0] = token;
+    this.input = this.histories.inputId(0);
+    this.oneToken[0] = this.input;
     const logits = this.rewardRnn.step(this.oneToken, 1);
-    for (let a = 0; a < NUM_CLASSES; a++) this.logits[a] = logits[a];
-    logSoftmaxRow(this.logits, 0, NUM_CLASSES, this.logProbs);
+    const A = this.encoding.outputSize;
+    for (let a = 0; a < A; a++) this.logits[a] = logits[a];
+    logSoftmaxRow(this.logits, 0, A, this.logProbs);
   }
 }

@@ -25,7 +25,7 @@ import { createArena, type ArenaModelRequest } from '../engine/arena.js';
 import type { Kernels } from '../engine/kernels.js';
 import type { AdamSettings, ClipSettings, LstmModel } from '../engine/lstm_model.js';
 import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
-import { NUM_CLASSES } from '../music/encoding.js';
+import { DEFAULT_BAR_GRID, encodingOf, gridBefore, MelodyHistories, type MelodyEncoding } from '../music/encodings.js';
 import { logSumExpRow, sampleFromScores } from '../policy/softmax.js';
 import { primeModels, primingTokens, type Priming } from '../policy/sampling.js';
 import { Random } from '../random.js';
@@ -115,9 +115,15 @@ export class PgTuner {
   private readonly advantage: Float64Array; // (B, T)
   private readonly perRule = new Float64Array(NUM_RULES);
   private readonly perComposition = new Float64Array(NUM_COMPOSITION_TERMS);
-  private readonly tokens: Int32Array;
-  private readonly scratch = new Float64Array(NUM_CLASSES);
-  private readonly priorScratch = new Float64Array(NUM_CLASSES);
+  private readonly actions: Int32Array; // (B, T) the class chosen at each step (the label of its BPTT row)
+  /** The Note RNN's encoding: its output classes are the actions, decoded to the event played (the basic encoding's are the events). */
+  private readonly encoding: MelodyEncoding;
+  /** Each row's events so far (primer, then composition): the encoding's inputs and decoding read them. */
+  private readonly histories: MelodyHistories;
+  private readonly inputIds: Int32Array; // (B) what the networks read next
+  private readonly events: Int32Array; // (B) the event each row played at this step (what the reward model reads)
+  private readonly scratch: Float64Array;
+  private readonly priorScratch: Float64Array;
 
   /** `rewardModel`: the learned preference reward's model, needed when config.weightPreference > 0 (as for RlTuner). */
   constructor(
@@ -160,7 +166,13 @@ export class PgTuner {
     this.logPi = new Float64Array(B * T);
     this.logP = new Float64Array(B * T);
     this.advantage = new Float64Array(B * T);
-    this.tokens = new Int32Array(B);
+    this.actions = new Int32Array(B * T);
+    this.encoding = encodingOf(noteRnn.config);
+    this.histories = new MelodyHistories(this.encoding, B);
+    this.inputIds = new Int32Array(B);
+    this.events = new Int32Array(B);
+    this.scratch = new Float64Array(this.encoding.outputSize);
+    this.priorScratch = new Float64Array(this.encoding.outputSize);
   }
 
   /** Environment steps one update takes: a batch of whole compositions. */
@@ -170,9 +182,9 @@ export class PgTuner {
 
   /** One update: rollout, return, advantage, loss, optimise (see the file comment). */
   trainUnit(): void {
-    const primers = this.rollout();
+    this.rollout();
     this.returnsAndAdvantages();
-    this.optimise(primers);
+    this.optimise();
     this.counters.step += this.unitSteps;
     this.counters.compositions += this.batch;
     this.counters.updates++;
@@ -180,10 +192,10 @@ export class PgTuner {
 
   /**
    * Samples the batch's compositions from π, group by group from one primer each, with the prior stepped
-   * alongside: per step the rules' reward and both log-probabilities of the note played. Returns each
-   * row's priming tokens.
+   * alongside: per step the rules' reward and both log-probabilities of the class chosen; each row's
+   * events (primer and composition) stay in the histories for the BPTT pass.
    */
-  private rollout(): ArrayLike<number>[] {
+  private rollout(): void {
     const { config: c, batch: B, rng, policy, prior } = this;
     const T = c.numNotes;
     const stride = policy.outputStride;
@@ -194,36 +206,43 @@ export class PgTuner {
     }
     if (this.leading < 0) this.leading = primers[0].length - 1;
     if (primers.some((p) => p.length !== this.leading + 1)) throw new RangeError('PgTuner: every primer of a run must have the same length');
-    let [piLogits, pLogits] = primeModels([policy, prior], primers, B);
+    // Each composition's first step falls on a downbeat, its primer before it (as the Q, Ψ and G environment).
+    for (let b = 0; b < B; b++) this.histories.start(b, primers[b], gridBefore(DEFAULT_BAR_GRID, primers[b].length));
+    let [piLogits, pLogits] = primeModels([policy, prior], primers, B, this.histories);
+    const A = this.encoding.outputSize;
     for (const leap of this.leaps) resetLeapState(leap);
     this.preference?.start(B);
     const iv = this.interval;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const at = b * T + t;
-        // a ~ π(·|s) = softmax(policy logits); log π, log p and the exact KL(π ‖ p) at s, in float64.
-        const a = sampleFromScores(piLogits, b * stride, NUM_CLASSES, 1, rng, this.scratch);
+        // a ~ π(·|s) = softmax(policy logits) over the classes; log π, log p and the exact KL(π ‖ p) at s, in float64.
+        const a = sampleFromScores(piLogits, b * stride, A, 1, rng, this.scratch);
         const pi = this.scratch, p = this.priorScratch;
-        for (let j = 0; j < NUM_CLASSES; j++) {
+        for (let j = 0; j < A; j++) {
           pi[j] = piLogits[b * stride + j];
           p[j] = pLogits[b * stride + j];
         }
-        const lsePi = logSumExpRow(pi, 0, NUM_CLASSES), lseP = logSumExpRow(p, 0, NUM_CLASSES);
+        const lsePi = logSumExpRow(pi, 0, A), lseP = logSumExpRow(p, 0, A);
         let kl = 0;
-        for (let j = 0; j < NUM_CLASSES; j++) {
+        for (let j = 0; j < A; j++) {
           const logPiJ = pi[j] - lsePi;
           kl += Math.exp(logPiJ) * (logPiJ - (p[j] - lseP));
         }
         this.logPi[at] = pi[a] - lsePi;
         this.logP[at] = p[a] - lseP;
         const composition = this.compositions[b];
-        musicTheoryRewardInto(this.perRule, composition, t, a, this.leaps[b], this.rules);
+        const event = this.histories.decode(b, a); // the event class a plays (the basic encoding's: a itself)
+        this.actions[at] = a;
+        musicTheoryRewardInto(this.perRule, composition, t, event, this.leaps[b], this.rules);
         let musicTheory = 0;
         for (let i = 0; i < NUM_RULES; i++) {
           musicTheory += this.ruleWeights[i] * this.perRule[i];
           iv.perRule[i] += this.perRule[i];
         }
-        composition[t] = a;
+        composition[t] = event;
+        this.events[b] = event;
+        this.histories.push(b, event);
         this.stepReward[at] = c.rewardScaler * musicTheory;
         if (t === T - 1) {
           compositionTermsInto(this.perComposition, composition, this.rules, NOTTINGHAM_COMPOSITION_MODEL);
@@ -238,11 +257,12 @@ export class PgTuner {
         iv.klK3 += Math.expm1(-k1) + k1;
         iv.logPrior += this.logP[at];
         iv.reward += this.stepReward[at];
-        this.tokens[b] = a;
+        this.inputIds[b] = this.histories.inputId(b);
       }
       if (this.preference) {
-        // The reward model reads the step's notes; after the last, its scores are the compositions' R_pref.
-        const scores = this.preference.read(this.tokens, B);
+        // The reward model reads the step's events (whatever the Note RNN's classes); after the last, its
+        // scores are the compositions' R_pref.
+        const scores = this.preference.read(this.events, B);
         if (t === T - 1) {
           for (let b = 0; b < B; b++) {
             const bonus = c.rewardScaler * c.weightPreference * scores[b];
@@ -253,13 +273,12 @@ export class PgTuner {
         }
       }
       if (t + 1 < T) {
-        piLogits = policy.step(this.tokens, B);
-        pLogits = prior.step(this.tokens, B);
+        piLogits = policy.step(this.inputIds, B);
+        pLogits = prior.step(this.inputIds, B);
       }
     }
     iv.steps += B * T;
     iv.compositions += B;
-    return primers;
   }
 
   /**
@@ -304,24 +323,23 @@ export class PgTuner {
   }
 
   /** The loss's gradient through BPTT over each row's priming and composition, and one Adam step. */
-  private optimise(primers: ArrayLike<number>[]): void {
+  private optimise(): void {
     const { config: c, batch: B, policy } = this;
     const T = c.numNotes;
     const L = this.leading;
-    const steps = L + T; // inputs: the priming tokens, then a_0 .. a_{T-2}; labels: a_0 .. a_{T-1} at rows L .. L+T-1
+    const steps = L + T; // inputs: the priming events, then e_0 .. e_{T-2} (as input ids); labels: the classes a_0 .. a_{T-1} at rows L .. L+T-1
     const inputs = new Int32Array(steps * B);
     const labels = new Int32Array(steps * B).fill(-1);
     const coefficients = new Float32Array(steps * B);
     const beta = this.klCoefficient;
     let loss = 0;
     for (let b = 0; b < B; b++) {
-      const primer = primers[b];
-      for (let i = 0; i <= L; i++) inputs[i * B + b] = primer[i];
+      // The histories hold each row's primer (L + 1 events) and its composition: row i reads event i.
+      for (let i = 0; i < steps; i++) inputs[i * B + b] = this.histories.inputIdAt(b, i);
       for (let t = 0; t < T; t++) {
         const row = (L + t) * B + b;
         const at = b * T + t;
-        if (t > 0) inputs[row] = this.compositions[b][t - 1];
-        labels[row] = this.compositions[b][t];
+        labels[row] = this.actions[at];
         const k1 = this.logPi[at] - this.logP[at];
         const r = Math.exp(-k1);
         coefficients[row] = (this.advantage[at] + beta * (r - 1)) / (B * T);

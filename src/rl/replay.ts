@@ -8,7 +8,11 @@
  * step t + 1, so it is found by index in the next slot, and the ring keeps one slot more than it holds
  * transitions: the slot after the newest transition holds that transition's after-state. A terminal
  * transition has no next state (its TD target is the reward alone), so nothing is written for it. The
- * next-state log-probabilities (NUM_CLASSES floats, G only) are kept per slot.
+ * next-state log-probabilities (one per action, G only) are kept per slot.
+ *
+ * Actions are the networks' output classes: NUM_CLASSES, or `actions` of another encoding (the lookback
+ * encoding's 40). For the basic encoding the networks read the token in at s and the action at s'; an
+ * encoding whose inputs are not its classes (lookback) stores both input ids (`inputIds`).
  */
 import { float16ToNumber, numberToFloat16 } from '../io/safetensors.js';
 import { NUM_CLASSES } from '../music/encoding.js';
@@ -36,8 +40,11 @@ export interface ReplaySnapshot {
   terminal: Uint8Array; // (fields)
   /** Q-net states by slot: (rows, stateSize). */
   qStates: Float32Array;
-  /** The Reward RNN's log p(·|s') of each transition by slot: (fields, NUM_CLASSES), or empty when not stored; f16 bits when kept so. */
+  /** The Reward RNN's log p(·|s') of each transition by slot: (fields, actions), or empty when not stored; f16 bits when kept so. */
   nextLogProbs: Float32Array | Uint16Array;
+  /** The networks' input ids at s and at s' by slot (fields), when the ring keeps them (inputIds). */
+  inputIn?: Uint32Array;
+  inputNext?: Uint32Array;
 }
 
 /** How the ring keeps next-state log-probabilities: f32, or f16 bit patterns (half the memory, 11 significant bits). */
@@ -81,10 +88,15 @@ export class Minibatch {
   readonly stateAfter: Float32Array; // (B, S) its state after reading x (the Target network reads a from it)
   /** (B, logPriorStride) the Reward RNN's log p(·|s'), when the ring keeps it (G-learning), else null. */
   readonly logPriorNext: Float32Array | null;
+  /** (B) the input ids the networks read at s and at s', when the ring keeps them (else tokenIn and action are those inputs). */
+  readonly inputIn: Int32Array | null;
+  readonly inputNext: Int32Array | null;
 
-  constructor(readonly size: number, stateSize: number, withLogPriorNext: boolean, readonly logPriorStride = NUM_CLASSES) {
+  constructor(readonly size: number, stateSize: number, withLogPriorNext: boolean, readonly logPriorStride = NUM_CLASSES, withInputIds = false, actions = NUM_CLASSES) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`Minibatch: size = ${size} must be an integer >= 1`);
-    if (logPriorStride < NUM_CLASSES) throw new RangeError(`Minibatch: logPriorStride = ${logPriorStride} is smaller than NUM_CLASSES = ${NUM_CLASSES}`);
+    if (logPriorStride < actions) {
+      throw new RangeError(`Minibatch: logPriorStride = ${logPriorStride} is smaller than ${actions === NUM_CLASSES ? `NUM_CLASSES = ${NUM_CLASSES}` : `the ${actions} actions`}`);
+    }
     this.slots = new Int32Array(size);
     this.tokenIn = new Int32Array(size);
     this.action = new Int32Array(size);
@@ -93,6 +105,8 @@ export class Minibatch {
     this.stateBefore = new Float32Array(size * stateSize);
     this.stateAfter = new Float32Array(size * stateSize);
     this.logPriorNext = withLogPriorNext ? new Float32Array(size * logPriorStride) : null;
+    this.inputIn = withInputIds ? new Int32Array(size) : null;
+    this.inputNext = withInputIds ? new Int32Array(size) : null;
   }
 }
 
@@ -107,9 +121,14 @@ export class ReplayRing {
   readonly reward: Float32Array; // (slots)
   readonly terminal: Uint8Array; // (slots) 1 on the last step of a composition
   readonly qStates: Float32Array; // (slots, stateSize): before-state of the transition in the slot
-  readonly nextLogProbs: Float32Array | Uint16Array; // (slots, NUM_CLASSES), or empty when not stored; f16 bits when so kept
+  readonly nextLogProbs: Float32Array | Uint16Array; // (slots, actions), or empty when not stored; f16 bits when so kept
   /** Whether the Reward RNN's next-state log-probabilities are kept (only G-learning's target needs them). */
   readonly storesNextLogProbs: boolean;
+  /** Actions per transition (the networks' output classes): the length of a log p(·|s') row. */
+  readonly actions: number;
+  /** The input ids at s and s' (slots), or null when the inputs are tokenIn and action (the basic encoding). */
+  readonly inputIn: Uint32Array | null;
+  readonly inputNext: Uint32Array | null;
   /** The same bytes as qStates, read as integers by `prefetch` (no float work in its loads). */
   private readonly stateWords: Int32Array;
   /** What `prefetch` read, kept so that its loads are not optimised away. */
@@ -120,7 +139,10 @@ export class ReplayRing {
   /** Whether slot `next` already holds the next push's before-state (the last push was within a composition). */
   private nextBeforeStored = false;
 
-  constructor(capacity: number, stateSize: number, options: { storeNextLogProbs?: boolean; nextLogProbPrecision?: LogProbPrecision } = {}) {
+  constructor(
+    capacity: number, stateSize: number,
+    options: { storeNextLogProbs?: boolean; nextLogProbPrecision?: LogProbPrecision; actions?: number; inputIds?: boolean } = {},
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`ReplayRing: capacity = ${capacity} must be an integer >= 1`);
     }
@@ -136,7 +158,11 @@ export class ReplayRing {
     this.terminal = new Uint8Array(this.slots);
     this.qStates = new Float32Array(this.slots * stateSize);
     this.storesNextLogProbs = options.storeNextLogProbs ?? true;
-    const logProbValues = this.storesNextLogProbs ? this.slots * NUM_CLASSES : 0;
+    this.actions = options.actions ?? NUM_CLASSES;
+    if (!Number.isInteger(this.actions) || this.actions < 1 || this.actions > 255) throw new RangeError(`ReplayRing: actions = ${this.actions} must be an integer in 1..255`);
+    this.inputIn = options.inputIds ? new Uint32Array(this.slots) : null;
+    this.inputNext = options.inputIds ? new Uint32Array(this.slots) : null;
+    const logProbValues = this.storesNextLogProbs ? this.slots * this.actions : 0;
     this.nextLogProbs = options.nextLogProbPrecision === 'f16' ? new Uint16Array(logProbValues) : new Float32Array(logProbValues);
     this.stateWords = new Int32Array(this.qStates.buffer, this.qStates.byteOffset, this.qStates.length);
   }
@@ -153,13 +179,15 @@ export class ReplayRing {
 
   /** Bytes of storage per transition: the fields, one Q-net state, and the next-state log-probabilities for G. */
   get bytesPerTransition(): number {
-    const logProbs = this.storesNextLogProbs ? this.nextLogProbs.BYTES_PER_ELEMENT * NUM_CLASSES : 0;
-    return ((1 + 1 + 4 + 1 + 4 * this.stateSize + logProbs) * this.slots) / this.capacity;
+    const logProbs = this.storesNextLogProbs ? this.nextLogProbs.BYTES_PER_ELEMENT * this.actions : 0;
+    const inputIds = this.inputIn ? 8 : 0;
+    return ((1 + 1 + 4 + 1 + 4 * this.stateSize + logProbs + inputIds) * this.slots) / this.capacity;
   }
 
   /**
    * Copies one transition in, dropping the oldest when full. State and log-probability arguments are read
-   * from index 0; `nextLogProbs` (NUM_CLASSES values, log p(·|s')) is read only when stored and not terminal.
+   * from index 0; `nextLogProbs` (one value per action, log p(·|s')) is read only when stored and not
+   * terminal. `inputs` (the input ids at s and s') is required when the ring keeps them and ignored otherwise.
    * Within a composition (the previous push was not terminal) `qStateBefore` must equal the previous push's
    * `qStateAfter`, as the tuner's states do: it is already in its slot and is not copied again.
    */
@@ -171,8 +199,14 @@ export class ReplayRing {
     qStateAfter: ArrayLike<number>,
     nextLogProbs: ArrayLike<number>,
     terminal: boolean,
+    inputs?: { in: number; next: number },
   ): void {
     const S = this.stateSize;
+    if (this.inputIn) {
+      if (!inputs) throw new Error('ReplayRing.push: this ring keeps the input ids at s and s\' (inputIds); pass them');
+      this.inputIn[this.next] = inputs.in;
+      this.inputNext![this.next] = inputs.next;
+    }
     const slot = this.next;
     const following = slot + 1 === this.slots ? 0 : slot + 1;
     this.tokenIn[slot] = tokenIn;
@@ -186,9 +220,10 @@ export class ReplayRing {
     this.nextBeforeStored = !terminal;
     if (this.storesNextLogProbs && !terminal) {
       const out = this.nextLogProbs;
-      const o = slot * NUM_CLASSES;
-      if (out instanceof Uint16Array) for (let a = 0; a < NUM_CLASSES; a++) out[o + a] = numberToFloat16(nextLogProbs[a]);
-      else for (let a = 0; a < NUM_CLASSES; a++) out[o + a] = nextLogProbs[a];
+      const C = this.actions;
+      const o = slot * C;
+      if (out instanceof Uint16Array) for (let a = 0; a < C; a++) out[o + a] = numberToFloat16(nextLogProbs[a]);
+      else for (let a = 0; a < C; a++) out[o + a] = nextLogProbs[a];
     }
     this.next = following;
     if (this.stored < this.capacity) this.stored++;
@@ -208,6 +243,12 @@ export class ReplayRing {
       batch.action[i] = this.action[j];
       batch.reward[i] = this.reward[j];
       batch.terminal[i] = this.terminal[j];
+    }
+    if (this.inputIn && batch.inputIn && batch.inputNext) {
+      for (let i = 0; i < B; i++) {
+        batch.inputIn[i] = this.inputIn[slots[i]];
+        batch.inputNext[i] = this.inputNext![slots[i]];
+      }
     }
     this.gatherStates('qBefore', slots, B, batch.stateBefore);
     this.gatherStates('qAfter', slots, B, batch.stateAfter);
@@ -245,7 +286,7 @@ export class ReplayRing {
     const S = this.stateSize;
     const slots = this.slots;
     const logProbs = this.nextLogProbs;
-    const C = NUM_CLASSES;
+    const C = this.actions;
     // A 64-byte line holds 16 floats (32 f16 values); the last word of a row is read too, for rows that do not start on a line.
     const logProbStride = logProbs instanceof Uint16Array ? 32 : 16;
     let seen = 0;
@@ -296,16 +337,16 @@ export class ReplayRing {
 
   /**
    * Copies log p(·|s') of the transitions in slots indices[0 .. count) into `out`, row r starting at
-   * r * outRowStride (outRowStride >= NUM_CLASSES; the gap is left untouched). Undefined for a terminal
+   * r * outRowStride (outRowStride >= actions; the gap is left untouched). Undefined for a terminal
    * transition (never used: it has no next state).
    */
-  gatherNextLogProbs(indices: ArrayLike<number>, count: number, out: Float32Array, outRowStride = NUM_CLASSES): void {
-    const C = NUM_CLASSES;
+  gatherNextLogProbs(indices: ArrayLike<number>, count: number, out: Float32Array, outRowStride = this.actions): void {
+    const C = this.actions;
     if (!this.storesNextLogProbs) {
       throw new Error('ReplayRing.gatherNextLogProbs: this ring was built without them (storeNextLogProbs: false)');
     }
     if (outRowStride < C) {
-      throw new RangeError(`ReplayRing.gatherNextLogProbs: outRowStride = ${outRowStride} is smaller than NUM_CLASSES = ${C}`);
+      throw new RangeError(`ReplayRing.gatherNextLogProbs: outRowStride = ${outRowStride} is smaller than the ${C} actions`);
     }
     if (count > 0 && out.length < (count - 1) * outRowStride + C) {
       throw new RangeError(`ReplayRing.gatherNextLogProbs: out.length = ${out.length} cannot hold ${count} rows of stride ${outRowStride}`);
@@ -338,7 +379,8 @@ export class ReplayRing {
       tokenIn: this.tokenIn.subarray(0, fields), action: this.action.subarray(0, fields),
       reward: this.reward.subarray(0, fields), terminal: this.terminal.subarray(0, fields),
       qStates: this.qStates.subarray(0, rows * S),
-      nextLogProbs: this.nextLogProbs.subarray(0, this.storesNextLogProbs ? fields * NUM_CLASSES : 0),
+      nextLogProbs: this.nextLogProbs.subarray(0, this.storesNextLogProbs ? fields * this.actions : 0),
+      ...(this.inputIn ? { inputIn: this.inputIn.subarray(0, fields), inputNext: this.inputNext!.subarray(0, fields) } : {}),
     };
   }
 
@@ -366,8 +408,9 @@ export class ReplayRing {
       ['reward', snapshot.reward, f],
       ['terminal', snapshot.terminal, f],
       ['qStates', snapshot.qStates, rows * S],
-      ['nextLogProbs', snapshot.nextLogProbs, this.storesNextLogProbs ? f * NUM_CLASSES : 0],
+      ['nextLogProbs', snapshot.nextLogProbs, this.storesNextLogProbs ? f * this.actions : 0],
     ];
+    if (this.inputIn) fields.push(['inputIn', snapshot.inputIn ?? [], f], ['inputNext', snapshot.inputNext ?? [], f]);
     for (const [name, values, length] of fields) {
       if (values.length !== length) {
         throw new RangeError(`ReplayRing.restore: ${name}.length = ${values.length}, expected ${length}`);
@@ -378,6 +421,10 @@ export class ReplayRing {
     this.reward.set(snapshot.reward);
     this.terminal.set(snapshot.terminal);
     this.qStates.set(snapshot.qStates);
+    if (this.inputIn) {
+      this.inputIn.set(snapshot.inputIn!);
+      this.inputNext!.set(snapshot.inputNext!);
+    }
     const logProbs = this.nextLogProbs;
     const given = snapshot.nextLogProbs;
     if (logProbs instanceof Uint16Array && !(given instanceof Uint16Array)) {

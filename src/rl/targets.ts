@@ -7,7 +7,8 @@
  *   G:  y = r + γ · logsumexp_a' (Q_T(s', a') + log p(a'|s'))
  *   terminal step (last of a composition): y = r
  *
- * Score rows (logits of one state) sit at `row * stride` and hold NUM_CLASSES valid entries.
+ * Score rows (logits of one state) sit at `row * stride` and hold `actions` valid entries: NUM_CLASSES, or
+ * the output classes of the prior's encoding (the lookback encoding's 40).
  */
 import { NUM_CLASSES } from '../music/encoding.js';
 import { logSumExpRow, maxRow } from '../policy/softmax.js';
@@ -53,9 +54,10 @@ export function tdTargets(
   nextLogProbs: Float32Array | null, // (batch, scoreStride), g only
   gamma: number,
   out: Float32Array, // (batch)
+  actions = NUM_CLASSES,
 ): Float32Array {
-  if (scoreStride < NUM_CLASSES) {
-    throw new RangeError(`tdTargets: scoreStride = ${scoreStride} is smaller than the ${NUM_CLASSES} actions`);
+  if (scoreStride < actions) {
+    throw new RangeError(`tdTargets: scoreStride = ${scoreStride} is smaller than the ${actions} actions`);
   }
   if (algorithm === 'g' && nextLogProbs === null) {
     throw new RangeError("tdTargets: algorithm 'g' needs nextLogProbs (the Reward RNN's log p at s')");
@@ -67,20 +69,20 @@ export function tdTargets(
     }
     const row = r * scoreStride;
     let nextValue: number;
-    if (algorithm === 'q') nextValue = maxRow(targetScores, row, NUM_CLASSES);
-    else if (algorithm === 'psi') nextValue = logSumExpRow(targetScores, row, NUM_CLASSES);
-    else nextValue = logSumExpOfSumRow(targetScores, nextLogProbs as Float32Array, row, NUM_CLASSES);
+    if (algorithm === 'q') nextValue = maxRow(targetScores, row, actions);
+    else if (algorithm === 'psi') nextValue = logSumExpRow(targetScores, row, actions);
+    else nextValue = logSumExpOfSumRow(targetScores, nextLogProbs as Float32Array, row, actions);
     out[r] = rewards[r] + gamma * nextValue;
   }
   return out;
 }
 
 /**
- * The scores the agent acts on (SPEC §4.4) for one state, into out[0 .. NUM_CLASSES): the Q-network's
+ * The scores the agent acts on (SPEC §4.4) for one state, into out[0 .. actions): the Q-network's
  * logits for q and psi; for g, the Q-network's logits plus the Reward RNN's logits (equal, up to a
  * constant per state, to G + log p, so softmax and argmax are the same).
  */
-export function actingScores(algorithm: ValueAlgorithm, qLogits: ArrayLike<number>, rewardLogits: ArrayLike<number>, out: Float32Array): Float32Array {
-  for (let a = 0; a < NUM_CLASSES; a++) out[a] = algorithm === 'g' ? qLogits[a] + rewardLogits[a] : qLogits[a];
+export function actingScores(algorithm: ValueAlgorithm, qLogits: ArrayLike<number>, rewardLogits: ArrayLike<number>, out: Float32Array, actions = NUM_CLASSES): Float32Array {
+  for (let a = 0; a < actions; a++) out[a] = algorithm === 'g' ? qLogits[a] + rewardLogits[a] : qLogits[a];
   return out;
 }

@@ -14,8 +14,10 @@
  *   optimise θ ← Adam(θ, clip(∇θ loss))
  *   soft update  θ_T ← (1 − η)·θ_T + η·θ
  *
- * Q, Ψ and G differ only in the target (targets.ts) and the acting scores. All randomness comes from one
- * seeded Random. The schedule around the steps (logging, KL control, evaluation, checkpoints, stopping) is
+ * Q, Ψ and G differ only in the target (targets.ts) and the acting scores. The Q-network shares the Note
+ * RNN's encoding (src/music/encodings.ts): its actions are the prior's output classes, decoded by the
+ * environment to the events the rules see, and the networks read the encoding's inputs (the replay keeps
+ * their ids when they are not the tokens). All randomness comes from one seeded Random. The schedule around the steps (logging, KL control, evaluation, checkpoints, stopping) is
  * driver.ts's; how the kernels spread the work (threads, fused passes) is the engine's (OnlineAndTarget).
  */
 import type { Kernels } from '../engine/kernels.js';
@@ -35,7 +37,7 @@ import { Minibatch, ReplayRing, type ReplaySnapshot } from './replay.js';
 import { primeModels, type Priming } from '../policy/sampling.js';
 import { argmaxRow, logSumExpRow, sampleFromScores } from '../policy/softmax.js';
 import { actingScores, tdTargets, type ValueAlgorithm } from './targets.js';
-import { NUM_CLASSES } from '../music/encoding.js';
+import { BASIC_ENCODING } from '../music/encodings.js';
 import { PreferenceReward, type RewardModelWeights } from '../prefs/preference_reward.js';
 
 /** Rows the Q-network and Reward RNN are planned for beyond the minibatch (batched evaluation). */
@@ -119,8 +121,10 @@ export class RlTuner {
   interval: IntervalTotals;
   /** True when a learned preference reward is part of the reward (its score is then logged as preference/score). */
   readonly withPreference: boolean;
-  /** The acting scores of the last `act` (Q, Ψ, or G + the prior's logits). */
-  readonly scores = new Float32Array(NUM_CLASSES);
+  /** The acting scores of the last `act` (Q, Ψ, or G + the prior's logits), one per action. */
+  readonly scores: Float32Array;
+  /** Actions: the Note RNN's output classes (38; 40 for the lookback encoding). */
+  readonly actions: number;
   /** The Q-network's LSTM state before and after it read the current token (what the replay stores). */
   private readonly stateBefore: Float32Array;
   private readonly stateAfter: Float32Array;
@@ -129,7 +133,7 @@ export class RlTuner {
   private readonly adam: AdamSettings;
   private readonly clip: ClipSettings = { mode: 'perTensor', maxNorm: 0 };
   private readonly oneToken = new Int32Array(1);
-  private readonly scratch = new Float64Array(NUM_CLASSES);
+  private readonly scratch: Float64Array;
 
   /**
    * `rewardModel`: the learned preference reward's model (src/prefs), needed when config.weightPreference > 0
@@ -163,11 +167,17 @@ export class RlTuner {
     }, { ...rules, ...keyTablesOf(c), numNotes: c.numNotes, tonicDominantBonus: c.tonicDominantBonus }, priming, preference);
     this.networks = new OnlineAndTarget(q, target, kernels.threads);
     const g = c.algorithm === 'g';
-    this.replay = new ReplayRing(c.replayCapacity, q.stateSize, { storeNextLogProbs: g, nextLogProbPrecision: c.rewardStatePrecision });
+    const A = (this.actions = this.env.encoding.outputSize);
+    const inputIds = this.env.encoding !== BASIC_ENCODING; // its inputs are not its classes: the replay keeps them
+    this.scores = new Float32Array(A);
+    this.scratch = new Float64Array(A);
+    this.replay = new ReplayRing(c.replayCapacity, q.stateSize, {
+      storeNextLogProbs: g, nextLogProbPrecision: c.rewardStatePrecision, ...(inputIds ? { actions: A, inputIds } : {}),
+    });
     this.klController = new KlController(c.klTarget, c.klHorizon);
     this.stateBefore = new Float32Array(q.stateSize);
     this.stateAfter = new Float32Array(q.stateSize);
-    this.batch = new Minibatch(B, q.stateSize, g, q.outputStride);
+    this.batch = new Minibatch(B, q.stateSize, g, q.outputStride, inputIds, A);
     this.targets = new Float32Array(B);
     this.adam = { learningRate: c.learningRate, beta1: c.adamBeta1, beta2: c.adamBeta2, epsilon: c.adamEpsilon };
     this.clip.maxNorm = c.clipNorm;
@@ -176,12 +186,12 @@ export class RlTuner {
   /** One environment step of training: act, reward, store; and every `trainEvery` steps, learn. */
   step(): void {
     const { env, replay, config: c } = this;
-    if (env.betweenCompositions) primeModels([this.q], [env.startComposition(this.rng)], 1);
-    const x = env.token;
-    const a = this.act(x, env.priorLogits, this.epsilon()); //      act: ε-greedy or Boltzmann on Q, Ψ or G + log p
+    if (env.betweenCompositions) primeModels([this.q], [env.startComposition(this.rng)], 1, env.histories);
+    const x = env.token, input = env.input; // the event at s, and the input id the networks read (the basic encoding's is x)
+    const a = this.act(input, env.priorLogits, this.epsilon()); //  act: ε-greedy or Boltzmann on Q, Ψ or G + log p
     const kl = this.policyKl(this.scores, env.logPrior); //         KL(π ‖ p) at s, for the metrics and KL control
     const r = env.step(a); //                                         reward, done, and log p(·|s')
-    replay.push(x, this.stateBefore, a, r.reward, this.stateAfter, r.logPriorNext, r.done); // store
+    replay.push(x, this.stateBefore, a, r.reward, this.stateAfter, r.logPriorNext, r.done, replay.inputIn ? { in: input, next: env.input } : undefined); // store
     this.record(r, kl);
     this.counters.step++;
     if (this.counters.step % c.trainEvery === 0 && replay.size >= c.batchSize) this.learn();
@@ -194,8 +204,9 @@ export class RlTuner {
     const t = this.replay.sample(this.rng, this.batch); //            sample B distinct transitions
     // Q(s, ·): the Q-network reads x from its stored state at s. Q_T(s', ·): the Target network reads a from
     // the Q-network's stored state after x (SPEC §4.3: the reference feeds it the online network's state).
-    const Q = this.networks.forward(t.stateBefore, t.tokenIn, t.stateAfter, t.action, B);
-    const y = tdTargets(algorithm, t.reward, t.terminal, B, Q.target, this.q.outputStride, t.logPriorNext, gamma, this.targets); // targets
+    // (For an encoding whose inputs are not its tokens, the stored input ids at s and s'.)
+    const Q = this.networks.forward(t.stateBefore, t.inputIn ?? t.tokenIn, t.stateAfter, t.inputNext ?? t.action, B);
+    const y = tdTargets(algorithm, t.reward, t.terminal, B, Q.target, this.q.outputStride, t.logPriorNext, gamma, this.targets, this.actions); // targets
     this.failUnlessFinite(y);
     const loss = this.networks.squaredError(t.action, y, B); //       loss = mean_b (Q(s_b, a_b) − y_b)²
     const meanQ = meanAt(Q.online, this.q.outputStride, t.action, B); // Q(s, a) before the update, for the metrics
@@ -205,19 +216,19 @@ export class RlTuner {
   }
 
   /**
-   * The action at this step: the Q-network reads `token`; the acting scores are Q (or Ψ), or G + the Reward
+   * The action at this step: the Q-network reads `input`; the acting scores are Q (or Ψ), or G + the Reward
    * RNN's logits `priorLogits` for g. ε-greedy: a uniform random class with probability `epsilon`, else the
    * argmax; Boltzmann: a sample of softmax(scores / temperature). The action returned is the one taken.
    */
-  private act(token: number, priorLogits: ArrayLike<number>, epsilon: number): number {
-    const { q, rng, config: c } = this;
+  private act(input: number, priorLogits: ArrayLike<number>, epsilon: number): number {
+    const { q, rng, config: c, actions: A } = this;
     q.getStateRow(0, this.stateBefore);
-    this.oneToken[0] = token;
+    this.oneToken[0] = input;
     const values = q.step(this.oneToken, 1);
     q.getStateRow(0, this.stateAfter);
-    actingScores(this.algorithm, values, priorLogits, this.scores);
-    if (c.explorationMode === 'egreedy') return rng.float() < epsilon ? rng.int(NUM_CLASSES) : argmaxRow(this.scores, 0, NUM_CLASSES);
-    return sampleFromScores(this.scores, 0, NUM_CLASSES, c.temperature, rng, this.scratch);
+    actingScores(this.algorithm, values, priorLogits, this.scores, A);
+    if (c.explorationMode === 'egreedy') return rng.float() < epsilon ? rng.int(A) : argmaxRow(this.scores, 0, A);
+    return sampleFromScores(this.scores, 0, A, c.temperature, rng, this.scratch);
   }
 
   /** The Q-network (trained), the Target network (trails it) and the Reward RNN (frozen Note RNN). */
@@ -303,10 +314,11 @@ export class RlTuner {
   private policyKl(scores: Float32Array, logP: Float32Array): number {
     const t = this.config.temperature;
     const scaled = this.scratch;
-    for (let a = 0; a < NUM_CLASSES; a++) scaled[a] = scores[a] / t;
-    const lse = logSumExpRow(scaled, 0, NUM_CLASSES);
+    const A = this.actions;
+    for (let a = 0; a < A; a++) scaled[a] = scores[a] / t;
+    const lse = logSumExpRow(scaled, 0, A);
     let kl = 0;
-    for (let a = 0; a < NUM_CLASSES; a++) {
+    for (let a = 0; a < A; a++) {
       const logPi = scaled[a] - lse;
       kl += Math.exp(logPi) * (logPi - logP[a]);
     }

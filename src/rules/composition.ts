@@ -6,26 +6,29 @@
  *   tonic_ending       0..3    3 when the last note is in the tonic class and starts on a strong beat
  *                              (beat 1 or 3 of a 4/4 bar: a step divisible by 8), 1 when it is in the tonic
  *                              class elsewhere, 0 otherwise (or with no note).
- *   rhythm             −5..0   RHYTHM_SCALE × (mean log-likelihood per note of the piece's note durations
- *                              under the training corpus's note-duration distribution − the corpus's own
- *                              mean, i.e. minus its duration entropy), clipped to [−5, 0]: the piece's
- *                              durations' cross-entropy against the corpus's, relative to the corpus's own.
- *                              A rhythm as likely as the corpus's scores 0 and none scores above it (so
- *                              nothing is gained by playing only the most common duration). The note cut by
- *                              the piece's end counts by the probability that a note lasts at least as long
- *                              (a censored duration). A bigram over durations was tried and rejected: the
- *                              corpus's sixteenths come in pairs, so p(16th | 16th) is high and a piece of
- *                              sixteenth runs scored as well as a real tune.
- *   pitch_range        −5..0   0 when the piece's range (highest − lowest note, semitones) lies within the
- *                              corpus's 10th..90th percentile for pieces of its length, else −0.5 per
- *                              semitone outside, down to −5; −5 for a piece without notes.
+ *   rhythm             −5..0   −5 × the total-variation distance between the piece's note-duration
+ *                              histogram and the training corpus's note-duration distribution: 0 for a piece
+ *                              whose notes last as the corpus's do, in the same proportions (eighths, then
+ *                              quarters, few sixteenths), −5 for one that shares no duration with it. The
+ *                              note cut by the piece's end is left out (unless it is the only one): its
+ *                              length is unknown. A distance, not a likelihood: a likelihood scores a piece
+ *                              of only the most common duration (all eighths) best, and tuning on it lost
+ *                              the corpus's quarter notes; a bigram over durations scored sixteenth runs as
+ *                              well as a real tune (the corpus's sixteenths come in pairs).
+ *   pitch_range        −5..0   2 × (log q(range) − the corpus's mean log q(range)), clipped to [−5, 0]: q is
+ *                              the distribution of the range (highest − lowest note, semitones) of the
+ *                              corpus's pieces of the piece's length. A range at least as likely as the
+ *                              corpus's typical one scores 0 (an octave, a fifth to a sixth), an unusual one
+ *                              (13, 15 semitones, or a tritone) below it; −5 for a piece without notes. A
+ *                              band (0 inside the 10th..90th percentile) was tried first and left the tuned
+ *                              pieces at 13 to 14 semitones, within the band and unlike the corpus.
  *   phrase_recurrence  0..3    pieces of ≥ 64 steps: 3 when a 2-bar window (32 steps) recurs, 1 when only a
  *                              1-bar window (16 steps) does (hasRecurringWindow: the same tokens again,
  *                              not overlapping, with at least 2 note-ons); 0 for shorter pieces.
  *
  * Q, Ψ and G add s·Σ_j w_j c_j to the reward of a composition's last step (src/rl/env.ts); a policy
  * gradient over whole compositions can add it to each composition's return. The duration distribution and the
- * range percentiles are fitted on the Nottingham train split by scripts/data_summaries.mjs (a small JSON,
+ * range distributions are fitted on the Nottingham train split by scripts/data_summaries.mjs (a small JSON,
  * checked against the data by test/rules/composition.test.ts).
  */
 import { COMPOSITION_MODEL } from '../generated/composition_model.js';
@@ -41,30 +44,33 @@ export const TONIC_ENDING_REWARD = 3;
 export const TONIC_ENDING_OFF_BEAT_REWARD = 1;
 /** Steps between strong beats (beats 1 and 3 of a 4/4 bar). */
 export const STRONG_BEAT_STEPS = 8;
-export const RHYTHM_SCALE = 2;
 export const RHYTHM_FLOOR = -5;
-export const PITCH_RANGE_PENALTY_PER_SEMITONE = -0.5;
+export const PITCH_RANGE_SCALE = 2;
 export const PITCH_RANGE_FLOOR = -5;
+/** Ranges 0..MAX_RANGE semitones (SPEC §1's 36 pitches span 35). */
+export const MAX_RANGE = 35;
 export const PHRASE_RECURRENCE_REWARD = 3;
 export const BAR_RECURRENCE_REWARD = 1;
 
 /** Duration bins: 1..16 steps and longer (index d − 1). */
 export const DURATION_STATES = 17;
-/** Add-α smoothing of the duration counts. */
-export const DURATION_SMOOTHING = 0.5;
+/** Add-α smoothing of the duration and range counts. */
+export const SMOOTHING = 0.5;
 
 /** The fitted parts of the terms (JSON). */
 export interface CompositionModel {
   /** What it was fitted on. */
   source: Record<string, unknown>;
-  /** log q(d) for d in bins 0..16 (1..16 steps, longer): add-α smoothed note-duration counts of the corpus's tunes. */
-  durationLogProbs: number[];
-  /** log Q(D ≥ d): the same, for the note the piece's end cuts. */
-  durationLogSurvival: number[];
-  /** The corpus's own mean log q per note (its tunes whole): minus the entropy of its durations. */
-  meanLogLikelihoodPerNote: number;
-  /** Pitch range percentiles (10th, 90th) of the corpus's pieces of each fitted length. */
-  pitchRange: { numNotes: number; low: number; high: number }[];
+  /** q(d) for d in bins 0..16 (1..16 steps, longer): add-α smoothed note-duration counts of the corpus's tunes. */
+  durationProbs: number[];
+  /** For each fitted length: log q(range) for ranges 0..MAX_RANGE of the corpus's pieces of that length (add-α smoothed), and their mean over those pieces. */
+  pitchRange: PitchRangeModel[];
+}
+
+export interface PitchRangeModel {
+  numNotes: number;
+  logProbs: number[];
+  meanLogProb: number;
 }
 
 /** The model fitted on the Nottingham train split (shipped). */
@@ -89,11 +95,8 @@ export function noteDurations(tokens: ArrayLike<number>): { bins: number[]; last
   return { bins, lastCut: onset >= 0 };
 }
 
-/**
- * Fits the duration distribution on whole tunes (a tune's last note ends with the tune): add-α smoothed
- * counts, their tail sums, and the mean log-likelihood per note of the same tunes under it.
- */
-export function fitDurationModel(tunes: readonly ArrayLike<number>[], smoothing = DURATION_SMOOTHING): Pick<CompositionModel, 'durationLogProbs' | 'durationLogSurvival' | 'meanLogLikelihoodPerNote'> {
+/** Fits the duration distribution on whole tunes (a tune's last note ends with the tune): add-α smoothed counts. */
+export function fitDurationModel(tunes: readonly ArrayLike<number>[], smoothing = SMOOTHING): number[] {
   const counts = new Array<number>(DURATION_STATES).fill(0);
   let notes = 0;
   for (const tune of tunes) {
@@ -102,32 +105,17 @@ export function fitDurationModel(tunes: readonly ArrayLike<number>[], smoothing 
       notes++;
     }
   }
-  const total = notes + smoothing * DURATION_STATES;
-  const probabilities = counts.map((c) => (c + smoothing) / total);
-  const durationLogProbs = probabilities.map(Math.log);
-  const durationLogSurvival = new Array<number>(DURATION_STATES);
-  let tail = 0;
-  for (let d = DURATION_STATES - 1; d >= 0; d--) {
-    tail += probabilities[d];
-    durationLogSurvival[d] = Math.log(Math.min(1, tail));
-  }
-  let sum = 0;
-  for (let d = 0; d < DURATION_STATES; d++) sum += counts[d] * durationLogProbs[d];
-  return { durationLogProbs, durationLogSurvival, meanLogLikelihoodPerNote: notes > 0 ? sum / notes : 0 };
+  return counts.map((c) => (c + smoothing) / (notes + smoothing * DURATION_STATES));
 }
 
-/**
- * Mean log q per note of the piece's durations (the cut last note by log Q(D ≥ d)); null when the piece
- * has no note.
- */
-export function durationLogLikelihood(tokens: ArrayLike<number>, model: Pick<CompositionModel, 'durationLogProbs' | 'durationLogSurvival'>): number | null {
+/** The piece's note-duration histogram (shares of its notes per bin), the note cut by its end left out unless it is the only one; null without notes. */
+export function durationHistogram(tokens: ArrayLike<number>): number[] | null {
   const { bins, lastCut } = noteDurations(tokens);
-  if (bins.length === 0) return null;
-  let sum = 0;
-  for (let k = 0; k < bins.length; k++) {
-    sum += lastCut && k === bins.length - 1 ? model.durationLogSurvival[bins[k]] : model.durationLogProbs[bins[k]];
-  }
-  return sum / bins.length;
+  const n = lastCut && bins.length > 1 ? bins.length - 1 : bins.length;
+  if (n === 0) return null;
+  const shares = new Array<number>(DURATION_STATES).fill(0);
+  for (let k = 0; k < n; k++) shares[bins[k]] += 1 / n;
+  return shares;
 }
 
 // ---- The terms ------------------------------------------------------------------------------------------
@@ -145,18 +133,20 @@ export function tonicEndingTerm(tokens: ArrayLike<number>, ctx: Pick<RuleContext
   return last.step % STRONG_BEAT_STEPS === 0 ? TONIC_ENDING_REWARD : TONIC_ENDING_OFF_BEAT_REWARD;
 }
 
-/** RHYTHM_SCALE × (the piece's mean duration log-likelihood − the corpus's), clipped to [RHYTHM_FLOOR, 0]; the floor without notes. */
-export function rhythmTerm(tokens: ArrayLike<number>, model: CompositionModel = NOTTINGHAM_COMPOSITION_MODEL): number {
-  const ll = durationLogLikelihood(tokens, model);
-  if (ll === null) return RHYTHM_FLOOR;
-  return Math.max(RHYTHM_FLOOR, Math.min(0, RHYTHM_SCALE * (ll - model.meanLogLikelihoodPerNote)));
+/** RHYTHM_FLOOR (−5) × the TV distance between the piece's duration histogram and the corpus's; the floor without notes. */
+export function rhythmTerm(tokens: ArrayLike<number>, model: Pick<CompositionModel, 'durationProbs'> = NOTTINGHAM_COMPOSITION_MODEL): number {
+  const shares = durationHistogram(tokens);
+  if (shares === null) return RHYTHM_FLOOR;
+  let distance = 0;
+  for (let d = 0; d < DURATION_STATES; d++) distance += Math.abs(shares[d] - model.durationProbs[d]);
+  return RHYTHM_FLOOR * (distance / 2);
 }
 
-/** The corpus's typical range for pieces of `numNotes` steps: the fitted length nearest to it (ties: the shorter). */
-export function pitchRangeBand(numNotes: number, model: CompositionModel = NOTTINGHAM_COMPOSITION_MODEL): { low: number; high: number } {
+/** The range model of the fitted length nearest `numNotes` (ties: the shorter). */
+export function pitchRangeModel(numNotes: number, model: Pick<CompositionModel, 'pitchRange'> = NOTTINGHAM_COMPOSITION_MODEL): PitchRangeModel {
   let best = model.pitchRange[0];
-  for (const band of model.pitchRange) if (Math.abs(band.numNotes - numNotes) < Math.abs(best.numNotes - numNotes)) best = band;
-  return { low: best.low, high: best.high };
+  for (const m of model.pitchRange) if (Math.abs(m.numNotes - numNotes) < Math.abs(best.numNotes - numNotes)) best = m;
+  return best;
 }
 
 /** Highest minus lowest note-on in semitones; null without notes. */
@@ -171,12 +161,12 @@ export function pitchRange(tokens: ArrayLike<number>): number | null {
   return highest >= lowest ? highest - lowest : null;
 }
 
-/** 0 inside the band, −0.5 per semitone outside it, floored at −5 (and −5 without notes). */
-export function pitchRangeTerm(tokens: ArrayLike<number>, band: { low: number; high: number }): number {
-  const range = pitchRange(tokens);
-  if (range === null) return PITCH_RANGE_FLOOR;
-  const outside = range < band.low ? band.low - range : range > band.high ? range - band.high : 0;
-  return outside === 0 ? 0 : Math.max(PITCH_RANGE_FLOOR, PITCH_RANGE_PENALTY_PER_SEMITONE * outside);
+/** PITCH_RANGE_SCALE × (log q(range) − the corpus's mean), clipped to [−5, 0] (and −5 without notes). */
+export function pitchRangeTerm(tokens: ArrayLike<number>, range: PitchRangeModel): number {
+  const semitones = pitchRange(tokens);
+  if (semitones === null) return PITCH_RANGE_FLOOR;
+  const score = PITCH_RANGE_SCALE * (range.logProbs[Math.min(semitones, MAX_RANGE)] - range.meanLogProb);
+  return Math.max(PITCH_RANGE_FLOOR, Math.min(0, score));
 }
 
 /** Pieces of ≥ 64 steps: 3 when a 2-bar window recurs, 1 when only a 1-bar window does; else 0. */
@@ -189,7 +179,7 @@ export function phraseRecurrenceTerm(tokens: ArrayLike<number>): number {
 
 /**
  * Every term of a finished composition, in COMPOSITION_TERM_NAMES order, into `out` (allocated when not
- * given). The range band is the model's for the composition's length.
+ * given). The range model is the one fitted for the length nearest the composition's.
  */
 export function compositionTermsInto(
   out: Float64Array,
@@ -199,7 +189,7 @@ export function compositionTermsInto(
 ): Float64Array {
   out[0] = tonicEndingTerm(tokens, ctx);
   out[1] = rhythmTerm(tokens, model);
-  out[2] = pitchRangeTerm(tokens, pitchRangeBand(tokens.length, model));
+  out[2] = pitchRangeTerm(tokens, pitchRangeModel(tokens.length, model));
   out[3] = phraseRecurrenceTerm(tokens);
   return out;
 }
@@ -218,15 +208,9 @@ export function compositionReward(terms: ArrayLike<number>, weights: readonly nu
 
 // ---- Fitting --------------------------------------------------------------------------------------------
 
-/** The q-quantile (0..1) of sorted numbers, by the nearest-rank rule. */
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-
 /**
- * Fits the model on whole tunes: the duration distribution over the tunes, and for each of `lengths` the 10th
- * and 90th percentile of the pitch range of the tunes cut into pieces of that length (`cut`: see
+ * Fits the model on whole tunes: the duration distribution over the tunes, and for each of `lengths` the
+ * distribution of the pitch range of the tunes cut into pieces of that length (`cut`: see
  * src/eval/data_reference.ts).
  */
 export function fitCompositionModel(
@@ -235,17 +219,21 @@ export function fitCompositionModel(
   lengths: readonly number[],
   cut: (tokens: ArrayLike<number>, numNotes: number) => ArrayLike<number>[],
 ): CompositionModel {
-  const durations = fitDurationModel(tunes);
-  const pitchRangeBands = lengths.map((numNotes) => {
-    const ranges: number[] = [];
+  const pitchRangeModels = lengths.map((numNotes) => {
+    const counts = new Array<number>(MAX_RANGE + 1).fill(0);
+    let pieces = 0;
     for (const tune of tunes) {
       for (const piece of cut(tune, numNotes)) {
         const r = pitchRange(piece);
-        if (r !== null) ranges.push(r);
+        if (r === null) continue;
+        counts[Math.min(r, MAX_RANGE)]++;
+        pieces++;
       }
     }
-    ranges.sort((a, b) => a - b);
-    return { numNotes, low: quantile(ranges, 0.1), high: quantile(ranges, 0.9) };
+    const logProbs = counts.map((c) => Math.log((c + SMOOTHING) / (pieces + SMOOTHING * (MAX_RANGE + 1))));
+    let sum = 0;
+    for (let r = 0; r <= MAX_RANGE; r++) sum += counts[r] * logProbs[r];
+    return { numNotes, logProbs, meanLogProb: pieces > 0 ? sum / pieces : 0 };
   });
-  return { source, ...durations, pitchRange: pitchRangeBands };
+  return { source, durationProbs: fitDurationModel(tunes), pitchRange: pitchRangeModels };
 }

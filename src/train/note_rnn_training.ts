@@ -6,12 +6,23 @@
  * LSTM state from one window to the next, and takes the next melody when its own ends (its state reset to
  * zero). So every prediction sees the whole melody before it, as in generation. An epoch ends when fewer
  * than half the lanes still hold a melody, so its last updates are not fitted to a handful of tunes (the
- * order is reshuffled every epoch). Inputs are events 0..n-2 and labels 1..n-1 of each melody.
+ * order is reshuffled every epoch). Inputs are events 0..n-2 and labels 1..n-1 of each melody, as the
+ * model's encoding (src/music/encodings.ts) makes them: the basic encoding's are the tokens; the lookback
+ * encoding's read each melody's bar grid (its meter and pickup).
+ *
+ * Regularisation (settings): dropout on the LSTM's inputs and outputs, its masks drawn from the trainer's
+ * one Random (so a resumed run draws the masks it would have drawn), and decoupled weight decay in Adam.
+ * Evaluation never drops.
  */
 import type { Kernels } from '../engine/kernels.js';
 import { createModel } from '../engine/arena.js';
+import { hiddenSizesProblem } from '../engine/layout.js';
 import type { AdamSettings, LstmModel } from '../engine/lstm_model.js';
-import { NO_EVENT, NUM_CLASSES } from '../music/encoding.js';
+import { NO_EVENT } from '../music/encoding.js';
+import {
+  actionsPlaying, BASIC_ENCODING, DEFAULT_BAR_GRID, encodingConfig, encodingNamed, encodingOf, ENCODING_NAMES, type BarGrid,
+  type EncodingName, type MelodyEncoding,
+} from '../music/encodings.js';
 import { Random, type RandomState } from '../random.js';
 
 export interface TrainingSettings {
@@ -29,6 +40,14 @@ export interface TrainingSettings {
   /** Global gradient norm bound. */
   clipNorm: number;
   seed: number;
+  /** How melodies become inputs and labels (src/music/encodings.ts). Default 'basic'. */
+  encoding?: EncodingName;
+  /** Probability of dropping each unit of each LSTM layer's output while training (Magenta: 0.5). Default 0. */
+  dropout?: number;
+  /** Probability of dropping each input entry of the first layer while training. Default 0. */
+  inputDropout?: number;
+  /** Decoupled weight decay λ of Adam (AdamW): weight matrices shrink by lr·λ per step. Default 0. */
+  weightDecay?: number;
 }
 
 export const DEFAULT_TRAINING: Readonly<Required<TrainingSettings>> = Object.freeze({
@@ -40,11 +59,21 @@ export const DEFAULT_TRAINING: Readonly<Required<TrainingSettings>> = Object.fre
   learningRate: 0.002,
   clipNorm: 5,
   seed: 1,
+  encoding: 'basic',
+  dropout: 0,
+  inputDropout: 0,
+  weightDecay: 0,
 });
 
 export interface SequenceMetrics {
-  /** Mean negative log-likelihood, nats per predicted step. */
+  /**
+   * Mean negative log-likelihood of the events, nats per predicted step. For the lookback encoding, each
+   * event's probability sums the classes that play it (its own and a repeat class that would repeat it),
+   * so the figure compares with the basic encoding's.
+   */
   nats: number;
+  /** Lookback encoding: the mean negative log-likelihood of the labels (what training minimises). */
+  labelNats?: number;
   perplexity: number;
   accuracy: number;
   /** Accuracy over steps whose target is not NO_EVENT. */
@@ -69,15 +98,30 @@ export interface TrainerCheckpoint {
   bestEpoch: number;
 }
 
+/** Training or evaluation melodies: their tokens and where their steps fall in bars (absent: 4/4 from a downbeat). */
+export interface MelodySet {
+  tokens: readonly Uint8Array[];
+  grids?: readonly BarGrid[];
+}
+
 /** Fills [T][B] windows lane by lane; see the file comment. */
 class LaneScheduler {
   private next = 0;
   private readonly melodyOf: Int32Array;
   private readonly position: Int32Array;
+  /** Each lane's melody and the position of its window's first input, as of the last fill. */
+  readonly windowMelody: Int32Array;
+  readonly windowStart: Int32Array;
 
-  constructor(private readonly melodies: readonly Uint8Array[], private readonly order: Int32Array, private readonly B: number) {
+  constructor(
+    private readonly melodies: readonly Uint8Array[], private readonly order: Int32Array, private readonly B: number,
+    private readonly encoding: MelodyEncoding = BASIC_ENCODING, private readonly grids?: readonly BarGrid[],
+  ) {
     this.melodyOf = new Int32Array(B).fill(-1);
     this.position = new Int32Array(B);
+    this.windowMelody = new Int32Array(B).fill(-1);
+    this.windowStart = new Int32Array(B);
+    if (grids !== undefined && grids.length !== melodies.length) throw new RangeError(`${melodies.length} melodies but ${grids.length} bar grids`);
   }
 
   /** Lanes that currently hold a melody. */
@@ -89,6 +133,7 @@ class LaneScheduler {
    */
   fill(T: number, inputs: Int32Array, labels: Int32Array, weights: Float32Array, fresh: Uint8Array): number {
     const B = this.B;
+    const encoding = this.encoding;
     let rows = 0;
     this.activeLanes = 0;
     fresh.fill(0);
@@ -101,13 +146,16 @@ class LaneScheduler {
         fresh[b] = 1;
       }
       const melody = m >= 0 ? this.melodies[m] : null;
+      const grid = m >= 0 && this.grids ? this.grids[m] : DEFAULT_BAR_GRID;
       if (melody) this.activeLanes++;
       const pos = this.position[b];
+      this.windowMelody[b] = m;
+      this.windowStart[b] = pos;
       for (let t = 0; t < T; t++) {
         const i = t * B + b;
         if (melody && pos + t + 1 < melody.length) {
-          inputs[i] = melody[pos + t];
-          labels[i] = melody[pos + t + 1];
+          inputs[i] = encoding.inputAt(melody, pos + t, grid);
+          labels[i] = encoding.labelAt(melody, pos + t + 1, grid);
           weights[i] = 1;
           rows++;
         } else {
@@ -125,6 +173,7 @@ class LaneScheduler {
 export class NoteRnnTrainer {
   readonly model: LstmModel;
   readonly settings: TrainingSettings;
+  readonly encoding: MelodyEncoding;
   readonly rng: Random;
   epoch = 0;
   history: EpochRecord[] = [];
@@ -140,9 +189,10 @@ export class NoteRnnTrainer {
   constructor(kernels: Kernels, settings: TrainingSettings) {
     validateTrainingSettings(settings);
     this.settings = { ...settings, hiddenSizes: [...settings.hiddenSizes], patience: settings.patience ?? DEFAULT_TRAINING.patience };
+    this.encoding = encodingNamed(settings.encoding ?? 'basic');
     this.rng = new Random(settings.seed);
-    this.model = createModel(kernels, { inputSize: NUM_CLASSES, hiddenSizes: settings.hiddenSizes, outputSize: NUM_CLASSES }, {
-      maxBatch: settings.batchSize, maxSteps: settings.windowSteps, trainable: true,
+    this.model = createModel(kernels, encodingConfig(this.encoding, settings.hiddenSizes), {
+      maxBatch: settings.batchSize, maxSteps: settings.windowSteps, trainable: true, dropout: this.dropping,
     });
     this.model.initialize(this.rng);
     this.bestParams = Float32Array.from(this.model.params);
@@ -153,8 +203,16 @@ export class NoteRnnTrainer {
     this.fresh = new Uint8Array(settings.batchSize);
   }
 
-  /** One pass over the training melodies in a random order; returns mean training nats per step. */
-  trainEpoch(melodies: readonly Uint8Array[], onProgress?: (done: number, total: number, nats: number) => void): number {
+  /** Whether the settings ask for dropout (the model then plans its masks). */
+  private get dropping(): boolean {
+    return (this.settings.dropout ?? 0) > 0 || (this.settings.inputDropout ?? 0) > 0;
+  }
+
+  /**
+   * One pass over the training melodies in a random order; returns mean training nats per step (of the
+   * labels, under dropout when it is on). `grids`: each melody's bar grid (the lookback encoding reads them).
+   */
+  trainEpoch(melodies: readonly Uint8Array[], onProgress?: (done: number, total: number, nats: number) => void, grids?: readonly BarGrid[]): number {
     const order = Int32Array.from(melodies.keys());
     for (let i = order.length - 1; i > 0; i--) {
       const j = this.rng.int(i + 1);
@@ -162,7 +220,9 @@ export class NoteRnnTrainer {
     }
     const { batchSize: B, windowSteps: T } = this.settings;
     const adam: AdamSettings = { learningRate: this.settings.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-    const scheduler = new LaneScheduler(melodies, order, B);
+    if ((this.settings.weightDecay ?? 0) > 0) adam.weightDecay = this.settings.weightDecay;
+    const dropout = this.dropping ? { input: this.settings.inputDropout ?? 0, output: this.settings.dropout ?? 0, source: this.rng } : undefined;
+    const scheduler = new LaneScheduler(melodies, order, B, this.encoding, grids);
     const totalSteps = melodies.reduce((s, m) => s + Math.max(0, m.length - 1), 0);
     let done = 0, natsSum = 0;
     this.model.resetState(B);
@@ -173,7 +233,7 @@ export class NoteRnnTrainer {
       if (rows === 0 || scheduler.activeLanes * 2 < B) break;
       for (let b = 0; b < B; b++) if (this.fresh[b]) this.model.resetStateRow(b);
       const nats = this.model.trainSequence(this.inputs, this.labels, this.weights, B, T, adam,
-        { mode: 'global', maxNorm: this.settings.clipNorm }, 'carried');
+        { mode: 'global', maxNorm: this.settings.clipNorm }, 'carried', dropout);
       if (!Number.isFinite(nats)) throw new Error(`training diverged: loss is ${nats} at epoch ${this.epoch + 1}; lower --lr`);
       natsSum += nats * rows;
       done += rows;
@@ -183,9 +243,9 @@ export class NoteRnnTrainer {
     return natsSum / Math.max(1, done);
   }
 
-  /** Next-step metrics over whole melodies (state carried through each melody). */
-  evaluate(melodies: readonly Uint8Array[]): SequenceMetrics {
-    return evaluateNoteRnn(this.model, melodies, this.settings.windowSteps, this.inputs, this.labels, this.weights, this.fresh);
+  /** Next-step metrics over whole melodies (state carried through each melody; no dropout). */
+  evaluate(melodies: readonly Uint8Array[], grids?: readonly BarGrid[]): SequenceMetrics {
+    return evaluateNoteRnn(this.model, melodies, this.settings.windowSteps, this.inputs, this.labels, this.weights, this.fresh, grids);
   }
 
   /** Epochs since the best one (0 right after an improvement). */
@@ -264,15 +324,17 @@ export interface TrainingOutcome {
  * loss, keeping the best epoch's parameters.
  */
 export async function runTraining(
-  trainer: NoteRnnTrainer, data: { train: readonly Uint8Array[]; valid: readonly Uint8Array[] }, hooks: TrainingHooks = {},
+  trainer: NoteRnnTrainer,
+  data: { train: readonly Uint8Array[]; valid: readonly Uint8Array[]; grids?: { train: readonly BarGrid[]; valid: readonly BarGrid[] } },
+  hooks: TrainingHooks = {},
 ): Promise<TrainingOutcome> {
   const now = hooks.now ?? (() => performance.now());
   while (trainer.epoch < trainer.settings.epochs) {
     if (hooks.shouldStop?.()) return { stopped: true, stoppedEarly: false };
     const started = now();
     const epoch = trainer.epoch + 1;
-    const trainNats = trainer.trainEpoch(data.train, (done, total, nats) => hooks.onProgress?.(epoch, done, total, nats));
-    const valid = trainer.evaluate(data.valid);
+    const trainNats = trainer.trainEpoch(data.train, (done, total, nats) => hooks.onProgress?.(epoch, done, total, nats), data.grids?.train);
+    const valid = trainer.evaluate(data.valid, data.grids?.valid);
     const isBest = trainer.record(trainNats, valid, (now() - started) / 1000);
     await hooks.onEpoch?.(trainer.history[trainer.history.length - 1], isBest);
     if (trainer.patienceRunOut) break;
@@ -282,48 +344,133 @@ export async function runTraining(
 
 /**
  * Next-step metrics of any model over whole melodies, lanes of at most the model's batch, windows of
- * `windowSteps` (at most the model's maxSteps). Scratch arrays may be passed to avoid allocation.
+ * `windowSteps` (at most the model's maxSteps), in the model's encoding (each melody on its bar grid from
+ * `grids`, default 4/4 from a downbeat). Scratch arrays may be passed to avoid allocation; `onProgress`
+ * hears the predicted steps done after each window.
  */
 export function evaluateNoteRnn(
   model: LstmModel, melodies: readonly Uint8Array[], windowSteps = model.maxSteps,
-  inputs?: Int32Array, labels?: Int32Array, weights?: Float32Array, fresh?: Uint8Array,
+  inputs?: Int32Array, labels?: Int32Array, weights?: Float32Array, fresh?: Uint8Array, grids?: readonly BarGrid[],
+  onProgress?: (done: number, total: number) => void,
 ): SequenceMetrics {
   const B = model.maxBatch, T = Math.min(windowSteps, model.maxSteps);
+  const encoding = encodingOf(model.config);
   inputs ??= new Int32Array(B * T);
   labels ??= new Int32Array(B * T);
   weights ??= new Float32Array(B * T);
   fresh ??= new Uint8Array(B);
-  const scheduler = new LaneScheduler(melodies, Int32Array.from(melodies.keys()), B);
-  let loss = 0, steps = 0, correct = 0, correctOnEvents = 0, events = 0;
+  const scheduler = new LaneScheduler(melodies, Int32Array.from(melodies.keys()), B, encoding, grids);
+  const events = encoding === BASIC_ENCODING ? null : new EventScorer(model, melodies, grids);
+  let loss = 0, labelLoss = 0, steps = 0, correct = 0, correctOnEvents = 0, eventSteps = 0;
+  const total = onProgress ? melodies.reduce((sum, m) => sum + Math.max(0, m.length - 1), 0) : 0;
   model.resetState(B);
   for (;;) {
     const rows = scheduler.fill(T, inputs, labels, weights, fresh);
     if (rows === 0) break;
     for (let b = 0; b < B; b++) if (fresh[b]) model.resetStateRow(b);
     const s = model.evaluateSequence(inputs, labels, weights, B, T, 'carried', NO_EVENT);
-    loss += s.loss;
     steps += s.weight;
-    correct += s.correct;
-    correctOnEvents += s.correctOnEvents;
-    events += s.events;
+    if (events) {
+      labelLoss += s.loss;
+      const e = events.score(scheduler, weights, B, T);
+      loss += e.loss;
+      correct += e.correct;
+      correctOnEvents += e.correctOnEvents;
+      eventSteps += e.events;
+    } else {
+      loss += s.loss;
+      correct += s.correct;
+      correctOnEvents += s.correctOnEvents;
+      eventSteps += s.events;
+    }
+    onProgress?.(steps, total);
   }
   if (steps === 0) throw new Error('evaluate: the melodies hold no step to predict (each needs at least 2 steps)');
   const nats = loss / steps;
-  return { nats, perplexity: Math.exp(nats), accuracy: correct / steps, accuracyOnEvents: events ? correctOnEvents / events : NaN, steps };
+  return {
+    nats, ...(events ? { labelNats: labelLoss / steps } : {}), perplexity: Math.exp(nats), accuracy: correct / steps,
+    accuracyOnEvents: eventSteps ? correctOnEvents / eventSteps : NaN, steps,
+  };
 }
 
-export function validateTrainingSettings(s: TrainingSettings): void {
-  const check = (name: string, v: number, lo: number, hi: number, integer = true) => {
-    if (!Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-      throw new RangeError(`training setting ${name} = ${v} is outside ${lo}..${hi}${integer ? ' (an integer)' : ''}`);
+/**
+ * The events' log-probabilities under an encoding whose classes are not the events (lookback): at each
+ * weighted row of the last evaluated window, log Σ p(a) over the classes a that play the row's event, and
+ * whether the most likely class plays it.
+ */
+class EventScorer {
+  private readonly encoding: MelodyEncoding;
+  private readonly playing = new Int32Array(8);
+
+  constructor(private readonly model: LstmModel, private readonly melodies: readonly Uint8Array[], private readonly grids?: readonly BarGrid[]) {
+    this.encoding = encodingOf(model.config);
+  }
+
+  score(scheduler: LaneScheduler, weights: Float32Array, B: number, T: number): { loss: number; correct: number; correctOnEvents: number; events: number } {
+    const logits = this.model.lastSequenceLogits(B, T);
+    const stride = this.model.outputStride, C = this.encoding.outputSize;
+    let loss = 0, correct = 0, correctOnEvents = 0, events = 0;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const i = t * B + b;
+        const w = weights[i];
+        if (w === 0) continue;
+        const m = scheduler.windowMelody[b];
+        const melody = this.melodies[m];
+        const grid = this.grids ? this.grids[m] : DEFAULT_BAR_GRID;
+        const position = scheduler.windowStart[b] + t + 1; // the event predicted
+        const event = melody[position];
+        const row = i * stride;
+        let best = -Infinity, argmax = 0;
+        for (let a = 0; a < C; a++) if (logits[row + a] > best) { best = logits[row + a]; argmax = a; }
+        let all = 0;
+        for (let a = 0; a < C; a++) all += Math.exp(logits[row + a] - best);
+        const n = actionsPlaying(this.encoding, event, melody, position, grid, this.playing);
+        let hit = 0;
+        for (let k = 0; k < n; k++) hit += Math.exp(logits[row + this.playing[k]] - best);
+        loss -= w * Math.log(hit / all);
+        const right = this.encoding.decode(argmax, melody, position, grid) === event ? w : 0;
+        correct += right;
+        if (event !== NO_EVENT) {
+          events += w;
+          correctOnEvents += right;
+        }
+      }
     }
-  };
-  check('batchSize', s.batchSize, 1, 4096);
-  check('windowSteps', s.windowSteps, 1, 4096);
-  check('epochs', s.epochs, 0, 100000);
-  if (s.patience !== undefined) check('patience', s.patience, 1, 100000);
-  check('learningRate', s.learningRate, 1e-7, 1, false);
-  check('clipNorm', s.clipNorm, 1e-6, 1e6, false);
-  if (!Array.isArray(s.hiddenSizes) || s.hiddenSizes.length < 1) throw new RangeError('training setting hiddenSizes must list at least one layer size');
-  s.hiddenSizes.forEach((h, i) => check(`hiddenSizes[${i}]`, h, 1, 4096));
+    return { loss, correct, correctOnEvents, events };
+  }
+}
+
+/**
+ * The allowed range of each numeric training setting (hiddenSizes: the engine's hiddenSizesProblem): what
+ * validateTrainingSettings holds a trainer to and `rltuner train` its flags.
+ */
+export const TRAINING_LIMITS = {
+  batchSize: { min: 1, max: 4096, integer: true },
+  windowSteps: { min: 1, max: 4096, integer: true },
+  epochs: { min: 0, max: 100000, integer: true },
+  patience: { min: 1, max: 100000, integer: true },
+  learningRate: { min: 1e-7, max: 1, integer: false },
+  clipNorm: { min: 1e-6, max: 1e6, integer: false },
+  dropout: { min: 0, max: 0.95, integer: false },
+  inputDropout: { min: 0, max: 0.95, integer: false },
+  weightDecay: { min: 0, max: 100, integer: false },
+} as const satisfies Record<Exclude<keyof TrainingSettings, 'hiddenSizes' | 'seed' | 'encoding'>, { min: number; max: number; integer: boolean }>;
+
+/** The settings a trainer may leave out (the defaults then hold). */
+const OPTIONAL_SETTINGS: ReadonlySet<string> = new Set(['patience', 'dropout', 'inputDropout', 'weightDecay']);
+
+export function validateTrainingSettings(s: TrainingSettings): void {
+  for (const [name, { min, max, integer }] of Object.entries(TRAINING_LIMITS)) {
+    const v = s[name as keyof typeof TRAINING_LIMITS];
+    if (v === undefined && OPTIONAL_SETTINGS.has(name)) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+      throw new RangeError(`training setting ${name} = ${v} is outside ${min}..${max}${integer ? ' (an integer)' : ''}`);
+    }
+  }
+  const problem = hiddenSizesProblem(s.hiddenSizes);
+  if (problem !== null) throw new RangeError(`training setting ${problem}`);
+  if (s.encoding !== undefined && !(ENCODING_NAMES as readonly string[]).includes(s.encoding)) {
+    throw new RangeError(`training setting encoding = ${JSON.stringify(s.encoding)} is not one of ${ENCODING_NAMES.join(', ')}`);
+  }
 }

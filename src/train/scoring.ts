@@ -11,6 +11,7 @@
 import type { Kernels } from '../engine/kernels.js';
 import { createArena } from '../engine/arena.js';
 import { loadModelInto, type DecodedModel } from '../io/model_file.js';
+import type { BarGrid } from '../music/encodings.js';
 import { ngramBaselines, type NgramMetrics } from './ngram.js';
 import { evaluateNoteRnn, type SequenceMetrics } from './note_rnn_training.js';
 
@@ -25,6 +26,10 @@ export interface ScoreOptions {
   baselineValid?: readonly Uint8Array[];
   /** n-gram orders. Default 1..4. */
   orders?: readonly number[];
+  /** Hears the model's predicted steps done (of all), after each window. */
+  onProgress?: (done: number, total: number) => void;
+  /** Each melody's bar grid (its meter and pickup; src/train/training_data.ts's melodyGrid): the lookback encoding reads them. Default 4/4 from a downbeat. */
+  grids?: readonly BarGrid[];
 }
 
 export interface NoteRnnScore {
@@ -62,7 +67,7 @@ export function scoreNoteRnn(kernels: Kernels, decoded: DecodedModel, melodies: 
   const windowSteps = options.windowSteps ?? recorded.windowSteps ?? 64;
   const model = createArena(kernels, { model: { config: decoded.config, maxBatch: batch, maxSteps: windowSteps } }).models.model;
   loadModelInto(model, decoded, 'model');
-  const metrics = evaluateNoteRnn(model, melodies, windowSteps);
+  const metrics = evaluateNoteRnn(model, melodies, windowSteps, undefined, undefined, undefined, undefined, options.grids, options.onProgress);
   let baselines: NoteRnnScore['baselines'] = [];
   if (options.baselineTrain !== undefined && options.baselineTrain.length > 0) {
     const rows = ngramBaselines([...options.baselineTrain], [...(options.baselineValid ?? options.baselineTrain)], [...melodies], options.orders);

@@ -4,7 +4,8 @@
  * src/node/training_data.ts's.
  */
 import type { Fingerprints } from '../io/fingerprint.js';
-import type { CorpusReport } from '../music/corpus.js';
+import { barGrid, type BarGrid } from '../music/encodings.js';
+import type { CorpusReport, MelodyInfo } from '../music/corpus.js';
 import type { TimingRule, TransposeRule } from '../music/midi_import.js';
 
 /** The data flags of a run; paths are recorded as given (for reports) and resolved (to compare and load). */
@@ -45,6 +46,13 @@ export interface Splits {
   fingerprints: Pick<Fingerprints, 'trainingData' | 'validationData' | 'testData'>;
   /** The file of each melody of each split, in order. */
   names: { train: string[]; valid: string[]; test: string[] };
+  /** Where each melody's steps fall in its bars (its meter and pickup), in order: the lookback encoding reads them. */
+  grids: { train: BarGrid[]; valid: BarGrid[]; test: BarGrid[] };
+}
+
+/** The bar grid of an imported melody: its meter's bar and the bar position of its first step (4/4 from a downbeat when unknown). */
+export function melodyGrid(info: MelodyInfo | undefined): BarGrid {
+  return info ? barGrid(info.stepsPerBar, info.barPosition) : barGrid(16, 0);
 }
 
 /** Share of --data held out for validation when no --valid is given, and how the model records it. */

@@ -1,28 +1,18 @@
 // The real command line, run as a user would (needs `npm run build`, which `npm test` does first).
-import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeModel } from '../../src/io/model_file.js';
 import { importMidi } from '../../src/music/midi_import.js';
+import { rltuner as runCli, spawnRltuner } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const nottingham = fileURLToPath(new URL('../../data/nottingham/melody/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'rltuner-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function rltuner(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [cli, ...args], { cwd: work, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const rltuner = (args: string[]) => runCli(args, { cwd: work });
 
 const tuneArgs = (out: string, steps: number) => [
   'tune', '--preset', 'classic', '--out', out, '--training-steps', String(steps), '--exploration-steps', '800', '--replay-capacity', '3000',
@@ -86,7 +76,7 @@ describe('rltuner CLI', () => {
 
   it('Ctrl-C writes a checkpoint and exits 130; --resume ends bit-identical to an uninterrupted run', async () => {
     const args = tuneArgs('interrupted', 400_000).filter((a) => a !== '--quiet');
-    const child = spawn('node', [cli, ...args], { cwd: work });
+    const child = spawnRltuner(args, { cwd: work });
     let stderr = '';
     let signalled = false;
     child.stderr.on('data', (d) => {
@@ -134,7 +124,7 @@ describe('rltuner CLI', () => {
   }, 240_000);
 
   it('SIGTERM also stops at a checkpoint, with exit code 143', async () => {
-    const child = spawn('node', [cli, ...tuneArgs('terminated', 400_000).filter((a) => a !== '--quiet')], { cwd: work });
+    const child = spawnRltuner(tuneArgs('terminated', 400_000).filter((a) => a !== '--quiet'), { cwd: work });
     let stderr = '';
     let signalled = false;
     child.stderr.on('data', (d) => {
@@ -343,4 +333,62 @@ describe('rltuner CLI', () => {
     expect(g.code, g.stderr).toBe(0);
     expect(readdirSync(join(work, 'gen-128'))).toEqual(['melody_001.mid']);
   }, 180_000);
+
+  it('help shows what a bare command runs; misspelt commands and flags get the nearest name, in rltuner\'s words', async () => {
+    const help = (await rltuner(['tune', '--help'])).stdout.split('\n');
+    // `rltuner tune --help | grep -A1 algorithm`: the algorithm field's line and the next, the reward scaler's.
+    const at = help.findIndex((l) => l.startsWith('  --algorithm '));
+    expect(help.slice(at, at + 2).join('\n')).toMatch(/^ {2}--algorithm <q \| psi \| g \| pg> {2}default g .*\n {2}--reward-scaler <number in \[0, 1000\]> {2}default 1 /);
+    const command = await rltuner(['tunee']);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain('rltuner: unknown command "tunee"; did you mean tune?');
+    const flag = await rltuner(['tune', '--trainig-steps', '100', '--out', 'never']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('rltuner tune: unknown flag --trainig-steps; did you mean --training-steps?');
+    const missing = await rltuner(['evaluate', '--count']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('rltuner evaluate: --count needs a value (<n>)');
+    for (const r of [command, flag, missing]) expect(r.stderr).not.toMatch(/Option '|ERR_PARSE_ARGS|TypeError/);
+    expect(existsSync(join(work, 'never'))).toBe(false);
+  }, 30_000);
+
+  it('- writes a command\'s one file to standard output: evaluate --json / --markdown, generate --out with one melody', async () => {
+    const toStdout = await rltuner(['evaluate', '--count', '20', '--json', '-', '--quiet']);
+    expect(toStdout.code, toStdout.stderr).toBe(0);
+    const json = JSON.parse(toStdout.stdout);
+    expect(json).toMatchObject({ count: 20, numNotes: 32 });
+    expect(toStdout.stderr).toMatch(/\| notes excessively repeated/); // the table goes to stderr then
+    expect(existsSync(join(work, '-'))).toBe(false);
+    const toFile = await rltuner(['evaluate', '--count', '20', '--json', 'eval20.json', '--quiet']);
+    expect(JSON.parse(readFileSync(join(work, 'eval20.json'), 'utf8'))).toEqual(json);
+    const markdown = await rltuner(['evaluate', '--count', '20', '--markdown', '-', '--quiet']);
+    expect(markdown.stdout).toBe(`${toFile.stdout.split('\n\n').slice(1).join('\n\n')}`);
+    const both = await rltuner(['evaluate', '--json', '-', '--markdown', '-']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--json - and --markdown -: standard output holds one file');
+
+    const midi = await rltuner(['generate', '--count', '1', '--seed', '3', '--out', '-']);
+    expect(midi.code, midi.stderr).toBe(0);
+    expect(await rltuner(['generate', '--count', '1', '--seed', '3', '--out', 'gen-3'])).toMatchObject({ code: 0 });
+    expect(midi.stdoutBytes).toEqual(new Uint8Array(readFileSync(join(work, 'gen-3', 'melody_001.mid'))));
+    expect(midi.stderr).toMatch(/^standard output {2}\S/m);
+    const many = await rltuner(['generate', '--count', '2', '--out', '-']);
+    expect(many.code).toBe(2);
+    expect(many.stderr).toContain('--out - writes one MIDI file to standard output, and --count 2 asks for 2');
+  }, 60_000);
+
+  it('progress: plain lines at each tenth off a terminal, none with --quiet', async () => {
+    const args = ['tune', '--preset', 'classic', '--training-steps', '1600', '--exploration-steps', '800', '--replay-capacity', '3000', '--log-every', '400',
+      '--eval-every', '0', '--checkpoint-every', '0', '--eval-compositions', '0', '--sample-count', '0'];
+    const loud = await rltuner([...args, '--out', 'progress-loud']);
+    expect(loud.code, loud.stderr).toBe(0);
+    const lines = loud.stderr.split('\n').filter((l) => /^step \d+\/1600 /.test(l));
+    // One line per logging interval here (each crosses a tenth), the share of its step; none at the end (100 %).
+    expect(lines.map((l) => Number(/\((\d+)%/.exec(l)![1]))).toEqual(lines.map((l) => Math.floor((100 * Number(/^step (\d+)/.exec(l)![1])) / 1600)));
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/\(50%, \d+ (s|min \d+ s) left\)$/);
+    const quiet = await rltuner([...args, '--out', 'progress-quiet', '--quiet']);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).not.toMatch(/^step \d+/m);
+  }, 60_000);
 });

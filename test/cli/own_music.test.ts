@@ -1,28 +1,18 @@
 // Your own music through the command line: `corpus`, `score`, and `generate` writing the primer's key and meter.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readMidiFile } from '../../src/music/midi_file.js';
 import { melodyFile, metreAt, midiFile, track, type NoteSpec } from '../music/midi_test_files.js';
+import { rltuner as runCli } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'rltuner-own-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function rltuner(args: string[], cwd = work): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [cli, ...args], { cwd, maxBuffer: 1 << 26 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const rltuner = (args: string[], cwd = work) => runCli(args, { cwd });
 
 const E = 240;
 const tune = (base: number, channel = 0): NoteSpec[] =>

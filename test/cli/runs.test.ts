@@ -2,47 +2,21 @@
 // train refuses to resume with other data, build or settings; the same command gives the same model
 // bytes; a signal stops after a checkpoint with exit code 130 / 143 and the resumed run ends like an
 // uninterrupted one; generate writes files as it goes; bad numbers and empty paths are refused.
-import { execFile, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeModel, MODEL_FINGERPRINT_FORMAT } from '../../src/io/model_file.js';
 import { fileListFingerprint, kernelDigest } from '../../src/io/fingerprint.js';
+import { interrupted as interruptedCli, rltuner as runCli } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const nottingham = fileURLToPath(new URL('../../data/nottingham/melody/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'rltuner-runs-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function rltuner(args: string[], nodeFlags: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [...nodeFlags, cli, ...args], { cwd: work, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-/** Runs rltuner, sends `signal` once stderr (or stdout) shows `when`, and resolves with the exit code and output. */
-function interrupted(args: string[], when: RegExp, signal: NodeJS.Signals, stream: 'stderr' | 'stdout' = 'stderr') {
-  const child = spawn('node', [cli, ...args], { cwd: work });
-  const out = { stdout: '', stderr: '' };
-  let sent = false;
-  for (const name of ['stdout', 'stderr'] as const) {
-    child[name].on('data', (d) => {
-      out[name] += d;
-      if (!sent && name === stream && when.test(out[name])) {
-        sent = true;
-        child.kill(signal);
-      }
-    });
-  }
-  return new Promise<{ code: number | null; signalled: boolean } & typeof out>((done) => child.on('close', (code) => done({ code, signalled: sent, ...out })));
-}
+const rltuner = (args: string[], nodeFlags: string[] = []) => runCli(args, { cwd: work, nodeFlags });
+const interrupted = (args: string[], when: RegExp, signal: NodeJS.Signals, stream: 'stderr' | 'stdout' = 'stderr') => interruptedCli(args, when, signal, { cwd: work, stream });
 
 const tunes = (numbers: number[]) => numbers.map((n) => join(nottingham, `ashover${n}.mid`));
 function listFile(name: string, files: string[]): string {
@@ -175,7 +149,7 @@ describe('train runs that cannot lie', () => {
     const straight = await rltuner([...small, '--epochs', total, '--out', 'straight', '--quiet']);
     expect(straight.code, straight.stderr).toBe(0);
     expect(Buffer.compare(modelBytes('stopped'), modelBytes('straight'))).toBe(0);
-    const withoutTime = (m: { seconds?: number }) => ({ ...m, seconds: undefined });
+    const withoutTime = (m: { seconds?: number; cpu_seconds?: number }) => ({ ...m, seconds: undefined, cpu_seconds: undefined });
     const straightLines = readFileSync(join(work, 'straight', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines().map(withoutTime)).toEqual(straightLines.map(withoutTime));
   }, 60_000);

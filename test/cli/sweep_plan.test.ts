@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseSweepPlan, planJobs, PLAN_MAX_BYTES, readSweepPlan, shownValue, SweepPlanError } from '../../src/cli/sweep_plan.js';
+import { rltunerSync } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'sweep_plans');
-const CLI = join(ROOT, 'dist', 'cli.js');
 
 function refusal(plan: unknown, file = 'p.json'): SweepPlanError {
   try {
@@ -56,8 +56,8 @@ describe('sweep plan reader', () => {
     const root = mkdtempSync(join(tmpdir(), 'rltuner-plans-'));
     for (const [name, field, found] of reproducers) {
       const out = join(root, name);
-      const r = spawnSync(process.execPath, [CLI, 'sweep', join(FIXTURES, name), '--out', out], { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(2);
+      const r = rltunerSync(['sweep', join(FIXTURES, name), '--out', out]);
+      expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain(`rltuner sweep: plan file ${join(FIXTURES, name)}: ${field} = ${found}: expected `);
       expect(r.stderr).not.toMatch(/TypeError|Cannot use 'in'|at .*\.js:\d+/);
       expect(existsSync(out)).toBe(false);
@@ -139,7 +139,7 @@ describe('sweep plan reader', () => {
   }, 30_000);
 
   it('reads every plan in sweeps/ and the example plan', () => {
-    const plans = readdirSync(join(ROOT, 'sweeps')).filter((n) => n.endsWith('.json') && !n.includes('results'));
+    const plans = readdirSync(join(ROOT, 'sweeps')).filter((n) => n.endsWith('.json') && !n.includes('results') && !n.endsWith('.fingerprint.json'));
     expect(plans.length).toBeGreaterThanOrEqual(7);
     for (const name of plans) expect(planJobs(readSweepPlan(join(ROOT, 'sweeps', name))).length, name).toBeGreaterThan(0);
     expect(planJobs(readSweepPlan(join(ROOT, 'sweeps', 'examples', 'tiny-plan.json'))).length).toBe(4);

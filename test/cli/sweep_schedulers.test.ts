@@ -14,9 +14,9 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { parseSweepPlan, planJobs } from '../../src/cli/sweep_plan.js';
 import { parseShardFlag } from '../../src/cli/sweep_shard.js';
 import { checkSchema, KUBERNETES_SCHEMAS, WORKFLOW_SCHEMA } from './job_file_schema.js';
+import { CLI, rltunerSync } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'dist', 'cli.js');
 const EXAMPLES = join(ROOT, 'sweeps', 'examples');
 const PLAN = join(EXAMPLES, 'tiny-plan.json');
 const PLAN_JOBS = planJobs(parseSweepPlan(readFileSync(PLAN, 'utf8'), PLAN));
@@ -68,8 +68,8 @@ let reference: string;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'rltuner-schedulers-'));
-  const whole = spawnSync(process.execPath, [CLI, 'sweep', PLAN, '--out', join(root, 'one-machine'), '--jobs', '1'], { encoding: 'utf8', env: cleanEnvironment() });
-  expect(whole.status, whole.stderr).toBe(0);
+  const whole = rltunerSync(['sweep', PLAN, '--out', join(root, 'one-machine'), '--jobs', '1'], { env: cleanEnvironment() });
+  expect(whole.code, whole.stderr).toBe(0);
   reference = readFileSync(join(root, 'one-machine', 'results.md'), 'utf8');
   expect(whole.stdout).toBe(reference);
   expect(reference).toContain('| q-s1 (2 runs) | psi-s4 (2 runs) |');

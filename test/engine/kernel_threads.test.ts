@@ -1,5 +1,6 @@
 // Kernels on several threads give the bits of one thread: every split kernel against the same kernel
 // run whole, on ragged shapes; a two-layer model training (BPTT and the TD update) on 1, 2 and 3 threads;
+// a lookback model with dropout on 128-step windows likewise;
 // a tuner run on 2 threads against 1, and its exact resume from a checkpoint.
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -8,7 +9,9 @@ import { createModel } from '../../src/engine/arena.js';
 import { kernelsFromModule, type KernelExports, type Kernels } from '../../src/engine/kernels.js';
 import { cutPoints, KernelThreads, type StartKernelThread } from '../../src/engine/kernel_threads.js';
 import { decodeModel, encodeModel } from '../../src/io/model_file.js';
+import { DEFAULT_ADAM } from '../../src/engine/lstm_model.js';
 import { NUM_CLASSES } from '../../src/music/encoding.js';
+import { encodingConfig, LOOKBACK_ENCODING } from '../../src/music/encodings.js';
 import { Random } from '../../src/random.js';
 import { encodeTunerCheckpoint, readTunerCheckpoint, restoreTunerCheckpoint } from '../../src/rl/checkpoint.js';
 import { resolveConfig } from '../../src/rl/config.js';
@@ -110,6 +113,23 @@ describe('split kernels', () => {
         });
       }
       {
+        // A sparse input's weighted rows (the lookback encoding's 10 entries of 121 rows; some values 0, skipped).
+        const M = 203, N = 404, K = 10, ldo = 404, ldt = 404, rows = 121;
+        const out = 0, bias = out + M * ldo * F, table = bias + N * F, indices = table + rows * ldt * F, values = indices + M * K * 4;
+        const d = values + M * K * F, end = d + M * N * F;
+        const fill = (f: Float32Array, i: Int32Array) => {
+          random(f, 17);
+          for (let e = 0; e < M * K; e++) i[indices / 4 + e] = (e * 7) % rows; // rows shared across entries
+          for (let e = 0; e < M * K; e++) f[values / 4 + e] = [1, -1, 0, 2, 0.5][e % 5];
+        };
+        sameAsWhole(t, end, fill, (k, base) => {
+          k.gather_weighted_rows_bias_set(base + out, ldo, base + bias, base + table, ldt, base + indices, base + values, K, M, N);
+        });
+        sameAsWhole(t, end, fill, (k, base) => {
+          k.scatter_weighted_rows_accumulate(base + table, ldt, base + indices, base + values, K, base + d, N, M, N);
+        });
+      }
+      {
         const B = 37, P = 116, G = 4 * P, ldd = G + 16; // dpre rows padded, as a model pads them at G % 256 == 0
         const act = 0, c = act + B * G * F, tanhC = c + B * P * F, h = tanhC + B * P * F, cPrev = h + B * P * F;
         const dpre = cPrev + B * P * F, dcPrev = dpre + B * ldd * F, dh = dcPrev + B * P * F, end = dh + B * P * F;
@@ -167,6 +187,33 @@ describe('a model on several threads', () => {
   });
 });
 
+describe('a lookback model with dropout on several threads', () => {
+  it('trains 128-step windows to the same bits on 1, 2 and 3 threads (masks from the same seed)', () => {
+    const run = (kernels: Kernels) => {
+      const model = createModel(kernels, encodingConfig(LOOKBACK_ENCODING, [100]), { maxBatch: 16, maxSteps: 128, trainable: true, dropout: true });
+      model.initialize(new Random(6));
+      const B = 16, T = 128;
+      const melody = Array.from({ length: B * T + 1 }, (_, i) => (i % 3 === 0 ? 2 + ((i * 5) % 36) : 1));
+      const inputs = Array.from({ length: B * T }, (_, i) => LOOKBACK_ENCODING.inputAt(melody, i, { stepsPerBar: 16, barPosition: 0 }));
+      const labels = Array.from({ length: B * T }, (_, i) => LOOKBACK_ENCODING.labelAt(melody, i + 1, { stepsPerBar: 16, barPosition: 0 }));
+      const weights = Array.from({ length: B * T }, (_, i) => (i % 11 === 0 ? 0 : 1));
+      const masks = new Random(8);
+      const losses = [];
+      for (let i = 0; i < 2; i++) {
+        losses.push(model.trainSequence(inputs, labels, weights, B, T, { ...DEFAULT_ADAM, weightDecay: 0.01 }, { mode: 'global', maxNorm: 5 }, 'carried', { input: 0.1, output: 0.5, source: masks }));
+      }
+      return { params: Array.from(model.params), adamV: Array.from(model.adamV), logits: Array.from(model.forwardSequence(inputs, B, T)), losses };
+    };
+    const one = run(testKernels());
+    const postedBefore = two.partsPosted + three.partsPosted;
+    const onTwo = run(two.kernels);
+    const onThree = run(three.kernels);
+    expect(two.partsPosted + three.partsPosted).toBeGreaterThan(postedBefore);
+    expect(onTwo).toEqual(one);
+    expect(onThree).toEqual(one);
+  });
+});
+
 describe('a tuner on two threads', () => {
   const noteRnn = () => {
     const model = createModel(testKernels(), { inputSize: NUM_CLASSES, hiddenSizes: [100], outputSize: NUM_CLASSES }, { maxBatch: 1 });
@@ -209,5 +256,17 @@ describe('a tuner on two threads', () => {
     expect(two.partsPosted).toBeGreaterThan(posted);
     expect(Array.from(split.policy.params)).toEqual(Array.from(single.policy.params));
     expect(split.takeIntervalMetrics()).toEqual(single.takeIntervalMetrics());
+  });
+
+  it('on a lookback prior (the Target network\'s deferred forward reads weighted rows) runs the same steps as on one thread', () => {
+    const model = createModel(testKernels(), encodingConfig(LOOKBACK_ENCODING, [100]), { maxBatch: 1 });
+    model.initialize(new Random(9));
+    const weights = decodeModel(encodeModel(model));
+    const lookbackConfig = { ...config, trainingSteps: 640, algorithm: 'g' as const };
+    const single = new RlTuner(testKernels(), weights, lookbackConfig);
+    const singleMetrics = run(single, 640);
+    const onTwo = new RlTuner(two.kernels, weights, lookbackConfig);
+    expect(run(onTwo, 640)).toEqual(singleMetrics);
+    expect(Array.from(onTwo.q.params)).toEqual(Array.from(single.q.params));
   });
 });

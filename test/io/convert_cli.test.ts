@@ -1,31 +1,21 @@
 // `rltuner convert`, run as a user would (needs `npm run build`, which `npm test` does first).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createModel } from '../../src/engine/arena.js';
 import { importMagentaCheckpoint } from '../../src/io/magenta_checkpoint.js';
 import { decodeModel, encodeModel } from '../../src/io/model_file.js';
 import { Random } from '../../src/random.js';
 import { testKernels } from '../engine/support.js';
+import { rltuner as runCli } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const shippedPath = fileURLToPath(new URL('../../models/note_rnn.safetensors', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'rltuner-convert-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function rltuner(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [cli, ...args], { cwd: work });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const rltuner = (args: string[]) => runCli(args, { cwd: work });
 
 describe('rltuner convert', () => {
   it('model → MusicRNN folder → model, the direction taken from what <in> is', async () => {
@@ -57,6 +47,14 @@ describe('rltuner convert', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/back\.safetensors already exists; pass --force/);
     expect((await rltuner(['convert', 'ckpt/weights_manifest.json', 'back.safetensors', '--force'])).code).toBe(0);
+    // - writes the model file to standard output (the message goes to stderr); a checkpoint folder cannot go there.
+    const toStdout = await rltuner(['convert', 'ckpt', '-']);
+    expect(toStdout.code, toStdout.stderr).toBe(0);
+    expect(toStdout.stdoutBytes).toEqual(new Uint8Array(readFileSync(join(work, 'back.safetensors'))));
+    expect(toStdout.stderr).toMatch(/^wrote standard output: a Note RNN of LSTM layers \[100\]/);
+    const folder = await rltuner(['convert', shippedPath, '-']);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain('<out> -: a MusicRNN checkpoint is a folder of several files');
   }, 30_000);
 
   it('says what a Magenta manifest given as a model is, and refuses what it cannot convert', async () => {

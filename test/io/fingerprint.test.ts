@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fileListFingerprint, fingerprintMismatches, kernelDigest, melodiesFingerprint } from '../../src/io/fingerprint.js';
+import { fileListFingerprint, fingerprintMismatches, kernelDigest, melodiesFingerprint, tensorsDigest } from '../../src/io/fingerprint.js';
 
 describe('fingerprints', () => {
   it('melodies: order, lengths and tokens all count', () => {
@@ -51,5 +51,15 @@ describe('fingerprints', () => {
     expect(kernelDigest(changed)).not.toBe(kernelDigest(plain));
     expect(() => kernelDigest(new Uint8Array([1, 2, 3]))).toThrow(/not a WebAssembly \(version 1\) binary/);
     expect(() => kernelDigest(plain.subarray(0, 20))).toThrow(/runs past the end/);
+  });
+
+  it('tensorsDigest: the tensors alone, whatever order they were read in; one element or a shape changes it', () => {
+    const a = new Map([['b', { shape: [2], data: Float32Array.from([1, 2]) }], ['a', { shape: [1, 2], data: Float32Array.from([3, 4]) }]]);
+    const b = new Map([['a', { shape: [1, 2], data: Float32Array.from([3, 4]) }], ['b', { shape: [2], data: Float32Array.from([1, 2]) }]]);
+    expect(tensorsDigest(a)).toBe(tensorsDigest(b));
+    expect(tensorsDigest(a)).toMatch(/^[0-9a-f]{64}$/);
+    b.get('a')!.data[1] = Math.fround(4 + 1e-6);
+    expect(tensorsDigest(b)).not.toBe(tensorsDigest(a));
+    expect(tensorsDigest(new Map([['a', { shape: [2, 1], data: Float32Array.from([3, 4]) }], ['b', { shape: [2], data: Float32Array.from([1, 2]) }]]))).not.toBe(tensorsDigest(a));
   });
 });

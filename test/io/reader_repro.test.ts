@@ -3,7 +3,7 @@
 // error naming the file, the value found and the limit, within 1 s and 64 MB, measured in a fresh process
 // (test/support/fresh_process.ts: wall time and peak resident memory of the call). The command-line
 // checks run dist/cli.js (built by `npm test`) and allow 3 s for node's start-up and loading the kernels.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,10 @@ import { exportMagentaCheckpoint, importMagentaCheckpoint, MagentaCheckpointErro
 import { decodeModel } from '../../src/io/model_file.js';
 import { toNoteSequence } from '../../src/music/note_sequence.js';
 import { measureReaderWithin, type ReaderKind } from '../support/fresh_process.js';
+import { rltuner } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REPRO = join(ROOT, 'test', 'fixtures', 'reader_repro');
-const CLI = join(ROOT, 'dist', 'cli.js');
 const SHIPPED_MODEL = join(ROOT, 'models', 'note_rnn.safetensors');
 const MIDI = join(ROOT, 'data', 'nottingham', 'melody', 'ashover1.mid');
 const MB = 1024 * 1024;
@@ -35,14 +35,7 @@ const VALID_SEQUENCE = join(work, 'valid.json');
 writeFileSync(VALID_SEQUENCE, JSON.stringify(toNoteSequence([14, 1, 16, 1, 18, 0, 21, 1], { qpm: 120 })));
 const WARM_UP: Record<Exclude<ReaderKind, 'midi'>, string> = { model: SHIPPED_MODEL, magenta: VALID_CHECKPOINT, noteseq: VALID_SEQUENCE };
 
-async function cli(args: string[]): Promise<{ code: number; stderr: string; ms: number }> {
-  const started = performance.now();
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: work, maxBuffer: 1 << 24 }, (error, _stdout, stderr) => {
-      done({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stderr, ms: performance.now() - started });
-    });
-  });
-}
+const cli = (args: string[]) => rltuner(args, { cwd: work });
 
 /** Each fixture: the reader that reads it, the error it must end in (after "<path>: " or "<path>/"), and a command that reads it. */
 const FIXTURES: { path: string; kind: Exclude<ReaderKind, 'midi'>; error: string; command?: (path: string) => string[] }[] = [

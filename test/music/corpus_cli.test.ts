@@ -1,12 +1,9 @@
 // What `rltuner train` prints of a corpus with unreadable entries (needs the build in dist/).
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBadCorpus, removeBadCorpus } from './bad_corpus.js';
+import { rltuner } from '../support/cli.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 describe('a corpus with entries that cannot be read, through the command line', () => {
   const asRoot = process.getuid?.() === 0;
@@ -17,7 +14,8 @@ describe('a corpus with entries that cannot be read, through the command line', 
   afterAll(() => removeBadCorpus(dir));
 
   it('rltuner train prints every skipped file with its reason', async () => {
-    const { stderr } = await promisify(execFile)('node', [CLI, 'train', '--data', join(dir, 'songs'), '--epochs', '0', '--no-baselines', '--out', join(dir, 'run')]);
+    const { code, stderr } = await rltuner(['train', '--data', join(dir, 'songs'), '--epochs', '0', '--no-baselines', '--out', join(dir, 'run')]);
+    expect(code, stderr).toBe(0);
     const lines = stderr.split('\n');
     const head = lines.findIndex((line) => line.startsWith('data: 9 files read'));
     expect(head).toBeGreaterThanOrEqual(0);

@@ -1,6 +1,7 @@
 import type { MidiEvent } from 'midi-file';
 import { describe, expect, it } from 'vitest';
 import { exportMidi } from '../../src/music/midi_export.js';
+import { buildCorpus } from '../../src/music/corpus.js';
 import { MidiImportError, importMidi } from '../../src/music/midi_import.js';
 import { melodyFile, metreAt, midiFile, repeat, tempoAt, track, type NoteSpec } from './midi_test_files.js';
 
@@ -44,7 +45,7 @@ describe('importMidi: choosing the melody', () => {
     expect([...result.tokens]).toEqual(C_E_G_TOKENS);
     expect(result.format).toBe(0);
     expect([result.track, result.channel, result.noteCount]).toEqual([0, 0, 3]);
-    expect(result.skippedParts).toEqual([
+    expect([...result.skippedParts]).toEqual([
       { track: 0, channel: 1, noteCount: 2, reason: expect.stringMatching(/^lower than the chosen part .*mean pitch 45\.5/) },
       { track: 0, channel: 9, noteCount: 16, reason: expect.stringMatching(/drum/) },
     ]);
@@ -76,7 +77,35 @@ describe('importMidi: choosing the melody', () => {
     const chosen = importMidi(file, { track: 1 });
     expect(chosen.track).toBe(1);
     expect(chosen.noteCount).toBe(2);
-    expect(chosen.skippedParts.map((part) => part.reason)).toEqual(['not the requested track 1']);
+    expect([...chosen.skippedParts].map((part) => part.reason)).toEqual(['not the requested track 1']);
+  });
+
+  it('a file of 131,072 one-note parts beside its melody: every skipped part is listed, compactly, and a corpus takes them all', () => {
+    // 8,192 tracks of 16 one-note channels after the melody's track: more parts than a call takes arguments.
+    const melody = midiFile([track(C_E_G)]);
+    const extraTracks = 8192;
+    const trackBytes = 8 + 4 * 16;
+    const bytes = new Uint8Array(melody.length + trackBytes * extraTracks);
+    bytes.set(melody);
+    const tracks = 1 + extraTracks;
+    bytes.set([(tracks >>> 8) & 0xff, tracks & 0xff], 10);
+    for (let t = 0; t < extraTracks; t++) {
+      const at = melody.length + trackBytes * t;
+      bytes.set([0x4d, 0x54, 0x72, 0x6b, 0, 0, 0, 4 * 16], at);
+      for (let channel = 0; channel < 16; channel++) bytes.set([0x00, 0x90 | channel, 40 + (t % 40), 90], at + 8 + 4 * channel);
+    }
+    const result = importMidi(bytes, { name: 'parts.mid' });
+    expect([...result.tokens]).toEqual(C_E_G_TOKENS);
+    expect(result.skippedParts.length).toBe(extraTracks * 16);
+    expect(result.skippedParts.at(0)).toEqual({ track: 1, channel: 0, noteCount: 1, reason: expect.stringMatching(/^plays one pitch only/) });
+    expect(result.skippedParts.at(extraTracks * 16 - 1)).toMatchObject({ track: extraTracks, channel: 15, noteCount: 1 });
+    expect(() => result.skippedParts.at(extraTracks * 16)).toThrow(RangeError);
+    const listed = JSON.parse(JSON.stringify(result)).skippedParts as { channel: number }[];
+    expect(listed.length).toBe(extraTracks * 16);
+    expect(listed[17].channel).toBe(1);
+    const { report } = buildCorpus([{ name: 'parts.mid', bytes }], { minSteps: 8 });
+    expect(report.skippedParts.length).toBe(extraTracks * 16);
+    expect(report.skippedParts[0]).toMatchObject({ name: 'parts.mid', track: 1, channel: 0 });
   });
 
   it('rejects a track or channel option that does not exist, naming the range', () => {

@@ -2,7 +2,6 @@
 // importer promises: any file is read within 1 s and 64 MB of memory per MB of input. These tests time
 // and measure on purpose: the bound is the behaviour under test. The command-line tests need
 // `npm run build` (which `npm test` runs first).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +11,9 @@ import { MAX_STEPS_LIMIT, MidiImportError, importMidi } from '../../src/music/mi
 import { heapInUse } from '../fuzz/runner.js';
 import { denseNoteFile, manyKeySignaturesFile, manyPartsFile, manyTinyTracksFile } from './midi_test_files.js';
 import { measureReaderWithin } from '../support/fresh_process.js';
+import { rltuner } from '../support/cli.js';
 
 const REPRO_DIR = fileURLToPath(new URL('../fixtures/midi_repro/', import.meta.url));
-const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'rltuner-midi-repro-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -48,15 +47,6 @@ function outcome(bytes: Uint8Array, name: string, options = {}): { tokens?: Uint
   }
 }
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  const started = performance.now();
-  return new Promise((done) => {
-    execFile('node', args, { cwd: work, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      const code = error ? ((error as { code?: number }).code ?? -1) : 0;
-      done({ code, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
 
 describe('the regression files in test/fixtures/midi_repro', () => {
   it('are the four files the README lists', () => {
@@ -82,7 +72,7 @@ describe('the regression files in test/fixtures/midi_repro', () => {
 
     it(`${file}: the same through \`rltuner generate --primer\`, in under 3 s with node start-up`, async () => {
       const primer = join(REPRO_DIR, file);
-      const result = await run([join(DIST, 'cli.js'), 'generate', '--primer', primer, '--count', '1', '--out', join(work, file)]);
+      const result = await rltuner(['generate', '--primer', primer, '--count', '1', '--out', join(work, file)], { cwd: work });
       expect(result.ms).toBeLessThan(3000);
       if (expected === 'melody') {
         expect(result.code, result.stderr).toBe(0);

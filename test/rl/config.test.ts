@@ -67,9 +67,11 @@ describe('resolveConfig', () => {
 });
 
 describe('describeConfig', () => {
-  it('has one line per field with flag, range, default and doc, then the presets', () => {
+  it("has one line per field with flag, range, the default preset's value (what a bare tune runs) and doc, then the presets", () => {
     const lines = describeConfig();
-    expect(lines).toContain('  --reward-scaler <number in [0, 1000]>  default 2  s = 1/c: weight of the music-theory reward against log p');
+    expect(lines).toContain('  --reward-scaler <number in [0, 1000]>  default 1  s = 1/c: weight of the music-theory reward against log p');
+    expect(lines).toContain('  --algorithm <q | psi | g | pg>  default g  q (Q-learning), psi (Ψ-learning), g (G-learning): one-step TD from a replay; pg: KL-regularized policy gradient over whole compositions');
+    expect(lines).toContain('  --weight-leap <number in [0, 100]>  default 4  weight of rule 8 (leap resolution) in r_MT');
     expect(lines.filter((line) => line.startsWith('  --')).length).toBe(Object.keys(CONFIG_FIELDS).length);
     expect(lines.some((line) => line.startsWith('  script: '))).toBe(true);
   });

@@ -2,8 +2,8 @@
 // corpus by hand, and the documented ranges on random and degenerate compositions.
 import { describe, expect, it } from 'vitest';
 import {
-  compositionReward, compositionTerms, durationLogLikelihood, fitCompositionModel, fitDurationModel, noteDurations, phraseRecurrenceTerm,
-  pitchRangeBand, pitchRangeTerm, rhythmTerm, tonicEndingTerm, COMPOSITION_TERM_NAMES, NOTTINGHAM_COMPOSITION_MODEL, type CompositionModel,
+  compositionReward, compositionTerms, durationHistogram, fitCompositionModel, fitDurationModel, noteDurations, phraseRecurrenceTerm,
+  pitchRangeModel, pitchRangeTerm, rhythmTerm, tonicEndingTerm, COMPOSITION_TERM_NAMES, NOTTINGHAM_COMPOSITION_MODEL,
 } from '../../src/rules/composition.js';
 import { cutPieces } from '../../src/eval/data_reference.js';
 import { keyRuleContext } from '../../src/rules/key_context.js';
@@ -39,75 +39,93 @@ describe('note durations and the rhythm term', () => {
 
   // A corpus of eighths and quarters, 3 : 1, no other duration.
   const corpus = [[14, H, 16, H, 18, H, 21, H, H, H], [14, H, 16, H, 18, H, 21, H, H, H]];
-  const fitted = fitDurationModel(corpus, 0.5);
+  const durationProbs = fitDurationModel(corpus, 0.5);
 
-  it('fits add-α smoothed duration probabilities, their tails, and the corpus mean log q', () => {
+  it('fits add-α smoothed duration probabilities', () => {
     // 6 eighths, 2 quarters; 17 bins with α = 0.5: total 8 + 8.5.
-    expect(Math.exp(fitted.durationLogProbs[1])).toBeCloseTo(6.5 / 16.5, 12);
-    expect(Math.exp(fitted.durationLogProbs[3])).toBeCloseTo(2.5 / 16.5, 12);
-    expect(Math.exp(fitted.durationLogProbs[0])).toBeCloseTo(0.5 / 16.5, 12);
-    expect(Math.exp(fitted.durationLogSurvival[0])).toBeCloseTo(1, 12);
-    expect(Math.exp(fitted.durationLogSurvival[3])).toBeCloseTo((2.5 + 13 * 0.5) / 16.5, 12);
-    expect(fitted.meanLogLikelihoodPerNote).toBeCloseTo((6 * Math.log(6.5 / 16.5) + 2 * Math.log(2.5 / 16.5)) / 8, 12);
+    expect(durationProbs[1]).toBeCloseTo(6.5 / 16.5, 12);
+    expect(durationProbs[3]).toBeCloseTo(2.5 / 16.5, 12);
+    expect(durationProbs[0]).toBeCloseTo(0.5 / 16.5, 12);
+    expect(durationProbs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   });
 
-  it('mean log q per note; the cut last note by the chance a note lasts at least that long', () => {
-    const piece = [14, H, 16, H, 18, H, H]; // eighth, eighth, then a note cut after 3 steps
-    const expected = (2 * fitted.durationLogProbs[1] + fitted.durationLogSurvival[2]) / 3;
-    expect(durationLogLikelihood(piece, fitted)).toBeCloseTo(expected, 12);
-    expect(durationLogLikelihood([H, H], fitted)).toBeNull();
+  it("the piece's duration histogram leaves the note cut by the end out, unless it is the only one", () => {
+    expect(durationHistogram([14, H, 16, H, 18, H, H])).toEqual([0, 1, ...new Array(15).fill(0)]); // two eighths, the cut note left out
+    expect(durationHistogram([H, 14, H, H])).toEqual([0, 0, 1, ...new Array(14).fill(0)]); // the only note: 3 steps so far
+    expect(durationHistogram([14, H, H, H, 16, OFF, H, H])).toEqual([1 / 2, 0, 0, 1 / 2, ...new Array(13).fill(0)]); // a quarter and a 16th, then a rest
+    expect(durationHistogram([H, OFF])).toBeNull();
   });
 
-  it("is 0 for a rhythm at least as likely as the corpus's, negative below, floored at −5", () => {
-    const model: CompositionModel = { source: {}, ...fitted, pitchRange: [{ numNotes: 32, low: 5, high: 14 }] };
-    expect(rhythmTerm(bars(32, [14, H]), model)).toBe(0); // all eighths: above the corpus mean, clipped
-    const quarters = rhythmTerm(bars(32, [14, H, H, H]), model); // 7 quarters and one cut by the end after 4 steps
-    const meanLogQ = (7 * fitted.durationLogProbs[3] + fitted.durationLogSurvival[3]) / 8;
-    expect(quarters).toBeCloseTo(2 * (meanLogQ - fitted.meanLogLikelihoodPerNote), 12);
-    expect(quarters).toBeLessThan(0);
-    // Sixteenths the corpus never plays (the last one cut, log Q(D ≥ 1) = 0): clipped at −5 where they fall further.
-    const sixteenths = Math.max(-5, 2 * ((31 * fitted.durationLogProbs[0]) / 32 - fitted.meanLogLikelihoodPerNote));
-    expect(sixteenths).toBeLessThan(-4);
-    expect(rhythmTerm(bars(32, [14, 16]), model)).toBeCloseTo(sixteenths, 12);
-    const harsh = { ...model, durationLogProbs: model.durationLogProbs.map((x, d) => (d === 0 ? -20 : x)) };
-    expect(rhythmTerm(bars(32, [14, 16]), harsh)).toBe(-5); // the floor
-    expect(rhythmTerm(new Array(32).fill(OFF), model)).toBe(-5); // no note at all
+  it('−5 × the TV distance to the corpus: 0 at its proportions, −5 for none of its durations or no note', () => {
+    const model = { durationProbs: [0, 0.75, 0, 0.25, ...new Array(13).fill(0)] };
+    // Three eighths and a quarter per 10 steps, as the corpus: distance 0 (the cut last note left out).
+    expect(rhythmTerm(bars(32, [14, H, 16, H, 18, H, 21, H, H, H]), model)).toBeCloseTo(0, 12);
+    // All eighths: |1 − 0.75| + |0 − 0.25| = 0.5, TV 0.25.
+    expect(rhythmTerm(bars(32, [14, H]), model)).toBeCloseTo(-1.25, 12);
+    // All quarters: TV 0.75.
+    expect(rhythmTerm(bars(32, [14, H, H, H]), model)).toBeCloseTo(-3.75, 12);
+    // Sixteenths only: no duration in common, TV 1.
+    expect(rhythmTerm(bars(32, [14, 16]), model)).toBeCloseTo(-5, 12);
+    expect(rhythmTerm(new Array(32).fill(OFF), model)).toBe(-5);
   });
 
-  it('with the shipped model: sixteenth runs score far below a tune of eighths and quarters', () => {
-    const tune = bars(32, [14, H, 16, H, 18, H, H, H]);
+  it('with the shipped model: sixteenth runs and all-eighths both score below a tune of eighths and quarters', () => {
+    const tune = bars(32, [14, H, 16, H, 18, H, 21, H, 23, H, H, H, 21, H, H, H]); // 4 eighths, 2 quarters per bar
+    const eighths = bars(32, [14, H]);
     const runs = bars(32, [14, 16, 18, 21]);
-    expect(rhythmTerm(tune)).toBe(0);
+    expect(rhythmTerm(tune)).toBeGreaterThan(rhythmTerm(eighths));
+    expect(rhythmTerm(eighths)).toBeGreaterThan(rhythmTerm(runs));
     expect(rhythmTerm(runs)).toBeLessThan(-4);
   });
 });
 
 describe('pitch_range', () => {
-  it('0 inside the band, −0.5 per semitone outside, floored at −5 (and −5 without notes)', () => {
-    const band = { low: 5, high: 14 };
-    expect(pitchRangeTerm([14, H, 21, H], band)).toBe(0); // 7
-    expect(pitchRangeTerm([14, H, 26, H], band)).toBe(0); // 12
-    expect(pitchRangeTerm([14, H, 30, H], band)).toBe(-1); // 16: 2 above
-    expect(pitchRangeTerm([14, H, 16, H], band)).toBe(-1.5); // 2: 3 below
-    expect(pitchRangeTerm([2, 37], band)).toBe(-5); // 35
-    expect(pitchRangeTerm([H, OFF], band)).toBe(-5);
+  // Ranges 0..35: an octave most likely, 7 half as likely, 13 rare.
+  const logProbs = new Array<number>(36).fill(Math.log(0.001));
+  logProbs[12] = Math.log(0.5);
+  logProbs[7] = Math.log(0.25);
+  logProbs[13] = Math.log(0.01);
+  const model = { numNotes: 32, logProbs, meanLogProb: Math.log(0.25) };
+
+  it('2 × (log q(range) − the mean), clipped to [−5, 0]; −5 without notes', () => {
+    expect(pitchRangeTerm([14, H, 26, H], model)).toBe(0); // 12: above the mean, clipped
+    expect(pitchRangeTerm([14, H, 21, H], model)).toBeCloseTo(0, 12); // 7: at the mean
+    expect(pitchRangeTerm([14, H, 27, H], model)).toBe(-5); // 13: 2 × ln(0.04) = −6.4, clipped
+    logProbs[13] = Math.log(0.1);
+    expect(pitchRangeTerm([14, H, 27, H], model)).toBeCloseTo(2 * Math.log(0.1 / 0.25), 12); // 13 at q = 0.1: −1.8
+    expect(pitchRangeTerm([2, 37], model)).toBe(-5); // 35
+    expect(pitchRangeTerm([H, OFF], model)).toBe(-5);
   });
 
-  it("the band of the fitted length nearest the composition's", () => {
-    const model = NOTTINGHAM_COMPOSITION_MODEL;
-    expect(model.pitchRange.map((b) => b.numNotes)).toEqual([32, 64, 128]);
-    expect(pitchRangeBand(32)).toEqual({ low: model.pitchRange[0].low, high: model.pitchRange[0].high });
-    expect(pitchRangeBand(40)).toEqual(pitchRangeBand(32));
-    expect(pitchRangeBand(48)).toEqual(pitchRangeBand(32)); // a tie goes to the shorter
-    expect(pitchRangeBand(100)).toEqual(pitchRangeBand(128));
+  it("the model of the fitted length nearest the composition's", () => {
+    const shipped = NOTTINGHAM_COMPOSITION_MODEL;
+    expect(shipped.pitchRange.map((m) => m.numNotes)).toEqual([32, 64, 128]);
+    expect(pitchRangeModel(32)).toBe(shipped.pitchRange[0]);
+    expect(pitchRangeModel(40)).toBe(shipped.pitchRange[0]);
+    expect(pitchRangeModel(48)).toBe(shipped.pitchRange[0]); // a tie goes to the shorter
+    expect(pitchRangeModel(100)).toBe(shipped.pitchRange[2]);
   });
 
-  it('fits the bands as the 10th and 90th percentile of the pieces of each length', () => {
-    // Ten tunes of 8 steps whose ranges are 1..10 semitones.
-    const tunes = Array.from({ length: 10 }, (_, i) => [14, H, H, H, 14 + i + 1, H, H, H]);
-    const model = fitCompositionModel({ corpus: 'hand-made' }, tunes, [8], cutPieces);
-    expect(model.pitchRange).toEqual([{ numNotes: 8, low: 1, high: 9 }]);
-    expect(model.source).toEqual({ corpus: 'hand-made' });
+  it('with the shipped model: an octave or a sixth scores 0, 13 or 15 semitones below', () => {
+    const range = pitchRangeModel(32);
+    expect(pitchRangeTerm([14, H, 26, H], range)).toBe(0);
+    expect(pitchRangeTerm([14, H, 23, H], range)).toBe(0);
+    expect(pitchRangeTerm([14, H, 27, H], range)).toBeLessThan(-1);
+    expect(pitchRangeTerm([14, H, 29, H], range)).toBeLessThan(-1);
+  });
+
+  it('fits the range distribution of the pieces of each length, add-α smoothed, and its mean log q', () => {
+    // Ten tunes of 8 steps whose ranges are 1..10 semitones, and two more of range 1.
+    const tunes = [...Array.from({ length: 10 }, (_, i) => [14, H, H, H, 14 + i + 1, H, H, H]), [14, 15, H, H, H, H, H, H], [20, 21, H, H, H, H, H, H]];
+    const fitted = fitCompositionModel({ corpus: 'hand-made' }, tunes, [8], cutPieces);
+    expect(fitted.source).toEqual({ corpus: 'hand-made' });
+    const [m] = fitted.pitchRange;
+    expect(m.numNotes).toBe(8);
+    const total = 12 + 0.5 * 36;
+    expect(Math.exp(m.logProbs[1])).toBeCloseTo(3.5 / total, 12);
+    expect(Math.exp(m.logProbs[5])).toBeCloseTo(1.5 / total, 12);
+    expect(Math.exp(m.logProbs[20])).toBeCloseTo(0.5 / total, 12);
+    expect(m.meanLogProb).toBeCloseTo((3 * Math.log(3.5 / total) + 9 * Math.log(1.5 / total)) / 12, 12);
   });
 });
 
@@ -131,7 +149,7 @@ describe('all terms', () => {
     expect(COMPOSITION_TERM_NAMES).toEqual(['tonic_ending', 'rhythm', 'pitch_range', 'phrase_recurrence']);
     const piece = [...bars(24, [16, H, 18, H, 21, H, H, H]), 14, ...new Array(7).fill(H)];
     const terms = compositionTerms(piece, C_MAJOR_RULES);
-    expect(Array.from(terms)).toEqual([tonicEndingTerm(piece, C_MAJOR_RULES), rhythmTerm(piece), pitchRangeTerm(piece, pitchRangeBand(32)), 0]);
+    expect(Array.from(terms)).toEqual([tonicEndingTerm(piece, C_MAJOR_RULES), rhythmTerm(piece), pitchRangeTerm(piece, pitchRangeModel(32)), 0]);
     expect(terms[0]).toBe(3);
     expect(compositionReward(terms, [2, 1, 0.5, 4])).toBeCloseTo(2 * terms[0] + terms[1] + 0.5 * terms[2], 12);
     expect(compositionReward([NaN, 1, 1, 1], [0, 1, 1, 1])).toBe(3); // a weight of 0 reads nothing

@@ -19,7 +19,13 @@ export type ReaderKind = 'model' | 'magenta' | 'noteseq' | 'midi';
 export interface Measured {
   /** What the call gave: "ok <description>" or "<ErrorName>: <message>". */
   outcome: string;
+  /**
+   * Milliseconds of CPU the call took (user and system time of the measuring process across the call, which
+   * runs on one thread): what the input costs, not how long the machine's other work kept it waiting.
+   */
   ms: number;
+  /** Wall-clock milliseconds across the call (the CPU time plus any time the process waited). */
+  wallMs: number;
   /** Peak resident memory during the call minus resident memory before it. */
   peakGrowthBytes: number;
   /** How the peak was read: 'VmHWM' (the call's own) or 'maxRSS' (the process's lifetime, an overstatement). */
@@ -60,10 +66,13 @@ let peakFrom = 'maxRSS';
 try { writeFileSync('/proc/self/clear_refs', '5'); status('VmHWM'); peakFrom = 'VmHWM'; } catch {}
 const before = peakFrom === 'VmHWM' ? status('VmRSS') : process.memoryUsage.rss();
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const outcome = run(input);
-const ms = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
+const wallMs = performance.now() - started;
+const ms = (cpu.user + cpu.system) / 1000;
 const peak = peakFrom === 'VmHWM' ? status('VmHWM') : process.resourceUsage().maxRSS * 1024;
-process.stdout.write(JSON.stringify({ outcome, ms, peakGrowthBytes: peak - before, peakFrom }));
+process.stdout.write(JSON.stringify({ outcome, ms, wallMs, peakGrowthBytes: peak - before, peakFrom }));
 `;
 
 /** Runs the `kind` reader on `warmUp` (a valid file), then measures it on `input`. */

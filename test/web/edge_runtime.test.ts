@@ -152,8 +152,14 @@ describe('edge runtime: bundled core, precompiled module, no Node globals', () =
           config: { trainingSteps: 400, explorationSteps: 200, logEvery: 100, evalEvery: 0, checkpointEvery: 0 },
           onProgress: (p) => steps.push(p.step),
         });
-        const tuned = rltuner.loadNoteRnn(kernels, run.modelBytes, 1).model;
-        return { steps, total: run.history.map((h) => h['charts/reward_total']), sample: Array.from(rltuner.generate(tuned, { length: 32 })[0]) };
+        // The default preset tunes G, which acts with the Note RNN it was tuned from: loadNoteRnn refuses it alone.
+        let refused = '';
+        try { rltuner.loadNoteRnn(kernels, run.modelBytes, 1); } catch (e) { refused = e.name; }
+        const tuned = rltuner.loadPolicy(kernels, run.modelBytes, { prior: modelBytes, maxBatch: 1 });
+        return {
+          steps, total: run.history.map((h) => h['charts/reward_total']), sample: Array.from(rltuner.generate(tuned, { length: 32 })[0]),
+          refused, algorithm: tuned.algorithm, models: tuned.models.length,
+        };
       })()`,
       context,
     );
@@ -163,5 +169,7 @@ describe('edge runtime: bundled core, precompiled module, no Node globals', () =
     result.steps.forEach((step: number, i: number) => expect(step).toBeGreaterThanOrEqual(100 * (i + 1)));
     for (const r of result.total as number[]) expect(Number.isFinite(r)).toBe(true);
     expect(result.sample).toHaveLength(32);
+    expect(result.refused).toBe('PolicyLoadError');
+    expect([result.algorithm, result.models]).toEqual(['g', 2]);
   }, 30_000); // the run ends with the default 1,000-composition evaluation: seconds on a busy 2-core machine
 });
