@@ -1,6 +1,7 @@
 // The listener in the loop from the command line (needs `npm run build`): a session of pairs with a scripted
 // listener, the listening page's CSV of answers (written by the page's own writer) trained into a reward model
-// with resume and fingerprints, then `tune --reward-model` with pg and with G, and what is refused.
+// with resume and fingerprints, then `tune --reward-model` with pg and with G (and pg on a lookback prior), and what
+// is refused.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeModel, REWARD_MODEL } from '../../src/io/model_file.js';
+import { createModel } from '../../src/engine/arena.js';
+import { decodeModel, encodeModel, REWARD_MODEL } from '../../src/io/model_file.js';
+import { encodingConfig, LOOKBACK_ENCODING } from '../../src/music/encodings.js';
+import { Random } from '../../src/random.js';
+import { testKernels } from '../engine/support.js';
 import { sha256Hex } from '../../src/io/sha256.js';
 import { importMidi } from '../../src/music/midi_import.js';
 import { readAnswersJsonLines } from '../../src/prefs/answers.js';
@@ -105,6 +110,18 @@ describe('rltuner prefs', () => {
     const g = await rltuner([...shortTune('tune-g', 320), '--algorithm', 'g', '--reward-model', rmPath, '--weight-preference', '1', '--replay-capacity', '1000']);
     expect(g.code, g.stderr).toBe(0);
     expect(existsSync(join(work, 'tune-g/g_tuned.safetensors'))).toBe(true);
+
+    // On a lookback prior the reward model reads the events played (the prior's repeat classes decoded), so
+    // tune runs on it.
+    const lookback = createModel(testKernels(), encodingConfig(LOOKBACK_ENCODING, [16]), { maxBatch: 1 });
+    lookback.initialize(new Random(7));
+    writeFileSync(join(work, 'lookback.safetensors'), encodeModel(lookback));
+    const onLookback = await rltuner([
+      ...shortTune('tune-lookback'), '--model', 'lookback.safetensors', '--algorithm', 'pg', '--pg-groups', '2', '--pg-group-size', '4', '--reward-model', 'rm', '--weight-preference', '1',
+    ]);
+    expect(onLookback.code, onLookback.stderr).toBe(0);
+    const lookbackMetrics = readFileSync(join(work, 'tune-lookback/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lookbackMetrics.every((m) => Number.isFinite(m['preference/score']))).toBe(true);
 
     // A changed reward model is refused at --resume; so are a weight without a model, a model without a weight, a Note RNN as one.
     const retrained = await rltuner(['prefs', 'train', 'answers.csv', '--out', 'rm', '--overwrite', '--epochs', '1', '--hidden', '16', '--seed', '2', '--quiet']);

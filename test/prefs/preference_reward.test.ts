@@ -1,12 +1,14 @@
 // The learned preference reward in the tuners: for Q, Ψ and G the shaping w·(R(s_{t+1}) − R(s_t)) of each
 // step sums over a composition to w times the reward model's score of it; pg adds s·w·R(composition) to each
 // composition's return; a run with the weight and no model is refused; a checkpoint resumes to the same bits.
+// On a lookback or phrase prior the reward model reads the events played, never the prior's repeat classes.
 import { describe, expect, it } from 'vitest';
 import { createArena, createModel } from '../../src/engine/arena.js';
 import { decodeModel, encodeModel, REWARD_MODEL, type DecodedModel } from '../../src/io/model_file.js';
 import { tuningFingerprints } from '../../src/io/fingerprint.js';
 import { sha256Hex } from '../../src/io/sha256.js';
 import { NUM_CLASSES } from '../../src/music/encoding.js';
+import { encodingConfig, LOOKBACK_ENCODING, PHRASE_ENCODING, type MelodyEncoding } from '../../src/music/encodings.js';
 import { PreferenceReward } from '../../src/prefs/preference_reward.js';
 import { rewardModelConfig, scoreCompositions } from '../../src/prefs/reward_model.js';
 import { Random } from '../../src/random.js';
@@ -21,6 +23,13 @@ import { testKernels } from '../engine/support.js';
 function smallNoteRnn(): DecodedModel {
   const model = createModel(testKernels(), { inputSize: NUM_CLASSES, hiddenSizes: [12], outputSize: NUM_CLASSES }, { maxBatch: 1 });
   model.initialize(new Random(3));
+  return decodeModel(encodeModel(model));
+}
+
+/** A Note RNN of `encoding` of random weights (its classes beyond 38 repeat the event some bars back). */
+function smallPrior(encoding: MelodyEncoding): DecodedModel {
+  const model = createModel(testKernels(), encodingConfig(encoding, [12]), { maxBatch: 1 });
+  model.initialize(new Random(5));
   return decodeModel(encodeModel(model));
 }
 
@@ -122,5 +131,41 @@ describe('the learned preference reward', () => {
     const prints = tuningFingerprints('f', 'plain', new Uint8Array([1]), null, undefined, rmBytes);
     expect(prints.rewardModel).toBe(sha256Hex(rmBytes));
     expect(tuningFingerprints('f', 'plain', new Uint8Array([1]), null)).not.toHaveProperty('rewardModel');
+  });
+
+  it('on a lookback or phrase prior, reads the events played, not the classes chosen (Q, Ψ, G shaping and pg)', () => {
+    const w = 1.5;
+    for (const encoding of [LOOKBACK_ENCODING, PHRASE_ENCODING]) {
+      const prior = smallPrior(encoding);
+      const A = encoding.outputSize;
+      const N = 48; // three bars: the repeat classes play events of the composition itself
+      const arena = createArena(testKernels(), {
+        rnn: { config: prior.config, maxBatch: 1 }, preference: PreferenceReward.request(rm, 1), scorer: { config: rm.config, maxBatch: 8, maxSteps: N },
+      });
+      arena.models.rnn.importTensors(prior.tensors);
+      arena.models.scorer.importTensors(rm.tensors);
+      const settings = { algorithm: 'g' as const, numNotes: N, rewardScaler: 1, musicTheoryOnly: true, ruleWeights: new Array(9).fill(1), preferenceWeight: w };
+      const env = new MelodyEnv(arena.models.rnn, settings, { ...C_MAJOR_RULES, numNotes: N }, { kind: 'random_note' }, new PreferenceReward(arena.models.preference, rm));
+      env.startComposition(new Random(1));
+      const rng = new Random(6);
+      let sum = 0, last = 0;
+      for (let t = 0; t < N; t++) {
+        const a = t >= 16 && t % 4 === 0 ? A - 1 - (t % 8 === 0 ? 1 : 0) : rng.int(A); // repeat classes from the second bar on
+        const s = env.step(a);
+        sum += s.preference;
+        last = s.preferenceScore;
+      }
+      expect(sum, encoding.name).toBeCloseTo(last, 6);
+      expect(Math.max(...env.composition), encoding.name).toBeLessThan(NUM_CLASSES);
+      expect(last, encoding.name).toBeCloseTo(scoreCompositions(arena.models.scorer, [env.composition])[0], 5);
+
+      const c = config({ algorithm: 'pg', ...RULES_OFF, numNotes: N, weightPreference: 3, rewardScaler: 0.5, pgGroups: 2, pgGroupSize: 4 });
+      const tuner = new PgTuner(testKernels(), prior, c, undefined, undefined, rm);
+      const internals = tuner as unknown as { rollout(): unknown; compositionReturn: Float64Array; compositions: Uint8Array[]; actions: Int32Array };
+      internals.rollout();
+      expect(internals.actions.some((a) => a >= NUM_CLASSES), `${encoding.name}: some rollout plays a repeat class`).toBe(true);
+      const scores = scoreCompositions(arena.models.scorer, internals.compositions);
+      scores.forEach((r, b) => expect(internals.compositionReturn[b], encoding.name).toBeCloseTo(0.5 * 3 * r, 5));
+    }
   });
 });
