@@ -42,7 +42,7 @@ export {
 export { answerTarget, bradleyTerryLoss, pairAgreement, type PairAnswer } from './prefs/bradley_terry.js';
 export {
   RewardModelTrainer, runRewardTraining, scoreCompositions, evaluatePairs, splitPairs, pairName, rewardModelConfig, longestComposition,
-  DEFAULT_REWARD_TRAINING, MAX_COMPOSITION_STEPS, type PreferencePair, type RewardTrainingSettings, type PairMetrics, type RewardEpochRecord,
+  DEFAULT_REWARD_TRAINING, MAX_COMPOSITION_STEPS, IncompatibleNoteRnnError, type PreferencePair, type RewardTrainingSettings, type PairMetrics, type RewardEpochRecord,
 } from './prefs/reward_model.js';
 export { trainRewardModel, type TrainRewardModelOptions, type TrainRewardModelResult } from './prefs/train_reward_model.js';
 export { PreferenceReward, type RewardModelWeights } from './prefs/preference_reward.js';

@@ -29,8 +29,8 @@ import {
 } from '../prefs/checkpoint.js';
 import { noisyListener, SCRIPTED_LISTENER_NAMES, SCRIPTED_LISTENERS, type ListenerFunction, type ScriptedListenerName } from '../prefs/listeners.js';
 import {
-  DEFAULT_REWARD_TRAINING, HELD_OUT_PAIRS_DESCRIPTION, longestComposition, MAX_COMPOSITION_STEPS, REWARD_TRAINING_LIMITS, RewardModelTrainer, runRewardTraining,
-  splitPairs, type PairMetrics, type PreferencePair, type RewardTrainingSettings,
+  DEFAULT_REWARD_TRAINING, HELD_OUT_PAIRS_DESCRIPTION, IncompatibleNoteRnnError, longestComposition, MAX_COMPOSITION_STEPS, REWARD_TRAINING_LIMITS,
+  RewardModelTrainer, runRewardTraining, splitPairs, type PairMetrics, type PreferencePair, type RewardTrainingSettings,
 } from '../prefs/reward_model.js';
 import { SESSION_FORMAT, SESSION_VERSION, sessionToJson, type ListeningSession, type SessionPair } from '../prefs/session.js';
 import { tunedModelSettings } from '../rl/tuned_model.js';
@@ -103,7 +103,7 @@ export const PREFS_TRAIN = defineCommand({
     },
     {
       name: 'init', field: 'init', kind: 'choice', values: ['random', 'note-rnn'], default: DEFAULT_REWARD_TRAINING.init, arg: '<how>',
-      doc: "random, or note-rnn: the LSTM layers start from the Note RNN's weights",
+      doc: "random, or note-rnn: the LSTM layers start from the Note RNN's weights (a Note RNN of the basic encoding)",
     },
     { name: 'model', kind: 'string', arg: '<file>', doc: 'the Note RNN for --init note-rnn', defaultText: 'the shipped default' },
     settingRow('epochs', 'epochs', '<n>', 'the most passes over the training pairs'),
@@ -398,6 +398,7 @@ async function train(
   try {
     trainer = new RewardModelTrainer(kernels, settings, maxSteps, noteRnn ? decodeModel(noteRnn.bytes, noteRnn.path) : null);
   } catch (e) {
+    if (e instanceof IncompatibleNoteRnnError) throw new UsageError(`${noteRnn!.path}: ${e.message}`, 'prefs');
     throw e instanceof RangeError ? new UsageError(e.message, 'prefs') : e;
   }
   if (saved) {

@@ -23,6 +23,7 @@ import { createModel } from '../engine/arena.js';
 import type { LstmStackConfig } from '../engine/layout.js';
 import type { AdamSettings, LstmModel } from '../engine/lstm_model.js';
 import { NO_EVENT, NUM_CLASSES } from '../music/encoding.js';
+import { BASIC_ENCODING, encodingOf } from '../music/encodings.js';
 import { nameHash } from '../music/corpus.js';
 import { Random, type RandomState } from '../random.js';
 import { answerTarget, bradleyTerryLoss, pairAgreement, type PairAnswer } from './bradley_terry.js';
@@ -365,11 +366,27 @@ export class RewardModelTrainer {
   }
 }
 
-/** Copies a Note RNN's LSTM layers into a reward model of the same hidden sizes (the head is left as it is). */
+/** A Note RNN a reward model cannot start from (init 'note-rnn'): other hidden sizes, or another encoding. */
+export class IncompatibleNoteRnnError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncompatibleNoteRnnError';
+  }
+}
+
+/**
+ * Copies a Note RNN's LSTM layers into a reward model of the same hidden sizes (the head is left as it is).
+ * The Note RNN must read what the reward model reads, the basic encoding's 38 classes: a lookback or phrase
+ * Note RNN's first layer reads other inputs, so it is refused.
+ */
 export function copyLstmLayers(model: LstmModel, noteRnn: LstmTensors): void {
+  const encoding = encodingOf(noteRnn.config);
+  if (encoding !== BASIC_ENCODING) {
+    throw new IncompatibleNoteRnnError(`reward model: starting from the Note RNN needs one of the basic encoding (${NUM_CLASSES} classes in, the events a reward model reads), but this Note RNN uses the ${encoding.name} encoding (${noteRnn.config.inputSize} inputs); pass a basic Note RNN with --model, or --init random`);
+  }
   const want = model.config.hiddenSizes.join(','), have = noteRnn.config.hiddenSizes.join(',');
   if (want !== have) {
-    throw new RangeError(`reward model: starting from the Note RNN needs its hidden sizes [${have}], but the reward model has [${want}]; pass --hidden ${have}, or --init random`);
+    throw new IncompatibleNoteRnnError(`reward model: starting from the Note RNN needs its hidden sizes [${have}], but the reward model has [${want}]; pass --hidden ${have}, or --init random`);
   }
   const tensors = new Map(model.exportTensors().map((t) => [t.name, { shape: t.shape, data: t.data }]));
   for (const name of tensors.keys()) {

@@ -112,7 +112,7 @@ describe('rltuner prefs', () => {
     expect(existsSync(join(work, 'tune-g/g_tuned.safetensors'))).toBe(true);
 
     // On a lookback prior the reward model reads the events played (the prior's repeat classes decoded), so
-    // tune runs on it.
+    // tune runs on it; a reward model cannot start its layers from one (they read other inputs).
     const lookback = createModel(testKernels(), encodingConfig(LOOKBACK_ENCODING, [16]), { maxBatch: 1 });
     lookback.initialize(new Random(7));
     writeFileSync(join(work, 'lookback.safetensors'), encodeModel(lookback));
@@ -122,6 +122,9 @@ describe('rltuner prefs', () => {
     expect(onLookback.code, onLookback.stderr).toBe(0);
     const lookbackMetrics = readFileSync(join(work, 'tune-lookback/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lookbackMetrics.every((m) => Number.isFinite(m['preference/score']))).toBe(true);
+    const fromLookback = await rltuner(['prefs', 'train', 'answers.csv', '--out', 'rm-lookback', '--init', 'note-rnn', '--model', 'lookback.safetensors', '--hidden', '16', '--quiet']);
+    expect(fromLookback.code).toBe(2);
+    expect(fromLookback.stderr).toMatch(/lookback\.safetensors: reward model: starting from the Note RNN needs one of the basic encoding .*uses the lookback encoding \(121 inputs\); pass a basic Note RNN with --model, or --init random/);
 
     // A changed reward model is refused at --resume; so are a weight without a model, a model without a weight, a Note RNN as one.
     const retrained = await rltuner(['prefs', 'train', 'answers.csv', '--out', 'rm', '--overwrite', '--epochs', '1', '--hidden', '16', '--seed', '2', '--quiet']);

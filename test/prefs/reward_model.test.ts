@@ -3,7 +3,9 @@
 // of the time; training resumes from a checkpoint to the same bits; it can start from the Note RNN.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createModel } from '../../src/engine/arena.js';
 import { decodeModel, encodeModel, REWARD_MODEL } from '../../src/io/model_file.js';
+import { encodingConfig, LOOKBACK_ENCODING, PHRASE_ENCODING } from '../../src/music/encodings.js';
 import { sampleCompositions } from '../../src/policy/sampling.js';
 import { decodeRewardCheckpoint, encodeRewardCheckpoint, restoreRewardCheckpoint } from '../../src/prefs/checkpoint.js';
 import { noisyListener, rankingAgreement, SCRIPTED_LISTENERS } from '../../src/prefs/listeners.js';
@@ -84,6 +86,16 @@ describe('reward model training', () => {
     expect(Array.from(tensors.get('lstm.0.w_h')!.data)).toEqual(Array.from(noteRnn.tensors.get('lstm.0.w_h')!.data));
     expect(tensors.get('output.w')!.shape).toEqual([100, 1]);
     expect(() => new RewardModelTrainer(testKernels(), { ...settings, init: 'note-rnn' }, 32, noteRnn)).toThrow(/needs its hidden sizes \[100\], but the reward model has \[12\]; pass --hidden 100, or --init random/);
+  });
+
+  it('refuses to start from a Note RNN of another encoding (its first layer reads other inputs than the events)', () => {
+    for (const encoding of [LOOKBACK_ENCODING, PHRASE_ENCODING]) {
+      const model = createModel(testKernels(), encodingConfig(encoding, [12]), { maxBatch: 1 });
+      model.initialize(new Random(2));
+      const other = decodeModel(encodeModel(model));
+      expect(() => new RewardModelTrainer(testKernels(), { ...settings, init: 'note-rnn' }, 32, other))
+        .toThrow(new RegExp(`needs one of the basic encoding \\(38 classes in.*this Note RNN uses the ${encoding.name} encoding \\(${encoding.inputSize} inputs\\); pass a basic Note RNN with --model, or --init random`));
+    }
   });
 
   it('scores a composition alike whatever it is batched with (padding after its end changes nothing)', () => {
