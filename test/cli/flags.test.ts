@@ -158,6 +158,6 @@ describe('help from the tables', () => {
     const committed = readFileSync(new URL('../../docs/flags.md', import.meta.url), 'utf8');
     expect(committed, 'docs/flags.md is stale: run `npm run docs:flags` and commit it').toBe(await flagsDocument());
     for (const { name } of COMMANDS) expect(committed).toContain(`## rltuner ${name}`);
-    expect(committed).toContain('| `--algorithm` | `algorithm` | q \\| psi \\| g | g |');
+    expect(committed).toContain('| `--algorithm` | `algorithm` | q \\| psi \\| g \\| pg | g |');
   });
 });
