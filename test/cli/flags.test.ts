@@ -10,6 +10,7 @@ import { commandHelp, defineCommand, editDistance, kebabCase, nearestName, parse
 import { CONFIG_FIELDS, PRESET_NAMES, resolveConfig } from '../../src/rl/config.js';
 import { TUNE } from '../../src/cli/tune.js';
 import { TRAIN } from '../../src/cli/train.js';
+import { PREFS, PREFS_PAIRS, PREFS_TRAIN } from '../../src/cli/prefs.js';
 import { DEFAULT_TRAINING } from '../../src/train/note_rnn_training.js';
 
 const SPEC = defineCommand({
@@ -154,10 +155,26 @@ describe('help from the tables', () => {
     expect(help).toContain(`Adam learning rate [${DEFAULT_TRAINING.learningRate}]`);
   });
 
+  it('a command with subcommands (prefs) lists each subcommand with every flag of its table once; each parses by its own table', () => {
+    const help = commandHelp(PREFS);
+    for (const sub of PREFS.subcommands!) {
+      expect(help).toContain(`\nrltuner ${sub.name}: ${sub.title}\n`);
+      const own = commandHelp(sub);
+      for (const row of sub.flags) expect(own.match(new RegExp(`^  --${row.name}(?![\\w-])`, 'gm')), `${sub.name} --${row.name}`).toHaveLength(1);
+    }
+    expect(help.match(/^ {2}--listener-noise\b/gm)).toHaveLength(1);
+    expect(help.match(/^ {2}--out\b/gm)).toHaveLength(2); // once per subcommand
+    expect(parseCommandLine(PREFS_TRAIN, ['a.csv', 'b.jsonl', '--hidden', '8,8']).positionals).toEqual(['a.csv', 'b.jsonl']);
+    expect(() => parseCommandLine(PREFS_PAIRS, ['--hidden', '8'])).toThrow(/^unknown flag --hidden$/);
+    expect(() => parseCommandLine(PREFS_PAIRS, ['x.csv'])).toThrow('unexpected argument "x.csv": rltuner prefs pairs takes flags only');
+    expect(() => parseCommandLine(PREFS_TRAIN, ['--init', 'note-rn'])).toThrow('--init note-rn: expected random, note-rnn; did you mean note-rnn?');
+  });
+
   it('docs/flags.md is what `npm run docs:flags` writes from the tables now', async () => {
     const committed = readFileSync(new URL('../../docs/flags.md', import.meta.url), 'utf8');
     expect(committed, 'docs/flags.md is stale: run `npm run docs:flags` and commit it').toBe(await flagsDocument());
     for (const { name } of COMMANDS) expect(committed).toContain(`## rltuner ${name}`);
+    for (const sub of PREFS.subcommands!) expect(committed).toContain(`\n### rltuner ${sub.name}\n`);
     expect(committed).toContain('| `--algorithm` | `algorithm` | q \\| psi \\| g \\| pg | g |');
   });
 });
