@@ -2,37 +2,28 @@
 // listener, the listening page's CSV of answers (written by the page's own writer) trained into a reward model
 // with resume and fingerprints, then `tune --reward-model` with pg and with G (and pg on a lookback prior), and what
 // is refused.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createModel } from '../../src/engine/arena.js';
 import { decodeModel, encodeModel, REWARD_MODEL } from '../../src/io/model_file.js';
-import { encodingConfig, LOOKBACK_ENCODING } from '../../src/music/encodings.js';
-import { Random } from '../../src/random.js';
-import { testKernels } from '../engine/support.js';
 import { sha256Hex } from '../../src/io/sha256.js';
+import { encodingConfig, LOOKBACK_ENCODING } from '../../src/music/encodings.js';
 import { importMidi } from '../../src/music/midi_import.js';
 import { readAnswersJsonLines } from '../../src/prefs/answers.js';
 import { readSession } from '../../src/prefs/session.js';
+import { Random } from '../../src/random.js';
 import { answersToCsv, type AnswerRecord } from '../../web/listening_stats.js';
+import { testKernels } from '../engine/support.js';
+import { rltuner as runCli } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'rltuner-prefs-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function rltuner(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [cli, ...args], { cwd: work, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+/** `rltuner <args>` in the work folder. */
+const rltuner = (args: string[]) => runCli(args, { cwd: work });
 
 const shortTune = (out: string, steps = 512) => [
   'tune', '--out', out, '--training-steps', String(steps), '--num-notes', '16', '--log-every', '256', '--eval-every', '0',
