@@ -9,6 +9,7 @@ import { sampleCompositions, type Priming } from '../policy/sampling.js';
 import { NO_EVENT, NUM_CLASSES, NUM_SPECIAL, tokenName } from '../music/encoding.js';
 import { barGrid } from '../music/encodings.js';
 import { exportMidi, type ExportOptions } from '../music/midi_export.js';
+import { melodyAsText } from '../music/notes.js';
 import { importMidi, type ImportOptions, type ImportResult } from '../music/midi_import.js';
 import { decodeModel, recordedImport } from '../io/model_file.js';
 import { keyName, transposeKey, type Key } from '../music/keys.js';
@@ -63,6 +64,7 @@ export const GENERATE = defineCommand({
         name: 'out', kind: 'string', arg: '<dir>', default: 'runs/generate',
         doc: 'folder for the files, melody_001.mid, ...; - writes the one melody of --count 1 to standard output',
       },
+      { name: 'notes', kind: 'boolean', doc: 'print each whole melody as note names with durations, bar by bar (C4 8th, rest 16th, ... | ...), instead of its first 16 steps' },
     ]),
   ],
   notes: 'Files are written as their batch (up to 256 melodies) is sampled; Ctrl-C stops after the current batch.',
@@ -133,15 +135,17 @@ export async function generateCommand(args: string[]): Promise<number | void> {
       const { compositions } = sampleCompositions(policy.models, rng, { count: Math.min(batch, count - writtenCount), numNotes: length, temperature, priming, meter: grid });
       for (const c of compositions) {
         writtenCount++;
-        const preview = Array.from(c.slice(0, 16), (t) => (t === NO_EVENT ? '-' : tokenName(t))).join(' ');
+        const preview = v.notes
+          ? `\n  ${melodyAsText(c, Number.isInteger(stepsPerBar) ? stepsPerBar : 16, barPosition, written.transpose)}`
+          : `${Array.from(c.slice(0, 16), (t) => (t === NO_EVENT ? '-' : tokenName(t))).join(' ')}${c.length > 16 ? ' ...' : ''}`;
         if (toStdout) {
           process.stdout.write(exportMidi(c, exportOptions));
-          process.stderr.write(`standard output  ${preview}${c.length > 16 ? ' ...' : ''}\n`);
+          process.stderr.write(`standard output  ${preview}\n`);
           continue;
         }
         const file = join(out, `melody_${String(writtenCount).padStart(3, '0')}.mid`);
         writeFileAtomic(file, exportMidi(c, exportOptions));
-        process.stdout.write(`${file}  ${preview}${c.length > 16 ? ' ...' : ''}\n`);
+        process.stdout.write(`${file}  ${preview}\n`);
       }
       await yieldToEventLoop(); // lets a pending Ctrl-C be seen
     }
