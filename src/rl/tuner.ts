@@ -29,7 +29,7 @@ import { evaluatePolicy, type PolicyEvaluation } from '../eval/evaluation.js';
 import { Random, type RandomState } from '../random.js';
 import { C_MAJOR_RULES, NUM_RULES, RULE_NAMES, type RuleContext } from '../rules/rules.js';
 import { keyTablesOf } from '../rules/key_context.js';
-import { compositionWeights, ruleWeights, type TunerConfig } from './config.js';
+import { compositionWeights, evaluationLength, ruleWeights, type TunerConfig } from './config.js';
 import { COMPOSITION_TERM_NAMES, NUM_COMPOSITION_TERMS } from '../rules/composition.js';
 import { MelodyEnv, type StepOutcome } from './env.js';
 import { KlController, type KlControllerState } from './kl_controller.js';
@@ -391,7 +391,7 @@ export class RlTuner {
   private evaluate(models: LstmModel[], count: number, step: number): PolicyEvaluation {
     const c = this.config;
     return evaluatePolicy(models, this.reward, this.evaluationRandom(step), {
-      count, numNotes: c.numNotes, temperature: c.temperature, priming: this.priming, rules: this.rules,
+      count, numNotes: evaluationLength(c), temperature: c.temperature, priming: this.priming, rules: this.rules,
     });
   }
 

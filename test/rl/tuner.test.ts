@@ -67,6 +67,16 @@ describe('RlTuner', () => {
     expect(Array.from(unweighted.q.params)).not.toEqual(Array.from(tuner.q.params));
   });
 
+  it('evaluates at evalNumNotes steps when it is set, and at numNotes otherwise', () => {
+    const noteRnn = smallNoteRnn();
+    const long = new RlTuner(testKernels(), noteRnn, shortRun({ numNotes: 64, evalNumNotes: 16, trainingSteps: 640 }));
+    run(long, 640);
+    expect(long.counters.compositions).toBe(640 / 64);
+    expect(long.evaluatePolicy(3, 0).compositions.map((c) => c.length)).toEqual([16, 16, 16]);
+    const same = new RlTuner(testKernels(), noteRnn, shortRun({ numNotes: 64, trainingSteps: 640 }));
+    expect(same.evaluatePolicy(2, 0).compositions.map((c) => c.length)).toEqual([64, 64]);
+  });
+
   it('resumes from a checkpoint to exactly the uninterrupted result', () => {
     const noteRnn = smallNoteRnn(4);
     const straight = new RlTuner(testKernels(), noteRnn, shortRun());
@@ -108,7 +118,7 @@ describe('RlTuner', () => {
     expect(() => encodeTunerCheckpoint(tuner)).toThrow(/between compositions/);
   });
 
-  const shipped = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url))));
+  const shipped = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn_basic.safetensors', import.meta.url))));
   for (const algorithm of ['q', 'psi', 'g'] as const) {
     it(`${algorithm}: tuning the shipped Note RNN raises the music-theory reward and removes excessive repeats`, () => {
       const noteRnn = shipped;
