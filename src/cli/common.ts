@@ -28,6 +28,8 @@ export type Command = (args: string[]) => Promise<number | void>;
 export const DIST_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const PACKAGE_ROOT = resolve(DIST_DIR, '..');
 export const DEFAULT_MODEL_PATH = resolve(PACKAGE_ROOT, 'models', 'note_rnn.safetensors');
+/** The shipped Note RNN of the basic encoding (the default before the phrase one): Magenta export, reward models. */
+export const BASIC_MODEL_PATH = resolve(PACKAGE_ROOT, 'models', 'note_rnn_basic.safetensors');
 
 /** A mistake in how the command was called: printed with a hint, exit code 2. */
 export class UsageError extends Error {

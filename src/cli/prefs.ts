@@ -36,7 +36,7 @@ import { SESSION_FORMAT, SESSION_VERSION, sessionToJson, type ListeningSession, 
 import { tunedModelSettings } from '../rl/tuned_model.js';
 import { hiddenSizesProblem, MAX_HIDDEN_UNITS, MAX_LAYERS } from '../engine/layout.js';
 import {
-  formatDuration, loadKernelBuildFromDist, Progress, QUIET, readInput, readModelBytes, RELAXED_SIMD, stopOnSignal, UsageError, yieldToEventLoop,
+  BASIC_MODEL_PATH, formatDuration, loadKernelBuildFromDist, Progress, QUIET, readInput, readModelBytes, RELAXED_SIMD, stopOnSignal, UsageError, yieldToEventLoop,
   type KernelBuild,
 } from './common.js';
 import { commandHelp, defineCommand, nearestName, parseCommandLine, type CommandSpec, type FlagValues } from './flags.js';
@@ -105,7 +105,7 @@ export const PREFS_TRAIN = defineCommand({
       name: 'init', field: 'init', kind: 'choice', values: ['random', 'note-rnn'], default: DEFAULT_REWARD_TRAINING.init, arg: '<how>',
       doc: "random, or note-rnn: the LSTM layers start from the Note RNN's weights (a Note RNN of the basic encoding)",
     },
-    { name: 'model', kind: 'string', arg: '<file>', doc: 'the Note RNN for --init note-rnn', defaultText: 'the shipped default' },
+    { name: 'model', kind: 'string', arg: '<file>', doc: 'the Note RNN for --init note-rnn (of the basic encoding: a reward model reads the notes played)', defaultText: 'the shipped basic Note RNN, models/note_rnn_basic.safetensors' },
     settingRow('epochs', 'epochs', '<n>', 'the most passes over the training pairs'),
     settingRow('patience', 'patience', '<n>', 'stop when the held-out loss has not improved for this many epochs'),
     settingRow('batch', 'batchPairs', '<n>', 'pairs per update'),
@@ -378,7 +378,7 @@ async function train(
 
   let noteRnn: { path: string; bytes: Uint8Array } | null = null;
   if (settings.init === 'note-rnn') {
-    noteRnn = readModelBytes(saved ? saved.data.noteRnn : v.model);
+    noteRnn = readModelBytes(saved ? saved.data.noteRnn : (v.model ?? BASIC_MODEL_PATH));
     data = { ...data, noteRnn: noteRnn.path };
     if (!given.hiddenSizes && !saved) settings.hiddenSizes = [...decodeModel(noteRnn.bytes, noteRnn.path).config.hiddenSizes];
   } else if (typeof v.model === 'string') {

@@ -140,7 +140,7 @@ describe('rltuner CLI', () => {
 
   it('--resume refuses another model, other settings and other inputs, naming both values', async () => {
     const model = join(work, 'model.safetensors');
-    copyFileSync(fileURLToPath(new URL('../../models/note_rnn.safetensors', import.meta.url)), model);
+    copyFileSync(fileURLToPath(new URL('../../models/note_rnn_basic.safetensors', import.meta.url)), model);
     expect((await rltuner([...tuneArgs('base', 800), '--model', model])).code).toBe(0);
     // Another path is refused by name...
     const otherPath = await rltuner([...tuneArgs('base', 1600), '--resume', '--model', join(work, 'straight', 'q_tuned.safetensors')]);

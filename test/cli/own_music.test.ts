@@ -143,7 +143,7 @@ describe('one meaning of --key: tune, generate and evaluate', () => {
 
 describe('rltuner score', () => {
   it('reproduces the shipped model\'s test figures of models/README.md on the Nottingham test split', async () => {
-    const r = await rltuner(['score', '--model', 'models/note_rnn.safetensors', 'data/nottingham/splits/test.txt'], root);
+    const r = await rltuner(['score', '--model', 'models/note_rnn_basic.safetensors', 'data/nottingham/splits/test.txt'], root);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Melodies: 169 (89819 predicted steps), imported transposed by note count');
     const readme = readFileSync(join(root, 'models', 'README.md'), 'utf8');

@@ -11,7 +11,7 @@ import { sha256Hex } from '../../src/io/sha256.js';
 import { Random } from '../../src/random.js';
 import { testKernels } from '../engine/support.js';
 
-const shippedPath = fileURLToPath(new URL('../../models/note_rnn.safetensors', import.meta.url));
+const shippedPath = fileURLToPath(new URL('../../models/note_rnn_basic.safetensors', import.meta.url));
 const shippedBytes = new Uint8Array(readFileSync(shippedPath));
 const work = mkdtempSync(join(tmpdir(), 'rltuner-policy-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -244,7 +244,7 @@ describe('a tuner on two threads', () => {
   });
 
   it('pg: a policy-gradient run on 2 threads (the large calls of its BPTT split) gives the bits of one thread', () => {
-    const shipped = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url))));
+    const shipped = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn_basic.safetensors', import.meta.url))));
     const pg = resolveConfig('classic', { algorithm: 'pg', pgGroups: 4, pgGroupSize: 8, trainingSteps: 4096, evalCompositions: 0 });
     const single = new PgTuner(testKernels(), shipped, pg);
     const posted = two.partsPosted;

@@ -15,7 +15,7 @@ import { keyRuleContext } from '../../src/rules/key_context.js';
 import { Random } from '../../src/random.js';
 import { testKernels } from '../engine/support.js';
 
-const decoded = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url))));
+const decoded = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn_basic.safetensors', import.meta.url))));
 const model = createModel(testKernels(), decoded.config, { maxBatch: 128 });
 model.importTensors(decoded.tensors);
 const evaluate = (numNotes: number, count: number, seed = 3, extra: object = {}) =>

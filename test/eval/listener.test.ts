@@ -52,7 +52,7 @@ describe('listenerMetrics', () => {
 
 describe('evaluation of the Note RNN against itself', () => {
   it('KL = 0 with both estimators; the opening share equals a direct count', () => {
-    const decoded = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url))));
+    const decoded = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn_basic.safetensors', import.meta.url))));
     const model = createModel(testKernels(), decoded.config, { maxBatch: 100 });
     model.importTensors(decoded.tensors);
     const e = evaluatePolicy([model], model, new Random(3), { count: 300, numNotes: 32, temperature: 1, priming: { kind: 'random_note' } });

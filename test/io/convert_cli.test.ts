@@ -11,7 +11,7 @@ import { Random } from '../../src/random.js';
 import { testKernels } from '../engine/support.js';
 import { rltuner as runCli } from '../support/cli.js';
 
-const shippedPath = fileURLToPath(new URL('../../models/note_rnn.safetensors', import.meta.url));
+const shippedPath = fileURLToPath(new URL('../../models/note_rnn_basic.safetensors', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'rltuner-convert-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -21,7 +21,7 @@ import { testKernels } from '../engine/support.js';
 import { randomMelody } from '../music/midi_test_files.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
-const shippedBytes = readFileSync(root('models/note_rnn.safetensors'));
+const shippedBytes = readFileSync(root('models/note_rnn_basic.safetensors'));
 const config = (h: number[]) => ({ inputSize: NUM_CLASSES, hiddenSizes: h, outputSize: NUM_CLASSES });
 /** Magenta's class of our class k: 0 (NOTE_OFF) and 1 (NO_EVENT) swap. */
 const magentaClass = (k: number) => (k === 0 ? 1 : k === 1 ? 0 : k);

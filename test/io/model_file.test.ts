@@ -55,7 +55,7 @@ describe('model files', () => {
   });
 
   it('still loads version 1 files, the shipped default model among them, and refuses unknown versions', () => {
-    const shippedBytes = new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url)));
+    const shippedBytes = new Uint8Array(readFileSync(new URL('../../models/note_rnn_basic.safetensors', import.meta.url)));
     const shipped = decodeModel(shippedBytes, 'note_rnn.safetensors');
     expect(shipped.metadata.format_version).toBe('1');
     expect(shipped.info.fingerprints).toBeUndefined();

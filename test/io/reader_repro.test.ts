@@ -17,7 +17,7 @@ import { rltuner } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REPRO = join(ROOT, 'test', 'fixtures', 'reader_repro');
-const SHIPPED_MODEL = join(ROOT, 'models', 'note_rnn.safetensors');
+const SHIPPED_MODEL = join(ROOT, 'models', 'note_rnn_basic.safetensors');
 const MIDI = join(ROOT, 'data', 'nottingham', 'melody', 'ashover1.mid');
 const MB = 1024 * 1024;
 const work = mkdtempSync(join(tmpdir(), 'rltuner-reader-repro-'));

@@ -16,7 +16,7 @@ import { loadNoteRnn } from '../../src/index.js';
 import { Random } from '../../src/random.js';
 import { testKernels } from '../engine/support.js';
 
-const noteRnnBytes = new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url)));
+const noteRnnBytes = new Uint8Array(readFileSync(new URL('../../models/note_rnn_basic.safetensors', import.meta.url)));
 const noteRnn = decodeModel(noteRnnBytes);
 
 /** `count` compositions of the shipped Note RNN, 32 steps, from `seed`. */

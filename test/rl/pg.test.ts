@@ -12,7 +12,7 @@ import { createTuner, runTuning, type LogRecord } from '../../src/rl/driver.js';
 import { PgTuner } from '../../src/rl/pg.js';
 import { testKernels } from '../engine/support.js';
 
-const noteRnn = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url))));
+const noteRnn = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn_basic.safetensors', import.meta.url))));
 
 const config = (overrides: Partial<TunerConfig> = {}): TunerConfig =>
   resolveConfig('classic', {

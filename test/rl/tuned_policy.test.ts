@@ -14,14 +14,14 @@ import { priorMatch } from '../../src/rl/tuned_policy.js';
 import { Random } from '../../src/random.js';
 import { testKernels } from '../engine/support.js';
 
-const noteRnnBytes = new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url)));
+const noteRnnBytes = new Uint8Array(readFileSync(new URL('../../models/note_rnn_basic.safetensors', import.meta.url)));
 const noteRnn = decodeModel(noteRnnBytes);
 
 /** A network of the shipped Note RNN's shape with weights of its own (seed), written as a model tuned with `algorithm`. */
 function tunedModel(algorithm: string, seed: number, fingerprints?: ModelInfo['fingerprints']): Uint8Array {
   const model = createModel(testKernels(), noteRnn.config, { maxBatch: 1 });
   model.initialize(new Random(seed));
-  return encodeModel(model, { notes: { algorithm, tunedFrom: 'models/note_rnn.safetensors' }, fingerprints });
+  return encodeModel(model, { notes: { algorithm, tunedFrom: 'models/note_rnn_basic.safetensors' }, fingerprints });
 }
 
 const fingerprintOf = (prior: Uint8Array) => ({ format: MODEL_FINGERPRINT_FORMAT, kernelBuild: 'plain' as const, noteRnn: sha256Hex(prior) });
@@ -59,7 +59,7 @@ describe('the library loads a tuned model as it acts', () => {
     expect(() => loadPolicy(testKernels(), g, { source: 'g.safetensors' })).toThrow(/g\.safetensors is a G-tuned model: it acts with its Note RNN prior; pass \{ prior: /);
     const other = tunedModel('q', 12);
     expect(() => loadPolicy(testKernels(), g, { prior: other, source: 'g.safetensors', priorSource: 'other.safetensors' }))
-      .toThrow(`g.safetensors: this G model was tuned from the Note RNN ${sha256Hex(noteRnnBytes)} (models/note_rnn.safetensors); other.safetensors is ${sha256Hex(other)}`);
+      .toThrow(`g.safetensors: this G model was tuned from the Note RNN ${sha256Hex(noteRnnBytes)} (models/note_rnn_basic.safetensors); other.safetensors is ${sha256Hex(other)}`);
   });
 
   it('a G model from before fingerprints loads with its prior taken on trust, and says so', () => {

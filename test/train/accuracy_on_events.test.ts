@@ -13,7 +13,7 @@ describe('accuracy on events', () => {
   it('counts only the steps whose target is not NO_EVENT, and plain accuracy counts them all', () => {
     const names = ['ashover20.mid', 'ashover21.mid', 'ashover22.mid'];
     const melodies = buildCorpus(names.map((name) => ({ name, bytes: new Uint8Array(readFileSync(new URL(`../../data/nottingham/melody/${name}`, import.meta.url))) }))).melodies.map((m) => m.tokens);
-    const decoded = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url))));
+    const decoded = decodeModel(new Uint8Array(readFileSync(new URL('../../models/note_rnn_basic.safetensors', import.meta.url))));
     const model = createModel(testKernels(), decoded.config, { maxBatch: 4, maxSteps: 64 });
     model.importTensors(decoded.tensors);
     const metrics = evaluateNoteRnn(model, melodies, 64);

@@ -19,7 +19,7 @@ describe('a lookback model on the page', () => {
     const pieces = generate(model, { count: 3, length: 48, seed: 4, meter: { stepsPerBar: 12 } });
     expect(pieces.map((p) => p.length)).toEqual([48, 48, 48]);
     // The page's own Note RNN is the shipped basic model: a G network tuned from a lookback prior cannot act with it.
-    const shipped = readModelFile(new Uint8Array(readFileSync(new URL('../../models/note_rnn.safetensors', import.meta.url))), 'note_rnn.safetensors');
+    const shipped = readModelFile(new Uint8Array(readFileSync(new URL('../../models/note_rnn_basic.safetensors', import.meta.url))), 'note_rnn.safetensors');
     const basic = modelOf(testKernels(), shipped.decoded, 'note_rnn.safetensors');
     expect(() => sampleCompositions([model, basic], new Random(1), { count: 1, numNotes: 8, temperature: 1, priming: { kind: 'random_note' } }))
       .toThrow(/the models of a policy must share an encoding; got lookback and basic/);
