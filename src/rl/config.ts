@@ -71,6 +71,7 @@ export interface TunerConfig {
   seed: number;
   evalEvery: number;
   evalCompositions: number;
+  evalNumNotes: number;
   checkpointEvery: number;
   logEvery: number;
   sampleCount: number;
@@ -151,6 +152,7 @@ export const CONFIG_FIELDS = {
   seed: { kind: 'number', min: 0, max: 4_294_967_295, integer: true, default: 1, doc: 'seed of the one random source; same seed and config give the same run' },
   evalEvery: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 50_000, doc: 'training steps between evaluations (0: only at the end)' },
   evalCompositions: { kind: 'number', min: 0, max: 10_000_000, integer: true, default: 1000, doc: 'compositions per evaluation, periodic and final (0: no evaluations, samples or heat map)' },
+  evalNumNotes: { kind: 'number', min: 0, max: 1024, integer: true, default: 0, doc: "steps per composition in the evaluations (0: numNotes); the paper's statistics and their goals are defined at 32, so a model tuned on longer pieces can be judged at 32" },
   checkpointEvery: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 50_000, doc: 'training steps between checkpoints (0: only at the end)' },
   logEvery: { kind: 'number', min: 1, max: MAX_STEPS, integer: true, default: 1000, doc: 'training steps per logging interval of the reward curves' },
   sampleCount: { kind: 'number', min: 0, max: 10_000, integer: true, default: 8, doc: 'MIDI samples written per model at the end of a run' },
@@ -174,6 +176,11 @@ export function ruleWeights(config: TunerConfig): number[] {
 export const COMPOSITION_WEIGHT_FIELDS = ['weightTonicEnding', 'weightRhythm', 'weightPitchRange', 'weightPhraseRecurrence'] as const satisfies readonly (keyof TunerConfig)[];
 
 /** The composition-term weights of a config, in COMPOSITION_TERM_NAMES order. */
+/** The steps per composition of a run's evaluations: evalNumNotes, or numNotes when it is 0. */
+export function evaluationLength(config: Pick<TunerConfig, 'numNotes' | 'evalNumNotes'>): number {
+  return config.evalNumNotes || config.numNotes;
+}
+
 export function compositionWeights(config: TunerConfig): number[] {
   return COMPOSITION_WEIGHT_FIELDS.map((field) => config[field]);
 }
@@ -195,7 +202,38 @@ export interface Preset {
 export const PRESETS = {
   default: {
     doc:
-      'What rltuner ships: G-learning, s = 1, γ 0.7, ε-greedy, 200,000 steps with 100,000 exploring, with the ' +
+      "What rltuner ships: the KL-regularized policy gradient (pg, GRPO over groups of 8 compositions, the rules' " +
+      'rewards to go with γ 0.9, KL β 1, learning rate 0.01, 512,000 steps) on the phrase Note RNN, with the rules ' +
+      'reweighted (key 12, tonic 3, repeats 0.3, motif 8, leap 16) and the composition terms tonic ending 12, rhythm ' +
+      '16 and pitch range 16. Chosen as config pg32 of `rltuner sweep sweeps/default-pg-5seeds.json` (5 seeds × ' +
+      '10,000 compositions of 32 steps, and 1,000 of 128 steps per run; sweeps/default-pg-5seeds.results.md): it ' +
+      'meets 8 of the 18 goals on the mean and on at least 4 of 5 seeds, the most of any config, and misses ' +
+      'notes excessively repeated, notes not in key, leaps resolved, starting with tonic, notes in motif, pitch range ' +
+      'tv, last note on tonic, interval tv, distinct windows 8 per block, recurring 2 bar.',
+    overrides: {
+      algorithm: 'pg', pgAdvantage: 'grpo', pgReturn: 'to-go', learningRate: 0.01, gamma: 0.9, klCoefficient: 1,
+      trainingSteps: 512_000, weightKey: 12, weightTonic: 3, weightRepeating: 0.3, weightMotif: 8, weightLeap: 16,
+      weightTonicEnding: 12, weightRhythm: 16, weightPitchRange: 16,
+    },
+  },
+  phrases: {
+    doc:
+      'The default tuned on pieces of 128 steps (eight bars) with the composition term phrase recurrence 8 ' +
+      '(numNotes 128, evaluated at 32 steps: evalNumNotes 32): its tunes repeat their phrases as the data does. ' +
+      'It is config pg128 of `rltuner sweep sweeps/default-pg-5seeds.json`: a 2-bar window recurs in 63.1 % ' +
+      '[52.0–70.0 %] of its 128-step pieces (the default: 0.0 %; the test split: 44.5 %); it meets 6 of the 18 ' +
+      'goals and misses notes excessively repeated, notes not in key, leaps resolved, starting with tonic, unique max ' +
+      'note, unique min note, notes in motif, note duration tv, pitch range tv, last note on tonic, interval tv, distinct ' +
+      'windows 8 per block.',
+    overrides: {
+      algorithm: 'pg', pgAdvantage: 'grpo', pgReturn: 'to-go', learningRate: 0.01, gamma: 0.9, klCoefficient: 1,
+      trainingSteps: 512_000, weightKey: 12, weightTonic: 3, weightRepeating: 0.3, weightMotif: 8, weightLeap: 16,
+      weightTonicEnding: 12, weightRhythm: 16, weightPitchRange: 16, numNotes: 128, evalNumNotes: 32, weightPhraseRecurrence: 8,
+    },
+  },
+  g: {
+    doc:
+      'The default before the phrase Note RNN and pg: G-learning, s = 1, γ 0.7, ε-greedy, 200,000 steps with 100,000 exploring, with the ' +
       'rules reweighted (tonic 1.5, key 3, leap 4, motif 2.5, repeated motif 2, unique extremes 2.5) and no extra ' +
       "reward for holding the tonic or the fifth (rule 7's bonus 0). Chosen as config g-C of " +
       '`rltuner sweep sweeps/default-5seeds.json` (5 seeds × 10,000 compositions; sweeps/default-5seeds.results.md): ' +
@@ -203,7 +241,7 @@ export const PRESETS = {
       'note, notes in repeated motif, top opening share. With the current build (G reads log p(·|s′) from the ' +
       'replay) over ten seeds (`rltuner sweep sweeps/default-10seeds.json`; sweeps/default-10seeds.results.md) it ' +
       'meets 7 of the 13 and misses notes excessively repeated, leaps resolved, unique min note, notes in motif, ' +
-      'notes in repeated motif, top opening share.',
+      'notes in repeated motif, top opening share. Those sweeps ran on the basic Note RNN the project shipped then (models/note_rnn_basic.safetensors; their plans name it).',
     overrides: {
       algorithm: 'g', rewardScaler: 1, weightTonic: 1.5, weightKey: 3, weightLeap: 4, weightMotif: 2.5,
       weightRepeatedMotif: 2, weightUniqueExtremes: 2.5, tonicDominantBonus: 0,

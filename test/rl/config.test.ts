@@ -8,7 +8,8 @@ import { COMPOSITION_TERM_NAMES } from '../../src/rules/composition.js';
 describe('resolveConfig', () => {
   it('resolves the field defaults (preset classic) unchanged, with the SPEC §4.5 learning settings; the default preset lays its overrides over them', () => {
     expect(resolveConfig()).toEqual({ ...DEFAULT_CONFIG, ...PRESETS.default.overrides });
-    expect(resolveConfig().algorithm).toBe('g');
+    expect(resolveConfig().algorithm).toBe('pg');
+    expect(resolveConfig('g')).toMatchObject({ algorithm: 'g', rewardScaler: 1, weightLeap: 4 });
     const config = resolveConfig('classic');
     expect(config).toEqual(DEFAULT_CONFIG);
     expect(config).toMatchObject({
@@ -54,7 +55,7 @@ describe('resolveConfig', () => {
   it('rejects unknown fields and presets, listing what exists', () => {
     expect(() => resolveConfig('default', { gama: 0.5 })).toThrow(/gama = 0.5 is an unknown field \(from the JSON config\); allowed: one of algorithm, /);
     expect(() => resolveConfig('default', {}, { 'reward-scale': '1' })).toThrow(/reward-scale = "1" is an unknown field \(from flag --reward-scale\)/);
-    expect(() => resolveConfig('papers')).toThrow(/preset = "papers" is not a known preset; allowed: default \| classic \| paper \| library \| script/);
+    expect(() => resolveConfig('papers')).toThrow(/preset = "papers" is not a known preset; allowed: default \| phrases \| g \| classic \| paper \| library \| script/);
     try {
       resolveConfig('default', { gamma: -1 });
       expect.unreachable();
@@ -69,23 +70,25 @@ describe('resolveConfig', () => {
 describe('describeConfig', () => {
   it("has one line per field with flag, range, the default preset's value (what a bare tune runs) and doc, then the presets", () => {
     const lines = describeConfig();
-    expect(lines).toContain('  --reward-scaler <number in [0, 1000]>  default 1  s = 1/c: weight of the music-theory reward against log p');
-    expect(lines).toContain('  --algorithm <q | psi | g | pg>  default g  q (Q-learning), psi (Ψ-learning), g (G-learning): one-step TD from a replay; pg: KL-regularized policy gradient over whole compositions');
-    expect(lines).toContain('  --weight-leap <number in [0, 100]>  default 4  weight of rule 8 (leap resolution) in r_MT');
+    expect(lines).toContain('  --reward-scaler <number in [0, 1000]>  default 2  s = 1/c: weight of the music-theory reward against log p');
+    expect(lines).toContain('  --algorithm <q | psi | g | pg>  default pg  q (Q-learning), psi (Ψ-learning), g (G-learning): one-step TD from a replay; pg: KL-regularized policy gradient over whole compositions');
+    expect(lines).toContain('  --weight-leap <number in [0, 100]>  default 16  weight of rule 8 (leap resolution) in r_MT');
     expect(lines.filter((line) => line.startsWith('  --')).length).toBe(Object.keys(CONFIG_FIELDS).length);
     expect(lines.some((line) => line.startsWith('  script: '))).toBe(true);
   });
 });
 
 describe('composition-term weights', () => {
-  it('default to 0 in every preset and take flags; a record made before they existed reads back with them at 0', () => {
-    for (const name of PRESET_NAMES) expect(compositionWeights(resolveConfig(name))).toEqual([0, 0, 0, 0]);
+  it('are 0 in every preset but the pg ones and take flags; a record made before they existed reads back with them at 0', () => {
+    for (const name of PRESET_NAMES) if (name !== 'default' && name !== 'phrases') expect(compositionWeights(resolveConfig(name))).toEqual([0, 0, 0, 0]);
+    expect(compositionWeights(resolveConfig('default'))).toEqual([12, 16, 16, 0]);
+    expect(compositionWeights(resolveConfig('phrases'))).toEqual([12, 16, 16, 8]);
     const config = resolveConfig('default', {}, { 'weight-rhythm': '1.5', weightPhraseRecurrence: '2' });
-    expect(compositionWeights(config)).toEqual([0, 1.5, 0, 2]);
+    expect(compositionWeights(config)).toEqual([12, 1.5, 16, 2]);
     expect(COMPOSITION_WEIGHT_FIELDS.map((f) => f.replace(/^weight/, '').replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase()))).toEqual([...COMPOSITION_TERM_NAMES]);
-    const older: Record<string, unknown> = { ...resolveConfig() };
+    const older: Record<string, unknown> = { ...resolveConfig('g') };
     for (const field of COMPOSITION_WEIGHT_FIELDS) delete older[field];
-    expect(resolveConfig('classic', older)).toEqual(resolveConfig());
+    expect(resolveConfig('classic', older)).toEqual(resolveConfig('g'));
     expect(() => resolveConfig('default', { weightRhythm: -1 })).toThrow(/weightRhythm = -1 is out of range; allowed: number in \[0, 100\]/);
   });
 });

@@ -5,14 +5,14 @@ import { keyTablesOf } from '../../src/rules/key_context.js';
 
 describe('exploration steps and training steps', () => {
   it('a run shorter than the preset\'s exploration anneals over the preset\'s share of it, and says so', () => {
-    const { config, notes } = resolveConfigWithNotes('default', {}, { 'training-steps': '50000' });
+    const { config, notes } = resolveConfigWithNotes('g', {}, { 'training-steps': '50000' });
     expect(config.explorationSteps).toBe(25_000);
-    expect(notes).toEqual([expect.stringMatching(/^explorationSteps scaled from 100000 to 25000: trainingSteps 50000 is shorter, and the default preset anneals ε over 50% of training/)]);
+    expect(notes).toEqual([expect.stringMatching(/^explorationSteps scaled from 100000 to 25000: trainingSteps 50000 is shorter, and the g preset anneals ε over 50% of training/)]);
     expect(resolveConfig('library', { trainingSteps: 1000 }).explorationSteps).toBe(500);
   });
 
   it('an explicit explorationSteps is kept, with a note saying where ε ends', () => {
-    const { config, notes } = resolveConfigWithNotes('default', { trainingSteps: 50_000, explorationSteps: 100_000 });
+    const { config, notes } = resolveConfigWithNotes('g', { trainingSteps: 50_000, explorationSteps: 100_000 });
     expect(config.explorationSteps).toBe(100_000);
     expect(notes).toEqual(['explorationSteps 100000 is longer than trainingSteps 50000: ε ends at 0.55, not finalEpsilon 0.1']);
   });

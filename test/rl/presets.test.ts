@@ -1,5 +1,5 @@
-// The default preset says only what its stored sweep shows: its settings are one of the swept configs,
-// and the goals its doc string claims met and missed are those of the stored results.
+// The default and g presets say only what their stored sweeps show: their settings are one of the swept
+// configs, and the goals their doc strings claim met and missed are those of the stored results.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PRESETS, resolveConfig } from '../../src/rl/config.js';
@@ -19,8 +19,39 @@ const results = JSON.parse(readFileSync(new URL('../../sweeps/default-5seeds.res
 /** Fields that say how a sweep evaluates, not how a run tunes. */
 const EVALUATION_FIELDS = ['evalCompositions', 'evalEvery', 'checkpointEvery', 'sampleCount'];
 
-describe('the default preset', () => {
-  const fromPreset = resolveConfig('default');
+const pgPlan = JSON.parse(readFileSync(new URL('../../sweeps/default-pg-5seeds.json', import.meta.url), 'utf8')) as Plan;
+const pgResults = JSON.parse(readFileSync(new URL('../../sweeps/default-pg-5seeds.results.json', import.meta.url), 'utf8')) as Results;
+
+for (const preset of ['default', 'phrases'] as const) {
+  describe(`the ${preset} preset`, () => {
+    const fromPreset = resolveConfig(preset);
+    const name = Object.keys(pgPlan.configs).find((n) => {
+      const swept = resolveConfig(pgPlan.preset ?? 'default', { ...pgPlan.base, ...pgPlan.configs[n] }) as unknown as Record<string, unknown>;
+      return Object.entries(fromPreset).every(([k, v]) => EVALUATION_FIELDS.includes(k) || swept[k] === v);
+    });
+
+    it('is a config of its stored five-seed sweep, run on the shipped Note RNN', () => {
+      expect(name, `no config of sweeps/default-pg-5seeds.json has the ${preset} preset's settings`).toBeDefined();
+      expect((pgPlan as { model?: string }).model, 'the plan must tune the shipped default Note RNN').toBeUndefined();
+      const stored = pgResults.configs.find((c) => c.name === name)!;
+      expect(stored.seeds).toEqual(pgPlan.seeds);
+      expect(pgPlan.seeds).toHaveLength(5);
+    });
+
+    it('claims exactly the goals the stored results show met, and names the ones missed', () => {
+      const stored = pgResults.configs.find((c) => c.name === name)!;
+      const met = stored.goals.filter((g) => g.met).length;
+      const doc: string = PRESETS[preset].doc;
+      expect(doc).toContain(`meets ${met} of the ${stored.goals.length} goals`);
+      expect(doc).toContain(`config ${name} of`);
+      const missed = stored.goals.filter((g) => !g.met).map((g) => g.row.replace(/_/g, ' '));
+      expect(doc).toContain(missed.length ? `misses ${missed.join(', ')}.` : 'misses none');
+    });
+  });
+}
+
+describe('the g preset (the default before pg and the phrase Note RNN)', () => {
+  const fromPreset = resolveConfig('g');
   const name = Object.keys(plan.configs).find((n) => {
     const swept = resolveConfig(plan.preset ?? 'default', { ...plan.base, ...plan.configs[n] }) as unknown as Record<string, unknown>;
     return Object.entries(fromPreset).every(([k, v]) => EVALUATION_FIELDS.includes(k) || swept[k] === v);
@@ -36,7 +67,7 @@ describe('the default preset', () => {
   it('claims exactly the goals the stored results show met, and names the ones missed', () => {
     const stored = results.configs.find((c) => c.name === name)!;
     const met = stored.goals.filter((g) => g.met).length;
-    const doc = PRESETS.default.doc;
+    const doc = PRESETS.g.doc;
     expect(doc).toContain(`meets ${met} of the ${stored.goals.length} goals`);
     expect(doc).toContain(`config ${name} of`);
     const missed = stored.goals.filter((g) => !g.met).map((g) => g.row.replace(/_/g, ' ').replace('top opening share', 'top opening share'));
@@ -52,6 +83,6 @@ describe('the default preset', () => {
     expect(stored.seeds).toHaveLength(10);
     const met = stored.goals.filter((g) => g.met).length;
     const missed = stored.goals.filter((g) => !g.met).map((g) => g.row.replace(/_/g, ' '));
-    expect(PRESETS.default.doc).toContain(`over ten seeds (\`rltuner sweep sweeps/default-10seeds.json\`; sweeps/default-10seeds.results.md) it meets ${met} of the ${stored.goals.length} and misses ${missed.join(', ')}.`);
+    expect(PRESETS.g.doc).toContain(`over ten seeds (\`rltuner sweep sweeps/default-10seeds.json\`; sweeps/default-10seeds.results.md) it meets ${met} of the ${stored.goals.length} and misses ${missed.join(', ')}.`);
   });
 });
