@@ -437,7 +437,7 @@ ui.tuneStop.addEventListener('click', () => send({ type: 'stop' }));
 // ---- tuned model: save and load -----------------------------------------------------------------
 
 function describeModel(model: TunedModelInfo): string {
-  const names: Record<string, string> = { q: 'Q-learning', psi: 'Ψ-learning', g: 'G-learning (acts with the page’s Note RNN)', note_rnn: 'a Note RNN' };
+  const names: Record<string, string> = { q: 'Q-learning', psi: 'Ψ-learning', g: 'G-learning (acts with the page’s Note RNN)', pg: 'the policy gradient (pg)', note_rnn: 'a Note RNN' };
   const steps = model.steps ? `, ${model.steps.toLocaleString('en')} steps` : '';
   return `${names[model.algorithm] ?? model.algorithm}${steps}, ${model.numNotes}-step melodies in ${keyName(model.key)} at temperature ${model.temperature}`;
 }

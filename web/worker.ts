@@ -108,6 +108,8 @@ async function runTune(request: TuneRequest): Promise<void> {
   let lastPost = -Infinity;
   let trainingEnded = started;
   const result = await tune(tuneKernels, noteRnnBytes, {
+    // Each algorithm with the preset the CLI has for it: pg the default, g the former default, q and psi the paper's reward.
+    preset: request.algorithm === 'pg' ? 'default' : request.algorithm === 'g' ? 'g' : 'classic',
     config: {
       algorithm: request.algorithm,
       trainingSteps: request.trainingSteps,

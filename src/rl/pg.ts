@@ -32,7 +32,7 @@ import { Random } from '../random.js';
 import { COMPOSITION_TERM_NAMES, compositionReward, compositionTermsInto, NOTTINGHAM_COMPOSITION_MODEL, NUM_COMPOSITION_TERMS } from '../rules/composition.js';
 import { keyTablesOf } from '../rules/key_context.js';
 import { C_MAJOR_RULES, musicTheoryRewardInto, newLeapState, NUM_RULES, resetLeapState, RULE_NAMES, type LeapState, type RuleContext } from '../rules/rules.js';
-import { compositionWeights, ruleWeights, type TunerConfig } from './config.js';
+import { compositionWeights, evaluationLength, ruleWeights, type TunerConfig } from './config.js';
 import { KlController, type KlControllerState } from './kl_controller.js';
 import { EVALUATION_BATCH, evaluationSeed, preferenceModel, TuneDivergedError, type NoteRnnWeights, type TunerCounters } from './tuner.js';
 import { PreferenceReward, type RewardModelWeights } from '../prefs/preference_reward.js';
@@ -420,7 +420,7 @@ export class PgTuner {
   private evaluate(models: LstmModel[], count: number, step: number): PolicyEvaluation {
     const c = this.config;
     return evaluatePolicy(models, this.prior, new Random(evaluationSeed(c.seed, step)), {
-      count, numNotes: c.numNotes, temperature: c.temperature, priming: this.priming, rules: this.rules,
+      count, numNotes: evaluationLength(c), temperature: c.temperature, priming: this.priming, rules: this.rules,
     });
   }
 

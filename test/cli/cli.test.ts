@@ -104,7 +104,7 @@ describe('rltuner CLI', () => {
     const args = (out: string, steps: number, threads: number) => [
       'tune', '--out', out, '--training-steps', String(steps), '--exploration-steps', '1600', '--replay-capacity', '2500',
       '--log-every', '400', '--eval-every', '0', '--checkpoint-every', '1600', '--eval-compositions', '20', '--sample-count', '0',
-      '--threads', String(threads), '--quiet',
+      '--threads', String(threads), '--preset', 'g', '--quiet',
     ];
     const runs = await Promise.all([rltuner(args('two-a', 3200, 2)), rltuner(args('two-b', 3200, 2))]);
     runs.push(await rltuner(args('one', 3200, 1)));
@@ -212,7 +212,8 @@ describe('rltuner CLI', () => {
   it('pg: tune --algorithm pg end to end; two threads give the same bits, and so does a run stopped and resumed; the tuned policy generates, evaluates and converts alone', async () => {
     const pg = (out: string, steps: number, ...more: string[]) => rltuner([
       'tune', '--algorithm', 'pg', '--pg-groups', '2', '--pg-group-size', '8', '--training-steps', String(steps), '--log-every', '1024',
-      '--eval-every', '0', '--checkpoint-every', '1024', '--eval-compositions', '40', '--sample-count', '1', '--out', out, '--quiet', ...more,
+      '--eval-every', '0', '--checkpoint-every', '1024', '--eval-compositions', '40', '--sample-count', '1', '--out', out, '--quiet',
+      '--model', fileURLToPath(new URL('../../models/note_rnn_basic.safetensors', import.meta.url)), ...more, // a basic Note RNN: the policy converts to Magenta
     ]);
     const runs = await Promise.all([pg('pg-one', 3072), pg('pg-two', 3072, '--threads', '2'), pg('pg-split', 1536)]);
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
@@ -226,7 +227,7 @@ describe('rltuner CLI', () => {
     const model = join(work, 'pg-one', 'pg_tuned.safetensors');
     const generated = await rltuner(['generate', '--model', model, '--count', '1', '--out', 'pg-generated']);
     expect(generated.code, generated.stderr).toBe(0);
-    const evaluated = await rltuner(['evaluate', '--tuned', model, '--count', '50', '--quiet']);
+    const evaluated = await rltuner(['evaluate', '--tuned', model, '--model', fileURLToPath(new URL('../../models/note_rnn_basic.safetensors', import.meta.url)), '--count', '50', '--quiet']);
     expect(evaluated.code, evaluated.stderr).toBe(0);
     expect(evaluated.stdout).toMatch(/\| PG \(pg_tuned\.safetensors\) \|/);
     const converted = await rltuner(['convert', model, 'pg-magenta']);
@@ -291,7 +292,7 @@ describe('rltuner CLI', () => {
       const r = await rltuner([
         'tune', '--num-notes', String(n), '--out', `long-${n}`, '--training-steps', String(6 * n), '--exploration-steps', String(3 * n),
         '--replay-capacity', '1000', '--log-every', String(2 * n), '--eval-every', String(3 * n), '--eval-compositions', '20', '--sample-count', '1',
-        '--weight-phrase-recurrence', '1', '--weight-tonic-ending', '0.5', '--quiet',
+        '--weight-phrase-recurrence', '1', '--weight-tonic-ending', '0.5', '--preset', 'g', '--quiet',
       ]);
       expect(r.code, r.stderr).toBe(0);
       const evaluation = JSON.parse(readFileSync(join(work, `long-${n}`, 'evaluation.json'), 'utf8'));
@@ -338,7 +339,7 @@ describe('rltuner CLI', () => {
     const help = (await rltuner(['tune', '--help'])).stdout.split('\n');
     // `rltuner tune --help | grep -A1 algorithm`: the algorithm field's line and the next, the reward scaler's.
     const at = help.findIndex((l) => l.startsWith('  --algorithm '));
-    expect(help.slice(at, at + 2).join('\n')).toMatch(/^ {2}--algorithm <q \| psi \| g \| pg> {2}default g .*\n {2}--reward-scaler <number in \[0, 1000\]> {2}default 1 /);
+    expect(help.slice(at, at + 2).join('\n')).toMatch(/^ {2}--algorithm <q \| psi \| g \| pg> {2}default pg .*\n {2}--reward-scaler <number in \[0, 1000\]> {2}default 2 /);
     const command = await rltuner(['tunee']);
     expect(command.code).toBe(2);
     expect(command.stderr).toContain('rltuner: unknown command "tunee"; did you mean tune?');

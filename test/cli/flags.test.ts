@@ -132,10 +132,10 @@ describe('help from the tables', () => {
     const help = commandHelp(TUNE);
     const bare = resolveConfig();
     const line = (field: keyof typeof CONFIG_FIELDS) => help.split('\n').find((l) => l.startsWith(`  --${kebabCase(field)} <`))!;
-    expect(line('algorithm')).toMatch(/ default g /);
-    expect(line('rewardScaler')).toMatch(/ default 1 /);
+    expect(line('algorithm')).toMatch(/ default pg /);
+    expect(line('rewardScaler')).toMatch(/ default 2 /);
     for (const field of Object.keys(CONFIG_FIELDS) as (keyof typeof CONFIG_FIELDS)[]) expect(line(field)).toContain(` default ${String(bare[field])} `);
-    // The line after --algorithm is --reward-scaler's: `rltuner tune --help | grep -A1 algorithm` shows g and 1.
+    // The line after --algorithm is --reward-scaler's: `rltuner tune --help | grep -A1 algorithm` shows pg and 2.
     const lines = help.split('\n');
     expect(lines[lines.indexOf(line('algorithm')) + 1]).toBe(line('rewardScaler'));
   });
@@ -175,6 +175,6 @@ describe('help from the tables', () => {
     expect(committed, 'docs/flags.md is stale: run `npm run docs:flags` and commit it').toBe(await flagsDocument());
     for (const { name } of COMMANDS) expect(committed).toContain(`## rltuner ${name}`);
     for (const sub of PREFS.subcommands!) expect(committed).toContain(`\n### rltuner ${sub.name}\n`);
-    expect(committed).toContain('| `--algorithm` | `algorithm` | q \\| psi \\| g \\| pg | g |');
+    expect(committed).toContain('| `--algorithm` | `algorithm` | q \\| psi \\| g \\| pg | pg |');
   });
 });

@@ -10,6 +10,8 @@ import { rltuner as runCli } from '../support/cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'rltuner-own-'));
+/** The basic Note RNN: trained on melodies moved onto the white keys by note count, which these tests are about. */
+const BASIC = join(root, 'models', 'note_rnn_basic.safetensors');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const rltuner = (args: string[], cwd = work) => runCli(args, { cwd });
@@ -68,7 +70,7 @@ describe('rltuner generate with a primer', () => {
       { tick: 0, event: { deltaTime: 0, meta: true, type: 'setTempo', microsecondsPerBeat: 600_000 } },
     ])]);
     writeFileSync(join(work, 'e_minor.mid'), primer);
-    const r = await rltuner(['generate', '--primer', 'e_minor.mid', '--count', '2', '--length', '24', '--out', 'gen_e']);
+    const r = await rltuner(['generate', '--model', BASIC, '--primer', 'e_minor.mid', '--count', '2', '--length', '24', '--out', 'gen_e']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/primer e_minor\.mid: .*key E minor \(key signature\)/);
     // The shipped model was trained on melodies moved by note count: the primer goes down 2 (onto the white
@@ -86,18 +88,18 @@ describe('rltuner generate with a primer', () => {
   it('--key/--mode name the key of the notes (checked against the model); --transpose moves them for playback', async () => {
     // The shipped Note RNN's notes are on the white keys: D dorian is a key of them, written with no sharps
     // or flats and a text event naming it.
-    const dorian = await rltuner(['generate', '--count', '1', '--length', '16', '--key', 'D', '--mode', 'dorian', '--out', 'gen_dorian']);
+    const dorian = await rltuner(['generate', '--model', BASIC, '--count', '1', '--length', '16', '--key', 'D', '--mode', 'dorian', '--out', 'gen_dorian']);
     expect(dorian.code).toBe(0);
     expect(dorian.stderr).toMatch(/writing in D dorian \(the notes are in D dorian, --key\/--mode\)/);
     const dorianFile = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_dorian', 'melody_001.mid'))));
     expect(dorianFile.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[0, 'minor']]);
     expect(dorianFile.texts.map((t) => t.text)).toEqual(['D dorian']);
     // D major is not: the error names the model's key and the fix.
-    const dMajor = await rltuner(['generate', '--count', '1', '--key', 'D', '--out', 'gen_d']);
+    const dMajor = await rltuner(['generate', '--model', BASIC, '--count', '1', '--key', 'D', '--out', 'gen_d']);
     expect(dMajor.code).not.toBe(0);
     expect(dMajor.stderr).toMatch(/--key\/--mode D major: the notes of .* are on the white keys, C major's notes .* and D major is not; .*--transpose <semitones>/);
     // Moving C major up a whole tone gives D major, signature and all.
-    const moved = await rltuner(['generate', '--count', '1', '--length', '16', '--transpose', '2', '--out', 'gen_up']);
+    const moved = await rltuner(['generate', '--model', BASIC, '--count', '1', '--length', '16', '--transpose', '2', '--out', 'gen_up']);
     expect(moved.stderr).toMatch(/writing in D major \(the notes are in C major, .*, moved \+2 by --transpose\)/);
     const movedFile = readMidiFile(new Uint8Array(readFileSync(join(work, 'gen_up', 'melody_001.mid'))));
     expect(movedFile.keySignatures.map((k) => [k.sharps, k.mode])).toEqual([[2, 'major']]);
@@ -109,7 +111,7 @@ describe('rltuner generate with a primer', () => {
 
 describe('one meaning of --key: tune, generate and evaluate', () => {
   it('a model tuned in D dorian: its samples, generate and evaluate all take D dorian; another key is refused', async () => {
-    const t = await rltuner(['tune', '--key', 'D', '--mode', 'dorian', '--training-steps', '640', '--eval-every', '0', '--eval-compositions', '8', '--sample-count', '2', '--out', 'tune_dorian', '--quiet']);
+    const t = await rltuner(['tune', '--model', BASIC, '--preset', 'g', '--key', 'D', '--mode', 'dorian', '--training-steps', '640', '--eval-every', '0', '--eval-compositions', '8', '--sample-count', '2', '--out', 'tune_dorian', '--quiet']);
     expect(t.code).toBe(0);
     const signatureOf = (path: string) => {
       const midi = readMidiFile(new Uint8Array(readFileSync(join(work, path))));
@@ -119,25 +121,35 @@ describe('one meaning of --key: tune, generate and evaluate', () => {
     expect(signatureOf('tune_dorian/samples/note_rnn_1.mid')).toEqual({ signatures: [[0, 'major']], texts: [], meters: ['4/4'] });
     const model = join('tune_dorian', 'g_tuned.safetensors');
 
-    const plain = await rltuner(['generate', '--model', model, '--count', '1', '--length', '16', '--out', 'gen_tuned']);
+    const plain = await rltuner(['generate', '--model', model, '--count', '1', '--length', '16', '--out', 'gen_tuned', '--prior', BASIC]);
     expect(plain.code).toBe(0);
     expect(plain.stderr).toMatch(/writing in D dorian \(the notes are in D dorian, the key the model was tuned in\)/);
     expect(signatureOf('gen_tuned/melody_001.mid')).toEqual({ signatures: [[0, 'minor']], texts: ['D dorian'], meters: ['4/4'] });
-    const same = await rltuner(['generate', '--model', model, '--key', 'D', '--mode', 'dorian', '--count', '1', '--length', '16', '--out', 'gen_tuned_same']);
+    const same = await rltuner(['generate', '--model', model, '--key', 'D', '--mode', 'dorian', '--count', '1', '--length', '16', '--out', 'gen_tuned_same', '--prior', BASIC]);
     expect(same.code).toBe(0);
     expect(readFileSync(join(work, 'gen_tuned_same', 'melody_001.mid'))).toEqual(readFileSync(join(work, 'gen_tuned', 'melody_001.mid')));
-    const other = await rltuner(['generate', '--model', model, '--key', 'E', '--mode', 'dorian', '--count', '1', '--out', 'gen_tuned_e']);
+    const other = await rltuner(['generate', '--model', model, '--key', 'E', '--mode', 'dorian', '--count', '1', '--out', 'gen_tuned_e', '--prior', BASIC]);
     expect(other.code).not.toBe(0);
     expect(other.stderr).toMatch(/--key\/--mode E dorian: .*g_tuned\.safetensors was tuned in D dorian, so its notes are in D dorian; leave --key\/--mode out .* --transpose <semitones>/);
-    const up = await rltuner(['generate', '--model', model, '--transpose', '2', '--count', '1', '--length', '16', '--out', 'gen_tuned_up']);
+    const up = await rltuner(['generate', '--model', model, '--transpose', '2', '--count', '1', '--length', '16', '--out', 'gen_tuned_up', '--prior', BASIC]);
     expect(up.stderr).toMatch(/writing in E dorian \(the notes are in D dorian, the key the model was tuned in, moved \+2 by --transpose\)/);
     expect(signatureOf('gen_tuned_up/melody_001.mid')).toEqual({ signatures: [[2, 'minor']], texts: ['E dorian'], meters: ['4/4'] });
 
-    const e = await rltuner(['evaluate', '--tuned', model, '--count', '16', '--length', '16', '--quiet']);
+    const e = await rltuner(['evaluate', '--tuned', model, '--model', BASIC, '--count', '16', '--length', '16', '--quiet']);
     expect(e.code).toBe(0);
     expect(e.stdout).toMatch(/rules in D dorian \(the key the tuned models were tuned in\)/);
-    const asked = await rltuner(['evaluate', '--tuned', model, '--count', '16', '--length', '16', '--key', 'C', '--quiet']);
+    const asked = await rltuner(['evaluate', '--tuned', model, '--model', BASIC, '--count', '16', '--length', '16', '--key', 'C', '--quiet']);
     expect(asked.stdout).toMatch(/rules in C major \(--key\/--mode\)/);
+  }, 60_000);
+
+  it('without --model scores the shipped phrase model as models/README.md says', async () => {
+    const r = await rltuner(['score', 'data/nottingham/splits/test.txt'], root);
+    expect(r.code).toBe(0);
+    const scored = r.stdout.split('\n').find((l) => l.startsWith('| LSTM [100] phrase'))!.split('|').slice(2, -1).map((c) => c.trim());
+    const readme = readFileSync(join(root, 'models', 'README.md'), 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| LSTM [100] phrase'))!.split('|').slice(2, -1).map((c) => c.trim().replace(/\*/g, ''));
+    expect(scored.slice(0, 2)).toEqual(row.slice(2, 4)); // test nats/step and perplexity
+    expect(Number(scored[0])).toBeLessThanOrEqual(0.78);
   }, 60_000);
 });
 
@@ -153,7 +165,17 @@ describe('rltuner score', () => {
       return cells.slice(4);
     };
     const scored = (label: string) => r.stdout.split('\n').find((l) => l.startsWith(`| ${label}`))!.split('|').slice(2, -1).map((c) => c.trim());
-    expect(scored('LSTM [100]')).toEqual(readmeTest('LSTM [100]'));
+    expect(scored('LSTM [100]')).toEqual(readmeTest('LSTM [100] (this model)'));
     for (const order of [1, 2, 3, 4]) expect(scored(`${order}-gram`)).toEqual(readmeTest(`${order}-gram`));
+  }, 60_000);
+
+  it('without --model scores the shipped phrase model as models/README.md says', async () => {
+    const r = await rltuner(['score', 'data/nottingham/splits/test.txt'], root);
+    expect(r.code).toBe(0);
+    const scored = r.stdout.split('\n').find((l) => l.startsWith('| LSTM [100] phrase'))!.split('|').slice(2, -1).map((c) => c.trim());
+    const readme = readFileSync(join(root, 'models', 'README.md'), 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| LSTM [100] phrase'))!.split('|').slice(2, -1).map((c) => c.trim().replace(/\*/g, ''));
+    expect(scored.slice(0, 2)).toEqual(row.slice(2, 4)); // test nats/step and perplexity
+    expect(Number(scored[0])).toBeLessThanOrEqual(0.78);
   }, 60_000);
 });

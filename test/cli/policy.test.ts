@@ -31,7 +31,7 @@ describe('loading a G model checks its prior', () => {
 
   it('loads with the Note RNN it was tuned from', () => {
     const path = gModel('g_ok.safetensors', { format: MODEL_FINGERPRINT_FORMAT, kernelBuild: 'plain', noteRnn: shippedSha });
-    const policy = loadPolicy(testKernels(), path, 2);
+    const policy = loadPolicy(testKernels(), path, 2, shippedPath);
     expect(policy.kind).toBe('g');
     expect(policy.models).toHaveLength(2);
   });
@@ -41,7 +41,7 @@ describe('loading a G model checks its prior', () => {
     const path = gModel('g_other.safetensors', { format: MODEL_FINGERPRINT_FORMAT, kernelBuild: 'plain', noteRnn: other });
     let error: unknown;
     try {
-      loadPolicy(testKernels(), path, 2);
+      loadPolicy(testKernels(), path, 2, shippedPath);
     } catch (e) {
       error = e;
     }
@@ -57,7 +57,7 @@ describe('loading a G model checks its prior', () => {
       return true;
     });
     try {
-      expect(loadPolicy(testKernels(), path, 2).kind).toBe('g');
+      expect(loadPolicy(testKernels(), path, 2, shippedPath).kind).toBe('g');
     } finally {
       spy.mockRestore();
     }

@@ -16,6 +16,7 @@ describe('rltuner sweep', () => {
   const root = mkdtempSync(join(tmpdir(), 'rltuner-sweep-'));
   const plan = join(root, 'plan.json');
   writeFileSync(plan, JSON.stringify({
+    preset: 'g',
     base: { trainingSteps: 320, explorationSteps: 160, evalCompositions: 40, sampleCount: 1, checkpointEvery: 0, evalEvery: 0, logEvery: 160 },
     configs: { s1: { rewardScaler: 1 }, s4: { rewardScaler: 4, algorithm: 'psi' } },
     seeds: [1, 2],
@@ -31,7 +32,7 @@ describe('rltuner sweep', () => {
     expect(whole.stdout).toContain('## Goals met and the Pareto set');
     for (const config of ['s1', 's4']) {
       for (const seed of [1, 2]) {
-        const alone = run(['tune', '--config', join(root, 'whole', 'configs', `${config}.json`), '--seed', String(seed), '--out', join(root, 'alone', config, `seed-${seed}`), '--quiet']);
+        const alone = run(['tune', '--preset', 'g', '--config', join(root, 'whole', 'configs', `${config}.json`), '--seed', String(seed), '--out', join(root, 'alone', config, `seed-${seed}`), '--quiet']);
         expect(alone.code, alone.stderr).toBe(0);
         expect(tuned(join(root, 'whole'), config, seed).equals(tuned(join(root, 'alone'), config, seed))).toBe(true);
       }

@@ -220,7 +220,7 @@ describe('a tuner on two threads', () => {
     model.initialize(new Random(7));
     return decodeModel(encodeModel(model));
   };
-  const config = resolveConfig('default', { trainingSteps: 1280, explorationSteps: 640, replayCapacity: 700, logEvery: 320, evalEvery: 0, checkpointEvery: 0 });
+  const config = resolveConfig('g', { trainingSteps: 1280, explorationSteps: 640, replayCapacity: 700, logEvery: 320, evalEvery: 0, checkpointEvery: 0 });
   const run = runIntervals;
 
   it('runs the same steps as on one thread, and resumes from its checkpoint to the same bits', () => {

@@ -122,7 +122,7 @@ describe('model bytes', () => {
     const fromBuffer = loadNoteRnn(kernels, modelFile.slice().buffer, 1).model;
     const fromBytes = loadNoteRnn(kernels, modelFile, 1).model;
     expect(generate(fromBuffer, { length: 16, seed: 5 })).toEqual(generate(fromBytes, { length: 16, seed: 5 }));
-    const run = await tune(kernels, modelFile.slice().buffer, { config: { trainingSteps: 64, explorationSteps: 32, logEvery: 32, evalEvery: 0, checkpointEvery: 0 } });
+    const run = await tune(kernels, modelFile.slice().buffer, { preset: 'g', config: { trainingSteps: 64, explorationSteps: 32, logEvery: 32, evalEvery: 0, checkpointEvery: 0 } });
     expect(run.history.length).toBeGreaterThan(0);
     // The tuned model records what it was made from, as the CLI's does.
     const tuned = decodeModel(run.modelBytes).info;
@@ -133,7 +133,7 @@ describe('model bytes', () => {
     expect(tuned.data).toEqual(source.data);
     expect(tuned.training).toEqual(source.training);
     expect(tuned.notes).toMatchObject({ algorithm: 'g', steps: 64 });
-    const primed = await tune(kernels, modelFile, { config: { priming: 'primer', trainingSteps: 32, explorationSteps: 32, logEvery: 32, evalEvery: 0, checkpointEvery: 0 }, primer: [2, 0, 0, 0] });
+    const primed = await tune(kernels, modelFile, { preset: 'g', config: { priming: 'primer', trainingSteps: 32, explorationSteps: 32, logEvery: 32, evalEvery: 0, checkpointEvery: 0 }, primer: [2, 0, 0, 0] });
     expect(decodeModel(primed.modelBytes).info.fingerprints?.priming).toMatch(/^[0-9a-f]{64}$/);
   }, 60_000);
 

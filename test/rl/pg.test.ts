@@ -36,6 +36,15 @@ describe('pg: KL-regularized policy gradient over whole compositions', () => {
     expect([e.klFromPrior, e.klFromPriorK3]).toEqual([0, 0]); // the evaluation's own estimators, over its samples
   });
 
+  it('evaluates at evalNumNotes steps when set (the final comparison too), at numNotes otherwise', () => {
+    const long = new PgTuner(testKernels(), noteRnn, config({ numNotes: 64, evalNumNotes: 32 }));
+    expect(long.evaluatePolicy(3, 1).compositions.map((c) => c.length)).toEqual([32, 32, 32]);
+    const both = long.compareWithNoteRnn(2);
+    expect([...both.noteRnn.compositions, ...both.tuned.compositions].map((c) => c.length)).toEqual([32, 32, 32, 32]);
+    const same = new PgTuner(testKernels(), noteRnn, config({ numNotes: 64 }));
+    expect(same.evaluatePolicy(2, 1).compositions.map((c) => c.length)).toEqual([64, 64]);
+  });
+
   it('a large β holds the policy near the Note RNN where a small one lets it go', () => {
     const kl = (beta: number) => {
       const tuner = new PgTuner(testKernels(), noteRnn, config({ klCoefficient: beta }));

@@ -149,10 +149,10 @@ describe('edge runtime: bundled core, precompiled module, no Node globals', () =
         const kernels = rltuner.kernelsFromModule(wasmModule);
         const steps = [];
         const run = await rltuner.tune(kernels, modelBytes, {
-          config: { trainingSteps: 400, explorationSteps: 200, logEvery: 100, evalEvery: 0, checkpointEvery: 0 },
+          preset: 'g', config: { trainingSteps: 400, explorationSteps: 200, logEvery: 100, evalEvery: 0, checkpointEvery: 0 },
           onProgress: (p) => steps.push(p.step),
         });
-        // The default preset tunes G, which acts with the Note RNN it was tuned from: loadNoteRnn refuses it alone.
+        // The g preset tunes G, which acts with the Note RNN it was tuned from: loadNoteRnn refuses it alone.
         let refused = '';
         try { rltuner.loadNoteRnn(kernels, run.modelBytes, 1); } catch (e) { refused = e.name; }
         const tuned = rltuner.loadPolicy(kernels, run.modelBytes, { prior: modelBytes, maxBatch: 1 });
