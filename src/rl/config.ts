@@ -203,32 +203,19 @@ export const PRESETS = {
   default: {
     doc:
       "What rltuner ships: the KL-regularized policy gradient (pg, GRPO over groups of 8 compositions, the rules' " +
-      'rewards to go with γ 0.9, KL β 1, learning rate 0.01, 512,000 steps) on the phrase Note RNN, with the rules ' +
-      'reweighted (key 12, tonic 3, repeats 0.3, motif 8, leap 16) and the composition terms tonic ending 12, rhythm ' +
-      '16 and pitch range 16. Chosen as config pg32 of `rltuner sweep sweeps/default-pg-5seeds.json` (5 seeds × ' +
-      '10,000 compositions of 32 steps, and 1,000 of 128 steps per run; sweeps/default-pg-5seeds.results.md): it ' +
-      'meets 8 of the 18 goals on the mean and on at least 4 of 5 seeds, the most of any config, and misses ' +
-      'notes excessively repeated, notes not in key, leaps resolved, starting with tonic, notes in motif, pitch range ' +
-      'tv, last note on tonic, interval tv, distinct windows 8 per block, recurring 2 bar.',
+      'rewards to go with γ 0.9, KL β 1, learning rate 0.01, 512,000 steps) on the phrase Note RNN, tuned on pieces ' +
+      'of 128 steps (eight bars) and evaluated at 32 (evalNumNotes), with the rules reweighted (key 24, tonic 6, ' +
+      'repeats 0.3, motif 8, leap 32) and the composition terms tonic ending 48, rhythm 16, pitch range 16 and ' +
+      'phrase recurrence 8. Chosen as config pg128-t48-l32-k24 of `rltuner sweep sweeps/default-pg-5seeds.json` ' +
+      '(5 seeds × 10,000 compositions of 32 steps, and 1,000 of 128 steps per run; ' +
+      'sweeps/default-pg-5seeds.results.md): it meets 9 of the 18 goals on the mean and on at least 4 of 5 seeds, ' +
+      'the most of any config, with the best mean log p of those that do, and misses notes excessively repeated, ' +
+      'notes not in key, leaps resolved, starting with tonic, notes in motif, pitch range tv, last note on tonic, ' +
+      'interval tv, distinct windows 8 per block.',
     overrides: {
       algorithm: 'pg', pgAdvantage: 'grpo', pgReturn: 'to-go', learningRate: 0.01, gamma: 0.9, klCoefficient: 1,
-      trainingSteps: 512_000, weightKey: 12, weightTonic: 3, weightRepeating: 0.3, weightMotif: 8, weightLeap: 16,
-      weightTonicEnding: 12, weightRhythm: 16, weightPitchRange: 16,
-    },
-  },
-  phrases: {
-    doc:
-      'The default tuned on pieces of 128 steps (eight bars) with the composition term phrase recurrence 8 ' +
-      '(numNotes 128, evaluated at 32 steps: evalNumNotes 32): its tunes repeat their phrases as the data does. ' +
-      'It is config pg128 of `rltuner sweep sweeps/default-pg-5seeds.json`: a 2-bar window recurs in 63.1 % ' +
-      '[52.0–70.0 %] of its 128-step pieces (the default: 0.0 %; the test split: 44.5 %); it meets 6 of the 18 ' +
-      'goals and misses notes excessively repeated, notes not in key, leaps resolved, starting with tonic, unique max ' +
-      'note, unique min note, notes in motif, note duration tv, pitch range tv, last note on tonic, interval tv, distinct ' +
-      'windows 8 per block.',
-    overrides: {
-      algorithm: 'pg', pgAdvantage: 'grpo', pgReturn: 'to-go', learningRate: 0.01, gamma: 0.9, klCoefficient: 1,
-      trainingSteps: 512_000, weightKey: 12, weightTonic: 3, weightRepeating: 0.3, weightMotif: 8, weightLeap: 16,
-      weightTonicEnding: 12, weightRhythm: 16, weightPitchRange: 16, numNotes: 128, evalNumNotes: 32, weightPhraseRecurrence: 8,
+      trainingSteps: 512_000, numNotes: 128, evalNumNotes: 32, weightKey: 24, weightTonic: 6, weightRepeating: 0.3,
+      weightMotif: 8, weightLeap: 32, weightTonicEnding: 48, weightRhythm: 16, weightPitchRange: 16, weightPhraseRecurrence: 8,
     },
   },
   g: {

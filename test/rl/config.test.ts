@@ -55,7 +55,7 @@ describe('resolveConfig', () => {
   it('rejects unknown fields and presets, listing what exists', () => {
     expect(() => resolveConfig('default', { gama: 0.5 })).toThrow(/gama = 0.5 is an unknown field \(from the JSON config\); allowed: one of algorithm, /);
     expect(() => resolveConfig('default', {}, { 'reward-scale': '1' })).toThrow(/reward-scale = "1" is an unknown field \(from flag --reward-scale\)/);
-    expect(() => resolveConfig('papers')).toThrow(/preset = "papers" is not a known preset; allowed: default \| phrases \| g \| classic \| paper \| library \| script/);
+    expect(() => resolveConfig('papers')).toThrow(/preset = "papers" is not a known preset; allowed: default \| g \| classic \| paper \| library \| script/);
     try {
       resolveConfig('default', { gamma: -1 });
       expect.unreachable();
@@ -72,19 +72,18 @@ describe('describeConfig', () => {
     const lines = describeConfig();
     expect(lines).toContain('  --reward-scaler <number in [0, 1000]>  default 2  s = 1/c: weight of the music-theory reward against log p');
     expect(lines).toContain('  --algorithm <q | psi | g | pg>  default pg  q (Q-learning), psi (Ψ-learning), g (G-learning): one-step TD from a replay; pg: KL-regularized policy gradient over whole compositions');
-    expect(lines).toContain('  --weight-leap <number in [0, 100]>  default 16  weight of rule 8 (leap resolution) in r_MT');
+    expect(lines).toContain('  --weight-leap <number in [0, 100]>  default 32  weight of rule 8 (leap resolution) in r_MT');
     expect(lines.filter((line) => line.startsWith('  --')).length).toBe(Object.keys(CONFIG_FIELDS).length);
     expect(lines.some((line) => line.startsWith('  script: '))).toBe(true);
   });
 });
 
 describe('composition-term weights', () => {
-  it('are 0 in every preset but the pg ones and take flags; a record made before they existed reads back with them at 0', () => {
-    for (const name of PRESET_NAMES) if (name !== 'default' && name !== 'phrases') expect(compositionWeights(resolveConfig(name))).toEqual([0, 0, 0, 0]);
-    expect(compositionWeights(resolveConfig('default'))).toEqual([12, 16, 16, 0]);
-    expect(compositionWeights(resolveConfig('phrases'))).toEqual([12, 16, 16, 8]);
+  it('are 0 in every preset but the default and take flags; a record made before they existed reads back with them at 0', () => {
+    for (const name of PRESET_NAMES) if (name !== 'default') expect(compositionWeights(resolveConfig(name))).toEqual([0, 0, 0, 0]);
+    expect(compositionWeights(resolveConfig('default'))).toEqual([48, 16, 16, 8]);
     const config = resolveConfig('default', {}, { 'weight-rhythm': '1.5', weightPhraseRecurrence: '2' });
-    expect(compositionWeights(config)).toEqual([12, 1.5, 16, 2]);
+    expect(compositionWeights(config)).toEqual([48, 1.5, 16, 2]);
     expect(COMPOSITION_WEIGHT_FIELDS.map((f) => f.replace(/^weight/, '').replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase()))).toEqual([...COMPOSITION_TERM_NAMES]);
     const older: Record<string, unknown> = { ...resolveConfig('g') };
     for (const field of COMPOSITION_WEIGHT_FIELDS) delete older[field];

@@ -22,7 +22,7 @@ const EVALUATION_FIELDS = ['evalCompositions', 'evalEvery', 'checkpointEvery', '
 const pgPlan = JSON.parse(readFileSync(new URL('../../sweeps/default-pg-5seeds.json', import.meta.url), 'utf8')) as Plan;
 const pgResults = JSON.parse(readFileSync(new URL('../../sweeps/default-pg-5seeds.results.json', import.meta.url), 'utf8')) as Results;
 
-for (const preset of ['default', 'phrases'] as const) {
+for (const preset of ['default'] as const) {
   describe(`the ${preset} preset`, () => {
     const fromPreset = resolveConfig(preset);
     const name = Object.keys(pgPlan.configs).find((n) => {

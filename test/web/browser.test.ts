@@ -672,18 +672,18 @@ describe.skipIf(!HAVE_CHROMIUM)(
       const seconds = (Date.now() - started) / 1000;
       const status = (await page.textContent('#tune-status'))!;
       console.log(`full default tune in the page: ${seconds.toFixed(1)} s; ${status}`);
-      expect(status).toMatch(/^Tuned after 512,000 steps/); // 500 updates of 32 compositions of 32 steps
+      expect(status).toMatch(/^Tuned after 512,000 steps/); // 125 updates of 32 compositions of 128 steps
       expect(await page.evaluate(() => (document.getElementById('tune-progress') as HTMLProgressElement).value)).toBe(1);
-      expect(Number(await page.getAttribute('#reward-chart', 'data-points'))).toBeGreaterThanOrEqual(150);
-      // The default preset's melodies keep to motifs far more than the Note RNN's (about 40 %): 57.6–60.2 %
-      // over five seeds in sweeps/default-pg-5seeds.results.md (config pg32).
+      expect(Number(await page.getAttribute('#reward-chart', 'data-points'))).toBeGreaterThanOrEqual(100); // a point per update at most
+      // The default preset's melodies keep to motifs far more than the Note RNN's (about 40 %): 64.3–71.8 %
+      // over five seeds in sweeps/default-pg-5seeds.results.md (config pg128-t48-l32-k24).
       const motif = await page.locator('#evaluation tr[data-key="notes_in_motif"] td').allTextContents();
       expect(Number.parseFloat(motif[1])).toBeGreaterThanOrEqual(50);
       expect(Number.parseFloat(motif[0])).toBeLessThan(46);
       await page.waitForSelector('#compare-section[data-ready="true"]');
       tunedTokens = (await page.getAttribute('#roll-tuned', 'data-tokens'))!;
       tunedSeed = (await page.getAttribute('#compare-section', 'data-seed'))!;
-      expect(tunedTokens.split(',')).toHaveLength(32);
+      expect(tunedTokens.split(',')).toHaveLength(128); // the pieces it was tuned on
 
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-model')]);
       const steps = status.match(/after ([\d,]+) steps/)![1].replace(/,/g, '');
