@@ -88,15 +88,15 @@ export function loadKernelBuildFromDist(relaxed = false): LoadedKernels {
 const MAX_THREADS = 16;
 
 /**
- * --threads. `byDefault` is the command's default: 2 for train and evaluate, 1 for tune (README, Results: at
- * H = 100 a second thread does not speed tuning up).
+ * --threads. `byDefault` is the command's default: 1 for tune, train and evaluate, the count that is no slower
+ * when another process keeps the machine busy (bench/busy_machine.ts; bench/results/2026-12-07-busy.md).
  */
 export function threadsRow(byDefault: 1 | 2, relaxed = true) {
   return {
     name: 'threads', kind: 'string', arg: '<n>',
     doc: `threads the kernels run on (1 to the number of cores, at most ${MAX_THREADS}); every count gives the same results to the bit`,
     defaultText: byDefault === 2 ? `2, or 1 on a one-core machine${relaxed ? ' or with --relaxed-simd' : ''}`
-      : '1: at H = 100 a second thread does not speed tuning up (README, Results); larger networks gain',
+      : '1: with another busy process on the machine a second thread made tune, train and evaluate no faster or slower (bench/results/2026-12-07-busy.md in the source repository); on an idle machine --threads 2 trains faster',
   } as const satisfies StringFlag;
 }
 

@@ -52,7 +52,7 @@ export const EVALUATE = defineCommand({
     { name: 'json', kind: 'output', doc: 'also write the full results as JSON (- for standard output, the table then going to standard error)' },
     { name: 'markdown', kind: 'output', doc: 'also write the table as Markdown (- for standard output, as for --json)' },
     QUIET,
-    threadsRow(2, false),
+    threadsRow(1, false),
   ],
 });
 
@@ -68,7 +68,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   const progress = new Progress(Boolean(v.quiet));
   const reference = await referenceFlag(v.reference, numNotes);
   if (!reference) process.stderr.write(`note: no data reference at ${numNotes} steps (the shipped one covers ${SHIPPED_REFERENCE_LENGTHS.join(', ')}); pass --reference data/nottingham/splits/test.txt for the data rows' reference values\n`);
-  const { kernels, close } = await loadKernelsOnThreads(threadsFlag(v.threads, 'evaluate', false, 2));
+  const { kernels, close } = await loadKernelsOnThreads(threadsFlag(v.threads, 'evaluate', false, 1));
   try {
     const batch = Math.min(count, 256);
 

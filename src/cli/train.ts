@@ -99,7 +99,7 @@ export const TRAIN = defineCommand({
       },
       { name: 'no-baselines', kind: 'boolean', doc: 'skip the n-gram baselines (fitted on train, reported on valid and test)' },
       RELAXED_SIMD,
-      threadsRow(2),
+      threadsRow(1),
       QUIET,
     ]),
   ],
@@ -244,7 +244,7 @@ async function train(
     if (values['relaxed-simd'] === undefined) relaxed = saved.fingerprints.kernelBuild === 'relaxed';
   }
   // Any thread count computes the same bits, so it is not part of the run (a resume may change it).
-  const threads = threadsFlag(values.threads, 'train', relaxed, 2);
+  const threads = threadsFlag(values.threads, 'train', relaxed, 1);
   const loaded = await loadKernelsOnThreads(threads, relaxed);
   const stop = stopOnSignal(() => progress.log('stopping at the end of this epoch (Ctrl-C again to quit at once)...'));
   try {
