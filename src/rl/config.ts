@@ -214,7 +214,7 @@ export const PRESETS = {
       'interval tv, distinct windows 8 per block.',
     overrides: {
       algorithm: 'pg', pgAdvantage: 'grpo', pgReturn: 'to-go', learningRate: 0.01, gamma: 0.9, klCoefficient: 1,
-      trainingSteps: 512_000, numNotes: 128, evalNumNotes: 32, weightKey: 24, weightTonic: 6, weightRepeating: 0.3,
+      trainingSteps: 512_000, evalEvery: 128_000, numNotes: 128, evalNumNotes: 32, weightKey: 24, weightTonic: 6, weightRepeating: 0.3,
       weightMotif: 8, weightLeap: 32, weightTonicEnding: 48, weightRhythm: 16, weightPitchRange: 16, weightPhraseRecurrence: 8,
     },
   },
