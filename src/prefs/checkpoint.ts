@@ -7,6 +7,7 @@
 import type { Fingerprints } from '../io/fingerprint.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import type { RewardModelTrainer, RewardTrainerState } from './reward_model.js';
+import { TRAINER_TENSORS, trainerTensorEntries } from '../train/checkpoint.js';
 
 export const PREFS_CHECKPOINT_FORMAT = 'rltuner-prefs-checkpoint';
 export const PREFS_CHECKPOINT_VERSION = '1';
@@ -28,16 +29,10 @@ export interface RewardCheckpoint {
   tensors: Map<string, { data: Float32Array }>;
 }
 
-const TENSORS = ['raw.params', 'raw.adam_m', 'raw.adam_v', 'raw.best_params'] as const;
+const TENSORS = TRAINER_TENSORS;
 
 export function encodeRewardCheckpoint(trainer: RewardModelTrainer, data: AnswersChoice, fingerprints: Fingerprints): Uint8Array {
-  const m = trainer.model;
-  return encodeSafetensors([
-    { name: 'raw.params', shape: [m.params.length], data: m.params },
-    { name: 'raw.adam_m', shape: [m.adamM.length], data: m.adamM },
-    { name: 'raw.adam_v', shape: [m.adamV.length], data: m.adamV },
-    { name: 'raw.best_params', shape: [trainer.bestParams.length], data: trainer.bestParams },
-  ], {
+  return encodeSafetensors(trainerTensorEntries(trainer.model, trainer.bestParams), {
     format: PREFS_CHECKPOINT_FORMAT,
     format_version: PREFS_CHECKPOINT_VERSION,
     trainer: JSON.stringify(trainer.state()),

@@ -24,16 +24,22 @@ export interface TrainingCheckpoint {
   tensors: Map<string, { data: Float32Array }>;
 }
 
-const TENSORS = ['raw.params', 'raw.adam_m', 'raw.adam_v', 'raw.best_params'] as const;
+/** The tensors of a trainer's checkpoint (a Note RNN's or a reward model's): weights, Adam moments, best weights. */
+export const TRAINER_TENSORS = ['raw.params', 'raw.adam_m', 'raw.adam_v', 'raw.best_params'] as const;
+const TENSORS = TRAINER_TENSORS;
+
+/** The safetensors entries of TRAINER_TENSORS for `model` and the best weights kept beside it. */
+export function trainerTensorEntries(model: { params: Float32Array; adamM: Float32Array; adamV: Float32Array }, bestParams: Float32Array) {
+  return [
+    { name: 'raw.params', shape: [model.params.length], data: model.params },
+    { name: 'raw.adam_m', shape: [model.adamM.length], data: model.adamM },
+    { name: 'raw.adam_v', shape: [model.adamV.length], data: model.adamV },
+    { name: 'raw.best_params', shape: [bestParams.length], data: bestParams },
+  ];
+}
 
 export function encodeTrainingCheckpoint(trainer: NoteRnnTrainer, data: DataChoice, fingerprints: Fingerprints): Uint8Array {
-  const m = trainer.model;
-  return encodeSafetensors([
-    { name: 'raw.params', shape: [m.params.length], data: m.params },
-    { name: 'raw.adam_m', shape: [m.adamM.length], data: m.adamM },
-    { name: 'raw.adam_v', shape: [m.adamV.length], data: m.adamV },
-    { name: 'raw.best_params', shape: [trainer.bestParams.length], data: trainer.bestParams },
-  ], {
+  return encodeSafetensors(trainerTensorEntries(trainer.model, trainer.bestParams), {
     format: TRAIN_CHECKPOINT_FORMAT,
     format_version: TRAIN_CHECKPOINT_VERSION,
     trainer: JSON.stringify(trainer.checkpoint()),

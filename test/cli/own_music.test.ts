@@ -141,30 +141,21 @@ describe('one meaning of --key: tune, generate and evaluate', () => {
     const asked = await rltuner(['evaluate', '--tuned', model, '--model', BASIC, '--count', '16', '--length', '16', '--key', 'C', '--quiet']);
     expect(asked.stdout).toMatch(/rules in C major \(--key\/--mode\)/);
   }, 60_000);
-
-  it('without --model scores the shipped phrase model as models/README.md says', async () => {
-    const r = await rltuner(['score', 'data/nottingham/splits/test.txt'], root);
-    expect(r.code).toBe(0);
-    const scored = r.stdout.split('\n').find((l) => l.startsWith('| LSTM [100] phrase'))!.split('|').slice(2, -1).map((c) => c.trim());
-    const readme = readFileSync(join(root, 'models', 'README.md'), 'utf8');
-    const row = readme.split('\n').find((l) => l.startsWith('| LSTM [100] phrase'))!.split('|').slice(2, -1).map((c) => c.trim().replace(/\*/g, ''));
-    expect(scored.slice(0, 2)).toEqual(row.slice(2, 4)); // test nats/step and perplexity
-    expect(Number(scored[0])).toBeLessThanOrEqual(0.78);
-  }, 60_000);
 });
 
 describe('rltuner score', () => {
+  /** The cells after the label of the first Markdown table row starting with `| label` (bold marks dropped). */
+  const rowCells = (text: string, label: string) =>
+    text.split('\n').find((l) => l.startsWith(`| ${label}`))!.split('|').slice(2, -1).map((c) => c.trim().replace(/\*/g, ''));
+  const readme = () => readFileSync(join(root, 'models', 'README.md'), 'utf8');
+
   it('reproduces the shipped model\'s test figures of models/README.md on the Nottingham test split', async () => {
     const r = await rltuner(['score', '--model', 'models/note_rnn_basic.safetensors', 'data/nottingham/splits/test.txt'], root);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Melodies: 169 (89819 predicted steps), imported transposed by note count');
-    const readme = readFileSync(join(root, 'models', 'README.md'), 'utf8');
     // README rows: model | 4 valid columns | 4 test columns; score prints the test columns.
-    const readmeTest = (label: string) => {
-      const cells = readme.split('\n').find((l) => l.startsWith(`| ${label}`))!.split('|').slice(2, -1).map((c) => c.trim().replace(/\*/g, ''));
-      return cells.slice(4);
-    };
-    const scored = (label: string) => r.stdout.split('\n').find((l) => l.startsWith(`| ${label}`))!.split('|').slice(2, -1).map((c) => c.trim());
+    const readmeTest = (label: string) => rowCells(readme(), label).slice(4);
+    const scored = (label: string) => rowCells(r.stdout, label);
     expect(scored('LSTM [100]')).toEqual(readmeTest('LSTM [100] (this model)'));
     for (const order of [1, 2, 3, 4]) expect(scored(`${order}-gram`)).toEqual(readmeTest(`${order}-gram`));
   }, 60_000);
@@ -172,9 +163,8 @@ describe('rltuner score', () => {
   it('without --model scores the shipped phrase model as models/README.md says', async () => {
     const r = await rltuner(['score', 'data/nottingham/splits/test.txt'], root);
     expect(r.code).toBe(0);
-    const scored = r.stdout.split('\n').find((l) => l.startsWith('| LSTM [100] phrase'))!.split('|').slice(2, -1).map((c) => c.trim());
-    const readme = readFileSync(join(root, 'models', 'README.md'), 'utf8');
-    const row = readme.split('\n').find((l) => l.startsWith('| LSTM [100] phrase'))!.split('|').slice(2, -1).map((c) => c.trim().replace(/\*/g, ''));
+    const scored = rowCells(r.stdout, 'LSTM [100] phrase');
+    const row = rowCells(readme(), 'LSTM [100] phrase');
     expect(scored.slice(0, 2)).toEqual(row.slice(2, 4)); // test nats/step and perplexity
     expect(Number(scored[0])).toBeLessThanOrEqual(0.78);
   }, 60_000);
