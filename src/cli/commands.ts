@@ -17,7 +17,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'tune',
-    summary: 'refine the Note RNN with Q, Psi or G learning under music-theory rewards',
+    summary: 'refine the Note RNN under music-theory rewards (policy gradient pg by default; Q, Psi or G learning)',
     load: async () => { const m = await import('./tune.js'); return { run: m.tuneCommand, spec: m.TUNE }; },
   },
   {
@@ -39,6 +39,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'train',
     summary: 'train a Note RNN on MIDI melodies',
     load: async () => { const m = await import('./train.js'); return { run: m.trainCommand, spec: m.TRAIN }; },
+  },
+  {
+    name: 'distill',
+    summary: "train a basic Note RNN on a tuned model's compositions, for Magenta.js (convert exports it)",
+    load: async () => { const m = await import('./distill.js'); return { run: m.distillCommand, spec: m.DISTILL }; },
   },
   {
     name: 'corpus',

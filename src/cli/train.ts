@@ -38,8 +38,8 @@ import {
 import { commandHelp, defineCommand, inGroup, parseCommandLine, type FlagValues } from './flags.js';
 import { importFlagRows, importFlags } from './key_flags.js';
 
-/** A training setting's flag: its range (TRAINING_LIMITS) and default (DEFAULT_TRAINING) from src/train. */
-function settingRow<const N extends string, const K extends keyof typeof TRAINING_LIMITS>(name: N, field: K, arg: string, doc: string) {
+/** A training setting's flag: its range (TRAINING_LIMITS) and default (DEFAULT_TRAINING) from src/train (train's and distill's). */
+export function trainingSettingRow<const N extends string, const K extends keyof typeof TRAINING_LIMITS>(name: N, field: K, arg: string, doc: string) {
   const { min, max, integer } = TRAINING_LIMITS[field];
   return { name, field, kind: integer ? 'integer' : 'number', min, max, default: DEFAULT_TRAINING[field], arg, doc } as const;
 }
@@ -69,19 +69,19 @@ export const TRAIN = defineCommand({
         name: 'hidden', field: 'hiddenSizes', kind: 'integers', default: DEFAULT_TRAINING.hiddenSizes, arg: '<n[,n..]>', doc: 'LSTM layer sizes, bottom first',
         allowed: `1 to ${MAX_LAYERS} layers of 1..${MAX_HIDDEN_UNITS} units`, problem: hiddenSizesProblem,
       },
-      settingRow('epochs', 'epochs', '<n>', 'the most passes over the training set'),
-      settingRow('patience', 'patience', '<n>', 'stop when validation has not improved for this many epochs'),
-      settingRow('batch', 'batchSize', '<n>', 'melodies trained side by side'),
-      settingRow('window', 'windowSteps', '<n>', "BPTT window in steps (state carries across a melody's windows; 128 or more trains on whole phrases of a tune at a time)"),
-      settingRow('lr', 'learningRate', '<x>', 'Adam learning rate'),
-      settingRow('clip', 'clipNorm', '<x>', 'global gradient-norm bound'),
+      trainingSettingRow('epochs', 'epochs', '<n>', 'the most passes over the training set'),
+      trainingSettingRow('patience', 'patience', '<n>', 'stop when validation has not improved for this many epochs'),
+      trainingSettingRow('batch', 'batchSize', '<n>', 'melodies trained side by side'),
+      trainingSettingRow('window', 'windowSteps', '<n>', "BPTT window in steps (state carries across a melody's windows; 128 or more trains on whole phrases of a tune at a time)"),
+      trainingSettingRow('lr', 'learningRate', '<x>', 'Adam learning rate'),
+      trainingSettingRow('clip', 'clipNorm', '<x>', 'global gradient-norm bound'),
       {
         name: 'encoding', field: 'encoding', kind: 'choice', values: ENCODING_NAMES, default: DEFAULT_TRAINING.encoding, arg: '<name>',
         doc: 'basic: the 38 classes in and out; lookback: Magenta\'s Lookback RNN (the events one and two bars back, whether they repeat, where the next step falls in the bar, and two more output classes "repeat the event of one / two bars ago"; bars from each melody\'s meter and pickup); phrase: lookback that also looks four bars back, where phrases come back (rltuner\'s own; no Magenta model has it)',
       },
-      settingRow('dropout', 'dropout', '<p>', "drop each unit of the LSTM layers' outputs with probability p while training (Magenta trains with 0.5); masks come from --seed, evaluation never drops"),
-      settingRow('input-dropout', 'inputDropout', '<p>', "drop each entry of the first layer's input with probability p while training"),
-      settingRow('weight-decay', 'weightDecay', '<x>', 'decoupled weight decay (AdamW): weight matrices shrink by lr·x per step'),
+      trainingSettingRow('dropout', 'dropout', '<p>', "drop each unit of the LSTM layers' outputs with probability p while training (Magenta trains with 0.5); masks come from --seed, evaluation never drops"),
+      trainingSettingRow('input-dropout', 'inputDropout', '<p>', "drop each entry of the first layer's input with probability p while training"),
+      trainingSettingRow('weight-decay', 'weightDecay', '<x>', 'decoupled weight decay (AdamW): weight matrices shrink by lr·x per step'),
       { name: 'seed', field: 'seed', kind: 'integer', ...SEED_RANGE, default: DEFAULT_TRAINING.seed, doc: 'random seed (same seed, data and build give the same model)' },
     ]),
     ...inGroup('Output', [

@@ -26,10 +26,12 @@ export interface Fingerprints {
   validationData?: string;
   /** SHA-256 of the test data list (same digest as trainingData), when there is one. */
   testData?: string;
+  /** SHA-256 (hex) of the tuned model file a distilled Note RNN learned from (its teacher). */
+  teacher?: string;
 }
 
 /** The order in which mismatches are listed (fields not named here follow, sorted). */
-const FIELD_ORDER = ['format', 'kernelBuild', 'kernels', 'noteRnn', 'priming', 'rewardModel', 'answers', 'trainingData', 'validationData', 'testData'];
+const FIELD_ORDER = ['format', 'kernelBuild', 'kernels', 'noteRnn', 'priming', 'rewardModel', 'answers', 'trainingData', 'validationData', 'testData', 'teacher'];
 
 /**
  * Digest of melodies (token arrays), in order, length-prefixed: a tag, the count, then per melody its

@@ -31,7 +31,7 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** The commands that claim run folders (the name is shown as "rltuner <kind>"). */
-export const RUN_KINDS = ['tune', 'train', 'prefs train', 'prefs pairs'] as const;
+export const RUN_KINDS = ['tune', 'train', 'distill', 'prefs train', 'prefs pairs'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 /** The lock file that stops a second run in the same folder. */
