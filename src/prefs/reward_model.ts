@@ -10,9 +10,9 @@
  * composition (preference_reward.ts); the loss trains it only at the last step.
  *
  * The LSTM layers can start from the Note RNN's weights (init 'note-rnn': its features of the melody so far,
- * learnt from the corpus, with the head at random), or at random. Training mirrors the Note RNN's
- * (src/train/note_rnn_training.ts): epochs over the pairs in a new random order, Adam with global clipping,
- * the held-out pairs' loss after each epoch, the best epoch's weights kept, early stopping on patience.
+ * learnt from the corpus, with the head at random), or at random. Training runs in epochs as the Note RNN's
+ * does (src/train/epochs.ts): each over the pairs in a new random order, Adam with global clipping, the
+ * held-out pairs' loss after each epoch, the best epoch's weights kept, early stopping on patience.
  *
  * Batching: a batch of P pairs is 2P rows (pair i: rows 2i and 2i + 1), time-major, each composition from
  * the zero state; a shorter composition is padded with NO_EVENT after its end (the LSTM reads left to
@@ -26,6 +26,7 @@ import { NO_EVENT, NUM_CLASSES } from '../music/encoding.js';
 import { BASIC_ENCODING, encodingOf } from '../music/encodings.js';
 import { nameHash } from '../music/corpus.js';
 import { Random, type RandomState } from '../random.js';
+import { EpochTrainer, runEpochs, shuffledOrder, type EpochHooks, type TrainingOutcome } from '../train/epochs.js';
 import { answerTarget, bradleyTerryLoss, pairAgreement, type PairAnswer } from './bradley_terry.js';
 
 /** One answered pair: two compositions (tokens) and which was preferred. */
@@ -222,18 +223,10 @@ export interface LstmTensors {
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
 
-export class RewardModelTrainer {
-  readonly model: LstmModel;
+export class RewardModelTrainer extends EpochTrainer<RewardEpochRecord> {
   readonly settings: RewardTrainingSettings;
-  readonly rng: Random;
   /** The longest composition a batch may hold. */
   readonly maxSteps: number;
-  epoch = 0;
-  history: RewardEpochRecord[] = [];
-  bestLoss = Infinity;
-  bestEpoch = 0;
-  /** The parameters of the best epoch by held-out loss (the initial ones before the first epoch). */
-  readonly bestParams: Float32Array;
   private readonly inputs: Int32Array;
   private readonly lastSteps: Int32Array;
   private readonly dOutputs: Float64Array;
@@ -247,17 +240,17 @@ export class RewardModelTrainer {
     if (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > MAX_COMPOSITION_STEPS) {
       throw new RangeError(`reward model: compositions of ${maxSteps} steps; allowed 1..${MAX_COMPOSITION_STEPS} (MAX_COMPOSITION_STEPS)`);
     }
-    this.settings = { ...settings, hiddenSizes: [...settings.hiddenSizes] };
-    this.maxSteps = maxSteps;
-    this.rng = new Random(settings.seed);
+    const rng = new Random(settings.seed);
     const rows = 2 * settings.batchPairs;
-    this.model = createModel(kernels, rewardModelConfig(settings.hiddenSizes), { maxBatch: rows, maxSteps, trainable: true });
-    this.model.initialize(this.rng);
+    const model = createModel(kernels, rewardModelConfig(settings.hiddenSizes), { maxBatch: rows, maxSteps, trainable: true });
+    model.initialize(rng);
     if (settings.init === 'note-rnn') {
       if (!noteRnn) throw new RangeError("reward model: init 'note-rnn' needs the Note RNN's weights");
-      copyLstmLayers(this.model, noteRnn);
+      copyLstmLayers(model, noteRnn);
     }
-    this.bestParams = Float32Array.from(this.model.params);
+    super(model, rng, settings.patience);
+    this.settings = { ...settings, hiddenSizes: [...settings.hiddenSizes] };
+    this.maxSteps = maxSteps;
     this.inputs = new Int32Array(rows * maxSteps);
     this.lastSteps = new Int32Array(rows);
     this.dOutputs = new Float64Array(rows * maxSteps);
@@ -266,11 +259,7 @@ export class RewardModelTrainer {
   /** One pass over the training pairs in a new random order; returns the mean training loss per pair. */
   trainEpoch(pairs: readonly PreferencePair[], onProgress?: (done: number, total: number, loss: number) => void): number {
     if (pairs.length === 0) throw new RangeError('reward model: no training pairs');
-    const order = Int32Array.from(pairs.keys());
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = this.rng.int(i + 1);
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    const order = shuffledOrder(pairs.length, this.rng);
     const P = this.settings.batchPairs;
     const adam: AdamSettings = { learningRate: this.settings.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
     const first = new Float64Array(P), second = new Float64Array(P), targets = new Float64Array(P);
@@ -313,40 +302,12 @@ export class RewardModelTrainer {
     return evaluatePairs(this.model, pairs);
   }
 
-  /** Epochs since the best one. */
-  get epochsWithoutImprovement(): number {
-    return this.epoch - this.bestEpoch;
-  }
-
-  /** True when the held-out loss has not improved for `patience` epochs. */
-  get patienceRunOut(): boolean {
-    return this.history.length > 0 && this.epochsWithoutImprovement >= this.settings.patience;
-  }
-
   /**
    * Records an epoch; returns true when its held-out loss is the best so far (its weights are then kept).
    * Without held-out pairs every epoch is the best: the last weights are kept.
    */
   record(trainLoss: number, heldOut: PairMetrics, seconds: number): boolean {
-    this.history.push({ epoch: this.epoch, trainLoss, heldOut, seconds });
-    if (heldOut.pairs === 0 || heldOut.loss < this.bestLoss) {
-      this.bestLoss = heldOut.loss;
-      this.bestEpoch = this.epoch;
-      this.bestParams.set(this.model.params);
-      return true;
-    }
-    return false;
-  }
-
-  /** Runs `f` with the best epoch's weights in the model, then puts the live ones back. */
-  withBestParams<T>(f: () => T): T {
-    const live = Float32Array.from(this.model.params);
-    this.model.params.set(this.bestParams);
-    try {
-      return f();
-    } finally {
-      this.model.params.set(live);
-    }
+    return this.recordEpoch({ epoch: this.epoch, trainLoss, heldOut, seconds }, heldOut.loss, heldOut.pairs === 0);
   }
 
   state(): RewardTrainerState {
@@ -399,12 +360,7 @@ export function copyLstmLayers(model: LstmModel, noteRnn: LstmTensors): void {
 }
 
 /** What the reward training loop reports and asks (the CLI writes files; the page's worker posts messages). */
-export interface RewardTrainingHooks {
-  onProgress?(epoch: number, done: number, total: number, loss: number): void;
-  onEpoch?(record: RewardEpochRecord, isBest: boolean): void | Promise<void>;
-  shouldStop?(): boolean;
-  now?(): number;
-}
+export type RewardTrainingHooks = EpochHooks<RewardEpochRecord>;
 
 /**
  * The training loop: until `epochs` have run or the held-out loss has not improved for `patience` epochs,
@@ -413,17 +369,9 @@ export interface RewardTrainingHooks {
  */
 export async function runRewardTraining(
   trainer: RewardModelTrainer, data: { train: readonly PreferencePair[]; heldOut: readonly PreferencePair[] }, hooks: RewardTrainingHooks = {},
-): Promise<{ stopped: boolean; stoppedEarly: boolean }> {
-  const now = hooks.now ?? (() => performance.now());
-  while (trainer.epoch < trainer.settings.epochs) {
-    if (hooks.shouldStop?.()) return { stopped: true, stoppedEarly: false };
-    const started = now();
-    const epoch = trainer.epoch + 1;
-    const trainLoss = trainer.trainEpoch(data.train, (done, total, loss) => hooks.onProgress?.(epoch, done, total, loss));
-    const heldOut = trainer.evaluate(data.heldOut);
-    const isBest = trainer.record(trainLoss, heldOut, (now() - started) / 1000);
-    await hooks.onEpoch?.(trainer.history[trainer.history.length - 1], isBest);
-    if (trainer.patienceRunOut) break;
-  }
-  return { stopped: false, stoppedEarly: trainer.patienceRunOut && trainer.epoch < trainer.settings.epochs };
+): Promise<TrainingOutcome> {
+  return runEpochs(trainer, trainer.settings.epochs, hooks, (onProgress, seconds) => {
+    const trainLoss = trainer.trainEpoch(data.train, onProgress);
+    return trainer.record(trainLoss, trainer.evaluate(data.heldOut), seconds());
+  });
 }

@@ -24,6 +24,7 @@ import {
   type EncodingName, type MelodyEncoding,
 } from '../music/encodings.js';
 import { Random, type RandomState } from '../random.js';
+import { EpochTrainer, runEpochs, shuffledOrder, type EpochHooks, type TrainingOutcome } from './epochs.js';
 
 export interface TrainingSettings {
   /** LSTM layer sizes, bottom first. */
@@ -170,17 +171,9 @@ class LaneScheduler {
   }
 }
 
-export class NoteRnnTrainer {
-  readonly model: LstmModel;
+export class NoteRnnTrainer extends EpochTrainer<EpochRecord> {
   readonly settings: TrainingSettings;
   readonly encoding: MelodyEncoding;
-  readonly rng: Random;
-  epoch = 0;
-  history: EpochRecord[] = [];
-  bestValidNats = Infinity;
-  bestEpoch = 0;
-  /** The parameters of the best epoch by validation loss (the initial ones before the first epoch). */
-  readonly bestParams: Float32Array;
   private readonly inputs: Int32Array;
   private readonly labels: Int32Array;
   private readonly weights: Float32Array;
@@ -188,14 +181,15 @@ export class NoteRnnTrainer {
 
   constructor(kernels: Kernels, settings: TrainingSettings) {
     validateTrainingSettings(settings);
-    this.settings = { ...settings, hiddenSizes: [...settings.hiddenSizes], patience: settings.patience ?? DEFAULT_TRAINING.patience };
-    this.encoding = encodingNamed(settings.encoding ?? 'basic');
-    this.rng = new Random(settings.seed);
-    this.model = createModel(kernels, encodingConfig(this.encoding, settings.hiddenSizes), {
-      maxBatch: settings.batchSize, maxSteps: settings.windowSteps, trainable: true, dropout: this.dropping,
+    const encoding = encodingNamed(settings.encoding ?? 'basic');
+    const rng = new Random(settings.seed);
+    const model = createModel(kernels, encodingConfig(encoding, settings.hiddenSizes), {
+      maxBatch: settings.batchSize, maxSteps: settings.windowSteps, trainable: true, dropout: dropping(settings),
     });
-    this.model.initialize(this.rng);
-    this.bestParams = Float32Array.from(this.model.params);
+    model.initialize(rng);
+    super(model, rng, settings.patience ?? DEFAULT_TRAINING.patience);
+    this.settings = { ...settings, hiddenSizes: [...settings.hiddenSizes], patience: this.patience };
+    this.encoding = encoding;
     const n = settings.batchSize * settings.windowSteps;
     this.inputs = new Int32Array(n);
     this.labels = new Int32Array(n);
@@ -203,25 +197,16 @@ export class NoteRnnTrainer {
     this.fresh = new Uint8Array(settings.batchSize);
   }
 
-  /** Whether the settings ask for dropout (the model then plans its masks). */
-  private get dropping(): boolean {
-    return (this.settings.dropout ?? 0) > 0 || (this.settings.inputDropout ?? 0) > 0;
-  }
-
   /**
    * One pass over the training melodies in a random order; returns mean training nats per step (of the
    * labels, under dropout when it is on). `grids`: each melody's bar grid (the lookback encoding reads them).
    */
   trainEpoch(melodies: readonly Uint8Array[], onProgress?: (done: number, total: number, nats: number) => void, grids?: readonly BarGrid[]): number {
-    const order = Int32Array.from(melodies.keys());
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = this.rng.int(i + 1);
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    const order = shuffledOrder(melodies.length, this.rng);
     const { batchSize: B, windowSteps: T } = this.settings;
     const adam: AdamSettings = { learningRate: this.settings.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
     if ((this.settings.weightDecay ?? 0) > 0) adam.weightDecay = this.settings.weightDecay;
-    const dropout = this.dropping ? { input: this.settings.inputDropout ?? 0, output: this.settings.dropout ?? 0, source: this.rng } : undefined;
+    const dropout = dropping(this.settings) ? { input: this.settings.inputDropout ?? 0, output: this.settings.dropout ?? 0, source: this.rng } : undefined;
     const scheduler = new LaneScheduler(melodies, order, B, this.encoding, grids);
     const totalSteps = melodies.reduce((s, m) => s + Math.max(0, m.length - 1), 0);
     let done = 0, natsSum = 0;
@@ -248,37 +233,14 @@ export class NoteRnnTrainer {
     return evaluateNoteRnn(this.model, melodies, this.settings.windowSteps, this.inputs, this.labels, this.weights, this.fresh, grids);
   }
 
-  /** Epochs since the best one (0 right after an improvement). */
-  get epochsWithoutImprovement(): number {
-    return this.epoch - this.bestEpoch;
-  }
-
-  /** True when validation has not improved for `settings.patience` epochs. */
-  get patienceRunOut(): boolean {
-    return this.history.length > 0 && this.epochsWithoutImprovement >= (this.settings.patience ?? DEFAULT_TRAINING.patience);
+  /** The best epoch's validation loss, nats per step. */
+  get bestValidNats(): number {
+    return this.bestLoss;
   }
 
   /** Records an epoch; returns true when its validation loss is the best so far (its parameters are then kept). */
   record(trainNats: number, valid: SequenceMetrics, seconds: number): boolean {
-    this.history.push({ epoch: this.epoch, trainNats, valid, seconds });
-    if (valid.nats < this.bestValidNats) {
-      this.bestValidNats = valid.nats;
-      this.bestEpoch = this.epoch;
-      this.bestParams.set(this.model.params);
-      return true;
-    }
-    return false;
-  }
-
-  /** Runs `f` with the best epoch's parameters in the model, then puts the live ones back. */
-  withBestParams<T>(f: () => T): T {
-    const live = Float32Array.from(this.model.params);
-    this.model.params.set(this.bestParams);
-    try {
-      return f();
-    } finally {
-      this.model.params.set(live);
-    }
+    return this.recordEpoch({ epoch: this.epoch, trainNats, valid, seconds }, valid.nats);
   }
 
   checkpoint(): TrainerCheckpoint {
@@ -293,30 +255,13 @@ export class NoteRnnTrainer {
     this.rng.setState(c.random);
     this.model.adamStep = c.adamStep;
     this.history = c.history;
-    this.bestValidNats = c.bestValidNats ?? Infinity;
+    this.bestLoss = c.bestValidNats ?? Infinity;
     this.bestEpoch = c.bestEpoch;
   }
 }
 
-/** What the training loop reports and asks (the CLI writes files; a library caller may do anything). */
-export interface TrainingHooks {
-  /** During an epoch, after each window. */
-  onProgress?(epoch: number, done: number, total: number, nats: number): void;
-  /** After each epoch, its record given (`isBest`: its parameters are the best so far, now in trainer.bestParams). */
-  onEpoch?(record: EpochRecord, isBest: boolean): void | Promise<void>;
-  /** Asked before each epoch; true stops the run there. */
-  shouldStop?(): boolean;
-  /** A monotonic clock in milliseconds [performance.now]. */
-  now?(): number;
-}
-
-/** How a training run ended. */
-export interface TrainingOutcome {
-  /** shouldStop ended it. */
-  stopped: boolean;
-  /** Validation did not improve for `patience` epochs before `epochs` ran. */
-  stoppedEarly: boolean;
-}
+/** What the training loop reports (onProgress: after each window, the mean training nats so far) and asks. */
+export type TrainingHooks = EpochHooks<EpochRecord>;
 
 /**
  * The training loop (SPEC §3): until `epochs` have run, or validation has not improved for `patience`
@@ -328,18 +273,10 @@ export async function runTraining(
   data: { train: readonly Uint8Array[]; valid: readonly Uint8Array[]; grids?: { train: readonly BarGrid[]; valid: readonly BarGrid[] } },
   hooks: TrainingHooks = {},
 ): Promise<TrainingOutcome> {
-  const now = hooks.now ?? (() => performance.now());
-  while (trainer.epoch < trainer.settings.epochs) {
-    if (hooks.shouldStop?.()) return { stopped: true, stoppedEarly: false };
-    const started = now();
-    const epoch = trainer.epoch + 1;
-    const trainNats = trainer.trainEpoch(data.train, (done, total, nats) => hooks.onProgress?.(epoch, done, total, nats), data.grids?.train);
-    const valid = trainer.evaluate(data.valid, data.grids?.valid);
-    const isBest = trainer.record(trainNats, valid, (now() - started) / 1000);
-    await hooks.onEpoch?.(trainer.history[trainer.history.length - 1], isBest);
-    if (trainer.patienceRunOut) break;
-  }
-  return { stopped: false, stoppedEarly: trainer.patienceRunOut && trainer.epoch < trainer.settings.epochs };
+  return runEpochs(trainer, trainer.settings.epochs, hooks, (onProgress, seconds) => {
+    const trainNats = trainer.trainEpoch(data.train, onProgress, data.grids?.train);
+    return trainer.record(trainNats, trainer.evaluate(data.valid, data.grids?.valid), seconds());
+  });
 }
 
 /**
@@ -456,6 +393,11 @@ export const TRAINING_LIMITS = {
   inputDropout: { min: 0, max: 0.95, integer: false },
   weightDecay: { min: 0, max: 100, integer: false },
 } as const satisfies Record<Exclude<keyof TrainingSettings, 'hiddenSizes' | 'seed' | 'encoding'>, { min: number; max: number; integer: boolean }>;
+
+/** Whether the settings ask for dropout (the model then plans its masks). */
+function dropping(s: TrainingSettings): boolean {
+  return (s.dropout ?? 0) > 0 || (s.inputDropout ?? 0) > 0;
+}
 
 /** The settings a trainer may leave out (the defaults then hold). */
 const OPTIONAL_SETTINGS: ReadonlySet<string> = new Set(['patience', 'dropout', 'inputDropout', 'weightDecay']);
