@@ -486,10 +486,18 @@ function collectCommand(dirs: string[], options: CollectOptions): number {
   const noteRnn = results[0].runs.map((r) => r.noteRnn);
   const table = evaluationTable([{ name: 'Note RNN', evaluations: noteRnn }, ...results.map((r) => ({ name: r.name, evaluations: r.runs.map((x) => x.tuned) }))]);
   const pareto = paretoTable(results, goals);
+  // The untuned Note RNN judged by the same goals (its own evaluations beside the first config's runs): the
+  // baseline a tuned config should beat, shown beside the candidates but not one of them.
+  const baseline: ConfigResult = {
+    name: BASELINE_NAME,
+    runs: results[0].runs.map((r) => ({ tuned: r.noteRnn, noteRnn: r.noteRnn, ...(r.long ? { long: { tuned: r.long.noteRnn, noteRnn: r.long.noteRnn } } : {}) })),
+  };
+  const [baselineRow] = paretoTable([baseline], goals);
   const paretoLines = [
     `| config | runs | goals met (of ${goals.length}) | mean log p | Pareto | missed |`,
     '|---|---|---|---|---|---|',
     ...pareto.map((p) => `| ${p.name} | ${results.find((r) => r.name === p.name)?.runs.length} | ${p.goalsMet} | ${p.meanLogP.toFixed(3)} | ${p.pareto ? 'yes' : ''} | ${p.missed.join('; ')} |`),
+    `| ${BASELINE_NAME} | ${baseline.runs.length} | ${baselineRow.goalsMet} | ${baselineRow.meanLogP.toFixed(3)} | baseline | ${baselineRow.missed.join('; ')} |`,
   ];
   const lackingIds = lacking.map((l) => l.replace(/ \(.*$/s, ''));
   const partialNote = [
@@ -502,7 +510,7 @@ function collectCommand(dirs: string[], options: CollectOptions): number {
       `--length ${LONG_PIECE_EVALUATION.numNotes} --count ${LONG_PIECE_EVALUATION.count} --json <run>/${LONG_EVALUATION_FILE}\`).`;
   const intro = 'Each config: mean [min–max] over its seeds; a goal counts as met when the mean meets it and at least 80 % of the seeds do.';
   const text = `# Sweep results\n\n${intro}\n\n${partialNote.length ? `${partialNote.join('\n\n')}\n\n` : ''}${table}\n` +
-    `## Goals\n\n${goalTable(results, goals)}\n${longNote}\n\n## Goals met and the Pareto set over (goals met, mean log p)\n\n${paretoLines.join('\n')}\n`;
+    `## Goals\n\n${goalTable([baseline, ...results], goals)}\n${longNote}\n\n## Goals met and the Pareto set over (goals met, mean log p)\n\n${paretoLines.join('\n')}\n`;
   report.write(text);
   if (options.markdownPath !== undefined) writeOutput(options.markdownPath, text);
   if (options.jsonPath !== undefined) {
@@ -517,10 +525,14 @@ function collectCommand(dirs: string[], options: CollectOptions): number {
         goals: goalOutcomes(r.runs, goals).map((o) => ({ row: o.goal.row, met: goalMet(o), metOnMean: o.metOnMean, runsMet: o.runsMet, runs: o.runs })),
       })),
       pareto,
+      baseline: { ...baselineRow, goals: goalOutcomes(baseline.runs, goals).map((o) => ({ row: o.goal.row, met: goalMet(o), metOnMean: o.metOnMean, runsMet: o.runsMet, runs: o.runs })) },
     }, null, 2)}\n`);
   }
   return 0;
 }
+
+/** The untuned Note RNN's row in the goal and Pareto tables of --collect. */
+const BASELINE_NAME = 'Note RNN (untuned baseline)';
 
 /** A run's separate 128-step evaluation, written beside its evaluation.json by `rltuner evaluate --json`. */
 export const LONG_EVALUATION_FILE = 'evaluation-128.json';

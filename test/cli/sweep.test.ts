@@ -70,7 +70,10 @@ describe('rltuner sweep', () => {
     }
     expect(collected.code, collected.stderr).toBe(0);
     expect(collected.stdout).toContain("The 128-step goal reads each run's evaluation-128.json (2 of the runs have one).");
-    expect(collected.stdout).toMatch(/\| pieces where a 2-bar window recurs \(≥ 64 steps\): ≥ 30 % \(1,000 pieces of 128 steps\) \| [^|]+ \| n\/a ✗ \(0\/2 runs\) \|/);
+    // Columns: the untuned Note RNN (its own 128-step evaluations), s1 (which has them), s2 (which has none).
+    expect(collected.stdout).toMatch(/\| pieces where a 2-bar window recurs \(≥ 64 steps\): ≥ 30 % \(1,000 pieces of 128 steps\) \| [^|]+ \| [^|]+ \| n\/a ✗ \(0\/2 runs\) \|/);
+    expect(collected.stdout).toMatch(/^\| goal \| Note RNN \(untuned baseline\) \| s1 \|/m);
+    expect(collected.stdout).toMatch(/^\| Note RNN \(untuned baseline\) \| 2 \| \d+ \| -\d\.\d{3} \| baseline \|/m);
     expect(collected.stdout).toMatch(/goals met \(of 18\)/);
     const json = JSON.parse(readFileSync(join(root, 'collected.json'), 'utf8'));
     // --json -: the JSON on standard output, the tables on standard error.
@@ -78,6 +81,9 @@ describe('rltuner sweep', () => {
     expect(JSON.parse(toStdout.stdout)).toEqual(json);
     expect(toStdout.stderr).toBe(collected.stdout);
     expect(json.goals.at(-1)).toEqual({ row: 'recurring_2_bar', goal: '≥ 30 % (1,000 pieces of 128 steps)', evaluation: 'long' });
+    // The baseline is judged like a config: its goals met are those of its goal list.
+    expect(json.baseline.goalsMet).toBe(json.baseline.goals.filter((g: { met: boolean }) => g.met).length);
+    expect(json.baseline.goals).toHaveLength(18);
     expect(json.configs.find((c: { name: string }) => c.name === 's4').goals.at(-1)).toMatchObject({ met: false, runsMet: 0, runs: 2 });
     // Without any, the goal is left out and the table says how to make them.
     expect(readFileSync(join(root, 'whole', 'results.md'), 'utf8')).toContain('The 128-step goal is left out: no run has evaluation-128.json');
