@@ -17,7 +17,7 @@ import { sha256Hex } from '../io/sha256.js';
 import { barGrid } from '../music/encodings.js';
 import { RunFolder } from '../node/run_folder.js';
 import { Random } from '../random.js';
-import { distillationGap, sampleTeacher, studentMelodies, type DistillationGap, type TeacherSamples } from '../train/distill.js';
+import { distillationGap, sampleTeacher, studentMelodies, type DistillationGap, type DistilledFrom, type TeacherSamples } from '../train/distill.js';
 import { DEFAULT_TRAINING, NoteRnnTrainer, runTraining, type TrainingSettings } from '../train/note_rnn_training.js';
 import { hiddenSizesProblem, MAX_HIDDEN_UNITS, MAX_LAYERS } from '../engine/layout.js';
 import {
@@ -129,7 +129,7 @@ async function distill(folder: RunFolder, v: DistillValues, args: string[], prog
     };
 
     const trainer = new NoteRnnTrainer(kernels, settings);
-    const distilledFrom = {
+    const distilledFrom: DistilledFrom = {
       teacher: basename(teacher.path), algorithm: teacher.kind, compositions: v.compositions, heldOut: v['held-out'], length: v.length,
       temperature: v.temperature, priming: 'random_note', seed: v.seed,
     };

@@ -18,6 +18,7 @@ import { loadDataReference } from '../node/data_summaries.js';
 import { CorpusFilesError } from '../node/corpus_files.js';
 import { CorpusError } from '../music/corpus.js';
 import { ALGORITHM_LABELS, PRESET_NAMES, resolveConfig } from '../rl/config.js';
+import { distilledFrom } from '../train/distill.js';
 import { loadKernelsOnThreads, Progress, QUIET, SEED_RANGE, readModelBytes, reportStream, threadsFlag, threadsRow, UsageError, writeOutput } from './common.js';
 import { commandHelp, defineCommand, parseCommandLine } from './flags.js';
 import { keyName, type Key } from '../music/keys.js';
@@ -106,7 +107,10 @@ export async function evaluateCommand(args: string[]): Promise<void> {
       const kind = policyKind(t.decoded, t.path);
       // A G model acts with its prior: it must be the Note RNN it was tuned from (--model).
       if (kind === 'g') checkPriorFingerprint(t.decoded, t.path, base.bytes, base.path, (line) => process.stderr.write(`warning: ${line}\n`), '--model');
-      const label = kind === 'note_rnn' ? 'Note RNN' : ALGORITHM_LABELS[kind];
+      // A Note RNN distilled from a tuned model (rltuner distill) is named after its teacher.
+      const teacher = kind === 'note_rnn' ? distilledFrom(t.decoded.info.data) : null;
+      const label = kind !== 'note_rnn' ? ALGORITHM_LABELS[kind]
+        : teacher ? `Student of ${teacher.algorithm === 'note_rnn' ? 'a Note RNN' : ALGORITHM_LABELS[teacher.algorithm as keyof typeof ALGORITHM_LABELS] ?? teacher.algorithm}` : 'Note RNN';
       run(`${label} (${t.path.split(/[\\/]/).pop()})`, groupName(label, t.decoded.info.notes, t.path), t.path, kind === 'g' ? [model, noteRnn] : [model]);
     });
     progress.done();

@@ -15,6 +15,25 @@ import type { BarGrid } from '../music/encodings.js';
 import { policyProbabilities, sampleCompositions, type Priming } from '../policy/sampling.js';
 import type { Random } from '../random.js';
 
+/** What a distilled Note RNN's model file records of its teacher (`rltuner distill` writes it as data.distilledFrom). */
+export interface DistilledFrom {
+  teacher: string;
+  /** The teacher's kind: 'note_rnn' or its tuning algorithm. */
+  algorithm: string;
+  compositions: number;
+  heldOut: number;
+  length: number;
+  temperature: number;
+  priming: string;
+  seed: number;
+}
+
+/** The teacher a model file's metadata records (`info.data`), or null for a model that was not distilled. */
+export function distilledFrom(data: unknown): DistilledFrom | null {
+  const record = (data as { distilledFrom?: unknown } | null | undefined)?.distilledFrom as Partial<DistilledFrom> | undefined;
+  return record && typeof record.algorithm === 'string' && typeof record.teacher === 'string' ? (record as DistilledFrom) : null;
+}
+
 /** Compositions of a teacher, with the primers they continue. */
 export interface TeacherSamples {
   primers: ArrayLike<number>[];

@@ -39,6 +39,12 @@ describe('rltuner distill', () => {
     expect(readdirSync(join(work, 'ckpt')).sort()).toEqual(['config.json', 'group1-shard1of1.bin', 'weights_manifest.json']);
     expect(JSON.parse(readFileSync(join(work, 'ckpt/config.json'), 'utf8')).dataConverter.type).toBe('MelodyConverter');
 
+    // evaluate names the student after its teacher (here the phrase Note RNN itself), scored against a basic Note RNN.
+    const basicPath = fileURLToPath(new URL('../../models/note_rnn_basic.safetensors', import.meta.url));
+    const evaluated = await rltuner(['evaluate', '--model', basicPath, '--tuned', 'd1/note_rnn.safetensors', '--count', '20', '--quiet']);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(evaluated.stdout).toMatch(/^\| metric \| Note RNN \| Student of a Note RNN \(note_rnn\.safetensors\) \|/m);
+
     // The same command gives the same student, to the byte.
     const again = await rltuner(['distill', ...small, '--out', 'd2']);
     expect(again.code, again.stderr).toBe(0);
