@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { createModel } from '../engine/arena.js';
 import {
-  exportMagentaCheckpoint, importMagentaCheckpoint, MAGENTA_CONFIG_FILE, MAGENTA_MANIFEST_FILE, MAX_CHECKPOINT_BYTES,
+  exportMagentaCheckpoint, importMagentaCheckpoint, MAGENTA_CONFIG_FILE, MagentaCheckpointError, MAGENTA_MANIFEST_FILE, MAX_CHECKPOINT_BYTES,
   MAX_MAGENTA_JSON_BYTES, MAX_MANIFEST_SHARDS, MUSIC_RNN_CONFIG,
 } from '../io/magenta_checkpoint.js';
 import { InputFileError, readRegularFile } from '../node/input_files.js';
@@ -42,7 +42,9 @@ Magenta.js has no lookback data converter: it cannot run a lookback export (Mage
 takes the weights). A lookback model trained with other bars than 4/4 (its meter) still converts; Magenta
 always looks back 16 and 32 steps.
 Refused, with the reason: chord-conditioned, attention and drum models, other pitch ranges, and
-G-tuned models (they act with their Note RNN prior, which a MusicRNN cannot hold).`,
+G-tuned models (they act with their Note RNN prior, which a MusicRNN cannot hold), and phrase-encoding models
+(no Magenta model looks back four bars): \`rltuner distill\` trains a basic Note RNN on such a model's
+compositions, which converts.`,
 });
 
 export async function convertCommand(args: string[]): Promise<number | void> {
@@ -102,7 +104,15 @@ function fromMagenta(folder: string, jsonFile: string | null, output: string, fo
 function toMagenta(input: string, output: string, force: boolean): void {
   const bytes = readInput(input, 'model file', 'Pass a model written by `rltuner train` or `rltuner tune`.', MODEL_FILE_LIMIT);
   const decoded = decodeModel(bytes, input);
-  const checkpoint = exportMagentaCheckpoint(decoded, decoded.info, input);
+  let checkpoint: ReturnType<typeof exportMagentaCheckpoint>;
+  try {
+    checkpoint = exportMagentaCheckpoint(decoded, decoded.info, input);
+  } catch (e) {
+    // What cannot be one MusicRNN (a phrase-encoding network, a G model with its prior) can be distilled into one.
+    const distillable = e instanceof MagentaCheckpointError && (/ encoding \(it also looks back/.test(e.message) || /G-tuned/.test(e.message));
+    if (!distillable) throw e;
+    throw new MagentaCheckpointError(`${e.message}\n  \`rltuner distill --tuned ${input}\` trains a basic Note RNN on its compositions, which converts`);
+  }
   if (existsSync(output) && !statSync(output).isDirectory()) {
     throw new UsageError(`${output} is a file; a MusicRNN checkpoint is a folder: name a new or existing folder to write it into`);
   }

@@ -70,6 +70,11 @@ describe('rltuner convert', () => {
     const refused = await rltuner(['convert', 'g_tuned.safetensors', 'g_ckpt']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/g_tuned\.safetensors: a G-tuned model acts with its Note RNN prior/);
+    expect(refused.stderr).toMatch(/`rltuner distill --tuned .*g_tuned\.safetensors` trains a basic Note RNN on its compositions/);
+    // The shipped phrase model: no Magenta model looks back four bars; distill says how to get one that converts.
+    const phrase = await rltuner(['convert', fileURLToPath(new URL('../../models/note_rnn.safetensors', import.meta.url)), 'phrase_ckpt']);
+    expect(phrase.code).toBe(1);
+    expect(phrase.stderr).toMatch(/uses rltuner's phrase encoding .*\n  `rltuner distill --tuned .*note_rnn\.safetensors` trains a basic Note RNN/);
 
     writeFileSync(join(work, 'ckpt2/config.json'), JSON.stringify({ type: 'MusicRNN', dataConverter: { type: 'MelodyConverter', args: { minPitch: 48, maxPitch: 83 } }, chordEncoder: 'PitchChordEncoder' }));
     const chords = await rltuner(['convert', 'ckpt2', 'chords.safetensors']);
