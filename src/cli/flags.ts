@@ -114,6 +114,17 @@ export function defineCommand<const F extends FlagSpec>(spec: CommandSpec<F>): C
   return spec;
 }
 
+/**
+ * The flag maker of a settings table: `row(name, field, arg, doc)` is the flag of a numeric setting whose range
+ * comes from `limits[field]` and whose default from `defaults[field]` (train's, distill's and prefs train's tables).
+ */
+export function limitedSettingRows<L extends Record<string, { min: number; max: number; integer: boolean }>, D extends { readonly [K in keyof L]: number }>(limits: L, defaults: D) {
+  return <const N extends string, const K extends keyof L & string>(name: N, field: K, arg: string, doc: string) => {
+    const { min, max, integer } = limits[field];
+    return { name, field, kind: integer ? 'integer' : 'number', min, max, default: defaults[field], arg, doc } as const;
+  };
+}
+
 /** The rows with `group` set (for shared rows listed under a command's own heading). */
 export function inGroup<const T extends readonly FlagSpec[]>(group: string, rows: T): { [K in keyof T]: T[K] & { group: string } } {
   return rows.map((row) => ({ ...row, group })) as { [K in keyof T]: T[K] & { group: string } };

@@ -39,7 +39,7 @@ import {
   BASIC_MODEL_PATH, formatDuration, loadKernelBuildFromDist, Progress, QUIET, readInput, readModelBytes, RELAXED_SIMD, stopOnSignal, UsageError, yieldToEventLoop,
   type KernelBuild,
 } from './common.js';
-import { commandHelp, defineCommand, nearestName, parseCommandLine, type CommandSpec, type FlagValues } from './flags.js';
+import { commandHelp, defineCommand, limitedSettingRows, nearestName, parseCommandLine, type CommandSpec, type FlagValues } from './flags.js';
 import { loadPolicy, type Policy } from './policy.js';
 
 /** The seed range of both subcommands. */
@@ -75,10 +75,7 @@ export const PREFS_PAIRS = defineCommand({
 });
 
 /** A reward training setting's flag: its range (REWARD_TRAINING_LIMITS) and default (DEFAULT_REWARD_TRAINING) from src/prefs. */
-function settingRow<const N extends string, const K extends keyof typeof REWARD_TRAINING_LIMITS>(name: N, field: K, arg: string, doc: string) {
-  const { min, max, integer } = REWARD_TRAINING_LIMITS[field];
-  return { name, field, kind: integer ? 'integer' : 'number', min, max, default: DEFAULT_REWARD_TRAINING[field], arg, doc } as const;
-}
+const settingRow = limitedSettingRows(REWARD_TRAINING_LIMITS, DEFAULT_REWARD_TRAINING);
 
 export const PREFS_TRAIN = defineCommand({
   name: 'prefs train',

@@ -35,14 +35,11 @@ import {
   formatDuration, loadKernelsOnThreads, PART_FLAGS, partFlags, Progress, QUIET, RELAXED_SIMD, SEED_RANGE, stopOnSignal, threadsFlag, threadsRow, UsageError,
   yieldToEventLoop, type KernelBuild, type LoadedKernels,
 } from './common.js';
-import { commandHelp, defineCommand, inGroup, parseCommandLine, type FlagValues } from './flags.js';
+import { commandHelp, defineCommand, inGroup, limitedSettingRows, parseCommandLine, type FlagValues } from './flags.js';
 import { importFlagRows, importFlags } from './key_flags.js';
 
 /** A training setting's flag: its range (TRAINING_LIMITS) and default (DEFAULT_TRAINING) from src/train (train's and distill's). */
-export function trainingSettingRow<const N extends string, const K extends keyof typeof TRAINING_LIMITS>(name: N, field: K, arg: string, doc: string) {
-  const { min, max, integer } = TRAINING_LIMITS[field];
-  return { name, field, kind: integer ? 'integer' : 'number', min, max, default: DEFAULT_TRAINING[field], arg, doc } as const;
-}
+export const trainingSettingRow = limitedSettingRows(TRAINING_LIMITS, DEFAULT_TRAINING);
 
 export const TRAIN = defineCommand({
   name: 'train',
