@@ -14,7 +14,8 @@ import { InputFileError, readRegularFile } from '../node/input_files.js';
 import { decodeModel, encodeModel, loadModelInto } from '../io/model_file.js';
 import { loadKernelsFromDist, MODEL_FILE_LIMIT, readInput, STDOUT, UsageError, writeFileAtomic, writeOutput } from './common.js';
 import { commandHelp, defineCommand, parseCommandLine } from './flags.js';
-import { encodingOf } from '../music/encodings.js';
+import { encodingOf, PHRASE_ENCODING } from '../music/encodings.js';
+import { policyKind } from './policy.js';
 
 export const CONVERT = defineCommand({
   name: 'convert',
@@ -100,6 +101,16 @@ function fromMagenta(folder: string, jsonFile: string | null, output: string, fo
     `wrote ${written}: a Note RNN of LSTM layers [${decoded.config.hiddenSizes}] (${encodingOf(decoded.config).name} encoding) from the MusicRNN checkpoint ${folder}\n`);
 }
 
+/** Whether `decoded` is a policy `rltuner distill` can make a basic Note RNN of: a phrase-encoding network or a G model. */
+function distillable(decoded: ReturnType<typeof decodeModel>, source: string): boolean {
+  if (policyKind(decoded, source) === 'g') return true;
+  try {
+    return encodingOf(decoded.config) === PHRASE_ENCODING;
+  } catch {
+    return false; // a shape no encoding has: nothing to sample from
+  }
+}
+
 /** rltuner model file → Magenta checkpoint folder. */
 function toMagenta(input: string, output: string, force: boolean): void {
   const bytes = readInput(input, 'model file', 'Pass a model written by `rltuner train` or `rltuner tune`.', MODEL_FILE_LIMIT);
@@ -109,8 +120,7 @@ function toMagenta(input: string, output: string, force: boolean): void {
     checkpoint = exportMagentaCheckpoint(decoded, decoded.info, input);
   } catch (e) {
     // What cannot be one MusicRNN (a phrase-encoding network, a G model with its prior) can be distilled into one.
-    const distillable = e instanceof MagentaCheckpointError && (/ encoding \(it also looks back/.test(e.message) || /G-tuned/.test(e.message));
-    if (!distillable) throw e;
+    if (!(e instanceof MagentaCheckpointError) || !distillable(decoded, input)) throw e;
     throw new MagentaCheckpointError(`${e.message}\n  \`rltuner distill --tuned ${input}\` trains a basic Note RNN on its compositions, which converts`);
   }
   if (existsSync(output) && !statSync(output).isDirectory()) {
