@@ -5,7 +5,7 @@
  * KL(π ‖ p) per note, and how many compositions are distinct.
  */
 import type { LstmModel } from '../engine/lstm_model.js';
-import { sampleCompositions, type Priming } from '../policy/sampling.js';
+import { sampleCompositions, type Priming, type SampleResult } from '../policy/sampling.js';
 import type { Random } from '../random.js';
 import { C_MAJOR_RULES, type RuleContext } from '../rules/rules.js';
 import { DATA_ROWS } from './report.js';
@@ -66,9 +66,23 @@ export function evaluatePolicy(policy: LstmModel[], noteRnn: LstmModel, rng: Ran
     count: options.count, numNotes: options.numNotes, temperature: options.temperature, priming: options.priming,
     reference: noteRnn, onProgress: options.onProgress,
   });
-  const notes = options.count * options.numNotes;
+  return evaluateSample(sample, options);
+}
+
+/**
+ * The evaluation of compositions already sampled (or chosen from a sample: a resampled set of the Note
+ * RNN's, bench/prefs_learning_curve.ts), with each one's summed log π and log p and k3 over its steps.
+ * The KL rows are the per-note means of those sums, so a resampled set must bring its own (log π of the
+ * set's distribution).
+ */
+export function evaluateSample(
+  sample: Pick<SampleResult, 'compositions' | 'primers' | 'logProbPolicy' | 'logProbReference' | 'klK3'>,
+  options: Pick<EvaluationOptions, 'numNotes' | 'rules' | 'reference'>,
+): PolicyEvaluation {
+  const count = sample.compositions.length;
+  const notes = count * options.numNotes;
   let logP = 0, logPi = 0, k3 = 0;
-  for (let i = 0; i < options.count; i++) {
+  for (let i = 0; i < count; i++) {
     logP += sample.logProbReference[i];
     logPi += sample.logProbPolicy[i];
     k3 += sample.klK3[i];

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { createModel } from '../../src/engine/arena.js';
 import { dataLikeness, totalVariation } from '../../src/eval/data_likeness.js';
 import { dataReference, shippedReference } from '../../src/eval/data_reference.js';
-import { evaluatePolicy, evaluationMetrics, type PolicyEvaluation } from '../../src/eval/evaluation.js';
+import { evaluatePolicy, evaluateSample, evaluationMetrics, type PolicyEvaluation } from '../../src/eval/evaluation.js';
+import { sampleCompositions } from '../../src/policy/sampling.js';
 import { GOALS, goalMet, goalOutcomes, goalsForLength, goalTable, LONG_PIECE_GOALS, paretoTable } from '../../src/eval/goals.js';
 import { blockDistinctWindowShare } from '../../src/eval/listener.js';
 import { DATA_ROWS, EVALUATION_ROWS, evaluationTable, rowLabel, summarizeEvaluations } from '../../src/eval/report.js';
@@ -24,6 +25,18 @@ const evaluate = (numNotes: number, count: number, seed = 3, extra: object = {})
 describe('data rows of an evaluation', () => {
   const e = evaluate(32, 400);
   const reference = shippedReference(32)!;
+
+  it('is the evaluation of the sample it draws: a sample evaluated later (or a set chosen from one) reads the same', () => {
+    const sample = sampleCompositions([model], new Random(3), { count: 400, numNotes: 32, temperature: 1, priming: { kind: 'random_note' }, reference: model });
+    expect(evaluateSample(sample, { numNotes: 32 })).toEqual(e);
+    // A subset: its own log p and KL per note, from the sums it brings.
+    const half = { ...sample, compositions: sample.compositions.slice(0, 200), primers: sample.primers.slice(0, 200), logProbReference: sample.logProbReference.slice(0, 200),
+      logProbPolicy: sample.logProbReference.map((x) => x + 3.2).slice(0, 200), klK3: sample.klK3.slice(0, 200) };
+    const sub = evaluateSample(half, { numNotes: 32 });
+    expect(sub.meanLogProbNoteRnn).toBeCloseTo(half.logProbReference.reduce((s, x) => s + x, 0) / (200 * 32), 12);
+    expect(sub.klFromPrior).toBeCloseTo(3.2 / 32, 12);
+    expect(sub.data).toEqual(dataLikeness(half.compositions, 0));
+  });
 
   it('counts the compositions directly, against the shipped reference at their length', () => {
     expect(e.data).toEqual(dataLikeness(e.compositions, 0));
