@@ -50,6 +50,7 @@ export {
   readAnswers, readAnswersCsv, readAnswersJsonLines, answersToJsonLines, tokensToField, parseCsv, AnswersFileError, ANSWER_CSV_COLUMNS,
   MAX_ANSWERS_FILE_BYTES, type AnswersRead,
 } from './prefs/answers.js';
+export { leastChangeDraw, type CompositionPool, type LeastChangeDraw } from './prefs/least_change.js';
 export { readSession, sessionToJson, SessionFileError, SESSION_FORMAT, MAX_SESSION_FILE_BYTES, type ListeningSession, type SessionPair } from './prefs/session.js';
 export {
   SCRIPTED_LISTENERS, SCRIPTED_LISTENER_NAMES, NARROW_RANGE_SEMITONES, noisyListener, rankingAgreement, type ListenerFunction, type ScriptedListener,
@@ -82,7 +83,7 @@ export { OnlineAndTarget } from './engine/online_and_target.js';
 export { MelodyEnv, type StepOutcome } from './rl/env.js';
 export { createTuner, runTuning, finalReport, type AnyTuner, type Tuner, type TuningHooks, type TuningOutcome, type FinalReport, type LogRecord } from './rl/driver.js';
 export { PgTuner } from './rl/pg.js';
-export { evaluatePolicy, evaluationMetrics, type PolicyEvaluation } from './eval/evaluation.js';
+export { evaluatePolicy, evaluateSample, evaluationMetrics, type PolicyEvaluation } from './eval/evaluation.js';
 export { compositionStatistics, statisticsTable, type CompositionStatistics } from './eval/statistics.js';
 export {
   dataLikeness, histogramDistances, totalVariation, DURATION_BINS, INTERVAL_BINS, RANGE_BINS, type DataLikeness,
