@@ -66,6 +66,7 @@ export interface TunerConfig {
   pgGroupSize: number;
   pgAdvantage: 'rloo' | 'grpo';
   pgReturn: 'composition' | 'to-go';
+  pgKl: 'loss' | 'reward';
   klCoefficient: number;
   rewardStatePrecision: 'f32' | 'f16';
   seed: number;
@@ -147,7 +148,8 @@ export const CONFIG_FIELDS = {
   pgGroupSize: { kind: 'number', min: 2, max: 1024, integer: true, default: 8, doc: 'pg: compositions per group, the baseline of each being the others of its group' },
   pgAdvantage: { kind: 'choice', values: ['rloo', 'grpo'], default: 'rloo', doc: "pg: advantage against the group: rloo (return − the others' mean) or grpo ((return − mean) / std)" },
   pgReturn: { kind: 'choice', values: ['composition', 'to-go'], default: 'composition', doc: "pg: each token's return: the whole composition's, or the rules' rewards from its step on discounted by gamma, plus the composition terms (to-go)" },
-  klCoefficient: { kind: 'number', min: 0, max: 1e6, default: 1, doc: 'pg: β, the weight of the per-token KL estimate k3 to the Note RNN in the loss (adaptive KL control adapts it)' },
+  pgKl: { kind: 'choice', values: ['loss', 'reward'], default: 'loss', doc: "pg: where the KL to the Note RNN enters: the loss (β·k3 per token, each state pulled toward the prior's) or the reward (−β·(log π − log p) per step, in the returns: the optimum is then the Note RNN reweighted by exp(return/β) over whole compositions)" },
+  klCoefficient: { kind: 'number', min: 0, max: 1e6, default: 1, doc: 'pg: β, the weight of the KL to the Note RNN (pgKl: the per-token estimate k3 in the loss, or −β·(log π − log p) in each step\'s reward; adaptive KL control adapts it)' },
   rewardStatePrecision: { kind: 'choice', values: ['f32', 'f16'], default: 'f32', doc: "how the replay keeps the Reward RNN's log p(·|s') that G's target needs: f32, or f16 (half the memory; named for the Reward RNN states it once held, kept so saved configs and sweep plans still load)" },
   seed: { kind: 'number', min: 0, max: 4_294_967_295, integer: true, default: 1, doc: 'seed of the one random source; same seed and config give the same run' },
   evalEvery: { kind: 'number', min: 0, max: MAX_STEPS, integer: true, default: 50_000, doc: 'training steps between evaluations (0: only at the end)' },

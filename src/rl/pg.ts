@@ -13,11 +13,15 @@
  *   advantage  A = R − the mean of the other K − 1 returns of its group   (RLOO, Ahmadian et al. 2024)
  *              A = (R − mean) / std over the group                     (GRPO, Shao et al. 2024)
  *   loss       (1 / (B·T)) Σ_b Σ_t [ −A_bt · log π(a_bt|s_bt) + β · k3_bt ],   k3 = (r − 1) − log r, r = p/π
- *              (the per-token KL estimate TRL's GRPO uses; β = klCoefficient, adapted under klTarget)
+ *              (pgKl 'loss': the per-token KL estimate TRL's GRPO uses; β = klCoefficient, adapted under klTarget)
+ *              (pgKl 'reward': no KL term in the loss; instead each step's reward carries −β·(log π − log p) of its
+ *              token, so the returns to go hold the KL still to come and, with γ = 1, the optimum over whole
+ *              compositions is the Note RNN reweighted by exp(return/β): what src/prefs/least_change.ts draws)
  *   optimise   θ ← Adam(θ, clip(∇θ loss)), backpropagated through time over the priming and the whole composition
  *
  * The gradient of each token's loss with respect to its logits is (A + β(r − 1))·(π − onehot(a)) / (B·T)
- * (∂k3/∂log π = 1 − r), so one signed-coefficient pass of the softmax kernel gives it (policyGradientStep).
+ * (∂k3/∂log π = 1 − r; A alone with the KL in the reward), so one signed-coefficient pass of the softmax
+ * kernel gives it (policyGradientStep).
  * r is taken from the rollout's own log π and log p: at the Note RNN's weights it is exactly 1, so with a
  * return of 0 (s = 0) nothing moves. All randomness comes from one seeded Random.
  */
@@ -103,6 +107,8 @@ export class PgTuner {
   private readonly ruleWeights: readonly number[];
   private readonly compositionWeights: readonly number[];
   private readonly compositionActive: boolean;
+  /** pgKl 'reward': −β·k1 in each step's reward instead of β·k3 in the loss. */
+  private readonly klInReward: boolean;
   private readonly adam: AdamSettings;
   private readonly clip: ClipSettings;
   // Rollout buffers, allocated once: (B) and (B, T) row-major by composition, except the BPTT arrays (time-major).
@@ -157,6 +163,7 @@ export class PgTuner {
     this.ruleWeights = ruleWeights(c);
     this.compositionWeights = compositionWeights(c);
     this.compositionActive = this.compositionWeights.some((w) => w !== 0);
+    this.klInReward = c.pgKl === 'reward';
     this.adam = { learningRate: c.learningRate, beta1: c.adamBeta1, beta2: c.adamBeta2, epsilon: c.adamEpsilon };
     this.clip = { mode: 'perTensor', maxNorm: c.clipNorm };
     this.compositions = Array.from({ length: B }, () => new Uint8Array(T));
@@ -251,12 +258,14 @@ export class PgTuner {
           iv.reward += this.compositionReturn[b];
         }
         const k1 = this.logPi[at] - this.logP[at];
+        // pgKl 'reward': the KL is a cost of each step, in its returns (not counted in the reward curves).
+        if (this.klInReward) this.stepReward[at] -= this.klCoefficient * k1;
         iv.kl += kl;
         this.klController.observe(kl);
         iv.klK1 += k1;
         iv.klK3 += Math.expm1(-k1) + k1;
         iv.logPrior += this.logP[at];
-        iv.reward += this.stepReward[at];
+        iv.reward += c.rewardScaler * musicTheory;
         this.inputIds[b] = this.histories.inputId(b);
       }
       if (this.preference) {
@@ -331,7 +340,7 @@ export class PgTuner {
     const inputs = new Int32Array(steps * B);
     const labels = new Int32Array(steps * B).fill(-1);
     const coefficients = new Float32Array(steps * B);
-    const beta = this.klCoefficient;
+    const beta = this.klInReward ? 0 : this.klCoefficient; // pgKl 'reward': the KL is in the advantages already
     let loss = 0;
     for (let b = 0; b < B; b++) {
       // The histories hold each row's primer (L + 1 events) and its composition: row i reads event i.
