@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeModel, keyNamed, MAX_MIDI_FILE_BYTES, MAX_MODEL_FILE_BYTES, ModelFileError, scaleOf, type DecodedModel } from '../../src/index.js';
+import { decodeModel, keyNamed, MAX_MIDI_FILE_BYTES, PREFERENCE_TUNING, MAX_MODEL_FILE_BYTES, ModelFileError, scaleOf, type DecodedModel } from '../../src/index.js';
 import { duration, runEstimate, secondsLeft } from '../../web/estimate.js';
 import { numberProblem } from '../../web/fields.js';
 import { fileSizeProblem, readModelFile, recordedKey } from '../../web/loaded_files.js';
@@ -232,6 +232,11 @@ describe('the listening page\'s loop', () => {
     expect(loopLength(answeredPairs(records))).toBe(8);
     expect(loopLength([{ a: new Array(40).fill(1), b: new Array(40).fill(1), answer: 'A' }, { a: [1], b: new Array(16).fill(1), answer: 'B' }])).toBe(40);
     expect(tallyAnswers(records)).toEqual([expect.objectContaining({ model1: 'Note RNN', model2: 'tuned', wins1: 1, wins2: 0 })]);
+  });
+
+  it('offers the library\'s preference tuning steps as the loop\'s default', () => {
+    const html = readFileSync(new URL('../../web/listen.html', import.meta.url), 'utf8');
+    expect(Number(/id="loop-steps"[^>]*value="(\d+)"/.exec(html)![1])).toBe(PREFERENCE_TUNING.trainingSteps);
   });
 
   it('says how long each long step has left, from what was measured', () => {
