@@ -96,7 +96,7 @@ await page.click('#start');
 const listened = await answerPairs(page, PAIRS);
 const tally = (xs: string[]) => `A ${xs.filter((x) => x === 'A').length}, B ${xs.filter((x) => x === 'B').length}, no preference ${xs.filter((x) => x === 'none').length}`;
 process.stdout.write(`1. ${PAIRS} pairs of 32-step melodies (4 s each) answered in ${listened.seconds.toFixed(0)} s ` +
-  `(${(listened.seconds / PAIRS).toFixed(1)} s a pair, ${THINK_MS / 1000} s of thought each): ${tally(listened.answers)}\n`);
+  `(${(listened.seconds / PAIRS).toFixed(1)} s a pair, ${THINK_MS / 1000} s of thought each): ${tally(listened.answers)}; the page: ${await page.textContent('#loop-answers')}\n`);
 
 let t0 = performance.now();
 await page.click('#train-reward');

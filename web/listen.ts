@@ -32,7 +32,7 @@ import { readNumberField, watchNumberField, type NumberFieldSpec } from './field
 import { answersToCsv, percent, tallyAnswers, type Answer, type AnswerRecord } from './listening_stats.js';
 import { playTracks, type Playback } from './synth.js';
 import { duration, secondsLeft } from './estimate.js';
-import { answeredPairs, loopLength, MIN_LOOP_ANSWERS, rewardProgressText, rewardSummaryText } from './prefs_loop.js';
+import { answeredPairs, listeningTimeText, loopLength, MIN_LOOP_ANSWERS, rewardProgressText, rewardSummaryText } from './prefs_loop.js';
 import type { FromListenWorker, ToListenWorker } from './listen_protocol.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -454,11 +454,12 @@ let smoothedStepsPerSecond = 0;
 function showLoopAnswers(): void {
   const pairs = answeredPairs(answers);
   const decided = pairs.filter((p) => p.answer !== 'none').length;
+  const listened = listeningTimeText(answers);
   ui.loopAnswers.dataset.pairs = String(pairs.length);
   ui.loopAnswers.textContent = pairs.length === 0
     ? 'No answers with melodies yet: listen to some pairs above (20 to 50 make a start).'
-    : `${pairs.length} answer${pairs.length === 1 ? '' : 's'} with melodies stored (${decided} with a preference, ${pairs.length - decided} without)` +
-      `${pairs.length < 20 ? '; 20 to 50 make a better start' : ''}.`;
+    : `${pairs.length} answer${pairs.length === 1 ? '' : 's'} with melodies stored (${decided} with a preference, ${pairs.length - decided} without` +
+      `${listened ? `; ${listened}` : ''})${pairs.length < 20 ? '; 20 to 50 make a better start' : ''}.`;
   updateLoopButtons();
 }
 

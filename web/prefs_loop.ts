@@ -16,6 +16,17 @@ export function answeredPairs(records: readonly AnswerRecord[]): AnsweredPair[] 
     .map((r) => ({ a: r.tokensA!, b: r.tokensB!, answer: r.answer }));
 }
 
+/**
+ * How long the stored answers took, from the first answer to the last (their answeredAt), as the page says it
+ * beside them: "over 5 min 2 s, 10.4 s an answer"; null with fewer than two answers or unreadable times.
+ */
+export function listeningTimeText(records: readonly AnswerRecord[]): string | null {
+  const times = records.filter((r) => r.tokensA && r.tokensB).map((r) => Date.parse(r.answeredAt)).filter(Number.isFinite);
+  if (times.length < 2) return null;
+  const seconds = (Math.max(...times) - Math.min(...times)) / 1000;
+  return `over ${duration(seconds)} from the first to the last, ${(seconds / (times.length - 1)).toFixed(1)} s an answer`;
+}
+
 /** The length to tune at: the commonest length of the answered compositions, within the tuner's 8..1024 steps. */
 export function loopLength(pairs: readonly AnsweredPair[]): number {
   const counts = new Map<number, number>();

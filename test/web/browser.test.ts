@@ -978,6 +978,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
         }
         await listen.waitForSelector('#trial-label[data-trial="0"]');
         expect(await listen.getAttribute('#loop-answers', 'data-pairs')).toBe('3');
+        expect(await listen.textContent('#loop-answers')).toMatch(/^3 answers with melodies stored \(\d with a preference, \d without; over \d+ s from the first to the last, [\d.]+ s an answer\)/);
         expect(await listen.textContent('#results')).toMatch(/3 answers to pairs of one model's melodies \(no model wins these/);
         // Train the reward model in the worker: progress, then what it did on the held-out answers.
         await listen.click('#train-reward');

@@ -12,7 +12,7 @@ import { numberProblem } from '../../web/fields.js';
 import { fileSizeProblem, readModelFile, recordedKey } from '../../web/loaded_files.js';
 import { answersToCsv, tallyAnswers, wilsonInterval, type AnswerRecord } from '../../web/listening_stats.js';
 import { readAnswers } from '../../src/prefs/answers.js';
-import { answeredPairs, loopLength, rewardProgressText, rewardSummaryText } from '../../web/prefs_loop.js';
+import { answeredPairs, listeningTimeText, loopLength, rewardProgressText, rewardSummaryText } from '../../web/prefs_loop.js';
 import { AS_WRITTEN, C_MAJOR, heardKey, keyShift, mapNotes, mapPitch, MODE_NAMES, TONIC_BY_PITCH_CLASS } from '../../web/pitch_map.js';
 import type { ProgressPoint } from '../../web/protocol.js';
 import { chartNote, niceTicks, totalIsMusicTheory } from '../../web/reward_chart.js';
@@ -232,6 +232,17 @@ describe('the listening page\'s loop', () => {
     expect(loopLength(answeredPairs(records))).toBe(8);
     expect(loopLength([{ a: new Array(40).fill(1), b: new Array(40).fill(1), answer: 'A' }, { a: [1], b: new Array(16).fill(1), answer: 'B' }])).toBe(40);
     expect(tallyAnswers(records)).toEqual([expect.objectContaining({ model1: 'Note RNN', model2: 'tuned', wins1: 1, wins2: 0 })]);
+  });
+
+  it('says how long the stored answers took, from the first to the last', () => {
+    const at = (trial: number, iso: string, tokens = true) => ({ ...record(trial, 'A', tokens ? [[14], [2]] : undefined), answeredAt: iso });
+    expect(listeningTimeText([at(1, '2026-12-08T10:00:00.000Z'), at(2, '2026-12-08T10:00:09.500Z'), at(3, '2026-12-08T10:05:02.000Z')]))
+      .toBe('over 5 min 02 s from the first to the last, 151.0 s an answer');
+    // Answers without melodies do not count (the loop cannot learn from them); one answer, or none readable: nothing to say.
+    expect(listeningTimeText([at(1, '2026-12-08T10:00:00.000Z'), at(2, '2026-12-08T11:00:00.000Z', false), at(3, '2026-12-08T10:00:21.000Z')]))
+      .toBe('over 21 s from the first to the last, 21.0 s an answer');
+    expect(listeningTimeText([at(1, '2026-12-08T10:00:00.000Z')])).toBeNull();
+    expect(listeningTimeText([at(1, 'yesterday'), at(2, '2026-12-08T10:00:00.000Z')])).toBeNull();
   });
 
   it('offers the library\'s preference tuning steps as the loop\'s default', () => {
