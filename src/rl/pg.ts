@@ -114,7 +114,7 @@ export class PgTuner {
   // Rollout buffers, allocated once: (B) and (B, T) row-major by composition, except the BPTT arrays (time-major).
   private readonly compositions: Uint8Array[];
   private readonly leaps: LeapState[];
-  private readonly stepReward: Float64Array; // (B, T) s·r_MT of each step
+  private readonly stepReward: Float64Array; // (B, T) s·r_MT of each step (− β·k1 with pgKl 'reward')
   private readonly compositionReturn: Float64Array; // (B) s·Σ_j v_j c_j of each finished composition
   private readonly logPi: Float64Array; // (B, T) log π(a|s) at the rollout
   private readonly logP: Float64Array; // (B, T) log p(a|s)
