@@ -193,6 +193,10 @@ for (const seed of SEEDS) {
 // ---- tables -------------------------------------------------------------------------------------------
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+/** Within seed noise: the two [min, max] ranges over the seeds overlap. */
+const overlap = (a: number[], b: number[]) => Math.max(Math.min(...a), Math.min(...b)) <= Math.min(Math.max(...a), Math.max(...b));
+/** A row's values over the seeds, or null when one is missing or not finite (the row is then not compared). */
+const finiteValues = (xs: (number | null)[]): number[] | null => (xs.every((x) => x !== null && Number.isFinite(x)) ? (xs as number[]) : null);
 const range = (xs: number[], f: (x: number) => string) => (xs.length > 1 ? `${f(mean(xs))} [${f(Math.min(...xs))}–${f(Math.max(...xs))}]` : f(xs[0]));
 const lines: string[] = [
   '# The listener in the loop: learning curves with scripted listeners',
@@ -226,10 +230,8 @@ for (const listenerName of Object.keys(SCRIPTED_LISTENERS) as ScriptedListenerNa
     lines.push('', `The same tuning with the listener's statistic itself as the reward (the composition term tonic_ending, no reward model): ` +
       `${range(ceiling.map((e) => s.of(e.compositions)), s.format)}, KL ${range(ceiling.map((e) => e.klFromPrior), (x) => x.toFixed(3))}; ` +
       `rows beyond seed noise against the Note RNN: ${EVALUATION_ROWS.filter((row) => {
-        const a = runs.filter((r) => r.answers === COUNTS[COUNTS.length - 1]).map((r) => row.value(r.noteRnn)), b = ceiling.map((e) => row.value(e));
-        if ([...a, ...b].some((x) => x === null || !Number.isFinite(x))) return false;
-        const av = a as number[], bv = b as number[];
-        return Math.max(Math.min(...av), Math.min(...bv)) > Math.min(Math.max(...av), Math.max(...bv));
+        const a = finiteValues(runs.filter((r) => r.answers === COUNTS[COUNTS.length - 1]).map((r) => row.value(r.noteRnn))), b = finiteValues(ceiling.map((e) => row.value(e)));
+        return a !== null && b !== null && !overlap(a, b);
       }).map((row) => row.key).join(', ') || 'none'}.`);
     lines.push('', `Its strong-beat part (the last note in the tonic class on step 0, 8, 16 or 24): Note RNN ${range(runs.map((r) => strongBeatTonic(r.noteRnn.compositions)), pct)}, ` +
       `tuned on ${COUNTS[COUNTS.length - 1]} answers ${range(runs.filter((r) => r.answers === COUNTS[COUNTS.length - 1]).map((r) => strongBeatTonic(r.tuned.compositions)), pct)}.`);
@@ -242,20 +244,17 @@ for (const listenerName of Object.keys(SCRIPTED_LISTENERS) as ScriptedListenerNa
   lines.push('', `Every row, tuned on ${COUNTS[COUNTS.length - 1]} answers, against the Note RNN and against the least change (within seed noise: the ranges over the seeds overlap):`, '');
   lines.push('| row | Note RNN | least change | tuned | tuned within noise of the Note RNN | least change within noise of the Note RNN | tuned within noise of the least change |', '|---|---|---|---|---|---|---|');
   const moved: string[] = [], forced: string[] = [], added: string[] = [];
-  const overlap = (a: number[], b: number[]) => Math.max(Math.min(...a), Math.min(...b)) <= Math.min(Math.max(...a), Math.max(...b));
   const yes = (ok: boolean) => (ok ? 'yes' : '**no**');
   for (const row of EVALUATION_ROWS) {
-    const a = most.map((r) => row.value(r.noteRnn)), b = most.map((r) => row.value(r.tuned)), l = least.map((x) => row.value(x.evaluation));
-    if ([...a, ...b].some((x) => x === null || !Number.isFinite(x))) continue;
-    const av = a as number[], bv = b as number[];
-    const lFinite = l.every((x) => x !== null && Number.isFinite(x));
-    const lv = l as number[];
+    const av = finiteValues(most.map((r) => row.value(r.noteRnn))), bv = finiteValues(most.map((r) => row.value(r.tuned)));
+    if (av === null || bv === null) continue;
+    const lv = finiteValues(least.map((x) => row.value(x.evaluation))); // null for the k3 row: the least change has no per-step estimate
     const tunedOk = overlap(av, bv);
     if (!tunedOk) moved.push(row.key);
-    if (lFinite && !overlap(av, lv)) forced.push(row.key);
-    if (lFinite && !overlap(lv, bv)) added.push(row.key);
-    lines.push(`| ${row.label.replace('{count}', EVALUATION.toLocaleString('en')).replace('{block}', '169')} | ${range(av, row.format)} | ${lFinite ? range(lv, row.format) : '–'} | ` +
-      `${range(bv, row.format)} | ${yes(tunedOk)} | ${lFinite ? yes(overlap(av, lv)) : '–'} | ${lFinite ? yes(overlap(lv, bv)) : '–'} |`);
+    if (lv && !overlap(av, lv)) forced.push(row.key);
+    if (lv && !overlap(lv, bv)) added.push(row.key);
+    lines.push(`| ${row.label.replace('{count}', EVALUATION.toLocaleString('en')).replace('{block}', '169')} | ${range(av, row.format)} | ${lv ? range(lv, row.format) : '–'} | ` +
+      `${range(bv, row.format)} | ${yes(tunedOk)} | ${lv ? yes(overlap(av, lv)) : '–'} | ${lv ? yes(overlap(lv, bv)) : '–'} |`);
   }
   lines.push('', `Rows beyond seed noise of the Note RNN, tuned (${moved.length}): ${moved.length ? moved.join(', ') : 'none'}.`);
   lines.push('', `Rows the least change itself moves beyond the Note RNN's noise (${forced.length}): ${forced.length ? forced.join(', ') : 'none'}.`);

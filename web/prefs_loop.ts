@@ -10,10 +10,12 @@ import type { AnsweredPair, RewardSummary } from './listen_protocol.js';
 /** Answers a reward model needs at the least (the library's minimum); the page suggests 20 to 50. */
 export const MIN_LOOP_ANSWERS = 2;
 
+/** Whether a stored answer holds both compositions' tokens (what a reward model learns from). */
+const holdsMelodies = (r: AnswerRecord): boolean => Boolean(r.tokensA && r.tokensB && r.tokensA.length > 0 && r.tokensB.length > 0);
+
 /** The stored answers that hold both compositions' tokens, as pairs (A first). */
 export function answeredPairs(records: readonly AnswerRecord[]): AnsweredPair[] {
-  return records.filter((r) => r.tokensA && r.tokensB && r.tokensA.length > 0 && r.tokensB.length > 0)
-    .map((r) => ({ a: r.tokensA!, b: r.tokensB!, answer: r.answer }));
+  return records.filter(holdsMelodies).map((r) => ({ a: r.tokensA!, b: r.tokensB!, answer: r.answer }));
 }
 
 /**
@@ -21,7 +23,7 @@ export function answeredPairs(records: readonly AnswerRecord[]): AnsweredPair[] 
  * beside them: "over 5 min 2 s, 10.4 s an answer"; null with fewer than two answers or unreadable times.
  */
 export function listeningTimeText(records: readonly AnswerRecord[]): string | null {
-  const times = records.filter((r) => r.tokensA && r.tokensB).map((r) => Date.parse(r.answeredAt)).filter(Number.isFinite);
+  const times = records.filter(holdsMelodies).map((r) => Date.parse(r.answeredAt)).filter(Number.isFinite);
   if (times.length < 2) return null;
   const seconds = (Math.max(...times) - Math.min(...times)) / 1000;
   return `over ${duration(seconds)} from the first to the last, ${(seconds / (times.length - 1)).toFixed(1)} s an answer`;

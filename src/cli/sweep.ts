@@ -514,6 +514,8 @@ function collectCommand(dirs: string[], options: CollectOptions): number {
   report.write(text);
   if (options.markdownPath !== undefined) writeOutput(options.markdownPath, text);
   if (options.jsonPath !== undefined) {
+    const goalRecords = (runs: ConfigResult['runs']) =>
+      goalOutcomes(runs, goals).map((o) => ({ row: o.goal.row, met: goalMet(o), metOnMean: o.metOnMean, runsMet: o.runsMet, runs: o.runs }));
     writeOutput(options.jsonPath, `${JSON.stringify({
       goals: goals.map((g) => ({ row: g.row, goal: g.text, evaluation: g.evaluation ?? 'main' })),
       ...(partialNote.length ? { partial: { lacking: lackingIds, foldersWithoutPlan: unplanned.length } } : {}),
@@ -522,10 +524,10 @@ function collectCommand(dirs: string[], options: CollectOptions): number {
         seeds: [...(byConfig.get(r.name)?.keys() ?? [])].sort((a, b) => a - b),
         tuned: summarizeEvaluations(r.runs.map((x) => x.tuned)),
         noteRnn: summarizeEvaluations(r.runs.map((x) => x.noteRnn)),
-        goals: goalOutcomes(r.runs, goals).map((o) => ({ row: o.goal.row, met: goalMet(o), metOnMean: o.metOnMean, runsMet: o.runsMet, runs: o.runs })),
+        goals: goalRecords(r.runs),
       })),
       pareto,
-      baseline: { ...baselineRow, goals: goalOutcomes(baseline.runs, goals).map((o) => ({ row: o.goal.row, met: goalMet(o), metOnMean: o.metOnMean, runsMet: o.runsMet, runs: o.runs })) },
+      baseline: { ...baselineRow, goals: goalRecords(baseline.runs) },
     }, null, 2)}\n`);
   }
   return 0;
